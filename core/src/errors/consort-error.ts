@@ -1,0 +1,52 @@
+// The one error type of Consort: a stable code plus a message that says what to do.
+// Codes are translated to gRPC/HTTP statuses only at the edge (coordinator/src/errors).
+
+/** Every error code Consort raises. Each is in the catalog and in docs/errors.md (tested). */
+export const ERROR_CODES = [
+  'INVALID_ARGUMENT',
+  'ENROLLMENT_TOKEN_UNKNOWN',
+  'ENROLLMENT_TOKEN_USED',
+  'ENROLLMENT_TOKEN_EXPIRED',
+  'BAD_SIGNATURE',
+  'REPLAYED_REQUEST',
+  'STALE_REQUEST',
+  'UNKNOWN_MEMBER',
+  'UNAUTHORIZED',
+  'NOT_FOUND',
+  'ROUND_NOT_OPEN',
+  'WRONG_STAGE',
+  'NOT_A_PARTICIPANT',
+  'DUPLICATE_SUBMISSION',
+  'UPDATE_SHAPE_MISMATCH',
+  'UPDATE_NOT_FINITE',
+  'UPDATE_INCOMPLETE',
+  'MODEL_INTEGRITY',
+  'INVALID_TRANSITION',
+  'TOO_FEW_MEMBERS',
+  'DATA_INVALID',
+  'SECAGG_VERIFICATION_FAILED',
+  'SECAGG_OVERFLOW',
+  'SECAGG_PROTOCOL_VIOLATION',
+  'STORE_FAILURE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** An error with a stable code; `details` names the member/file/field it is about. */
+export class ConsortError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'ConsortError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** True for a ConsortError with the given code (or any code when omitted). */
+export function isConsortError(err: unknown, code?: ErrorCode): err is ConsortError {
+  return err instanceof ConsortError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,79 @@
+// Original file: protos/consort/v1/admin.proto
+
+import type * as grpc from '@grpc/grpc-js'
+import type { MethodDefinition } from '@grpc/proto-loader'
+import type { CreateEnrollmentTokensRequest as _consort_v1_CreateEnrollmentTokensRequest, CreateEnrollmentTokensRequest__Output as _consort_v1_CreateEnrollmentTokensRequest__Output } from '../../consort/v1/CreateEnrollmentTokensRequest';
+import type { CreateFederationRequest as _consort_v1_CreateFederationRequest, CreateFederationRequest__Output as _consort_v1_CreateFederationRequest__Output } from '../../consort/v1/CreateFederationRequest';
+import type { CreateTaskRequest as _consort_v1_CreateTaskRequest, CreateTaskRequest__Output as _consort_v1_CreateTaskRequest__Output } from '../../consort/v1/CreateTaskRequest';
+import type { EnrollmentTokens as _consort_v1_EnrollmentTokens, EnrollmentTokens__Output as _consort_v1_EnrollmentTokens__Output } from '../../consort/v1/EnrollmentTokens';
+import type { Federation as _consort_v1_Federation, Federation__Output as _consort_v1_Federation__Output } from '../../consort/v1/Federation';
+import type { ListMembersRequest as _consort_v1_ListMembersRequest, ListMembersRequest__Output as _consort_v1_ListMembersRequest__Output } from '../../consort/v1/ListMembersRequest';
+import type { MemberList as _consort_v1_MemberList, MemberList__Output as _consort_v1_MemberList__Output } from '../../consort/v1/MemberList';
+import type { RoundReport as _consort_v1_RoundReport, RoundReport__Output as _consort_v1_RoundReport__Output } from '../../consort/v1/RoundReport';
+import type { RunRoundsRequest as _consort_v1_RunRoundsRequest, RunRoundsRequest__Output as _consort_v1_RunRoundsRequest__Output } from '../../consort/v1/RunRoundsRequest';
+import type { Task as _consort_v1_Task, Task__Output as _consort_v1_Task__Output } from '../../consort/v1/Task';
+
+export interface AdminServiceClient extends grpc.Client {
+  CreateEnrollmentTokens(argument: _consort_v1_CreateEnrollmentTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_EnrollmentTokens__Output>): grpc.ClientUnaryCall;
+  CreateEnrollmentTokens(argument: _consort_v1_CreateEnrollmentTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_EnrollmentTokens__Output>): grpc.ClientUnaryCall;
+  CreateEnrollmentTokens(argument: _consort_v1_CreateEnrollmentTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_EnrollmentTokens__Output>): grpc.ClientUnaryCall;
+  CreateEnrollmentTokens(argument: _consort_v1_CreateEnrollmentTokensRequest, callback: grpc.requestCallback<_consort_v1_EnrollmentTokens__Output>): grpc.ClientUnaryCall;
+  createEnrollmentTokens(argument: _consort_v1_CreateEnrollmentTokensRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_EnrollmentTokens__Output>): grpc.ClientUnaryCall;
+  createEnrollmentTokens(argument: _consort_v1_CreateEnrollmentTokensRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_EnrollmentTokens__Output>): grpc.ClientUnaryCall;
+  createEnrollmentTokens(argument: _consort_v1_CreateEnrollmentTokensRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_EnrollmentTokens__Output>): grpc.ClientUnaryCall;
+  createEnrollmentTokens(argument: _consort_v1_CreateEnrollmentTokensRequest, callback: grpc.requestCallback<_consort_v1_EnrollmentTokens__Output>): grpc.ClientUnaryCall;
+  
+  CreateFederation(argument: _consort_v1_CreateFederationRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_Federation__Output>): grpc.ClientUnaryCall;
+  CreateFederation(argument: _consort_v1_CreateFederationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_Federation__Output>): grpc.ClientUnaryCall;
+  CreateFederation(argument: _consort_v1_CreateFederationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_Federation__Output>): grpc.ClientUnaryCall;
+  CreateFederation(argument: _consort_v1_CreateFederationRequest, callback: grpc.requestCallback<_consort_v1_Federation__Output>): grpc.ClientUnaryCall;
+  createFederation(argument: _consort_v1_CreateFederationRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_Federation__Output>): grpc.ClientUnaryCall;
+  createFederation(argument: _consort_v1_CreateFederationRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_Federation__Output>): grpc.ClientUnaryCall;
+  createFederation(argument: _consort_v1_CreateFederationRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_Federation__Output>): grpc.ClientUnaryCall;
+  createFederation(argument: _consort_v1_CreateFederationRequest, callback: grpc.requestCallback<_consort_v1_Federation__Output>): grpc.ClientUnaryCall;
+  
+  CreateTask(argument: _consort_v1_CreateTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_Task__Output>): grpc.ClientUnaryCall;
+  CreateTask(argument: _consort_v1_CreateTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_Task__Output>): grpc.ClientUnaryCall;
+  CreateTask(argument: _consort_v1_CreateTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_Task__Output>): grpc.ClientUnaryCall;
+  CreateTask(argument: _consort_v1_CreateTaskRequest, callback: grpc.requestCallback<_consort_v1_Task__Output>): grpc.ClientUnaryCall;
+  createTask(argument: _consort_v1_CreateTaskRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_Task__Output>): grpc.ClientUnaryCall;
+  createTask(argument: _consort_v1_CreateTaskRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_Task__Output>): grpc.ClientUnaryCall;
+  createTask(argument: _consort_v1_CreateTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_Task__Output>): grpc.ClientUnaryCall;
+  createTask(argument: _consort_v1_CreateTaskRequest, callback: grpc.requestCallback<_consort_v1_Task__Output>): grpc.ClientUnaryCall;
+  
+  ListMembers(argument: _consort_v1_ListMembersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_MemberList__Output>): grpc.ClientUnaryCall;
+  ListMembers(argument: _consort_v1_ListMembersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_MemberList__Output>): grpc.ClientUnaryCall;
+  ListMembers(argument: _consort_v1_ListMembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_MemberList__Output>): grpc.ClientUnaryCall;
+  ListMembers(argument: _consort_v1_ListMembersRequest, callback: grpc.requestCallback<_consort_v1_MemberList__Output>): grpc.ClientUnaryCall;
+  listMembers(argument: _consort_v1_ListMembersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_MemberList__Output>): grpc.ClientUnaryCall;
+  listMembers(argument: _consort_v1_ListMembersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_MemberList__Output>): grpc.ClientUnaryCall;
+  listMembers(argument: _consort_v1_ListMembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_MemberList__Output>): grpc.ClientUnaryCall;
+  listMembers(argument: _consort_v1_ListMembersRequest, callback: grpc.requestCallback<_consort_v1_MemberList__Output>): grpc.ClientUnaryCall;
+  
+  RunRounds(argument: _consort_v1_RunRoundsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_RoundReport__Output>;
+  RunRounds(argument: _consort_v1_RunRoundsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_RoundReport__Output>;
+  runRounds(argument: _consort_v1_RunRoundsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_RoundReport__Output>;
+  runRounds(argument: _consort_v1_RunRoundsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_RoundReport__Output>;
+  
+}
+
+export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation {
+  CreateEnrollmentTokens: grpc.handleUnaryCall<_consort_v1_CreateEnrollmentTokensRequest__Output, _consort_v1_EnrollmentTokens>;
+  
+  CreateFederation: grpc.handleUnaryCall<_consort_v1_CreateFederationRequest__Output, _consort_v1_Federation>;
+  
+  CreateTask: grpc.handleUnaryCall<_consort_v1_CreateTaskRequest__Output, _consort_v1_Task>;
+  
+  ListMembers: grpc.handleUnaryCall<_consort_v1_ListMembersRequest__Output, _consort_v1_MemberList>;
+  
+  RunRounds: grpc.handleServerStreamingCall<_consort_v1_RunRoundsRequest__Output, _consort_v1_RoundReport>;
+  
+}
+
+export interface AdminServiceDefinition extends grpc.ServiceDefinition {
+  CreateEnrollmentTokens: MethodDefinition<_consort_v1_CreateEnrollmentTokensRequest, _consort_v1_EnrollmentTokens, _consort_v1_CreateEnrollmentTokensRequest__Output, _consort_v1_EnrollmentTokens__Output>
+  CreateFederation: MethodDefinition<_consort_v1_CreateFederationRequest, _consort_v1_Federation, _consort_v1_CreateFederationRequest__Output, _consort_v1_Federation__Output>
+  CreateTask: MethodDefinition<_consort_v1_CreateTaskRequest, _consort_v1_Task, _consort_v1_CreateTaskRequest__Output, _consort_v1_Task__Output>
+  ListMembers: MethodDefinition<_consort_v1_ListMembersRequest, _consort_v1_MemberList, _consort_v1_ListMembersRequest__Output, _consort_v1_MemberList__Output>
+  RunRounds: MethodDefinition<_consort_v1_RunRoundsRequest, _consort_v1_RoundReport, _consort_v1_RunRoundsRequest__Output, _consort_v1_RoundReport__Output>
+}

@@ -1,0 +1,10 @@
+// Original file: protos/consort/v1/admin.proto
+
+
+export interface ListMembersRequest {
+  'federationId'?: (string);
+}
+
+export interface ListMembersRequest__Output {
+  'federationId': (string);
+}

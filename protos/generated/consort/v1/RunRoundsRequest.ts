@@ -1,0 +1,14 @@
+// Original file: protos/consort/v1/admin.proto
+
+
+export interface RunRoundsRequest {
+  'taskId'?: (string);
+  'rounds'?: (number);
+  'waitForMembersSeconds'?: (number);
+}
+
+export interface RunRoundsRequest__Output {
+  'taskId': (string);
+  'rounds': (number);
+  'waitForMembersSeconds': (number);
+}

@@ -1,0 +1,24 @@
+// Original file: protos/consort/v1/member.proto
+
+import type { AdvertiseKeys as _consort_v1_AdvertiseKeys, AdvertiseKeys__Output as _consort_v1_AdvertiseKeys__Output } from '../../consort/v1/AdvertiseKeys';
+import type { ShareKeys as _consort_v1_ShareKeys, ShareKeys__Output as _consort_v1_ShareKeys__Output } from '../../consort/v1/ShareKeys';
+import type { ConsistencySignature as _consort_v1_ConsistencySignature, ConsistencySignature__Output as _consort_v1_ConsistencySignature__Output } from '../../consort/v1/ConsistencySignature';
+import type { UnmaskShares as _consort_v1_UnmaskShares, UnmaskShares__Output as _consort_v1_UnmaskShares__Output } from '../../consort/v1/UnmaskShares';
+
+export interface StageSubmission {
+  'roundId'?: (string);
+  'advertiseKeys'?: (_consort_v1_AdvertiseKeys | null);
+  'shareKeys'?: (_consort_v1_ShareKeys | null);
+  'consistencySignature'?: (_consort_v1_ConsistencySignature | null);
+  'unmaskShares'?: (_consort_v1_UnmaskShares | null);
+  'stage'?: "advertiseKeys"|"shareKeys"|"consistencySignature"|"unmaskShares";
+}
+
+export interface StageSubmission__Output {
+  'roundId': (string);
+  'advertiseKeys'?: (_consort_v1_AdvertiseKeys__Output | null);
+  'shareKeys'?: (_consort_v1_ShareKeys__Output | null);
+  'consistencySignature'?: (_consort_v1_ConsistencySignature__Output | null);
+  'unmaskShares'?: (_consort_v1_UnmaskShares__Output | null);
+  'stage'?: "advertiseKeys"|"shareKeys"|"consistencySignature"|"unmaskShares";
+}

@@ -1,0 +1,53 @@
+// Loads the consort.v1 protocol for @grpc/grpc-js and exposes it with the generated types.
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType as MemberProto } from './generated/member.ts';
+import type { ProtoGrpcType as AdminProto } from './generated/admin.ts';
+
+export const protosRoot = dirname(fileURLToPath(import.meta.url));
+
+/** Loader options: must match scripts/gen-proto-types.mjs so runtime objects fit the types. */
+export const loaderOptions: protoLoader.Options = {
+  keepCase: false,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  bytes: Buffer,
+  includeDirs: [protosRoot],
+};
+
+/** Messages larger than this are chunked on the wire; the limit is raised a little above it. */
+export const CHUNK_BYTES = 1 << 20;
+/** gRPC message limit on both sides: chunks plus headroom for small repeated-field messages. */
+export const MAX_MESSAGE_BYTES = 16 << 20;
+
+export const channelOptions: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  'grpc.keepalive_time_ms': 20_000,
+  'grpc.keepalive_permit_without_calls': 1,
+};
+
+let cached: { member: MemberProto; admin: AdminProto; definitions: protoLoader.PackageDefinition } | undefined;
+
+/** Loads (once) the package definitions of member.proto and admin.proto. */
+export function loadConsortProtocol(): { member: MemberProto; admin: AdminProto; definitions: protoLoader.PackageDefinition } {
+  if (cached) return cached;
+  const definitions = protoLoader.loadSync(['consort/v1/member.proto', 'consort/v1/admin.proto'], loaderOptions);
+  const loaded = grpc.loadPackageDefinition(definitions);
+  cached = {
+    member: loaded as unknown as MemberProto,
+    admin: loaded as unknown as AdminProto,
+    definitions,
+  };
+  return cached;
+}
+
+export type * from './generated/member.ts';
+export type { ProtoGrpcType as AdminProto } from './generated/admin.ts';
+export type { ProtoGrpcType as MemberProto } from './generated/member.ts';
+export type { MemberServiceHandlers, MemberServiceClient } from './generated/consort/v1/MemberService.ts';
+export type { AdminServiceHandlers, AdminServiceClient } from './generated/consort/v1/AdminService.ts';
