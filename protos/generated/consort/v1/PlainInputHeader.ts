@@ -8,6 +8,8 @@ export interface PlainInputHeader {
   'evalExamples'?: (number | string);
   'evalHistPos'?: (number | string)[];
   'evalHistNeg'?: (number | string)[];
+  'dtype'?: (string);
+  'rowsSkipped'?: (number | string);
 }
 
 export interface PlainInputHeader__Output {
@@ -17,4 +19,6 @@ export interface PlainInputHeader__Output {
   'evalExamples': (number);
   'evalHistPos': (number)[];
   'evalHistNeg': (number)[];
+  'dtype': (string);
+  'rowsSkipped': (number);
 }

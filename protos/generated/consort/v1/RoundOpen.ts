@@ -19,6 +19,10 @@ export interface RoundOpen {
   'aggregation'?: (string);
   'secagg'?: (_consort_v1_SecAggParams | null);
   'pipelineJson'?: (string);
+  'purpose'?: (string);
+  'vocabulariesJson'?: (string);
+  'seed'?: (number);
+  'testFraction'?: (number | string);
 }
 
 export interface RoundOpen__Output {
@@ -34,4 +38,8 @@ export interface RoundOpen__Output {
   'aggregation': (string);
   'secagg': (_consort_v1_SecAggParams__Output | null);
   'pipelineJson': (string);
+  'purpose': (string);
+  'vocabulariesJson': (string);
+  'seed': (number);
+  'testFraction': (number);
 }
