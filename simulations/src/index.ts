@@ -1,0 +1,2 @@
+// Public surface of @consort/simulations: synthetic consortia, scenarios, benchmarks.
+export * from './generator/index.ts';
