@@ -23,7 +23,7 @@ export interface ChurnDrivers {
 }
 
 // Plan x channel interaction: cheap plans bought through remote channels are the loosest ties,
-// premium app users the tightest. Indexed [plan][channel] in vocabulary order.
+// premium app users the tightest.
 const PLAN_CHANNEL: Record<Plan, Record<Channel, number>> = {
   basic: { store: 0.1, web: 0.55, app: 0.2, phone: 0.45 },
   standard: { store: 0, web: 0.1, app: -0.1, phone: 0.15 },
