@@ -4,3 +4,5 @@ export * from './round/round-machine.ts';
 export * from './auth/request-signing.ts';
 export * from './aggregate/weighted-sum.ts';
 export * from './aggregate/strategy.ts';
+export * from './task/task-definition.ts';
+export * from './secagg/index.ts';

@@ -11,6 +11,7 @@ export interface RoundReport {
   'metrics'?: (_consort_v1_RoundMetrics | null);
   'participants'?: (string)[];
   'dropped'?: (string)[];
+  'purpose'?: (string);
 }
 
 export interface RoundReport__Output {
@@ -22,4 +23,5 @@ export interface RoundReport__Output {
   'metrics': (_consort_v1_RoundMetrics__Output | null);
   'participants': (string)[];
   'dropped': (string)[];
+  'purpose': (string);
 }

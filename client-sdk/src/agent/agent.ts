@@ -1,0 +1,157 @@
+// The member agent: stays connected, answers each round with its local work, reconnects.
+import { createHash } from 'node:crypto';
+import { ConsortError, type FeatureSchema } from '@consort/core';
+import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
+import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
+import type { RoundClosed__Output } from '@consort/protos/types/RoundClosed';
+import { MemberClient } from './member-client.ts';
+import { roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput } from './local-work.ts';
+import type { MemberIdentity } from '../identity/member-identity.ts';
+import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
+import { selectBackend } from '../train/backend.ts';
+
+export const AGENT_VERSION = '0.1.0';
+
+export interface AgentLogger {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+}
+
+export interface MemberAgentOptions {
+  coordinator: string;
+  identity: MemberIdentity;
+  /** The member's customer-level CSV (mapped to the federation's column names). */
+  dataFile: string;
+  logger?: AgentLogger;
+  /** Called after each round this member took part in closes. */
+  onRoundClosed?: (closed: RoundClosed__Output) => void;
+  /** Test hook: transform the input before upload (e.g. to send a bad update on purpose). */
+  tamperInput?: (input: LocalInput, open: RoundOpen__Output) => LocalInput;
+  /** Test hook: called when a round opens; return false to ignore the round (simulates a vanished member). */
+  onRoundOpen?: (open: RoundOpen__Output) => boolean;
+}
+
+const silent: AgentLogger = { info: () => undefined, warn: () => undefined };
+
+/** A member's client agent. `start()` connects and serves rounds until `stop()`. */
+export class MemberAgent {
+  readonly client: MemberClient;
+  private readonly log: AgentLogger;
+  private stream?: ReturnType<MemberClient['connect']>;
+  private stopped = false;
+  private busy: Promise<void> = Promise.resolve();
+  private readonly datasets = new Map<string, Promise<LocalDataset>>();
+  backend = 'unselected';
+
+  constructor(private readonly opts: MemberAgentOptions) {
+    this.client = new MemberClient(opts.coordinator, opts.identity);
+    this.log = opts.logger ?? silent;
+  }
+
+  get memberId(): string {
+    return this.opts.identity.memberId ?? '';
+  }
+
+  /** Selects the TensorFlow.js backend, connects, and resolves once the stream is up. */
+  async start(): Promise<void> {
+    const backend = await selectBackend(undefined, (m) => this.log.info(m));
+    this.backend = backend.name;
+    this.log.info(`TensorFlow.js backend: ${backend.name}`, { member: this.memberId });
+    await this.connect();
+  }
+
+  private connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const stream = this.client.connect(this.backend, AGENT_VERSION);
+      this.stream = stream;
+      let first = true;
+      stream.on('data', (event: CoordinatorEvent__Output) => {
+        if (first) { first = false; resolve(); }
+        this.onEvent(event);
+      });
+      stream.on('error', (err) => {
+        if (first) { first = false; reject(err); return; }
+        if (!this.stopped) this.log.warn(`connection lost: ${err.message}`, { member: this.memberId });
+      });
+      stream.on('end', () => {
+        if (!this.stopped && this.stream === stream) this.reconnect();
+      });
+    });
+  }
+
+  private reconnect(attempt = 1): void {
+    const delay = Math.min(30_000, 500 * 2 ** attempt);
+    setTimeout(() => {
+      if (this.stopped) return;
+      this.connect().catch(() => this.reconnect(attempt + 1));
+    }, delay).unref();
+  }
+
+  private onEvent(event: CoordinatorEvent__Output): void {
+    if (event.roundOpen) {
+      const open = event.roundOpen;
+      if (this.opts.onRoundOpen && !this.opts.onRoundOpen(open)) return;
+      // Rounds are served one at a time, in order.
+      this.busy = this.busy.then(() => this.serveRound(open)).catch((err: Error) => {
+        this.log.warn(`round ${open.roundId} failed on this member: ${err.message}`, { member: this.memberId });
+      });
+    } else if (event.roundClosed) {
+      this.opts.onRoundClosed?.(event.roundClosed);
+    }
+  }
+
+  /** Loads, validates and splits the member's rows for a task (once per task). */
+  dataset(taskId: string, schema: FeatureSchema, testFraction: number, vocabularies: Record<string, string[]>): Promise<LocalDataset> {
+    let ds = this.datasets.get(taskId);
+    if (!ds) {
+      ds = (async () => {
+        const columns = [...schema.numeric, ...schema.categorical, schema.label];
+        void vocabularies;
+        const table = await readMemberCsv(this.opts.dataFile, schema);
+        if (table.rowCount < 2) throw new ConsortError('DATA_INVALID', `${this.opts.dataFile} has ${table.rowCount} usable rows; a member needs at least 2`);
+        // The split must stay the same for every round of a task: seed it by the task id.
+        const seed = createHash('sha256').update(taskId).digest().readUInt32LE(0);
+        const positive = new Set(schema.positiveLabel ?? ['1']);
+        const { train, test } = stratifiedSplit(table.records, (r) => (positive.has(r[schema.label]) ? 1 : 0), testFraction, seed);
+        this.log.info(`loaded ${table.rowCount} rows (${train.length} train, ${test.length} test) with ${columns.length} columns`, { member: this.memberId });
+        return { file: this.opts.dataFile, train, test };
+      })();
+      this.datasets.set(taskId, ds);
+      ds.catch(() => this.datasets.delete(taskId));
+    }
+    return ds;
+  }
+
+  private async serveRound(open: RoundOpen__Output): Promise<void> {
+    const ctx = roundContextOf(open);
+    const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, ctx.vocabularies);
+    let input: LocalInput;
+    if (open.purpose === 'statistics') {
+      input = statisticsInput(ctx, data);
+    } else {
+      const model = await this.client.downloadModel(open.modelVersionId, open.modelSha256);
+      input = await trainingInput(open, model.weights, data);
+    }
+    if (this.opts.tamperInput) input = this.opts.tamperInput(input, open);
+    const payload = new Uint8Array(input.values.buffer, input.values.byteOffset, input.values.byteLength);
+    await this.client.uploadInput({
+      roundId: open.roundId,
+      plain: {
+        numExamples: input.numExamples, trainLossSum: input.trainLossSum, evalLossSum: input.evalLossSum, evalExamples: input.evalExamples,
+        evalHistPos: input.evalHistPos, evalHistNeg: input.evalHistNeg, dtype: input.dtype, rowsSkipped: 0,
+      },
+    }, payload.byteLength > 0 ? payload : new Uint8Array(0));
+    this.log.info(`round ${open.roundNumber} (${open.purpose}) input sent`, { member: this.memberId });
+  }
+
+  /** Waits for the round in progress (if any) to finish. */
+  idle(): Promise<void> {
+    return this.busy;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stream?.cancel();
+    this.client.close();
+  }
+}

@@ -1,0 +1,87 @@
+// What a member computes in a round, independent of transport and of secure aggregation:
+// feature statistics, local training plus evaluation, or evaluation alone.
+import {
+  localFeatureStats, validateModelSpec, type FeaturePipeline, type FeatureSchema, type ModelSpec,
+} from '@consort/core';
+import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
+import { evaluate, trainLocal } from '../train/trainer.ts';
+import { toMatrix } from '../data/csv-table.ts';
+
+/** A member's rows for one task, already split into train and held-out test rows. */
+export interface LocalDataset {
+  file: string;
+  train: Record<string, string>[];
+  test: Record<string, string>[];
+}
+
+/** The member's contribution to a round, before any masking. */
+export interface LocalInput {
+  values: Float32Array | Float64Array;
+  dtype: 'float32' | 'float64';
+  numExamples: number;
+  trainLossSum: number;
+  evalLossSum: number;
+  evalExamples: number;
+  evalHistPos: number[];
+  evalHistNeg: number[];
+}
+
+export interface RoundContext {
+  schema: FeatureSchema;
+  vocabularies: Record<string, string[]>;
+  task: 'binary' | 'regression';
+}
+
+/** Reads the task's schema and vocabularies out of a RoundOpen. */
+export function roundContextOf(open: RoundOpen__Output): RoundContext {
+  const extra = JSON.parse(open.vocabulariesJson || '{}') as { vocabularies?: Record<string, string[]>; positiveLabel?: string[]; task?: 'binary' | 'regression' };
+  const f = open.features!;
+  return {
+    schema: {
+      numeric: f.numericFeatures, categorical: f.categoricalFeatures, label: f.label,
+      positiveLabel: extra.positiveLabel, protected: f.protectedAttributes,
+    },
+    vocabularies: extra.vocabularies ?? {},
+    task: extra.task ?? 'binary',
+  };
+}
+
+export function modelSpecOf(open: RoundOpen__Output): ModelSpec {
+  const spec = JSON.parse(open.model!.optionsJson) as ModelSpec;
+  validateModelSpec(spec);
+  return spec;
+}
+
+/** Feature sums over the member's training rows: the coordinator fits the preprocessing from their total. */
+export function statisticsInput(ctx: RoundContext, data: LocalDataset): LocalInput {
+  const values = localFeatureStats(ctx.schema, ctx.vocabularies, data.train);
+  return { values, dtype: 'float64', numExamples: data.train.length, trainLossSum: 0, evalLossSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
+}
+
+/**
+ * Evaluates the incoming global model on the held-out rows (its quality, reported for the model
+ * version the round started from), then trains locally from it.
+ */
+export async function trainingInput(open: RoundOpen__Output, global: Float32Array, data: LocalDataset,
+  onEpoch?: (epoch: number, loss: number) => void): Promise<LocalInput> {
+  const spec = modelSpecOf(open);
+  const pipeline = JSON.parse(open.pipelineJson) as FeaturePipeline;
+  const test = toMatrix(pipeline, data.test, data.file);
+  const ev = test.rows > 0
+    ? await evaluate({ spec, weights: global, x: test.x, y: test.y })
+    : { lossSum: 0, count: 0, histPos: [], histNeg: [] };
+  if (open.purpose === 'evaluate') {
+    return { values: new Float32Array(0), dtype: 'float32', numExamples: Math.max(1, ev.count), trainLossSum: 0, evalLossSum: ev.lossSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg };
+  }
+  const train = toMatrix(pipeline, data.train, data.file);
+  const t = open.train!;
+  const result = await trainLocal({
+    spec, weights: global, x: train.x, y: train.y,
+    epochs: t.localEpochs, batchSize: t.batchSize, learningRate: t.learningRate, proximalMu: t.proximalMu,
+    seed: open.seed, onEpoch,
+  });
+  return {
+    values: result.weights, dtype: 'float32', numExamples: result.numExamples, trainLossSum: result.lossSum,
+    evalLossSum: ev.lossSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg,
+  };
+}

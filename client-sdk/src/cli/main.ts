@@ -1,0 +1,44 @@
+#!/usr/bin/env -S npx tsx
+// consort-agent: enroll this machine as a member and serve rounds on its own CSV.
+import { Command } from 'commander';
+import { enrollMember } from '../agent/enroll.ts';
+import { MemberAgent } from '../agent/agent.ts';
+import { loadIdentity } from '../identity/member-identity.ts';
+
+const program = new Command().name('consort-agent').description('Consort member agent: your customer rows never leave this machine');
+
+program.command('enroll')
+  .description('create this member\'s identity key and enroll with a one-time token')
+  .requiredOption('--coordinator <address>', 'coordinator host:port')
+  .requiredOption('--token <token>', 'enrollment token from the operator')
+  .requiredOption('--name <name>', 'your business name as the consortium sees it')
+  .option('--identity <path>', 'where to keep the identity (private key, mode 600)', '.consort-member/identity.json')
+  .action(async (o: { coordinator: string; token: string; name: string; identity: string }) => {
+    const id = await enrollMember(o.coordinator, o.token, o.name, o.identity);
+    console.log(`enrolled as member ${id.memberId} of federation ${id.federationId}; identity saved to ${o.identity}`);
+  });
+
+program.command('run')
+  .description('connect to the coordinator and take part in rounds with your CSV')
+  .requiredOption('--data <csv>', 'your customer-level CSV, with the federation\'s column names')
+  .option('--identity <path>', 'identity file written by enroll', '.consort-member/identity.json')
+  .option('--coordinator <address>', 'override the coordinator address saved at enrollment')
+  .action(async (o: { data: string; identity: string; coordinator?: string }) => {
+    const identity = loadIdentity(o.identity);
+    const coordinator = o.coordinator ?? identity.coordinator;
+    if (!coordinator) throw new Error('no coordinator address: pass --coordinator');
+    const log = (level: string) => (msg: string) => console.log(`[${new Date().toISOString()}] ${level} ${msg}`);
+    const agent = new MemberAgent({
+      coordinator, identity, dataFile: o.data,
+      logger: { info: log('info'), warn: log('warn') },
+      onRoundClosed: (c) => console.log(`round ${c.roundId} ${c.outcome}${c.reason ? `: ${c.reason}` : ''}`),
+    });
+    await agent.start();
+    console.log(`member ${identity.memberId} connected to ${coordinator}; waiting for rounds (Ctrl-C to stop)`);
+    process.on('SIGINT', () => { agent.stop(); process.exit(0); });
+  });
+
+program.parseAsync().catch((err: Error & { details?: string }) => {
+  console.error(`consort-agent: ${err.details ?? err.message}`);
+  process.exit(1);
+});

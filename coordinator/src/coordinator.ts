@@ -1,0 +1,71 @@
+// Composition root of the coordinator: store, round runner, member registry, gRPC server.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
+import { openStore } from './store/open-store.ts';
+import type { Store } from './store/store.ts';
+import { MemberConnections } from './members/connections.ts';
+import { RoundRunner } from './round/round-runner.ts';
+import { startGrpcServer } from './transport/grpc/server.ts';
+
+export interface CoordinatorOptions {
+  /** SQLite `file:` URL (default `file:<dataDir>/consort.db`) or a `postgresql://` URL. */
+  databaseUrl?: string;
+  /** Folder for the SQLite file and the operator token (default `./.consort`). */
+  dataDir?: string;
+  host?: string;
+  /** 0 picks a free port (tests). Default 50051. */
+  port?: number;
+  /** Operator token; default: CONSORT_ADMIN_TOKEN, else `<dataDir>/admin-token` (created once). */
+  adminToken?: string;
+  logger?: Logger;
+}
+
+export interface Coordinator {
+  address: string;
+  adminToken: string;
+  store: Store;
+  rounds: RoundRunner;
+  connections: MemberConnections<CoordinatorEvent>;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+export function defaultLogger(level = process.env.CONSORT_LOG_LEVEL ?? 'info'): Logger {
+  return pino({ level, base: { svc: 'coordinator' } }, pino.destination(2));
+}
+
+function resolveAdminToken(dataDir: string, given?: string): string {
+  if (given) return given;
+  if (process.env.CONSORT_ADMIN_TOKEN) return process.env.CONSORT_ADMIN_TOKEN;
+  const path = join(dataDir, 'admin-token');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const token = randomBytes(24).toString('base64url');
+  writeFileSync(path, `${token}\n`, { mode: 0o600 });
+  return token;
+}
+
+export async function startCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
+  const dataDir = resolve(options.dataDir ?? '.consort');
+  mkdirSync(dataDir, { recursive: true });
+  const logger = options.logger ?? defaultLogger();
+  const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(dataDir, 'consort.db')}`;
+  const store = await openStore(databaseUrl);
+  const connections = new MemberConnections<CoordinatorEvent>();
+  const rounds = new RoundRunner({ store, connections, logger });
+  const recovered = await rounds.recoverInterruptedRounds();
+  if (recovered) logger.warn({ recovered }, 'rounds interrupted by a previous coordinator process were closed');
+  const adminToken = resolveAdminToken(dataDir, options.adminToken);
+  const grpcServer = await startGrpcServer({ store, connections, rounds, logger, adminToken }, options.host ?? '127.0.0.1', options.port ?? 50051);
+  logger.info({ address: grpcServer.address, database: store.provider }, 'coordinator listening');
+  return {
+    address: grpcServer.address, adminToken, store, rounds, connections, logger,
+    async close() {
+      connections.closeAll();
+      await grpcServer.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+// Translation of Consort error codes to gRPC and HTTP statuses: used only at the edges.
+import { status } from '@grpc/grpc-js';
+import { ConsortError, type ErrorCode } from '@consort/core';
+
+export interface CatalogEntry {
+  grpc: status;
+  http: number;
+  /** The public meaning, as documented in docs/errors.md. */
+  summary: string;
+}
+
+export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
+  INVALID_ARGUMENT: { grpc: status.INVALID_ARGUMENT, http: 400, summary: 'A request field is missing or malformed.' },
+  ENROLLMENT_TOKEN_UNKNOWN: { grpc: status.UNAUTHENTICATED, http: 401, summary: 'The enrollment token is not one the coordinator issued.' },
+  ENROLLMENT_TOKEN_USED: { grpc: status.UNAUTHENTICATED, http: 401, summary: 'The enrollment token was already used; ask the operator for a new one.' },
+  ENROLLMENT_TOKEN_EXPIRED: { grpc: status.UNAUTHENTICATED, http: 401, summary: 'The enrollment token has expired; ask the operator for a new one.' },
+  BAD_SIGNATURE: { grpc: status.UNAUTHENTICATED, http: 401, summary: "The request's signature does not verify against the member's enrolled key." },
+  REPLAYED_REQUEST: { grpc: status.UNAUTHENTICATED, http: 401, summary: 'The request nonce was already used: a replayed request.' },
+  STALE_REQUEST: { grpc: status.UNAUTHENTICATED, http: 401, summary: "The request timestamp is outside the coordinator's clock-skew window." },
+  UNKNOWN_MEMBER: { grpc: status.UNAUTHENTICATED, http: 401, summary: 'No enrolled member has this id.' },
+  UNAUTHORIZED: { grpc: status.PERMISSION_DENIED, http: 403, summary: 'The caller lacks the role for this operation (e.g. a wrong operator token).' },
+  NOT_FOUND: { grpc: status.NOT_FOUND, http: 404, summary: 'The federation, task, round or model version does not exist.' },
+  ROUND_NOT_OPEN: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The round is closed or aborted.' },
+  WRONG_STAGE: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The submission does not belong to the round\'s current stage.' },
+  NOT_A_PARTICIPANT: { grpc: status.PERMISSION_DENIED, http: 403, summary: 'The member was not selected for this round.' },
+  DUPLICATE_SUBMISSION: { grpc: status.ALREADY_EXISTS, http: 409, summary: 'The member already submitted for this stage.' },
+  UPDATE_SHAPE_MISMATCH: { grpc: status.INVALID_ARGUMENT, http: 400, summary: "The update's length differs from the model's parameter count." },
+  UPDATE_NOT_FINITE: { grpc: status.INVALID_ARGUMENT, http: 400, summary: 'The update contains NaN or Infinity.' },
+  UPDATE_INCOMPLETE: { grpc: status.INVALID_ARGUMENT, http: 400, summary: 'The upload ended before all announced bytes arrived, or its header is missing.' },
+  MODEL_INTEGRITY: { grpc: status.DATA_LOSS, http: 500, summary: 'A model download did not match its announced SHA-256.' },
+  INVALID_TRANSITION: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The round state machine does not allow this event in the current state.' },
+  TOO_FEW_MEMBERS: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'Fewer members than the minimum took part; the round was aborted.' },
+  DATA_INVALID: { grpc: status.INVALID_ARGUMENT, http: 400, summary: "A member's data does not fit the federation's schema." },
+  SECAGG_VERIFICATION_FAILED: { grpc: status.PERMISSION_DENIED, http: 403, summary: 'A secure-aggregation key, share or signature failed verification.' },
+  SECAGG_OVERFLOW: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The masked sum would overflow the modulus; use 64-bit or a smaller clip.' },
+  SECAGG_PROTOCOL_VIOLATION: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A secure-aggregation message broke the protocol (e.g. asked for both secrets of a peer).' },
+  STORE_FAILURE: { grpc: status.UNAVAILABLE, http: 503, summary: 'The database failed; the operation changed nothing and can be retried.' },
+  INTERNAL: { grpc: status.INTERNAL, http: 500, summary: 'An unexpected error; details are in the coordinator log.' },
+};
+
+/** A gRPC error object: status code plus the ConsortError code in metadata-free `details`. */
+export interface GrpcErrorLike {
+  code: status;
+  details: string;
+}
+
+/**
+ * Translates any thrown value into a gRPC error. Unknown errors become INTERNAL with a public
+ * message that hides internals; the caller logs the original.
+ */
+export function toGrpcError(err: unknown): GrpcErrorLike {
+  if (err instanceof ConsortError) {
+    return { code: ERROR_CATALOG[err.code].grpc, details: `${err.code}: ${err.message}` };
+  }
+  return { code: status.INTERNAL, details: 'INTERNAL: unexpected coordinator error (see the coordinator log)' };
+}

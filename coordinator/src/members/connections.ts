@@ -1,0 +1,65 @@
+// Which members are connected right now, and the event stream to reach each of them.
+import { EventEmitter } from 'node:events';
+
+/** The part of a server stream the registry needs: write an event, end the stream. */
+export interface EventSink<E> {
+  write(event: E): boolean;
+  end(): void;
+}
+
+interface Connection<E> {
+  federationId: string;
+  backend: string;
+  sink: EventSink<E>;
+  connectedAt: number;
+}
+
+/**
+ * Registry of live member streams. A member has at most one: a new Connect replaces the old
+ * stream (e.g. an agent restarted before the old socket timed out).
+ */
+export class MemberConnections<E> extends EventEmitter<{ online: [string]; offline: [string] }> {
+  private readonly connections = new Map<string, Connection<E>>();
+
+  attach(memberId: string, federationId: string, backend: string, sink: EventSink<E>): void {
+    const previous = this.connections.get(memberId);
+    this.connections.set(memberId, { federationId, backend, sink, connectedAt: Date.now() });
+    if (previous) previous.sink.end();
+    this.emit('online', memberId);
+  }
+
+  /** Removes the member's stream if it is still this sink (a replaced stream is ignored). */
+  detach(memberId: string, sink: EventSink<E>): void {
+    const current = this.connections.get(memberId);
+    if (current?.sink !== sink) return;
+    this.connections.delete(memberId);
+    this.emit('offline', memberId);
+  }
+
+  isOnline(memberId: string): boolean {
+    return this.connections.has(memberId);
+  }
+
+  backendOf(memberId: string): string | undefined {
+    return this.connections.get(memberId)?.backend;
+  }
+
+  online(federationId: string): string[] {
+    return [...this.connections.entries()].filter(([, c]) => c.federationId === federationId).map(([id]) => id).sort();
+  }
+
+  /** Sends an event; false when the member is not connected. */
+  send(memberId: string, event: E): boolean {
+    const c = this.connections.get(memberId);
+    if (!c) return false;
+    c.sink.write(event);
+    return true;
+  }
+
+  closeAll(): void {
+    for (const [id, c] of this.connections) {
+      this.connections.delete(id);
+      c.sink.end();
+    }
+  }
+}

@@ -1,0 +1,25 @@
+// Authenticates a member request: enrolled member, fresh timestamp, valid signature, new nonce.
+import { ConsortError, MAX_CLOCK_SKEW_MS, verifyRequest } from '@consort/core';
+import type { MemberRecord, Store } from '../store/store.ts';
+
+export interface SignedRequest {
+  method: string;
+  memberId: string;
+  timestampMs: number;
+  nonceHex: string;
+  signature: Uint8Array;
+  bodySha256: Uint8Array;
+}
+
+/** Throws UNKNOWN_MEMBER, STALE_REQUEST, BAD_SIGNATURE or REPLAYED_REQUEST; returns the member. */
+export async function authenticateMember(store: Store, req: SignedRequest, nowMs = Date.now()): Promise<MemberRecord> {
+  const member = req.memberId ? await store.getMember(req.memberId) : undefined;
+  if (!member) {
+    throw new ConsortError('UNKNOWN_MEMBER', `no enrolled member has id "${req.memberId}"; enroll the agent with an enrollment token first`, { memberId: req.memberId });
+  }
+  verifyRequest(req, req.signature, member.identityPublicKey, nowMs);
+  // The nonce is remembered for twice the skew window: any replay inside the window is caught,
+  // and anything older already fails the timestamp check.
+  await store.recordNonce(member.id, req.nonceHex, new Date(nowMs + 2 * MAX_CLOCK_SKEW_MS));
+  return member;
+}

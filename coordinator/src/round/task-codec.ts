@@ -1,0 +1,46 @@
+// Translates stored tasks into the definition the runner uses and the RoundOpen members receive.
+import {
+  layoutOf, localFeatureStats, type FeatureSchema, type ModelSpec, type TaskDefinition,
+} from '@consort/core';
+import type { RoundOpen } from '@consort/protos/types/RoundOpen';
+import type { TaskRecord } from '../store/store.ts';
+import type { Purpose } from './round-inputs.ts';
+
+/** The stored task keeps its resolved definition in `features` and its settings in `trainConfig`. */
+export function taskDefinitionOf(task: TaskRecord): TaskDefinition {
+  return task.features as unknown as TaskDefinition;
+}
+
+export function featureSchemaOf(def: TaskDefinition): FeatureSchema {
+  return { numeric: def.numeric, categorical: def.categorical, label: def.label, positiveLabel: def.positiveLabel, protected: def.protected };
+}
+
+/** Length of the feature-statistics vector a member sends in a statistics round. */
+export function statisticsLength(def: TaskDefinition): number {
+  return localFeatureStats(featureSchemaOf(def), def.vocabularies, []).length;
+}
+
+export function roundOpenEvent(task: TaskRecord, def: TaskDefinition, roundId: string, number: number,
+  base: { id: string; sha256: string; parameterCount: number }, purpose: Purpose, deadlineMs: number): RoundOpen {
+  const spec = task.modelSpec as ModelSpec;
+  return {
+    roundId, taskId: task.id, roundNumber: number, modelVersionId: base.id,
+    modelSha256: Buffer.from(base.sha256, 'hex'),
+    model: {
+      kind: spec.kind, optionsJson: JSON.stringify(spec),
+      layout: layoutOf(spec).map((l) => ({ name: l.name, shape: l.shape })),
+      parameterCount: String(base.parameterCount),
+    },
+    features: {
+      numericFeatures: def.numeric, categoricalFeatures: def.categorical, label: def.label, protectedAttributes: def.protected,
+    },
+    train: def.train,
+    deadlines: [{ stage: 'masked_input', deadlineUnixMs: String(deadlineMs) }],
+    aggregation: 'plain',
+    pipelineJson: task.pipeline ? JSON.stringify(task.pipeline) : '',
+    purpose,
+    vocabulariesJson: JSON.stringify({ vocabularies: def.vocabularies, positiveLabel: def.positiveLabel, task: def.model.task }),
+    seed: def.seed + number,
+    testFraction: def.testFraction,
+  };
+}

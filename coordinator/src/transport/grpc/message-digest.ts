@@ -1,0 +1,33 @@
+// Keeps the SHA-256 of each request message's wire bytes, so signatures are checked on exactly
+// what the member sent (grpc-js hands handlers decoded objects only).
+import type { ServiceDefinition } from '@grpc/grpc-js';
+import { sha256 } from '@consort/core';
+
+const DIGEST = Symbol('consort.messageDigest');
+
+/** Returns a copy of the service whose request deserializers tag each message with its digest. */
+export function withMessageDigests(service: ServiceDefinition): ServiceDefinition {
+  const wrapped: Record<string, ServiceDefinition[string]> = {};
+  for (const [name, method] of Object.entries(service)) {
+    wrapped[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        const message = method.requestDeserialize(bytes) as object;
+        Object.defineProperty(message, DIGEST, { value: sha256(bytes), enumerable: false });
+        return message;
+      },
+    };
+  }
+  return wrapped as ServiceDefinition;
+}
+
+export function messageDigest(message: object): Uint8Array {
+  const d = (message as Record<symbol, Uint8Array | undefined>)[DIGEST];
+  if (!d) throw new Error('message has no digest: was the service registered through withMessageDigests?');
+  return d;
+}
+
+/** Body digest as members sign it: SHA-256 over the concatenated per-message SHA-256s. */
+export function bodyDigest(messageDigests: Uint8Array[]): Uint8Array {
+  return sha256(...messageDigests);
+}

@@ -1,0 +1,80 @@
+// A whole federation on one machine: a coordinator plus member agents over loopback gRPC,
+// each member with its own identity and its own CSV. Used by the demo and end-to-end tests.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { AdminClient, startCoordinator, type Coordinator } from '@consort/coordinator';
+import { MemberAgent, enrollMember, type AgentLogger } from '@consort/client-sdk';
+import type { TaskDefinitionInput } from '@consort/core';
+import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
+
+export interface LocalFederationOptions {
+  /** Working folder: database, identities, exported models. */
+  workDir: string;
+  /** One CSV per member (its own rows only). */
+  memberFiles: { name: string; file: string }[];
+  task: TaskDefinitionInput;
+  rounds: number;
+  databaseUrl?: string;
+  /** Log level of the coordinator (default "warn": the demo prints its own table). */
+  logLevel?: string;
+  agentLogger?: AgentLogger;
+  onReport?: (r: RoundReport__Output) => void;
+}
+
+export interface LocalFederationResult {
+  coordinator: Coordinator;
+  agents: MemberAgent[];
+  federationId: string;
+  taskId: string;
+  reports: RoundReport__Output[];
+  /** JSON export of the last model (spec, preprocessing, weights). */
+  modelFile?: string;
+  databaseUrl: string;
+}
+
+/** Starts everything, runs the rounds, exports the final model; the caller stops it with `stopLocalFederation`. */
+export async function runLocalFederation(opts: LocalFederationOptions): Promise<LocalFederationResult> {
+  const workDir = resolve(opts.workDir);
+  mkdirSync(workDir, { recursive: true });
+  const databaseUrl = opts.databaseUrl ?? `file:${join(workDir, 'consort.db')}`;
+  const logger = pino({ level: opts.logLevel ?? 'warn', base: { svc: 'coordinator' } }, pino.destination(2));
+  const coordinator = await startCoordinator({ dataDir: workDir, databaseUrl, port: 0, logger });
+  const admin = new AdminClient(coordinator.address, coordinator.adminToken);
+  const agents: MemberAgent[] = [];
+  try {
+    const federation = await admin.createFederation(`${opts.task.name} consortium ${new Date().toISOString()}`);
+    const tokens = await admin.createEnrollmentTokens(federation.id, opts.memberFiles.length);
+    for (const [i, m] of opts.memberFiles.entries()) {
+      const identity = await enrollMember(coordinator.address, tokens[i], m.name, join(workDir, 'members', `member-${i + 1}`, 'identity.json'));
+      const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: m.file, logger: opts.agentLogger });
+      await agent.start();
+      agents.push(agent);
+    }
+    const task = await admin.createTask(federation.id, opts.task);
+    const reports = await admin.runRounds(task.id, opts.rounds, 30, opts.onReport);
+    const last = [...reports].reverse().find((r) => r.purpose === 'train' && r.state === 'published');
+    let modelFile: string | undefined;
+    if (last) {
+      const stored = await coordinator.store.getTask(task.id);
+      const mv = await coordinator.store.getModelVersion(last.modelVersionId);
+      modelFile = join(workDir, 'models', `${task.id}-v${mv.version}.json`);
+      mkdirSync(join(workDir, 'models'), { recursive: true });
+      writeFileSync(modelFile, JSON.stringify({
+        task: stored.name, modelVersionId: mv.id, version: mv.version, sha256: mv.sha256, spec: stored.modelSpec,
+        pipeline: stored.pipeline, metrics: mv.metrics, weights: Array.from(mv.weights),
+      }));
+    }
+    return { coordinator, agents, federationId: federation.id, taskId: task.id, reports, modelFile, databaseUrl };
+  } catch (err) {
+    await stopLocalFederation({ coordinator, agents });
+    throw err;
+  } finally {
+    admin.close();
+  }
+}
+
+export async function stopLocalFederation(f: { coordinator: Coordinator; agents: MemberAgent[] }): Promise<void> {
+  for (const a of f.agents) a.stop();
+  await f.coordinator.close();
+}
