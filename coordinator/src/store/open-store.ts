@@ -1,0 +1,111 @@
+// Opens the coordinator's store: picks SQLite (libsql) or PostgreSQL from the URL, migrates, connects.
+import { mkdirSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createClient } from '@libsql/client';
+import { PrismaLibSql } from '@prisma/adapter-libsql';
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+import { ConsortError } from '@consort/core';
+import { loadMigrations, migratePostgres, migrateSqlite, MIGRATIONS_DIR } from './migrate.ts';
+import { PrismaStore, type Db } from './prisma-store.ts';
+import type { Store } from './store.ts';
+
+/** Where the coordinator keeps its data when no DATABASE_URL is given (relative to the cwd). */
+export const DEFAULT_DATABASE_URL = 'file:./.consort/consort.db';
+
+// How long a SQLite statement waits for another process's write lock before failing.
+const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+/** Options of openStore (tests point migrationsDir at a copy they can tamper with). */
+export interface OpenStoreOptions {
+  migrationsDir?: string;
+}
+
+/** Absolute database path of a `file:` URL (relative paths are relative to the cwd). */
+export function sqlitePathOf(url: string): string {
+  if (url.startsWith('file://')) return fileURLToPath(url.split('?')[0]);
+  const path = url.slice('file:'.length).split('?')[0];
+  if (path === '' || path.includes(':memory:')) {
+    throw new ConsortError('INVALID_ARGUMENT', `DATABASE_URL "${url}" names no file: an in-memory SQLite database is lost between connections; use file:./path/to/consort.db`);
+  }
+  return isAbsolute(path) ? path : resolve(process.cwd(), path);
+}
+
+// The clients are generated (git-ignored) by scripts/gen-prisma.mjs at install time.
+async function loadClient<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    throw new ConsortError('STORE_FAILURE', `The Prisma client is not generated (${(err as Error).message.split('\n')[0]}); run \`pnpm gen:prisma\` (or \`pnpm install\`) at the repository root`);
+  }
+}
+
+/** Hides the password of a connection URL for messages. */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ':***@');
+  }
+}
+
+/**
+ * Opens the store for `databaseUrl` (default DATABASE_URL, then file:./.consort/consort.db):
+ * `file:` -> SQLite through libsql, `postgres://` / `postgresql://` -> PostgreSQL through pg.
+ * Pending migrations are applied first, so a fresh database needs no manual step.
+ */
+export async function openStore(databaseUrl?: string, options: OpenStoreOptions = {}): Promise<Store> {
+  const url = databaseUrl || process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+  const migrationsDir = options.migrationsDir ?? MIGRATIONS_DIR;
+  if (url.startsWith('file:')) return openSqlite(url, migrationsDir);
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, migrationsDir);
+  throw new ConsortError('INVALID_ARGUMENT', `Unsupported DATABASE_URL "${redact(url)}": use file:./path.db for SQLite or postgresql://user@host:5432/db for PostgreSQL`);
+}
+
+async function openSqlite(url: string, migrationsDir: string): Promise<Store> {
+  const path = sqlitePathOf(url);
+  const fileUrl = `file:${path}`;
+  const migrations = loadMigrations('sqlite', migrationsDir);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (err) {
+    throw new ConsortError('STORE_FAILURE', `Cannot create the folder for the SQLite database ${path}: ${(err as Error).message}; choose a writable location with DATABASE_URL`);
+  }
+  let migrator;
+  try {
+    migrator = createClient({ url: fileUrl, timeout: SQLITE_BUSY_TIMEOUT_MS });
+  } catch (err) {
+    throw new ConsortError('STORE_FAILURE', `Cannot open the SQLite database ${path}: ${(err as Error).message}; check the path is writable`);
+  }
+  try {
+    await migrateSqlite(migrator, migrations, `SQLite database ${path}`);
+  } finally {
+    migrator.close();
+  }
+  const { PrismaClient } = await loadClient(() => import('./generated/sqlite/client.ts'));
+  const db = new PrismaClient({ adapter: new PrismaLibSql({ url: fileUrl, timeout: SQLITE_BUSY_TIMEOUT_MS }) });
+  return new PrismaStore('sqlite', db);
+}
+
+async function openPostgres(url: string, migrationsDir: string): Promise<Store> {
+  const where = `PostgreSQL database ${redact(url)}`;
+  const migrations = loadMigrations('postgresql', migrationsDir);
+  const migrator = new pg.Client({ connectionString: url });
+  try {
+    await migrator.connect();
+  } catch (err) {
+    throw new ConsortError('STORE_FAILURE', `Cannot connect to ${where}: ${(err as Error).message}; check DATABASE_URL and that the server is running`);
+  }
+  try {
+    await migratePostgres(migrator, migrations, where);
+  } finally {
+    await migrator.end().catch(() => undefined);
+  }
+  const { PrismaClient } = await loadClient(() => import('./generated/postgresql/client.ts'));
+  const db = new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  // Same model API as the SQLite client (see Db in prisma-store.ts).
+  return new PrismaStore('postgresql', db as unknown as Db);
+}

@@ -1,0 +1,423 @@
+// The Store over a generated Prisma client (SQLite or PostgreSQL); maps rows to domain records.
+import { ConsortError } from '@consort/core';
+import type { PrismaClient } from './generated/sqlite/client.ts';
+import type {
+  AuditEventInput,
+  AuditEventRecord,
+  EnrollmentTokenRecord,
+  FederationRecord,
+  JsonObject,
+  MemberRecord,
+  ModelVersionInput,
+  ModelVersionMeta,
+  ModelVersionRecord,
+  RoundInput,
+  RoundPatch,
+  RoundRecord,
+  Store,
+  StoreProvider,
+  TaskInput,
+  TaskRecord,
+} from './store.ts';
+
+/**
+ * The two generated clients have the same model API (same models, only provider-specific filter
+ * options differ, which we do not use), so the store is written once against the SQLite client's
+ * type and the PostgreSQL client is passed in under that type.
+ */
+export type Db = PrismaClient;
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
+// Generous limits: a completeRound writes tens of MB of weights, and the SQLite adapter queues
+// transactions behind one mutex, so waiting for a turn can take a while under load.
+const TX_OPTIONS = { maxWait: 30_000, timeout: 120_000 };
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Float32Array -> float32 little-endian bytes (a view when the platform is little-endian). */
+export function weightsToBytes(weights: Float32Array): Uint8Array<ArrayBuffer> {
+  if (LITTLE_ENDIAN) return new Uint8Array(weights.buffer as ArrayBuffer, weights.byteOffset, weights.byteLength);
+  const out = new Uint8Array(weights.length * 4);
+  const view = new DataView(out.buffer);
+  weights.forEach((w, i) => view.setFloat32(i * 4, w, true));
+  return out;
+}
+
+/** float32 little-endian bytes -> a fresh, aligned Float32Array. */
+export function bytesToWeights(bytes: Uint8Array): Float32Array {
+  if (bytes.byteLength % 4 !== 0) {
+    throw new ConsortError('MODEL_INTEGRITY', `Stored weights are ${bytes.byteLength} bytes, not a whole number of float32 values: the model version is corrupt; re-publish it`);
+  }
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  if (LITTLE_ENDIAN) return new Float32Array(copy.buffer);
+  const view = new DataView(copy.buffer);
+  return Float32Array.from({ length: copy.byteLength / 4 }, (_, i) => view.getFloat32(i * 4, true));
+}
+
+function prismaCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Translates a driver/Prisma failure into a ConsortError that says what to do. */
+function storeError(err: unknown, action: string, unique?: string): ConsortError {
+  if (err instanceof ConsortError) return err;
+  const code = prismaCode(err);
+  const detail = (err as Error)?.message?.split('\n').filter(Boolean).pop() ?? String(err);
+  if (code === 'P2002' && unique) return new ConsortError('INVALID_ARGUMENT', `Cannot ${action}: ${unique}`, { cause: detail });
+  if (code === 'P2003') {
+    return new ConsortError('NOT_FOUND', `Cannot ${action}: a referenced record does not exist; check the ids you passed`, { cause: detail });
+  }
+  return new ConsortError('STORE_FAILURE', `Cannot ${action}: ${detail}. Check the database is reachable and writable, then retry`, { cause: detail, prismaCode: code });
+}
+
+const json = (value: unknown): string => JSON.stringify(value ?? null);
+const parse = <T>(text: string): T => JSON.parse(text) as T;
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+type FederationRow = { id: string; name: string; createdAt: Date };
+type MemberRow = { id: string; federationId: string; displayName: string; identityPublicKey: Uint8Array; enrolledAt: Date; lastSeenAt: Date | null; backend: string | null };
+type TokenRow = { id: string; federationId: string; tokenHash: string; expiresAt: Date; usedAt: Date | null; usedByMemberId: string | null };
+type TaskRow = { id: string; federationId: string; name: string; modelSpecJson: string; featuresJson: string; trainConfigJson: string; pipelineJson: string; aggregation: string; minMembers: number; stageTimeoutMs: number; createdAt: Date };
+type MetaRow = { id: string; taskId: string; version: number; roundId: string | null; sha256: string; parameterCount: number; metricsJson: string; createdAt: Date };
+type RoundRow = {
+  id: string; taskId: string; number: number; state: string; reason: string | null; deadlinesJson: string; participantsJson: string; droppedJson: string;
+  secaggJson: string | null; baseModelVersionId: string; resultModelVersionId: string | null; metricsJson: string | null; startedAt: Date; updatedAt: Date; finishedAt: Date | null;
+};
+type AuditRow = { id: number; at: Date; actor: string; kind: string; subjectType: string; subjectId: string; detailJson: string };
+
+const toFederation = (r: FederationRow): FederationRecord => ({ id: r.id, name: r.name, createdAt: r.createdAt });
+const toMember = (r: MemberRow): MemberRecord => ({
+  id: r.id,
+  federationId: r.federationId,
+  displayName: r.displayName,
+  identityPublicKey: new Uint8Array(r.identityPublicKey),
+  enrolledAt: r.enrolledAt,
+  lastSeenAt: opt(r.lastSeenAt),
+  backend: opt(r.backend),
+});
+const toToken = (r: TokenRow): EnrollmentTokenRecord => ({
+  id: r.id, federationId: r.federationId, tokenHash: r.tokenHash, expiresAt: r.expiresAt, usedAt: opt(r.usedAt), usedByMemberId: opt(r.usedByMemberId),
+});
+const toTask = (r: TaskRow): TaskRecord => ({
+  id: r.id,
+  federationId: r.federationId,
+  name: r.name,
+  modelSpec: parse(r.modelSpecJson),
+  features: parse(r.featuresJson),
+  trainConfig: parse(r.trainConfigJson),
+  pipeline: parse(r.pipelineJson),
+  aggregation: r.aggregation as TaskRecord['aggregation'],
+  minMembers: r.minMembers,
+  stageTimeoutMs: r.stageTimeoutMs,
+  createdAt: r.createdAt,
+});
+const toMeta = (r: MetaRow): ModelVersionMeta => ({
+  id: r.id, taskId: r.taskId, version: r.version, roundId: opt(r.roundId), sha256: r.sha256, parameterCount: r.parameterCount, metrics: parse(r.metricsJson), createdAt: r.createdAt,
+});
+const toRound = (r: RoundRow): RoundRecord => ({
+  id: r.id,
+  taskId: r.taskId,
+  number: r.number,
+  state: r.state,
+  reason: opt(r.reason),
+  deadlines: parse(r.deadlinesJson),
+  participants: parse(r.participantsJson),
+  dropped: parse(r.droppedJson),
+  secagg: r.secaggJson === null ? undefined : parse<JsonObject>(r.secaggJson),
+  baseModelVersionId: r.baseModelVersionId,
+  resultModelVersionId: opt(r.resultModelVersionId),
+  metrics: r.metricsJson === null ? undefined : parse<JsonObject>(r.metricsJson),
+  startedAt: r.startedAt,
+  updatedAt: r.updatedAt,
+  finishedAt: opt(r.finishedAt),
+});
+const toAudit = (r: AuditRow): AuditEventRecord => ({
+  id: r.id, at: r.at, actor: r.actor, kind: r.kind, subjectType: r.subjectType, subjectId: r.subjectId, detail: parse(r.detailJson),
+});
+
+const META_SELECT = { id: true, taskId: true, version: true, roundId: true, sha256: true, parameterCount: true, metricsJson: true, createdAt: true } as const;
+
+/** Row fields of a RoundPatch (undefined = leave alone, null = clear). */
+function roundData(patch: RoundPatch) {
+  const data: Record<string, unknown> = {};
+  if (patch.state !== undefined) data.state = patch.state;
+  if (patch.reason !== undefined) data.reason = patch.reason;
+  if (patch.deadlines !== undefined) data.deadlinesJson = json(patch.deadlines);
+  if (patch.participants !== undefined) data.participantsJson = json(patch.participants);
+  if (patch.dropped !== undefined) data.droppedJson = json(patch.dropped);
+  if (patch.secagg !== undefined) data.secaggJson = patch.secagg === null ? null : json(patch.secagg);
+  if (patch.metrics !== undefined) data.metricsJson = patch.metrics === null ? null : json(patch.metrics);
+  if (patch.resultModelVersionId !== undefined) data.resultModelVersionId = patch.resultModelVersionId;
+  if (patch.finishedAt !== undefined) data.finishedAt = patch.finishedAt;
+  return data;
+}
+
+function modelVersionData(input: ModelVersionInput, roundId?: string) {
+  return {
+    taskId: input.taskId,
+    version: input.version,
+    roundId: input.roundId ?? roundId ?? null,
+    weights: weightsToBytes(input.weights),
+    sha256: input.sha256,
+    parameterCount: input.weights.length,
+    metricsJson: json(input.metrics),
+  };
+}
+
+/** Compare-and-set of a round's state inside `tx`; throws and changes nothing on a mismatch. */
+async function casRound(tx: Tx, id: string, expectedState: string, data: Record<string, unknown>): Promise<RoundRecord> {
+  const moved = await tx.round.updateMany({ where: { id, state: expectedState }, data });
+  if (moved.count === 0) {
+    const current = await tx.round.findUnique({ where: { id }, select: { state: true } });
+    if (!current) throw new ConsortError('NOT_FOUND', `Round ${id} does not exist; list the task's rounds to find a valid id`, { roundId: id });
+    throw new ConsortError(
+      'INVALID_TRANSITION',
+      `Round ${id} is in state "${current.state}", not "${expectedState}": another step moved it first; re-read the round and decide again`,
+      { roundId: id, expectedState, actualState: current.state },
+    );
+  }
+  return toRound(await tx.round.findUniqueOrThrow({ where: { id } }));
+}
+
+/** Store implementation shared by both providers. */
+export class PrismaStore implements Store {
+  constructor(
+    readonly provider: StoreProvider,
+    private readonly db: Db,
+  ) {}
+
+  async close(): Promise<void> {
+    await this.db.$disconnect();
+  }
+
+  private async run<T>(action: string, fn: () => Promise<T>, unique?: string): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw storeError(err, action, unique);
+    }
+  }
+
+  private tx<T>(action: string, fn: (tx: Tx) => Promise<T>, unique?: string): Promise<T> {
+    return this.run(action, () => this.db.$transaction(fn, TX_OPTIONS), unique);
+  }
+
+  createFederation(name: string): Promise<FederationRecord> {
+    return this.run(`create federation "${name}"`, async () => toFederation(await this.db.federation.create({ data: { name } })), 'a federation with that name exists; choose another name');
+  }
+
+  async getFederation(id: string): Promise<FederationRecord> {
+    const row = await this.run('read federation', () => this.db.federation.findUnique({ where: { id } }));
+    if (!row) throw new ConsortError('NOT_FOUND', `Federation ${id} does not exist; create it first or check the id`, { federationId: id });
+    return toFederation(row);
+  }
+
+  createEnrollmentTokens(federationId: string, tokenHashes: string[], expiresAt: Date): Promise<EnrollmentTokenRecord[]> {
+    return this.tx(
+      'create enrollment tokens',
+      async (tx) => {
+        const out: EnrollmentTokenRecord[] = [];
+        for (const tokenHash of tokenHashes) out.push(toToken(await tx.enrollmentToken.create({ data: { federationId, tokenHash, expiresAt } })));
+        return out;
+      },
+      'a token with the same hash exists; generate fresh random tokens',
+    );
+  }
+
+  consumeEnrollmentToken(tokenHash: string, member: { displayName: string; identityPublicKey: Uint8Array }, now: Date): Promise<MemberRecord> {
+    return this.tx(
+      'enroll member',
+      async (tx) => {
+        // One conditional UPDATE claims the token: of two concurrent consumers only one matches.
+        const claimed = await tx.enrollmentToken.updateMany({ where: { tokenHash, usedAt: null, expiresAt: { gt: now } }, data: { usedAt: now } });
+        const token = await tx.enrollmentToken.findUnique({ where: { tokenHash } });
+        if (!token) throw new ConsortError('ENROLLMENT_TOKEN_UNKNOWN', 'This enrollment token is not known to the coordinator; ask the operator for a new invitation');
+        if (claimed.count === 0) {
+          // Not claimable: either used (checked first: a used token stays "used" after expiry) or expired.
+          if (token.usedAt !== null) {
+            throw new ConsortError('ENROLLMENT_TOKEN_USED', 'This enrollment token was already used; each token enrolls one member: ask the operator for a new one');
+          }
+          throw new ConsortError('ENROLLMENT_TOKEN_EXPIRED', `This enrollment token expired at ${token.expiresAt.toISOString()}; ask the operator for a new one`);
+        }
+        const created = await tx.member.create({
+          data: {
+            federationId: token.federationId,
+            displayName: member.displayName,
+            identityPublicKey: new Uint8Array(member.identityPublicKey),
+            enrolledAt: now,
+          },
+        });
+        await tx.enrollmentToken.update({ where: { tokenHash }, data: { usedByMemberId: created.id } });
+        return toMember(created);
+      },
+      'this identity key is already enrolled; generate a new identity key for a new member',
+    );
+  }
+
+  async getMember(id: string): Promise<MemberRecord | undefined> {
+    const row = await this.run('read member', () => this.db.member.findUnique({ where: { id } }));
+    return row ? toMember(row) : undefined;
+  }
+
+  async listMembers(federationId: string): Promise<MemberRecord[]> {
+    const rows = await this.run('list members', () => this.db.member.findMany({ where: { federationId }, orderBy: [{ enrolledAt: 'asc' }, { id: 'asc' }] }));
+    return rows.map(toMember);
+  }
+
+  async touchMember(id: string, seen: { lastSeenAt: Date; backend?: string }): Promise<void> {
+    const data = seen.backend === undefined ? { lastSeenAt: seen.lastSeenAt } : { lastSeenAt: seen.lastSeenAt, backend: seen.backend };
+    const res = await this.run('update member', () => this.db.member.updateMany({ where: { id }, data }));
+    if (res.count === 0) throw new ConsortError('NOT_FOUND', `Member ${id} does not exist; enroll it first`, { memberId: id });
+  }
+
+  async recordNonce(memberId: string, nonce: string, expiresAt: Date): Promise<void> {
+    try {
+      await this.db.usedNonce.create({ data: { memberId, nonce, expiresAt } });
+    } catch (err) {
+      if (prismaCode(err) === 'P2002') {
+        throw new ConsortError('REPLAYED_REQUEST', 'This request nonce was already used: the request is a replay; sign every request with a fresh random nonce', { memberId });
+      }
+      throw storeError(err, 'record request nonce');
+    }
+  }
+
+  async pruneNonces(now: Date): Promise<number> {
+    const res = await this.run('prune nonces', () => this.db.usedNonce.deleteMany({ where: { expiresAt: { lt: now } } }));
+    return res.count;
+  }
+
+  createTask(input: TaskInput): Promise<TaskRecord> {
+    return this.run(`create task "${input.name}"`, async () =>
+      toTask(
+        await this.db.task.create({
+          data: {
+            federationId: input.federationId,
+            name: input.name,
+            modelSpecJson: json(input.modelSpec),
+            featuresJson: json(input.features),
+            trainConfigJson: json(input.trainConfig),
+            pipelineJson: json(input.pipeline),
+            aggregation: input.aggregation,
+            minMembers: input.minMembers,
+            stageTimeoutMs: input.stageTimeoutMs,
+          },
+        }),
+      ),
+    );
+  }
+
+  async getTask(id: string): Promise<TaskRecord> {
+    const row = await this.run('read task', () => this.db.task.findUnique({ where: { id } }));
+    if (!row) throw new ConsortError('NOT_FOUND', `Task ${id} does not exist; list the federation's tasks to find a valid id`, { taskId: id });
+    return toTask(row);
+  }
+
+  createModelVersion(input: ModelVersionInput): Promise<ModelVersionRecord> {
+    return this.run(
+      `store model version ${input.version}`,
+      async () => {
+        const row = await this.db.modelVersion.create({ data: modelVersionData(input), select: META_SELECT });
+        return { ...toMeta(row), weights: input.weights.slice() };
+      },
+      `task ${input.taskId} already has model version ${input.version}; use the next version number`,
+    );
+  }
+
+  async getModelVersion(id: string): Promise<ModelVersionRecord> {
+    const row = await this.run('read model version', () => this.db.modelVersion.findUnique({ where: { id } }));
+    if (!row) throw new ConsortError('NOT_FOUND', `Model version ${id} does not exist; list the task's model versions to find a valid id`, { modelVersionId: id });
+    return { ...toMeta(row), weights: bytesToWeights(row.weights) };
+  }
+
+  async getModelVersionMeta(id: string): Promise<ModelVersionMeta> {
+    const row = await this.run('read model version', () => this.db.modelVersion.findUnique({ where: { id }, select: META_SELECT }));
+    if (!row) throw new ConsortError('NOT_FOUND', `Model version ${id} does not exist; list the task's model versions to find a valid id`, { modelVersionId: id });
+    return toMeta(row);
+  }
+
+  async latestModelVersion(taskId: string): Promise<ModelVersionMeta | undefined> {
+    const row = await this.run('read model version', () => this.db.modelVersion.findFirst({ where: { taskId }, orderBy: { version: 'desc' }, select: META_SELECT }));
+    return row ? toMeta(row) : undefined;
+  }
+
+  async listModelVersions(taskId: string): Promise<ModelVersionMeta[]> {
+    const rows = await this.run('list model versions', () => this.db.modelVersion.findMany({ where: { taskId }, orderBy: { version: 'asc' }, select: META_SELECT }));
+    return rows.map(toMeta);
+  }
+
+  createRound(input: RoundInput): Promise<RoundRecord> {
+    return this.run(
+      `create round ${input.number}`,
+      async () =>
+        toRound(
+          await this.db.round.create({
+            data: {
+              taskId: input.taskId,
+              number: input.number,
+              state: input.state,
+              deadlinesJson: json(input.deadlines),
+              participantsJson: json(input.participants),
+              droppedJson: json([]),
+              baseModelVersionId: input.baseModelVersionId,
+            },
+          }),
+        ),
+      `task ${input.taskId} already has a round ${input.number}; use the next round number`,
+    );
+  }
+
+  async getRound(id: string): Promise<RoundRecord> {
+    const row = await this.run('read round', () => this.db.round.findUnique({ where: { id } }));
+    if (!row) throw new ConsortError('NOT_FOUND', `Round ${id} does not exist; list the task's rounds to find a valid id`, { roundId: id });
+    return toRound(row);
+  }
+
+  async listRounds(taskId: string): Promise<RoundRecord[]> {
+    const rows = await this.run('list rounds', () => this.db.round.findMany({ where: { taskId }, orderBy: { number: 'asc' } }));
+    return rows.map(toRound);
+  }
+
+  async listRoundsInStates(states: string[]): Promise<RoundRecord[]> {
+    if (states.length === 0) return [];
+    const rows = await this.run('list rounds', () => this.db.round.findMany({ where: { state: { in: states } }, orderBy: [{ startedAt: 'asc' }, { number: 'asc' }] }));
+    return rows.map(toRound);
+  }
+
+  updateRound(id: string, expectedState: string, patch: RoundPatch): Promise<RoundRecord> {
+    return this.tx(`update round ${id}`, (tx) => casRound(tx, id, expectedState, roundData(patch)));
+  }
+
+  completeRound(id: string, expectedState: string, modelVersion: ModelVersionInput, patch: RoundPatch): Promise<{ round: RoundRecord; modelVersion: ModelVersionMeta }> {
+    return this.tx(
+      `complete round ${id}`,
+      async (tx) => {
+        // The version is written first and the round moved second: a CAS failure throws, and
+        // the transaction rolls the version back with it.
+        const mv = toMeta(await tx.modelVersion.create({ data: modelVersionData(modelVersion, id), select: META_SELECT }));
+        const round = await casRound(tx, id, expectedState, { ...roundData(patch), resultModelVersionId: mv.id });
+        return { round, modelVersion: mv };
+      },
+      `task ${modelVersion.taskId} already has model version ${modelVersion.version}; use the next version number`,
+    );
+  }
+
+  appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord> {
+    return this.run('append audit event', async () =>
+      toAudit(
+        await this.db.auditEvent.create({
+          data: { actor: event.actor, kind: event.kind, subjectType: event.subjectType, subjectId: event.subjectId, detailJson: json(event.detail) },
+        }),
+      ),
+    );
+  }
+
+  async listAuditEvents(filter: { subjectId?: string; kind?: string } = {}): Promise<AuditEventRecord[]> {
+    const where: { subjectId?: string; kind?: string } = {};
+    if (filter.subjectId !== undefined) where.subjectId = filter.subjectId;
+    if (filter.kind !== undefined) where.kind = filter.kind;
+    const rows = await this.run('list audit events', () => this.db.auditEvent.findMany({ where, orderBy: { id: 'asc' } }));
+    return rows.map(toAudit);
+  }
+}

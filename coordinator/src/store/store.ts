@@ -1,0 +1,216 @@
+// The coordinator's persistence contract: domain records in, domain records out, no Prisma types.
+// JSON columns are parsed inside the store; weights are Float32Array; times are Date.
+
+/** Which database a store runs on. */
+export type StoreProvider = 'sqlite' | 'postgresql';
+
+/** A JSON document as stored in a *Json column (parsed on the way out). */
+export type JsonObject = Record<string, unknown>;
+
+/** A consortium. */
+export interface FederationRecord {
+  id: string;
+  name: string;
+  createdAt: Date;
+}
+
+/** An enrolled member; identityPublicKey is its 32-byte Ed25519 key. */
+export interface MemberRecord {
+  id: string;
+  federationId: string;
+  displayName: string;
+  identityPublicKey: Uint8Array;
+  enrolledAt: Date;
+  lastSeenAt?: Date;
+  backend?: string;
+}
+
+/** A stored enrollment token (only its SHA-256 hex hash is known to the store). */
+export interface EnrollmentTokenRecord {
+  id: string;
+  federationId: string;
+  tokenHash: string;
+  expiresAt: Date;
+  usedAt?: Date;
+  usedByMemberId?: string;
+}
+
+/** What a task is made of; the spec documents are validated by core before they get here. */
+export interface TaskInput {
+  federationId: string;
+  name: string;
+  modelSpec: unknown;
+  features: unknown;
+  trainConfig: unknown;
+  pipeline: unknown;
+  aggregation: 'secure' | 'plain';
+  minMembers: number;
+  stageTimeoutMs: number;
+}
+
+/** A stored task. */
+export interface TaskRecord extends TaskInput {
+  id: string;
+  createdAt: Date;
+}
+
+/** Input of createModelVersion / completeRound. */
+export interface ModelVersionInput {
+  taskId: string;
+  version: number;
+  roundId?: string;
+  weights: Float32Array;
+  /** SHA-256 hex of the float32 little-endian bytes (computed by the caller, stored as given). */
+  sha256: string;
+  metrics: JsonObject;
+}
+
+/** A model version without its weights (cheap to list). */
+export interface ModelVersionMeta {
+  id: string;
+  taskId: string;
+  version: number;
+  roundId?: string;
+  sha256: string;
+  parameterCount: number;
+  metrics: JsonObject;
+  createdAt: Date;
+}
+
+/** A model version with its weights. */
+export interface ModelVersionRecord extends ModelVersionMeta {
+  weights: Float32Array;
+}
+
+/** Input of createRound. */
+export interface RoundInput {
+  taskId: string;
+  number: number;
+  state: string;
+  /** Deadline per stage name, epoch milliseconds. */
+  deadlines: Record<string, number>;
+  baseModelVersionId: string;
+  participants: string[];
+}
+
+/** A stored round of the state machine. */
+export interface RoundRecord {
+  id: string;
+  taskId: string;
+  number: number;
+  state: string;
+  reason?: string;
+  deadlines: Record<string, number>;
+  participants: string[];
+  dropped: string[];
+  secagg?: JsonObject;
+  baseModelVersionId: string;
+  resultModelVersionId?: string;
+  metrics?: JsonObject;
+  startedAt: Date;
+  updatedAt: Date;
+  finishedAt?: Date;
+}
+
+/** Fields updateRound/completeRound may change; `null` clears an optional field. */
+export interface RoundPatch {
+  state?: string;
+  reason?: string | null;
+  deadlines?: Record<string, number>;
+  participants?: string[];
+  dropped?: string[];
+  secagg?: JsonObject | null;
+  metrics?: JsonObject | null;
+  resultModelVersionId?: string | null;
+  finishedAt?: Date | null;
+}
+
+/** Input of appendAuditEvent. */
+export interface AuditEventInput {
+  actor: string;
+  kind: string;
+  subjectType: string;
+  subjectId: string;
+  detail: JsonObject;
+}
+
+/** A stored audit event; ids increase in append order. */
+export interface AuditEventRecord extends AuditEventInput {
+  id: number;
+  at: Date;
+}
+
+/**
+ * The coordinator's persistence layer. Every method is atomic; methods that check-then-write
+ * (token consumption, round transitions) do so in one transaction.
+ */
+export interface Store {
+  readonly provider: StoreProvider;
+  /** Releases the connections; the store is unusable afterwards. */
+  close(): Promise<void>;
+
+  createFederation(name: string): Promise<FederationRecord>;
+  /** Throws NOT_FOUND when there is no such federation. */
+  getFederation(id: string): Promise<FederationRecord>;
+
+  /** Stores single-use tokens by their SHA-256 hex hashes. */
+  createEnrollmentTokens(federationId: string, tokenHashes: string[], expiresAt: Date): Promise<EnrollmentTokenRecord[]>;
+  /**
+   * Marks the token used and creates the member, in one transaction. Throws
+   * ENROLLMENT_TOKEN_UNKNOWN / ENROLLMENT_TOKEN_USED / ENROLLMENT_TOKEN_EXPIRED.
+   */
+  consumeEnrollmentToken(
+    tokenHash: string,
+    member: { displayName: string; identityPublicKey: Uint8Array },
+    now: Date,
+  ): Promise<MemberRecord>;
+
+  getMember(id: string): Promise<MemberRecord | undefined>;
+  listMembers(federationId: string): Promise<MemberRecord[]>;
+  touchMember(id: string, seen: { lastSeenAt: Date; backend?: string }): Promise<void>;
+
+  /** Remembers a request nonce; throws REPLAYED_REQUEST if (memberId, nonce) was seen before. */
+  recordNonce(memberId: string, nonce: string, expiresAt: Date): Promise<void>;
+  /** Forgets nonces that expired before `now`; returns how many were removed. */
+  pruneNonces(now: Date): Promise<number>;
+
+  createTask(input: TaskInput): Promise<TaskRecord>;
+  /** Throws NOT_FOUND when there is no such task. */
+  getTask(id: string): Promise<TaskRecord>;
+
+  createModelVersion(input: ModelVersionInput): Promise<ModelVersionRecord>;
+  /** Throws NOT_FOUND when there is no such model version. */
+  getModelVersion(id: string): Promise<ModelVersionRecord>;
+  /** Throws NOT_FOUND when there is no such model version. */
+  getModelVersionMeta(id: string): Promise<ModelVersionMeta>;
+  latestModelVersion(taskId: string): Promise<ModelVersionMeta | undefined>;
+  /** Ordered by version. */
+  listModelVersions(taskId: string): Promise<ModelVersionMeta[]>;
+
+  createRound(input: RoundInput): Promise<RoundRecord>;
+  /** Throws NOT_FOUND when there is no such round. */
+  getRound(id: string): Promise<RoundRecord>;
+  /** Ordered by round number. */
+  listRounds(taskId: string): Promise<RoundRecord[]>;
+  /** Rounds currently in any of `states` (crash recovery), oldest first. */
+  listRoundsInStates(states: string[]): Promise<RoundRecord[]>;
+  /**
+   * Compare-and-set on `state`: applies `patch` only if the stored state is `expectedState`,
+   * else throws INVALID_TRANSITION and changes nothing (NOT_FOUND for an unknown round).
+   */
+  updateRound(id: string, expectedState: string, patch: RoundPatch): Promise<RoundRecord>;
+  /**
+   * Creates the model version and moves the round (CAS as in updateRound; resultModelVersionId
+   * is set to the new version) in one transaction: on any failure nothing is stored.
+   */
+  completeRound(
+    id: string,
+    expectedState: string,
+    modelVersion: ModelVersionInput,
+    patch: RoundPatch,
+  ): Promise<{ round: RoundRecord; modelVersion: ModelVersionMeta }>;
+
+  appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord>;
+  /** Events in append order, optionally filtered. */
+  listAuditEvents(filter?: { subjectId?: string; kind?: string }): Promise<AuditEventRecord[]>;
+}
