@@ -73,10 +73,11 @@ export async function migrateSqlite(client: LibsqlClient, migrations: Migration[
   const done: string[] = [];
   for (;;) {
     const tx = await client.transaction('write');
+    let next: Migration | undefined;
     try {
       const rows = await tx.execute(`SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}"`);
       const applied = new Map(rows.rows.map((r) => [String(r.name), String(r.checksum)]));
-      const next = pending(applied, migrations, where)[0];
+      next = pending(applied, migrations, where)[0];
       if (!next) {
         await tx.rollback();
         return done;
@@ -90,7 +91,7 @@ export async function migrateSqlite(client: LibsqlClient, migrations: Migration[
       done.push(next.name);
     } catch (err) {
       if (!tx.closed) await tx.rollback().catch(() => undefined);
-      throw wrap(err, where);
+      throw wrap(err, where, next?.name);
     }
   }
 }

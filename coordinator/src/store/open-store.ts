@@ -7,7 +7,7 @@ import { PrismaLibSql } from '@prisma/adapter-libsql';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { ConsortError } from '@consort/core';
-import { loadMigrations, migratePostgres, migrateSqlite, MIGRATIONS_DIR } from './migrate.ts';
+import { loadMigrations, migratePostgres, migrateSqlite, MIGRATIONS_DIR, type Migration } from './migrate.ts';
 import { PrismaStore, type Db } from './prisma-store.ts';
 import type { Store } from './store.ts';
 
@@ -74,6 +74,28 @@ async function openSqlite(url: string, migrationsDir: string): Promise<Store> {
   } catch (err) {
     throw new ConsortError('STORE_FAILURE', `Cannot create the folder for the SQLite database ${path}: ${(err as Error).message}; choose a writable location with DATABASE_URL`);
   }
+  // libsql runs SQLite synchronously: two migrators of one file in one process would block the
+  // event loop on each other's lock, so in-process opens of a file take turns.
+  const previous = sqliteOpenQueue.get(path) ?? Promise.resolve();
+  let release = (): void => undefined;
+  const turn = new Promise<void>((r) => (release = r));
+  const queued = previous.then(() => turn);
+  sqliteOpenQueue.set(path, queued);
+  await previous;
+  try {
+    await migrateSqliteFile(path, fileUrl, migrations);
+  } finally {
+    release();
+    if (sqliteOpenQueue.get(path) === queued) sqliteOpenQueue.delete(path);
+  }
+  const { PrismaClient } = await loadClient(() => import('./generated/sqlite/client.ts'));
+  const db = new PrismaClient({ adapter: new PrismaLibSql({ url: fileUrl, timeout: SQLITE_BUSY_TIMEOUT_MS }) });
+  return new PrismaStore('sqlite', db);
+}
+
+const sqliteOpenQueue = new Map<string, Promise<void>>();
+
+async function migrateSqliteFile(path: string, fileUrl: string, migrations: Migration[]): Promise<void> {
   let migrator;
   try {
     migrator = createClient({ url: fileUrl, timeout: SQLITE_BUSY_TIMEOUT_MS });
@@ -85,9 +107,6 @@ async function openSqlite(url: string, migrationsDir: string): Promise<Store> {
   } finally {
     migrator.close();
   }
-  const { PrismaClient } = await loadClient(() => import('./generated/sqlite/client.ts'));
-  const db = new PrismaClient({ adapter: new PrismaLibSql({ url: fileUrl, timeout: SQLITE_BUSY_TIMEOUT_MS }) });
-  return new PrismaStore('sqlite', db);
 }
 
 async function openPostgres(url: string, migrationsDir: string): Promise<Store> {

@@ -1,0 +1,436 @@
+// The Store contract suite, written once and run against SQLite and PostgreSQL by *.test.ts files.
+import { createHash, randomBytes } from 'node:crypto';
+import { cpSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isConsortError, type ErrorCode } from '@consort/core';
+import { MIGRATIONS_DIR, MIGRATIONS_TABLE } from './migrate.ts';
+import { openStore } from './open-store.ts';
+import type { Store, StoreProvider, TaskInput } from './store.ts';
+
+/** How the suite gets databases of one provider. */
+export interface StoreHarness {
+  provider: StoreProvider;
+  /** Called once before the suite (e.g. to check the server is up). */
+  setup(): Promise<void>;
+  /** A URL of a new, empty database. */
+  freshUrl(): Promise<string>;
+  /** Runs raw SQL on a database (to inspect or tamper with it); returns the rows. */
+  query(url: string, sql: string): Promise<Record<string, unknown>[]>;
+  /** Removes every database made by freshUrl. */
+  teardown(): Promise<void>;
+}
+
+async function expectCode(promise: Promise<unknown>, code: ErrorCode): Promise<Error> {
+  try {
+    await promise;
+  } catch (err) {
+    if (!isConsortError(err, code)) throw new Error(`expected ConsortError ${code}, got ${String(err)}`, { cause: err });
+    return err;
+  }
+  throw new Error(`expected ConsortError ${code}, but the call succeeded`);
+}
+
+const hash = (token: string): string => createHash('sha256').update(token).digest('hex');
+const key = (): Uint8Array => new Uint8Array(randomBytes(32));
+
+function taskInput(federationId: string, name = 'churn'): TaskInput {
+  return {
+    federationId,
+    name,
+    modelSpec: { kind: 'logistic', inputs: 3 },
+    features: [{ name: 'recency', type: 'numeric' }],
+    trainConfig: { epochs: 2, lr: 0.1 },
+    pipeline: { steps: ['standardize'] },
+    aggregation: 'secure',
+    minMembers: 5,
+    stageTimeoutMs: 30_000,
+  };
+}
+
+/** Registers the whole contract suite for one provider. */
+export function storeContract(harness: StoreHarness): void {
+  describe(`Store contract (${harness.provider})`, () => {
+    let store: Store;
+    let url: string;
+
+    beforeAll(async () => {
+      await harness.setup();
+      url = await harness.freshUrl();
+      store = await openStore(url);
+    });
+
+    afterAll(async () => {
+      await store?.close();
+      await harness.teardown();
+    });
+
+    describe('migrations', () => {
+      it('gives a fresh database its schema and records the migration', async () => {
+        expect(store.provider).toBe(harness.provider);
+        const rows = await harness.query(url, `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" ORDER BY "name"`);
+        expect(rows.map((r) => r.name)).toEqual(['0001_init']);
+        expect(String(rows[0].checksum)).toMatch(/^[0-9a-f]{64}$/);
+      });
+
+      it('re-opening is idempotent and keeps the data', async () => {
+        const fresh = await harness.freshUrl();
+        const first = await openStore(fresh);
+        const fed = await first.createFederation('reopen');
+        await first.close();
+        const second = await openStore(fresh);
+        expect((await second.getFederation(fed.id)).name).toBe('reopen');
+        await second.close();
+        const rows = await harness.query(fresh, `SELECT "name" FROM "${MIGRATIONS_TABLE}"`);
+        expect(rows).toHaveLength(1);
+      });
+
+      it('concurrent opens of a fresh database apply each migration once', async () => {
+        const fresh = await harness.freshUrl();
+        const stores = await Promise.all([openStore(fresh), openStore(fresh), openStore(fresh)]);
+        await Promise.all(stores.map((s) => s.close()));
+        const rows = await harness.query(fresh, `SELECT "name" FROM "${MIGRATIONS_TABLE}"`);
+        expect(rows).toHaveLength(1);
+      });
+
+      it('refuses a migration whose file changed after it was applied, naming it', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'consort-migrations-'));
+        try {
+          cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+          appendFileSync(join(dir, harness.provider, '0001_init', 'migration.sql'), '\n-- edited later\n');
+          const err = await expectCode(openStore(url, { migrationsDir: dir }), 'STORE_FAILURE');
+          expect(err.message).toContain('"0001_init"');
+          expect(err.message).toMatch(/changed after it was applied/);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+
+      it('refuses a database migrated by a newer coordinator', async () => {
+        const fresh = await harness.freshUrl();
+        await (await openStore(fresh)).close();
+        await harness.query(fresh, `INSERT INTO "${MIGRATIONS_TABLE}" ("name", "checksum", "applied_at") VALUES ('9999_future', 'x', '2030-01-01')`);
+        const err = await expectCode(openStore(fresh), 'STORE_FAILURE');
+        expect(err.message).toContain('9999_future');
+      });
+
+      it('rolls back a failing migration entirely', async () => {
+        const fresh = await harness.freshUrl();
+        const dir = mkdtempSync(join(tmpdir(), 'consort-migrations-'));
+        try {
+          cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+          const bad = join(dir, harness.provider, '0002_bad');
+          cpSync(join(dir, harness.provider, '0001_init'), bad, { recursive: true });
+          writeFileSync(join(bad, 'migration.sql'), 'CREATE TABLE "Half" ("id" INTEGER);\nTHIS IS NOT SQL;\n');
+          const err = await expectCode(openStore(fresh, { migrationsDir: dir }), 'STORE_FAILURE');
+          expect(err.message).toContain('0002_bad');
+          const rows = await harness.query(fresh, `SELECT "name" FROM "${MIGRATIONS_TABLE}"`);
+          expect(rows.map((r) => r.name)).toEqual(['0001_init']);
+          // The half-applied table went with the rollback, so a fixed 0002 can run later.
+          const s = await openStore(fresh);
+          await s.close();
+          await expect(harness.query(fresh, 'SELECT * FROM "Half"')).rejects.toThrow();
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+
+      it('rejects URLs it cannot serve', async () => {
+        await expectCode(openStore('mysql://localhost/x'), 'INVALID_ARGUMENT');
+        await expectCode(openStore('file::memory:'), 'INVALID_ARGUMENT');
+      });
+    });
+
+    describe('federations', () => {
+      it('creates, reads, refuses duplicates and reports unknown ids', async () => {
+        const fed = await store.createFederation('gyms');
+        expect(fed.createdAt).toBeInstanceOf(Date);
+        expect(await store.getFederation(fed.id)).toEqual(fed);
+        await expectCode(store.createFederation('gyms'), 'INVALID_ARGUMENT');
+        await expectCode(store.getFederation('nope'), 'NOT_FOUND');
+      });
+    });
+
+    describe('enrollment and members', () => {
+      let fedId: string;
+      const now = new Date('2026-01-01T12:00:00Z');
+      const later = new Date('2026-01-02T12:00:00Z');
+
+      beforeAll(async () => {
+        fedId = (await store.createFederation('clinics')).id;
+      });
+
+      it('creates tokens and enrolls a member with one of them', async () => {
+        const tokens = await store.createEnrollmentTokens(fedId, [hash('a'), hash('b')], later);
+        expect(tokens.map((t) => t.tokenHash)).toEqual([hash('a'), hash('b')]);
+        expect(tokens[0].usedAt).toBeUndefined();
+        const pk = key();
+        const m = await store.consumeEnrollmentToken(hash('a'), { displayName: 'Clinic A', identityPublicKey: pk }, now);
+        expect(m.federationId).toBe(fedId);
+        expect(m.displayName).toBe('Clinic A');
+        expect(Array.from(m.identityPublicKey)).toEqual(Array.from(pk));
+        expect(m.enrolledAt.getTime()).toBe(now.getTime());
+        expect(m.lastSeenAt).toBeUndefined();
+        const read = await store.getMember(m.id);
+        expect(read).toEqual(m);
+        expect(read?.identityPublicKey).toBeInstanceOf(Uint8Array);
+      });
+
+      it('refuses unknown, used and expired tokens', async () => {
+        await expectCode(store.consumeEnrollmentToken(hash('zzz'), { displayName: 'x', identityPublicKey: key() }, now), 'ENROLLMENT_TOKEN_UNKNOWN');
+        await expectCode(store.consumeEnrollmentToken(hash('a'), { displayName: 'x', identityPublicKey: key() }, now), 'ENROLLMENT_TOKEN_USED');
+        await store.createEnrollmentTokens(fedId, [hash('old')], now);
+        await expectCode(store.consumeEnrollmentToken(hash('old'), { displayName: 'x', identityPublicKey: key() }, now), 'ENROLLMENT_TOKEN_EXPIRED');
+        await expectCode(store.consumeEnrollmentToken(hash('old'), { displayName: 'x', identityPublicKey: key() }, later), 'ENROLLMENT_TOKEN_EXPIRED');
+        // A used token reports "used" even once it has expired.
+        await expectCode(store.consumeEnrollmentToken(hash('a'), { displayName: 'x', identityPublicKey: key() }, new Date('2027-01-01')), 'ENROLLMENT_TOKEN_USED');
+        await expectCode(store.createEnrollmentTokens(fedId, [hash('b')], later), 'INVALID_ARGUMENT');
+      });
+
+      it('refuses an already enrolled identity key and leaves the token unused', async () => {
+        const pk = key();
+        await store.createEnrollmentTokens(fedId, [hash('k1'), hash('k2')], later);
+        await store.consumeEnrollmentToken(hash('k1'), { displayName: 'K', identityPublicKey: pk }, now);
+        await expectCode(store.consumeEnrollmentToken(hash('k2'), { displayName: 'K again', identityPublicKey: pk }, now), 'INVALID_ARGUMENT');
+        const m = await store.consumeEnrollmentToken(hash('k2'), { displayName: 'K2', identityPublicKey: key() }, now);
+        expect(m.displayName).toBe('K2');
+      });
+
+      it('lets exactly one of many concurrent consumers of a token win', async () => {
+        await store.createEnrollmentTokens(fedId, [hash('race')], later);
+        const attempts = Array.from({ length: 8 }, (_, i) =>
+          store.consumeEnrollmentToken(hash('race'), { displayName: `racer ${i}`, identityPublicKey: key() }, now),
+        );
+        const results = await Promise.allSettled(attempts);
+        expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        for (const r of results) if (r.status === 'rejected') expect(isConsortError(r.reason, 'ENROLLMENT_TOKEN_USED')).toBe(true);
+      });
+
+      it('lets exactly one of two stores (two connection pools) win a token race', async () => {
+        if (harness.provider === 'sqlite') {
+          // libsql is synchronous: two stores of one file in one process would block each other
+          // (see the note in open-store.ts); the in-process race above covers SQLite.
+          return;
+        }
+        const other = await openStore(url);
+        try {
+          for (let round = 0; round < 5; round++) {
+            const token = hash(`pool-race-${round}`);
+            await store.createEnrollmentTokens(fedId, [token], later);
+            const results = await Promise.allSettled([
+              store.consumeEnrollmentToken(token, { displayName: 'left', identityPublicKey: key() }, now),
+              other.consumeEnrollmentToken(token, { displayName: 'right', identityPublicKey: key() }, now),
+            ]);
+            expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+            const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+            expect(isConsortError(lost.reason, 'ENROLLMENT_TOKEN_USED')).toBe(true);
+          }
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('lists and touches members', async () => {
+        const members = await store.listMembers(fedId);
+        expect(members.length).toBeGreaterThanOrEqual(3);
+        expect(members.every((m) => m.federationId === fedId)).toBe(true);
+        const id = members[0].id;
+        await store.touchMember(id, { lastSeenAt: later, backend: 'tfjs-node' });
+        let m = await store.getMember(id);
+        expect(m?.lastSeenAt?.getTime()).toBe(later.getTime());
+        expect(m?.backend).toBe('tfjs-node');
+        const evenLater = new Date(later.getTime() + 1000);
+        await store.touchMember(id, { lastSeenAt: evenLater });
+        m = await store.getMember(id);
+        expect(m?.lastSeenAt?.getTime()).toBe(evenLater.getTime());
+        expect(m?.backend).toBe('tfjs-node');
+        expect(await store.getMember('missing')).toBeUndefined();
+        await expectCode(store.touchMember('missing', { lastSeenAt: later }), 'NOT_FOUND');
+        expect(await store.listMembers('no-such-federation')).toEqual([]);
+      });
+    });
+
+    describe('nonces', () => {
+      it('refuses a replayed nonce and forgets expired ones', async () => {
+        const t0 = new Date('2026-03-01T00:00:00Z');
+        const t1 = new Date('2026-03-01T00:05:00Z');
+        await store.recordNonce('m1', 'n1', t0);
+        await store.recordNonce('m2', 'n1', t1); // same nonce, other member: fine
+        await store.recordNonce('m1', 'n2', t1);
+        await expectCode(store.recordNonce('m1', 'n1', t1), 'REPLAYED_REQUEST');
+        const replays = await Promise.allSettled([store.recordNonce('m3', 'x', t1), store.recordNonce('m3', 'x', t1)]);
+        expect(replays.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+        expect(await store.pruneNonces(new Date('2026-03-01T00:01:00Z'))).toBe(1);
+        await store.recordNonce('m1', 'n1', t1); // pruned, so accepted again
+        await expectCode(store.recordNonce('m1', 'n2', t1), 'REPLAYED_REQUEST');
+      });
+    });
+
+    describe('tasks, model versions and rounds', () => {
+      let fedId: string;
+      let taskId: string;
+      let v1Id: string;
+
+      beforeAll(async () => {
+        fedId = (await store.createFederation('shops')).id;
+      });
+
+      it('creates and reads a task with parsed JSON', async () => {
+        const input = taskInput(fedId);
+        const task = await store.createTask(input);
+        taskId = task.id;
+        expect(task).toMatchObject(input);
+        expect(await store.getTask(task.id)).toEqual(task);
+        await expectCode(store.getTask('nope'), 'NOT_FOUND');
+        await expectCode(store.createTask(taskInput('no-such-federation')), 'NOT_FOUND');
+      });
+
+      it('stores model versions and lists them without weights', async () => {
+        expect(await store.latestModelVersion(taskId)).toBeUndefined();
+        const w = new Float32Array([0.5, -1.25, 3]);
+        const v1 = await store.createModelVersion({ taskId, version: 1, weights: w, sha256: 'aa', metrics: { loss: 0.7 } });
+        v1Id = v1.id;
+        expect(v1).toMatchObject({ taskId, version: 1, parameterCount: 3, sha256: 'aa', metrics: { loss: 0.7 } });
+        expect(v1.roundId).toBeUndefined();
+        const v2 = await store.createModelVersion({ taskId, version: 2, roundId: 'r-x', weights: new Float32Array(2), sha256: 'bb', metrics: {} });
+        const read = await store.getModelVersion(v1.id);
+        expect(Array.from(read.weights)).toEqual([0.5, -1.25, 3]);
+        expect(read.weights).toBeInstanceOf(Float32Array);
+        const meta = await store.getModelVersionMeta(v2.id);
+        expect(meta).toMatchObject({ version: 2, roundId: 'r-x', parameterCount: 2 });
+        expect('weights' in meta).toBe(false);
+        expect((await store.latestModelVersion(taskId))?.id).toBe(v2.id);
+        const list = await store.listModelVersions(taskId);
+        expect(list.map((m) => m.version)).toEqual([1, 2]);
+        expect(list.every((m) => !('weights' in m))).toBe(true);
+        await expectCode(store.createModelVersion({ taskId, version: 2, weights: w, sha256: 'cc', metrics: {} }), 'INVALID_ARGUMENT');
+        await expectCode(store.getModelVersion('nope'), 'NOT_FOUND');
+        await expectCode(store.getModelVersionMeta('nope'), 'NOT_FOUND');
+      });
+
+      it('round-trips 5 million floats bit for bit', async () => {
+        const n = 5_000_000;
+        const w = new Float32Array(n);
+        const bits = new Uint32Array(w.buffer);
+        for (let i = 0; i < n; i++) bits[i] = (Math.imul(i, 2654435761) ^ (i >>> 3)) >>> 0;
+        bits[0] = 0x7fc00001; // a NaN with payload
+        bits[1] = 0x80000000; // -0
+        bits[2] = 0x7f800000; // +Infinity
+        const sha = createHash('sha256').update(new Uint8Array(w.buffer)).digest('hex');
+        const mv = await store.createModelVersion({ taskId, version: 100, weights: w, sha256: sha, metrics: {} });
+        expect(mv.parameterCount).toBe(n);
+        const read = await store.getModelVersion(mv.id);
+        expect(read.weights.length).toBe(n);
+        const back = new Uint32Array(read.weights.buffer, read.weights.byteOffset, n);
+        let diff = -1;
+        for (let i = 0; i < n && diff < 0; i++) if (back[i] !== bits[i]) diff = i;
+        expect(diff).toBe(-1);
+        expect(createHash('sha256').update(new Uint8Array(read.weights.buffer, read.weights.byteOffset, n * 4)).digest('hex')).toBe(sha);
+      });
+
+      it('creates, reads and lists rounds', async () => {
+        const r1 = await store.createRound({ taskId, number: 1, state: 'open', deadlines: { open: 1000 }, baseModelVersionId: v1Id, participants: ['m1', 'm2'] });
+        expect(r1).toMatchObject({ taskId, number: 1, state: 'open', deadlines: { open: 1000 }, participants: ['m1', 'm2'], dropped: [], baseModelVersionId: v1Id });
+        expect(r1.secagg).toBeUndefined();
+        expect(r1.metrics).toBeUndefined();
+        expect(r1.finishedAt).toBeUndefined();
+        expect(await store.getRound(r1.id)).toEqual(r1);
+        const r2 = await store.createRound({ taskId, number: 2, state: 'masked_input', deadlines: {}, baseModelVersionId: v1Id, participants: [] });
+        await expectCode(store.createRound({ taskId, number: 2, state: 'open', deadlines: {}, baseModelVersionId: v1Id, participants: [] }), 'INVALID_ARGUMENT');
+        expect((await store.listRounds(taskId)).map((r) => r.number)).toEqual([1, 2]);
+        const active = await store.listRoundsInStates(['open', 'masked_input']);
+        expect(active.map((r) => r.id)).toEqual(expect.arrayContaining([r1.id, r2.id]));
+        expect((await store.listRoundsInStates(['masked_input'])).map((r) => r.id)).toContain(r2.id);
+        expect((await store.listRoundsInStates(['masked_input'])).map((r) => r.id)).not.toContain(r1.id);
+        expect(await store.listRoundsInStates([])).toEqual([]);
+        await expectCode(store.getRound('nope'), 'NOT_FOUND');
+      });
+
+      it('updateRound is a compare-and-set on state', async () => {
+        const r = await store.createRound({ taskId, number: 3, state: 'open', deadlines: { open: 1 }, baseModelVersionId: v1Id, participants: ['a', 'b', 'c'] });
+        const moved = await store.updateRound(r.id, 'open', {
+          state: 'advertise_keys',
+          deadlines: { open: 1, advertise_keys: 2 },
+          participants: ['a', 'b'],
+          dropped: ['c'],
+          secagg: { threshold: 2 },
+          metrics: { n: 2 },
+          reason: 'c left',
+        });
+        expect(moved).toMatchObject({ state: 'advertise_keys', deadlines: { open: 1, advertise_keys: 2 }, participants: ['a', 'b'], dropped: ['c'], secagg: { threshold: 2 }, metrics: { n: 2 }, reason: 'c left' });
+        expect(moved.updatedAt.getTime()).toBeGreaterThanOrEqual(r.updatedAt.getTime());
+
+        const err = await expectCode(store.updateRound(r.id, 'open', { state: 'aborted', reason: 'late' }), 'INVALID_TRANSITION');
+        expect(err.message).toContain('advertise_keys');
+        expect(await store.getRound(r.id)).toEqual(moved);
+
+        // Concurrent transitions from the same state: exactly one wins.
+        const racers = await Promise.allSettled([
+          store.updateRound(r.id, 'advertise_keys', { state: 'share_keys' }),
+          store.updateRound(r.id, 'advertise_keys', { state: 'aborted', reason: 'timeout' }),
+        ]);
+        expect(racers.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
+
+        const cleared = await store.updateRound(r.id, (await store.getRound(r.id)).state, { reason: null, secagg: null, metrics: null, finishedAt: new Date('2026-05-01T00:00:00Z') });
+        expect(cleared.reason).toBeUndefined();
+        expect(cleared.secagg).toBeUndefined();
+        expect(cleared.metrics).toBeUndefined();
+        expect(cleared.finishedAt?.toISOString()).toBe('2026-05-01T00:00:00.000Z');
+        await expectCode(store.updateRound('nope', 'open', { state: 'aborted' }), 'NOT_FOUND');
+      });
+
+      it('completeRound stores the version and moves the round together', async () => {
+        const r = await store.createRound({ taskId, number: 4, state: 'aggregated', deadlines: {}, baseModelVersionId: v1Id, participants: ['a'] });
+        const finishedAt = new Date('2026-06-01T00:00:00Z');
+        const { round, modelVersion } = await store.completeRound(
+          r.id,
+          'aggregated',
+          { taskId, version: 3, weights: new Float32Array([1, 2]), sha256: 'dd', metrics: { auc: 0.8 } },
+          { state: 'published', finishedAt, metrics: { auc: 0.8 } },
+        );
+        expect(modelVersion).toMatchObject({ version: 3, roundId: r.id, parameterCount: 2 });
+        expect(round).toMatchObject({ state: 'published', resultModelVersionId: modelVersion.id, metrics: { auc: 0.8 } });
+        expect(round.finishedAt?.getTime()).toBe(finishedAt.getTime());
+        expect(Array.from((await store.getModelVersion(modelVersion.id)).weights)).toEqual([1, 2]);
+      });
+
+      it('completeRound stores nothing when the version is a duplicate', async () => {
+        const r = await store.createRound({ taskId, number: 5, state: 'aggregated', deadlines: {}, baseModelVersionId: v1Id, participants: ['a'] });
+        const before = await store.listModelVersions(taskId);
+        await expectCode(
+          store.completeRound(r.id, 'aggregated', { taskId, version: 3, weights: new Float32Array([9]), sha256: 'ee', metrics: {} }, { state: 'published' }),
+          'INVALID_ARGUMENT',
+        );
+        expect(await store.getRound(r.id)).toEqual(r);
+        expect(await store.listModelVersions(taskId)).toEqual(before);
+      });
+
+      it('completeRound stores nothing when the round moved on', async () => {
+        const r = await store.createRound({ taskId, number: 6, state: 'unmask', deadlines: {}, baseModelVersionId: v1Id, participants: ['a'] });
+        await expectCode(
+          store.completeRound(r.id, 'aggregated', { taskId, version: 4, weights: new Float32Array([9]), sha256: 'ff', metrics: {} }, { state: 'published' }),
+          'INVALID_TRANSITION',
+        );
+        expect(await store.getRound(r.id)).toEqual(r);
+        expect((await store.listModelVersions(taskId)).some((m) => m.version === 4)).toBe(false);
+      });
+    });
+
+    describe('audit events', () => {
+      it('appends and lists in order, with filters', async () => {
+        const a = await store.appendAuditEvent({ actor: 'operator', kind: 'federation.created', subjectType: 'federation', subjectId: 'f1', detail: { name: 'x' } });
+        const b = await store.appendAuditEvent({ actor: 'coordinator', kind: 'round.aborted', subjectType: 'round', subjectId: 'r1', detail: { reason: 'timeout' } });
+        const c = await store.appendAuditEvent({ actor: 'coordinator', kind: 'round.published', subjectType: 'round', subjectId: 'r1', detail: {} });
+        expect(a.at).toBeInstanceOf(Date);
+        expect(b.id).toBeGreaterThan(a.id);
+        const all = await store.listAuditEvents();
+        expect(all.slice(-3)).toEqual([a, b, c]);
+        expect(await store.listAuditEvents({ subjectId: 'r1' })).toEqual([b, c]);
+        expect(await store.listAuditEvents({ kind: 'round.aborted' })).toEqual([b]);
+        expect(await store.listAuditEvents({ subjectId: 'r1', kind: 'round.published' })).toEqual([c]);
+        expect(b.detail).toEqual({ reason: 'timeout' });
+      });
+    });
+  });
+}
