@@ -1,0 +1,331 @@
+// The coordinator side of one secure-aggregation round as a pure object (Bonawitz et al., CCS 2017; Bell et al., CCS 2020).
+//
+// Stages: advertise_keys (receiveAdvertisement, closeAdvertiseKeys) -> share_keys (receiveShares,
+// closeShareKeys) -> masked_input (receiveMaskedInput, closeMaskedInput) -> consistency_check
+// (receiveConsistencySignature, closeConsistencyCheck) -> unmask (receiveUnmaskShares, finish)
+// -> completed; any stage -> aborted(reason). The coordinator only routes ciphertext, keeps a
+// running sum of masked inputs (O(d) memory), and learns nothing but the sum of the survivors.
+import { ConsortError, type ErrorCode } from '../errors/consort-error.ts';
+import { bytesEqual, compareIds, sortedIds } from './encoding.ts';
+import { buildNeighbourGraph, graphSeedFor, type NeighbourGraph } from './graph.ts';
+import { advertiseMessage, consistencyMessage, pairwiseSeed, publicKeyOf, verify } from './keys.ts';
+import type {
+  AdvertiseKeys,
+  AdvertisedKeySet,
+  ConsistencyRequest,
+  RoutedShares,
+  SurvivorSignature,
+  UnmaskRequest,
+  UnmaskShares,
+} from './messages.ts';
+import { zeroVector, addWords, type ModVector } from './mod-vector.ts';
+import { validateSecAggParams, type SecAggParams } from './params.ts';
+import { addMask } from './prg.ts';
+import { combineShares, SHARE_BYTES } from './shamir.ts';
+import type { EncryptedShare } from './share-box.ts';
+import { secaggStageIndex, transitionSecAgg, wrongStage, type SecAggStage } from './stages.ts';
+
+/** Options of a coordinator session. */
+export interface CoordinatorSessionOptions {
+  params: SecAggParams;
+  /** Enrolled Ed25519 identity public keys of the members invited to this round. */
+  identities: ReadonlyMap<string, Uint8Array>;
+}
+
+/** The outcome of a completed round. */
+export interface SecAggResult {
+  /** Sum of the survivors' quantized inputs, modulo 2^bits (decode with dequantize/unpackVector). */
+  sum: ModVector;
+  /** Members whose inputs are in the sum. */
+  survivors: string[];
+  /** Members that shared keys but whose inputs are not in the sum (their masks were removed). */
+  dropped: string[];
+}
+
+/** One round on the coordinator. Not reusable: create one per round. */
+export class CoordinatorSession {
+  readonly params: SecAggParams;
+  private readonly identities: ReadonlyMap<string, Uint8Array>;
+  private currentStage: SecAggStage = 'advertise_keys';
+  private abortReason?: string;
+  private readonly advertised = new Map<string, AdvertiseKeys>();
+  private graph?: NeighbourGraph;
+  private readonly outbox = new Map<string, EncryptedShare[]>();
+  private readonly sharers = new Set<string>();
+  private sum: ModVector;
+  private readonly maskedFrom = new Set<string>();
+  private survivorsList: string[] = [];
+  private droppedList: string[] = [];
+  private readonly signatures = new Map<string, Uint8Array>();
+  private readonly responders = new Set<string>();
+  private readonly seedShares = new Map<string, Uint8Array[]>();
+  private readonly keyShares = new Map<string, Uint8Array[]>();
+
+  constructor(options: CoordinatorSessionOptions) {
+    validateSecAggParams(options.params);
+    this.params = options.params;
+    this.identities = options.identities;
+    this.sum = zeroVector(options.params.modulusBits, options.params.vectorLength);
+  }
+
+  get stage(): SecAggStage {
+    return this.currentStage;
+  }
+
+  /** Why the round aborted, if it did. */
+  get reason(): string | undefined {
+    return this.abortReason;
+  }
+
+  /** The neighbour graph (after closeAdvertiseKeys). */
+  get neighbourGraph(): NeighbourGraph | undefined {
+    return this.graph;
+  }
+
+  /** Aborts the round (deadline passed, operator request...). */
+  abort(reason: string): void {
+    if (this.currentStage === 'completed' || this.currentStage === 'aborted') return;
+    this.abortReason = reason;
+    this.currentStage = transitionSecAgg(this.currentStage, 'aborted');
+  }
+
+  /** Stage advertise_keys: verifies and records a member's keys. False when it arrives after the stage closed. */
+  receiveAdvertisement(msg: AdvertiseKeys): boolean {
+    if (!this.accepts('advertise_keys', 'receiveAdvertisement')) return false;
+    const identity = this.identities.get(msg.memberId);
+    if (!identity) throw this.error('NOT_A_PARTICIPANT', msg.memberId, 'advertise_keys', 'is not invited to this round');
+    if (this.advertised.has(msg.memberId)) throw this.error('DUPLICATE_SUBMISSION', msg.memberId, 'advertise_keys', 'already advertised keys');
+    if (
+      msg.encryptionPublicKey.length !== 32 ||
+      msg.maskPublicKey.length !== 32 ||
+      !verify(advertiseMessage(this.params.roundId, msg.memberId, msg.encryptionPublicKey, msg.maskPublicKey), msg.signature, identity)
+    ) {
+      throw this.error('SECAGG_VERIFICATION_FAILED', msg.memberId, 'advertise_keys', 'sent keys whose signature does not verify');
+    }
+    this.advertised.set(msg.memberId, msg);
+    return true;
+  }
+
+  /** Closes advertise_keys: fixes the graph seed from the key set and broadcasts the set. */
+  closeAdvertiseKeys(): AdvertisedKeySet {
+    this.expect('advertise_keys', 'closeAdvertiseKeys');
+    const { roundId, minMembers, neighbours, threshold } = this.params;
+    if (this.advertised.size < minMembers) {
+      this.fail('TOO_FEW_MEMBERS', `only ${this.advertised.size} members advertised keys, at least ${minMembers} are required`);
+    }
+    const keys = sortedIds(this.advertised.keys()).map((id) => ({ ...this.advertised.get(id)!, identityPublicKey: this.identities.get(id)! }));
+    const graphSeed = graphSeedFor(roundId, keys);
+    const graph = buildNeighbourGraph(keys.map((k) => k.memberId), graphSeed, neighbours);
+    for (const [id, ns] of graph.neighbours) {
+      if (ns.length < threshold) this.fail('TOO_FEW_MEMBERS', `member ${id} has ${ns.length} neighbours, fewer than the threshold ${threshold}`);
+    }
+    this.graph = graph;
+    this.currentStage = transitionSecAgg(this.currentStage, 'share_keys');
+    return { roundId, keys, graphSeed };
+  }
+
+  /** Stage share_keys: accepts exactly one ciphertext per graph neighbour of the sender. */
+  receiveShares(memberId: string, shares: readonly EncryptedShare[]): boolean {
+    if (!this.accepts('share_keys', 'receiveShares')) return false;
+    if (!this.advertised.has(memberId)) throw this.error('NOT_A_PARTICIPANT', memberId, 'share_keys', 'did not advertise keys this round');
+    if (this.sharers.has(memberId)) throw this.error('DUPLICATE_SUBMISSION', memberId, 'share_keys', 'already sent its shares');
+    const expected = this.graph!.neighbours.get(memberId)!;
+    const targets = new Set<string>();
+    for (const s of shares) {
+      if (s.fromMemberId !== memberId) throw this.error('SECAGG_PROTOCOL_VIOLATION', memberId, 'share_keys', `sent a share claiming to be from ${s.fromMemberId}`);
+      if (!expected.includes(s.toMemberId) || targets.has(s.toMemberId)) {
+        throw this.error('SECAGG_PROTOCOL_VIOLATION', memberId, 'share_keys', `sent a share to ${s.toMemberId}, who is not a neighbour or got two`);
+      }
+      targets.add(s.toMemberId);
+    }
+    if (targets.size !== expected.length) {
+      throw this.error('SECAGG_PROTOCOL_VIOLATION', memberId, 'share_keys', `sent ${targets.size} shares for ${expected.length} neighbours`);
+    }
+    this.sharers.add(memberId);
+    for (const s of shares) {
+      const box = this.outbox.get(s.toMemberId) ?? [];
+      box.push(s);
+      this.outbox.set(s.toMemberId, box);
+    }
+    return true;
+  }
+
+  /** Closes share_keys: routes ciphertexts between members that both shared keys. */
+  closeShareKeys(): Map<string, RoutedShares> {
+    this.expect('share_keys', 'closeShareKeys');
+    const { roundId, minMembers, threshold } = this.params;
+    if (this.sharers.size < minMembers) this.fail('TOO_FEW_MEMBERS', `only ${this.sharers.size} members shared keys, at least ${minMembers} are required`);
+    for (const u of sortedIds(this.sharers)) {
+      const live = this.liveNeighbours(u, this.sharers);
+      if (live < threshold) this.fail('TOO_FEW_MEMBERS', `member ${u} has ${live} neighbours left after share_keys, fewer than the threshold ${threshold}`);
+    }
+    const routed = new Map<string, RoutedShares>();
+    for (const u of sortedIds(this.sharers)) {
+      const shares = (this.outbox.get(u) ?? []).filter((s) => this.sharers.has(s.fromMemberId));
+      routed.set(u, { roundId, shares });
+    }
+    this.outbox.clear();
+    this.currentStage = transitionSecAgg(this.currentStage, 'masked_input');
+    return routed;
+  }
+
+  /** Stage masked_input: adds the vector to the running sum (no per-member vector is kept). */
+  receiveMaskedInput(memberId: string, vector: ModVector): boolean {
+    if (!this.accepts('masked_input', 'receiveMaskedInput')) return false;
+    if (!this.sharers.has(memberId)) throw this.error('NOT_A_PARTICIPANT', memberId, 'masked_input', 'did not share keys this round');
+    if (this.maskedFrom.has(memberId)) throw this.error('DUPLICATE_SUBMISSION', memberId, 'masked_input', 'already sent its masked input');
+    const { modulusBits, vectorLength } = this.params;
+    if (vector.bits !== modulusBits || vector.length !== vectorLength || vector.words.length !== this.sum.words.length) {
+      throw this.error('UPDATE_SHAPE_MISMATCH', memberId, 'masked_input', `sent Z_2^${vector.bits}[${vector.length}], the round expects Z_2^${modulusBits}[${vectorLength}]`);
+    }
+    addWords(this.sum.words, vector.words, modulusBits, 1);
+    this.maskedFrom.add(memberId);
+    return true;
+  }
+
+  /** Closes masked_input: the survivors (inputs in the sum) must meet the minimum and be recoverable. */
+  closeMaskedInput(): ConsistencyRequest {
+    this.expect('masked_input', 'closeMaskedInput');
+    const { roundId, minMembers, threshold } = this.params;
+    const survivors = sortedIds(this.maskedFrom);
+    if (survivors.length < minMembers) this.fail('TOO_FEW_MEMBERS', `only ${survivors.length} masked inputs arrived, at least ${minMembers} are required`);
+    this.survivorsList = survivors;
+    this.droppedList = sortedIds([...this.sharers].filter((u) => !this.maskedFrom.has(u)));
+    for (const owner of this.ownersToRecover()) {
+      const live = this.liveNeighbours(owner, this.maskedFrom);
+      if (live < threshold) this.fail('TOO_FEW_MEMBERS', `only ${live} neighbours of member ${owner} survived masked_input, ${threshold} are needed to unmask`);
+    }
+    this.currentStage = transitionSecAgg(this.currentStage, 'consistency_check');
+    return { roundId, survivors };
+  }
+
+  /** Stage consistency_check: records a survivor's signature over the survivor list. */
+  receiveConsistencySignature(sig: SurvivorSignature): boolean {
+    if (!this.accepts('consistency_check', 'receiveConsistencySignature')) return false;
+    const id = sig.memberId;
+    if (!this.maskedFrom.has(id)) throw this.error('NOT_A_PARTICIPANT', id, 'consistency_check', 'is not a survivor of masked_input');
+    if (this.signatures.has(id)) throw this.error('DUPLICATE_SUBMISSION', id, 'consistency_check', 'already signed');
+    if (!verify(consistencyMessage(this.params.roundId, this.survivorsList), sig.signature, this.identities.get(id)!)) {
+      throw this.error('SECAGG_VERIFICATION_FAILED', id, 'consistency_check', 'sent a signature that does not verify over the survivor list');
+    }
+    this.signatures.set(id, sig.signature);
+    return true;
+  }
+
+  /** Closes consistency_check: every secret to recover needs t signers among its owner's neighbours. */
+  closeConsistencyCheck(): UnmaskRequest {
+    this.expect('consistency_check', 'closeConsistencyCheck');
+    const { roundId, threshold } = this.params;
+    const signers = new Set(this.signatures.keys());
+    if (signers.size < threshold) this.fail('TOO_FEW_MEMBERS', `only ${signers.size} survivors signed the survivor list, ${threshold} are required`);
+    for (const owner of this.ownersToRecover()) {
+      const live = this.liveNeighbours(owner, signers);
+      if (live < threshold) this.fail('TOO_FEW_MEMBERS', `only ${live} neighbours of member ${owner} passed the consistency check, ${threshold} are needed to unmask`);
+    }
+    this.currentStage = transitionSecAgg(this.currentStage, 'unmask');
+    const signatures = sortedIds(signers).map((memberId) => ({ memberId, signature: this.signatures.get(memberId)! }));
+    return { roundId, survivors: this.survivorsList.slice(), dropped: this.droppedList.slice(), signatures };
+  }
+
+  /** Stage unmask: records revealed shares (each of the kind the request asked for, from a neighbour of its owner). */
+  receiveUnmaskShares(msg: UnmaskShares): boolean {
+    if (!this.accepts('unmask', 'receiveUnmaskShares')) return false;
+    const id = msg.memberId;
+    if (!this.signatures.has(id)) throw this.error('NOT_A_PARTICIPANT', id, 'unmask', 'did not pass the consistency check');
+    if (this.responders.has(id)) throw this.error('DUPLICATE_SUBMISSION', id, 'unmask', 'already revealed its shares');
+    const survivors = new Set(this.survivorsList);
+    const dropped = new Set(this.droppedList);
+    const mine = new Set(this.graph!.neighbours.get(id)!);
+    const owners = new Set<string>();
+    for (const s of msg.shares) {
+      const ok =
+        mine.has(s.ownerMemberId) &&
+        !owners.has(s.ownerMemberId) &&
+        s.share.length === SHARE_BYTES &&
+        ((s.kind === 'self_mask_seed' && survivors.has(s.ownerMemberId)) || (s.kind === 'mask_private_key' && dropped.has(s.ownerMemberId)));
+      if (!ok) throw this.error('SECAGG_PROTOCOL_VIOLATION', id, 'unmask', `revealed an unexpected ${s.kind} share of ${s.ownerMemberId}`);
+      owners.add(s.ownerMemberId);
+    }
+    this.responders.add(id);
+    for (const s of msg.shares) {
+      const store = s.kind === 'self_mask_seed' ? this.seedShares : this.keyShares;
+      const list = store.get(s.ownerMemberId) ?? [];
+      list.push(s.share);
+      store.set(s.ownerMemberId, list);
+    }
+    return true;
+  }
+
+  /**
+   * Finishes unmask: reconstructs each survivor's self-mask seed and each dropped member's mask key
+   * (checked against its advertised public key), removes those masks from the running sum and
+   * returns the exact sum of the survivors' inputs.
+   */
+  async finish(): Promise<SecAggResult> {
+    this.expect('unmask', 'finish');
+    const { roundId, threshold } = this.params;
+    try {
+      for (const u of this.survivorsList) {
+        const seed = await combineShares(this.seedShares.get(u) ?? [], threshold, u);
+        addMask(this.sum, seed, -1);
+      }
+      const survivors = new Set(this.survivorsList);
+      for (const v of this.droppedList) {
+        const affected = this.graph!.neighbours.get(v)!.filter((u) => survivors.has(u));
+        if (affected.length === 0) continue;
+        const secretKey = await combineShares(this.keyShares.get(v) ?? [], threshold, v);
+        if (!bytesEqual(publicKeyOf(secretKey), this.advertised.get(v)!.maskPublicKey)) {
+          throw new ConsortError('SECAGG_VERIFICATION_FAILED', `The mask key of ${v} reconstructed from its neighbours' shares does not match its advertised key: some neighbour revealed a bad share.`, {
+            member: v,
+          });
+        }
+        for (const u of affected) {
+          // u added sign(u, v) * PRG(s_uv) with no matching term from v: remove it.
+          const seed = pairwiseSeed(roundId, v, secretKey, u, this.advertised.get(u)!.maskPublicKey);
+          addMask(this.sum, seed, compareIds(u, v) < 0 ? -1 : 1);
+        }
+      }
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      this.abort(`unmask failed: ${reason}`);
+      throw err;
+    }
+    this.currentStage = transitionSecAgg(this.currentStage, 'completed');
+    return { sum: this.sum, survivors: this.survivorsList.slice(), dropped: this.droppedList.slice() };
+  }
+
+  /** Members whose secrets the unmask stage must reconstruct. */
+  private ownersToRecover(): string[] {
+    const survivors = new Set(this.survivorsList);
+    const needed = this.droppedList.filter((v) => this.graph!.neighbours.get(v)!.some((u) => survivors.has(u)));
+    return [...this.survivorsList, ...needed];
+  }
+
+  private liveNeighbours(member: string, live: ReadonlySet<string>): number {
+    return this.graph!.neighbours.get(member)!.filter((v) => live.has(v)).length;
+  }
+
+  /** For receive*: true in `stage`; false when the stage already closed (late message, ignored); throws otherwise. */
+  private accepts(stage: SecAggStage, method: string): boolean {
+    const cur = this.currentStage;
+    if (cur === stage) return true;
+    if (cur !== 'aborted' && secaggStageIndex(cur) > secaggStageIndex(stage)) return false;
+    throw wrongStage('Coordinator', method, stage, cur, this.abortReason);
+  }
+
+  private expect(stage: SecAggStage, method: string): void {
+    if (this.currentStage !== stage) throw wrongStage('Coordinator', method, stage, this.currentStage, this.abortReason);
+  }
+
+  /** Aborts the round with a reason and throws it. */
+  private fail(code: ErrorCode, what: string): never {
+    const stage = this.currentStage;
+    const message = `Round ${this.params.roundId} aborted in ${stage}: ${what}. Start a fresh round (fresh keys) with more members or a longer deadline.`;
+    this.abort(message);
+    throw new ConsortError(code, message, { stage });
+  }
+
+  private error(code: ErrorCode, memberId: string, stage: SecAggStage, what: string): ConsortError {
+    return new ConsortError(code, `Member ${memberId}, stage ${stage} of round ${this.params.roundId}: ${what}; the message was rejected.`, { member: memberId, stage });
+  }
+}

@@ -1,0 +1,115 @@
+// The SecAgg+ neighbour graph (Bell et al., CCS 2020): a Harary graph over a seeded random permutation.
+import { createCipheriv } from 'node:crypto';
+import { ConsortError } from '../errors/consort-error.ts';
+import { sha256, signedBytes, sortedIds } from './encoding.ts';
+import { DOMAIN } from './keys.ts';
+
+/** The public keys of one member that fix the graph seed. */
+export interface GraphKeyEntry {
+  memberId: string;
+  encryptionPublicKey: Uint8Array;
+  maskPublicKey: Uint8Array;
+}
+
+/**
+ * Graph seed = SHA-256(domain | round | for each member in id order: id | enc pk | mask pk).
+ *
+ * Why this prevents isolating a member: the seed is a hash of every fresh, signed, member-chosen
+ * key in the round, fixed only after advertise_keys closes, and every member recomputes it. The
+ * coordinator cannot choose a graph; it can only choose which advertised members to include,
+ * and each different set gives an independent uniformly random permutation. Isolating a target
+ * (all k neighbours in a coalition holding a fraction g of members) then succeeds with
+ * probability about g^k per attempted set, so k = O(log n) keeps it negligible (Bell et al.,
+ * Sec. 3); grinding over many member subsets remains the residual risk and is bounded by the
+ * members the coordinator is willing to pretend dropped.
+ */
+export function graphSeedFor(roundId: string, entries: readonly GraphKeyEntry[]): Uint8Array {
+  const byId = new Map(entries.map((e) => [e.memberId, e]));
+  const parts: Array<string | Uint8Array> = [DOMAIN.graph, roundId];
+  for (const id of sortedIds(byId.keys())) {
+    const e = byId.get(id)!;
+    parts.push(id, e.encryptionPublicKey, e.maskPublicKey);
+  }
+  return sha256(signedBytes(parts));
+}
+
+/** Undirected neighbour lists (each sorted by id); `complete` when every pair is connected. */
+export interface NeighbourGraph {
+  complete: boolean;
+  neighbours: ReadonlyMap<string, readonly string[]>;
+}
+
+/** Uniform integers from an AES-256-CTR stream keyed by a hash of the seed (rejection sampling). */
+class SeededIntegers {
+  private readonly cipher;
+  private buffer = new Uint32Array(0);
+  private index = 0;
+
+  constructor(seed: Uint8Array) {
+    this.cipher = createCipheriv('aes-256-ctr', sha256(signedBytes(['consort.v1/graph-permutation', seed])), new Uint8Array(16));
+  }
+
+  private nextWord(): number {
+    if (this.index >= this.buffer.length) {
+      const bytes = this.cipher.update(new Uint8Array(4096));
+      this.buffer = new Uint32Array(new Uint8Array(bytes).buffer);
+      this.index = 0;
+    }
+    return this.buffer[this.index++];
+  }
+
+  /** Uniform in [0, bound). */
+  below(bound: number): number {
+    const limit = Math.floor(4294967296 / bound) * bound;
+    for (;;) {
+      const w = this.nextWord();
+      if (w < limit) return w % bound;
+    }
+  }
+}
+
+/**
+ * Builds the neighbour graph: complete when k >= n - 1; otherwise the Harary graph H(k, n) on a
+ * seeded permutation of the sorted ids (each position i joined to i±1..i±floor(k/2), plus the
+ * opposite position when k is odd; for odd k and odd n we use k + 1 so every degree is >= k).
+ * Deterministic: members and the coordinator get the same graph from the same ids and seed.
+ */
+export function buildNeighbourGraph(memberIds: readonly string[], seed: Uint8Array, k: number): NeighbourGraph {
+  const ids = sortedIds(new Set(memberIds));
+  if (ids.length !== memberIds.length) throw new ConsortError('INVALID_ARGUMENT', 'Duplicate member ids in the neighbour graph.');
+  const n = ids.length;
+  if (!Number.isInteger(k) || k < 1) throw new ConsortError('INVALID_ARGUMENT', `Graph degree k must be a positive integer, got ${k}.`);
+  const sets = new Map<string, Set<string>>(ids.map((id) => [id, new Set<string>()]));
+  if (k >= n - 1) {
+    for (const a of ids) for (const b of ids) if (a !== b) sets.get(a)!.add(b);
+    return freeze(sets, true);
+  }
+  const rng = new SeededIntegers(seed);
+  const order = ids.slice();
+  for (let i = n - 1; i > 0; i--) {
+    const j = rng.below(i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const offsets: number[] = [];
+  const half = Math.floor(k / 2);
+  for (let s = 1; s <= half; s++) offsets.push(s);
+  if (k % 2 === 1) {
+    if (n % 2 === 0) offsets.push(n / 2);
+    else offsets.push(half + 1);
+  }
+  for (let i = 0; i < n; i++) {
+    for (const s of offsets) {
+      const a = order[i];
+      const b = order[(i + s) % n];
+      sets.get(a)!.add(b);
+      sets.get(b)!.add(a);
+    }
+  }
+  return freeze(sets, false);
+}
+
+function freeze(sets: Map<string, Set<string>>, complete: boolean): NeighbourGraph {
+  const neighbours = new Map<string, readonly string[]>();
+  for (const [id, s] of sets) neighbours.set(id, Object.freeze(sortedIds(s)));
+  return { complete, neighbours };
+}

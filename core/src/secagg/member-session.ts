@@ -1,0 +1,337 @@
+// The member side of one secure-aggregation round as a pure object (Bonawitz et al., CCS 2017; Bell et al., CCS 2020).
+//
+// Stages: advertise_keys (advertiseKeys, receiveKeySet) -> share_keys (shareKeys, receiveShares)
+// -> masked_input (maskInput) -> consistency_check (signSurvivors) -> unmask (revealShares)
+// -> completed. Any refusal moves the session to aborted: a round is never resumed, a fresh
+// round with fresh keys starts instead.
+import { randomBytes } from 'node:crypto';
+import { ConsortError } from '../errors/consort-error.ts';
+import { bytesEqual, compareIds, sortedIds } from './encoding.ts';
+import { buildNeighbourGraph, graphSeedFor } from './graph.ts';
+import { advertiseMessage, consistencyMessage, generateRoundKeys, pairwiseSeed, sign, verify, type KeyPair, type RoundKeys } from './keys.ts';
+import type {
+  AdvertiseKeys,
+  AdvertisedKeySet,
+  ConsistencyRequest,
+  MaskedInput,
+  RevealedShare,
+  RoutedShares,
+  SurvivorSignature,
+  UnmaskRequest,
+  UnmaskShares,
+} from './messages.ts';
+import type { ModVector } from './mod-vector.ts';
+import { validateSecAggParams, type SecAggParams } from './params.ts';
+import { addMask } from './prg.ts';
+import { openShares, sealShares, type EncryptedShare, type ShareBundle } from './share-box.ts';
+import { splitSecret } from './shamir.ts';
+import { transitionSecAgg, wrongStage, type SecAggStage } from './stages.ts';
+
+/** Options of a member session. */
+export interface MemberSessionOptions {
+  /** This member's enrolled id. */
+  memberId: string;
+  /** This member's long-term Ed25519 identity key pair (64-byte secret key). */
+  identity: KeyPair;
+  /** Round parameters as sent by the coordinator (resolveSecAggParams). */
+  params: SecAggParams;
+}
+
+interface Peer {
+  encryptionPublicKey: Uint8Array;
+  maskPublicKey: Uint8Array;
+  identityPublicKey: Uint8Array;
+}
+
+/** One member's state for one round. Not reusable: create one per round. */
+export class MemberSession {
+  readonly memberId: string;
+  readonly params: SecAggParams;
+  private readonly identity: KeyPair;
+  private readonly keys: RoundKeys = generateRoundKeys();
+  private readonly selfSeed = new Uint8Array(randomBytes(32));
+  private currentStage: SecAggStage = 'advertise_keys';
+  private abortReason?: string;
+  private advertised = false;
+  private sharesSent = false;
+  private peers = new Map<string, Peer>();
+  private myNeighbours: readonly string[] = [];
+  private received = new Map<string, ShareBundle>();
+  private signedSurvivors: readonly string[] = [];
+
+  constructor(options: MemberSessionOptions) {
+    validateSecAggParams(options.params);
+    if (options.identity.secretKey.length !== 64 || options.identity.publicKey.length !== 32) {
+      throw new ConsortError('INVALID_ARGUMENT', `Member ${options.memberId}: the identity key must be an Ed25519 key pair (tweetnacl sign.keyPair).`);
+    }
+    this.memberId = options.memberId;
+    this.identity = options.identity;
+    this.params = options.params;
+  }
+
+  /** Current stage. */
+  get stage(): SecAggStage {
+    return this.currentStage;
+  }
+
+  /** Why the session aborted, if it did. */
+  get reason(): string | undefined {
+    return this.abortReason;
+  }
+
+  /** Neighbours with whom this member masks (after receiveShares: those whose shares arrived). */
+  get liveNeighbours(): readonly string[] {
+    return sortedIds(this.received.keys());
+  }
+
+  /** All graph neighbours of this member (after receiveKeySet). */
+  get neighbours(): readonly string[] {
+    return this.myNeighbours;
+  }
+
+  /** Stage advertise_keys: the two fresh public keys, signed with the identity key. */
+  advertiseKeys(): AdvertiseKeys {
+    this.expect('advertise_keys', 'advertiseKeys');
+    if (this.advertised) throw this.violation('advertise_keys', 'keys were already advertised this round');
+    this.advertised = true;
+    const encryptionPublicKey = this.keys.encryption.publicKey;
+    const maskPublicKey = this.keys.mask.publicKey;
+    const signature = sign(advertiseMessage(this.params.roundId, this.memberId, encryptionPublicKey, maskPublicKey), this.identity.secretKey);
+    return { memberId: this.memberId, encryptionPublicKey, maskPublicKey, signature };
+  }
+
+  /**
+   * Stage advertise_keys: verifies every peer's signature against `identities` (the enrolled
+   * identity keys this member trusts, not the ones the coordinator sends), that the set holds this
+   * member with unchanged keys and no duplicates, recomputes the graph seed and the graph, and
+   * refuses when too few members remain for the threshold.
+   */
+  receiveKeySet(keySet: AdvertisedKeySet, identities: ReadonlyMap<string, Uint8Array>): void {
+    this.expect('advertise_keys', 'receiveKeySet');
+    if (!this.advertised) throw this.violation('advertise_keys', 'the key set arrived before this member advertised its keys');
+    this.guard(() => {
+      const { roundId, minMembers, threshold, neighbours } = this.params;
+      if (keySet.roundId !== roundId) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', `key set is for round ${keySet.roundId}`);
+      const peers = new Map<string, Peer>();
+      const seenKeys = new Set<string>();
+      for (const entry of keySet.keys) {
+        const id = entry.memberId;
+        if (peers.has(id)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', `key set lists member ${id} twice`);
+        const identityPublicKey = identities.get(id);
+        if (!identityPublicKey) throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `member ${id} in the key set is not enrolled`);
+        if (entry.identityPublicKey && !bytesEqual(entry.identityPublicKey, identityPublicKey)) {
+          throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `the coordinator sent a different identity key for member ${id}`);
+        }
+        if (entry.encryptionPublicKey.length !== 32 || entry.maskPublicKey.length !== 32) {
+          throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `member ${id} advertised malformed keys`);
+        }
+        if (!verify(advertiseMessage(roundId, id, entry.encryptionPublicKey, entry.maskPublicKey), entry.signature, identityPublicKey)) {
+          throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `the signature on member ${id}'s advertised keys does not verify`);
+        }
+        for (const k of [entry.encryptionPublicKey, entry.maskPublicKey]) {
+          const hex = Buffer.from(k).toString('hex');
+          if (seenKeys.has(hex)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', `a public key is advertised twice (member ${id})`);
+          seenKeys.add(hex);
+        }
+        peers.set(id, { encryptionPublicKey: entry.encryptionPublicKey, maskPublicKey: entry.maskPublicKey, identityPublicKey });
+      }
+      const me = peers.get(this.memberId);
+      if (!me) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', 'the key set leaves this member out');
+      if (!bytesEqual(me.encryptionPublicKey, this.keys.encryption.publicKey) || !bytesEqual(me.maskPublicKey, this.keys.mask.publicKey)) {
+        throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', "the key set changed this member's own keys");
+      }
+      if (peers.size < minMembers) {
+        throw this.refuse('TOO_FEW_MEMBERS', 'advertise_keys', `only ${peers.size} members advertised keys, at least ${minMembers} are required`);
+      }
+      const entries = [...peers].map(([memberId, p]) => ({ memberId, ...p }));
+      const seed = graphSeedFor(roundId, entries);
+      if (!bytesEqual(seed, keySet.graphSeed)) {
+        throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', 'the graph seed is not the hash of the advertised key set (the coordinator chose the graph)');
+      }
+      const graph = buildNeighbourGraph([...peers.keys()], seed, neighbours);
+      const mine = graph.neighbours.get(this.memberId)!;
+      if (mine.length < threshold) {
+        throw this.refuse('TOO_FEW_MEMBERS', 'advertise_keys', `this member has ${mine.length} neighbours, fewer than the threshold ${threshold}`);
+      }
+      this.peers = peers;
+      this.myNeighbours = mine;
+    });
+    this.currentStage = transitionSecAgg(this.currentStage, 'share_keys');
+  }
+
+  /** Stage share_keys: t-of-k shares of the self-mask seed and mask key, one ciphertext per neighbour. */
+  async shareKeys(): Promise<EncryptedShare[]> {
+    this.expect('share_keys', 'shareKeys');
+    if (this.sharesSent) throw this.violation('share_keys', 'shares were already sent this round');
+    this.sharesSent = true;
+    const k = this.myNeighbours.length;
+    const [seedShares, keyShares] = await Promise.all([
+      splitSecret(this.selfSeed, k, this.params.threshold),
+      splitSecret(this.keys.mask.secretKey, k, this.params.threshold),
+    ]);
+    return this.myNeighbours.map((to, j) =>
+      sealShares(
+        this.params.roundId,
+        this.memberId,
+        to,
+        { selfSeedShare: seedShares[j], maskKeyShare: keyShares[j] },
+        this.keys.encryption.secretKey,
+        this.peers.get(to)!.encryptionPublicKey,
+      ),
+    );
+  }
+
+  /**
+   * Stage share_keys: decrypts the bundles routed to this member and checks their binding. The
+   * senders become its live neighbours (it masks with them); fewer than t is refused.
+   */
+  receiveShares(routed: RoutedShares): void {
+    this.expect('share_keys', 'receiveShares');
+    if (!this.sharesSent) throw this.violation('share_keys', 'shares arrived before this member sent its own');
+    this.guard(() => {
+      const { roundId, threshold } = this.params;
+      if (routed.roundId !== roundId) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'share_keys', `routed shares are for round ${routed.roundId}`);
+      const neighbourSet = new Set(this.myNeighbours);
+      const received = new Map<string, ShareBundle>();
+      for (const msg of routed.shares) {
+        const from = msg.fromMemberId;
+        if (!neighbourSet.has(from)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'share_keys', `a share came from ${from}, who is not a neighbour`);
+        if (received.has(from)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'share_keys', `two share bundles came from ${from}`);
+        received.set(from, openShares(roundId, from, this.memberId, msg, this.peers.get(from)!.encryptionPublicKey, this.keys.encryption.secretKey));
+      }
+      if (received.size < threshold) {
+        throw this.refuse('TOO_FEW_MEMBERS', 'share_keys', `only ${received.size} neighbours shared keys, the threshold is ${threshold}`);
+      }
+      this.received = received;
+    });
+    this.currentStage = transitionSecAgg(this.currentStage, 'masked_input');
+  }
+
+  /**
+   * Stage masked_input: y = x + PRG(b) + sum over live neighbours v of ±PRG(s_uv)
+   * (+ when this member's id sorts before v's). The input is not modified.
+   */
+  maskInput(input: ModVector): MaskedInput {
+    this.expect('masked_input', 'maskInput');
+    const { modulusBits, vectorLength, roundId } = this.params;
+    if (input.bits !== modulusBits || input.length !== vectorLength) {
+      throw new ConsortError(
+        'INVALID_ARGUMENT',
+        `Member ${this.memberId}: the input is Z_2^${input.bits}[${input.length}] but the round expects Z_2^${modulusBits}[${vectorLength}]; quantize with the round's layout.`,
+      );
+    }
+    const vector: ModVector = { bits: input.bits, length: input.length, words: input.words.slice() };
+    addMask(vector, this.selfSeed, 1);
+    for (const v of this.liveNeighbours) {
+      const seed = pairwiseSeed(roundId, this.memberId, this.keys.mask.secretKey, v, this.peers.get(v)!.maskPublicKey);
+      addMask(vector, seed, compareIds(this.memberId, v) < 0 ? 1 : -1);
+    }
+    this.currentStage = transitionSecAgg(this.currentStage, 'consistency_check');
+    return { memberId: this.memberId, vector };
+  }
+
+  /**
+   * Stage consistency_check: signs the survivor list only if it includes this member, names only
+   * key-set members, meets the minimum, and keeps at least t of this member's live neighbours.
+   */
+  signSurvivors(request: ConsistencyRequest): SurvivorSignature {
+    this.expect('consistency_check', 'signSurvivors');
+    let signature: Uint8Array = new Uint8Array(0);
+    this.guard(() => {
+      const { roundId, threshold, minMembers } = this.params;
+      if (request.roundId !== roundId) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'consistency_check', `request is for round ${request.roundId}`);
+      const survivors = sortedIds(request.survivors);
+      if (new Set(survivors).size !== survivors.length) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'consistency_check', 'the survivor list has duplicates');
+      for (const s of survivors) {
+        if (!this.peers.has(s)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'consistency_check', `survivor ${s} never advertised keys`);
+      }
+      if (!survivors.includes(this.memberId)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'consistency_check', 'the survivor list leaves this member out');
+      if (survivors.length < minMembers) {
+        throw this.refuse('TOO_FEW_MEMBERS', 'consistency_check', `only ${survivors.length} survivors, at least ${minMembers} are required`);
+      }
+      const set = new Set(survivors);
+      const live = this.liveNeighbours.filter((v) => set.has(v)).length;
+      if (live < threshold) {
+        throw this.refuse('TOO_FEW_MEMBERS', 'consistency_check', `only ${live} of this member's neighbours survived, the threshold is ${threshold}`);
+      }
+      this.signedSurvivors = survivors;
+      signature = sign(consistencyMessage(roundId, survivors), this.identity.secretKey);
+    });
+    this.currentStage = transitionSecAgg(this.currentStage, 'unmask');
+    return { memberId: this.memberId, signature };
+  }
+
+  /**
+   * Stage unmask: after checking >= t valid survivor signatures on the list this member signed,
+   * reveals the self-seed share of each surviving live neighbour and the mask-key share of each
+   * dropped one. Refuses a peer in both lists, a dropped peer this member saw survive, itself as
+   * dropped, or any forged signature; never reveals both secrets of one peer.
+   */
+  revealShares(request: UnmaskRequest): UnmaskShares {
+    this.expect('unmask', 'revealShares');
+    const shares: RevealedShare[] = [];
+    this.guard(() => {
+      const { roundId, threshold } = this.params;
+      if (request.roundId !== roundId) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'unmask', `request is for round ${request.roundId}`);
+      const survivors = new Set(request.survivors);
+      const dropped = new Set(request.dropped);
+      if (survivors.size !== request.survivors.length || dropped.size !== request.dropped.length) {
+        throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'unmask', 'the survivor or dropped list has duplicates');
+      }
+      const signed = new Set(this.signedSurvivors);
+      for (const d of dropped) {
+        if (survivors.has(d)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'unmask', `member ${d} is listed both as survivor and as dropped (both secrets requested)`);
+        if (signed.has(d)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'unmask', `member ${d} is listed as dropped but this member signed it as a survivor`);
+      }
+      const sameList = survivors.size === signed.size && [...survivors].every((s) => signed.has(s));
+      if (!sameList) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'unmask', 'the survivor list differs from the one this member signed');
+      const message = consistencyMessage(roundId, this.signedSurvivors);
+      const signers = new Set<string>();
+      for (const s of request.signatures) {
+        if (!survivors.has(s.memberId)) throw this.refuse('SECAGG_VERIFICATION_FAILED', 'unmask', `a consistency signature comes from ${s.memberId}, who is not a survivor`);
+        if (signers.has(s.memberId)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'unmask', `two consistency signatures from ${s.memberId}`);
+        if (!verify(message, s.signature, this.peers.get(s.memberId)!.identityPublicKey)) {
+          throw this.refuse('SECAGG_VERIFICATION_FAILED', 'unmask', `the consistency signature of ${s.memberId} does not verify`);
+        }
+        signers.add(s.memberId);
+      }
+      if (signers.size < threshold) {
+        throw this.refuse('SECAGG_VERIFICATION_FAILED', 'unmask', `only ${signers.size} valid consistency signatures, ${threshold} are required`);
+      }
+      for (const [peer, bundle] of [...this.received].sort((a, b) => compareIds(a[0], b[0]))) {
+        if (survivors.has(peer)) shares.push({ ownerMemberId: peer, kind: 'self_mask_seed', share: bundle.selfSeedShare });
+        else if (dropped.has(peer)) shares.push({ ownerMemberId: peer, kind: 'mask_private_key', share: bundle.maskKeyShare });
+      }
+    });
+    this.currentStage = transitionSecAgg(this.currentStage, 'completed');
+    return { memberId: this.memberId, shares };
+  }
+
+  private expect(stage: SecAggStage, method: string): void {
+    if (this.currentStage !== stage) throw wrongStage(`Member ${this.memberId}`, method, stage, this.currentStage, this.abortReason);
+  }
+
+  /** Runs a check; any error aborts the session (a refused round is never resumed). */
+  private guard(check: () => void): void {
+    try {
+      check();
+    } catch (err) {
+      if (this.currentStage !== 'aborted') {
+        this.abortReason = err instanceof Error ? err.message : String(err);
+        this.currentStage = transitionSecAgg(this.currentStage, 'aborted');
+      }
+      throw err;
+    }
+  }
+
+  private refuse(code: 'SECAGG_VERIFICATION_FAILED' | 'SECAGG_PROTOCOL_VIOLATION' | 'TOO_FEW_MEMBERS', stage: SecAggStage, what: string): ConsortError {
+    return new ConsortError(code, `Member ${this.memberId} refuses stage ${stage} of round ${this.params.roundId}: ${what}. Abort this round; a fresh round needs fresh keys.`, {
+      member: this.memberId,
+      stage,
+    });
+  }
+
+  private violation(stage: SecAggStage, what: string): ConsortError {
+    return new ConsortError('SECAGG_PROTOCOL_VIOLATION', `Member ${this.memberId}, stage ${stage}: ${what}.`, { member: this.memberId, stage });
+  }
+}

@@ -1,0 +1,74 @@
+// Plain message shapes of the secure-aggregation stages (mirror protos/consort/v1/secagg.proto).
+import type { ModVector } from './mod-vector.ts';
+export type { EncryptedShare } from './share-box.ts';
+import type { EncryptedShare } from './share-box.ts';
+
+/** Stage advertise_keys, member -> coordinator: two fresh X25519 public keys, signed with the identity key. */
+export interface AdvertiseKeys {
+  memberId: string;
+  encryptionPublicKey: Uint8Array;
+  maskPublicKey: Uint8Array;
+  /** Ed25519 over signedBytes(["consort.v1/advertise", round id, member id, enc pk, mask pk]). */
+  signature: Uint8Array;
+}
+
+/** One entry of the key set; `identityPublicKey` is informative: members verify against their own registry. */
+export interface AdvertisedKey extends AdvertiseKeys {
+  identityPublicKey?: Uint8Array;
+}
+
+/** Coordinator -> every member after advertise_keys closes. */
+export interface AdvertisedKeySet {
+  roundId: string;
+  keys: AdvertisedKey[];
+  /** graphSeedFor(round, keys): members recompute and compare it. */
+  graphSeed: Uint8Array;
+}
+
+/** Coordinator -> one member after share_keys closes: the ciphertexts addressed to it. */
+export interface RoutedShares {
+  roundId: string;
+  shares: EncryptedShare[];
+}
+
+/** Stage masked_input, member -> coordinator. */
+export interface MaskedInput {
+  memberId: string;
+  vector: ModVector;
+}
+
+/** Stage consistency_check, coordinator -> survivors of masked_input. */
+export interface ConsistencyRequest {
+  roundId: string;
+  survivors: string[];
+}
+
+/** A survivor's Ed25519 signature over signedBytes(["consort.v1/consistency", round id, ...sorted survivors]). */
+export interface SurvivorSignature {
+  memberId: string;
+  signature: Uint8Array;
+}
+
+/** Stage unmask, coordinator -> signers of the consistency check. */
+export interface UnmaskRequest {
+  roundId: string;
+  /** Members whose masked input is in the sum: reveal their self-mask seed shares. */
+  survivors: string[];
+  /** Members that shared keys but sent no masked input: reveal their mask-key shares. */
+  dropped: string[];
+  signatures: SurvivorSignature[];
+}
+
+export type RevealedShareKind = 'self_mask_seed' | 'mask_private_key';
+
+export interface RevealedShare {
+  ownerMemberId: string;
+  kind: RevealedShareKind;
+  share: Uint8Array;
+}
+
+/** Stage unmask, member -> coordinator. */
+export interface UnmaskShares {
+  memberId: string;
+  shares: RevealedShare[];
+}

@@ -1,0 +1,43 @@
+// Mask expansion: a 32-byte seed -> a pseudorandom vector over Z_(2^32) or Z_(2^64) with AES-256-CTR.
+import { createCipheriv } from 'node:crypto';
+import { ConsortError } from '../errors/consort-error.ts';
+import { addWords, wordsPerElement, type ModulusBits, type ModVector } from './mod-vector.ts';
+
+/** Bytes of keystream produced per cipher call; bounded so no O(d) temporary is allocated per mask. */
+const CHUNK_BYTES = 1 << 18;
+/** Shared all-zero plaintext (AES-CTR of zeros is the keystream itself). Never written to. */
+const ZEROS = new Uint8Array(CHUNK_BYTES);
+const ZERO_IV = new Uint8Array(16);
+
+function cipherFor(seed: Uint8Array) {
+  if (seed.length !== 32) {
+    throw new ConsortError('INVALID_ARGUMENT', `A mask seed must be 32 bytes, got ${seed.length}.`);
+  }
+  // Each seed is fresh per round and per pair, so the fixed IV never repeats a (key, counter) pair.
+  return createCipheriv('aes-256-ctr', seed, ZERO_IV);
+}
+
+/**
+ * target += sign * PRG(seed) over the whole vector, streamed in chunks. Both members of a pair
+ * and the coordinator expand the same seed to the same stream, so the masks cancel exactly.
+ */
+export function addMask(target: ModVector, seed: Uint8Array, sign: 1 | -1): void {
+  const cipher = cipherFor(seed);
+  const totalBytes = target.words.length * 4;
+  for (let offset = 0; offset < totalBytes; offset += CHUNK_BYTES) {
+    const len = Math.min(CHUNK_BYTES, totalBytes - offset);
+    const chunk: Buffer = cipher.update(len === CHUNK_BYTES ? ZEROS : ZEROS.subarray(0, len));
+    // node returns a fresh Buffer; view it as words (its offset is 8-aligned in practice, copy otherwise).
+    const words = chunk.byteOffset % 4 === 0
+      ? new Uint32Array(chunk.buffer, chunk.byteOffset, len / 4)
+      : new Uint32Array(new Uint8Array(chunk).buffer);
+    addWords(target.words, words, target.bits, sign, offset / 4);
+  }
+}
+
+/** The mask PRG(seed) itself as a vector of `length` elements (tests, diagnostics). */
+export function expandMask(seed: Uint8Array, length: number, bits: ModulusBits): ModVector {
+  const v: ModVector = { bits, length, words: new Uint32Array(length * wordsPerElement(bits)) };
+  addMask(v, seed, 1);
+  return v;
+}

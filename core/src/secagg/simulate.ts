@@ -1,0 +1,204 @@
+// In-process simulation of one secure-aggregation round (all members + coordinator) with timings and bytes.
+import nacl from 'tweetnacl';
+import { ConsortError } from '../errors/consort-error.ts';
+import { CoordinatorSession } from './coordinator-session.ts';
+import { MemberSession } from './member-session.ts';
+import { addInto, zeroVector, type ModulusBits, type ModVector } from './mod-vector.ts';
+import { resolveSecAggParams } from './params.ts';
+import type { SecAggStage } from './stages.ts';
+
+/** Options of `simulateSecureRound`. */
+export interface SimulateOptions {
+  /** Members invited. */
+  n: number;
+  /** Vector length. */
+  d: number;
+  /** Fraction of members that drop out at `dropoutStage` (rounded down). */
+  dropoutFraction: number;
+  /** Stage at which they drop (they send nothing from then on). Default masked_input, the costliest for the coordinator. */
+  dropoutStage?: 'share_keys' | 'masked_input' | 'consistency_check' | 'unmask';
+  neighbours?: number;
+  threshold?: number;
+  minMembers?: number;
+  modulusBits?: ModulusBits;
+  /** Seeds the inputs and the choice of dropouts (keys are always fresh random). */
+  seed: number;
+}
+
+/** Milliseconds spent in one stage: mean and max per member, and the coordinator's total. */
+export interface StageTiming {
+  memberMeanMs: number;
+  memberMaxMs: number;
+  coordinatorMs: number;
+}
+
+export interface SimulationReport {
+  params: { n: number; d: number; neighbours: number; threshold: number; modulusBits: ModulusBits };
+  survivors: number;
+  dropped: number;
+  /** True when the unmasked sum equals the plain sum of the survivors' inputs exactly. */
+  exact: boolean;
+  timings: Record<Exclude<SecAggStage, 'completed' | 'aborted'>, StageTiming>;
+  /** Mean payload bytes per member (fields only, no framing). */
+  bytesPerMember: { sent: number; received: number };
+}
+
+type StageName = keyof SimulationReport['timings'];
+const STAGES: StageName[] = ['advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask'];
+
+/** Payload size of a message: bytes of every byte field, string and vector. */
+function sizeOf(value: unknown): number {
+  if (value instanceof Uint8Array || value instanceof Uint32Array) return value.byteLength;
+  if (typeof value === 'string') return Buffer.byteLength(value);
+  if (typeof value === 'number') return 8;
+  if (Array.isArray(value)) return value.reduce((s: number, v) => s + sizeOf(v), 0);
+  if (value instanceof Map) return [...value.values()].reduce((s: number, v) => s + sizeOf(v), 0);
+  if (value && typeof value === 'object') return Object.values(value).reduce((s: number, v) => s + sizeOf(v), 0);
+  return 0;
+}
+
+/** Small deterministic PRNG for inputs and dropout choice (not for keys). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Runs every member and the coordinator in-process through one round; throws if the round aborts. */
+export async function simulateSecureRound(opts: SimulateOptions): Promise<SimulationReport> {
+  const { n, d, seed } = opts;
+  const modulusBits = opts.modulusBits ?? 32;
+  const rand = mulberry32(seed);
+  const ids = Array.from({ length: n }, (_, i) => `member-${String(i).padStart(4, '0')}`);
+  const identityPairs = new Map(ids.map((id) => [id, nacl.sign.keyPair()]));
+  const identities = new Map(ids.map((id) => [id, identityPairs.get(id)!.publicKey]));
+  const params = resolveSecAggParams(
+    { roundId: `sim-${seed}`, vectorLength: d, modulusBits, neighbours: opts.neighbours, threshold: opts.threshold, minMembers: opts.minMembers },
+    n,
+  );
+  const coordinator = new CoordinatorSession({ params, identities });
+  const members = new Map(ids.map((id) => [id, new MemberSession({ memberId: id, identity: identityPairs.get(id)!, params })]));
+  const dropCount = Math.floor(n * opts.dropoutFraction);
+  const shuffled = ids.slice().sort(() => rand() - 0.5);
+  const droppers = new Set(shuffled.slice(0, dropCount));
+  const dropStage: StageName = opts.dropoutStage ?? 'masked_input';
+  const active = (id: string, stage: StageName) => !(droppers.has(id) && STAGES.indexOf(stage) >= STAGES.indexOf(dropStage));
+
+  const timings = Object.fromEntries(STAGES.map((s) => [s, { memberMeanMs: 0, memberMaxMs: 0, coordinatorMs: 0 }])) as SimulationReport['timings'];
+  const sent = new Map(ids.map((id) => [id, 0]));
+  const received = new Map(ids.map((id) => [id, 0]));
+  const memberTimes = new Map<string, number>();
+  const timeMember = async <T>(id: string, fn: () => T | Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const out = await fn();
+    memberTimes.set(id, (memberTimes.get(id) ?? 0) + performance.now() - t0);
+    return out;
+  };
+  const timeCoordinator = async <T>(stage: StageName, fn: () => T | Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    const out = await fn();
+    timings[stage].coordinatorMs += performance.now() - t0;
+    return out;
+  };
+  const closeMemberStage = (stage: StageName) => {
+    const values = [...memberTimes.values()];
+    timings[stage].memberMeanMs = values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
+    timings[stage].memberMaxMs = values.length ? Math.max(...values) : 0;
+    memberTimes.clear();
+  };
+  const count = (map: Map<string, number>, id: string, msg: unknown) => map.set(id, map.get(id)! + sizeOf(msg));
+
+  // Inputs: uniform in [-2^20, 2^20) so that n of them never overflow 32 bits.
+  const inputs = new Map<string, ModVector>();
+  for (const id of ids) {
+    const v = zeroVector(modulusBits, d);
+    for (let i = 0; i < d; i++) {
+      const x = Math.floor(rand() * 2 ** 21) - 2 ** 20;
+      if (modulusBits === 32) v.words[i] = x >>> 0;
+      else {
+        v.words[2 * i] = x >>> 0;
+        v.words[2 * i + 1] = x < 0 ? 0xffffffff : 0;
+      }
+    }
+    inputs.set(id, v);
+  }
+
+  // advertise_keys
+  let live = ids.filter((id) => active(id, 'advertise_keys'));
+  for (const id of live) {
+    const msg = await timeMember(id, () => members.get(id)!.advertiseKeys());
+    count(sent, id, msg);
+    await timeCoordinator('advertise_keys', () => coordinator.receiveAdvertisement(msg));
+  }
+  const keySet = await timeCoordinator('advertise_keys', () => coordinator.closeAdvertiseKeys());
+  for (const id of live) {
+    count(received, id, keySet);
+    await timeMember(id, () => members.get(id)!.receiveKeySet(keySet, identities));
+  }
+  closeMemberStage('advertise_keys');
+
+  // share_keys
+  live = live.filter((id) => active(id, 'share_keys'));
+  for (const id of live) {
+    const shares = await timeMember(id, () => members.get(id)!.shareKeys());
+    count(sent, id, shares);
+    await timeCoordinator('share_keys', () => coordinator.receiveShares(id, shares));
+  }
+  const routed = await timeCoordinator('share_keys', () => coordinator.closeShareKeys());
+  for (const id of live) {
+    count(received, id, routed.get(id)!);
+    await timeMember(id, () => members.get(id)!.receiveShares(routed.get(id)!));
+  }
+  closeMemberStage('share_keys');
+
+  // masked_input
+  live = live.filter((id) => active(id, 'masked_input'));
+  const expected = zeroVector(modulusBits, d);
+  for (const id of live) {
+    const masked = await timeMember(id, () => members.get(id)!.maskInput(inputs.get(id)!));
+    count(sent, id, masked);
+    addInto(expected, inputs.get(id)!);
+    await timeCoordinator('masked_input', () => coordinator.receiveMaskedInput(id, masked.vector));
+  }
+  const consistency = await timeCoordinator('masked_input', () => coordinator.closeMaskedInput());
+  closeMemberStage('masked_input');
+
+  // consistency_check
+  live = live.filter((id) => active(id, 'consistency_check'));
+  for (const id of live) {
+    count(received, id, consistency);
+    const sig = await timeMember(id, () => members.get(id)!.signSurvivors(consistency));
+    count(sent, id, sig);
+    await timeCoordinator('consistency_check', () => coordinator.receiveConsistencySignature(sig));
+  }
+  const unmaskRequest = await timeCoordinator('consistency_check', () => coordinator.closeConsistencyCheck());
+  closeMemberStage('consistency_check');
+
+  // unmask
+  live = live.filter((id) => active(id, 'unmask'));
+  for (const id of live) {
+    count(received, id, unmaskRequest);
+    const reveal = await timeMember(id, () => members.get(id)!.revealShares(unmaskRequest));
+    count(sent, id, reveal);
+    await timeCoordinator('unmask', () => coordinator.receiveUnmaskShares(reveal));
+  }
+  const result = await timeCoordinator('unmask', () => coordinator.finish());
+  closeMemberStage('unmask');
+
+  if (result.sum.words.length !== expected.words.length) throw new ConsortError('INTERNAL', 'simulation: sum shape mismatch');
+  const exact = result.sum.words.every((w, i) => w === expected.words[i]);
+  const mean = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0) / n;
+  return {
+    params: { n, d, neighbours: params.neighbours, threshold: params.threshold, modulusBits },
+    survivors: result.survivors.length,
+    dropped: result.dropped.length,
+    exact,
+    timings,
+    bytesPerMember: { sent: Math.round(mean(sent)), received: Math.round(mean(received)) },
+  };
+}
