@@ -91,6 +91,6 @@ const failed = results.filter((r) => !r.ok);
 for (const r of results.filter((x) => x.ok)) writeFileSync(stampFile(r.provider), `${stampOf(r.provider)}\n`);
 if (failed.length > 0) {
   for (const r of failed) console.error(r.output.trim());
-  fail(`prisma generate failed for ${failed.map((r) => r.provider).join(', ')} (output above); fix coordinator/prisma/<provider>/schema.prisma and run \`pnpm gen:prisma\``);
+  fail(`prisma generate failed for ${failed.map((r) => r.provider).join(', ')} (output above); fix what it reports (often coordinator/prisma/<provider>/schema.prisma) and run \`pnpm gen:prisma\``);
 }
 console.log(`gen-prisma: generated Prisma ${prismaVersion} clients (${todo.join(', ')}) in ${Date.now() - started} ms`);
