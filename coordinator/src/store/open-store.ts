@@ -56,6 +56,9 @@ function redact(url: string): string {
  * Opens the store for `databaseUrl` (default DATABASE_URL, then file:./.consort/consort.db):
  * `file:` -> SQLite through libsql, `postgres://` / `postgresql://` -> PostgreSQL through pg.
  * Pending migrations are applied first, so a fresh database needs no manual step.
+ * Keep one Store per SQLite file per process: libsql is synchronous, so a second store's write
+ * would block the event loop waiting for the first store's open transaction (busy timeout, then
+ * STORE_FAILURE). Several processes, or several PostgreSQL stores, are fine.
  */
 export async function openStore(databaseUrl?: string, options: OpenStoreOptions = {}): Promise<Store> {
   const url = databaseUrl || process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
