@@ -1,0 +1,3 @@
+// Metrics barrel: AUC (exact and from histograms) and loss helpers.
+export * from './auc.ts';
+export * from './loss.ts';
