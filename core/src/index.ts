@@ -6,3 +6,7 @@ export * from './aggregate/weighted-sum.ts';
 export * from './aggregate/strategy.ts';
 export * from './task/task-definition.ts';
 export * from './secagg/index.ts';
+export * from './random/seeded-random.ts';
+export * from './model/model-spec.ts';
+export * from './features/pipeline.ts';
+export * from './metrics/index.ts';
