@@ -16,7 +16,11 @@ const hash = createHash('sha256');
 for (const f of manifests) if (existsSync(join(root, f))) hash.update(f).update(readFileSync(join(root, f)));
 const digest = hash.digest('hex');
 
-if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) process.exit(0);
+if (existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) {
+  // The Prisma clients are generated, not committed: regenerate if missing (a no-op otherwise).
+  execSync('node scripts/gen-prisma.mjs', { cwd: root, stdio: 'inherit' });
+  process.exit(0);
+}
 
 function hasPnpm() {
   try { execSync('pnpm --version', { stdio: 'ignore' }); return true; } catch { return false; }

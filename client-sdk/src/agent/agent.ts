@@ -69,13 +69,19 @@ export class MemberAgent {
         if (first) { first = false; resolve(); }
         this.onEvent(event);
       });
+      let lost = false;
+      const onLost = (why: string) => {
+        // 'error' and 'end' can both fire for one stream: reconnect once.
+        if (lost || this.stopped || this.stream !== stream) return;
+        lost = true;
+        this.log.warn(`connection lost (${why}); reconnecting`, { member: this.memberId });
+        this.reconnect();
+      };
       stream.on('error', (err) => {
         if (first) { first = false; reject(err); return; }
-        if (!this.stopped) this.log.warn(`connection lost: ${err.message}`, { member: this.memberId });
+        onLost(err.message);
       });
-      stream.on('end', () => {
-        if (!this.stopped && this.stream === stream) this.reconnect();
-      });
+      stream.on('end', () => onLost('stream ended'));
     });
   }
 

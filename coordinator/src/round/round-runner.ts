@@ -235,7 +235,7 @@ export class RoundRunner {
     };
     transition(round.state, { type: 'inputs_closed', secure: false });
     const dropped = [...round.dropped.values()];
-    const closedPatch = { state: 'aggregated' as const, dropped, metrics, finishedAt: new Date() };
+    const closedPatch = { state: 'aggregated' as const, dropped: droppedForStore(dropped), metrics: { ...metrics }, finishedAt: new Date() };
     let produced: { id: string; version: number } | undefined;
     if (round.purpose === 'train') {
       const globalWeights = (await store.getModelVersion(base.id)).weights;
@@ -274,7 +274,7 @@ export class RoundRunner {
     const from = round.state;
     transition(from, { type: 'abort', reason });
     const dropped = [...round.dropped.values()];
-    await this.opts.store.updateRound(round.id, from, { state: 'aborted', reason, dropped, finishedAt: new Date() });
+    await this.opts.store.updateRound(round.id, from, { state: 'aborted', reason, dropped: droppedForStore(dropped), finishedAt: new Date() });
     round.state = 'aborted';
     await this.audit('round.aborted', round.id, { reason, from });
     this.opts.logger.warn({ round: round.id, reason }, 'round aborted');
@@ -322,6 +322,11 @@ export class RoundRunner {
   private async audit(kind: string, subjectId: string, detail: Record<string, unknown>): Promise<void> {
     await this.opts.store.appendAuditEvent({ actor: 'coordinator', kind, subjectType: kind.split('.')[0], subjectId, detail });
   }
+}
+
+/** Dropped members as stored with the round: "member: reason (stage)". */
+function droppedForStore(dropped: DroppedMember[]): string[] {
+  return dropped.map((d) => `${d.memberId}: ${d.reason} (stage ${d.stage})`);
 }
 
 export function weightsSha256(weights: Float32Array): string {

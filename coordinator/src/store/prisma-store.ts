@@ -314,6 +314,20 @@ export class PrismaStore implements Store {
     return toTask(row);
   }
 
+  async updateTaskPipeline(id: string, pipeline: unknown): Promise<void> {
+    const res = await this.run('store task pipeline', () => this.db.task.updateMany({ where: { id }, data: { pipelineJson: json(pipeline) } }));
+    if (res.count === 0) throw new ConsortError('NOT_FOUND', `Task ${id} does not exist; list the federation's tasks to find a valid id`, { taskId: id });
+  }
+
+  recordModelEvaluation(id: string, evaluation: JsonObject): Promise<void> {
+    return this.tx('record model evaluation', async (tx) => {
+      const row = await tx.modelVersion.findUnique({ where: { id }, select: { metricsJson: true } });
+      if (!row) throw new ConsortError('NOT_FOUND', `Model version ${id} does not exist; list the task's model versions to find a valid id`, { modelVersionId: id });
+      const metrics = { ...parse<JsonObject>(row.metricsJson), evaluation };
+      await tx.modelVersion.update({ where: { id }, data: { metricsJson: json(metrics) } });
+    });
+  }
+
   createModelVersion(input: ModelVersionInput): Promise<ModelVersionRecord> {
     return this.run(
       `store model version ${input.version}`,

@@ -309,6 +309,15 @@ export function storeContract(harness: StoreHarness): void {
         await expectCode(store.getModelVersionMeta('nope'), 'NOT_FOUND');
       });
 
+      it('stores a fitted pipeline and a model evaluation, keeping other metrics', async () => {
+        await store.updateTaskPipeline(taskId, { numeric: [{ name: 'recency', mean: 3, std: 2 }] });
+        expect((await store.getTask(taskId)).pipeline).toEqual({ numeric: [{ name: 'recency', mean: 3, std: 2 }] });
+        await expectCode(store.updateTaskPipeline('nope', {}), 'NOT_FOUND');
+        await store.recordModelEvaluation(v1Id, { evalAuc: 0.81, evalExamples: 120 });
+        expect((await store.getModelVersionMeta(v1Id)).metrics).toEqual({ loss: 0.7, evaluation: { evalAuc: 0.81, evalExamples: 120 } });
+        await expectCode(store.recordModelEvaluation('nope', {}), 'NOT_FOUND');
+      });
+
       it('round-trips 5 million floats bit for bit', async () => {
         const n = 5_000_000;
         const w = new Float32Array(n);

@@ -177,8 +177,15 @@ export interface Store {
   createTask(input: TaskInput): Promise<TaskRecord>;
   /** Throws NOT_FOUND when there is no such task. */
   getTask(id: string): Promise<TaskRecord>;
+  /** Stores the preprocessing fitted by the task's statistics round. Throws NOT_FOUND. */
+  updateTaskPipeline(id: string, pipeline: unknown): Promise<void>;
 
   createModelVersion(input: ModelVersionInput): Promise<ModelVersionRecord>;
+  /**
+   * Records the federated held-out evaluation of a model version under `metrics.evaluation`
+   * (measured by the round after the one that produced it). Throws NOT_FOUND.
+   */
+  recordModelEvaluation(id: string, evaluation: JsonObject): Promise<void>;
   /** Throws NOT_FOUND when there is no such model version. */
   getModelVersion(id: string): Promise<ModelVersionRecord>;
   /** Throws NOT_FOUND when there is no such model version. */

@@ -11,8 +11,6 @@ export function inputDimOf(def: TaskDefinition): number {
   return pipelineInputDim({
     numeric: def.numeric.map((name) => ({ name, mean: 0, std: 1 })),
     categorical: def.categorical.map((name) => ({ name, vocabulary: def.vocabularies[name] })),
-    label: def.label,
-    task: def.model.task,
   });
 }
 
