@@ -1,5 +1,5 @@
 // Per-round X25519 keys, pairwise mask seeds and Ed25519 signatures of advertised keys and survivor lists.
-import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { ConsortError } from '../errors/consort-error.ts';
 import { compareIds, sha256, signedBytes, sortedIds } from './encoding.ts';
@@ -32,9 +32,34 @@ export function generateRoundKeys(): RoundKeys {
   return { encryption: nacl.box.keyPair(), mask: nacl.box.keyPair() };
 }
 
+const SPKI_X25519 = Buffer.from('302a300506032b656e032100', 'hex');
+const PKCS8_X25519 = Buffer.from('302e020100300506032b656e04220420', 'hex');
+const privateKeyObjects = new WeakMap<Uint8Array, KeyObject>();
+
 /** The X25519 public key of a secret key (used to verify a reconstructed mask key). */
 export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
   return nacl.scalarMult.base(secretKey);
+}
+
+/**
+ * X25519(sk, pk) through node:crypto (same RFC 7748 result as nacl.scalarMult, ~20x faster);
+ * null for a low-order public key, whose shared secret would be all zeros.
+ */
+export function sharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint8Array | null {
+  try {
+    // Importing a private key costs ~0.4 ms (OpenSSL derives its public key); a member uses one
+    // secret key with k peers, so keep the KeyObject as long as that very array is alive.
+    let privateKey = privateKeyObjects.get(secretKey);
+    if (!privateKey) {
+      privateKey = createPrivateKey({ key: Buffer.concat([PKCS8_X25519, secretKey]), format: 'der', type: 'pkcs8' });
+      privateKeyObjects.set(secretKey, privateKey);
+    }
+    const peer = createPublicKey({ key: Buffer.concat([SPKI_X25519, publicKey]), format: 'der', type: 'spki' });
+    const shared = new Uint8Array(diffieHellman({ privateKey, publicKey: peer }));
+    return shared.every((b) => b === 0) ? null : shared;
+  } catch {
+    return null;
+  }
 }
 
 /** The bytes a member signs when advertising its round keys. */
@@ -96,8 +121,8 @@ export function pairwiseSeed(
   peerId: string,
   peerMaskPublicKey: Uint8Array,
 ): Uint8Array {
-  const shared = nacl.scalarMult(maskSecretKey, peerMaskPublicKey);
-  if (shared.every((b) => b === 0)) {
+  const shared = sharedSecret(maskSecretKey, peerMaskPublicKey);
+  if (!shared) {
     throw new ConsortError(
       'SECAGG_VERIFICATION_FAILED',
       `Member ${peerId} advertised a low-order mask key (all-zero shared secret) in round ${roundId}: exclude it.`,

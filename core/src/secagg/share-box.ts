@@ -2,7 +2,7 @@
 import nacl from 'tweetnacl';
 import { ConsortError } from '../errors/consort-error.ts';
 import { decodeFields, signedBytes, textOf } from './encoding.ts';
-import { DOMAIN } from './keys.ts';
+import { DOMAIN, sharedSecret } from './keys.ts';
 import { SHARE_BYTES } from './shamir.ts';
 
 /** One member's shares for one neighbour: of its self-mask seed b_u and of its mask secret key. */
@@ -17,6 +17,25 @@ export interface EncryptedShare {
   toMemberId: string;
   nonce: Uint8Array;
   ciphertext: Uint8Array;
+}
+
+interface NaclLowLevel {
+  crypto_core_hsalsa20(out: Uint8Array, input: Uint8Array, key: Uint8Array, constant: Uint8Array): number;
+}
+const lowlevel = (nacl as unknown as { lowlevel: NaclLowLevel }).lowlevel;
+const SIGMA = new TextEncoder().encode('expand 32-byte k');
+const ZERO16 = new Uint8Array(16);
+
+/**
+ * The nacl.box shared key, equal to nacl.box.before(pk, sk) (HSalsa20 of the X25519 secret), but
+ * with the X25519 step done by node:crypto: ~1.8 ms -> ~0.1 ms per neighbour in pure JS terms.
+ */
+export function boxKey(publicKey: Uint8Array, secretKey: Uint8Array): Uint8Array | null {
+  const shared = sharedSecret(secretKey, publicKey);
+  if (!shared) return null;
+  const key = new Uint8Array(32);
+  lowlevel.crypto_core_hsalsa20(key, ZERO16, shared, SIGMA);
+  return key;
 }
 
 /**
@@ -34,7 +53,11 @@ export function sealShares(
 ): EncryptedShare {
   const plaintext = signedBytes([DOMAIN.share, roundId, fromMemberId, toMemberId, bundle.selfSeedShare, bundle.maskKeyShare]);
   const nonce = nacl.randomBytes(nacl.box.nonceLength);
-  const ciphertext = nacl.box(plaintext, nonce, receiverEncryptionPublicKey, senderEncryptionSecretKey);
+  const key = boxKey(receiverEncryptionPublicKey, senderEncryptionSecretKey);
+  if (!key) {
+    throw new ConsortError('SECAGG_VERIFICATION_FAILED', `Member ${toMemberId} advertised a low-order encryption key in round ${roundId}: exclude it.`, { member: toMemberId });
+  }
+  const ciphertext = nacl.box.after(plaintext, nonce, key);
   return { fromMemberId, toMemberId, nonce, ciphertext };
 }
 
@@ -54,7 +77,8 @@ export function openShares(
     });
   if (message.fromMemberId !== expectedFrom || message.toMemberId !== expectedTo) throw fail('has a re-addressed envelope');
   if (message.nonce.length !== nacl.box.nonceLength) throw fail('has a malformed nonce');
-  const plaintext = nacl.box.open(message.ciphertext, message.nonce, senderEncryptionPublicKey, receiverEncryptionSecretKey);
+  const key = boxKey(senderEncryptionPublicKey, receiverEncryptionSecretKey);
+  const plaintext = key && nacl.box.open.after(message.ciphertext, message.nonce, key);
   if (!plaintext) throw fail('does not decrypt (wrong keys or tampered ciphertext)');
   const fields = decodeFields(plaintext);
   if (fields.length !== 6) throw fail('has a malformed plaintext');
