@@ -154,8 +154,9 @@ describe('secure aggregation: exact sums', () => {
     let s = 0;
     for (const id of r.ids) s += floats.get(id)![7];
     expect(Math.abs(got[7] - s)).toBeLessThanOrEqual(n * 2 ** -24);
-    // The same sum in 32 bits would have wrapped: the headroom check is what prevents it.
-    expect(Math.abs(s * 2 ** 24)).toBeGreaterThan(0);
+    // The same sum in 32 bits would have wrapped: some element exceeds 2^31 quantization units.
+    const maxAbs = Math.max(...Array.from(got, (x) => Math.abs(x * 2 ** 24)));
+    expect(maxAbs).toBeGreaterThan(2 ** 31);
   });
 });
 
@@ -227,6 +228,45 @@ describe('secure aggregation: dropouts', () => {
     r.coordinator.closeAdvertiseKeys();
     expect(r.coordinator.receiveAdvertisement(late.advertiseKeys())).toBe(false);
     await expectRejects(() => late.shareKeys(), 'WRONG_STAGE');
+  });
+});
+
+describe('secure aggregation: stage discipline and memory', () => {
+  it('member methods called out of order are refused with WRONG_STAGE', async () => {
+    const r = setup(5, { vectorLength: 8 });
+    const m = r.members.get('member-000')!;
+    await expectRejects(() => m.maskInput(zeroVector(32, 8)), 'WRONG_STAGE', /masked_input/);
+    await expectRejects(() => m.receiveShares({ roundId: 'round-1', shares: [] }), 'WRONG_STAGE');
+    await expectRejects(() => m.receiveKeySet({ roundId: 'round-1', keys: [], graphSeed: new Uint8Array(32) }, r.identities), 'SECAGG_PROTOCOL_VIOLATION', /before/);
+    m.advertiseKeys();
+    await expectRejects(() => m.advertiseKeys(), 'SECAGG_PROTOCOL_VIOLATION', /already/);
+  });
+
+  it('the coordinator adds each masked input on receipt and keeps no reference to it', async () => {
+    const r = setup(5, { vectorLength: 100 });
+    const { coordinator, members, identities, ids } = r;
+    for (const id of ids) coordinator.receiveAdvertisement(members.get(id)!.advertiseKeys());
+    const ks = coordinator.closeAdvertiseKeys();
+    for (const id of ids) members.get(id)!.receiveKeySet(ks, identities);
+    for (const id of ids) coordinator.receiveShares(id, await members.get(id)!.shareKeys());
+    const routed = coordinator.closeShareKeys();
+    for (const id of ids) members.get(id)!.receiveShares(routed.get(id)!);
+    const expected = zeroVector(32, 100);
+    for (const id of ids) {
+      const input = randomInput(32, 100);
+      addInto(expected, input);
+      const masked = members.get(id)!.maskInput(input);
+      coordinator.receiveMaskedInput(id, masked.vector);
+      masked.vector.words.fill(0xdeadbeef); // the transport buffer is reused: the sum must not change
+    }
+    await expectRejects(() => coordinator.receiveMaskedInput('member-000', zeroVector(32, 100)), 'DUPLICATE_SUBMISSION');
+    const req = coordinator.closeMaskedInput();
+    for (const id of ids) coordinator.receiveConsistencySignature(members.get(id)!.signSurvivors(req));
+    const unmask = coordinator.closeConsistencyCheck();
+    for (const id of ids) coordinator.receiveUnmaskShares(members.get(id)!.revealShares(unmask));
+    const result = await coordinator.finish();
+    expect(result.sum.words).toEqual(expected.words);
+    expect(coordinator.stage).toBe('completed');
   });
 });
 
@@ -395,7 +435,6 @@ describe('secure aggregation: masked vectors look uniform', () => {
     const r = setup(5, { vectorLength: d });
     const zero = zeroVector(32, d);
     const inputs = new Map(r.ids.map((id) => [id, zero]));
-    let masked: ModVector | undefined;
     const { coordinator, members, identities, ids } = r;
     for (const id of ids) coordinator.receiveAdvertisement(members.get(id)!.advertiseKeys());
     const ks = coordinator.closeAdvertiseKeys();
@@ -403,7 +442,7 @@ describe('secure aggregation: masked vectors look uniform', () => {
     for (const id of ids) coordinator.receiveShares(id, await members.get(id)!.shareKeys());
     const routed = coordinator.closeShareKeys();
     for (const id of ids) members.get(id)!.receiveShares(routed.get(id)!);
-    masked = members.get('member-000')!.maskInput(inputs.get('member-000')!).vector;
+    const masked = members.get('member-000')!.maskInput(inputs.get('member-000')!).vector;
     const bytesChi = chiSquareBytes(new Uint8Array(masked.words.buffer));
     const highChi = chiSquareHighBytes(masked.words);
     expect(bytesChi).toBeLessThan(CRITICAL);
