@@ -266,7 +266,7 @@ export class CoordinatorSession {
     const { roundId, threshold } = this.params;
     try {
       for (const u of this.survivorsList) {
-        const seed = await combineShares(this.seedShares.get(u) ?? [], threshold, u);
+        const seed = await combineShares(this.seedShares.get(u) ?? [], threshold, u, { crossCheck: true });
         addMask(this.sum, seed, -1);
       }
       const survivors = new Set(this.survivorsList);

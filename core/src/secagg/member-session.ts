@@ -221,11 +221,13 @@ export class MemberSession {
       );
     }
     const vector: ModVector = { bits: input.bits, length: input.length, words: input.words.slice() };
-    addMask(vector, this.selfSeed, 1);
-    for (const v of this.liveNeighbours) {
-      const seed = pairwiseSeed(roundId, this.memberId, this.keys.mask.secretKey, v, this.peers.get(v)!.maskPublicKey);
-      addMask(vector, seed, compareIds(this.memberId, v) < 0 ? 1 : -1);
-    }
+    this.guard(() => {
+      addMask(vector, this.selfSeed, 1);
+      for (const v of this.liveNeighbours) {
+        const seed = pairwiseSeed(roundId, this.memberId, this.keys.mask.secretKey, v, this.peers.get(v)!.maskPublicKey);
+        addMask(vector, seed, compareIds(this.memberId, v) < 0 ? 1 : -1);
+      }
+    });
     this.currentStage = transitionSecAgg(this.currentStage, 'consistency_check');
     return { memberId: this.memberId, vector };
   }

@@ -407,6 +407,30 @@ describe('secure aggregation: a malicious coordinator or peer is refused', () =>
     );
   });
 
+  it('a peer revealing a corrupted self-seed share makes the coordinator abort instead of publishing a wrong sum', async () => {
+    const r = setup(8, { vectorLength: 16 });
+    const { coordinator, members, identities, ids } = r;
+    for (const id of ids) coordinator.receiveAdvertisement(members.get(id)!.advertiseKeys());
+    const ks = coordinator.closeAdvertiseKeys();
+    for (const id of ids) members.get(id)!.receiveKeySet(ks, identities);
+    for (const id of ids) coordinator.receiveShares(id, await members.get(id)!.shareKeys());
+    const routed = coordinator.closeShareKeys();
+    for (const id of ids) members.get(id)!.receiveShares(routed.get(id)!);
+    for (const id of ids) coordinator.receiveMaskedInput(id, members.get(id)!.maskInput(randomInput(32, 16)).vector);
+    const req = coordinator.closeMaskedInput();
+    for (const id of ids) coordinator.receiveConsistencySignature(members.get(id)!.signSurvivors(req));
+    const unmask = coordinator.closeConsistencyCheck();
+    for (const id of ids) {
+      const reveal = members.get(id)!.revealShares(unmask);
+      if (id === 'member-001') {
+        reveal.shares = reveal.shares.map((s) => (s.ownerMemberId === 'member-005' ? { ...s, share: s.share.map((b, i) => (i === 0 ? b ^ 1 : b)) } : s));
+      }
+      coordinator.receiveUnmaskShares(reveal);
+    }
+    await expectRejects(coordinator.finish(), 'SECAGG_VERIFICATION_FAILED', /member-005/);
+    expect(coordinator.stage).toBe('aborted');
+  });
+
   it('a member refuses to reveal twice (no second request can extract the other secret)', async () => {
     const r = setup(5, { vectorLength: 16 });
     let captured: UnmaskRequest | undefined;

@@ -24,6 +24,17 @@ describe('shamir', () => {
     expect(await combineShares([shares[0], shares[0], shares[1], shares[4]], 3)).toEqual(secret);
   });
 
+  it('cross-checking detects a corrupted share instead of returning a wrong secret', async () => {
+    const secret = new Uint8Array(randomBytes(32));
+    const shares = await splitSecret(secret, 13, 7);
+    expect(await combineShares(shares.slice(0, 9), 7, 'm1', { crossCheck: true })).toEqual(secret);
+    for (const position of [0, 4, 8]) {
+      const bad = shares.slice(0, 9).map((s) => s.slice());
+      bad[position][5] ^= 0x40;
+      await expect(combineShares(bad, 7, 'm1', { crossCheck: true })).rejects.toSatisfy((e) => isConsortError(e, 'SECAGG_VERIFICATION_FAILED'));
+    }
+  });
+
   it('reconstructs 100 secrets from 7 of 13 shares in well under 100 ms', async () => {
     const secrets = Array.from({ length: 100 }, () => new Uint8Array(randomBytes(32)));
     const shared = await Promise.all(secrets.map((s) => splitSecret(s, 13, 7)));

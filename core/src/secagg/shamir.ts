@@ -26,24 +26,45 @@ export function shareX(share: Uint8Array): number {
 }
 
 /**
- * Reconstructs a secret from at least `threshold` shares with distinct x-coordinates (extra shares
- * are ignored; duplicates are skipped). Throws SECAGG_PROTOCOL_VIOLATION when too few remain.
+ * Reconstructs a secret from at least `threshold` shares with distinct x-coordinates (duplicates
+ * are skipped). With `crossCheck` and more than t shares, it also reconstructs from the last t
+ * and requires the same result: two different t-subsets agree only if the shares they do not
+ * share lie on one polynomial, so a single corrupted share is detected (with overwhelming
+ * probability) instead of silently corrupting the sum. Throws SECAGG_PROTOCOL_VIOLATION when
+ * too few shares remain, SECAGG_VERIFICATION_FAILED when the subsets disagree.
  */
-export async function combineShares(shares: readonly Uint8Array[], threshold: number, owner = 'a member'): Promise<Uint8Array> {
+export async function combineShares(
+  shares: readonly Uint8Array[],
+  threshold: number,
+  owner = 'a member',
+  options: { crossCheck?: boolean } = {},
+): Promise<Uint8Array> {
   const seen = new Set<number>();
-  const picked: Uint8Array[] = [];
+  const distinct: Uint8Array[] = [];
   for (const s of shares) {
     if (s.length !== SHARE_BYTES || seen.has(shareX(s)) || shareX(s) === 0) continue;
     seen.add(shareX(s));
-    picked.push(s);
-    if (picked.length === threshold) break;
+    distinct.push(s);
   }
-  if (picked.length < threshold) {
+  if (distinct.length < threshold) {
     throw new ConsortError(
       'SECAGG_PROTOCOL_VIOLATION',
-      `Only ${picked.length} valid distinct shares of ${owner}'s secret, ${threshold} are needed: abort the round.`,
+      `Only ${distinct.length} valid distinct shares of ${owner}'s secret, ${threshold} are needed: abort the round.`,
       { member: owner },
     );
   }
-  return combine(picked);
+  const secret = await combine(distinct.slice(0, threshold));
+  if (options.crossCheck && distinct.length > threshold) {
+    const other = await combine(distinct.slice(distinct.length - threshold));
+    let diff = 0;
+    for (let i = 0; i < secret.length; i++) diff |= secret[i] ^ other[i];
+    if (diff !== 0) {
+      throw new ConsortError(
+        'SECAGG_VERIFICATION_FAILED',
+        `The revealed shares of ${owner}'s secret are inconsistent: a neighbour revealed a corrupted share. Abort the round and investigate ${owner}'s neighbours.`,
+        { member: owner },
+      );
+    }
+  }
+  return secret;
 }

@@ -17,9 +17,13 @@ export interface SimulateOptions {
   dropoutFraction: number;
   /** Stage at which they drop (they send nothing from then on). Default masked_input, the costliest for the coordinator. */
   dropoutStage?: 'share_keys' | 'masked_input' | 'consistency_check' | 'unmask';
+  /** Neighbours k (default: resolveSecAggParams). */
   neighbours?: number;
+  /** Shamir threshold t (default floor(k/2) + 1). */
   threshold?: number;
+  /** Minimum survivors (default 5). */
   minMembers?: number;
+  /** 32 (default) or 64. */
   modulusBits?: ModulusBits;
   /** Seeds the inputs and the choice of dropouts (keys are always fresh random). */
   seed: number;
@@ -84,7 +88,11 @@ export async function simulateSecureRound(opts: SimulateOptions): Promise<Simula
   const coordinator = new CoordinatorSession({ params, identities });
   const members = new Map(ids.map((id) => [id, new MemberSession({ memberId: id, identity: identityPairs.get(id)!, params })]));
   const dropCount = Math.floor(n * opts.dropoutFraction);
-  const shuffled = ids.slice().sort(() => rand() - 0.5);
+  const shuffled = ids.slice();
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+  }
   const droppers = new Set(shuffled.slice(0, dropCount));
   const dropStage: StageName = opts.dropoutStage ?? 'masked_input';
   const active = (id: string, stage: StageName) => !(droppers.has(id) && STAGES.indexOf(stage) >= STAGES.indexOf(dropStage));
