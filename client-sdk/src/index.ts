@@ -4,3 +4,7 @@ export * from './agent/enroll.ts';
 export * from './agent/member-client.ts';
 export * from './agent/local-work.ts';
 export * from './identity/member-identity.ts';
+export * from './train/backend.ts';
+export * from './train/tf-model.ts';
+export * from './train/trainer.ts';
+export * from './data/csv-table.ts';
