@@ -58,7 +58,7 @@ async function firstLine(file: string): Promise<string> {
   }
 }
 
-function describe(ch: string): string {
+function delimiterName(ch: string): string {
   return ch === '\t' ? 'tab' : `"${ch}"`;
 }
 
@@ -70,7 +70,7 @@ function translateParseError(err: unknown, file: string, delimiter: string, head
     case 'CSV_RECORD_INCONSISTENT_COLUMNS': {
       const got = Array.isArray(e.record) ? e.record.length : '?';
       return new ConsortError('DATA_INVALID',
-        `${file}, line ${line}: the row has ${got} fields but the header has ${headerLength}; look for a missing or extra ${describe(delimiter)} (quote values that contain it)`,
+        `${file}, line ${line}: the row has ${got} fields but the header has ${headerLength}; look for a missing or extra ${delimiterName(delimiter)} (quote values that contain it)`,
         { file, line, fields: got, expected: headerLength });
     }
     case 'CSV_QUOTE_NOT_CLOSED':
@@ -120,7 +120,7 @@ export async function readMemberCsv(file: string, schema: FeatureSchema, opts: R
         const missing = required.filter((c) => !columns!.includes(c));
         if (missing.length > 0) {
           throw new ConsortError('DATA_INVALID',
-            `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}; the file has ${columns.map((c) => `"${c}"`).join(', ')} (delimiter ${describe(delimiter)}). Rename or map a column to each missing name`,
+            `${file}: missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}; the file has ${columns.map((c) => `"${c}"`).join(', ')} (delimiter ${delimiterName(delimiter)}). Rename or map a column to each missing name`,
             { file, missing, found: columns });
         }
         const dupes = required.filter((c) => columns!.indexOf(c) !== columns!.lastIndexOf(c));
