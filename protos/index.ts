@@ -1,7 +1,7 @@
 // Loads the consort.v1 protocol for @grpc/grpc-js and exposes it with the generated types.
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as MemberProto } from './generated/member.ts';
 import type { ProtoGrpcType as AdminProto } from './generated/admin.ts';

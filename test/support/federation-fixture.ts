@@ -59,7 +59,7 @@ export function churnTask(overrides: Partial<TaskDefinitionInput> = {}): TaskDef
   return {
     name: 'churn-e2e', label: s.label, positiveLabel: s.positiveLabel, numeric: s.numeric, categorical: s.vocabularies,
     protected: s.protected, model: { kind: 'logistic', task: 'binary' },
-    train: { localEpochs: 1, batchSize: 128, learningRate: 0.05 }, minMembers: 3, stageTimeoutSeconds: 20, aggregation: 'plain',
+    train: { localEpochs: 3, batchSize: 32, learningRate: 0.1 }, minMembers: 3, stageTimeoutSeconds: 20, aggregation: 'plain',
     ...overrides,
   };
 }

@@ -49,6 +49,7 @@ export function toRoundReportMessage(r: RoundReport): RoundReportMessage {
 export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandlers {
   const { store, rounds, adminToken, logger } = deps;
 
+  // Streams report errors by emitting 'error' (grpc-js then sends the status); destroy() would not.
   function fail(err: unknown, where: string): grpc.ServiceError {
     const e = toGrpcError(err);
     if (e.code === 13) logger.error({ err, where }, 'unexpected error');
@@ -104,7 +105,7 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
           onReport: (r) => call.write(toRoundReportMessage(r)),
         });
         call.end();
-      }).catch((err) => call.destroy(fail(err, 'RunRounds')));
+      }).catch((err) => call.emit('error', fail(err, 'RunRounds')));
     },
   };
 }

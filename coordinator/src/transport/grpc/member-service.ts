@@ -30,6 +30,7 @@ export interface MemberServiceDeps {
 export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHandlers {
   const { store, connections, rounds, logger } = deps;
 
+  // Streams report errors by emitting 'error' (grpc-js then sends the status); destroy() would not.
   function fail(err: unknown, where: string): grpc.ServiceError {
     const e = toGrpcError(err);
     if (e.code === 13) logger.error({ err, where }, 'unexpected error');
@@ -63,7 +64,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
         call.on('close', gone);
         call.on('error', gone);
         call.write({ heartbeat: { unixMs: String(Date.now()) } });
-      }, (err) => call.destroy(fail(err, 'Connect')));
+      }, (err) => call.emit('error', fail(err, 'Connect')));
     },
 
     DownloadModel(call) {
@@ -80,7 +81,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
           if (!call.write({ data: bytes.subarray(off, off + CHUNK_BYTES) })) await new Promise((r) => call.once('drain', r));
         }
         call.end();
-      }).catch((err) => call.destroy(fail(err, 'DownloadModel')));
+      }).catch((err) => call.emit('error', fail(err, 'DownloadModel')));
     },
 
     UploadInput(call, callback) {
