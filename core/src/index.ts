@@ -10,3 +10,4 @@ export * from './random/seeded-random.ts';
 export * from './model/model-spec.ts';
 export * from './features/pipeline.ts';
 export * from './metrics/index.ts';
+export * from './aggregate/round-vector.ts';

@@ -11,6 +11,8 @@ export interface SecAggParams {
   'modulusBits'?: (number);
   'vectorLength'?: (number | string | Long);
   'graphSeed'?: (Buffer | Uint8Array | string);
+  'invitedMembers'?: (number);
+  'maxExamples'?: (number | string);
 }
 
 export interface SecAggParams__Output {
@@ -22,4 +24,6 @@ export interface SecAggParams__Output {
   'modulusBits': (number);
   'vectorLength': (string);
   'graphSeed': (Buffer);
+  'invitedMembers': (number);
+  'maxExamples': (number);
 }

@@ -1,0 +1,51 @@
+// The round vector: packed contributions of several members sum to the plain totals.
+import { describe, expect, it } from 'vitest';
+import { packContribution, roundVectorLayout, unpackRoundSum, type RoundVectorOptions } from './round-vector.ts';
+import { addInto, zeroVector } from '../secagg/mod-vector.ts';
+import { SCORE_BINS } from '../metrics/index.ts';
+import { SeededRandom } from '../random/seeded-random.ts';
+
+describe('round vector', () => {
+  const base: RoundVectorOptions = { purpose: 'train', task: 'binary', parameterCount: 50, statisticsLength: 0, members: 7, maxExamples: 1_000_000, weightClip: 16, weightScaleBits: 16 };
+
+  it('sums weighted models, counts, losses and histograms across members', () => {
+    const rng = new SeededRandom(3);
+    const layout = roundVectorLayout(base);
+    const sum = zeroVector(layout.modulusBits, layout.length);
+    const expected = new Float64Array(50);
+    let n = 0; let loss = 0; let clipped = 0; let expectedClips = 0;
+    const histPos = new Float64Array(SCORE_BINS);
+    for (let m = 0; m < 7; m++) {
+      const w = Array.from({ length: 50 }, () => rng.normal(0, 4));
+      w[m] = 40 * (m % 2 ? 1 : -1); // one clipped value per member
+      const examples = 10 + rng.int(5000);
+      const hp = new Float64Array(SCORE_BINS); hp[rng.int(SCORE_BINS)] = examples;
+      const packed = packContribution(base, { values: w, numExamples: examples, trainLossSum: 0.5 * examples, evalLossSum: 0.1, evalExamples: 3, evalHistPos: hp, evalHistNeg: [] });
+      addInto(sum, packed.vector);
+      w.forEach((x, i) => { expected[i] += Math.max(-16, Math.min(16, x)) * examples; if (Math.abs(x) > 16) expectedClips++; });
+      n += examples; loss += 0.5 * examples; clipped += packed.clipped;
+      hp.forEach((c, i) => { histPos[i] += c; });
+    }
+    const totals = unpackRoundSum(base, sum);
+    expect(totals.totalExamples).toBe(n);
+    expect(totals.evalExamples).toBe(21);
+    expect(expectedClips).toBeGreaterThanOrEqual(7);
+    expect(totals.clipped).toBe(expectedClips);
+    expect(clipped).toBe(expectedClips);
+    expect(Array.from(totals.histPos)).toEqual(Array.from(histPos));
+    expect(Math.abs(totals.trainLossSum - loss)).toBeLessThan(7 * 2 ** -10);
+    // Quantization bound: one unit of 2^-16 per member and value.
+    for (let i = 0; i < 50; i++) expect(Math.abs(totals.vector[i] - expected[i])).toBeLessThanOrEqual(7 * 2 ** -16);
+  });
+
+  it('refuses a member with more rows than the round allows', () => {
+    expect(() => packContribution({ ...base, maxExamples: 100 }, { values: new Float64Array(50), numExamples: 101, trainLossSum: 0, evalLossSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] }))
+      .toThrow(/raise maxExamples/);
+  });
+
+  it('needs 64-bit masking for the weighted model and sizes statistics rounds', () => {
+    expect(roundVectorLayout(base).modulusBits).toBe(64);
+    const stats = roundVectorLayout({ ...base, purpose: 'statistics', statisticsLength: 40 });
+    expect(stats.length).toBe(40 + 5 + 2 * SCORE_BINS);
+  });
+});
