@@ -1,6 +1,5 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
-import { createHash } from 'node:crypto';
-import { ConsortError, type FeatureSchema } from '@consort/core';
+import { ConsortError, featureStatsLength, type FeatureSchema, type ModulusBits } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import type { RoundClosed__Output } from '@consort/protos/types/RoundClosed';
@@ -9,6 +8,8 @@ import { roundContextOf, statisticsInput, trainingInput, type LocalDataset, type
 import type { MemberIdentity } from '../identity/member-identity.ts';
 import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
+import { PeerPins } from '../secagg/peer-pins.ts';
+import { SecureMemberRound } from '../secagg/secure-member-round.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -29,6 +30,8 @@ export interface MemberAgentOptions {
   tamperInput?: (input: LocalInput, open: RoundOpen__Output) => LocalInput;
   /** Test hook: called when a round opens; return false to ignore the round (simulates a vanished member). */
   onRoundOpen?: (open: RoundOpen__Output) => boolean;
+  /** Where to keep trust-on-first-use pins of peers' identity keys (default: memory only). */
+  peerPinsPath?: string;
 }
 
 const silent: AgentLogger = { info: () => undefined, warn: () => undefined };
@@ -41,11 +44,14 @@ export class MemberAgent {
   private stopped = false;
   private busy: Promise<void> = Promise.resolve();
   private readonly datasets = new Map<string, Promise<LocalDataset>>();
+  private readonly secureRounds = new Map<string, SecureMemberRound>();
+  private readonly pins: PeerPins;
   backend = 'unselected';
 
   constructor(private readonly opts: MemberAgentOptions) {
     this.client = new MemberClient(opts.coordinator, opts.identity);
     this.log = opts.logger ?? silent;
+    this.pins = new PeerPins(opts.peerPinsPath);
   }
 
   get memberId(): string {
@@ -97,26 +103,79 @@ export class MemberAgent {
     if (event.roundOpen) {
       const open = event.roundOpen;
       if (this.opts.onRoundOpen && !this.opts.onRoundOpen(open)) return;
-      // Rounds are served one at a time, in order.
-      this.busy = this.busy.then(() => this.serveRound(open)).catch((err: Error) => {
+      if (open.aggregation === 'secure') {
+        this.guard(open.roundId, () => this.startSecureRound(open));
+        return;
+      }
+      // Plain rounds are served one at a time, in order.
+      this.busy = this.busy.then(() => this.servePlainRound(open)).catch((err: Error) => {
         this.log.warn(`round ${open.roundId} failed on this member: ${err.message}`, { member: this.memberId });
       });
+      return;
+    }
+    const stage = event.keySet ?? event.routedShares ?? event.consistencyRequest ?? event.unmaskRequest;
+    if (stage) {
+      const round = this.secureRounds.get(stage.roundId);
+      if (!round) return;
+      if (event.keySet) this.guard(stage.roundId, () => round.onKeySet(event.keySet!));
+      else if (event.routedShares) this.guard(stage.roundId, () => round.onRoutedShares(event.routedShares!));
+      else if (event.consistencyRequest) this.guard(stage.roundId, () => round.onConsistencyRequest(event.consistencyRequest!));
+      else this.guard(stage.roundId, () => round.onUnmaskRequest(event.unmaskRequest!));
     } else if (event.roundClosed) {
+      this.secureRounds.delete(event.roundClosed.roundId);
       this.opts.onRoundClosed?.(event.roundClosed);
     }
   }
 
-  /** Loads, validates and splits the member's rows for a task (once per task). */
-  dataset(taskId: string, schema: FeatureSchema, testFraction: number, vocabularies: Record<string, string[]>): Promise<LocalDataset> {
+  /** Runs one step of a round; a failure ends this member's part in it (the round goes on). */
+  private guard(roundId: string, step: () => Promise<void>): void {
+    step().catch((err: Error & { details?: string }) => {
+      this.secureRounds.delete(roundId);
+      this.log.warn(`round ${roundId} failed on this member: ${err.details ?? err.message}`, { member: this.memberId });
+    });
+  }
+
+  private async startSecureRound(open: RoundOpen__Output): Promise<void> {
+    const ctx = roundContextOf(open);
+    const s = open.secagg!;
+    // Local work starts at once and runs while keys are exchanged; it is awaited at masked_input.
+    const contribution = this.enqueue(() => this.localContribution(open));
+    contribution.catch(() => undefined);
+    const round = new SecureMemberRound({
+      roundId: open.roundId, memberId: this.memberId, identity: this.opts.identity, pins: this.pins,
+      params: {
+        roundId: open.roundId, vectorLength: Number(s.vectorLength), modulusBits: s.modulusBits as ModulusBits,
+        neighbours: s.neighbours, threshold: s.threshold, minMembers: s.minMembers,
+      },
+      vector: {
+        purpose: open.purpose as 'train' | 'statistics' | 'evaluate', task: ctx.task, parameterCount: Number(open.model!.parameterCount),
+        statisticsLength: featureStatsLength(ctx.schema, ctx.vocabularies), members: s.invitedMembers, maxExamples: s.maxExamples,
+        weightClip: s.clip, weightScaleBits: s.scaleBits,
+      },
+      submit: (sub) => this.client.submitStage(sub),
+      upload: (header, payload) => this.client.uploadInput(header, payload),
+      contribution,
+    });
+    this.secureRounds.set(open.roundId, round);
+    await round.advertise();
+  }
+
+  private enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.busy.then(work);
+    this.busy = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+    /** Loads, validates and splits the member's rows for a task (once per task). */
+  dataset(taskId: string, schema: FeatureSchema, testFraction: number, splitSeed: number): Promise<LocalDataset> {
     let ds = this.datasets.get(taskId);
     if (!ds) {
       ds = (async () => {
         const columns = [...schema.numeric, ...schema.categorical, schema.label];
-        void vocabularies;
         const table = await readMemberCsv(this.opts.dataFile, schema);
         if (table.rowCount < 2) throw new ConsortError('DATA_INVALID', `${this.opts.dataFile} has ${table.rowCount} usable rows; a member needs at least 2`);
-        // The split must stay the same for every round of a task: seed it by the task id.
-        const seed = createHash('sha256').update(taskId).digest().readUInt32LE(0);
+        // The split must stay the same for every round of a task: the task fixes its seed.
+        const seed = splitSeed;
         const positive = new Set(schema.positiveLabel ?? ['1']);
         const { train, test } = stratifiedSplit(table.records, (r) => (positive.has(r[schema.label]) ? 1 : 0), testFraction, seed);
         this.log.info(`loaded ${table.rowCount} rows (${train.length} train, ${test.length} test) with ${columns.length} columns`, { member: this.memberId });
@@ -128,9 +187,10 @@ export class MemberAgent {
     return ds;
   }
 
-  private async serveRound(open: RoundOpen__Output): Promise<void> {
+  /** The member's local work for a round: feature sums, or evaluation plus local training. */
+  private async localContribution(open: RoundOpen__Output): Promise<LocalInput> {
     const ctx = roundContextOf(open);
-    const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, ctx.vocabularies);
+    const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, open.splitSeed);
     let input: LocalInput;
     if (open.purpose === 'statistics') {
       input = statisticsInput(ctx, data);
@@ -138,7 +198,11 @@ export class MemberAgent {
       const model = await this.client.downloadModel(open.modelVersionId, open.modelSha256);
       input = await trainingInput(open, model.weights, data);
     }
-    if (this.opts.tamperInput) input = this.opts.tamperInput(input, open);
+    return this.opts.tamperInput ? this.opts.tamperInput(input, open) : input;
+  }
+
+  private async servePlainRound(open: RoundOpen__Output): Promise<void> {
+    const input = await this.localContribution(open);
     const payload = new Uint8Array(input.values.buffer, input.values.byteOffset, input.values.byteLength);
     await this.client.uploadInput({
       roundId: open.roundId,
@@ -146,7 +210,7 @@ export class MemberAgent {
         numExamples: input.numExamples, trainLossSum: input.trainLossSum, evalLossSum: input.evalLossSum, evalExamples: input.evalExamples,
         evalHistPos: input.evalHistPos, evalHistNeg: input.evalHistNeg, dtype: input.dtype, rowsSkipped: 0,
       },
-    }, payload.byteLength > 0 ? payload : new Uint8Array(0));
+    }, payload);
     this.log.info(`round ${open.roundNumber} (${open.purpose}) input sent`, { member: this.memberId });
   }
 

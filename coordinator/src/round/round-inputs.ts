@@ -1,8 +1,9 @@
-// Collects members' plain inputs for one round into running sums (never per-member vectors).
-import { ConsortError, SCORE_BINS, WeightedSum, validateUpdate } from '@consort/core';
+// Collects members' plain (debug opt-out) inputs for one round into running sums: O(d) memory,
+// never one vector per member. Secure rounds produce the same totals from the unmasked sum.
+import { ConsortError, SCORE_BINS, WeightedSum, validateUpdate, type RoundPurpose, type RoundSumTotals } from '@consort/core';
 
 /** train: weights; statistics: feature sums fitting the preprocessing; evaluate: metrics only. */
-export type Purpose = 'train' | 'statistics' | 'evaluate';
+export type Purpose = RoundPurpose;
 
 /** The side quantities a member reports with its input (plain aggregation). */
 export interface InputSideSums {
@@ -14,17 +15,7 @@ export interface InputSideSums {
   evalHistNeg: number[];
 }
 
-/** The sums the round hands to the strategy and the metrics code. */
-export interface RoundSums {
-  vector: WeightedSum;
-  trainLossSum: number;
-  evalLossSum: number;
-  evalExamples: number;
-  histPos: Float64Array;
-  histNeg: Float64Array;
-}
-
-/** Decodes a little-endian float32/float64 buffer without copying when aligned. */
+/** Decodes a little-endian float32/float64 buffer (copied: the gRPC buffer may be unaligned). */
 export function decodeVector(data: Buffer, dtype: string, memberId: string): Float32Array | Float64Array {
   const size = dtype === 'float64' ? 8 : dtype === 'float32' || dtype === '' ? 4 : 0;
   if (size === 0) {
@@ -38,30 +29,26 @@ export function decodeVector(data: Buffer, dtype: string, memberId: string): Flo
   return size === 8 ? new Float64Array(copy.buffer) : new Float32Array(copy.buffer);
 }
 
-/** Running sums of one round: a training round weights by examples, a statistics round sums. */
+/** Running sums of one plain round: a training round weights by examples, others just sum. */
 export class RoundInputs {
-  readonly sums: RoundSums;
+  private readonly vector: WeightedSum;
+  private readonly t: Omit<RoundSumTotals, 'vector'>;
 
   constructor(readonly purpose: Purpose, readonly length: number) {
-    this.sums = {
-      vector: new WeightedSum(length),
-      trainLossSum: 0,
-      evalLossSum: 0,
-      evalExamples: 0,
-      histPos: new Float64Array(SCORE_BINS),
-      histNeg: new Float64Array(SCORE_BINS),
+    this.vector = new WeightedSum(length);
+    this.t = {
+      totalExamples: 0, trainLossSum: 0, evalLossSum: 0, evalExamples: 0,
+      histPos: new Float64Array(SCORE_BINS), histNeg: new Float64Array(SCORE_BINS), clipped: 0,
     };
   }
 
   /** Validates one member's input completely before anything is added: all or nothing. */
   add(memberId: string, values: Float32Array | Float64Array, side: InputSideSums): void {
     validateUpdate(values, this.length, memberId);
-    const weight = this.purpose === 'train' ? side.numExamples : 1;
-    if (!(weight > 0) || !Number.isFinite(weight)) {
-      throw new ConsortError('INVALID_ARGUMENT', `member ${memberId} reported ${side.numExamples} training examples; it must train on at least one row`, { memberId });
+    if (!(side.numExamples > 0) || !Number.isFinite(side.numExamples)) {
+      throw new ConsortError('INVALID_ARGUMENT', `member ${memberId} reported ${side.numExamples} examples; it must contribute at least one row`, { memberId });
     }
-    const hists = [side.evalHistPos, side.evalHistNeg];
-    if (this.purpose !== 'statistics' && hists.some((h) => h.length !== 0 && h.length !== SCORE_BINS)) {
+    if ([side.evalHistPos, side.evalHistNeg].some((h) => h.length !== 0 && h.length !== SCORE_BINS)) {
       throw new ConsortError('UPDATE_SHAPE_MISMATCH', `member ${memberId} sent score histograms that do not have ${SCORE_BINS} bins`, { memberId });
     }
     for (const x of [side.trainLossSum, side.evalLossSum, side.evalExamples, ...side.evalHistPos, ...side.evalHistNeg]) {
@@ -69,11 +56,17 @@ export class RoundInputs {
         throw new ConsortError('UPDATE_NOT_FINITE', `member ${memberId} sent a metric sum of ${x}; metric sums must be finite and non-negative`, { memberId });
       }
     }
-    this.sums.vector.add(values, weight);
-    this.sums.trainLossSum += side.trainLossSum;
-    this.sums.evalLossSum += side.evalLossSum;
-    this.sums.evalExamples += side.evalExamples;
-    side.evalHistPos.forEach((c, i) => { this.sums.histPos[i] += c; });
-    side.evalHistNeg.forEach((c, i) => { this.sums.histNeg[i] += c; });
+    this.vector.add(values, this.purpose === 'train' ? side.numExamples : 1);
+    this.t.totalExamples += side.numExamples;
+    this.t.trainLossSum += side.trainLossSum;
+    this.t.evalLossSum += side.evalLossSum;
+    this.t.evalExamples += side.evalExamples;
+    side.evalHistPos.forEach((c, i) => { this.t.histPos[i] += c; });
+    side.evalHistNeg.forEach((c, i) => { this.t.histNeg[i] += c; });
+  }
+
+  /** Σ n_k·w_k (train) or Σ values (statistics) plus the side sums. */
+  totals(): RoundSumTotals {
+    return { ...this.t, vector: this.vector.sum };
   }
 }

@@ -1,15 +1,21 @@
-// Runs rounds as a persisted state machine: select members, open, collect inputs, aggregate.
+// Runs rounds as a persisted state machine: select members, open, collect inputs (securely
+// masked by default, or plain as a logged debug opt-out), aggregate, store, publish.
 // The state is written to the store before every effect, so a crash leaves a known state.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  ConsortError, FedAvg, aucFromHistograms, isConsortError, pipelineFromStats, transition,
-  type FeaturePipeline, type ModelSpec, type RoundEvent, type RoundState, type Strategy, type TaskDefinition,
+  ConsortError, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, FedAvg, aucFromHistograms,
+  isConsortError, pipelineFromStats, resolveSecAggParams, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
+  type ModelSpec, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
+  type SecAggParams, type Strategy, type TaskDefinition,
 } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import type { InputHeader__Output } from '@consort/protos/types/InputHeader';
+import type { StageSubmission__Output } from '@consort/protos/types/StageSubmission';
+import type { SecAggParams as SecAggParamsMessage } from '@consort/protos/types/SecAggParams';
 import type { Store, TaskRecord } from '../store/store.ts';
 import type { MemberConnections } from '../members/connections.ts';
+import { SecureRound } from '../secagg/secure-round.ts';
 import { RoundInputs, decodeVector, type Purpose } from './round-inputs.ts';
 import { featureSchemaOf, roundOpenEvent, statisticsLength, taskDefinitionOf } from './task-codec.ts';
 
@@ -28,6 +34,8 @@ export interface RoundMetricsSummary {
   evalExamples: number;
   minMembers: number;
   aggregation: string;
+  /** Values clipped before quantization, over all members (secure rounds). */
+  clipped: number;
 }
 
 /** What the operator sees of a finished round. */
@@ -52,14 +60,15 @@ export interface RunRoundsOptions {
 
 interface ActiveRound {
   id: string;
-  taskId: string;
+  number: number;
   state: RoundState;
   purpose: Purpose;
   participants: Set<string>;
-  submitted: Set<string>;
   dropped: Map<string, DroppedMember>;
-  inputs: RoundInputs;
-  settle: () => void;
+  /** Plain rounds: running sums and who sent an input. */
+  plain?: { inputs: RoundInputs; submitted: Set<string>; settle: () => void };
+  /** Secure rounds: the protocol driver. */
+  secure?: SecureRound;
 }
 
 export interface RoundRunnerOptions {
@@ -69,7 +78,9 @@ export interface RoundRunnerOptions {
   strategy?: Strategy;
 }
 
-/** Orchestrates the rounds of tasks; transport handlers call `acceptInput`. */
+const NON_TERMINAL: RoundState[] = ['open', 'advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask', 'aggregated'];
+
+/** Orchestrates the rounds of tasks; transport handlers call `acceptInput` / `acceptStage`. */
 export class RoundRunner {
   private readonly active = new Map<string, ActiveRound>();
   private readonly strategy: Strategy;
@@ -78,16 +89,16 @@ export class RoundRunner {
     this.strategy = opts.strategy ?? new FedAvg();
     opts.connections.on('offline', (memberId) => {
       for (const round of this.active.values()) {
-        if (round.participants.has(memberId) && !round.submitted.has(memberId)) {
-          this.drop(round, memberId, 'disconnected before sending its input');
-        }
+        if (!round.participants.has(memberId)) continue;
+        if (round.secure) round.secure.memberGone(memberId);
+        else if (!round.plain?.submitted.has(memberId)) this.drop(round, memberId, 'disconnected before sending its input');
       }
     });
   }
 
   /** Aborts rounds left mid-flight by a previous coordinator process (masks are never reused). */
   async recoverInterruptedRounds(): Promise<number> {
-    const open = await this.opts.store.listRoundsInStates(['open', 'advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask', 'aggregated']);
+    const open = await this.opts.store.listRoundsInStates(NON_TERMINAL);
     for (const r of open) {
       if (r.state === 'aggregated' && r.resultModelVersionId) {
         // The model was stored atomically with the state: only the publish step was lost.
@@ -101,26 +112,23 @@ export class RoundRunner {
     return open.length;
   }
 
-  /** Runs the statistics round if the task's preprocessing is not fitted yet, then `rounds` training rounds. */
+  /** Fits the preprocessing if needed, runs `rounds` training rounds, then evaluates the last model. */
   async runTask(taskId: string, rounds: number, options: RunRoundsOptions = {}): Promise<RoundReport[]> {
     const reports: RoundReport[] = [];
+    const run = async (task: TaskRecord, purpose: Purpose) => {
+      const report = await this.runRound(task, purpose, options);
+      reports.push(report);
+      options.onReport?.(report);
+      return report;
+    };
     let task = await this.opts.store.getTask(taskId);
     if (!task.pipeline) {
-      const report = await this.runRound(task, 'statistics', options);
-      reports.push(report);
-      options.onReport?.(report);
-      if (report.state !== 'published') return reports;
+      if ((await run(task, 'statistics')).state !== 'published') return reports;
       task = await this.opts.store.getTask(taskId);
     }
-    for (let i = 0; i < rounds; i++) {
-      const report = await this.runRound(task, 'train', options);
-      reports.push(report);
-      options.onReport?.(report);
-    }
+    for (let i = 0; i < rounds; i++) await run(task, 'train');
     // The last model's held-out quality is measured by one more round that only evaluates.
-    const evaluation = await this.runRound(task, 'evaluate', options);
-    reports.push(evaluation);
-    options.onReport?.(evaluation);
+    await run(task, 'evaluate');
     return reports;
   }
 
@@ -133,52 +141,39 @@ export class RoundRunner {
     if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version; create the task again`);
     const number = (await store.listRounds(task.id)).length + 1;
     const timeoutMs = def.stageTimeoutSeconds * 1000;
+    const secure = def.aggregation === 'secure';
+    const firstStage = secure ? 'advertise_keys' : 'masked_input';
     const record = await store.createRound({
-      taskId: task.id, number, state: 'open', deadlines: { masked_input: Date.now() + timeoutMs },
+      taskId: task.id, number, state: 'open', deadlines: { [firstStage]: Date.now() + timeoutMs },
       baseModelVersionId: base.id, participants,
     });
-    const length = purpose === 'train' ? base.parameterCount : purpose === 'statistics' ? statisticsLength(def) : 0;
-    let resolveSettled!: () => void;
-    const settled = new Promise<void>((r) => { resolveSettled = r; });
-    const round: ActiveRound = {
-      id: record.id, taskId: task.id, state: 'open', purpose,
-      participants: new Set(participants), submitted: new Set(), dropped: new Map(),
-      inputs: new RoundInputs(purpose, length), settle: resolveSettled,
-    };
-    const log = logger.child({ round: record.id, task: task.id, number, purpose });
-    await this.audit('round.created', record.id, { taskId: task.id, number, purpose, participants });
-
+    const round: ActiveRound = { id: record.id, number, state: 'open', purpose, participants: new Set(participants), dropped: new Map() };
+    const log = logger.child({ round: record.id, task: task.id, number, purpose, aggregation: def.aggregation });
+    await this.audit('round.created', record.id, { taskId: task.id, number, purpose, participants, aggregation: def.aggregation, minMembers: def.minMembers });
     if (participants.length < def.minMembers) {
-      return this.abort(round, number, `too few members: ${participants.length} connected, the task needs at least ${def.minMembers}`);
+      return this.abort(round, `too few members: ${participants.length} connected, the task needs at least ${def.minMembers}`);
     }
-    if (def.aggregation === 'secure') {
-      log.warn('secure aggregation is not available in this build yet: running this round with plain aggregation');
-    }
+    if (!secure) log.warn('plain aggregation (debug opt-out): the coordinator sees each member\'s update');
+
     this.active.set(round.id, round);
     try {
-      await this.move(round, { type: 'start_plain' });
-      log.info({ participants: participants.length }, 'round open');
-      const open = roundOpenEvent(task, def, round.id, number, base, purpose, Date.now() + timeoutMs);
-      for (const m of participants) {
-        if (!this.opts.connections.send(m, { roundOpen: open })) this.drop(round, m, 'not connected when the round opened');
+      const vectorOptions: RoundVectorOptions = {
+        purpose, task: def.model.task, parameterCount: base.parameterCount, statisticsLength: statisticsLength(def),
+        members: participants.length, maxExamples: DEFAULT_MAX_EXAMPLES, weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS,
+      };
+      const totals = secure
+        ? await this.collectSecure(round, task, def, base, vectorOptions, timeoutMs)
+        : await this.collectPlain(round, task, def, base, vectorOptions, timeoutMs);
+      if (!totals) {
+        return await this.abort(round, `too few members survived the input stage: ${round.plain!.submitted.size} of ${participants.length}, the task needs ${def.minMembers}`);
       }
-      this.checkSettled(round);
-      const timer = setTimeout(() => round.settle(), timeoutMs);
-      await settled;
-      clearTimeout(timer);
-      for (const m of participants) {
-        if (!round.submitted.has(m) && !round.dropped.has(m)) this.drop(round, m, `no input before the ${def.stageTimeoutSeconds}s deadline`);
-      }
-      const survivors = [...round.submitted];
-      if (survivors.length < def.minMembers) {
-        return await this.abort(round, number, `too few members survived the input stage: ${survivors.length} of ${participants.length}, the task needs ${def.minMembers}`);
-      }
-      return await this.aggregate(round, task, def, number, base, survivors);
+      log.info({ survivors: totals.survivors.length, dropped: round.dropped.size }, 'inputs summed');
+      return await this.aggregate(round, task, def, base, totals);
     } catch (err) {
-      log.error({ err }, 'round failed');
+      if (!isConsortError(err)) log.error({ err }, 'round failed');
       if (!['aborted', 'published'].includes(round.state)) {
         const reason = isConsortError(err) ? err.message : 'internal coordinator error (see the coordinator log)';
-        return await this.abort(round, number, reason);
+        return await this.abort(round, reason);
       }
       throw err;
     } finally {
@@ -186,74 +181,163 @@ export class RoundRunner {
     }
   }
 
+  /** Plain path: open -> masked_input (inputs in clear) -> totals. Undefined when too few survive. */
+  private async collectPlain(round: ActiveRound, task: TaskRecord, def: TaskDefinition, base: { id: string; sha256: string; parameterCount: number },
+    v: RoundVectorOptions, timeoutMs: number): Promise<(RoundSumTotals & { survivors: string[] }) | undefined> {
+    let settle!: () => void;
+    const settled = new Promise<void>((r) => { settle = r; });
+    const length = v.purpose === 'train' ? v.parameterCount : v.purpose === 'statistics' ? v.statisticsLength : 0;
+    round.plain = { inputs: new RoundInputs(v.purpose, length), submitted: new Set(), settle };
+    await this.move(round, { type: 'start_plain' });
+    const open = roundOpenEvent(task, def, round.id, round.number, base, v.purpose, Date.now() + timeoutMs);
+    for (const m of round.participants) {
+      if (!this.opts.connections.send(m, { roundOpen: open })) this.drop(round, m, 'not connected when the round opened');
+    }
+    this.checkSettled(round);
+    const timer = setTimeout(settle, timeoutMs);
+    await settled;
+    clearTimeout(timer);
+    for (const m of round.participants) {
+      if (!round.plain.submitted.has(m) && !round.dropped.has(m)) this.drop(round, m, `no input before the ${def.stageTimeoutSeconds}s deadline`);
+    }
+    if (round.plain.submitted.size < def.minMembers) return undefined;
+    return { ...round.plain.inputs.totals(), survivors: [...round.plain.submitted] };
+  }
+
+  /** Secure path: advertise_keys -> share_keys -> masked_input -> consistency_check -> unmask -> totals. */
+  private async collectSecure(round: ActiveRound, task: TaskRecord, def: TaskDefinition, base: { id: string; sha256: string; parameterCount: number },
+    v: RoundVectorOptions, timeoutMs: number): Promise<RoundSumTotals & { survivors: string[] }> {
+    const layout = roundVectorLayout(v);
+    const params = resolveSecAggParams({
+      roundId: round.id, vectorLength: layout.length, modulusBits: layout.modulusBits, minMembers: def.minMembers,
+    }, round.participants.size);
+    const identities = new Map<string, Uint8Array>();
+    for (const m of round.participants) identities.set(m, (await this.opts.store.getMember(m))!.identityPublicKey);
+    const driver = new SecureRound({
+      params, identities, participants: [...round.participants], stageTimeoutMs: timeoutMs,
+      send: (m, e) => this.opts.connections.send(m, e),
+      advance: (event, deadline) => this.move(round, event, deadline),
+      onDrop: (m, reason) => this.drop(round, m, reason),
+    });
+    round.secure = driver;
+    await this.move(round, { type: 'start_secure' }, Date.now() + timeoutMs);
+    await this.opts.store.updateRound(round.id, round.state, { secagg: { ...params } });
+    const open = {
+      ...roundOpenEvent(task, def, round.id, round.number, base, v.purpose, Date.now() + timeoutMs),
+      aggregation: 'secure',
+      secagg: secaggParamsMessage(params, v),
+    };
+    for (const m of round.participants) {
+      if (!this.opts.connections.send(m, { roundOpen: open })) driver.memberGone(m);
+    }
+    const result = await driver.run();
+    return { ...unpackRoundSum(v, result.sum), survivors: result.survivors };
+  }
+
   /**
-   * A member's complete input for a round. Validated in full before it touches the sums; a bad
-   * input drops that member and the round goes on with the others.
+   * A member's complete input for a round: plain float vectors are validated in full before
+   * they touch the sums (a bad one drops that member; the round goes on), masked vectors go
+   * straight into the secure running sum.
    */
   acceptInput(memberId: string, header: InputHeader__Output, data: Buffer): void {
-    const round = this.active.get(header.roundId);
-    if (!round) throw new ConsortError('ROUND_NOT_OPEN', `round ${header.roundId} is not open (it finished, was aborted, or never existed)`);
-    if (!round.participants.has(memberId)) throw new ConsortError('NOT_A_PARTICIPANT', `member ${memberId} was not selected for round ${round.id}`);
-    if (round.dropped.has(memberId)) {
-      throw new ConsortError('ROUND_NOT_OPEN', `member ${memberId} was dropped from round ${round.id}: ${round.dropped.get(memberId)!.reason}`);
+    const round = this.activeFor(memberId, header.roundId);
+    if (round.secure) {
+      if (header.kind !== 'masked' || !header.masked) {
+        throw new ConsortError('WRONG_STAGE', `round ${round.id} uses secure aggregation; member ${memberId} must send a masked input`);
+      }
+      const bits = header.masked.modulusBits as ModulusBits;
+      const length = Number(header.masked.vectorLength);
+      const words = length * wordsPerElement(bits === 64 ? 64 : 32);
+      if ((bits !== 32 && bits !== 64) || data.byteLength !== words * 4) {
+        throw new ConsortError('UPDATE_SHAPE_MISMATCH', `masked input of member ${memberId} has ${data.byteLength} bytes for ${length} elements of Z_2^${bits}`);
+      }
+      const copy = new Uint32Array(words);
+      new Uint8Array(copy.buffer).set(data);
+      round.secure.acceptMaskedInput(memberId, { bits, length, words: copy });
+      return;
     }
+    const plain = round.plain!;
     if (round.state !== 'masked_input') throw new ConsortError('WRONG_STAGE', `round ${round.id} is in stage ${round.state}, not accepting inputs`);
-    if (round.submitted.has(memberId)) throw new ConsortError('DUPLICATE_SUBMISSION', `member ${memberId} already sent its input for round ${round.id}`);
-    const plain = header.plain;
-    if (header.kind !== 'plain' || !plain) {
+    if (plain.submitted.has(memberId)) throw new ConsortError('DUPLICATE_SUBMISSION', `member ${memberId} already sent its input for round ${round.id}`);
+    if (header.kind !== 'plain' || !header.plain) {
       throw new ConsortError('WRONG_STAGE', `round ${round.id} uses plain aggregation; member ${memberId} sent a ${header.kind ?? 'missing'} input header`);
     }
+    const p = header.plain;
     try {
-      const values = decodeVector(data, round.purpose === 'statistics' ? 'float64' : plain.dtype || 'float32', memberId);
-      round.inputs.add(memberId, values, {
-        numExamples: plain.numExamples, trainLossSum: plain.trainLossSum, evalLossSum: plain.evalLossSum,
-        evalExamples: plain.evalExamples, evalHistPos: plain.evalHistPos, evalHistNeg: plain.evalHistNeg,
+      const values = decodeVector(data, round.purpose === 'statistics' ? 'float64' : p.dtype || 'float32', memberId);
+      plain.inputs.add(memberId, values, {
+        numExamples: p.numExamples, trainLossSum: p.trainLossSum, evalLossSum: p.evalLossSum,
+        evalExamples: p.evalExamples, evalHistPos: p.evalHistPos, evalHistNeg: p.evalHistNeg,
       });
     } catch (err) {
       this.drop(round, memberId, `input rejected: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
     }
-    round.submitted.add(memberId);
-    this.opts.logger.info({ round: round.id, member: memberId }, 'input accepted');
+    plain.submitted.add(memberId);
     this.checkSettled(round);
   }
 
-  private async aggregate(round: ActiveRound, task: TaskRecord, def: TaskDefinition, number: number,
-    base: { id: string; version: number }, survivors: string[]): Promise<RoundReport> {
+  /** A typed secure-aggregation stage message from an authenticated member. */
+  acceptStage(memberId: string, submission: StageSubmission__Output): void {
+    const round = this.activeFor(memberId, submission.roundId);
+    if (!round.secure) throw new ConsortError('WRONG_STAGE', `round ${round.id} does not use secure aggregation stages`);
+    try {
+      round.secure.acceptStage(memberId, submission);
+    } catch (err) {
+      // A message that fails verification removes its sender from the round, not the round.
+      if (isConsortError(err, 'SECAGG_VERIFICATION_FAILED') || isConsortError(err, 'SECAGG_PROTOCOL_VIOLATION')) {
+        round.secure.refuse(memberId, err.message);
+      }
+      throw err;
+    }
+  }
+
+  private activeFor(memberId: string, roundId: string): ActiveRound {
+    const round = this.active.get(roundId);
+    if (!round) throw new ConsortError('ROUND_NOT_OPEN', `round ${roundId} is not open (it finished, was aborted, or never existed)`);
+    if (!round.participants.has(memberId)) throw new ConsortError('NOT_A_PARTICIPANT', `member ${memberId} was not selected for round ${round.id}`);
+    const dropped = round.dropped.get(memberId);
+    if (dropped) throw new ConsortError('ROUND_NOT_OPEN', `member ${memberId} was dropped from round ${round.id}: ${dropped.reason}`);
+    return round;
+  }
+
+  private async aggregate(round: ActiveRound, task: TaskRecord, def: TaskDefinition,
+    base: { id: string; version: number }, totals: RoundSumTotals & { survivors: string[] }): Promise<RoundReport> {
     const { store } = this.opts;
-    const sums = round.inputs.sums;
     const metrics: RoundMetricsSummary = {
-      participants: survivors.length,
-      numExamples: sums.vector.totalWeight,
-      trainLoss: round.purpose === 'train' ? sums.trainLossSum / sums.vector.totalWeight : 0,
-      evalLoss: sums.evalExamples > 0 ? sums.evalLossSum / sums.evalExamples : 0,
-      evalAuc: round.purpose !== 'statistics' && def.model.task === 'binary' && sums.evalExamples > 0
-        ? aucFromHistograms(Array.from(sums.histPos), Array.from(sums.histNeg)) : null,
-      evalExamples: sums.evalExamples,
+      participants: totals.survivors.length,
+      numExamples: totals.totalExamples,
+      trainLoss: round.purpose === 'train' && totals.totalExamples > 0 ? totals.trainLossSum / totals.totalExamples : 0,
+      evalLoss: totals.evalExamples > 0 ? totals.evalLossSum / totals.evalExamples : 0,
+      evalAuc: round.purpose !== 'statistics' && def.model.task === 'binary' && totals.evalExamples > 0
+        ? aucFromHistograms(Array.from(totals.histPos), Array.from(totals.histNeg)) : null,
+      evalExamples: totals.evalExamples,
       minMembers: def.minMembers,
-      aggregation: 'plain',
+      aggregation: round.secure ? 'secure' : 'plain',
+      clipped: totals.clipped,
     };
-    transition(round.state, { type: 'inputs_closed', secure: false });
+    const from = round.state;
+    transition(from, round.secure ? { type: 'unmasked' } : { type: 'inputs_closed', secure: false });
     const dropped = [...round.dropped.values()];
     const closedPatch = { state: 'aggregated' as const, dropped: droppedForStore(dropped), metrics: { ...metrics }, finishedAt: new Date() };
     let produced: { id: string; version: number } | undefined;
     if (round.purpose === 'train') {
       const globalWeights = (await store.getModelVersion(base.id)).weights;
       const weights = this.strategy.aggregateTrain(globalWeights, {
-        weightedSum: sums.vector.sum, totalExamples: sums.vector.totalWeight, contributions: survivors.length,
+        weightedSum: totals.vector, totalExamples: totals.totalExamples, contributions: totals.survivors.length,
       }, task.modelSpec as ModelSpec);
-      const { modelVersion } = await store.completeRound(round.id, 'masked_input', {
+      const { modelVersion } = await store.completeRound(round.id, from, {
         taskId: task.id, version: base.version + 1, roundId: round.id, weights, sha256: weightsSha256(weights),
-        metrics: { trainLoss: metrics.trainLoss, numExamples: metrics.numExamples, participants: metrics.participants },
+        metrics: { trainLoss: metrics.trainLoss, numExamples: metrics.numExamples, participants: metrics.participants, aggregation: metrics.aggregation, clipped: metrics.clipped },
       }, closedPatch);
       produced = modelVersion;
-      await this.audit('model.stored', modelVersion.id, { roundId: round.id, version: modelVersion.version });
+      await this.audit('model.stored', modelVersion.id, { roundId: round.id, version: modelVersion.version, aggregation: metrics.aggregation });
     } else {
-      await store.updateRound(round.id, 'masked_input', closedPatch);
+      await store.updateRound(round.id, from, closedPatch);
     }
     round.state = 'aggregated';
     if (round.purpose === 'statistics') {
-      const pipeline: FeaturePipeline = pipelineFromStats(featureSchemaOf(def), def.vocabularies, sums.vector.sum, def.model.task);
+      const pipeline = pipelineFromStats(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task);
       await store.updateTaskPipeline(task.id, pipeline);
       await this.audit('task.pipeline_fitted', task.id, { roundId: round.id, rows: metrics.numExamples });
     } else if (metrics.evalExamples > 0) {
@@ -263,46 +347,44 @@ export class RoundRunner {
     await this.move(round, { type: 'publish' });
     this.announce(round, { roundId: round.id, outcome: 'aggregated', reason: '', modelVersionId: produced?.id ?? '', metrics: protoMetrics(metrics) });
     return {
-      roundId: round.id, number, purpose: round.purpose, state: 'published',
+      roundId: round.id, number: round.number, purpose: round.purpose, state: 'published',
       modelVersionId: produced?.id ?? (round.purpose === 'evaluate' ? base.id : undefined),
       modelVersion: produced?.version ?? (round.purpose === 'evaluate' ? base.version : undefined),
       metrics, participants: [...round.participants], dropped,
     };
   }
 
-  private async abort(round: ActiveRound, number: number, reason: string): Promise<RoundReport> {
+  private async abort(round: ActiveRound, reason: string): Promise<RoundReport> {
     const from = round.state;
     transition(from, { type: 'abort', reason });
+    round.secure?.session.abort(reason);
     const dropped = [...round.dropped.values()];
     await this.opts.store.updateRound(round.id, from, { state: 'aborted', reason, dropped: droppedForStore(dropped), finishedAt: new Date() });
     round.state = 'aborted';
     await this.audit('round.aborted', round.id, { reason, from });
     this.opts.logger.warn({ round: round.id, reason }, 'round aborted');
     this.announce(round, { roundId: round.id, outcome: 'aborted', reason, modelVersionId: '' });
-    return { roundId: round.id, number, purpose: round.purpose, state: 'aborted', reason, participants: [...round.participants], dropped };
+    return { roundId: round.id, number: round.number, purpose: round.purpose, state: 'aborted', reason, participants: [...round.participants], dropped };
   }
 
   /** Persists the transition (compare-and-set on the stored state) before anything acts on it. */
-  private async move(round: ActiveRound, event: RoundEvent): Promise<void> {
+  private async move(round: ActiveRound, event: RoundEvent, deadlineMs?: number): Promise<void> {
     const next = transition(round.state, event);
-    await this.opts.store.updateRound(round.id, round.state, { state: next.state });
-    this.setState(round, next.state);
+    const patch = deadlineMs === undefined ? { state: next.state } : { state: next.state, deadlines: { [next.state]: deadlineMs } };
+    await this.opts.store.updateRound(round.id, round.state, patch);
+    round.state = next.state;
     await this.audit(`round.${next.state}`, round.id, {});
   }
 
-  private setState(round: ActiveRound, state: RoundState): void {
-    round.state = state;
-  }
-
   private drop(round: ActiveRound, memberId: string, reason: string): void {
-    if (round.dropped.has(memberId) || round.submitted.has(memberId)) return;
+    if (round.dropped.has(memberId) || round.plain?.submitted.has(memberId)) return;
     round.dropped.set(memberId, { memberId, stage: round.state, reason });
     this.opts.logger.warn({ round: round.id, member: memberId, reason }, 'member dropped from round');
     this.checkSettled(round);
   }
 
   private checkSettled(round: ActiveRound): void {
-    if (round.submitted.size + round.dropped.size >= round.participants.size) round.settle();
+    if (round.plain && round.plain.submitted.size + round.dropped.size >= round.participants.size) round.plain.settle();
   }
 
   private announce(round: ActiveRound, closed: NonNullable<CoordinatorEvent['roundClosed']>): void {
@@ -322,6 +404,13 @@ export class RoundRunner {
   private async audit(kind: string, subjectId: string, detail: Record<string, unknown>): Promise<void> {
     await this.opts.store.appendAuditEvent({ actor: 'coordinator', kind, subjectType: kind.split('.')[0], subjectId, detail });
   }
+}
+
+function secaggParamsMessage(p: SecAggParams, v: RoundVectorOptions): SecAggParamsMessage {
+  return {
+    threshold: p.threshold, neighbours: p.neighbours, minMembers: p.minMembers, scaleBits: v.weightScaleBits, clip: v.weightClip,
+    modulusBits: p.modulusBits, vectorLength: String(p.vectorLength), invitedMembers: v.members, maxExamples: v.maxExamples,
+  };
 }
 
 /** Dropped members as stored with the round: "member: reason (stage)". */

@@ -41,6 +41,7 @@ export function roundOpenEvent(task: TaskRecord, def: TaskDefinition, roundId: s
     purpose,
     vocabulariesJson: JSON.stringify({ vocabularies: def.vocabularies, positiveLabel: def.positiveLabel, task: def.model.task }),
     seed: def.seed + number,
+    splitSeed: def.seed,
     testFraction: def.testFraction,
   };
 }

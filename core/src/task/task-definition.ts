@@ -95,6 +95,7 @@ export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinitio
   if (!(stageTimeoutSeconds > 0)) bad('stageTimeoutSeconds', 'must be > 0');
   const aggregation = input.aggregation ?? 'secure';
   if (aggregation !== 'secure' && aggregation !== 'plain') bad('aggregation', 'use "secure" or "plain"');
+  if (aggregation === 'secure' && minMembers < 3) bad('minMembers', 'secure aggregation needs at least 3 members per round (with 2, each learns the other\'s input from the sum)');
   const testFraction = input.testFraction ?? 0.2;
   if (!(testFraction > 0 && testFraction < 0.9)) bad('testFraction', 'must be between 0 and 0.9');
   return {

@@ -15,17 +15,18 @@ const program = new Command()
   .option('--seed <n>', 'seed of the synthetic consortium', '7')
   .option('--customers <n>', 'customers over all members', '12000')
   .option('--model <kind>', 'logistic or mlp', 'logistic')
+  .option('--aggregation <mode>', 'secure (pairwise masking) or plain (debug opt-out)', 'secure')
   .option('--out <dir>', 'working folder (database, member data, models)', '.consort/demo')
   .option('--database-url <url>', 'coordinator database (default: SQLite file in --out; postgresql://… for PostgreSQL)')
   .parse();
 
-const o = program.opts<{ members: string; rounds: string; seed: string; customers: string; model: string; out: string; databaseUrl?: string }>();
+const o = program.opts<{ members: string; rounds: string; seed: string; customers: string; model: string; aggregation: string; out: string; databaseUrl?: string }>();
 
 async function main(): Promise<void> {
   const out = resolve(o.out);
   rmSync(out, { recursive: true, force: true });
   const members = Number(o.members);
-  console.log(`Consort demo: ${members} member businesses, ${o.rounds} rounds, ${o.model} model\n`);
+  console.log(`Consort demo: ${members} member businesses, ${o.rounds} rounds, ${o.model} model, ${o.aggregation} aggregation\n`);
   const datasets = generateConsortium({ members, seed: Number(o.seed), totalCustomers: Number(o.customers) });
   const files = writeConsortium(join(out, 'member-data'), datasets).filter((f) => f.endsWith('.csv'));
   for (const [i, d] of datasets.entries()) {
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
       categorical: schema.vocabularies, protected: schema.protected,
       model: { kind: o.model === 'mlp' ? 'mlp' : 'logistic', task: 'binary', hidden: o.model === 'mlp' ? [32, 16] : [] },
       train: { localEpochs: 3, batchSize: 64, learningRate: o.model === 'mlp' ? 0.01 : 0.05 },
-      minMembers: Math.min(5, members), stageTimeoutSeconds: 60, aggregation: 'plain',
+      minMembers: Math.min(5, members), stageTimeoutSeconds: 60, aggregation: o.aggregation === 'plain' ? 'plain' : 'secure',
     },
     onReport: (r) => console.log(formatRoundRow(r)),
   });

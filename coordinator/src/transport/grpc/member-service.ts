@@ -135,8 +135,9 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
     },
 
     SubmitStage(call, callback) {
-      authenticateCall(store, call.metadata, `${PATH}SubmitStage`, bodyDigest([messageDigest(call.request)])).then(() => {
-        throw new ConsortError('WRONG_STAGE', `round ${call.request.roundId} does not use secure aggregation stages`);
+      authenticateCall(store, call.metadata, `${PATH}SubmitStage`, bodyDigest([messageDigest(call.request)])).then((member) => {
+        rounds.acceptStage(member.id, call.request);
+        callback(null, { accepted: true, detail: `${call.request.stage} accepted for round ${call.request.roundId}` });
       }).catch((err) => callback(fail(err, 'SubmitStage')));
     },
   };

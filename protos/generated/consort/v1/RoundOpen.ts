@@ -23,6 +23,7 @@ export interface RoundOpen {
   'vocabulariesJson'?: (string);
   'seed'?: (number);
   'testFraction'?: (number | string);
+  'splitSeed'?: (number);
 }
 
 export interface RoundOpen__Output {
@@ -42,4 +43,5 @@ export interface RoundOpen__Output {
   'vocabulariesJson': (string);
   'seed': (number);
   'testFraction': (number);
+  'splitSeed': (number);
 }

@@ -1,0 +1,97 @@
+// The member side of secure aggregation for one round: wraps core's MemberSession around the
+// member's local work. Training is a plain handler; this module only masks what it returns
+// (advertise keys -> share keys -> masked input -> consistency check -> unmask).
+import {
+  ConsortError, MemberSession, packContribution, roundVectorLayout,
+  type AdvertisedKeySet, type ModulusBits, type RoundContribution, type RoundVectorOptions, type SecAggParams,
+} from '@consort/core';
+import type { AdvertisedKeySet__Output } from '@consort/protos/types/AdvertisedKeySet';
+import type { ConsistencyRequest__Output } from '@consort/protos/types/ConsistencyRequest';
+import type { InputHeader } from '@consort/protos/types/InputHeader';
+import type { RoutedShares__Output } from '@consort/protos/types/RoutedShares';
+import type { StageSubmission } from '@consort/protos/types/StageSubmission';
+import type { UnmaskRequest__Output } from '@consort/protos/types/UnmaskRequest';
+import type { PeerPins } from './peer-pins.ts';
+
+export interface SecureMemberRoundOptions {
+  roundId: string;
+  memberId: string;
+  identity: { publicKey: Uint8Array; secretKey: Uint8Array };
+  /** Parameters the coordinator announced; the member re-derives the vector layout itself. */
+  params: SecAggParams;
+  vector: RoundVectorOptions;
+  pins: PeerPins;
+  submit(s: StageSubmission): Promise<unknown>;
+  upload(header: Omit<InputHeader, 'byteLength'>, payload: Uint8Array): Promise<unknown>;
+  /** The local work (training, statistics or evaluation); awaited at the masked-input stage. */
+  contribution: Promise<RoundContribution>;
+}
+
+const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** Plain Uint8Array copies: core's crypto libraries reject Buffer subclasses in places. */
+const u8 = (b: Uint8Array) => new Uint8Array(b);
+
+export class SecureMemberRound {
+  readonly session: MemberSession;
+  /** Values this member clipped before quantization (reported inside the masked vector too). */
+  clipped = 0;
+
+  constructor(private readonly o: SecureMemberRoundOptions) {
+    const layout = roundVectorLayout(o.vector);
+    if (layout.length !== o.params.vectorLength || layout.modulusBits !== o.params.modulusBits) {
+      throw new ConsortError('SECAGG_PROTOCOL_VIOLATION',
+        `round ${o.roundId} announces a ${o.params.vectorLength}-element Z_2^${o.params.modulusBits} vector; this member computes ${layout.length} elements of Z_2^${layout.modulusBits} for the same task (agent and coordinator versions differ?)`);
+    }
+    this.session = new MemberSession({ memberId: o.memberId, identity: o.identity, params: o.params });
+  }
+
+  /** Stage 1: fresh X25519 keys for this round, signed with the identity key. */
+  async advertise(): Promise<void> {
+    const a = this.session.advertiseKeys();
+    await this.o.submit({ roundId: this.o.roundId, advertiseKeys: { encryptionPublicKey: buf(a.encryptionPublicKey), maskPublicKey: buf(a.maskPublicKey), signature: buf(a.signature) } });
+  }
+
+  /** Stage 2: verify every peer's signed keys (pinned identities), then send encrypted shares. */
+  async onKeySet(m: AdvertisedKeySet__Output): Promise<void> {
+    const keySet: AdvertisedKeySet = {
+      roundId: m.roundId, graphSeed: u8(m.graphSeed),
+      keys: m.keys.map((k) => ({ memberId: k.memberId, encryptionPublicKey: u8(k.keys!.encryptionPublicKey), maskPublicKey: u8(k.keys!.maskPublicKey), signature: u8(k.keys!.signature), identityPublicKey: u8(k.identityPublicKey) })),
+    };
+    const identities = new Map(m.keys.map((k) => [k.memberId, new Uint8Array(k.identityPublicKey)] as [string, Uint8Array]));
+    this.o.pins.check(identities);
+    this.session.receiveKeySet(keySet, identities);
+    const shares = await this.session.shareKeys();
+    await this.o.submit({ roundId: this.o.roundId, shareKeys: { shares: shares.map((s) => ({ ...s, nonce: buf(s.nonce), ciphertext: buf(s.ciphertext) })) } });
+  }
+
+  /** Stage 3: take the shares routed to us, mask our quantized contribution and upload it. */
+  async onRoutedShares(m: RoutedShares__Output): Promise<void> {
+    this.session.receiveShares({ roundId: m.roundId, shares: m.shares.map((x) => ({ ...x, nonce: u8(x.nonce), ciphertext: u8(x.ciphertext) })) });
+    const contribution = await this.o.contribution;
+    const packed = packContribution(this.o.vector, contribution);
+    this.clipped = packed.clipped;
+    const masked = this.session.maskInput(packed.vector);
+    const v = masked.vector;
+    await this.o.upload(
+      { roundId: this.o.roundId, masked: { modulusBits: v.bits as ModulusBits, vectorLength: String(v.length) } },
+      new Uint8Array(v.words.buffer, v.words.byteOffset, v.words.byteLength),
+    );
+  }
+
+  /** Stage 4: sign the survivor list (only if enough of our neighbours survived). */
+  async onConsistencyRequest(m: ConsistencyRequest__Output): Promise<void> {
+    const sig = this.session.signSurvivors({ roundId: m.roundId, survivors: m.survivors });
+    await this.o.submit({ roundId: this.o.roundId, consistencySignature: { signature: buf(sig.signature) } });
+  }
+
+  /** Stage 5: reveal shares (self-mask seeds of survivors, mask keys of dropped; never both). */
+  async onUnmaskRequest(m: UnmaskRequest__Output): Promise<void> {
+    const reveal = this.session.revealShares({ roundId: m.roundId, survivors: m.survivors, dropped: m.dropped, signatures: m.signatures.map((x) => ({ memberId: x.memberId, signature: u8(x.signature) })) });
+    await this.o.submit({
+      roundId: this.o.roundId,
+      unmaskShares: {
+        shares: reveal.shares.map((s) => ({ ownerMemberId: s.ownerMemberId, kind: s.kind === 'self_mask_seed' ? 'SELF_MASK_SEED' : 'MASK_PRIVATE_KEY', share: buf(s.share) })),
+      },
+    });
+  }
+}

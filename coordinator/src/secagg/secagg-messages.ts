@@ -1,0 +1,61 @@
+// Coordinator-side translation between the typed wire messages of secure aggregation and the
+// protocol objects of core/secagg (core speaks Uint8Array, the wire speaks Buffer).
+import type {
+  AdvertiseKeys, AdvertisedKeySet, ConsistencyRequest, EncryptedShare, RoutedShares, SurvivorSignature, UnmaskRequest, UnmaskShares,
+} from '@consort/core';
+import type { AdvertiseKeys__Output } from '@consort/protos/types/AdvertiseKeys';
+import type { AdvertisedKeySet as AdvertisedKeySetMessage } from '@consort/protos/types/AdvertisedKeySet';
+import type { EncryptedShare__Output } from '@consort/protos/types/EncryptedShare';
+import type { RoutedShares as RoutedSharesMessage } from '@consort/protos/types/RoutedShares';
+import type { UnmaskRequest as UnmaskRequestMessage } from '@consort/protos/types/UnmaskRequest';
+import type { UnmaskShares__Output } from '@consort/protos/types/UnmaskShares';
+
+const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+/** Plain Uint8Array copies: core's crypto libraries reject Buffer subclasses in places. */
+const u8 = (b: Uint8Array) => new Uint8Array(b);
+
+export function advertisementFrom(memberId: string, m: AdvertiseKeys__Output): AdvertiseKeys {
+  return { memberId, encryptionPublicKey: u8(m.encryptionPublicKey), maskPublicKey: u8(m.maskPublicKey), signature: u8(m.signature) };
+}
+
+/** The sender is the authenticated member, whatever the message claims. */
+export function sharesFrom(memberId: string, shares: EncryptedShare__Output[]): EncryptedShare[] {
+  return shares.map((s) => ({ fromMemberId: memberId, toMemberId: s.toMemberId, nonce: u8(s.nonce), ciphertext: u8(s.ciphertext) }));
+}
+
+export function signatureFrom(memberId: string, signature: Buffer): SurvivorSignature {
+  return { memberId, signature: u8(signature) };
+}
+
+export function revealFrom(memberId: string, m: UnmaskShares__Output): UnmaskShares {
+  return {
+    memberId,
+    shares: m.shares.map((s) => ({
+      ownerMemberId: s.ownerMemberId,
+      kind: s.kind === 'SELF_MASK_SEED' ? 'self_mask_seed' : s.kind === 'MASK_PRIVATE_KEY' ? 'mask_private_key' : ('unspecified' as never),
+      share: u8(s.share),
+    })),
+  };
+}
+
+export function keySetMessage(k: AdvertisedKeySet): AdvertisedKeySetMessage {
+  return {
+    roundId: k.roundId, graphSeed: buf(k.graphSeed),
+    keys: k.keys.map((key) => ({
+      memberId: key.memberId, identityPublicKey: buf(key.identityPublicKey!),
+      keys: { encryptionPublicKey: buf(key.encryptionPublicKey), maskPublicKey: buf(key.maskPublicKey), signature: buf(key.signature) },
+    })),
+  };
+}
+
+export function routedSharesMessage(r: RoutedShares): RoutedSharesMessage {
+  return { roundId: r.roundId, shares: r.shares.map((s) => ({ ...s, nonce: buf(s.nonce), ciphertext: buf(s.ciphertext) })) };
+}
+
+export function consistencyMessage(r: ConsistencyRequest): ConsistencyRequest {
+  return { roundId: r.roundId, survivors: r.survivors };
+}
+
+export function unmaskMessage(r: UnmaskRequest): UnmaskRequestMessage {
+  return { roundId: r.roundId, survivors: r.survivors, dropped: r.dropped, signatures: r.signatures.map((s) => ({ memberId: s.memberId, signature: buf(s.signature) })) };
+}

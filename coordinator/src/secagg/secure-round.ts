@@ -1,0 +1,167 @@
+// The server side of secure aggregation for one round: drives core's CoordinatorSession through
+// advertise_keys -> share_keys -> masked_input -> consistency_check -> unmask, each stage with a
+// deadline, routing only ciphertext and signatures. It hands back the unmasked SUM, nothing else.
+import { ConsortError, CoordinatorSession, type ModVector, type RoundEvent, type SecAggParams, type SecAggResult } from '@consort/core';
+import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
+import type { StageSubmission__Output } from '@consort/protos/types/StageSubmission';
+import {
+  advertisementFrom, consistencyMessage, keySetMessage, revealFrom, routedSharesMessage, sharesFrom, signatureFrom, unmaskMessage,
+} from './secagg-messages.ts';
+
+export interface SecureRoundOptions {
+  params: SecAggParams;
+  /** Enrolled Ed25519 identity keys of the invited members. */
+  identities: ReadonlyMap<string, Uint8Array>;
+  participants: string[];
+  stageTimeoutMs: number;
+  send(memberId: string, event: CoordinatorEvent): boolean;
+  /** Persists the round's transition (state machine + deadline) before the stage's effects. */
+  advance(event: RoundEvent, deadlineMs: number): Promise<void>;
+  /** A member left the protocol at a stage (late, disconnected, or refused input). */
+  onDrop(memberId: string, reason: string): void;
+}
+
+type Stage = 'advertise_keys' | 'share_keys' | 'masked_input' | 'consistency_check' | 'unmask';
+
+interface Waiter {
+  stage: Stage;
+  expected: Set<string>;
+  answered: Set<string>;
+  release: () => void;
+}
+
+export class SecureRound {
+  readonly session: CoordinatorSession;
+  private waiter?: Waiter;
+  private readonly gone = new Set<string>();
+
+  constructor(private readonly o: SecureRoundOptions) {
+    this.session = new CoordinatorSession({ params: o.params, identities: o.identities });
+  }
+
+  /** Runs the stages after RoundOpen was broadcast (the round is in advertise_keys). */
+  async run(): Promise<SecAggResult> {
+    const { o, session } = this;
+    await this.collect('advertise_keys', o.participants);
+    const keySet = session.closeAdvertiseKeys();
+    await o.advance({ type: 'keys_advertised' }, Date.now() + o.stageTimeoutMs);
+    const sharing = keySet.keys.map((k) => k.memberId);
+    this.broadcast(sharing, () => ({ keySet: keySetMessage(keySet) }));
+
+    await this.collect('share_keys', sharing);
+    const routed = session.closeShareKeys();
+    await o.advance({ type: 'shares_routed' }, Date.now() + o.stageTimeoutMs);
+    this.broadcast([...routed.keys()], (id) => ({ routedShares: routedSharesMessage(routed.get(id)!) }));
+
+    await this.collect('masked_input', [...routed.keys()]);
+    const consistency = session.closeMaskedInput();
+    await o.advance({ type: 'inputs_closed', secure: true }, Date.now() + o.stageTimeoutMs);
+    this.broadcast(consistency.survivors, () => ({ consistencyRequest: consistencyMessage(consistency) }));
+
+    await this.collect('consistency_check', consistency.survivors);
+    const unmask = session.closeConsistencyCheck();
+    await o.advance({ type: 'consistency_checked' }, Date.now() + o.stageTimeoutMs);
+    const signers = unmask.signatures.map((s) => s.memberId);
+    this.broadcast(signers, () => ({ unmaskRequest: unmaskMessage(unmask) }));
+
+    await this.collect('unmask', signers);
+    return session.finish();
+  }
+
+  /** A typed stage submission from an authenticated member. */
+  acceptStage(memberId: string, s: StageSubmission__Output): void {
+    const stage = this.currentStage();
+    const want: Record<string, Stage> = {
+      advertiseKeys: 'advertise_keys', shareKeys: 'share_keys', consistencySignature: 'consistency_check', unmaskShares: 'unmask',
+    };
+    const kind = s.stage ?? 'none';
+    if (want[kind] !== stage) {
+      throw new ConsortError('WRONG_STAGE', `round ${this.o.params.roundId} is in stage ${stage}; member ${memberId} sent ${kind}`);
+    }
+    this.expectMember(memberId, stage);
+    const accepted =
+      kind === 'advertiseKeys' ? this.session.receiveAdvertisement(advertisementFrom(memberId, s.advertiseKeys!))
+        : kind === 'shareKeys' ? this.session.receiveShares(memberId, sharesFrom(memberId, s.shareKeys!.shares))
+          : kind === 'consistencySignature' ? this.session.receiveConsistencySignature(signatureFrom(memberId, s.consistencySignature!.signature))
+            : this.session.receiveUnmaskShares(revealFrom(memberId, s.unmaskShares!));
+    if (!accepted) throw new ConsortError('WRONG_STAGE', `stage ${stage} of round ${this.o.params.roundId} already closed`);
+    this.answered(memberId);
+  }
+
+  /** A member's masked vector (stage masked_input): added to the running sum at once. */
+  acceptMaskedInput(memberId: string, vector: ModVector): void {
+    if (this.currentStage() !== 'masked_input') {
+      throw new ConsortError('WRONG_STAGE', `round ${this.o.params.roundId} is in stage ${this.currentStage()}, not accepting masked inputs`);
+    }
+    this.expectMember(memberId, 'masked_input');
+    if (!this.session.receiveMaskedInput(memberId, vector)) throw new ConsortError('WRONG_STAGE', 'masked_input already closed');
+    this.answered(memberId);
+  }
+
+  /** A member disconnected: stop waiting for it in this stage and later ones. */
+  memberGone(memberId: string): void {
+    this.gone.add(memberId);
+    if (this.waiter?.expected.has(memberId) && !this.waiter.answered.has(memberId)) {
+      this.o.onDrop(memberId, `disconnected during ${this.waiter.stage}`);
+      this.settleIfDone();
+    }
+  }
+
+  /** A member's submission was refused: it takes no further part. */
+  refuse(memberId: string, reason: string): void {
+    this.memberGone(memberId);
+    this.o.onDrop(memberId, reason);
+  }
+
+  private currentStage(): Stage {
+    return (this.waiter?.stage ?? this.session.stage) as Stage;
+  }
+
+  private expectMember(memberId: string, stage: Stage): void {
+    if (!this.waiter || this.waiter.stage !== stage || !this.waiter.expected.has(memberId)) {
+      throw new ConsortError('NOT_A_PARTICIPANT', `member ${memberId} is not expected in stage ${stage} of round ${this.o.params.roundId}`);
+    }
+    if (this.waiter.answered.has(memberId)) {
+      throw new ConsortError('DUPLICATE_SUBMISSION', `member ${memberId} already answered stage ${stage} of round ${this.o.params.roundId}`);
+    }
+    if (this.gone.has(memberId)) throw new ConsortError('ROUND_NOT_OPEN', `member ${memberId} was dropped from round ${this.o.params.roundId}`);
+  }
+
+  private answered(memberId: string): void {
+    this.waiter?.answered.add(memberId);
+    this.settleIfDone();
+  }
+
+  private settleIfDone(): void {
+    const w = this.waiter;
+    if (!w) return;
+    for (const m of w.expected) if (!w.answered.has(m) && !this.gone.has(m)) return;
+    w.release();
+  }
+
+  private broadcast(members: string[], event: (id: string) => CoordinatorEvent): void {
+    for (const m of members) {
+      if (this.gone.has(m)) continue;
+      if (!this.o.send(m, event(m))) this.memberGone(m);
+    }
+  }
+
+  /** Waits until every expected member answered, left, or the stage deadline passed. */
+  private async collect(stage: Stage, expected: string[]): Promise<void> {
+    let release!: () => void;
+    const done = new Promise<void>((r) => { release = r; });
+    this.waiter = { stage, expected: new Set(expected), answered: new Set(), release };
+    this.settleIfDone();
+    const timer = setTimeout(release, this.o.stageTimeoutMs);
+    await done;
+    clearTimeout(timer);
+    const w = this.waiter;
+    for (const m of w.expected) {
+      if (!w.answered.has(m) && !this.gone.has(m)) {
+        this.gone.add(m);
+        this.o.onDrop(m, `no ${stage} message before the ${Math.round(this.o.stageTimeoutMs / 1000)}s deadline`);
+      }
+    }
+    this.waiter = undefined;
+  }
+}
