@@ -23,6 +23,8 @@ export interface FixtureOptions {
   members: number;
   customers?: number;
   seed?: number;
+  /** Receives every coordinator log line (debug level) when given. */
+  logSink?: (line: string) => void;
   /** Extra agent options per member index (test hooks). */
   hooks?: (index: number) => Partial<MemberAgentOptions>;
 }
@@ -31,7 +33,9 @@ export async function startFixture(o: FixtureOptions): Promise<Fixture> {
   const workDir = mkdtempSync(join(tmpdir(), 'consort-fixture-'));
   const datasets = generateConsortium({ members: o.members, seed: o.seed ?? 11, totalCustomers: o.customers ?? 2500 });
   const files = writeConsortium(join(workDir, 'data'), datasets).filter((f) => f.endsWith('.csv'));
-  const logger = pino({ level: process.env.CONSORT_TEST_LOG ?? 'silent' });
+  const logger = o.logSink
+    ? pino({ level: 'debug' }, { write: (line: string) => o.logSink!(line) })
+    : pino({ level: process.env.CONSORT_TEST_LOG ?? 'silent' });
   const coordinator = await startCoordinator({ dataDir: workDir, databaseUrl: o.databaseUrl, port: 0, logger, adminToken: 'test-operator-token' });
   const admin = new AdminClient(coordinator.address, coordinator.adminToken);
   const federation = await admin.createFederation(`fixture ${workDir}`);
