@@ -7,3 +7,4 @@ export * from './federation/enrollment.ts';
 export { openStore } from './store/open-store.ts';
 export type { Store } from './store/store.ts';
 export { AdminClient } from './cli/admin-client.ts';
+export { renderRoundsReport } from './reports/rounds-report.ts';

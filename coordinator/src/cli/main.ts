@@ -1,11 +1,13 @@
 #!/usr/bin/env -S npx tsx
 // consort-coordinator: start the coordinator, and the operator's commands against it.
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { startCoordinator } from '../coordinator.ts';
 import { AdminClient } from './admin-client.ts';
+import { openStore } from '../store/open-store.ts';
+import { renderRoundsReport } from '../reports/rounds-report.ts';
 
 const program = new Command().name('consort-coordinator').description('Consort federated-learning coordinator');
 
@@ -85,6 +87,22 @@ withConn(program.command('members').description('list a federation\'s members'))
     const a = admin(o);
     for (const m of await a.listMembers(o.federation)) console.log(`${m.id}  ${m.online ? 'online ' : 'offline'}  ${m.backend.padEnd(10)}  ${m.displayName}`);
     a.close();
+  });
+
+program.command('report')
+  .description('write the HTML page of a task\'s rounds and model versions (reads the coordinator database)')
+  .requiredOption('--task <id>', 'task id')
+  .option('--out <file>', 'HTML file to write', 'rounds-report.html')
+  .option('--data-dir <dir>', 'coordinator data folder (SQLite default)', '.consort')
+  .option('--database-url <url>', 'file:… or postgresql://… (default: DATABASE_URL, else SQLite in --data-dir)')
+  .action(async (o: { task: string; out: string; dataDir: string; databaseUrl?: string }) => {
+    const store = await openStore(o.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(resolve(o.dataDir), 'consort.db')}`);
+    try {
+      writeFileSync(o.out, await renderRoundsReport(store, o.task));
+      console.log(`report written to ${o.out}`);
+    } finally {
+      await store.close();
+    }
   });
 
 program.parseAsync().catch((err: Error & { details?: string }) => {

@@ -26,6 +26,7 @@ export interface DroppedMember {
 }
 
 export interface RoundMetricsSummary {
+  purpose: Purpose;
   participants: number;
   numExamples: number;
   trainLoss: number;
@@ -305,6 +306,7 @@ export class RoundRunner {
     base: { id: string; version: number }, totals: RoundSumTotals & { survivors: string[] }): Promise<RoundReport> {
     const { store } = this.opts;
     const metrics: RoundMetricsSummary = {
+      purpose: round.purpose,
       participants: totals.survivors.length,
       numExamples: totals.totalExamples,
       trainLoss: round.purpose === 'train' && totals.totalExamples > 0 ? totals.trainLossSum / totals.totalExamples : 0,

@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     console.log(`\nbackends: ${[...new Set(fed.agents.map((a) => a.backend))].join(', ')}   time: ${((Date.now() - started) / 1000).toFixed(1)} s`);
     console.log(`database: ${fed.databaseUrl}`);
     if (fed.modelFile) console.log(`stored model: ${relative(process.cwd(), fed.modelFile)}`);
+    console.log(`report: ${relative(process.cwd(), fed.reportFile)} (open in a browser)`);
   } finally {
     await stopLocalFederation(fed);
   }

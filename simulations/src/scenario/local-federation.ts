@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
-import { AdminClient, startCoordinator, type Coordinator } from '@consort/coordinator';
+import { AdminClient, renderRoundsReport, startCoordinator, type Coordinator } from '@consort/coordinator';
 import { MemberAgent, enrollMember, type AgentLogger } from '@consort/client-sdk';
 import type { TaskDefinitionInput } from '@consort/core';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
@@ -30,6 +30,8 @@ export interface LocalFederationResult {
   reports: RoundReport__Output[];
   /** JSON export of the last model (spec, preprocessing, weights). */
   modelFile?: string;
+  /** HTML page of the rounds and model versions. */
+  reportFile: string;
   databaseUrl: string;
 }
 
@@ -65,7 +67,9 @@ export async function runLocalFederation(opts: LocalFederationOptions): Promise<
         pipeline: stored.pipeline, metrics: mv.metrics, weights: Array.from(mv.weights),
       }));
     }
-    return { coordinator, agents, federationId: federation.id, taskId: task.id, reports, modelFile, databaseUrl };
+    const reportFile = join(workDir, 'report.html');
+    writeFileSync(reportFile, await renderRoundsReport(coordinator.store, task.id));
+    return { coordinator, agents, federationId: federation.id, taskId: task.id, reports, modelFile, reportFile, databaseUrl };
   } catch (err) {
     await stopLocalFederation({ coordinator, agents });
     throw err;

@@ -1,0 +1,53 @@
+// The HTML page of a task's rounds and model versions: what an operator looks at after training.
+import type { Store } from '../store/store.ts';
+import { escapeHtml, lineChart } from './html.ts';
+
+interface VersionMetrics {
+  trainLoss?: number;
+  aggregation?: string;
+  evaluation?: { evalLoss: number; evalAuc: number | null; evalExamples: number };
+}
+
+const fmt = (x: unknown, d = 4) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '–');
+
+/** Renders a self-contained page (inline CSS and SVG, no scripts, no external requests). */
+export async function renderRoundsReport(store: Store, taskId: string): Promise<string> {
+  const task = await store.getTask(taskId);
+  const rounds = await store.listRounds(taskId);
+  const versions = await store.listModelVersions(taskId);
+  const vm = versions.map((v) => ({ v, m: v.metrics as VersionMetrics }));
+  const auc = vm.filter(({ m }) => m.evaluation?.evalAuc != null).map(({ v, m }) => ({ x: v.version, y: m.evaluation!.evalAuc! }));
+  const evalLoss = vm.filter(({ m }) => m.evaluation).map(({ v, m }) => ({ x: v.version, y: m.evaluation!.evalLoss }));
+  const trainLoss = vm.filter(({ m }) => typeof m.trainLoss === 'number').map(({ v, m }) => ({ x: v.version, y: m.trainLoss! }));
+  const roundRows = rounds.map((r) => {
+    const m = (r.metrics ?? {}) as Record<string, unknown>;
+    const purpose = String(m.purpose ?? '');
+    const evaluated = purpose === 'train' || purpose === 'evaluate';
+    return `<tr class="${escapeHtml(r.state)}"><td>${r.number}</td><td>${escapeHtml(purpose)}</td><td>${escapeHtml(r.state)}</td><td>${escapeHtml(String(m.aggregation ?? ''))}</td>
+<td>${r.participants.length - r.dropped.length} of ${r.participants.length}</td><td>${r.dropped.length}</td><td>${purpose === 'train' ? fmt(m.trainLoss) : '–'}</td><td>${evaluated ? fmt(m.evalLoss) : '–'}</td><td>${evaluated ? fmt(m.evalAuc) : '–'}</td>
+<td>${escapeHtml(r.reason ?? '')}${r.dropped.length ? `<details><summary>dropped</summary><ul>${r.dropped.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul></details>` : ''}</td></tr>`;
+  }).join('\n');
+  const versionRows = vm.map(({ v, m }) => `<tr><td>v${v.version}</td><td>${fmt(m.trainLoss)}</td><td>${fmt(m.evaluation?.evalLoss)}</td><td>${fmt(m.evaluation?.evalAuc)}</td><td>${m.evaluation?.evalExamples ?? '–'}</td><td><code>${escapeHtml(v.sha256.slice(0, 16))}</code></td></tr>`).join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(task.name)} — Consort rounds</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}
+table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f4f4f4}
+td:nth-child(2),td:nth-child(3),td:last-child{text-align:left}tr.aborted{background:#fff2f0}figure{display:inline-block;margin:0 1rem 1rem 0}
+.note{color:#555;font-size:.9rem}
+</style></head><body>
+<h1>${escapeHtml(task.name)}</h1>
+<p class="note">Task <code>${escapeHtml(task.id)}</code> · aggregation <b>${escapeHtml(task.aggregation)}</b> · at least ${task.minMembers} members per round ·
+held-out metrics are federated (summed over members' test splits; AUC from summed score histograms) and belong to the model a round started from.</p>
+${lineChart('Held-out AUC by model version', [{ name: 'held-out AUC', color: '#1f6feb', points: auc }])}
+${lineChart('Loss by model version', [{ name: 'held-out loss', color: '#d1242f', points: evalLoss }, { name: 'train loss (members, local)', color: '#8250df', points: trainLoss }])}
+<h2>Model versions</h2>
+<table id="versions"><tr><th>version</th><th>train loss</th><th>held-out loss</th><th>held-out AUC</th><th>held-out rows</th><th>sha256</th></tr>
+${versionRows}</table>
+<h2>Rounds</h2>
+<table id="rounds"><tr><th>#</th><th>purpose</th><th>state</th><th>aggregation</th><th>members</th><th>dropped</th><th>train loss</th><th>held-out loss</th><th>held-out AUC</th><th>notes</th></tr>
+${roundRows}</table>
+<p class="note">Generated ${new Date().toISOString()} by Consort.</p>
+</body></html>
+`;
+}
