@@ -1,0 +1,303 @@
+// ONNX export: the fitted feature pipeline and the model as one graph (opset 13 + ai.onnx.ml), with reason-code contributions.
+import onnxProto from 'onnx-proto';
+import {
+  ConsortError, pipelineInputDim, splitWeights, validateModelSpec, type FeaturePipeline, type ModelSpec,
+} from '@consort/core';
+
+const { onnx } = onnxProto;
+const DT = onnx.TensorProto.DataType;
+const ATTR = onnx.AttributeProto.AttributeType;
+
+/** Default-domain opset of exported graphs. */
+export const ONNX_OPSET = 13;
+/**
+ * ai.onnx.ml opset, for OneHotEncoder: Equal only accepts strings from opset 19 on, and
+ * onnxruntime rejects a string Equal in an opset-13 graph, so the one-hot comes from ai.onnx.ml.
+ */
+export const ONNX_ML_OPSET = 1;
+
+/** Names of the graph's inputs and outputs: the contract between exportOnnx and the scorer. */
+export const ONNX_IO = {
+  /** float64 [N, numeric.length]: RAW values in pipeline.numeric order, NaN for missing. */
+  numeric: 'numeric',
+  /** string [N, categorical.length]: values in pipeline.categorical order, '' for missing. */
+  categorical: 'categorical',
+  /** float32 [N, 1]: probability (binary) or predicted value (regression). */
+  score: 'score',
+  /** float32 [N, 1]: pre-sigmoid output (binary only). */
+  logit: 'logit',
+  /** float32 [N, F]: one signed contribution per original feature column (see onnxFeatureColumns). */
+  contributions: 'contributions',
+} as const;
+
+/** metadata_props keys under which the export stores what a scorer needs besides the graph. */
+export const ONNX_METADATA_KEYS = {
+  spec: 'consort.spec',
+  pipeline: 'consort.pipeline',
+  features: 'consort.features',
+  contributions: 'consort.contributions',
+} as const;
+
+/** Extra provenance written into metadata_props (model version id, sha256, task name...). */
+export type OnnxProvenance = Record<string, string | number | undefined>;
+
+/**
+ * The original feature columns, in the order of the `contributions` output: numeric columns
+ * then categorical ones (a categorical column's one-hot entries are summed into one).
+ */
+export function onnxFeatureColumns(p: Pick<FeaturePipeline, 'numeric' | 'categorical'>): string[] {
+  return [...p.numeric.map((n) => n.name), ...p.categorical.map((c) => c.name)];
+}
+
+type Dim = number | string;
+type Node = InstanceType<typeof onnx.NodeProto>;
+type Tensor = InstanceType<typeof onnx.TensorProto>;
+
+/** Small helper that names intermediate values and collects nodes and initializers. */
+class GraphBuilder {
+  readonly nodes: Node[] = [];
+  readonly initializers: Tensor[] = [];
+  private counter = 0;
+
+  fresh(prefix: string): string {
+    return `${prefix}_${this.counter++}`;
+  }
+
+  op(opType: string, inputs: string[], attrs: Record<string, number | number[] | string[]> = {}, output?: string, domain = ''): string {
+    const out = output ?? this.fresh(opType.toLowerCase());
+    const attribute = Object.entries(attrs).map(([name, v]) => {
+      if (typeof v === 'number') return { name, type: ATTR.INT, i: v };
+      if (v.length > 0 && typeof v[0] === 'string') return { name, type: ATTR.STRINGS, strings: (v as string[]).map((s) => Buffer.from(s, 'utf8')) };
+      return { name, type: ATTR.INTS, ints: v as number[] };
+    });
+    this.nodes.push(onnx.NodeProto.create({ opType, domain, input: inputs, output: [out], attribute, name: out }));
+    return out;
+  }
+
+  // rawData keeps large kernels compact and exact (little-endian, as ONNX requires; Node runs on LE hosts).
+  float(name: string, values: ArrayLike<number>, dims: number[]): string {
+    const data = Float32Array.from(values);
+    this.initializers.push(onnx.TensorProto.create({ name, dataType: DT.FLOAT, dims, rawData: new Uint8Array(data.buffer) }));
+    return name;
+  }
+
+  double(name: string, values: ArrayLike<number>, dims: number[]): string {
+    const data = Float64Array.from(values);
+    this.initializers.push(onnx.TensorProto.create({ name, dataType: DT.DOUBLE, dims, rawData: new Uint8Array(data.buffer) }));
+    return name;
+  }
+
+  int64(name: string, values: number[], dims: number[]): string {
+    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+    this.initializers.push(onnx.TensorProto.create({ name, dataType: DT.INT64, dims, rawData: new Uint8Array(data.buffer) }));
+    return name;
+  }
+}
+
+function valueInfo(name: string, elemType: number, dims: Dim[]) {
+  return onnx.ValueInfoProto.create({
+    name,
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
+  });
+}
+
+function checkInputs(spec: ModelSpec, pipeline: FeaturePipeline, weights: Float32Array): void {
+  validateModelSpec(spec);
+  const dim = pipelineInputDim(pipeline);
+  if (dim !== spec.inputDim) {
+    throw new ConsortError('INVALID_ARGUMENT', `the pipeline encodes ${dim} inputs but the model spec expects inputDim ${spec.inputDim}; export the pipeline the model was trained with`, { pipelineDim: dim, inputDim: spec.inputDim });
+  }
+  if (pipeline.task !== spec.task) {
+    throw new ConsortError('INVALID_ARGUMENT', `the pipeline is for a ${pipeline.task} task but the model spec for a ${spec.task} task; the model file is inconsistent`);
+  }
+  for (const n of pipeline.numeric) {
+    if (!Number.isFinite(n.mean) || !Number.isFinite(n.std) || n.std <= 0) {
+      throw new ConsortError('INVALID_ARGUMENT', `numeric column "${n.name}" has mean ${n.mean} and std ${n.std}; both must be finite and std > 0 (refit the pipeline)`, { column: n.name });
+    }
+  }
+  for (const w of weights) {
+    if (!Number.isFinite(w)) throw new ConsortError('INVALID_ARGUMENT', 'the model weights contain a non-finite value; the model cannot be exported');
+  }
+}
+
+/**
+ * Builds the ONNX model (opset 13, plus ai.onnx.ml 1 for OneHotEncoder) of `pipeline` followed
+ * by `spec` with flat `weights` (layoutOf order). The graph:
+ *
+ * - inputs `numeric` float64 [N, numNumeric] of RAW values with NaN for missing, and
+ *   `categorical` string [N, numCategorical] with '' for missing (each omitted when empty). One
+ *   string tensor for all categorical columns rather than one per column: a scorer fills one
+ *   array per batch, and column names need no sanitizing into input names. float64 rather than
+ *   float32 for raw numbers: amounts and counts like 123456.78 lose digits in float32 before
+ *   standardization; after it the graph casts to float32, exactly where TF.js training did.
+ * - preprocessing: Where(IsNaN(x), mean, x), Sub mean, Div std, Cast float; per categorical
+ *   column Gather + OneHotEncoder(zeros=1) against its vocabulary, so '' encodes as all zeros
+ *   like core's encodeRow. Unknown categories would also encode as zeros: the graph cannot throw,
+ *   so scorers must validate categories first (scoreCsv does).
+ * - model: MatMul + Add per Dense layer, Relu/Tanh between, Sigmoid for binary tasks.
+ * - outputs `score` [N,1], `logit` [N,1] (binary only) and `contributions` [N,F], one per
+ *   original column (onnxFeatureColumns order).
+ *
+ * Contributions, in logit units (output units for regression):
+ * - logistic/linear: exactly w_j·z_j summed over the encoded entries of column j, so
+ *   Σ contributions + bias = logit.
+ * - mlp: occlusion against the baseline, c_j = f(z) − f(z with column j at baseline), where the
+ *   baseline is z_j = 0: the mean for a numeric column, "no category" for a categorical one. The
+ *   graph batches the F occluded copies of each row through the network (F+1 times the compute).
+ *   Chosen over gradient×input because it needs no gradient ops (ONNX inference has none), treats
+ *   a one-hot group as one unit, is exact on ReLU's kinks, and reduces to w_j·z_j for a linear
+ *   model. It is an approximation: with interactions the c_j need not sum to f(z) − f(0).
+ *
+ * metadata_props carry the spec, the pipeline, the contribution column names and `provenance`,
+ * so an .onnx file alone is enough to score. Throws INVALID_ARGUMENT when spec, pipeline and
+ * weights disagree.
+ */
+export function exportOnnx(spec: ModelSpec, pipeline: FeaturePipeline, weights: Float32Array, provenance: OnnxProvenance = {}): Uint8Array {
+  checkInputs(spec, pipeline, weights);
+  const g = new GraphBuilder();
+  const D = spec.inputDim;
+  const numNumeric = pipeline.numeric.length;
+  const numCat = pipeline.categorical.length;
+  const columns = onnxFeatureColumns(pipeline);
+  const F = columns.length;
+  const inputs = [];
+
+  // Preprocessing: the encoded vector z [N, D], same layout as encodeRow.
+  const parts: string[] = [];
+  if (numNumeric > 0) {
+    inputs.push(valueInfo(ONNX_IO.numeric, DT.DOUBLE, ['N', numNumeric]));
+    const mean = g.double('pre/mean', pipeline.numeric.map((n) => n.mean), [1, numNumeric]);
+    const std = g.double('pre/std', pipeline.numeric.map((n) => n.std), [1, numNumeric]);
+    const filled = g.op('Where', [g.op('IsNaN', [ONNX_IO.numeric]), mean, ONNX_IO.numeric]);
+    const standardized = g.op('Div', [g.op('Sub', [filled, mean]), std]);
+    parts.push(g.op('Cast', [standardized], { to: DT.FLOAT }, 'pre/numeric_z'));
+  }
+  if (numCat > 0) {
+    inputs.push(valueInfo(ONNX_IO.categorical, DT.STRING, ['N', numCat]));
+    pipeline.categorical.forEach((c, ci) => {
+      const index = g.int64(`pre/cat_${ci}/index`, [ci], []);
+      const column = g.op('Gather', [ONNX_IO.categorical, index], { axis: 1 });
+      const onehot = g.op('OneHotEncoder', [column], { cats_strings: c.vocabulary, zeros: 1 }, undefined, 'ai.onnx.ml');
+      const shape = g.int64(`pre/cat_${ci}/shape`, [-1, c.vocabulary.length], [2]);
+      parts.push(g.op('Reshape', [onehot, shape], {}, `pre/cat_${ci}_onehot`));
+    });
+  }
+  const z = parts.length === 1 ? parts[0] : g.op('Concat', parts, { axis: 1 }, 'pre/z');
+
+  // Dense layers; `tag` keeps the names of the main pass and the occlusion pass apart.
+  const layers = splitWeights(spec, weights);
+  const params: { kernel: string; bias: string }[] = [];
+  for (let l = 0; l < layers.length / 2; l++) {
+    params.push({
+      kernel: g.float(`dense_${l}/kernel`, layers[2 * l].values, layers[2 * l].shape),
+      bias: g.float(`dense_${l}/bias`, layers[2 * l + 1].values, layers[2 * l + 1].shape),
+    });
+  }
+  const forward = (x: string, output?: string): string => {
+    let h = x;
+    for (let l = 0; l < params.length; l++) {
+      const last = l === params.length - 1;
+      const a = g.op('Add', [g.op('MatMul', [h, params[l].kernel]), params[l].bias], {}, last ? output : undefined);
+      if (last) return a;
+      h = g.op(spec.activation === 'tanh' ? 'Tanh' : 'Relu', [a]);
+    }
+    throw new Error('unreachable: a model has at least one layer');
+  };
+  const binary = spec.task === 'binary';
+  const outputs = [];
+  if (binary) {
+    const logit = forward(z, ONNX_IO.logit);
+    g.op('Sigmoid', [logit], {}, ONNX_IO.score);
+    outputs.push(valueInfo(ONNX_IO.score, DT.FLOAT, ['N', 1]), valueInfo(ONNX_IO.logit, DT.FLOAT, ['N', 1]));
+  } else {
+    forward(z, ONNX_IO.score);
+    outputs.push(valueInfo(ONNX_IO.score, DT.FLOAT, ['N', 1]));
+  }
+
+  // Which encoded entries belong to which original column.
+  const groupOf: number[] = [];
+  pipeline.numeric.forEach((_, j) => groupOf.push(j));
+  pipeline.categorical.forEach((c, ci) => c.vocabulary.forEach(() => groupOf.push(numNumeric + ci)));
+
+  if (spec.kind === 'logistic') {
+    // (z ⊙ w) · G with G the [D, F] 0/1 grouping matrix: sums each column's one-hot terms.
+    const w = g.float('contrib/w', layers[0].values, [1, D]);
+    const grouping = new Float32Array(D * F);
+    groupOf.forEach((j, k) => { grouping[k * F + j] = 1; });
+    const G = g.float('contrib/grouping', grouping, [D, F]);
+    g.op('MatMul', [g.op('Mul', [z, w]), G], {}, ONNX_IO.contributions);
+  } else {
+    // Occlusion: masks [F+1, 1, D], row 0 keeps everything, row j+1 zeroes column j's entries.
+    const masks = new Float32Array((F + 1) * D).fill(1);
+    groupOf.forEach((j, k) => { masks[(j + 1) * D + k] = 0; });
+    const M = g.float('contrib/masks', masks, [F + 1, 1, D]);
+    const z3 = g.op('Unsqueeze', [z, g.int64('contrib/axis0', [0], [1])]);
+    const variants = g.op('Reshape', [g.op('Mul', [z3, M]), g.int64('contrib/flat_shape', [-1, D], [2])]);
+    const out = g.op('Reshape', [forward(variants), g.int64('contrib/split_shape', [F + 1, -1], [2])]);
+    const full = g.op('Slice', [out, g.int64('contrib/s0', [0], [1]), g.int64('contrib/e0', [1], [1]), g.int64('contrib/ax', [0], [1])]);
+    const occluded = g.op('Slice', [out, g.int64('contrib/s1', [1], [1]), g.int64('contrib/e1', [F + 1], [1]), 'contrib/ax']);
+    g.op('Transpose', [g.op('Sub', [full, occluded])], { perm: [1, 0] }, ONNX_IO.contributions);
+  }
+  outputs.push(valueInfo(ONNX_IO.contributions, DT.FLOAT, ['N', F]));
+
+  const metadata: Record<string, string> = {
+    [ONNX_METADATA_KEYS.spec]: JSON.stringify(spec),
+    [ONNX_METADATA_KEYS.pipeline]: JSON.stringify(pipeline),
+    [ONNX_METADATA_KEYS.features]: JSON.stringify(columns),
+    [ONNX_METADATA_KEYS.contributions]: spec.kind === 'logistic' ? 'exact-linear' : 'occlusion-vs-baseline',
+  };
+  for (const [k, v] of Object.entries(provenance)) if (v !== undefined) metadata[`consort.${k}`] = String(v);
+
+  const graph = onnx.GraphProto.create({
+    name: 'consort_model',
+    node: g.nodes,
+    initializer: g.initializers,
+    input: inputs,
+    output: outputs,
+    docString: 'Consort feature pipeline + model; see client-sdk/src/onnx/export-model.ts',
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: 7, // the IR version that goes with opset 13
+    producerName: 'consort',
+    producerVersion: '0.1.0',
+    opsetImport: [{ domain: '', version: ONNX_OPSET }, { domain: 'ai.onnx.ml', version: ONNX_ML_OPSET }],
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+    graph,
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** What exportOnnx stored in an .onnx file's metadata_props. */
+export interface OnnxMetadata {
+  spec: ModelSpec;
+  pipeline: FeaturePipeline;
+  features: string[];
+  /** Every metadata_props entry, including provenance (`consort.modelVersionId`...). */
+  props: Record<string, string>;
+}
+
+/**
+ * Reads the metadata of an .onnx file written by exportOnnx. Throws INVALID_ARGUMENT naming
+ * `source` when the bytes are not an ONNX model or were not exported by Consort.
+ */
+export function readOnnxMetadata(bytes: Uint8Array, source = 'ONNX model'): OnnxMetadata {
+  let model;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (err) {
+    throw new ConsortError('INVALID_ARGUMENT', `${source} is not an ONNX model (${(err as Error).message}); pass a file written by export-onnx`, { file: source });
+  }
+  const props: Record<string, string> = {};
+  for (const e of model.metadataProps ?? []) if (e.key) props[e.key] = e.value ?? '';
+  const need = [ONNX_METADATA_KEYS.spec, ONNX_METADATA_KEYS.pipeline, ONNX_METADATA_KEYS.features];
+  const missing = need.filter((k) => props[k] === undefined);
+  if (missing.length > 0) {
+    throw new ConsortError('INVALID_ARGUMENT', `${source} has no Consort metadata (${missing.join(', ')}); export it with "export-onnx" from the model JSON`, { file: source, missing });
+  }
+  return {
+    spec: JSON.parse(props[ONNX_METADATA_KEYS.spec]) as ModelSpec,
+    pipeline: JSON.parse(props[ONNX_METADATA_KEYS.pipeline]) as FeaturePipeline,
+    features: JSON.parse(props[ONNX_METADATA_KEYS.features]) as string[],
+    props,
+  };
+}

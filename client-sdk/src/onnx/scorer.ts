@@ -1,0 +1,386 @@
+// Member-side scoring: streams a CSV through the exported ONNX graph (onnxruntime-node) into scores, risk tiers and reason codes.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
+import { parse } from 'csv-parse';
+import * as ort from 'onnxruntime-node';
+import {
+  ConsortError, parameterCount, parseNumericCell, validateModelSpec, type FeaturePipeline, type ModelSpec,
+} from '@consort/core';
+import { detectDelimiter } from '../data/csv-table.ts';
+import { ONNX_IO, exportOnnx, onnxFeatureColumns, readOnnxMetadata } from './export-model.ts';
+
+/** The model file the coordinator publishes and the demo writes (simulations' local-federation). */
+export interface ModelFile {
+  task?: string;
+  modelVersionId?: string;
+  version?: number;
+  /** sha256 (hex) of the weights as little-endian float32, as the coordinator computes it. */
+  sha256?: string;
+  spec: ModelSpec;
+  pipeline: FeaturePipeline;
+  metrics?: unknown;
+  weights: number[];
+}
+
+/** A model ready to score: the ONNX bytes plus what the scorer needs to feed and read it. */
+export interface LoadedModel {
+  spec: ModelSpec;
+  pipeline: FeaturePipeline;
+  /** Original feature columns, in the order of the graph's `contributions` output. */
+  features: string[];
+  onnx: Uint8Array;
+  /** Where the model came from, for messages. */
+  source: string;
+}
+
+/** Cut points of the risk tiers (binary tasks): high ≥ high, medium ≥ medium, else low. */
+export interface RiskTiers {
+  high: number;
+  medium: number;
+}
+
+/** Default cut points; members override them per campaign budget. */
+export const DEFAULT_TIERS: RiskTiers = { high: 0.5, medium: 0.2 };
+
+/** Rows per InferenceSession.run: large enough to amortize the call, small enough to bound memory. */
+export const DEFAULT_SCORE_BATCH = 4096;
+
+function sha256OfWeights(weights: Float32Array): string {
+  return createHash('sha256').update(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)).digest('hex');
+}
+
+/**
+ * Checks a parsed model JSON and exports its ONNX graph. Throws INVALID_ARGUMENT naming `source`
+ * for a missing field and MODEL_INTEGRITY when the weights do not match the recorded sha256.
+ */
+export function modelFromJson(json: ModelFile, source = 'model JSON'): LoadedModel {
+  for (const field of ['spec', 'pipeline', 'weights'] as const) {
+    if (json === null || typeof json !== 'object' || json[field] === undefined) {
+      throw new ConsortError('INVALID_ARGUMENT', `${source}: field "${field}" is missing; pass the model JSON the coordinator published (spec, pipeline, weights)`, { file: source, field });
+    }
+  }
+  validateModelSpec(json.spec);
+  const weights = Float32Array.from(json.weights);
+  if (weights.length !== parameterCount(json.spec)) {
+    throw new ConsortError('INVALID_ARGUMENT', `${source}: ${weights.length} weights but the spec needs ${parameterCount(json.spec)}; the file is truncated or mixes two models`, { file: source });
+  }
+  if (json.sha256 && sha256OfWeights(weights) !== json.sha256.toLowerCase()) {
+    throw new ConsortError('MODEL_INTEGRITY', `${source}: the weights do not match the recorded sha256 ${json.sha256}; download the model again`, { file: source });
+  }
+  const onnx = exportOnnx(json.spec, json.pipeline, weights, {
+    task: json.task, modelVersionId: json.modelVersionId, version: json.version, sha256: json.sha256,
+  });
+  return { spec: json.spec, pipeline: json.pipeline, features: onnxFeatureColumns(json.pipeline), onnx, source };
+}
+
+/**
+ * Loads a model for scoring: a model JSON (exported to ONNX in memory) or an .onnx file written
+ * by export-onnx (its metadata carries the pipeline). Chosen by the file's extension.
+ */
+export async function loadModel(file: string): Promise<LoadedModel> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new ConsortError('INVALID_ARGUMENT', `cannot read model file ${file}: ${(err as Error).message}; check the --model path`, { file });
+  }
+  if (file.toLowerCase().endsWith('.onnx')) {
+    const meta = readOnnxMetadata(bytes, file);
+    return { spec: meta.spec, pipeline: meta.pipeline, features: meta.features, onnx: new Uint8Array(bytes), source: file };
+  }
+  let json: ModelFile;
+  try {
+    json = JSON.parse(bytes.toString('utf8')) as ModelFile;
+  } catch (err) {
+    throw new ConsortError('INVALID_ARGUMENT', `${file} is neither JSON nor .onnx (${(err as Error).message}); pass the published model JSON or an exported .onnx`, { file });
+  }
+  return modelFromJson(json, file);
+}
+
+/**
+ * Writes the ONNX graph of a model JSON (a path or the parsed object) to `outOnnxPath`; the
+ * file is self-contained (pipeline and provenance in its metadata). Returns its size in bytes.
+ */
+export async function exportModelFile(modelJson: string | ModelFile, outOnnxPath: string): Promise<{ bytes: number; features: string[] }> {
+  const model = typeof modelJson === 'string' ? await loadModel(modelJson) : modelFromJson(modelJson);
+  await writeFile(outOnnxPath, model.onnx);
+  return { bytes: model.onnx.byteLength, features: model.features };
+}
+
+/** Risk tier of a probability; `tiers` must satisfy 0 ≤ medium ≤ high ≤ 1 (see checkTiers). */
+export function riskTier(score: number, tiers: RiskTiers = DEFAULT_TIERS): 'high' | 'medium' | 'low' {
+  return score >= tiers.high ? 'high' : score >= tiers.medium ? 'medium' : 'low';
+}
+
+/** Throws INVALID_ARGUMENT unless 0 ≤ medium ≤ high ≤ 1. */
+export function checkTiers(tiers: RiskTiers): void {
+  const ok = [tiers.high, tiers.medium].every((v) => typeof v === 'number' && v >= 0 && v <= 1) && tiers.medium <= tiers.high;
+  if (!ok) {
+    throw new ConsortError('INVALID_ARGUMENT', `risk tier cut points must satisfy 0 ≤ medium ≤ high ≤ 1 (got high ${tiers.high}, medium ${tiers.medium})`, { ...tiers });
+  }
+}
+
+/** A reason code as written to the output, e.g. `recency_days:+0.84` (contribution in logit units). */
+export function formatReason(feature: string, contribution: number): string {
+  return `${feature}:${contribution < 0 ? '-' : '+'}${Math.abs(contribution).toFixed(2)}`;
+}
+
+/**
+ * Indices of the `k` largest |contributions| of one row (row-major [rows, F] at `offset`),
+ * largest first; exact zeros are not reasons (a missing value sits at the baseline).
+ */
+export function topContributions(contributions: Float32Array, offset: number, F: number, k = 3): number[] {
+  const best: number[] = [];
+  for (let j = 0; j < F; j++) {
+    const a = Math.abs(contributions[offset + j]);
+    if (!(a > 0)) continue;
+    let pos = best.length;
+    while (pos > 0 && Math.abs(contributions[offset + best[pos - 1]]) < a) pos--;
+    if (pos < k) {
+      best.splice(pos, 0, j);
+      if (best.length > k) best.pop();
+    }
+  }
+  return best;
+}
+
+// RFC 4180 quoting only when needed: ids rarely contain delimiters, so most cells are written as-is.
+function csvCell(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+/** Options of scoreCsv. */
+export interface ScoreCsvOptions {
+  /** Model JSON or .onnx file (see loadModel), or an already loaded model. */
+  modelFile: string | LoadedModel;
+  /** The member's CSV (header row; `,`, `;` or tab detected from the header). */
+  input: string;
+  /** Output CSV; written to `<output>.partial` and renamed when complete. */
+  output: string;
+  /** Column copied to the output to identify the customer; default `customer_id` if present, else the first column. */
+  idColumn?: string;
+  /** Risk tier cut points (binary tasks); default DEFAULT_TIERS. */
+  tiers?: RiskTiers;
+  /** Rows per inference call; default DEFAULT_SCORE_BATCH. */
+  batchSize?: number;
+  /** Called after each batch is written. */
+  onProgress?: (p: ScoreProgress) => void;
+}
+
+/** Progress of a scoring run; bytes because the row count of a file is unknown until the end. */
+export interface ScoreProgress {
+  rows: number;
+  bytesRead: number;
+  totalBytes: number;
+}
+
+/** Outcome of scoreCsv. */
+export interface ScoreSummary {
+  rows: number;
+  /** Rows per tier (binary tasks), null for regression. */
+  tiers: { high: number; medium: number; low: number } | null;
+  seconds: number;
+  output: string;
+  idColumn: string;
+  /** Output header, e.g. customer_id,score,risk_tier,reason_1,reason_2,reason_3. */
+  columns: string[];
+}
+
+async function headerLine(file: string): Promise<string> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch (err) {
+    throw new ConsortError('INVALID_ARGUMENT', `cannot open data file ${file}: ${(err as Error).message}; check the --data path`, { file });
+  }
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    return buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
+  } finally {
+    await handle.close();
+  }
+}
+
+function parseErrorToConsort(err: unknown, file: string): unknown {
+  const e = err as Error & { code?: string; lines?: number };
+  if (err instanceof ConsortError || !(e.code?.startsWith('CSV_') || e.code === 'INVALID_OPENING_QUOTE')) return err;
+  const hint = e.code === 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH'
+    ? 'the row has a different number of fields than the header; look for a missing or extra delimiter (quote values that contain it)'
+    : `${e.message}; fix the quoting or delimiters of that line`;
+  return new ConsortError('DATA_INVALID', `${file}, line ${e.lines ?? '?'}: ${hint}`, { file, line: e.lines, cause: e.code });
+}
+
+/** One batch of raw model inputs (double-buffered: one is parsed into while the other runs). */
+interface Batch {
+  numeric: Float64Array;
+  categorical: string[];
+  ids: string[];
+  rows: number;
+}
+
+/**
+ * Scores a member's CSV with a model, streaming: csv-parse → batches of `batchSize` rows → one
+ * InferenceSession.run per batch → CSV rows `<id>,score[,risk_tier],reason_1,reason_2,reason_3`
+ * in input order, one per input row. Memory is bounded by two batches: the parser is only read
+ * while a batch fills, and output waits for 'drain'. Parsing the next batch overlaps inference
+ * of the previous one (onnxruntime runs off the JS thread).
+ *
+ * Each row is validated before the graph sees it, since the graph cannot reject input: a missing
+ * column, a non-numeric value or an unknown category throws ConsortError(DATA_INVALID) naming
+ * the file, the spreadsheet row (header = row 1), the column and the value; nothing is left at
+ * `output` then.
+ */
+export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
+  const started = performance.now();
+  const model = typeof opts.modelFile === 'string' ? await loadModel(opts.modelFile) : opts.modelFile;
+  const tiers = opts.tiers ?? DEFAULT_TIERS;
+  checkTiers(tiers);
+  const batchSize = opts.batchSize ?? DEFAULT_SCORE_BATCH;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConsortError('INVALID_ARGUMENT', `batchSize must be an integer ≥ 1 (got ${batchSize})`);
+  const file = opts.input;
+  const { pipeline, features } = model;
+  const binary = model.spec.task === 'binary';
+  const numNumeric = pipeline.numeric.length;
+  const numCat = pipeline.categorical.length;
+  const F = features.length;
+  const vocabularies = pipeline.categorical.map((c) => new Set(c.vocabulary));
+
+  const header = await headerLine(file);
+  if (header.trim() === '') throw new ConsortError('DATA_INVALID', `${file} is empty; export the customer table with a header row first`, { file });
+  const delimiter = detectDelimiter(header);
+  const totalBytes = (await stat(file)).size;
+
+  const session = await ort.InferenceSession.create(model.onnx, { graphOptimizationLevel: 'all' });
+  const input = createReadStream(file);
+  const parser = input.pipe(parse({ bom: true, delimiter, skip_empty_lines: true, relax_column_count: false }));
+  const partial = `${opts.output}.partial`;
+  const out: WriteStream = createWriteStream(partial);
+  const counts = { high: 0, medium: 0, low: 0 };
+  let rows = 0;
+  let idColumn = '';
+  const columns: string[] = [];
+
+  const write = async (text: string) => {
+    if (!out.write(text)) await once(out, 'drain');
+  };
+  const newBatch = (): Batch => ({ numeric: new Float64Array(batchSize * numNumeric), categorical: new Array<string>(batchSize * numCat), ids: new Array<string>(batchSize), rows: 0 });
+
+  const runBatch = async (b: Batch): Promise<void> => {
+    const n = b.rows;
+    const feeds: Record<string, ort.Tensor> = {};
+    if (numNumeric > 0) feeds[ONNX_IO.numeric] = new ort.Tensor('float64', b.numeric.subarray(0, n * numNumeric), [n, numNumeric]);
+    if (numCat > 0) feeds[ONNX_IO.categorical] = new ort.Tensor('string', n === batchSize ? b.categorical : b.categorical.slice(0, n * numCat), [n, numCat]);
+    const result = await session.run(feeds);
+    const score = result[ONNX_IO.score].data as Float32Array;
+    const contrib = result[ONNX_IO.contributions].data as Float32Array;
+    const lines: string[] = new Array(n);
+    for (let i = 0; i < n; i++) {
+      const s = score[i];
+      let line = `${csvCell(b.ids[i])},${binary ? s.toFixed(6) : String(Number(s.toPrecision(7)))}`;
+      if (binary) {
+        const tier = riskTier(s, tiers);
+        counts[tier]++;
+        line += `,${tier}`;
+      }
+      const top = topContributions(contrib, i * F, F, 3);
+      for (let r = 0; r < 3; r++) line += r < top.length ? `,${csvCell(formatReason(features[top[r]], contrib[i * F + top[r]]))}` : ',';
+      lines[i] = line;
+    }
+    await write(`${lines.join('\n')}\n`);
+    rows += n;
+    b.rows = 0;
+    opts.onProgress?.({ rows, bytesRead: input.bytesRead, totalBytes });
+  };
+
+  let ok = false;
+  let pending: Promise<void> | null = null;
+  try {
+    let picksNumeric: number[] = [];
+    let picksCat: number[] = [];
+    let idIndex = 0;
+    let headerSeen = false;
+    let current = newBatch();
+    let spare = newBatch();
+    let row = 1;
+    const where = { file, row };
+    for await (const record of parser as AsyncIterable<string[]>) {
+      if (!headerSeen) {
+        headerSeen = true;
+        const names = record.map((c) => c.trim());
+        const required = [...pipeline.numeric.map((c) => c.name), ...pipeline.categorical.map((c) => c.name)];
+        const missing = required.filter((c) => !names.includes(c));
+        if (missing.length > 0) {
+          throw new ConsortError('DATA_INVALID',
+            `${file}, row 1 (header): missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}; the file has ${names.map((c) => `"${c}"`).join(', ')}. Rename or map a column to each missing name`,
+            { file, row: 1, column: missing[0], missing, found: names });
+        }
+        idColumn = opts.idColumn ?? (names.includes('customer_id') ? 'customer_id' : names[0]);
+        idIndex = names.indexOf(idColumn);
+        if (idIndex < 0) {
+          throw new ConsortError('DATA_INVALID', `${file}, row 1 (header): id column "${idColumn}" not found; the file has ${names.map((c) => `"${c}"`).join(', ')}. Pass --id-column with one of them`, { file, row: 1, column: idColumn });
+        }
+        picksNumeric = pipeline.numeric.map((c) => names.indexOf(c.name));
+        picksCat = pipeline.categorical.map((c) => names.indexOf(c.name));
+        columns.push(idColumn, 'score', ...(binary ? ['risk_tier'] : []), 'reason_1', 'reason_2', 'reason_3');
+        await write(`${columns.map(csvCell).join(',')}\n`);
+        continue;
+      }
+      row++;
+      where.row = row;
+      const k = current.rows;
+      for (let j = 0; j < numNumeric; j++) {
+        const v = parseNumericCell(record[picksNumeric[j]], pipeline.numeric[j].name, where);
+        current.numeric[k * numNumeric + j] = v === null ? NaN : v;
+      }
+      for (let j = 0; j < numCat; j++) {
+        const raw = record[picksCat[j]];
+        const s = raw.trim();
+        if (s !== '' && !vocabularies[j].has(s)) {
+          const c = pipeline.categorical[j];
+          throw new ConsortError('DATA_INVALID',
+            `${file}, row ${row}, column "${c.name}": "${raw}" is not one of the federation's values (${c.vocabulary.join(', ')}); map it to one of them or leave it empty`,
+            { file, row, column: c.name, value: raw, allowed: c.vocabulary });
+        }
+        current.categorical[k * numCat + j] = s;
+      }
+      current.ids[k] = record[idIndex];
+      current.rows++;
+      if (current.rows === batchSize) {
+        if (pending) await pending;
+        pending = runBatch(current);
+        // Marked handled now: a failure surfaces at the next await of `pending`, not as an unhandled rejection.
+        pending.catch(() => undefined);
+        [current, spare] = [spare, current];
+      }
+    }
+    if (!headerSeen) throw new ConsortError('DATA_INVALID', `${file} is empty; export the customer table with a header row first`, { file });
+    if (pending) await pending;
+    if (current.rows > 0) await runBatch(current);
+    out.end();
+    await once(out, 'finish');
+    await rename(partial, opts.output);
+    ok = true;
+  } catch (err) {
+    throw parseErrorToConsort(err, file);
+  } finally {
+    if (!ok) {
+      if (pending) await pending.catch(() => undefined);
+      parser.destroy();
+      input.destroy();
+      out.destroy();
+      await unlink(partial).catch(() => undefined);
+    }
+    await session.release();
+  }
+  return {
+    rows,
+    tiers: binary ? counts : null,
+    seconds: (performance.now() - started) / 1000,
+    output: opts.output,
+    idColumn,
+    columns,
+  };
+}
