@@ -263,7 +263,11 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
   let idColumn = '';
   const columns: string[] = [];
 
+  // A listener at all times: an fs write error (disk full) or a write cut short by cleanup must not crash the process.
+  let outError: Error | null = null;
+  out.on('error', (e) => { outError = e; });
   const write = async (text: string) => {
+    if (outError) throw outError;
     if (!out.write(text)) await once(out, 'drain');
   };
   const newBatch = (): Batch => ({ numeric: new Float64Array(batchSize * numNumeric), categorical: new Array<string>(batchSize * numCat), ids: new Array<string>(batchSize), rows: 0 });
@@ -370,7 +374,11 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
       if (pending) await pending.catch(() => undefined);
       parser.destroy();
       input.destroy();
-      out.destroy();
+      if (!out.closed) {
+        const closed = once(out, 'close').catch(() => undefined);
+        out.destroy();
+        await closed;
+      }
       await unlink(partial).catch(() => undefined);
     }
     await session.release();
