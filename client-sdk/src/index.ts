@@ -8,3 +8,7 @@ export * from './train/backend.ts';
 export * from './train/tf-model.ts';
 export * from './train/trainer.ts';
 export * from './data/csv-table.ts';
+export * from './onnx/export-model.ts';
+export * from './onnx/scorer.ts';
+export * from './onnx/score-bench.ts';
+export { registerScoreCommand } from './cli/score-command.ts';

@@ -1,0 +1,85 @@
+// CLI commands `score` (local scoring of the member's CSV with the shared model) and `export-onnx`.
+import type { Command } from 'commander';
+import cliProgress from 'cli-progress';
+import { ConsortError } from '@consort/core';
+import { DEFAULT_TIERS, exportModelFile, scoreCsv, type ScoreProgress } from '../onnx/scorer.ts';
+
+function cutPoint(value: string, flag: string): number {
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v < 0 || v > 1) {
+    throw new ConsortError('INVALID_ARGUMENT', `${flag} must be a probability between 0 and 1 (got "${value}")`, { option: flag });
+  }
+  return v;
+}
+
+function batchSizeOf(value: string): number {
+  const v = Number(value);
+  if (!Number.isInteger(v) || v < 1) throw new ConsortError('INVALID_ARGUMENT', `--batch-size must be an integer ≥ 1 (got "${value}")`, { option: '--batch-size' });
+  return v;
+}
+
+interface ScoreFlags {
+  model: string;
+  data: string;
+  out: string;
+  idColumn?: string;
+  high: number;
+  medium: number;
+  batchSize?: number;
+}
+
+/**
+ * Adds `score` and `export-onnx` to the member CLI. `score` shows a progress bar (percent of
+ * the file, rows, rows/s) when stdout is a terminal and prints one summary line either way, so
+ * logs of scheduled runs stay readable.
+ */
+export function registerScoreCommand(program: Command): Command {
+  program.command('score')
+    .description('score your customers locally with the shared model: probability (or value), risk tier, top 3 reasons')
+    .requiredOption('--model <file>', 'model JSON published by the coordinator, or an .onnx written by export-onnx')
+    .requiredOption('--data <csv>', 'your customer CSV with the federation\'s column names')
+    .requiredOption('--out <csv>', 'where to write the scores (one row per customer)')
+    .option('--id-column <name>', 'column identifying the customer (default customer_id, else the first column)')
+    .option('--high <p>', 'probability from which a customer is "high" risk', (v) => cutPoint(v, '--high'), DEFAULT_TIERS.high)
+    .option('--medium <p>', 'probability from which a customer is "medium" risk', (v) => cutPoint(v, '--medium'), DEFAULT_TIERS.medium)
+    .option('--batch-size <rows>', 'rows per inference call', batchSizeOf)
+    .action(async (o: ScoreFlags) => {
+      const tty = process.stdout.isTTY === true;
+      const bar = tty
+        ? new cliProgress.SingleBar({
+          format: 'scoring {bar} {percentage}% | {rows} rows | {rate} rows/s | {duration_formatted}',
+          hideCursor: true,
+        }, cliProgress.Presets.shades_classic)
+        : null;
+      const started = performance.now();
+      let barStarted = false;
+      const onProgress = (p: ScoreProgress) => {
+        if (!bar) return;
+        if (!barStarted) { bar.start(p.totalBytes, 0, { rows: 0, rate: 0 }); barStarted = true; }
+        const seconds = (performance.now() - started) / 1000;
+        bar.update(p.bytesRead, { rows: p.rows.toLocaleString('en-US'), rate: Math.round(p.rows / Math.max(seconds, 1e-3)).toLocaleString('en-US') });
+      };
+      try {
+        const s = await scoreCsv({
+          modelFile: o.model, input: o.data, output: o.out, idColumn: o.idColumn,
+          tiers: { high: o.high, medium: o.medium }, batchSize: o.batchSize, onProgress,
+        });
+        if (bar && barStarted) bar.stop();
+        const tiers = s.tiers ? `, tiers high ${s.tiers.high} / medium ${s.tiers.medium} / low ${s.tiers.low}` : '';
+        console.log(`scored ${s.rows} rows in ${s.seconds.toFixed(2)} s (${Math.round(s.rows / Math.max(s.seconds, 1e-3))} rows/s)${tiers}; wrote ${s.output}`);
+      } catch (err) {
+        if (bar && barStarted) bar.stop();
+        throw err;
+      }
+    });
+
+  program.command('export-onnx')
+    .description('write the shared model and its preprocessing as one ONNX file (for scoring elsewhere)')
+    .requiredOption('--model <json>', 'model JSON published by the coordinator')
+    .requiredOption('--out <file.onnx>', 'output .onnx file')
+    .action(async (o: { model: string; out: string }) => {
+      const { bytes, features } = await exportModelFile(o.model, o.out);
+      console.log(`wrote ${o.out} (${bytes} bytes; inputs "numeric" float64 and "categorical" string; reasons over ${features.join(', ')})`);
+    });
+  return program;
+}
