@@ -23,7 +23,7 @@ export interface ScoringBenchmark {
  * temporary file that is removed). The model is loaded before timing so both sides measure row
  * throughput only. The file must have a header and the model's columns.
  */
-export async function benchmarkScoring(file: string, modelFile: string, opts: { batchSize?: number } = {}): Promise<ScoringBenchmark> {
+export async function benchmarkScoring(file: string, modelFile: string, opts: { batchSize?: number; threads?: number } = {}): Promise<ScoringBenchmark> {
   const model = await loadModel(modelFile);
   const parseStart = performance.now();
   let records = 0;
@@ -34,7 +34,7 @@ export async function benchmarkScoring(file: string, modelFile: string, opts: { 
   const dir = await mkdtemp(join(tmpdir(), 'consort-score-bench-'));
   try {
     const scoreStart = performance.now();
-    const summary = await scoreCsv({ modelFile: model, input: file, output: join(dir, 'scores.csv'), batchSize: opts.batchSize });
+    const summary = await scoreCsv({ modelFile: model, input: file, output: join(dir, 'scores.csv'), batchSize: opts.batchSize, threads: opts.threads });
     const scoreSeconds = (performance.now() - scoreStart) / 1000;
     const parseRowsPerSecond = rows / parseSeconds;
     const scoreRowsPerSecond = summary.rows / scoreSeconds;

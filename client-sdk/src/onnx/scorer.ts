@@ -165,6 +165,12 @@ export interface ScoreCsvOptions {
   tiers?: RiskTiers;
   /** Rows per inference call; default DEFAULT_SCORE_BATCH. */
   batchSize?: number;
+  /**
+   * onnxruntime intra-op threads; default 1, 0 = onnxruntime's default (one per core). One is
+   * enough for these small graphs, and parsing already overlaps inference on a second thread;
+   * more threads mostly spin against the JS thread that parses the CSV.
+   */
+  threads?: number;
   /** Called after each batch is written. */
   onProgress?: (p: ScoreProgress) => void;
 }
@@ -240,6 +246,9 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
   checkTiers(tiers);
   const batchSize = opts.batchSize ?? DEFAULT_SCORE_BATCH;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConsortError('INVALID_ARGUMENT', `batchSize must be an integer ≥ 1 (got ${batchSize})`);
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 0)) {
+    throw new ConsortError('INVALID_ARGUMENT', `threads must be an integer ≥ 0 (got ${opts.threads})`);
+  }
   const file = opts.input;
   const { pipeline, features } = model;
   const binary = model.spec.task === 'binary';
@@ -247,13 +256,20 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
   const numCat = pipeline.categorical.length;
   const F = features.length;
   const vocabularies = pipeline.categorical.map((c) => new Set(c.vocabulary));
+  // Quoting decided once per feature (a formatted number never needs it): the output loop is hot.
+  const quoted = features.map((f) => csvCell(`${f}:`) !== `${f}:`);
+  const reasonCell = (j: number, c: number) => (quoted[j] ? csvCell(formatReason(features[j], c)) : formatReason(features[j], c));
 
   const header = await headerLine(file);
   if (header.trim() === '') throw new ConsortError('DATA_INVALID', `${file} is empty; export the customer table with a header row first`, { file });
   const delimiter = detectDelimiter(header);
   const totalBytes = (await stat(file)).size;
 
-  const session = await ort.InferenceSession.create(model.onnx, { graphOptimizationLevel: 'all' });
+  const threads = opts.threads ?? 1;
+  const session = await ort.InferenceSession.create(model.onnx, {
+    graphOptimizationLevel: 'all',
+    ...(threads > 0 ? { intraOpNumThreads: threads } : {}),
+  });
   const input = createReadStream(file);
   const parser = input.pipe(parse({ bom: true, delimiter, skip_empty_lines: true, relax_column_count: false }));
   const partial = `${opts.output}.partial`;
@@ -290,7 +306,9 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
         line += `,${tier}`;
       }
       const top = topContributions(contrib, i * F, F, 3);
-      for (let r = 0; r < 3; r++) line += r < top.length ? `,${csvCell(formatReason(features[top[r]], contrib[i * F + top[r]]))}` : ',';
+      for (let r = 0; r < 3; r++) {
+        line += r < top.length ? `,${reasonCell(top[r], contrib[i * F + top[r]])}` : ',';
+      }
       lines[i] = line;
     }
     await write(`${lines.join('\n')}\n`);
