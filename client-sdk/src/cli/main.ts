@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { enrollMember } from '../agent/enroll.ts';
 import { MemberAgent } from '../agent/agent.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
+import { registerScoreCommand } from './score-command.ts';
 
 const program = new Command().name('consort-agent').description('Consort member agent: your customer rows never leave this machine');
 
@@ -37,6 +38,8 @@ program.command('run')
     console.log(`member ${identity.memberId} connected to ${coordinator}; waiting for rounds (Ctrl-C to stop)`);
     process.on('SIGINT', () => { agent.stop(); process.exit(0); });
   });
+
+registerScoreCommand(program);
 
 program.parseAsync().catch((err: Error & { details?: string }) => {
   console.error(`consort-agent: ${err.details ?? err.message}`);
