@@ -207,7 +207,7 @@ export class MemberAgent {
     await this.client.uploadInput({
       roundId: open.roundId,
       plain: {
-        numExamples: input.numExamples, trainLossSum: input.trainLossSum, evalLossSum: input.evalLossSum, evalExamples: input.evalExamples,
+        numExamples: input.numExamples, trainLossSum: input.trainLossSum, evalLossSum: input.evalLossSum, evalAbsErrSum: input.evalAbsErrSum, evalExamples: input.evalExamples,
         evalHistPos: input.evalHistPos, evalHistNeg: input.evalHistNeg, dtype: input.dtype, rowsSkipped: 0,
       },
     }, payload);

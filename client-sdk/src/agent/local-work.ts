@@ -21,6 +21,8 @@ export interface LocalInput {
   numExamples: number;
   trainLossSum: number;
   evalLossSum: number;
+  /** Σ |error| on held-out rows (regression MAE); 0 for binary tasks. */
+  evalAbsErrSum: number;
   evalExamples: number;
   evalHistPos: number[];
   evalHistNeg: number[];
@@ -55,7 +57,7 @@ export function modelSpecOf(open: RoundOpen__Output): ModelSpec {
 /** Feature sums over the member's training rows: the coordinator fits the preprocessing from their total. */
 export function statisticsInput(ctx: RoundContext, data: LocalDataset): LocalInput {
   const values = localFeatureStats(ctx.schema, ctx.vocabularies, data.train);
-  return { values, dtype: 'float64', numExamples: data.train.length, trainLossSum: 0, evalLossSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
+  return { values, dtype: 'float64', numExamples: data.train.length, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
 }
 
 /**
@@ -69,9 +71,9 @@ export async function trainingInput(open: RoundOpen__Output, global: Float32Arra
   const test = toMatrix(pipeline, data.test, data.file);
   const ev = test.rows > 0
     ? await evaluate({ spec, weights: global, x: test.x, y: test.y })
-    : { lossSum: 0, count: 0, histPos: [], histNeg: [] };
+    : { lossSum: 0, absErrSum: 0, count: 0, histPos: [], histNeg: [] };
   if (open.purpose === 'evaluate') {
-    return { values: new Float32Array(0), dtype: 'float32', numExamples: Math.max(1, ev.count), trainLossSum: 0, evalLossSum: ev.lossSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg };
+    return { values: new Float32Array(0), dtype: 'float32', numExamples: Math.max(1, ev.count), trainLossSum: 0, evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg };
   }
   const train = toMatrix(pipeline, data.train, data.file);
   const t = open.train!;
@@ -82,6 +84,6 @@ export async function trainingInput(open: RoundOpen__Output, global: Float32Arra
   });
   return {
     values: result.weights, dtype: 'float32', numExamples: result.numExamples, trainLossSum: result.lossSum,
-    evalLossSum: ev.lossSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg,
+    evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg,
   };
 }

@@ -44,6 +44,8 @@ export interface TrainResult {
 /** Evaluation of a model on held-out rows, in additive form (sums and counts) for secure aggregation. */
 export interface EvaluateResult {
   lossSum: number;
+  /** Σ |prediction − label| (regression, for MAE); 0 for binary tasks. */
+  absErrSum: number;
   count: number;
   /** Score histograms by label, SCORE_BINS bins on [0, 1]; empty for regression. */
   histPos: number[];
@@ -174,10 +176,14 @@ async function evaluateWith(tf: Backend['tf'], model: TfModel, x: tfjs.Tensor2D,
   const labels = await y.data();
   // Sums in float64 JS: exact enough for secure aggregation's fixed-point encoding downstream.
   let lossSum = 0;
+  let absErrSum = 0;
   if (model.spec.task === 'binary') {
     for (let i = 0; i < rows; i++) lossSum += logLossFromLogit(logits[i], labels[i]);
   } else {
-    for (let i = 0; i < rows; i++) lossSum += (logits[i] - labels[i]) ** 2;
+    for (let i = 0; i < rows; i++) {
+      lossSum += (logits[i] - labels[i]) ** 2;
+      absErrSum += Math.abs(logits[i] - labels[i]);
+    }
   }
   let histPos: number[] = [];
   let histNeg: number[] = [];
@@ -186,7 +192,7 @@ async function evaluateWith(tf: Backend['tf'], model: TfModel, x: tfjs.Tensor2D,
     for (let i = 0; i < rows; i++) scores[i] = 1 / (1 + Math.exp(-logits[i]));
     ({ histPos, histNeg } = scoreHistograms(scores, labels, SCORE_BINS));
   }
-  return { lossSum, count: rows, histPos, histNeg, logits };
+  return { lossSum, absErrSum, count: rows, histPos, histNeg, logits };
 }
 
 /**
@@ -198,15 +204,15 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const rows = rowsOf(opts.spec, opts.x, opts.y);
   const binary = opts.spec.task === 'binary';
   if (rows === 0) {
-    return { lossSum: 0, count: 0, histPos: binary ? new Array(SCORE_BINS).fill(0) : [], histNeg: binary ? new Array(SCORE_BINS).fill(0) : [] };
+    return { lossSum: 0, absErrSum: 0, count: 0, histPos: binary ? new Array(SCORE_BINS).fill(0) : [], histNeg: binary ? new Array(SCORE_BINS).fill(0) : [] };
   }
   const { tf } = opts.backend ?? await selectBackend();
   const model = new TfModel(tf, opts.spec, opts.weights);
   const x = tf.tensor2d(opts.x, [rows, opts.spec.inputDim]);
   const y = tf.tensor2d(opts.y, [rows, 1]);
   try {
-    const { lossSum, count, histPos, histNeg } = await evaluateWith(tf, model, x, y, rows, true);
-    return { lossSum, count, histPos, histNeg };
+    const { lossSum, absErrSum, count, histPos, histNeg } = await evaluateWith(tf, model, x, y, rows, true);
+    return { lossSum, absErrSum, count, histPos, histNeg };
   } finally {
     model.dispose();
     tf.dispose([x, y]);

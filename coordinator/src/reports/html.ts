@@ -11,7 +11,7 @@ export interface Series {
 }
 
 /** A line chart as inline SVG (no scripts, no external requests), axes labelled with min/max. */
-export function lineChart(title: string, series: Series[], opts: { width?: number; height?: number; yLabel?: string } = {}): string {
+export function lineChart(title: string, series: Series[], opts: { width?: number; height?: number; xLabel?: string } = {}): string {
   const width = opts.width ?? 560;
   const height = opts.height ?? 240;
   const pad = { l: 52, r: 16, t: 28, b: 36 };
@@ -38,6 +38,6 @@ export function lineChart(title: string, series: Series[], opts: { width?: numbe
 <text x="${pad.l - 6}" y="${sy(y0) + 4}" font-size="11" text-anchor="end">${y0.toFixed(3)}</text>
 <text x="${sx(x0)}" y="${height - pad.b + 16}" font-size="11" text-anchor="middle">${x0}</text>
 <text x="${sx(x1)}" y="${height - pad.b + 16}" font-size="11" text-anchor="middle">${x1}</text>
-<text x="${(width + pad.l) / 2}" y="${height - 4}" font-size="11" text-anchor="middle">model version</text>
+<text x="${(width + pad.l) / 2}" y="${height - 4}" font-size="11" text-anchor="middle">${escapeHtml(opts.xLabel ?? 'model version')}</text>
 ${lines}</svg><figcaption>${escapeHtml(title)}</figcaption></figure>`;
 }

@@ -1,11 +1,34 @@
 // The HTML page of a task's rounds and model versions: what an operator looks at after training.
+import type { BinaryEvaluation } from '@consort/core';
 import type { Store } from '../store/store.ts';
 import { escapeHtml, lineChart } from './html.ts';
 
 interface VersionMetrics {
   trainLoss?: number;
   aggregation?: string;
-  evaluation?: { evalLoss: number; evalAuc: number | null; evalExamples: number };
+  evaluation?: { evalLoss: number; evalAuc: number | null; evalExamples: number; evalRmse?: number; evalMae?: number; evalDetail?: BinaryEvaluation };
+}
+
+/** Threshold table and reliability chart of the newest evaluated model. */
+function latestModelSection(vm: { v: { version: number }; m: VersionMetrics }[]): string {
+  const last = [...vm].reverse().find(({ m }) => m.evaluation);
+  if (!last) return '';
+  const e = last.m.evaluation!;
+  if (e.evalRmse !== undefined) {
+    return `<h2>Model v${last.v.version} on held-out rows</h2><p>RMSE ${fmt(e.evalRmse)} · MAE ${fmt(e.evalMae)} · ${e.evalExamples} rows</p>`;
+  }
+  const d = e.evalDetail;
+  if (!d) return '';
+  const rows = d.thresholds.map((t) => `<tr><td>${t.threshold.toFixed(2)}</td><td>${t.tp}</td><td>${t.fp}</td><td>${t.tn}</td><td>${t.fn}</td><td>${fmt(t.precision, 3)}</td><td>${fmt(t.recall, 3)}</td><td>${fmt(t.f1, 3)}</td><td>${fmt(t.selectionRate, 3)}</td></tr>`).join('\n');
+  const cal = d.calibration.filter((b) => b.count > 0);
+  return `<h2>Model v${last.v.version} on held-out rows</h2>
+<p class="note">AUC ${fmt(d.auc)} · ${d.positives} positives, ${d.negatives} negatives · expected calibration error ${fmt(d.ece, 3)}. Counts are federated sums; a row is flagged when its score ≥ the threshold.</p>
+<table id="thresholds"><tr><th>threshold</th><th>TP</th><th>FP</th><th>TN</th><th>FN</th><th>precision</th><th>recall</th><th>F1</th><th>selection rate</th></tr>
+${rows}</table>
+${lineChart('Calibration: observed churn rate vs mean score (10 score bins)', [
+    { name: 'observed', color: '#1a7f37', points: cal.map((b) => ({ x: Number(b.predicted.toFixed(3)), y: b.observed })) },
+    { name: 'perfect', color: '#999', points: cal.map((b) => ({ x: Number(b.predicted.toFixed(3)), y: b.predicted })) },
+  ], { xLabel: 'mean score in bin' })}`;
 }
 
 const fmt = (x: unknown, d = 4) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '–');
@@ -41,6 +64,7 @@ td:nth-child(2),td:nth-child(3),td:last-child{text-align:left}tr.aborted{backgro
 held-out metrics are federated (summed over members' test splits; AUC from summed score histograms) and belong to the model a round started from.</p>
 ${lineChart('Held-out AUC by model version', [{ name: 'held-out AUC', color: '#1f6feb', points: auc }])}
 ${lineChart('Loss by model version', [{ name: 'held-out loss', color: '#d1242f', points: evalLoss }, { name: 'train loss (members, local)', color: '#8250df', points: trainLoss }])}
+${latestModelSection(vm)}
 <h2>Model versions</h2>
 <table id="versions"><tr><th>version</th><th>train loss</th><th>held-out loss</th><th>held-out AUC</th><th>held-out rows</th><th>sha256</th></tr>
 ${versionRows}</table>

@@ -10,6 +10,7 @@ export interface InputSideSums {
   numExamples: number;
   trainLossSum: number;
   evalLossSum: number;
+  evalAbsErrSum: number;
   evalExamples: number;
   evalHistPos: number[];
   evalHistNeg: number[];
@@ -37,7 +38,7 @@ export class RoundInputs {
   constructor(readonly purpose: Purpose, readonly length: number) {
     this.vector = new WeightedSum(length);
     this.t = {
-      totalExamples: 0, trainLossSum: 0, evalLossSum: 0, evalExamples: 0,
+      totalExamples: 0, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0,
       histPos: new Float64Array(SCORE_BINS), histNeg: new Float64Array(SCORE_BINS), clipped: 0,
     };
   }
@@ -51,7 +52,7 @@ export class RoundInputs {
     if ([side.evalHistPos, side.evalHistNeg].some((h) => h.length !== 0 && h.length !== SCORE_BINS)) {
       throw new ConsortError('UPDATE_SHAPE_MISMATCH', `member ${memberId} sent score histograms that do not have ${SCORE_BINS} bins`, { memberId });
     }
-    for (const x of [side.trainLossSum, side.evalLossSum, side.evalExamples, ...side.evalHistPos, ...side.evalHistNeg]) {
+    for (const x of [side.trainLossSum, side.evalLossSum, side.evalAbsErrSum, side.evalExamples, ...side.evalHistPos, ...side.evalHistNeg]) {
       if (!Number.isFinite(x) || x < 0) {
         throw new ConsortError('UPDATE_NOT_FINITE', `member ${memberId} sent a metric sum of ${x}; metric sums must be finite and non-negative`, { memberId });
       }
@@ -60,6 +61,7 @@ export class RoundInputs {
     this.t.totalExamples += side.numExamples;
     this.t.trainLossSum += side.trainLossSum;
     this.t.evalLossSum += side.evalLossSum;
+    this.t.evalAbsErrSum += side.evalAbsErrSum;
     this.t.evalExamples += side.evalExamples;
     side.evalHistPos.forEach((c, i) => { this.t.histPos[i] += c; });
     side.evalHistNeg.forEach((c, i) => { this.t.histNeg[i] += c; });

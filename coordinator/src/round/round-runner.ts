@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  ConsortError, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, FedAvg, aucFromHistograms,
+  ConsortError, DEFAULT_MAX_EXAMPLES, binaryEvaluation, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, FedAvg, aucFromHistograms,
   isConsortError, pipelineFromStats, resolveSecAggParams, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
-  type ModelSpec, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
+  type BinaryEvaluation, type ModelSpec, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
   type SecAggParams, type Strategy, type TaskDefinition,
 } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
@@ -33,6 +33,11 @@ export interface RoundMetricsSummary {
   evalLoss: number;
   evalAuc: number | null;
   evalExamples: number;
+  /** Regression: root mean squared error and mean absolute error on held-out rows. */
+  evalRmse?: number;
+  evalMae?: number;
+  /** Binary: confusion counts, precision/recall/F1 at several thresholds, calibration (from summed histograms). */
+  evalDetail?: BinaryEvaluation;
   minMembers: number;
   aggregation: string;
   /** Values clipped before quantization, over all members (secure rounds). */
@@ -267,7 +272,7 @@ export class RoundRunner {
     try {
       const values = decodeVector(data, round.purpose === 'statistics' ? 'float64' : p.dtype || 'float32', memberId);
       plain.inputs.add(memberId, values, {
-        numExamples: p.numExamples, trainLossSum: p.trainLossSum, evalLossSum: p.evalLossSum,
+        numExamples: p.numExamples, trainLossSum: p.trainLossSum, evalLossSum: p.evalLossSum, evalAbsErrSum: p.evalAbsErrSum,
         evalExamples: p.evalExamples, evalHistPos: p.evalHistPos, evalHistNeg: p.evalHistNeg,
       });
     } catch (err) {
@@ -314,6 +319,11 @@ export class RoundRunner {
       evalAuc: round.purpose !== 'statistics' && def.model.task === 'binary' && totals.evalExamples > 0
         ? aucFromHistograms(Array.from(totals.histPos), Array.from(totals.histNeg)) : null,
       evalExamples: totals.evalExamples,
+      ...(round.purpose !== 'statistics' && totals.evalExamples > 0
+        ? def.model.task === 'binary'
+          ? { evalDetail: binaryEvaluation(totals.histPos, totals.histNeg) }
+          : { evalRmse: Math.sqrt(totals.evalLossSum / totals.evalExamples), evalMae: totals.evalAbsErrSum / totals.evalExamples }
+        : {}),
       minMembers: def.minMembers,
       aggregation: round.secure ? 'secure' : 'plain',
       clipped: totals.clipped,
@@ -344,7 +354,10 @@ export class RoundRunner {
       await this.audit('task.pipeline_fitted', task.id, { roundId: round.id, rows: metrics.numExamples });
     } else if (metrics.evalExamples > 0) {
       // Members evaluate the model the round started from: its held-out quality belongs to it.
-      await store.recordModelEvaluation(base.id, { roundId: round.id, evalLoss: metrics.evalLoss, evalAuc: metrics.evalAuc, evalExamples: metrics.evalExamples });
+      await store.recordModelEvaluation(base.id, {
+        roundId: round.id, evalLoss: metrics.evalLoss, evalAuc: metrics.evalAuc, evalExamples: metrics.evalExamples,
+        evalRmse: metrics.evalRmse, evalMae: metrics.evalMae, evalDetail: metrics.evalDetail,
+      });
     }
     await this.move(round, { type: 'publish' });
     this.announce(round, { roundId: round.id, outcome: 'aggregated', reason: '', modelVersionId: produced?.id ?? '', metrics: protoMetrics(metrics) });

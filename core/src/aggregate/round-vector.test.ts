@@ -20,7 +20,7 @@ describe('round vector', () => {
       w[m] = 40 * (m % 2 ? 1 : -1); // one clipped value per member
       const examples = 10 + rng.int(5000);
       const hp = new Float64Array(SCORE_BINS); hp[rng.int(SCORE_BINS)] = examples;
-      const packed = packContribution(base, { values: w, numExamples: examples, trainLossSum: 0.5 * examples, evalLossSum: 0.1, evalExamples: 3, evalHistPos: hp, evalHistNeg: [] });
+      const packed = packContribution(base, { values: w, numExamples: examples, trainLossSum: 0.5 * examples, evalLossSum: 0.1, evalAbsErrSum: 0, evalExamples: 3, evalHistPos: hp, evalHistNeg: [] });
       addInto(sum, packed.vector);
       w.forEach((x, i) => { expected[i] += Math.max(-16, Math.min(16, x)) * examples; if (Math.abs(x) > 16) expectedClips++; });
       n += examples; loss += 0.5 * examples; clipped += packed.clipped;
@@ -39,13 +39,13 @@ describe('round vector', () => {
   });
 
   it('refuses a member with more rows than the round allows', () => {
-    expect(() => packContribution({ ...base, maxExamples: 100 }, { values: new Float64Array(50), numExamples: 101, trainLossSum: 0, evalLossSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] }))
+    expect(() => packContribution({ ...base, maxExamples: 100 }, { values: new Float64Array(50), numExamples: 101, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] }))
       .toThrow(/raise maxExamples/);
   });
 
   it('needs 64-bit masking for the weighted model and sizes statistics rounds', () => {
     expect(roundVectorLayout(base).modulusBits).toBe(64);
     const stats = roundVectorLayout({ ...base, purpose: 'statistics', statisticsLength: 40 });
-    expect(stats.length).toBe(40 + 5 + 2 * SCORE_BINS);
+    expect(stats.length).toBe(40 + 6 + 2 * SCORE_BINS);
   });
 });

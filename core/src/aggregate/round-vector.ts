@@ -40,6 +40,7 @@ export interface RoundContribution {
   numExamples: number;
   trainLossSum: number;
   evalLossSum: number;
+  evalAbsErrSum: number;
   evalExamples: number;
   evalHistPos: ArrayLike<number>;
   evalHistNeg: ArrayLike<number>;
@@ -52,6 +53,7 @@ export interface RoundSumTotals {
   totalExamples: number;
   trainLossSum: number;
   evalLossSum: number;
+  evalAbsErrSum: number;
   evalExamples: number;
   histPos: Float64Array;
   histNeg: Float64Array;
@@ -79,6 +81,7 @@ export function roundSegments(o: RoundVectorOptions): SegmentSpec[] {
     { name: 'numExamples', kind: 'integer', length: 1, maxAbs: o.maxExamples },
     { name: 'trainLossSum', kind: 'fixed', length: 1, ...loss },
     { name: 'evalLossSum', kind: 'fixed', length: 1, ...loss },
+    { name: 'evalAbsErrSum', kind: 'fixed', length: 1, ...loss },
     { name: 'evalExamples', kind: 'integer', length: 1, maxAbs: o.maxExamples },
     { name: 'histPos', kind: 'integer', length: bins, maxAbs: o.maxExamples },
     { name: 'histNeg', kind: 'integer', length: bins, maxAbs: o.maxExamples },
@@ -118,7 +121,7 @@ export function packContribution(o: RoundVectorOptions, c: RoundContribution): {
   // A member without held-out rows contributes empty histograms.
   const hist = (h: ArrayLike<number>) => (h.length === 0 ? new Float64Array(bins) : h);
   const data: Record<string, ArrayLike<number>> = {
-    values, numExamples: [c.numExamples], trainLossSum: [clampLoss(c.trainLossSum)], evalLossSum: [clampLoss(c.evalLossSum)],
+    values, numExamples: [c.numExamples], trainLossSum: [clampLoss(c.trainLossSum)], evalLossSum: [clampLoss(c.evalLossSum)], evalAbsErrSum: [clampLoss(c.evalAbsErrSum)],
     evalExamples: [c.evalExamples], histPos: hist(c.evalHistPos), histNeg: hist(c.evalHistNeg), clipped: [clipped],
   };
   for (const s of specs) {
@@ -138,6 +141,7 @@ export function unpackRoundSum(o: RoundVectorOptions, sum: ModVector): RoundSumT
     totalExamples: parts.numExamples[0],
     trainLossSum: parts.trainLossSum[0],
     evalLossSum: parts.evalLossSum[0],
+    evalAbsErrSum: parts.evalAbsErrSum[0],
     evalExamples: parts.evalExamples[0],
     histPos: parts.histPos,
     histNeg: parts.histNeg,

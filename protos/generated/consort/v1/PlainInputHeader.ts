@@ -10,6 +10,7 @@ export interface PlainInputHeader {
   'evalHistNeg'?: (number | string)[];
   'dtype'?: (string);
   'rowsSkipped'?: (number | string);
+  'evalAbsErrSum'?: (number | string);
 }
 
 export interface PlainInputHeader__Output {
@@ -21,4 +22,5 @@ export interface PlainInputHeader__Output {
   'evalHistNeg': (number)[];
   'dtype': (string);
   'rowsSkipped': (number);
+  'evalAbsErrSum': (number);
 }
