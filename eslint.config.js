@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const transportAndStorage = ['@grpc/*', '@prisma/*', 'pg', '@libsql/*', 'fastify', '@tensorflow/*', 'onnxruntime-node', 'pino'];
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/generated/**', '.reports/**', 'protos/generated/**'] },
+  { ignores: ['**/node_modules/**', '**/generated/**', '.reports/**', 'protos/generated/**', '**/.scratch/**', '.consort/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
