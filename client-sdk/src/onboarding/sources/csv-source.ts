@@ -1,0 +1,163 @@
+// Streaming CSV source: decodes any supported encoding, detects delimiter and header, yields only the requested columns.
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { Transform, type TransformCallback } from 'node:stream';
+import { parse, type Info } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
+import { ConsortError } from '@consort/core';
+import type { CsvEncoding } from '../mapping.ts';
+import type { RecordSource, SourceRow } from './source.ts';
+
+/** Options for openCsvSource. */
+export interface CsvSourceOptions {
+  path: string;
+  encoding?: CsvEncoding;
+  /** Default: detected from the first line (`,`, `;`, tab or `|`). */
+  delimiter?: string;
+  /** Default 'auto': a first row of distinct, non-numeric names is a header. */
+  header?: boolean | 'auto';
+  /** Called as bytes are read (for progress bars). */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+/** Picks the candidate delimiter that occurs most often in the first line. */
+export function sniffDelimiter(line: string): string {
+  let best = ',';
+  let bestCount = 0;
+  for (const ch of [',', ';', '\t', '|']) {
+    const n = line.split(ch).length - 1;
+    if (n > bestCount) { best = ch; bestCount = n; }
+  }
+  return best;
+}
+
+/** True when a first row looks like column names: all present, distinct, none a number. */
+export function looksLikeHeader(fields: string[]): boolean {
+  const trimmed = fields.map((f) => f.trim());
+  return trimmed.every((f) => f !== '' && !/^[+-]?(\d+[.,]?\d*|[.,]\d+)([eE][+-]?\d+)?$/.test(f) && !/^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}/.test(f))
+    && new Set(trimmed).size === trimmed.length;
+}
+
+function decoderStream(encoding: CsvEncoding, file: string): Transform {
+  // fatal: a UTF-8 file that is really windows-1252 fails loudly instead of filling names with U+FFFD.
+  const decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8', ignoreBOM: false });
+  let offset = 0;
+  const fail = (cb: TransformCallback) => cb(new ConsortError('DATA_INVALID',
+    `${file}: not valid ${encoding} text near byte ${offset}; the export probably uses another encoding: set "source.encoding" in the mapping (e.g. windows-1252, latin1 or utf-16le)`,
+    { file, byte: offset, encoding }));
+  return new Transform({
+    readableObjectMode: false,
+    transform(chunk: Buffer, _enc, cb) {
+      try {
+        const text = decoder.decode(chunk, { stream: true });
+        offset += chunk.length;
+        cb(null, text);
+      } catch { fail(cb); }
+    },
+    flush(cb) {
+      try { const rest = decoder.decode(); cb(null, rest); } catch { fail(cb); }
+    },
+  });
+}
+
+async function headText(path: string, encoding: CsvEncoding): Promise<string> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw new ConsortError('INVALID_ARGUMENT', `cannot open ${path}: ${(err as Error).message}; check "source.path" in the mapping`, { file: path });
+  }
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    // Not fatal here: a truncated multi-byte character at the 64 KiB edge is not an error.
+    return new TextDecoder(encoding).decode(buf.subarray(0, bytesRead)).replace(/^\uFEFF/, '');
+  } finally {
+    await handle.close();
+  }
+}
+
+function firstRows(text: string, delimiter: string): string[][] {
+  const lines = text.split(/\r?\n/).slice(0, 3).filter((l) => l.trim() !== '');
+  try {
+    return parseSync(lines.join('\n'), { delimiter, relax_column_count: true, relax_quotes: true }) as string[][];
+  } catch {
+    return lines.map((l) => l.split(delimiter));
+  }
+}
+
+function translate(err: unknown, file: string, delimiter: string, width: number): Error {
+  const e = err as Error & { code?: string; lines?: number; record?: unknown[] };
+  if (e instanceof ConsortError) return e;
+  const line = e.lines ?? '?';
+  const d = delimiter === '\t' ? 'tab' : `"${delimiter}"`;
+  switch (e.code) {
+    case 'CSV_RECORD_INCONSISTENT_FIELDS_LENGTH':
+    case 'CSV_RECORD_INCONSISTENT_COLUMNS':
+      return new ConsortError('DATA_INVALID',
+        `${file}, line ${line}: the row has ${Array.isArray(e.record) ? e.record.length : '?'} fields but the header has ${width}; look for a missing or extra ${d} (quote values that contain it)`,
+        { file, line });
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return new ConsortError('DATA_INVALID', `${file}, line ${line}: a quote opened on or before this line is never closed; close it, or double quotes inside values ("")`, { file, line });
+    case 'CSV_INVALID_CLOSING_QUOTE':
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+    case 'INVALID_OPENING_QUOTE':
+    case 'CSV_INVALID_OPENING_QUOTE':
+      return new ConsortError('DATA_INVALID', `${file}, line ${line}: bad quoting; a quoted value must end with a quote and quotes inside it must be doubled ("")`, { file, line });
+    default:
+      return e.code?.startsWith('CSV_') ? new ConsortError('DATA_INVALID', `${file}, line ${line}: ${e.message}`, { file, line }) : e;
+  }
+}
+
+/**
+ * Opens a CSV export as a RecordSource. Memory stays bounded: the file is streamed, decoded
+ * chunk by chunk, and each record keeps only the columns asked for in `rows(keep)`.
+ * Errors (wrong encoding, ragged rows, bad quotes) are ConsortError(DATA_INVALID) naming the line.
+ */
+export async function openCsvSource(opts: CsvSourceOptions): Promise<RecordSource> {
+  const encoding = opts.encoding ?? 'utf-8';
+  const file = opts.path;
+  const head = await headText(file, encoding);
+  if (head.trim() === '') throw new ConsortError('DATA_INVALID', `${file} is empty; export the table with a header row first`, { file });
+  const firstLine = head.split(/\r?\n/)[0];
+  const delimiter = opts.delimiter ?? sniffDelimiter(firstLine);
+  const sample = firstRows(head, delimiter);
+  const hasHeader = opts.header === 'auto' || opts.header === undefined ? looksLikeHeader(sample[0] ?? []) : opts.header;
+  const columns = hasHeader ? sample[0].map((c) => c.trim()) : sample[0].map((_, i) => `column_${i + 1}`);
+  const dupes = columns.filter((c, i) => columns.indexOf(c) !== i);
+  if (dupes.length > 0) {
+    throw new ConsortError('DATA_INVALID', `${file}: column${dupes.length > 1 ? 's' : ''} ${dupes.map((c) => `"${c}"`).join(', ')} appear more than once in the header; rename one of each`, { file, duplicates: dupes });
+  }
+  const { size } = await stat(file);
+  return {
+    describe: file,
+    columns,
+    async *rows(keep: string[]): AsyncGenerator<SourceRow> {
+      const picks = keep.filter((c) => columns.includes(c)).map((c) => [c, columns.indexOf(c)] as const);
+      let bytes = 0;
+      const raw = createReadStream(file, { highWaterMark: 1 << 20 });
+      if (opts.onProgress) raw.on('data', (b) => { bytes += (b as Buffer).length; opts.onProgress!(bytes, size); });
+      const parser = parse({ delimiter, info: true, skip_empty_lines: true, bom: true, from_line: hasHeader ? 2 : 1 });
+      const pipeline = raw.pipe(decoderStream(encoding, file));
+      pipeline.on('error', (err) => parser.destroy(err));
+      raw.on('error', (err) => parser.destroy(err));
+      pipeline.pipe(parser);
+      try {
+        for await (const item of parser as AsyncIterable<{ record: string[]; info: Info }>) {
+          if (item.record.length !== columns.length) {
+            throw new ConsortError('DATA_INVALID',
+              `${file}, line ${item.info.lines}: the row has ${item.record.length} fields but the header has ${columns.length}; look for a missing or extra ${delimiter === '\t' ? 'tab' : `"${delimiter}"`} (quote values that contain it)`,
+              { file, line: item.info.lines });
+          }
+          const values: Record<string, string> = {};
+          for (const [name, idx] of picks) values[name] = item.record[idx];
+          // Spreadsheet row: the header is row 1 when there is one.
+          yield { values, row: item.info.records + (hasHeader ? 1 : 0) };
+        }
+      } catch (err) {
+        raw.destroy();
+        throw translate(err, file, delimiter, columns.length);
+      }
+    },
+  };
+}
