@@ -1,0 +1,39 @@
+// CLI command `validate`: check a member's mapped export against the federation's task before any round.
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadMapping } from '../onboarding/mapping.ts';
+import { ingestProgress } from '../onboarding/progress.ts';
+import { renderReportHtml } from '../onboarding/report-html.ts';
+import { formatReport, loadTaskFile, validateMapping } from '../onboarding/validate.ts';
+
+/** Adds `validate --mapping m.yaml --task task.yaml [--html report.html]`; exits with code 1 when any rule fails. */
+export function registerValidateCommand(program: Command): Command {
+  program.command('validate')
+    .description('check your export, through your mapping file, against the federation\'s task (nothing leaves this machine)')
+    .requiredOption('--mapping <file>', 'your mapping file (YAML or JSON, see docs/onboarding.md)')
+    .requiredOption('--task <file>', 'the federation\'s task file (YAML or JSON)')
+    .option('--html <file>', 'also write the report as a self-contained HTML page')
+    .option('--min-rows <n>', 'fewest usable rows accepted', (v) => Number(v))
+    .option('--min-positives <n>', 'fewest positive labels accepted', (v) => Number(v))
+    .action(async (o: { mapping: string; task: string; html?: string; minRows?: number; minPositives?: number }) => {
+      const mapping = loadMapping(o.mapping);
+      const task = loadTaskFile(o.task);
+      const progress = ingestProgress('validating');
+      let report;
+      try {
+        report = await validateMapping(mapping, task, {
+          onProgress: progress.onProgress,
+          thresholds: { ...(o.minRows !== undefined ? { minRows: o.minRows } : {}), ...(o.minPositives !== undefined ? { minPositives: o.minPositives } : {}) },
+        });
+      } finally {
+        progress.stop();
+      }
+      console.log(formatReport(report));
+      if (o.html) {
+        writeFileSync(o.html, renderReportHtml(report));
+        console.log(`report written to ${o.html}`);
+      }
+      if (report.errors > 0) process.exitCode = 1;
+    });
+  return program;
+}
