@@ -38,24 +38,47 @@ export function looksLikeHeader(fields: string[]): boolean {
     && new Set(trimmed).size === trimmed.length;
 }
 
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function encodingError(file: string, encoding: string, line: number, byte: number): ConsortError {
+  return new ConsortError('DATA_INVALID',
+    `${file}, line ${line} (byte ${byte}): not valid ${encoding} text; the export probably uses another encoding: set "source.encoding" in the mapping (e.g. windows-1252, latin1 or utf-16le)`,
+    { file, line, byte, encoding });
+}
+
+/** Where the first undecodable byte of `chunk` is, found by decoding it leniently. */
+function locateBadByte(chunk: Buffer, encoding: string): { lines: number; bytes: number } {
+  const lenient = new TextDecoder(encoding).decode(chunk);
+  const prefix = lenient.slice(0, Math.max(0, lenient.indexOf('\uFFFD')));
+  return { lines: countLines(prefix), bytes: Buffer.byteLength(prefix) };
+}
+
 function decoderStream(encoding: CsvEncoding, file: string): Transform {
   // fatal: a UTF-8 file that is really windows-1252 fails loudly instead of filling names with U+FFFD.
   const decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8', ignoreBOM: false });
   let offset = 0;
-  const fail = (cb: TransformCallback) => cb(new ConsortError('DATA_INVALID',
-    `${file}: not valid ${encoding} text near byte ${offset}; the export probably uses another encoding: set "source.encoding" in the mapping (e.g. windows-1252, latin1 or utf-16le)`,
-    { file, byte: offset, encoding }));
+  let lines = 0;
   return new Transform({
     readableObjectMode: false,
     transform(chunk: Buffer, _enc, cb) {
+      let text: string;
       try {
-        const text = decoder.decode(chunk, { stream: true });
-        offset += chunk.length;
-        cb(null, text);
-      } catch { fail(cb); }
+        text = decoder.decode(chunk, { stream: true });
+      } catch {
+        const at = locateBadByte(chunk, encoding);
+        cb(encodingError(file, encoding, lines + at.lines + 1, offset + at.bytes));
+        return;
+      }
+      offset += chunk.length;
+      if (encoding === 'utf-8') lines += countLines(text);
+      cb(null, text);
     },
-    flush(cb) {
-      try { const rest = decoder.decode(); cb(null, rest); } catch { fail(cb); }
+    flush(cb: TransformCallback) {
+      try { cb(null, decoder.decode()); } catch { cb(encodingError(file, encoding, lines + 1, offset)); }
     },
   });
 }
@@ -70,8 +93,14 @@ async function headText(path: string, encoding: CsvEncoding): Promise<string> {
   try {
     const buf = Buffer.alloc(64 * 1024);
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    // Not fatal here: a truncated multi-byte character at the 64 KiB edge is not an error.
-    return new TextDecoder(encoding).decode(buf.subarray(0, bytesRead)).replace(/^\uFEFF/, '');
+    const head = buf.subarray(0, bytesRead);
+    try {
+      // stream: a multi-byte character cut at the 64 KiB edge is not an error, a wrong encoding is.
+      return new TextDecoder(encoding, { fatal: true }).decode(head, { stream: true }).replace(/^\uFEFF/, '');
+    } catch {
+      const at = locateBadByte(head, encoding);
+      throw encodingError(path, encoding, at.lines + 1, at.bytes);
+    }
   } finally {
     await handle.close();
   }
