@@ -218,7 +218,7 @@ export async function validateMapping(mapping: OnboardingMapping, loaded: Loaded
   let rows = 0;
   let positives = 0;
   let seed = 12345;
-  const rand = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  const rand = () => { seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
   const negatives = new Set(DEFAULT_NEGATIVE_LABELS);
   const isNumeric = (c: string) => task.numeric.includes(c) || (c === task.label && !binary);
   const where = { file, row: 0 };
