@@ -4,10 +4,10 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  ConsortError, DEFAULT_MAX_EXAMPLES, binaryEvaluation, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, FedAvg, aucFromHistograms,
+  ConsortError, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
   isConsortError, pipelineFromStats, resolveSecAggParams, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
   type BinaryEvaluation, type ModelSpec, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
-  type SecAggParams, type Strategy, type TaskDefinition,
+  type SecAggParams, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
 } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import type { InputHeader__Output } from '@consort/protos/types/InputHeader';
@@ -69,6 +69,8 @@ interface ActiveRound {
   number: number;
   state: RoundState;
   purpose: Purpose;
+  /** Local training settings of this round (after the strategy's learning-rate schedule). */
+  train: TrainSettings;
   participants: Set<string>;
   dropped: Map<string, DroppedMember>;
   /** Plain rounds: running sums and who sent an input. */
@@ -81,18 +83,20 @@ export interface RoundRunnerOptions {
   store: Store;
   connections: MemberConnections<CoordinatorEvent>;
   logger: Logger;
-  strategy?: Strategy;
 }
+
+/** Server-optimizer state is saved with each model version up to this many numbers (JSON). */
+const MAX_PERSISTED_STATE_NUMBERS = 250_000;
 
 const NON_TERMINAL: RoundState[] = ['open', 'advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask', 'aggregated'];
 
 /** Orchestrates the rounds of tasks; transport handlers call `acceptInput` / `acceptStage`. */
 export class RoundRunner {
   private readonly active = new Map<string, ActiveRound>();
-  private readonly strategy: Strategy;
+  /** One strategy per task: server optimizers keep momentum/moments across its rounds. */
+  private readonly strategies = new Map<string, StatefulStrategy>();
 
   constructor(private readonly opts: RoundRunnerOptions) {
-    this.strategy = opts.strategy ?? new FedAvg();
     opts.connections.on('offline', (memberId) => {
       for (const round of this.active.values()) {
         if (!round.participants.has(memberId)) continue;
@@ -132,7 +136,18 @@ export class RoundRunner {
       if ((await run(task, 'statistics')).state !== 'published') return reports;
       task = await this.opts.store.getTask(taskId);
     }
-    for (let i = 0; i < rounds; i++) await run(task, 'train');
+    const def = taskDefinitionOf(task);
+    const stopper = def.earlyStopping ? new EarlyStopping(def.earlyStopping) : undefined;
+    for (let i = 0; i < rounds; i++) {
+      const report = await run(task, 'train');
+      // Each training round evaluates the model it started from: that loss drives early stopping.
+      if (stopper && report.state === 'published' && report.metrics && report.metrics.evalExamples > 0
+        && stopper.observe(report.number, report.metrics.evalLoss) === 'stop') {
+        await this.audit('training.early_stopped', task.id, { afterRound: report.number, best: stopper.best });
+        this.opts.logger.info({ task: task.id, best: stopper.best }, 'early stopping: held-out loss stopped improving');
+        break;
+      }
+    }
     // The last model's held-out quality is measured by one more round that only evaluates.
     await run(task, 'evaluate');
     return reports;
@@ -142,10 +157,15 @@ export class RoundRunner {
   async runRound(task: TaskRecord, purpose: Purpose, options: RunRoundsOptions = {}): Promise<RoundReport> {
     const { store, logger } = this.opts;
     const def = taskDefinitionOf(task);
-    const participants = await this.waitForMembers(task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000);
+    const online = await this.waitForMembers(task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000);
     const base = await store.latestModelVersion(task.id);
     if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version; create the task again`);
     const number = (await store.listRounds(task.id)).length + 1;
+    // Client sampling applies to training; statistics and evaluation ask every member.
+    const participants = purpose === 'train' && def.sampleFraction < 1
+      ? sampleMembers(online, def.sampleFraction, def.minMembers, def.seed, number) : online;
+    const strategy = this.strategyFor(task.id, def, base.metrics);
+    const train = strategy.configureTrain(number, def.train);
     const timeoutMs = def.stageTimeoutSeconds * 1000;
     const secure = def.aggregation === 'secure';
     const firstStage = secure ? 'advertise_keys' : 'masked_input';
@@ -153,7 +173,7 @@ export class RoundRunner {
       taskId: task.id, number, state: 'open', deadlines: { [firstStage]: Date.now() + timeoutMs },
       baseModelVersionId: base.id, participants,
     });
-    const round: ActiveRound = { id: record.id, number, state: 'open', purpose, participants: new Set(participants), dropped: new Map() };
+    const round: ActiveRound = { id: record.id, number, state: 'open', purpose, train, participants: new Set(participants), dropped: new Map() };
     const log = logger.child({ round: record.id, task: task.id, number, purpose, aggregation: def.aggregation });
     await this.audit('round.created', record.id, { taskId: task.id, number, purpose, participants, aggregation: def.aggregation, minMembers: def.minMembers });
     if (participants.length < def.minMembers) {
@@ -168,13 +188,13 @@ export class RoundRunner {
         members: participants.length, maxExamples: DEFAULT_MAX_EXAMPLES, weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS,
       };
       const totals = secure
-        ? await this.collectSecure(round, task, def, base, vectorOptions, timeoutMs)
-        : await this.collectPlain(round, task, def, base, vectorOptions, timeoutMs);
+        ? await this.collectSecure(round, task, def, base, vectorOptions, timeoutMs, train)
+        : await this.collectPlain(round, task, def, base, vectorOptions, timeoutMs, train);
       if (!totals) {
         return await this.abort(round, `too few members survived the input stage: ${round.plain!.submitted.size} of ${participants.length}, the task needs ${def.minMembers}`);
       }
       log.info({ survivors: totals.survivors.length, dropped: round.dropped.size }, 'inputs summed');
-      return await this.aggregate(round, task, def, base, totals);
+      return await this.aggregate(round, task, def, base, totals, strategy);
     } catch (err) {
       if (!isConsortError(err)) log.error({ err }, 'round failed');
       if (!['aborted', 'published'].includes(round.state)) {
@@ -189,13 +209,13 @@ export class RoundRunner {
 
   /** Plain path: open -> masked_input (inputs in clear) -> totals. Undefined when too few survive. */
   private async collectPlain(round: ActiveRound, task: TaskRecord, def: TaskDefinition, base: { id: string; sha256: string; parameterCount: number },
-    v: RoundVectorOptions, timeoutMs: number): Promise<(RoundSumTotals & { survivors: string[] }) | undefined> {
+    v: RoundVectorOptions, timeoutMs: number, train: TrainSettings): Promise<(RoundSumTotals & { survivors: string[] }) | undefined> {
     let settle!: () => void;
     const settled = new Promise<void>((r) => { settle = r; });
     const length = v.purpose === 'train' ? v.parameterCount : v.purpose === 'statistics' ? v.statisticsLength : 0;
     round.plain = { inputs: new RoundInputs(v.purpose, length), submitted: new Set(), settle };
     await this.move(round, { type: 'start_plain' });
-    const open = roundOpenEvent(task, def, round.id, round.number, base, v.purpose, Date.now() + timeoutMs);
+    const open = roundOpenEvent(task, def, round.id, round.number, base, v.purpose, Date.now() + timeoutMs, train);
     for (const m of round.participants) {
       if (!this.opts.connections.send(m, { roundOpen: open })) this.drop(round, m, 'not connected when the round opened');
     }
@@ -212,7 +232,7 @@ export class RoundRunner {
 
   /** Secure path: advertise_keys -> share_keys -> masked_input -> consistency_check -> unmask -> totals. */
   private async collectSecure(round: ActiveRound, task: TaskRecord, def: TaskDefinition, base: { id: string; sha256: string; parameterCount: number },
-    v: RoundVectorOptions, timeoutMs: number): Promise<RoundSumTotals & { survivors: string[] }> {
+    v: RoundVectorOptions, timeoutMs: number, train: TrainSettings): Promise<RoundSumTotals & { survivors: string[] }> {
     const layout = roundVectorLayout(v);
     const params = resolveSecAggParams({
       roundId: round.id, vectorLength: layout.length, modulusBits: layout.modulusBits, minMembers: def.minMembers,
@@ -229,7 +249,7 @@ export class RoundRunner {
     await this.move(round, { type: 'start_secure' }, Date.now() + timeoutMs);
     await this.opts.store.updateRound(round.id, round.state, { secagg: { ...params } });
     const open = {
-      ...roundOpenEvent(task, def, round.id, round.number, base, v.purpose, Date.now() + timeoutMs),
+      ...roundOpenEvent(task, def, round.id, round.number, base, v.purpose, Date.now() + timeoutMs, train),
       aggregation: 'secure',
       secagg: secaggParamsMessage(params, v),
     };
@@ -298,6 +318,18 @@ export class RoundRunner {
     }
   }
 
+  /** The task's strategy, restored from the state saved with the latest model version. */
+  private strategyFor(taskId: string, def: TaskDefinition, latestMetrics: Record<string, unknown>): StatefulStrategy {
+    let s = this.strategies.get(taskId);
+    if (!s) {
+      s = createStrategy(def.strategy);
+      const saved = latestMetrics.strategyState as StrategyState | undefined;
+      if (saved) s.restore(saved);
+      this.strategies.set(taskId, s);
+    }
+    return s;
+  }
+
   private activeFor(memberId: string, roundId: string): ActiveRound {
     const round = this.active.get(roundId);
     if (!round) throw new ConsortError('ROUND_NOT_OPEN', `round ${roundId} is not open (it finished, was aborted, or never existed)`);
@@ -308,7 +340,7 @@ export class RoundRunner {
   }
 
   private async aggregate(round: ActiveRound, task: TaskRecord, def: TaskDefinition,
-    base: { id: string; version: number }, totals: RoundSumTotals & { survivors: string[] }): Promise<RoundReport> {
+    base: { id: string; version: number }, totals: RoundSumTotals & { survivors: string[] }, strategy: StatefulStrategy): Promise<RoundReport> {
     const { store } = this.opts;
     const metrics: RoundMetricsSummary = {
       purpose: round.purpose,
@@ -335,12 +367,19 @@ export class RoundRunner {
     let produced: { id: string; version: number } | undefined;
     if (round.purpose === 'train') {
       const globalWeights = (await store.getModelVersion(base.id)).weights;
-      const weights = this.strategy.aggregateTrain(globalWeights, {
+      const weights = strategy.aggregateTrain(globalWeights, {
         weightedSum: totals.vector, totalExamples: totals.totalExamples, contributions: totals.survivors.length,
       }, task.modelSpec as ModelSpec);
+      const state = strategy.state();
+      const stateSize = Object.values(state).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : 1), 0);
       const { modelVersion } = await store.completeRound(round.id, from, {
         taskId: task.id, version: base.version + 1, roundId: round.id, weights, sha256: weightsSha256(weights),
-        metrics: { trainLoss: metrics.trainLoss, numExamples: metrics.numExamples, participants: metrics.participants, aggregation: metrics.aggregation, clipped: metrics.clipped },
+        metrics: {
+          trainLoss: metrics.trainLoss, numExamples: metrics.numExamples, participants: metrics.participants, aggregation: metrics.aggregation,
+          clipped: metrics.clipped, strategy: strategy.name, learningRate: round.train.learningRate,
+          // Saved with the model so a restarted coordinator resumes the optimizer exactly (bounded size).
+          ...(stateSize > 0 && stateSize <= MAX_PERSISTED_STATE_NUMBERS ? { strategyState: state } : {}),
+        },
       }, closedPatch);
       produced = modelVersion;
       await this.audit('model.stored', modelVersion.id, { roundId: round.id, version: modelVersion.version, aggregation: metrics.aggregation });

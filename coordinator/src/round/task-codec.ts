@@ -1,6 +1,6 @@
 // Translates stored tasks into the definition the runner uses and the RoundOpen members receive.
 import {
-  layoutOf, localFeatureStats, type FeatureSchema, type ModelSpec, type TaskDefinition,
+  layoutOf, localFeatureStats, type FeatureSchema, type ModelSpec, type TaskDefinition, type TrainSettings,
 } from '@consort/core';
 import type { RoundOpen } from '@consort/protos/types/RoundOpen';
 import type { TaskRecord } from '../store/store.ts';
@@ -21,7 +21,7 @@ export function statisticsLength(def: TaskDefinition): number {
 }
 
 export function roundOpenEvent(task: TaskRecord, def: TaskDefinition, roundId: string, number: number,
-  base: { id: string; sha256: string; parameterCount: number }, purpose: Purpose, deadlineMs: number): RoundOpen {
+  base: { id: string; sha256: string; parameterCount: number }, purpose: Purpose, deadlineMs: number, train: TrainSettings = def.train): RoundOpen {
   const spec = task.modelSpec as ModelSpec;
   return {
     roundId, taskId: task.id, roundNumber: number, modelVersionId: base.id,
@@ -34,7 +34,7 @@ export function roundOpenEvent(task: TaskRecord, def: TaskDefinition, roundId: s
     features: {
       numericFeatures: def.numeric, categoricalFeatures: def.categorical, label: def.label, protectedAttributes: def.protected,
     },
-    train: def.train,
+    train,
     deadlines: [{ stage: 'masked_input', deadlineUnixMs: String(deadlineMs) }],
     aggregation: 'plain',
     pipelineJson: task.pipeline ? JSON.stringify(task.pipeline) : '',

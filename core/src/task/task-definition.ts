@@ -1,6 +1,8 @@
 // What an operator declares for a task, with every default resolved in one place.
 import { ConsortError } from '../errors/consort-error.ts';
 import type { TrainSettings } from '../aggregate/strategy.ts';
+import { resolveStrategyOptions, type StrategyOptions } from '../aggregate/strategies/strategy-options.ts';
+import { EarlyStopping, type EarlyStoppingOptions } from '../aggregate/strategies/early-stopping.ts';
 
 export type Aggregation = 'secure' | 'plain';
 
@@ -28,6 +30,12 @@ export interface TaskDefinitionInput {
   testFraction?: number;
   /** Seed for initial weights, splits and shuffling (default 1). */
   seed?: number;
+  /** Server-side aggregation: fedavg (default), fedavgm, fedadam, fedyogi, and a local LR schedule. */
+  strategy?: StrategyOptions;
+  /** Fraction of connected members invited to each training round (default 1; never below minMembers). */
+  sampleFraction?: number;
+  /** Stop training when the federated held-out loss stops improving (off unless given). */
+  earlyStopping?: EarlyStoppingOptions;
 }
 
 export interface TaskDefinition {
@@ -45,6 +53,9 @@ export interface TaskDefinition {
   aggregation: Aggregation;
   testFraction: number;
   seed: number;
+  strategy: StrategyOptions;
+  sampleFraction: number;
+  earlyStopping?: EarlyStoppingOptions;
 }
 
 export const DEFAULT_MIN_MEMBERS = 5;
@@ -98,6 +109,15 @@ export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinitio
   if (aggregation === 'secure' && minMembers < 3) bad('minMembers', 'secure aggregation needs at least 3 members per round (with 2, each learns the other\'s input from the sum)');
   const testFraction = input.testFraction ?? 0.2;
   if (!(testFraction > 0 && testFraction < 0.9)) bad('testFraction', 'must be between 0 and 0.9');
+  const strategy = input.strategy ?? { name: 'fedavg' };
+  try {
+    resolveStrategyOptions(strategy);
+    if (input.earlyStopping) new EarlyStopping(input.earlyStopping);
+  } catch (err) {
+    bad(input.earlyStopping && !(err as Error).message.startsWith('strategy') ? 'earlyStopping' : 'strategy', (err as Error).message);
+  }
+  const sampleFraction = input.sampleFraction ?? 1;
+  if (!(sampleFraction > 0 && sampleFraction <= 1)) bad('sampleFraction', 'must be in (0, 1]');
   return {
     name: input.name.trim(),
     label: input.label,
@@ -118,5 +138,8 @@ export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinitio
     aggregation,
     testFraction,
     seed: input.seed ?? 1,
+    strategy,
+    sampleFraction,
+    earlyStopping: input.earlyStopping,
   };
 }
