@@ -5,6 +5,8 @@ import { enrollMember } from '../agent/enroll.ts';
 import { MemberAgent } from '../agent/agent.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
 import { registerScoreCommand } from './score-command.ts';
+import { registerValidateCommand } from './validate-command.ts';
+import { registerPrepareCommand } from './prepare-command.ts';
 
 const program = new Command().name('consort-agent').description('Consort member agent: your customer rows never leave this machine');
 
@@ -39,6 +41,8 @@ program.command('run')
     process.on('SIGINT', () => { agent.stop(); process.exit(0); });
   });
 
+registerValidateCommand(program);
+registerPrepareCommand(program);
 registerScoreCommand(program);
 
 program.parseAsync().catch((err: Error & { details?: string }) => {
