@@ -11,3 +11,6 @@ export * from './model/model-spec.ts';
 export * from './features/pipeline.ts';
 export * from './metrics/index.ts';
 export * from './aggregate/round-vector.ts';
+export * from './aggregate/strategies/index.ts';
+export * from './segmentation/index.ts';
+export * from './aggregate/strategies/index.ts';
