@@ -13,4 +13,3 @@ export * from './metrics/index.ts';
 export * from './aggregate/round-vector.ts';
 export * from './aggregate/strategies/index.ts';
 export * from './segmentation/index.ts';
-export * from './aggregate/strategies/index.ts';

@@ -1,0 +1,8 @@
+// Strategies beyond FedAvg: server optimizers, local learning-rate schedules, sampling, early stopping.
+export * from './strategy-options.ts';
+export * from './stateful.ts';
+export * from './server-optimizers.ts';
+export * from './lr-schedule.ts';
+export * from './client-sampling.ts';
+export * from './early-stopping.ts';
+export * from './create-strategy.ts';
