@@ -2,6 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
+import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { ConsortError } from '@consort/core';
@@ -57,28 +58,56 @@ function locateBadByte(chunk: Buffer, encoding: string): { lines: number; bytes:
   return { lines: countLines(prefix), bytes: Buffer.byteLength(prefix) };
 }
 
+/** Bytes at the end of `buf` that start a UTF-8 character continued in the next chunk. */
+function incompleteTail(buf: Buffer): number {
+  for (let k = 1; k <= 3 && k <= buf.length; k++) {
+    const b = buf[buf.length - k];
+    if ((b & 0xc0) === 0x80) continue;
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > k ? k : 0;
+  }
+  return 0;
+}
+
+/**
+ * UTF-8: checks the bytes (natively, no string copy) and passes them through, so csv-parse
+ * reads buffers as fast as it can; a file that is really windows-1252 fails loudly instead of
+ * filling values with U+FFFD. Other encodings are decoded to text with TextDecoder.
+ */
 function decoderStream(encoding: CsvEncoding, file: string): Transform {
-  // fatal: a UTF-8 file that is really windows-1252 fails loudly instead of filling names with U+FFFD.
-  const decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8', ignoreBOM: false });
   let offset = 0;
   let lines = 0;
+  if (encoding === 'utf-8') {
+    let carry: Buffer = Buffer.alloc(0);
+    return new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        const buf = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+        const cut = buf.length - incompleteTail(buf);
+        const body = buf.subarray(0, cut);
+        carry = Buffer.from(buf.subarray(cut));
+        if (!isUtf8(body)) {
+          const at = locateBadByte(body, encoding);
+          cb(encodingError(file, encoding, lines + at.lines + 1, offset + at.bytes));
+          return;
+        }
+        for (let i = body.indexOf(10); i >= 0; i = body.indexOf(10, i + 1)) lines++;
+        offset += body.length;
+        cb(null, body);
+      },
+      flush(cb: TransformCallback) {
+        if (carry.length > 0) cb(encodingError(file, encoding, lines + 1, offset));
+        else cb();
+      },
+    });
+  }
+  const decoder = new TextDecoder(encoding);
   return new Transform({
-    readableObjectMode: false,
     transform(chunk: Buffer, _enc, cb) {
-      let text: string;
-      try {
-        text = decoder.decode(chunk, { stream: true });
-      } catch {
-        const at = locateBadByte(chunk, encoding);
-        cb(encodingError(file, encoding, lines + at.lines + 1, offset + at.bytes));
-        return;
-      }
       offset += chunk.length;
-      if (encoding === 'utf-8') lines += countLines(text);
-      cb(null, text);
+      cb(null, decoder.decode(chunk, { stream: true }));
     },
     flush(cb: TransformCallback) {
-      try { cb(null, decoder.decode()); } catch { cb(encodingError(file, encoding, lines + 1, offset)); }
+      cb(null, decoder.decode());
     },
   });
 }
