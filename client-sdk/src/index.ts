@@ -21,3 +21,4 @@ export * from './onboarding/transactions.ts';
 export * from './onboarding/sources/source.ts';
 export * from './onboarding/sources/csv-source.ts';
 export * from './onboarding/sources/sql-source.ts';
+export * from './segmentation/index.ts';

@@ -1,0 +1,3 @@
+// Member-side segmentation: ONNX nearest-centroid export and scoring, local membership-change reports.
+export * from './onnx-centroids.ts';
+export * from './membership-changes.ts';

@@ -1,0 +1,59 @@
+// Tests of the ONNX nearest-centroid export (agreement with the TypeScript assignment) and of local membership-change reports.
+import { describe, expect, it } from 'vitest';
+import { SeededRandom, segmentationFeatures } from '@consort/core';
+import { assignSegment, exportSegmentOnnx, readSegmentModel, SegmentScorer, type SegmentModel } from './onnx-centroids.ts';
+import { formatMembershipChanges, membershipChanges } from './membership-changes.ts';
+
+function randomModel(rng: SeededRandom, k: number): SegmentModel {
+  const features = segmentationFeatures([
+    { name: 'recency_days', mean: 60, std: 45 }, { name: 'frequency', mean: 8, std: 6 },
+    { name: 'monetary', mean: 640.5, std: 900.25 }, { name: 'tenure_days', mean: 800, std: 500 }, { name: 'web_visits', mean: 3, std: 2.5 },
+  ], 8);
+  const centroids = Array.from({ length: k }, () => Float64Array.from({ length: 5 }, () => rng.normal(0, 1.5)));
+  return { features, centroids, names: centroids.map((_, i) => `Segment ${i + 1}`), version: 'v1' };
+}
+
+describe('ONNX nearest-centroid graph', () => {
+  it('assigns exactly like the TypeScript assignment on 1,000 random rows (with missing and extreme values)', async () => {
+    const rng = new SeededRandom(17);
+    const model = randomModel(rng, 6);
+    const rows = Array.from({ length: 1000 }, () => model.features.mean.map((m, j) => {
+      const r = rng.next();
+      if (r < 0.05) return NaN;
+      if (r < 0.07) return m + 50 * model.features.std[j]; // beyond the clip
+      return m + rng.normal(0, 1.3) * model.features.std[j];
+    }));
+    const bytes = exportSegmentOnnx(model, { modelVersionId: 'v1' });
+    expect(readSegmentModel(bytes).names).toEqual(model.names);
+    const scorer = await SegmentScorer.create(bytes);
+    const scored = await scorer.score(rows);
+    await scorer.release();
+    let agree = 0;
+    rows.forEach((r, i) => {
+      const ts = assignSegment(model, r);
+      if (ts.segment === scored[i].segment) agree++;
+      expect(scored[i].distance).toBeCloseTo(ts.distance, 9);
+      expect(scored[i].name).toBe(model.names[ts.segment]);
+    });
+    expect(agree).toBe(1000);
+  });
+
+  it('refuses a model whose names and centroids disagree', () => {
+    const model = randomModel(new SeededRandom(1), 3);
+    expect(() => exportSegmentOnnx({ ...model, names: ['a'] })).toThrow(/3 centroids but 1 names/);
+  });
+});
+
+describe('membership changes between model versions', () => {
+  it('counts transitions and matches renumbered segments', () => {
+    const prev = [0, 0, 0, 1, 1, 2, 2, 2];
+    const next = [1, 1, 0, 0, 0, 2, 2, 1];
+    const c = membershipChanges(prev, next, 3, 3, ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
+    expect(c.matrix).toEqual([[1, 2, 0], [2, 0, 0], [0, 1, 2]]);
+    expect(c.continues).toEqual([1, 0, 2]);
+    expect(c.stayed).toBe(6);
+    expect(c.movedIds).toEqual(['c', 'h']);
+    expect(formatMembershipChanges(c, ['Lapsed', 'Loyal', 'New'])).toContain('| Lapsed | 1 | 2 | 0 |');
+    expect(() => membershipChanges([0], [0, 1], 1, 2)).toThrow(/score the same customer file/);
+  });
+});
