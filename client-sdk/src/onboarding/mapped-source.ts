@@ -177,6 +177,8 @@ export async function openMappedSource(mapping: OnboardingMapping, task: TaskDef
     const agg = new TransactionAggregator({ cutoff: t.cutoff, horizonDays: t.horizonDays, trendDays: t.trendDays });
     const parseTime = compileDateFormat(t.dateFormat);
     const noConsentCustomers = new Set<string>();
+    let lastRawTime: string | null = null;
+    let lastTime: number | null = null;
     const numberAt = (values: Record<string, string>, column: string, row: number): number | null => {
       const raw = values[column] ?? '';
       const n = parseMemberNumber(raw, mapping.decimal);
@@ -191,7 +193,11 @@ export async function openMappedSource(mapping: OnboardingMapping, task: TaskDef
       const customer = (v[t.customer] ?? '').trim();
       if (customer === '' || missingTokens.has(customer)) { counts.noCustomer += 1; continue; }
       if (!consents(v)) { counts.noConsent += 1; noConsentCustomers.add(customer); continue; }
-      const time = parseTime(v[t.timestamp] ?? '');
+      const rawTime = v[t.timestamp] ?? '';
+      // Lines of one invoice share their timestamp: parse each distinct text once.
+      const time: number | null = rawTime === lastRawTime ? lastTime : parseTime(rawTime);
+      lastRawTime = rawTime;
+      lastTime = time;
       if (time === null) {
         issue({ rule: 'type', column: t.timestamp, row: r.row, value: v[t.timestamp] ?? '', message: `"${v[t.timestamp] ?? ''}" is not a date in the format "${t.dateFormat}"; fix the value or "transactions.dateFormat" in the mapping` });
         counts.unreadable += 1;
@@ -208,8 +214,11 @@ export async function openMappedSource(mapping: OnboardingMapping, task: TaskDef
       if (amount === null) { counts.unreadable += 1; continue; }
       const cancelled = (quantity !== null && quantity < 0) || amount < 0
         || (t.cancellation !== undefined && (v[t.cancellation.column] ?? '').trim().startsWith(t.cancellation.startsWith));
-      const attributes: Record<string, string> = {};
-      for (const a of t.attributes) attributes[a] = (v[a] ?? '').trim();
+      let attributes: Record<string, string> | undefined;
+      if (t.attributes.length > 0) {
+        attributes = {};
+        for (const a of t.attributes) attributes[a] = (v[a] ?? '').trim();
+      }
       agg.add({
         customer, time, order: t.invoice ? (v[t.invoice] ?? '') : String(time), cancelled,
         // A cancellation always takes money back, whatever sign the export gives it.

@@ -93,6 +93,11 @@ describe('prepare', () => {
     expect(err.message).toBe(`${file}, row 3, column "spend": "drei" is not a number; fix the value or leave the cell empty for "missing"`);
   });
 
+  it('unmapped label value: refuses to write it as a silent negative', async () => {
+    const { err, file } = await prepareError('id,Stadt,Umsatz,gekündigt\n1,köln,3,1\n2,köln,4,Churned\n');
+    expect(err.message).toBe(`${file}, row 3, column "churned": "Churned" is neither a positive label (1) nor 0/no/false; map it under "label.values" in m.yaml`);
+  });
+
   it('reads a SQLite table through a mapping', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'consort-sql-'));
     const db = createClient({ url: `file:${join(dir, 'shop.db')}` });

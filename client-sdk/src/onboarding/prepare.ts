@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { once } from 'node:events';
-import { ConsortError, encodeLabel, parseNumericCell, type TaskDefinition } from '@consort/core';
+import { ConsortError, DEFAULT_NEGATIVE_LABELS, encodeLabel, parseNumericCell, type TaskDefinition } from '@consort/core';
 import type { OnboardingMapping } from './mapping.ts';
 import { openMappedSource, type MappingCounts, type OpenMappedOptions } from './mapped-source.ts';
 
@@ -55,6 +55,11 @@ export async function prepareFeatures(mapping: OnboardingMapping, task: TaskDefi
         }
       }
       encodeLabel(pipeline, r.values, where);
+      const y = (r.values[task.label] ?? '').trim();
+      // The agent reads any non-positive value as 0: a typo or an unmapped "Churned" must not become a silent negative.
+      if (pipeline.task === 'binary' && !task.positiveLabel.includes(y) && !DEFAULT_NEGATIVE_LABELS.includes(y.toLowerCase())) {
+        throw new ConsortError('DATA_INVALID', `${where.file}, row ${where.row}, column "${task.label}": "${y}" is neither a positive label (${task.positiveLabel.join(', ')}) nor 0/no/false; map it under "label.values" in ${mapping.file}`, { ...where, column: task.label, value: y });
+      }
       buf += `${mapped.outputColumns.map((c) => csvCell(r.values[c] ?? '')).join(',')}\n`;
       rows += 1;
       // Batch writes: one write per row costs more than the parsing.
