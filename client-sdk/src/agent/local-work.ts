@@ -1,7 +1,7 @@
 // What a member computes in a round, independent of transport and of secure aggregation:
 // feature statistics, local training plus evaluation, or evaluation alone.
 import {
-  localFeatureStats, validateModelSpec, type FeaturePipeline, type FeatureSchema, type ModelSpec,
+  localFeatureStats, validateModelSpec, type FeaturePipeline, type FeatureSchema, type ModelSpec, type RoundContribution,
 } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import { evaluate, trainLocal } from '../train/trainer.ts';
@@ -15,15 +15,9 @@ export interface LocalDataset {
 }
 
 /** The member's contribution to a round, before any masking. */
-export interface LocalInput {
+export interface LocalInput extends RoundContribution {
   values: Float32Array | Float64Array;
   dtype: 'float32' | 'float64';
-  numExamples: number;
-  trainLossSum: number;
-  evalLossSum: number;
-  /** Σ |error| on held-out rows (regression MAE); 0 for binary tasks. */
-  evalAbsErrSum: number;
-  evalExamples: number;
   evalHistPos: number[];
   evalHistNeg: number[];
 }

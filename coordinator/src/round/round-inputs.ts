@@ -1,20 +1,10 @@
 // Collects members' plain (debug opt-out) inputs for one round into running sums: O(d) memory,
 // never one vector per member. Secure rounds produce the same totals from the unmasked sum.
-import { ConsortError, SCORE_BINS, WeightedSum, validateUpdate, type RoundPurpose, type RoundSumTotals } from '@consort/core';
+import { ConsortError, SCORE_BINS, WeightedSum, validateUpdate, type RoundPurpose, type RoundSideSums, type RoundSumTotals } from '@consort/core';
 
 /** train: weights; statistics: feature sums fitting the preprocessing; evaluate: metrics only. */
 export type Purpose = RoundPurpose;
 
-/** The side quantities a member reports with its input (plain aggregation). */
-export interface InputSideSums {
-  numExamples: number;
-  trainLossSum: number;
-  evalLossSum: number;
-  evalAbsErrSum: number;
-  evalExamples: number;
-  evalHistPos: number[];
-  evalHistNeg: number[];
-}
 
 /** Decodes a little-endian float32/float64 buffer (copied: the gRPC buffer may be unaligned). */
 export function decodeVector(data: Buffer, dtype: string, memberId: string): Float32Array | Float64Array {
@@ -44,7 +34,7 @@ export class RoundInputs {
   }
 
   /** Validates one member's input completely before anything is added: all or nothing. */
-  add(memberId: string, values: Float32Array | Float64Array, side: InputSideSums): void {
+  add(memberId: string, values: Float32Array | Float64Array, side: RoundSideSums): void {
     validateUpdate(values, this.length, memberId);
     if (!(side.numExamples > 0) || !Number.isFinite(side.numExamples)) {
       throw new ConsortError('INVALID_ARGUMENT', `member ${memberId} reported ${side.numExamples} examples; it must contribute at least one row`, { memberId });
@@ -52,7 +42,7 @@ export class RoundInputs {
     if ([side.evalHistPos, side.evalHistNeg].some((h) => h.length !== 0 && h.length !== SCORE_BINS)) {
       throw new ConsortError('UPDATE_SHAPE_MISMATCH', `member ${memberId} sent score histograms that do not have ${SCORE_BINS} bins`, { memberId });
     }
-    for (const x of [side.trainLossSum, side.evalLossSum, side.evalAbsErrSum, side.evalExamples, ...side.evalHistPos, ...side.evalHistNeg]) {
+    for (const x of [side.trainLossSum, side.evalLossSum, side.evalAbsErrSum, side.evalExamples, ...Array.from(side.evalHistPos), ...Array.from(side.evalHistNeg)]) {
       if (!Number.isFinite(x) || x < 0) {
         throw new ConsortError('UPDATE_NOT_FINITE', `member ${memberId} sent a metric sum of ${x}; metric sums must be finite and non-negative`, { memberId });
       }
@@ -63,8 +53,8 @@ export class RoundInputs {
     this.t.evalLossSum += side.evalLossSum;
     this.t.evalAbsErrSum += side.evalAbsErrSum;
     this.t.evalExamples += side.evalExamples;
-    side.evalHistPos.forEach((c, i) => { this.t.histPos[i] += c; });
-    side.evalHistNeg.forEach((c, i) => { this.t.histNeg[i] += c; });
+    for (let i = 0; i < side.evalHistPos.length; i++) this.t.histPos[i] += side.evalHistPos[i];
+    for (let i = 0; i < side.evalHistNeg.length; i++) this.t.histNeg[i] += side.evalHistNeg[i];
   }
 
   /** Σ n_k·w_k (train) or Σ values (statistics) plus the side sums. */

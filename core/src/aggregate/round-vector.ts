@@ -33,10 +33,8 @@ const STATS_SCALE_BITS = 4;
 const MAX_MEMBERS_FOR_STATS = 1000;
 const STATS_CLIP = Math.floor(2 ** 53 / 2 ** STATS_SCALE_BITS / MAX_MEMBERS_FOR_STATS) - 1;
 
-/** The member's plain contribution before quantization and masking. */
-export interface RoundContribution {
-  /** Model weights (train), feature sums (statistics) or empty (evaluate). */
-  values: ArrayLike<number>;
+/** The additive side quantities a member reports with its vector (losses, counts, histograms). */
+export interface RoundSideSums {
   numExamples: number;
   trainLossSum: number;
   evalLossSum: number;
@@ -44,6 +42,12 @@ export interface RoundContribution {
   evalExamples: number;
   evalHistPos: ArrayLike<number>;
   evalHistNeg: ArrayLike<number>;
+}
+
+/** The member's plain contribution before quantization and masking. */
+export interface RoundContribution extends RoundSideSums {
+  /** Model weights (train), feature sums (statistics) or empty (evaluate). */
+  values: ArrayLike<number>;
 }
 
 /** What the coordinator gets back from the unmasked sum. */
