@@ -1,10 +1,19 @@
 // CLI command `validate`: check a member's mapped export against the federation's task before any round.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { ConsortError } from '@consort/core';
 import { loadMapping } from '../onboarding/mapping.ts';
 import { ingestProgress } from '../onboarding/progress.ts';
 import { renderReportHtml } from '../onboarding/report-html.ts';
 import { formatReport, loadTaskFile, validateMapping } from '../onboarding/validate.ts';
+
+function count(flag: string) {
+  return (value: string): number => {
+    const v = Number(value);
+    if (!Number.isInteger(v) || v < 1) throw new ConsortError('INVALID_ARGUMENT', `${flag} must be an integer ≥ 1 (got "${value}")`, { option: flag });
+    return v;
+  };
+}
 
 /** Adds `validate --mapping m.yaml --task task.yaml [--html report.html]`; exits with code 1 when any rule fails. */
 export function registerValidateCommand(program: Command): Command {
@@ -13,8 +22,8 @@ export function registerValidateCommand(program: Command): Command {
     .requiredOption('--mapping <file>', 'your mapping file (YAML or JSON, see docs/onboarding.md)')
     .requiredOption('--task <file>', 'the federation\'s task file (YAML or JSON)')
     .option('--html <file>', 'also write the report as a self-contained HTML page')
-    .option('--min-rows <n>', 'fewest usable rows accepted', (v) => Number(v))
-    .option('--min-positives <n>', 'fewest positive labels accepted', (v) => Number(v))
+    .option('--min-rows <n>', 'fewest usable rows accepted', count('--min-rows'))
+    .option('--min-positives <n>', 'fewest positive labels accepted', count('--min-positives'))
     .action(async (o: { mapping: string; task: string; html?: string; minRows?: number; minPositives?: number }) => {
       const mapping = loadMapping(o.mapping);
       const task = loadTaskFile(o.task);

@@ -7,6 +7,7 @@ import { compileDateFormat, parseConfigDate } from './dates.ts';
 
 /** Text encodings a CSV export may use (decoded with Node's TextDecoder). */
 export const CSV_ENCODINGS = ['utf-8', 'latin1', 'windows-1252', 'utf-16le', 'utf-16be'] as const;
+/** One of CSV_ENCODINGS. */
 export type CsvEncoding = (typeof CSV_ENCODINGS)[number];
 
 /** A CSV export on the member's disk. */

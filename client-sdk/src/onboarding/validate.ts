@@ -64,6 +64,7 @@ export interface ValidationThresholds {
   leakageAuc: number;
 }
 
+/** Defaults: small members are welcome (50 rows, 10 positives), leakage at AUC 0.98. */
 export const DEFAULT_THRESHOLDS: ValidationThresholds = { minRows: 50, minPositives: 10, missingWarn: 0.2, missingError: 0.5, leakageAuc: 0.98 };
 
 /** A task file as read by the member: the task plus the operator's explicit opt-ins. */
