@@ -14,8 +14,10 @@ export interface KCriteria {
   calinskiHarabasz: number;
   /** Davies–Bouldin with RMS scatter: mean over clusters of max (s_i + s_j)/‖μ_i − μ_j‖; lower is better. */
   daviesBouldin: number;
-  /** Non-empty clusters. */
+  /** Clusters entering the criteria (non-empty and not withheld). */
   nonEmpty: number;
+  /** Customers in clusters withheld by a count gate (left out of the criteria). */
+  hidden: number;
 }
 
 /** The curve and recommendation reported to the operator. */
@@ -32,9 +34,20 @@ export interface KChoice {
   summary: string;
 }
 
-/** Criteria of one clustering from its summed aggregates. */
-export function criteriaFromAggregates(agg: ClusterAggregates, dim: number): KCriteria {
-  const k = agg.counts.length;
+/**
+ * Criteria of one clustering from its summed aggregates. Clusters below `minCount` (withheld
+ * by a count gate: their sums are zero) are left out of every term, and counted in `hidden`.
+ */
+export function criteriaFromAggregates(input: ClusterAggregates, dim: number, minCount = 1): KCriteria {
+  const k = input.counts.length;
+  const keep = (c: number) => input.counts[c] >= minCount;
+  const agg: ClusterAggregates = {
+    sums: input.sums.map((v, i) => (keep(Math.floor(i / dim)) ? v : 0)),
+    sumSquares: input.sumSquares.map((v, i) => (keep(Math.floor(i / dim)) ? v : 0)),
+    counts: input.counts.map((v, c) => (keep(c) ? v : 0)),
+    clusterCost: input.clusterCost.map((v, c) => (keep(c) ? v : 0)),
+  };
+  const hidden = input.counts.reduce((a, v, c) => a + (keep(c) ? 0 : v), 0);
   let n = 0;
   const total = new Float64Array(dim);
   let totalSq = 0;
@@ -63,7 +76,7 @@ export function criteriaFromAggregates(agg: ClusterAggregates, dim: number): KCr
     }
     db += worst;
   }
-  return { k, withinCost: within, calinskiHarabasz: ch, daviesBouldin: kk > 1 ? db / kk : NaN, nonEmpty: kk };
+  return { k, withinCost: within, calinskiHarabasz: ch, daviesBouldin: kk > 1 ? db / kk : NaN, nonEmpty: kk, hidden };
 }
 
 function elbow(c: KCriteria[]): number {
@@ -89,13 +102,14 @@ function elbow(c: KCriteria[]): number {
  * both within- and between-cluster sums, needs no threshold, and is the index that most often
  * recovers the true k in Milligan & Cooper's (1985) comparison. The elbow and Davies–Bouldin
  * picks are reported beside it; `fixedK` (the operator's choice) overrides the recommendation.
+ * `minCount`: the count gate of the Lloyd rounds, if any.
  */
-export function chooseK(session: KMeansSession, fixedK?: number): KChoice {
+export function chooseK(session: KMeansSession, fixedK?: number, minCount = 1): KChoice {
   const ks = [...new Set(session.runs.map((r) => r.k))].sort((a, b) => a - b);
   const criteria = ks.map((k) => {
-    const run = bestRun(session, k);
+    const run = bestRun(session, k, minCount);
     if (!run.last) throw new ConsortError('INVALID_ARGUMENT', `the run with k = ${k} has not taken a round yet; run Lloyd rounds before choosing k`);
-    return criteriaFromAggregates(run.last, session.dim);
+    return criteriaFromAggregates(run.last, session.dim, minCount);
   });
   return chooseKFromCriteria(criteria, fixedK);
 }

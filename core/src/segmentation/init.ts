@@ -8,7 +8,8 @@
 //      federated marginals.
 //   2. one or more oversampled Lloyd rounds over the M candidates (optionally each preceded by a
 //      count-gate round): candidates move to the MEANS of the customers nearest to them, computed
-//      from secure sums; candidates with fewer than minCount customers are dropped.
+//      from secure sums; candidates with fewer than minCount customers are dropped. Several
+//      independent chains of candidates can ride in the same rounds (refineCandidateChains).
 //   3. at the coordinator, on aggregates only: weighted k-means++ + weighted Lloyd over the
 //      surviving candidate means (weight = secure count), as k-means‖'s recluster step does, and
 //      the best `restarts` seedings become the initial centroids of the federated runs.
@@ -18,7 +19,7 @@ import type { ModVector } from '../secagg/mod-vector.ts';
 import { packVector, planLayout, unpackVector, type SegmentSpec } from '../secagg/quantize.ts';
 import { DEFAULT_MAX_EXAMPLES } from '../aggregate/round-vector.ts';
 import { kmeansPlusPlus, lloyd } from './centralized.ts';
-import { clusterMoments, type ClusterAggregates, type KMeansBounds } from './kmeans-protocol.ts';
+import { clusterMoments, runAggregates, type ClusterAggregates, type KMeansBounds } from './kmeans-protocol.ts';
 import { DEFAULT_Z_CLIP } from './standardize.ts';
 
 /** Default histogram bins per feature over [−zClip, zClip]. */
@@ -111,6 +112,24 @@ export function refineCandidates(agg: ClusterAggregates, dim: number, minCount =
     throw new ConsortError('INVALID_ARGUMENT', `no candidate gathered ${minCount} customers; lower the minimum count or draw fewer candidates`);
   }
   return { points, weights };
+}
+
+/**
+ * Several independent candidate chains ride in one oversampled Lloyd round (one run each, like
+ * restarts). Refines every chain and pools the survivors: diverse candidates for the seeding
+ * at no extra round. Throws when a chain loses all its candidates.
+ */
+export function refineCandidateChains(agg: ClusterAggregates, chains: ReadonlyArray<ReadonlyArray<ArrayLike<number>>>, dim: number, minCount = DEFAULT_MIN_CLUSTER_COUNT): { chains: Float64Array[][]; pooled: Candidates } {
+  const pooled: Candidates = { points: [], weights: [] };
+  let offset = 0;
+  const next = chains.map((c) => {
+    const part = refineCandidates(runAggregates(agg, offset, c.length, dim), dim, minCount);
+    offset += c.length;
+    pooled.points.push(...part.points);
+    pooled.weights.push(...part.weights);
+    return part.points;
+  });
+  return { chains: next, pooled };
 }
 
 /** Options of `seedFromCandidates`. */

@@ -344,12 +344,30 @@ export function kmeansDone(s: KMeansSession): boolean {
   return s.runs.every((r) => r.converged);
 }
 
-/** The run with the lowest last cost among runs with k clusters (all runs when k is omitted). */
-export function bestRun(s: KMeansSession, k?: number): KMeansRun {
+/**
+ * Customers in clusters below the count gate's minimum (their sums were withheld, so their
+ * scatter is unknown): such runs rank after complete ones.
+ */
+export function hiddenCustomers(agg: ClusterAggregates, minCount = 1): number {
+  let hidden = 0;
+  for (let c = 0; c < agg.counts.length; c++) if (agg.counts[c] > 0 && agg.counts[c] < minCount) hidden += agg.counts[c];
+  return hidden;
+}
+
+/**
+ * The run with the lowest scatter on its last round among runs with k clusters (all runs when k
+ * is omitted). With a count gate (`minCount`), runs that still had clusters below it rank after
+ * runs that had none, since their withheld clusters' scatter is unknown.
+ */
+export function bestRun(s: KMeansSession, k?: number, minCount = 1): KMeansRun {
   const pool = s.runs.filter((r) => k === undefined || r.k === k);
   if (pool.length === 0) throw new ConsortError('INVALID_ARGUMENT', `no run with k = ${k} in this session`);
-  const lastCost = (r: KMeansRun) => (r.last ? withinScatter(r.last, s.dim) : Infinity);
-  return pool.reduce((a, b) => (lastCost(b) < lastCost(a) ? b : a));
+  const key = (r: KMeansRun): [number, number] => (r.last ? [hiddenCustomers(r.last, minCount), withinScatter(r.last, s.dim)] : [Infinity, Infinity]);
+  return pool.reduce((a, b) => {
+    const [ha, ca] = key(a);
+    const [hb, cb] = key(b);
+    return hb < ha || (hb === ha && cb < ca) ? b : a;
+  });
 }
 
 /**
