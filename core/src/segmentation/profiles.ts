@@ -44,9 +44,12 @@ export interface ProfileStats {
 /**
  * The member's profile statistics: per assigned segment, counts and sums of the RAW features
  * (scaled by the federated mean/std; NaN = missing is skipped, not imputed, so means describe
- * observed values) and of the label columns (e.g. churned 0/1 and spend).
+ * observed values) and of the label columns (e.g. churned 0/1 and spend). `include` (from a
+ * count-gate round on the released centroids) zeroes everything but the size of segments below
+ * the minimum count, so suppressed segments are withheld from the coordinator, not just hidden.
  */
-export function localProfileStats(raw: ReadonlyArray<ArrayLike<number>>, segments: ArrayLike<number>, labels: ReadonlyArray<ArrayLike<number>>, k: number, f: SegmentationFeatures): ProfileStats {
+export function localProfileStats(raw: ReadonlyArray<ArrayLike<number>>, segments: ArrayLike<number>, labels: ReadonlyArray<ArrayLike<number>>, k: number, f: SegmentationFeatures,
+  include?: ArrayLike<boolean>): ProfileStats {
   const F = f.names.length;
   const L = labels[0]?.length ?? 0;
   if (raw.length !== segments.length || (labels.length !== 0 && labels.length !== raw.length)) {
@@ -60,6 +63,7 @@ export function localProfileStats(raw: ReadonlyArray<ArrayLike<number>>, segment
     const c = segments[i];
     if (!Number.isInteger(c) || c < 0 || c >= k) throw new ConsortError('INVALID_ARGUMENT', `row ${i} has segment ${c}, outside 0..${k - 1}; score with the same model version`);
     s.size[c] += 1;
+    if (include && !include[c]) return;
     for (let j = 0; j < F; j++) {
       const x = row[j];
       if (Number.isNaN(x)) continue;
@@ -256,6 +260,7 @@ export function nameSegment(p: SegmentProfile, overall: OverallProfile, roles: F
     else if (T !== undefined && T < -STRONG && recent && (F === undefined || F >= -MILD)) name = 'New and engaged';
     else if (T !== undefined && T < -STRONG) name = 'New, slow to start';
     else if (F !== undefined && F < -MILD && M !== undefined && M < -MILD) name = 'Occasional bargain hunters';
+    else if (F !== undefined && F < 0 && M !== undefined && M > STRONG && recent) name = 'Big-basket occasional buyers';
     else if (F !== undefined && F > STRONG && (M === undefined || M <= 0)) name = 'Frequent small-basket buyers';
     else if (T !== undefined && T > STRONG && recent) name = 'Long-standing regulars';
     else if ([R, F, M, T].every((d) => d === undefined || Math.abs(d) < STRONG)) name = 'Typical customers';

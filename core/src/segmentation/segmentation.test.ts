@@ -5,11 +5,11 @@ import { addInto, zeroVector, type ModVector } from '../secagg/mod-vector.ts';
 import { kmeansBestOf, kmeansCost, lloyd, nearestCentroid } from './centralized.ts';
 import {
   advanceKMeans, bestRun, gateFromCounts, kmeansDone, localClusterCounts, localLloydStep, localLloydStepRuns, lloydStepLayout,
-  packClusterCounts, packLloydStep, sessionCentroids, sessionClusters, startKMeans, unpackClusterCounts, unpackLloydSum, updateCentroids,
+  packClusterCounts, packLloydStep, runAggregates, sessionCentroids, sessionClusters, startKMeans, unpackClusterCounts, unpackLloydSum, updateCentroids,
   type ClusterAggregates, type KMeansSession,
 } from './kmeans-protocol.ts';
-import { drawCandidates, localHistograms, packHistograms, refineCandidates, seedFromCandidates, unpackHistograms } from './init.ts';
-import { chooseK } from './choose-k.ts';
+import { drawCandidates, localHistograms, packHistograms, refineCandidateChains, refineCandidates, seedFromCandidates, unpackHistograms } from './init.ts';
+import { chooseK, criteriaFromAggregates } from './choose-k.ts';
 import { localProfileStats, nameSegment, packProfileStats, segmentProfiles, unpackProfileStats, type OverallProfile, type SegmentProfile } from './profiles.ts';
 import { segmentationFeatures, standardizeRows } from './standardize.ts';
 
@@ -154,6 +154,23 @@ describe('initialization from secure sums and choice of k', () => {
     expect(chooseK(s, 4).recommended).toBe(4);
     expect(() => chooseK(s, 12)).toThrow(/not in the evaluated range/);
   });
+
+  it('criteria leave out clusters withheld by a count gate, and candidate chains pool their survivors', () => {
+    const dim = 4;
+    const chains = [drawCandidates(unpackHistograms(dim, members.length, secureSum(members.map((m) => packHistograms(localHistograms(m, dim), dim, members.length)))), dim, 30, new SeededRandom(8)), pooled.slice(0, 3)];
+    const s = startKMeans(chains);
+    const counts = unpackClusterCounts(33, members.length, secureSum(members.map((m) => packClusterCounts(localClusterCounts(m, chains, dim), members.length))));
+    const agg = federatedRound(members, s, gateFromCounts(counts, 20));
+    const { chains: next, pooled: candidates } = refineCandidateChains(agg, chains, dim, 20);
+    expect(next.length).toBe(2);
+    expect(candidates.points.length).toBe(next[0].length + next[1].length);
+    expect(candidates.weights.every((w) => w >= 20)).toBe(true);
+    const first = runAggregates(agg, 0, 30, dim);
+    const crit = criteriaFromAggregates(first, dim, 20);
+    expect(crit.hidden).toBe(Array.from(first.counts).filter((c) => c > 0 && c < 20).reduce((a, b) => a + b, 0));
+    expect(crit.nonEmpty).toBe(next[0].length);
+    expect(Number.isFinite(crit.daviesBouldin)).toBe(true);
+  });
 });
 
 describe('segment profiles and names', () => {
@@ -174,6 +191,7 @@ describe('segment profiles and names', () => {
     expect(nameSegment(seg(2, [0.1, -0.6, -0.7, 0.2]), overall, roles).name).toBe('Occasional bargain hunters');
     expect(nameSegment(seg(3, [-0.6, 0.2, 0, -1.2]), overall, roles).name).toBe('New and engaged');
     expect(nameSegment(seg(4, [0.1, -0.6, -0.7, 0.2], 0.45), overall, roles).name).toBe('Occasional bargain hunters at risk');
+    expect(nameSegment(seg(6, [0, -0.7, 1.2, 0.1]), overall, roles).name).toBe('Big-basket occasional buyers');
     const fallback = nameSegment(seg(5, [0.1, 0.9, -0.7, 0.2]), overall, {});
     expect(fallback.name).toBe('Segment 6: high frequency, low monetary');
     expect(nameSegment(seg(1, [1.5, -1, -0.5, 0.3]), overall, roles).description).toMatch(/^100 customers \(10\.0%\); average recency_days 120 vs 60, frequency 5\.0 vs 10\.0, monetary 350 vs 500 overall; churn 20% vs 20%\.$/);
@@ -199,6 +217,11 @@ describe('segment profiles and names', () => {
     const directChurn = members0.filter((r) => r[0] > 120).length / members0.length;
     expect(segments[0].churnRate).toBeCloseTo(directChurn, 10);
     expect(segments[0].name).not.toBe(segments[1].name);
+    // With the count gate, the small segment's statistics never reach the sum at all.
+    const gated = localProfileStats(raw, seg, labels, 3, f, [true, false, true]);
+    expect(gated.size[1]).toBe(seg.filter((c) => c === 1).length);
+    expect(gated.size[1]).toBeGreaterThan(0);
+    expect([...gated.featureSums.slice(4, 8), ...gated.present.slice(4, 8), ...gated.labelSums.slice(2, 4)].every((v) => v === 0)).toBe(true);
     expect(segments[0].description.endsWith('.')).toBe(true);
   });
 });

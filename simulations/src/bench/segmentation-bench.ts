@@ -14,13 +14,16 @@ import {
   sessionCentroids, standardizeRows, startKMeans, unpackClusterCounts, unpackHistograms, unpackLloydSum, unpackProfileStats,
   unpackRoundSum, zeroVector, type Candidates, type FeatureRoles, type FeatureSchema, type KMeansSession, type ModVector, type RoundVectorOptions, type SegmentationFeatures,
 } from '@consort/core';
-import { assignSegment, exportSegmentOnnx, SegmentScorer } from '@consort/client-sdk';
+import { assignSegment, exportSegmentOnnx, membershipChanges, SegmentScorer, type SegmentModel } from '@consort/client-sdk';
 import { generateConsortium, parseCsv } from '../generator/index.ts';
 import { machineLine, writeBenchmarkSection } from './benchmark-section.ts';
 
 /** One member's rows: raw feature values (NaN = missing) and labels [churned, value]. */
 interface BenchMember { name: string; raw: number[][]; labels: number[][] }
-interface BenchData { title: string; features: string[]; labels: string[]; members: BenchMember[]; roles: FeatureRoles }
+interface BenchData { title: string; features: string[]; labels: string[]; members: BenchMember[]; roles: FeatureRoles; operatorK?: number }
+
+/** Lines printed under the tables. */
+const notes: string[] = [];
 
 const K_RANGE = [2, 3, 4, 5, 6, 7, 8];
 const RESTARTS = 20;
@@ -43,7 +46,7 @@ function syntheticData(): BenchData {
     raw: m.rows.map((r) => features.map((f) => num(r[f as keyof typeof r]))),
     labels: m.rows.map((r) => [num(r.churned), num(r.next_period_spend)]),
   }));
-  return { title: 'synthetic consortium (8 members, seed 42)', features, labels: ['churned', 'next_period_spend'], members, roles: ROLES };
+  return { title: 'synthetic consortium (8 members, seed 42)', features, labels: ['churned', 'next_period_spend'], members, roles: ROLES, operatorK: 5 };
 }
 
 /**
@@ -166,15 +169,9 @@ async function benchDataset(d: BenchData, gate: number): Promise<{ summary: stri
   });
   const chosen = perK.find((p) => p.kk === k)!;
   const totalRounds = fed.rounds.statistics + fed.rounds.histogram + fed.rounds.candidates + fed.rounds.lloyd;
+  const profileRounds = 2; // count gate + profile round
 
-  // Profile round for the chosen k, then names; ONNX export and local scoring agreement.
-  const run = bestRun(fed.session, k, gate);
-  const segOf = (m: BenchMember) => standardizeRows(m.raw, fed.features).map((p) => nearestCentroid(p, run.centroids).index);
-  const L = d.labels.length;
-  const F = d.features.length;
-  const profSum = unpackProfileStats(k, F, L, d.members.length, secureSum(d.members.map((m) => packProfileStats(localProfileStats(m.raw, segOf(m), m.labels, k, fed.features), k, F, L, d.members.length))));
-  const { overall, segments } = segmentProfiles(profSum, fed.features, { labelNames: d.labels, churnLabel: d.labels[0], valueLabel: d.labels[1], roles: d.roles, minCount: MIN_COUNT });
-  const model = { features: fed.features, centroids: run.centroids, names: segments.map((s) => s.name) };
+  const { rows: profiles, model } = profilesAt(d, fed, k, gate, '');
   const scorer = await SegmentScorer.create(exportSegmentOnnx(model));
   let agree = 0;
   let total = 0;
@@ -183,16 +180,43 @@ async function benchDataset(d: BenchData, gate: number): Promise<{ summary: stri
     m.raw.forEach((r, i) => { total++; if (scored[i].segment === assignSegment(model, r).segment) agree++; });
   }
   await scorer.release();
+  if (gate > 1 && d.operatorK !== undefined && d.operatorK !== k) {
+    const fixed = profilesAt(d, fed, d.operatorK, gate, ` (k = ${d.operatorK} fixed by the operator)`);
+    profiles.push(...fixed.rows);
+    // What a member sees locally when the release moves from the chosen k to the operator's k.
+    const m0 = d.members[0];
+    const changes = membershipChanges(m0.raw.map((r) => assignSegment(model, r).segment), m0.raw.map((r) => assignSegment(fixed.model, r).segment), k, d.operatorK);
+    notes.push(`${d.title}: ${m0.name} (local report) — ${changes.moved} of ${changes.total} customers change segment between the k = ${k} and k = ${d.operatorK} models.`);
+  }
 
   const customers = d.members.reduce((a, m) => a + m.raw.length, 0);
   const summary = [
-    `| ${d.title} | ${gate > 1 ? `≥ ${gate}` : 'none'} | ${customers.toLocaleString('en-US')} | ${d.features.length} | ${k} (CH ${choice.byCalinskiHarabasz}, DB ${choice.byDaviesBouldin}, elbow ${choice.byElbow}) | ${chosen.f.toFixed(1)} | ${chosen.c.toFixed(1)} | **${(chosen.f / chosen.c).toFixed(4)}** | ${fed.lloydIterations} | ${totalRounds} (1 + 1 + ${fed.rounds.candidates} + ${fed.rounds.lloyd}) | ${agree}/${total} | ${(ms / 1000).toFixed(1)} s |`,
+    `| ${d.title} | ${gate > 1 ? `≥ ${gate}` : 'none'} | ${customers.toLocaleString('en-US')} | ${d.features.length} | ${k} (CH ${choice.byCalinskiHarabasz}, DB ${choice.byDaviesBouldin}, elbow ${choice.byElbow}) | ${chosen.f.toFixed(1)} | ${chosen.c.toFixed(1)} | **${(chosen.f / chosen.c).toFixed(4)}** | ${fed.lloydIterations} | ${totalRounds} (1 + 1 + ${fed.rounds.candidates} + ${fed.rounds.lloyd}), then ${profileRounds} for profiles | ${agree}/${total} | ${(ms / 1000).toFixed(1)} s |`,
   ];
   const perKRows = perK.map((p) => `| ${d.title} | ${gate > 1 ? `≥ ${gate}` : 'none'} | ${p.kk} | ${p.f.toFixed(1)} | ${p.c.toFixed(1)} | ${(p.f / p.c).toFixed(4)} | ${p.crit.calinskiHarabasz.toFixed(1)} | ${p.crit.daviesBouldin.toFixed(3)} |`);
-  const fmtPct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : `${(x * 100).toFixed(1)} %`);
-  const profiles = segments.map((s) => `| ${d.title} | ${s.id} | ${s.name} | ${s.size ?? `< ${MIN_COUNT}`} | ${fmtPct(s.share ?? undefined)} | ${fmtPct(s.churnRate)} | ${s.meanValue?.toFixed(1) ?? '–'} | ${s.description} |`);
-  profiles.push(`| ${d.title} | all | (population) | ${overall.size} | 100 % | ${fmtPct(overall.churnRate)} | ${overall.meanValue?.toFixed(1) ?? '–'} | |`);
   return { summary, perK: perKRows, profiles };
+}
+
+/** Count gate + profile round for k segments of the best run, with names (rows of the profile table). */
+function profilesAt(d: BenchData, fed: FederatedResult, k: number, gate: number, label: string): { rows: string[]; model: SegmentModel } {
+  const run = bestRun(fed.session, k, gate);
+  const L = d.labels.length;
+  const F = d.features.length;
+  const n = d.members.length;
+  const assigned = d.members.map((m) => standardizeRows(m.raw, fed.features));
+  // Count gate on the released centroids first, so suppressed segments' sums are never sent.
+  const sizes = unpackClusterCounts(k, n, secureSum(assigned.map((z) => packClusterCounts(localClusterCounts(z, [run.centroids], F), n))));
+  const include = gateFromCounts(sizes, MIN_COUNT);
+  const profSum = unpackProfileStats(k, F, L, n, secureSum(d.members.map((m, i) => {
+    const seg = assigned[i].map((p) => nearestCentroid(p, run.centroids).index);
+    return packProfileStats(localProfileStats(m.raw, seg, m.labels, k, fed.features, include), k, F, L, n);
+  })));
+  const { overall, segments } = segmentProfiles(profSum, fed.features, { labelNames: d.labels, churnLabel: d.labels[0], valueLabel: d.labels[1], roles: d.roles, minCount: MIN_COUNT });
+  const title = `${d.title}${label}`;
+  const fmtPct = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : `${(x * 100).toFixed(1)} %`);
+  const rows = segments.map((s) => `| ${title} | ${s.id} | ${s.name} | ${s.size ?? `< ${MIN_COUNT}`} | ${fmtPct(s.share ?? undefined)} | ${fmtPct(s.churnRate)} | ${s.meanValue?.toFixed(1) ?? '–'} | ${s.description} |`);
+  rows.push(`| ${title} | all | (population) | ${overall.size} | 100 % | ${fmtPct(overall.churnRate)} | ${overall.meanValue?.toFixed(1) ?? '–'} | |`);
+  return { rows, model: { features: fed.features, centroids: run.centroids, names: segments.map((s) => s.name) } };
 }
 
 async function main(): Promise<void> {
@@ -234,6 +258,8 @@ async function main(): Promise<void> {
     '| dataset | id | name | size | share | churn | mean value | description |',
     '|---|---|---|---|---|---|---|---|',
     ...gated.flatMap((r) => r.profiles),
+    '',
+    ...notes.map((line) => `- ${line}`),
   ].join('\n');
   console.log(md);
   if (!args.includes('--no-write')) writeBenchmarkSection(resolve(import.meta.dirname, '../../../docs/benchmarks.md'), 'segmentation', md);
