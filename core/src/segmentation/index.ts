@@ -5,3 +5,4 @@ export * from './kmeans-protocol.ts';
 export * from './init.ts';
 export * from './choose-k.ts';
 export * from './profiles.ts';
+export * from './rounds.ts';

@@ -12,6 +12,7 @@ import { drawCandidates, localHistograms, packHistograms, refineCandidateChains,
 import { chooseK, criteriaFromAggregates } from './choose-k.ts';
 import { localProfileStats, nameSegment, packProfileStats, segmentProfiles, unpackProfileStats, type OverallProfile, type SegmentProfile } from './profiles.ts';
 import { segmentationFeatures, standardizeRows } from './standardize.ts';
+import { segmentationRoundLayout } from './rounds.ts';
 
 /** Sums members' packed vectors modulo 2^bits, as secure aggregation reveals them (masks cancel). */
 function secureSum(vectors: ModVector[]): ModVector {
@@ -223,5 +224,17 @@ describe('segment profiles and names', () => {
     expect(gated.size[1]).toBeGreaterThan(0);
     expect([...gated.featureSums.slice(4, 8), ...gated.present.slice(4, 8), ...gated.labelSums.slice(2, 4)].every((v) => v === 0)).toBe(true);
     expect(segments[0].description.endsWith('.')).toBe(true);
+  });
+});
+
+describe('segmentation round purposes', () => {
+  it('every purpose has a packVector-compatible layout', () => {
+    const lloydLayout = segmentationRoundLayout({ purpose: 'segmentation-lloyd', dim: 7, clusters: 350 }, 100);
+    expect(lloydLayout.segments.map((s) => s.name)).toEqual(['sums', 'sumSquares', 'counts', 'cost']);
+    expect(lloydLayout.length).toBe(350 * 7 * 2 + 350 * 2);
+    expect(segmentationRoundLayout({ purpose: 'segmentation-histogram', dim: 7 }, 100).length).toBe(7 * 32);
+    expect(segmentationRoundLayout({ purpose: 'segmentation-count-gate', dim: 7, clusters: 10 }, 100).modulusBits).toBe(32);
+    expect(segmentationRoundLayout({ purpose: 'segmentation-profile', dim: 7, clusters: 5, labels: 2 }, 100).length).toBe(5 + 5 * 7 * 3 + 5 * 2 * 2);
+    expect(() => segmentationRoundLayout({ purpose: 'segmentation-lloyd', dim: 7 }, 100)).toThrow(/number of clusters/);
   });
 });
