@@ -3,6 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { SeededRandom, segmentationFeatures } from '@consort/core';
 import { assignSegment, exportSegmentOnnx, readSegmentModel, SegmentScorer, type SegmentModel } from './onnx-centroids.ts';
 import { formatMembershipChanges, membershipChanges } from './membership-changes.ts';
+import { scoreSegmentsCsv } from './score-segments.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 function randomModel(rng: SeededRandom, k: number): SegmentModel {
   const features = segmentationFeatures([
@@ -55,5 +59,35 @@ describe('membership changes between model versions', () => {
     expect(c.movedIds).toEqual(['c', 'h']);
     expect(formatMembershipChanges(c, ['Lapsed', 'Loyal', 'New'])).toContain('| Lapsed | 1 | 2 | 0 |');
     expect(() => membershipChanges([0], [0, 1], 1, 2)).toThrow(/score the same customer file/);
+  });
+});
+
+describe('scoring a customer CSV', () => {
+  it('adds segment id, name and distance per customer, and feeds a local membership report', async () => {
+    const rng = new SeededRandom(23);
+    const v1 = randomModel(rng, 4);
+    const v2 = { ...randomModel(rng, 3), names: ['Lapsed', 'Loyal', 'New'] };
+    const dir = mkdtempSync(join(tmpdir(), 'consort-seg-'));
+    try {
+      const header = ['customer_id', ...v1.features.names, 'plan'];
+      const rows = Array.from({ length: 50 }, (_, i) => [`c${i}`, ...v1.features.mean.map((m, j) => (i === 3 && j === 1 ? '' : String(m + rng.normal(0, 1) * v1.features.std[j]))), 'basic']);
+      const input = join(dir, 'customers.csv');
+      writeFileSync(input, [header, ...rows].map((r) => r.join(',')).join('\n'));
+      const a = await scoreSegmentsCsv(exportSegmentOnnx(v1), { input, output: join(dir, 'v1.csv'), batchSize: 16 });
+      const b = await scoreSegmentsCsv(exportSegmentOnnx(v2), { input, output: join(dir, 'v2.csv') });
+      const out = readFileSync(join(dir, 'v1.csv'), 'utf8').trim().split('\n');
+      expect(out[0]).toBe('customer_id,segment,segment_name,segment_distance');
+      expect(out.length).toBe(51);
+      const raw3 = rows[3].slice(1, 6).map((x) => (x === '' ? NaN : Number(x)));
+      expect(a.segments[3]).toBe(assignSegment(v1, raw3).segment);
+      expect(out[4].split(',')[2]).toBe(v1.names[a.segments[3]]);
+      const changes = membershipChanges(a.segments, b.segments, 4, 3, a.ids);
+      expect(changes.total).toBe(50);
+      expect(changes.stayed + changes.moved).toBe(50);
+      writeFileSync(input, 'customer_id,recency_days\nx,1\n');
+      await expect(scoreSegmentsCsv(exportSegmentOnnx(v1), { input, output: join(dir, 'v3.csv') })).rejects.toThrow(/lacks the column/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
