@@ -326,7 +326,11 @@ export function sessionCentroids(s: KMeansSession): Float64Array[][] {
   return s.runs.map((r) => r.centroids);
 }
 
-/** Applies one Lloyd round's summed aggregates to every run not yet converged. */
+/**
+ * Applies one Lloyd round's summed aggregates to every run not yet converged (converged runs
+ * keep their centroids but record the aggregates, so criteria use the latest sums).
+ * `extraRounds`: count-gate rounds that preceded this one (1 when gated), for the round count.
+ */
 export function advanceKMeans(s: KMeansSession, agg: ClusterAggregates, opts: UpdateOptions = {}, extraRounds = 0): KMeansSession {
   let offset = 0;
   const runs = s.runs.map((run) => {
