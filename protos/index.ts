@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ProtoGrpcType as MemberProto } from './generated/member.ts';
 import type { ProtoGrpcType as AdminProto } from './generated/admin.ts';
@@ -30,6 +31,22 @@ export const channelOptions: grpc.ChannelOptions = {
   'grpc.keepalive_time_ms': 20_000,
   'grpc.keepalive_permit_without_calls': 1,
 };
+
+/**
+ * Client credentials: TLS when a CA certificate (PEM) is given — explicitly or through
+ * CONSORT_TLS_CA — or when CONSORT_TLS=1 (system roots); plain TCP otherwise (loopback demos).
+ */
+export function clientCredentials(tlsCaFile = process.env.CONSORT_TLS_CA): grpc.ChannelCredentials {
+  if (tlsCaFile) return grpc.credentials.createSsl(readFileSync(tlsCaFile));
+  if (process.env.CONSORT_TLS === '1') return grpc.credentials.createSsl();
+  return grpc.credentials.createInsecure();
+}
+
+/** Server credentials: TLS with the given certificate chain and key (PEM files), else plain TCP. */
+export function serverCredentials(tls?: { certFile: string; keyFile: string }): grpc.ServerCredentials {
+  if (!tls) return grpc.ServerCredentials.createInsecure();
+  return grpc.ServerCredentials.createSsl(null, [{ cert_chain: readFileSync(tls.certFile), private_key: readFileSync(tls.keyFile) }], false);
+}
 
 let cached: { member: MemberProto; admin: AdminProto; definitions: protoLoader.PackageDefinition } | undefined;
 

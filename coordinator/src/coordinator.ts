@@ -21,6 +21,8 @@ export interface CoordinatorOptions {
   /** Operator token; default: CONSORT_ADMIN_TOKEN, else `<dataDir>/admin-token` (created once). */
   adminToken?: string;
   logger?: Logger;
+  /** TLS certificate chain and key (PEM files); default CONSORT_TLS_CERT / CONSORT_TLS_KEY, else plain TCP. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface Coordinator {
@@ -58,8 +60,14 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const recovered = await rounds.recoverInterruptedRounds();
   if (recovered) logger.warn({ recovered }, 'rounds interrupted by a previous coordinator process were closed');
   const adminToken = resolveAdminToken(dataDir, options.adminToken);
-  const grpcServer = await startGrpcServer({ store, connections, rounds, logger, adminToken }, options.host ?? '127.0.0.1', options.port ?? 50051);
-  logger.info({ address: grpcServer.address, database: store.provider }, 'coordinator listening');
+  const envTls = process.env.CONSORT_TLS_CERT && process.env.CONSORT_TLS_KEY
+    ? { certFile: process.env.CONSORT_TLS_CERT, keyFile: process.env.CONSORT_TLS_KEY } : undefined;
+  const tls = options.tls ?? envTls;
+  const grpcServer = await startGrpcServer({ store, connections, rounds, logger, adminToken }, options.host ?? '127.0.0.1', options.port ?? 50051, tls);
+  logger.info({ address: grpcServer.address, database: store.provider, tls: Boolean(tls) }, 'coordinator listening');
+  if (!tls && !['127.0.0.1', 'localhost', '::1'].includes(options.host ?? '127.0.0.1')) {
+    logger.warn('listening beyond loopback without TLS: set --tls-cert/--tls-key (model downloads and metadata would travel in clear)');
+  }
   return {
     address: grpcServer.address, adminToken, store, rounds, connections, logger,
     async close() {

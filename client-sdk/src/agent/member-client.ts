@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { CHUNK_BYTES, channelOptions, loadConsortProtocol, type MemberServiceClient } from '@consort/protos';
+import { CHUNK_BYTES, channelOptions, clientCredentials, loadConsortProtocol, type MemberServiceClient } from '@consort/protos';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { InputChunk } from '@consort/protos/types/InputChunk';
 import type { InputHeader } from '@consort/protos/types/InputHeader';
@@ -28,9 +28,10 @@ export class MemberClient {
   readonly client: MemberServiceClient;
   private readonly serializers: Record<string, Serializer>;
 
-  constructor(readonly address: string, private readonly identity: MemberIdentity) {
+  /** `tlsCaFile`: the coordinator's CA certificate (PEM); default CONSORT_TLS_CA, else plain TCP. */
+  constructor(readonly address: string, private readonly identity: MemberIdentity, tlsCaFile?: string) {
     const { member, definitions } = loadConsortProtocol();
-    this.client = new member.consort.v1.MemberService(address, grpc.credentials.createInsecure(), channelOptions);
+    this.client = new member.consort.v1.MemberService(address, clientCredentials(tlsCaFile), channelOptions);
     const service = definitions[SERVICE] as unknown as Record<string, { requestSerialize: Serializer }>;
     this.serializers = Object.fromEntries(Object.entries(service).map(([name, m]) => [name, m.requestSerialize]));
   }

@@ -1,6 +1,6 @@
 // Promise-based operator client for consort.v1.AdminService (CLI, demo and tests).
 import * as grpc from '@grpc/grpc-js';
-import { channelOptions, loadConsortProtocol, type AdminServiceClient } from '@consort/protos';
+import { channelOptions, clientCredentials, loadConsortProtocol, type AdminServiceClient } from '@consort/protos';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 import type { MemberInfo__Output } from '@consort/protos/types/MemberInfo';
 import type { MemberList__Output } from '@consort/protos/types/MemberList';
@@ -13,9 +13,9 @@ export class AdminClient {
   private readonly client: AdminServiceClient;
   private readonly metadata: grpc.Metadata;
 
-  constructor(address: string, token: string) {
+  constructor(address: string, token: string, tlsCaFile?: string) {
     const { admin } = loadConsortProtocol();
-    this.client = new admin.consort.v1.AdminService(address, grpc.credentials.createInsecure(), channelOptions);
+    this.client = new admin.consort.v1.AdminService(address, clientCredentials(tlsCaFile), channelOptions);
     this.metadata = new grpc.Metadata();
     this.metadata.set('authorization', `Bearer ${token}`);
   }

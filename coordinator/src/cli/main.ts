@@ -17,8 +17,12 @@ program.command('serve')
   .option('--port <port>', 'port to listen on', '50051')
   .option('--data-dir <dir>', 'folder for the SQLite file and the operator token', '.consort')
   .option('--database-url <url>', 'file:… (SQLite) or postgresql://… (default: DATABASE_URL, else SQLite in --data-dir)')
-  .action(async (o: { host: string; port: string; dataDir: string; databaseUrl?: string }) => {
-    const c = await startCoordinator({ host: o.host, port: Number(o.port), dataDir: o.dataDir, databaseUrl: o.databaseUrl });
+  .option('--tls-cert <pem>', 'TLS certificate chain (with --tls-key); members then pass the CA with CONSORT_TLS_CA')
+  .option('--tls-key <pem>', 'TLS private key')
+  .action(async (o: { host: string; port: string; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string }) => {
+    if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new Error('give both --tls-cert and --tls-key, or neither');
+    const tls = o.tlsCert && o.tlsKey ? { certFile: o.tlsCert, keyFile: o.tlsKey } : undefined;
+    const c = await startCoordinator({ host: o.host, port: Number(o.port), dataDir: o.dataDir, databaseUrl: o.databaseUrl, tls });
     console.log(`coordinator listening on ${c.address} (${c.store.provider}); operator token in ${join(resolve(o.dataDir), 'admin-token')}`);
     const stop = async () => { await c.close(); process.exit(0); };
     process.on('SIGINT', stop);
