@@ -190,10 +190,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const out = resolve(flag('--out') ?? join(here, '../../../docs/benchmarks.md'));
   const saveDir = flag('--save-dir');
   const load = <T>(p?: string): T | undefined => (p ? (JSON.parse(readFileSync(p, 'utf8')) as T) : undefined);
-  const grid = load<GridRow[]>(flag('--grid-json')) ?? await runGrid(quick);
-  if (saveDir) { mkdirSync(saveDir, { recursive: true }); writeFileSync(join(saveDir, 'secagg-grid.json'), JSON.stringify(grid, null, 2)); }
+  if (saveDir) mkdirSync(saveDir, { recursive: true });
+  const save = (name: string, rows: unknown) => { if (saveDir) writeFileSync(join(saveDir, name), JSON.stringify(rows, null, 2)); };
+  const grid = load<GridRow[]>(flag('--grid-json')) ?? await runGrid(quick, console.error, (rows) => save('secagg-grid.json', rows));
   const grpc = load<GrpcRound[]>(flag('--grpc-json')) ?? await runGrpcBench(quick);
-  if (saveDir) writeFileSync(join(saveDir, 'secagg-grpc.json'), JSON.stringify(grpc, null, 2));
-  writeSection(out, renderSection(grid, grpc, quick));
+  save('secagg-grpc.json', grpc);
+  // Hand-written observations (e.g. from a CPU profile) kept beside the code, appended verbatim.
+  const notes = join(here, 'secagg-notes.md');
+  const extra = existsSync(notes) ? `\n${readFileSync(notes, 'utf8').trim()}\n` : '';
+  writeSection(out, renderSection(grid, grpc, quick) + extra);
   console.error(`wrote ${out}`);
 }

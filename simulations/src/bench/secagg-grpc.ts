@@ -44,7 +44,11 @@ class BenchMember {
   }
 
   private guard(step: Promise<void>): void {
-    step.catch((err: Error & { details?: string }) => { this.errors.push(err.details ?? err.message); });
+    step.catch((err: Error & { details?: string }) => {
+      const msg = err.details ?? err.message;
+      if (!this.errors.includes(msg)) console.error(`member ${this.identity.memberId}: ${msg}`);
+      this.errors.push(msg);
+    });
   }
 
   private onEvent(e: CoordinatorEvent__Output): void {
@@ -75,7 +79,7 @@ class BenchMember {
   /** The "local work": download the model and send it back as the trained weights (100 rows). */
   private async contribution(open: RoundOpen__Output): Promise<RoundContribution> {
     const model = await this.client.downloadModel(open.modelVersionId, open.modelSha256);
-    return { values: model.weights, numExamples: 100, trainLossSum: 50, evalLossSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
+    return { values: model.weights, numExamples: 100, trainLossSum: 50, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
   }
 
   private async servePlain(open: RoundOpen__Output): Promise<void> {
@@ -121,14 +125,17 @@ class BenchMember {
 
 /** The coordinator child process and a request/reply channel to it. */
 class CoordinatorChild {
-  private waiting?: (m: ChildReply) => void;
+  private waiting?: { resolve: (m: ChildReply) => void; reject: (e: Error) => void };
   private constructor(private readonly proc: ChildProcess) {
-    proc.on('message', (m: ChildReply) => { const w = this.waiting; this.waiting = undefined; w?.(m); });
+    proc.on('message', (m: ChildReply) => { const w = this.waiting; this.waiting = undefined; w?.resolve(m); });
+    proc.on('exit', (code) => { const w = this.waiting; this.waiting = undefined; w?.reject(new Error(`coordinator child exited (${code})`)); });
   }
 
   static async start(): Promise<{ child: CoordinatorChild; address: string; adminToken: string }> {
     const script = fileURLToPath(new URL('./grpc-coordinator-child.ts', import.meta.url));
-    const proc = fork(script, [], { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // BENCH_COORDINATOR_PROFILE=<dir> writes a V8 CPU profile of the coordinator (where its time goes).
+    const prof = process.env.BENCH_COORDINATOR_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_COORDINATOR_PROFILE] : [];
+    const proc = fork(script, [], { execArgv: ['--import', 'tsx', '--expose-gc', ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const child = new CoordinatorChild(proc);
     const ready = await child.next();
     if (ready.type !== 'ready') throw new Error(`coordinator child: ${JSON.stringify(ready)}`);
@@ -136,10 +143,7 @@ class CoordinatorChild {
   }
 
   private next(): Promise<ChildReply> {
-    return new Promise((resolve, reject) => {
-      this.waiting = resolve;
-      this.proc.once('exit', (code) => reject(new Error(`coordinator child exited (${code})`)));
-    });
+    return new Promise((resolve, reject) => { this.waiting = { resolve, reject }; });
   }
 
   async request(r: ChildRequest): Promise<ChildReply> {
@@ -174,6 +178,8 @@ export interface GrpcScenario {
   d: number;
   /** Rounds in order: aggregation, dropout fraction, warm-up (not reported). */
   rounds: { aggregation: 'plain' | 'secure'; dropout?: number; warmup?: boolean }[];
+  /** Stage deadline: above the time all n members need one after another in this one process (default 60 s). */
+  stageTimeoutS?: number;
 }
 
 /** Fresh coordinator child, n enrolled members, a plain and a secure task of ≈ d parameters, then the rounds. */
@@ -188,7 +194,7 @@ export async function runScenario(sc: GrpcScenario, log: (line: string) => void 
     const taskInput = (aggregation: 'plain' | 'secure', hidden: number) => ({
       name: `bench-${aggregation}`, label: s.label, positiveLabel: s.positiveLabel, numeric: s.numeric, categorical: s.vocabularies,
       protected: s.protected, model: { kind: 'mlp' as const, task: 'binary' as const, hidden: [hidden] },
-      train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 }, minMembers: 5, stageTimeoutSeconds: 900, aggregation,
+      train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 }, minMembers: 5, stageTimeoutSeconds: sc.stageTimeoutS ?? 60, aggregation,
     });
     // params = (inputDim + 2)·h + 1 for one hidden layer; a probe task with h = 1 gives inputDim.
     const probe = await admin.createTask(fed.id, taskInput('plain', 1));
@@ -252,8 +258,8 @@ export function grpcScenarios(quick: boolean): GrpcScenario[] {
     { n: 10, d: 1e5, rounds: pair(true) },
     { n: 50, d: 1e5, rounds: pair(true) },
     { n: 100, d: 1e5, rounds: [...pair(true), ...pair(false), { aggregation: 'secure', dropout: 0.1 }, { aggregation: 'secure', dropout: 0.3 }] },
-    { n: 500, d: 1e5, rounds: pair(false) },
-    { n: 500, d: 1e6, rounds: [{ aggregation: 'secure' }, { aggregation: 'plain' }] },
+    { n: 500, d: 1e5, rounds: pair(false), stageTimeoutS: 600 },
+    { n: 500, d: 1e6, rounds: [{ aggregation: 'secure' }, { aggregation: 'plain' }], stageTimeoutS: 600 },
   ];
 }
 
