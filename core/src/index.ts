@@ -13,3 +13,4 @@ export * from './metrics/index.ts';
 export * from './aggregate/round-vector.ts';
 export * from './aggregate/strategies/index.ts';
 export * from './segmentation/index.ts';
+export { sign as signEd25519, verify } from './crypto/ed25519.ts';

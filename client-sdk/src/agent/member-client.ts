@@ -1,7 +1,6 @@
 // The member's gRPC client: every call signed with the identity key over its wire bytes.
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
-import nacl from 'tweetnacl';
 import { CHUNK_BYTES, channelOptions, clientCredentials, loadConsortProtocol, type MemberServiceClient } from '@consort/protos';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { InputChunk } from '@consort/protos/types/InputChunk';
@@ -10,7 +9,7 @@ import type { ModelChunk__Output } from '@consort/protos/types/ModelChunk';
 import type { StageSubmission } from '@consort/protos/types/StageSubmission';
 import type { StageAck__Output } from '@consort/protos/types/StageAck';
 import type { UploadAck__Output } from '@consort/protos/types/UploadAck';
-import { ConsortError, enrollmentProofBytes, sha256, signRequest } from '@consort/core';
+import { ConsortError, enrollmentProofBytes, sha256, signEd25519, signRequest } from '@consort/core';
 import type { MemberIdentity } from '../identity/member-identity.ts';
 
 const SERVICE = 'consort.v1.MemberService';
@@ -54,7 +53,7 @@ export class MemberClient {
   }
 
   enroll(token: string, displayName: string): Promise<{ memberId: string; federationId: string; federationName: string }> {
-    const proof = nacl.sign.detached(enrollmentProofBytes(token, this.identity.publicKey), this.identity.secretKey);
+    const proof = signEd25519(enrollmentProofBytes(token, this.identity.publicKey), this.identity.secretKey);
     return new Promise((resolve, reject) => {
       this.client.Enroll({ enrollmentToken: token, identityPublicKey: Buffer.from(this.identity.publicKey), displayName, proofOfPossession: Buffer.from(proof) },
         (err, res) => (err ? reject(err) : resolve(res!)));

@@ -1,7 +1,7 @@
 // Enrollment tokens and member enrollment: one-time tokens, stored only as hashes.
 import { createHash, randomBytes } from 'node:crypto';
 import nacl from 'tweetnacl';
-import { ConsortError, enrollmentProofBytes } from '@consort/core';
+import { ConsortError, enrollmentProofBytes, verify } from '@consort/core';
 import type { MemberRecord, Store } from '../store/store.ts';
 
 const DEFAULT_TTL_SECONDS = 7 * 24 * 3600;
@@ -39,8 +39,7 @@ export async function enrollMember(store: Store, input: EnrollInput): Promise<Me
   const name = input.displayName.trim();
   if (!name || name.length > 200) throw new ConsortError('INVALID_ARGUMENT', 'display_name must be 1-200 characters');
   const proof = enrollmentProofBytes(input.token, input.identityPublicKey);
-  if (input.proofOfPossession.length !== nacl.sign.signatureLength
-    || !nacl.sign.detached.verify(proof, input.proofOfPossession, input.identityPublicKey)) {
+  if (!verify(proof, input.proofOfPossession, input.identityPublicKey)) {
     throw new ConsortError('BAD_SIGNATURE', 'enrollment proof of possession does not verify: sign the token and public key with the identity key being enrolled');
   }
   const member = await store.consumeEnrollmentToken(tokenHash(input.token), { displayName: name, identityPublicKey: input.identityPublicKey }, new Date());

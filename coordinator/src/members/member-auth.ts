@@ -11,9 +11,26 @@ export interface SignedRequest {
   bodySha256: Uint8Array;
 }
 
+// Enrolled identities never change (no key rotation yet), so each store keeps a cache of them:
+// a member's every request would otherwise cost a database read before its signature check.
+const enrolled = new WeakMap<Store, Map<string, MemberRecord>>();
+
+async function enrolledMember(store: Store, memberId: string): Promise<MemberRecord | undefined> {
+  let cache = enrolled.get(store);
+  if (!cache) enrolled.set(store, (cache = new Map()));
+  const hit = cache.get(memberId);
+  if (hit) return hit;
+  const member = await store.getMember(memberId);
+  if (member) {
+    if (cache.size > 100_000) cache.clear();
+    cache.set(memberId, member);
+  }
+  return member;
+}
+
 /** Throws UNKNOWN_MEMBER, STALE_REQUEST, BAD_SIGNATURE or REPLAYED_REQUEST; returns the member. */
 export async function authenticateMember(store: Store, req: SignedRequest, nowMs = Date.now()): Promise<MemberRecord> {
-  const member = req.memberId ? await store.getMember(req.memberId) : undefined;
+  const member = req.memberId ? await enrolledMember(store, req.memberId) : undefined;
   if (!member) {
     throw new ConsortError('UNKNOWN_MEMBER', `no enrolled member has id "${req.memberId}"; enroll the agent with an enrollment token first`, { memberId: req.memberId });
   }

@@ -1,7 +1,7 @@
 // Signed member requests: what bytes a member signs and how the coordinator checks them.
 // The signature covers the serialized request exactly as sent on the wire (its SHA-256), so
 // verification never depends on re-encoding a message the same way.
-import nacl from 'tweetnacl';
+import { sign, verify } from '../crypto/ed25519.ts';
 import { createHash } from 'node:crypto';
 import { ConsortError } from '../errors/consort-error.ts';
 
@@ -45,7 +45,7 @@ export function sha256(...chunks: Uint8Array[]): Uint8Array {
 
 /** Signs a request with the member's Ed25519 secret key (64 bytes, tweetnacl layout). */
 export function signRequest(r: RequestSignatureInput, secretKey: Uint8Array): Uint8Array {
-  return nacl.sign.detached(requestSigningBytes(r), secretKey);
+  return sign(requestSigningBytes(r), secretKey);
 }
 
 /**
@@ -61,7 +61,7 @@ export function verifyRequest(r: RequestSignatureInput, signature: Uint8Array, p
   if (!/^[0-9a-f]{32}$/.test(r.nonceHex)) {
     throw new ConsortError('BAD_SIGNATURE', `request nonce of member ${r.memberId} must be 16 random bytes in hex`, { memberId: r.memberId });
   }
-  if (signature.length !== nacl.sign.signatureLength || !nacl.sign.detached.verify(requestSigningBytes(r), signature, publicKey)) {
+  if (!verify(requestSigningBytes(r), signature, publicKey)) {
     throw new ConsortError('BAD_SIGNATURE',
       `signature of member ${r.memberId} on ${r.method} does not verify against its enrolled identity key; the agent must sign with the key it enrolled with`,
       { memberId: r.memberId, method: r.method });

@@ -14,11 +14,14 @@ import { enrollMember } from '../../federation/enrollment.ts';
 import { toGrpcError } from '../../errors/error-catalog.ts';
 import { authenticateCall, readSignedMetadata } from './call-auth.ts';
 import { bodyDigest, messageDigest } from './message-digest.ts';
+import { UploadSlots } from './upload-slots.ts';
 
 const PATH = '/consort.v1.MemberService/';
 /** Largest input a member may announce (a float32 model of 256M parameters). */
 const MAX_INPUT_BYTES = 1 << 30;
 const HEARTBEAT_MS = 15_000;
+/** Uploads buffered at once (each held whole until its signature over all chunks verifies). */
+const UPLOAD_SLOTS = 8;
 
 export interface MemberServiceDeps {
   store: Store;
@@ -29,6 +32,7 @@ export interface MemberServiceDeps {
 
 export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHandlers {
   const { store, connections, rounds, logger } = deps;
+  const uploadSlots = new UploadSlots(UPLOAD_SLOTS);
 
   // Streams report errors by emitting 'error' (grpc-js then sends the status); destroy() would not.
   function fail(err: unknown, where: string): grpc.ServiceError {
@@ -96,6 +100,17 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
         callback(fail(err, 'UploadInput'));
         return;
       }
+      // Hold the stream until a buffering slot is free (memory bounded whatever the member count).
+      call.pause();
+      let cancelled = false;
+      let released = false;
+      const release = () => { if (!released) { released = true; uploadSlots.release(); } };
+      call.on('cancelled', () => { cancelled = true; release(); });
+      call.on('error', release);
+      void uploadSlots.acquire().then(() => {
+        if (cancelled) release();
+        else call.resume();
+      });
       call.on('data', (chunk: InputChunk__Output) => {
         if (failed) return;
         digests.push(messageDigest(chunk));
@@ -121,7 +136,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
         }
       });
       call.on('end', () => {
-        authenticateCall(store, call.metadata, `${PATH}UploadInput`, bodyDigest(digests)).then((member) => {
+        authenticateCall(store, call.metadata, `${PATH}UploadInput`, bodyDigest(digests)).finally(release).then((member) => {
           if (failed) throw failed;
           if (!header || !buffer) throw new ConsortError('UPDATE_INCOMPLETE', `upload of member ${member.id} has no header`);
           if (received !== buffer.byteLength) {
