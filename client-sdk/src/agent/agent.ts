@@ -1,5 +1,7 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
-import { ConsortError, featureStatsLength, type FeatureSchema, type ModulusBits } from '@consort/core';
+import {
+  ConsortError, featureStatsLength, type FeaturePipeline, type FeatureSchema, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
+} from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import type { RoundClosed__Output } from '@consort/protos/types/RoundClosed';
@@ -10,6 +12,7 @@ import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound } from '../secagg/secure-member-round.ts';
+import { readSegmentationData, segmentationLayoutOf, segmentationVector, type SegmentationData } from './segmentation-work.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -44,6 +47,7 @@ export class MemberAgent {
   private stopped = false;
   private busy: Promise<void> = Promise.resolve();
   private readonly datasets = new Map<string, Promise<LocalDataset>>();
+  private readonly segmentationData = new Map<string, Promise<SegmentationData>>();
   private readonly secureRounds = new Map<string, SecureMemberRound>();
   private readonly pins: PeerPins;
   backend = 'unselected';
@@ -138,22 +142,40 @@ export class MemberAgent {
   private async startSecureRound(open: RoundOpen__Output): Promise<void> {
     const ctx = roundContextOf(open);
     const s = open.secagg!;
+    const params: SecAggParams = {
+      roundId: open.roundId, vectorLength: Number(s.vectorLength), modulusBits: s.modulusBits as ModulusBits,
+      neighbours: s.neighbours, threshold: s.threshold, minMembers: s.minMembers,
+    };
+    const link = {
+      roundId: open.roundId, memberId: this.memberId, identity: this.opts.identity, pins: this.pins, params,
+      submit: (sub: Parameters<MemberClient['submitStage']>[0]) => this.client.submitStage(sub),
+      upload: (header: Parameters<MemberClient['uploadInput']>[0], payload: Uint8Array) => this.client.uploadInput(header, payload),
+    };
+    const order = segmentationOrderOf(open);
+    if (order && order.purpose !== 'statistics') {
+      // Segmentation rounds: the vector's layout comes from the work order, not the model.
+      const layout = segmentationLayoutOf(order, s.invitedMembers);
+      const packed = this.enqueue(async () => {
+        const data = await this.segmentationRows(open.taskId, order);
+        const pipeline = JSON.parse(open.pipelineJson) as FeaturePipeline;
+        return { vector: segmentationVector(order, pipeline, data, s.invitedMembers), clipped: 0 };
+      });
+      packed.catch(() => undefined);
+      const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
+      this.secureRounds.set(open.roundId, round);
+      await round.advertise();
+      return;
+    }
     // Local work starts at once and runs while keys are exchanged; it is awaited at masked_input.
     const contribution = this.enqueue(() => this.localContribution(open));
     contribution.catch(() => undefined);
     const round = new SecureMemberRound({
-      roundId: open.roundId, memberId: this.memberId, identity: this.opts.identity, pins: this.pins,
-      params: {
-        roundId: open.roundId, vectorLength: Number(s.vectorLength), modulusBits: s.modulusBits as ModulusBits,
-        neighbours: s.neighbours, threshold: s.threshold, minMembers: s.minMembers,
-      },
+      ...link,
       vector: {
         purpose: open.purpose as 'train' | 'statistics' | 'evaluate', task: ctx.task, parameterCount: Number(open.model!.parameterCount),
         statisticsLength: featureStatsLength(ctx.schema, ctx.vocabularies), members: s.invitedMembers, maxExamples: s.maxExamples,
         weightClip: s.clip, weightScaleBits: s.scaleBits,
       },
-      submit: (sub) => this.client.submitStage(sub),
-      upload: (header, payload) => this.client.uploadInput(header, payload),
       contribution,
     });
     this.secureRounds.set(open.roundId, round);
@@ -166,7 +188,7 @@ export class MemberAgent {
     return result;
   }
 
-    /** Loads, validates and splits the member's rows for a task (once per task). */
+  /** Loads, validates and splits the member's rows for a task (once per task). */
   dataset(taskId: string, schema: FeatureSchema, testFraction: number, splitSeed: number): Promise<LocalDataset> {
     let ds = this.datasets.get(taskId);
     if (!ds) {
@@ -187,9 +209,31 @@ export class MemberAgent {
     return ds;
   }
 
+  /** The member's segmentation rows for a task (once per task): features and profile labels only. */
+  private segmentationRows(taskId: string, order: SegmentationWorkOrder): Promise<SegmentationData> {
+    let data = this.segmentationData.get(taskId);
+    if (!data) {
+      data = readSegmentationData(this.opts.dataFile, order).then((d) => {
+        if (d.raw.length < 2) throw new ConsortError('DATA_INVALID', `${this.opts.dataFile} has ${d.raw.length} usable rows; a member needs at least 2`);
+        this.log.info(`loaded ${d.raw.length} rows for segmentation on ${order.features.length} features`, { member: this.memberId });
+        return d;
+      });
+      this.segmentationData.set(taskId, data);
+      data.catch(() => this.segmentationData.delete(taskId));
+    }
+    return data;
+  }
+
   /** The member's local work for a round: feature sums, or evaluation plus local training. */
   private async localContribution(open: RoundOpen__Output): Promise<LocalInput> {
     const ctx = roundContextOf(open);
+    const order = segmentationOrderOf(open);
+    if (order) {
+      // Segmentation fits its standardization on every row: there is no held-out evaluation.
+      const rows = await this.segmentationRows(open.taskId, order);
+      const input = statisticsInput(ctx, { file: rows.file, train: rows.records, test: [] });
+      return this.opts.tamperInput ? this.opts.tamperInput(input, open) : input;
+    }
     const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, open.splitSeed);
     let input: LocalInput;
     if (open.purpose === 'statistics') {
@@ -224,4 +268,14 @@ export class MemberAgent {
     this.stream?.cancel();
     this.client.close();
   }
+}
+
+/** The segmentation work order of a round, if it is one (RoundOpen.payload_json). */
+function segmentationOrderOf(open: RoundOpen__Output): SegmentationWorkOrder | undefined {
+  if (!open.payloadJson) return undefined;
+  const order = JSON.parse(open.payloadJson) as SegmentationWorkOrder;
+  if (order.kind !== 'segmentation') {
+    throw new ConsortError('INVALID_ARGUMENT', `round ${open.roundId} carries a "${String(order.kind)}" work order this agent does not know; update the agent`);
+  }
+  return order;
 }

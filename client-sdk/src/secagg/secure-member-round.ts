@@ -3,7 +3,7 @@
 // (advertise keys -> share keys -> masked input -> consistency check -> unmask).
 import {
   ConsortError, MemberSession, packContribution, roundVectorLayout,
-  type AdvertisedKeySet, type ModulusBits, type RoundContribution, type RoundVectorOptions, type SecAggParams,
+  type AdvertisedKeySet, type ModVector, type ModulusBits, type RoundContribution, type RoundVectorOptions, type SecAggParams,
 } from '@consort/core';
 import type { AdvertisedKeySet__Output } from '@consort/protos/types/AdvertisedKeySet';
 import type { ConsistencyRequest__Output } from '@consort/protos/types/ConsistencyRequest';
@@ -13,19 +13,33 @@ import type { StageSubmission } from '@consort/protos/types/StageSubmission';
 import type { UnmaskRequest__Output } from '@consort/protos/types/UnmaskRequest';
 import type { PeerPins } from './peer-pins.ts';
 
-export interface SecureMemberRoundOptions {
+interface SecureMemberRoundBase {
   roundId: string;
   memberId: string;
   identity: { publicKey: Uint8Array; secretKey: Uint8Array };
   /** Parameters the coordinator announced; the member re-derives the vector layout itself. */
   params: SecAggParams;
-  vector: RoundVectorOptions;
   pins: PeerPins;
   submit(s: StageSubmission): Promise<unknown>;
   upload(header: Omit<InputHeader, 'byteLength'>, payload: Uint8Array): Promise<unknown>;
+}
+
+/** A model round: the contribution is packed with the round-vector layout of `vector`. */
+export interface ContributionRoundOptions extends SecureMemberRoundBase {
+  vector: RoundVectorOptions;
   /** The local work (training, statistics or evaluation); awaited at the masked-input stage. */
   contribution: Promise<RoundContribution>;
 }
+
+/** Any other secure sum: the caller packs the vector of a layout it derived itself. */
+export interface PackedRoundOptions extends SecureMemberRoundBase {
+  /** Length and modulus of the layout the member derived from the round's work order. */
+  layout: { length: number; modulusBits: ModulusBits };
+  /** The packed (unmasked) vector; awaited at the masked-input stage. */
+  packed: Promise<{ vector: ModVector; clipped: number }>;
+}
+
+export type SecureMemberRoundOptions = ContributionRoundOptions | PackedRoundOptions;
 
 const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 /** Plain Uint8Array copies: core's crypto libraries reject Buffer subclasses in places. */
@@ -36,8 +50,11 @@ export class SecureMemberRound {
   /** Values this member clipped before quantization (reported inside the masked vector too). */
   clipped = 0;
 
+  private readonly packed: () => Promise<{ vector: ModVector; clipped: number }>;
+
   constructor(private readonly o: SecureMemberRoundOptions) {
-    const layout = roundVectorLayout(o.vector);
+    const layout = 'vector' in o ? roundVectorLayout(o.vector) : o.layout;
+    this.packed = 'vector' in o ? async () => packContribution(o.vector, await o.contribution) : () => o.packed;
     if (layout.length !== o.params.vectorLength || layout.modulusBits !== o.params.modulusBits) {
       throw new ConsortError('SECAGG_PROTOCOL_VIOLATION',
         `round ${o.roundId} announces a ${o.params.vectorLength}-element Z_2^${o.params.modulusBits} vector; this member computes ${layout.length} elements of Z_2^${layout.modulusBits} for the same task (agent and coordinator versions differ?)`);
@@ -67,8 +84,10 @@ export class SecureMemberRound {
   /** Stage 3: take the shares routed to us, mask our quantized contribution and upload it. */
   async onRoutedShares(m: RoutedShares__Output): Promise<void> {
     this.session.receiveShares({ roundId: m.roundId, shares: m.shares.map((x) => ({ ...x, nonce: u8(x.nonce), ciphertext: u8(x.ciphertext) })) });
-    const contribution = await this.o.contribution;
-    const packed = packContribution(this.o.vector, contribution);
+    const packed = await this.packed();
+    if (packed.vector.length !== this.o.params.vectorLength || packed.vector.bits !== this.o.params.modulusBits) {
+      throw new ConsortError('UPDATE_SHAPE_MISMATCH', `round ${this.o.roundId} expects ${this.o.params.vectorLength} elements of Z_2^${this.o.params.modulusBits}; the local work packed ${packed.vector.length} of Z_2^${packed.vector.bits}`);
+    }
     this.clipped = packed.clipped;
     const masked = this.session.maskInput(packed.vector);
     const v = masked.vector;

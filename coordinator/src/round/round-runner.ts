@@ -6,18 +6,20 @@ import type { Logger } from 'pino';
 import {
   ConsortError, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
   isConsortError, pipelineFromStats, resolveSecAggParams, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
-  type BinaryEvaluation, type ModelSpec, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
-  type SecAggParams, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
+  type BinaryEvaluation, type ModelSpec, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
+  type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
+  type VectorLayout,
 } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import type { InputHeader__Output } from '@consort/protos/types/InputHeader';
 import type { StageSubmission__Output } from '@consort/protos/types/StageSubmission';
 import type { SecAggParams as SecAggParamsMessage } from '@consort/protos/types/SecAggParams';
-import type { Store, TaskRecord } from '../store/store.ts';
+import type { JsonObject, Store, TaskRecord } from '../store/store.ts';
 import type { MemberConnections } from '../members/connections.ts';
 import { SecureRound } from '../secagg/secure-round.ts';
 import { RoundInputs, decodeVector, type Purpose } from './round-inputs.ts';
 import { featureSchemaOf, roundOpenEvent, statisticsLength, taskDefinitionOf } from './task-codec.ts';
+import { runSegmentationTask } from '../segmentation/segmentation-task.ts';
 
 export interface DroppedMember {
   memberId: string;
@@ -25,8 +27,11 @@ export interface DroppedMember {
   reason: string;
 }
 
+/** Model rounds (train, statistics, evaluate) and the secure-sum rounds of segmentation. */
+export type AnyPurpose = Purpose | SegmentationRoundPurpose;
+
 export interface RoundMetricsSummary {
-  purpose: Purpose;
+  purpose: AnyPurpose;
   participants: number;
   numExamples: number;
   trainLoss: number;
@@ -48,7 +53,7 @@ export interface RoundMetricsSummary {
 export interface RoundReport {
   roundId: string;
   number: number;
-  purpose: Purpose;
+  purpose: AnyPurpose;
   state: 'published' | 'aborted';
   reason?: string;
   modelVersionId?: string;
@@ -56,6 +61,25 @@ export interface RoundReport {
   metrics?: RoundMetricsSummary;
   participants: string[];
   dropped: DroppedMember[];
+  /** What a secure-sum round (segmentation) reports beyond the common metrics. */
+  detail?: JsonObject;
+}
+
+/** What the caller of `runSecureSumRound` makes of the unmasked sum before the round closes. */
+export interface SumRoundClose {
+  /** Stored with the round (and reported): aggregates only, never a member's vector. */
+  detail: JsonObject;
+  /** A model version stored atomically with the round's close. */
+  model?: { weights: Float32Array; metrics: JsonObject };
+}
+
+/** The outcome of a secure-sum round: the sum and who is in it (undefined when aborted). */
+export interface SumRoundResult {
+  report: RoundReport;
+  sum?: ModVector;
+  survivors: string[];
+  /** Invited members: the layout (and its decoding) depends on it. */
+  members: number;
 }
 
 export interface RunRoundsOptions {
@@ -68,7 +92,7 @@ interface ActiveRound {
   id: string;
   number: number;
   state: RoundState;
-  purpose: Purpose;
+  purpose: AnyPurpose;
   /** Local training settings of this round (after the strategy's learning-rate schedule). */
   train: TrainSettings;
   participants: Set<string>;
@@ -132,6 +156,9 @@ export class RoundRunner {
       return report;
     };
     let task = await this.opts.store.getTask(taskId);
+    if (taskDefinitionOf(task).kind === 'segmentation') {
+      return runSegmentationTask({ rounds: this, store: this.opts.store }, task, options, (report) => { reports.push(report); options.onReport?.(report); });
+    }
     if (!task.pipeline) {
       if ((await run(task, 'statistics')).state !== 'published') return reports;
       task = await this.opts.store.getTask(taskId);
@@ -234,6 +261,14 @@ export class RoundRunner {
   private async collectSecure(round: ActiveRound, task: TaskRecord, def: TaskDefinition, base: { id: string; sha256: string; parameterCount: number },
     v: RoundVectorOptions, timeoutMs: number, train: TrainSettings): Promise<RoundSumTotals & { survivors: string[] }> {
     const layout = roundVectorLayout(v);
+    const open = roundOpenEvent(task, def, round.id, round.number, base, v.purpose, Date.now() + timeoutMs, train);
+    const result = await this.secureSum(round, def, layout, timeoutMs, open, { scaleBits: v.weightScaleBits, clip: v.weightClip, maxExamples: v.maxExamples });
+    return { ...unpackRoundSum(v, result.sum), survivors: result.survivors };
+  }
+
+  /** Drives the secure-aggregation stages for any packed layout; hands back the unmasked sum. */
+  private async secureSum(round: ActiveRound, def: TaskDefinition, layout: VectorLayout, timeoutMs: number,
+    roundOpen: ReturnType<typeof roundOpenEvent>, quantization: { scaleBits: number; clip: number; maxExamples: number }): Promise<SecAggResult> {
     const params = resolveSecAggParams({
       roundId: round.id, vectorLength: layout.length, modulusBits: layout.modulusBits, minMembers: def.minMembers,
     }, round.participants.size);
@@ -249,15 +284,87 @@ export class RoundRunner {
     await this.move(round, { type: 'start_secure' }, Date.now() + timeoutMs);
     await this.opts.store.updateRound(round.id, round.state, { secagg: { ...params } });
     const open = {
-      ...roundOpenEvent(task, def, round.id, round.number, base, v.purpose, Date.now() + timeoutMs, train),
+      ...roundOpen,
       aggregation: 'secure',
-      secagg: secaggParamsMessage(params, v),
+      secagg: secaggParamsMessage(params, { ...quantization, members: round.participants.size }),
     };
     for (const m of round.participants) {
       if (!this.opts.connections.send(m, { roundOpen: open })) driver.memberGone(m);
     }
-    const result = await driver.run();
-    return { ...unpackRoundSum(v, result.sum), survivors: result.survivors };
+    return driver.run();
+  }
+
+  /**
+   * One persisted secure-aggregation round whose vector is any packed layout (segmentation):
+   * the same state machine, deadlines, dropout recovery and audit trail as a model round.
+   * `layoutFor(members)` sizes the vector for the invited members; `payloadJson` is the work
+   * order members compute from; `close` turns the sum into the round's stored detail (and
+   * optionally a model version) before the round is published.
+   */
+  async runSecureSumRound(task: TaskRecord, purpose: SegmentationRoundPurpose, layoutFor: (members: number) => VectorLayout, payloadJson: string,
+    close: (sum: ModVector, members: number, survivors: string[]) => Promise<SumRoundClose>, options: RunRoundsOptions = {}): Promise<SumRoundResult> {
+    const { store, logger } = this.opts;
+    const def = taskDefinitionOf(task);
+    if (def.aggregation !== 'secure') {
+      throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} uses plain aggregation; ${purpose} rounds run on secure aggregation only (set "aggregation": "secure")`);
+    }
+    const participants = await this.waitForMembers(task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000);
+    const base = await store.latestModelVersion(task.id);
+    if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version; create the task again`);
+    const number = (await store.listRounds(task.id)).length + 1;
+    const timeoutMs = def.stageTimeoutSeconds * 1000;
+    const record = await store.createRound({
+      taskId: task.id, number, state: 'open', deadlines: { advertise_keys: Date.now() + timeoutMs }, baseModelVersionId: base.id, participants,
+    });
+    const round: ActiveRound = { id: record.id, number, state: 'open', purpose, train: def.train, participants: new Set(participants), dropped: new Map() };
+    const members = participants.length;
+    await this.audit('round.created', record.id, { taskId: task.id, number, purpose, participants, aggregation: 'secure', minMembers: def.minMembers });
+    const finish = (report: RoundReport, sum?: ModVector, survivors: string[] = []): SumRoundResult => {
+      options.onReport?.(report);
+      return { report, sum, survivors, members };
+    };
+    if (members < def.minMembers) {
+      return finish(await this.abort(round, `too few members: ${members} connected, the task needs at least ${def.minMembers}`));
+    }
+    this.active.set(round.id, round);
+    try {
+      const layout = layoutFor(members);
+      const open = roundOpenEvent(task, def, round.id, number, base, purpose, Date.now() + timeoutMs, def.train, payloadJson);
+      const result = await this.secureSum(round, def, layout, timeoutMs, open, { scaleBits: 0, clip: 0, maxExamples: DEFAULT_MAX_EXAMPLES });
+      logger.info({ round: round.id, purpose, survivors: result.survivors.length, dropped: round.dropped.size }, 'secure sum unmasked');
+      const closed = await close(result.sum, members, result.survivors);
+      const from = round.state;
+      transition(from, { type: 'unmasked' });
+      const dropped = [...round.dropped.values()];
+      const patch = { state: 'aggregated' as const, dropped: droppedForStore(dropped), metrics: { purpose, participants: result.survivors.length, ...closed.detail }, finishedAt: new Date() };
+      let produced: { id: string; version: number } | undefined;
+      if (closed.model) {
+        const { weights, metrics } = closed.model;
+        const { modelVersion } = await store.completeRound(round.id, from, {
+          taskId: task.id, version: base.version + 1, roundId: round.id, weights, sha256: weightsSha256(weights), metrics,
+        }, patch);
+        produced = modelVersion;
+        await this.audit('model.stored', modelVersion.id, { roundId: round.id, version: modelVersion.version, aggregation: 'secure' });
+      } else {
+        await store.updateRound(round.id, from, patch);
+      }
+      round.state = 'aggregated';
+      await this.move(round, { type: 'publish' });
+      this.announce(round, { roundId: round.id, outcome: 'aggregated', reason: '', modelVersionId: produced?.id ?? '' });
+      return finish({
+        roundId: round.id, number, purpose, state: 'published', modelVersionId: produced?.id, modelVersion: produced?.version,
+        participants: [...round.participants], dropped, detail: closed.detail,
+      }, result.sum, result.survivors);
+    } catch (err) {
+      if (!isConsortError(err)) logger.error({ err, round: round.id }, 'round failed');
+      if (!['aborted', 'published'].includes(round.state)) {
+        const reason = isConsortError(err) ? err.message : 'internal coordinator error (see the coordinator log)';
+        return finish(await this.abort(round, reason));
+      }
+      throw err;
+    } finally {
+      this.active.delete(round.id);
+    }
   }
 
   /**
@@ -460,10 +567,10 @@ export class RoundRunner {
   }
 }
 
-function secaggParamsMessage(p: SecAggParams, v: RoundVectorOptions): SecAggParamsMessage {
+function secaggParamsMessage(p: SecAggParams, q: { scaleBits: number; clip: number; maxExamples: number; members: number }): SecAggParamsMessage {
   return {
-    threshold: p.threshold, neighbours: p.neighbours, minMembers: p.minMembers, scaleBits: v.weightScaleBits, clip: v.weightClip,
-    modulusBits: p.modulusBits, vectorLength: String(p.vectorLength), invitedMembers: v.members, maxExamples: v.maxExamples,
+    threshold: p.threshold, neighbours: p.neighbours, minMembers: p.minMembers, scaleBits: q.scaleBits, clip: q.clip,
+    modulusBits: p.modulusBits, vectorLength: String(p.vectorLength), invitedMembers: q.members, maxExamples: q.maxExamples,
   };
 }
 

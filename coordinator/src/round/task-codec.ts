@@ -1,6 +1,6 @@
 // Translates stored tasks into the definition the runner uses and the RoundOpen members receive.
 import {
-  layoutOf, localFeatureStats, type FeatureSchema, type ModelSpec, type TaskDefinition, type TrainSettings,
+  ConsortError, layoutOf, localFeatureStats, type FeatureSchema, type ModelSpec, type SegmentationWorkOrder, type TaskDefinition, type TrainSettings,
 } from '@consort/core';
 import type { RoundOpen } from '@consort/protos/types/RoundOpen';
 import type { TaskRecord } from '../store/store.ts';
@@ -21,7 +21,8 @@ export function statisticsLength(def: TaskDefinition): number {
 }
 
 export function roundOpenEvent(task: TaskRecord, def: TaskDefinition, roundId: string, number: number,
-  base: { id: string; sha256: string; parameterCount: number }, purpose: Purpose, deadlineMs: number, train: TrainSettings = def.train): RoundOpen {
+  base: { id: string; sha256: string; parameterCount: number }, purpose: Purpose | string, deadlineMs: number, train: TrainSettings = def.train,
+  payloadJson = def.segmentation ? JSON.stringify(segmentationOrder(def, 'statistics')) : ''): RoundOpen {
   const spec = task.modelSpec as ModelSpec;
   return {
     roundId, taskId: task.id, roundNumber: number, modelVersionId: base.id,
@@ -43,5 +44,13 @@ export function roundOpenEvent(task: TaskRecord, def: TaskDefinition, roundId: s
     seed: def.seed + number,
     splitSeed: def.seed,
     testFraction: def.testFraction,
+    payloadJson,
   };
+}
+
+/** The fixed part of a segmentation round's work order (members read features and labels from it). */
+export function segmentationOrder(def: TaskDefinition, purpose: SegmentationWorkOrder['purpose']): SegmentationWorkOrder {
+  const s = def.segmentation;
+  if (!s) throw new ConsortError('INVALID_ARGUMENT', `task "${def.name}" is not a segmentation task; give it kind "segmentation" and segmentation settings`);
+  return { kind: 'segmentation', purpose, features: s.features, profileLabels: s.profileLabels };
 }

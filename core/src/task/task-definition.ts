@@ -3,14 +3,81 @@ import { ConsortError } from '../errors/consort-error.ts';
 import type { TrainSettings } from '../aggregate/strategy.ts';
 import { resolveStrategyOptions, type StrategyOptions } from '../aggregate/strategies/strategy-options.ts';
 import { EarlyStopping, type EarlyStoppingOptions } from '../aggregate/strategies/early-stopping.ts';
+import type { FeatureRoles } from '../segmentation/profiles.ts';
+import type { SegmentationRoundShape } from '../segmentation/rounds.ts';
 
 export type Aggregation = 'secure' | 'plain';
+
+/** A model task trains a predictor; a segmentation task runs federated k-means. */
+export type TaskKind = 'model' | 'segmentation';
+
+/** The operator's segmentation settings (task kind 'segmentation'). */
+export interface SegmentationInput {
+  /** Numeric behavioural columns the segments are built on (recency, frequency, monetary...). */
+  features: string[];
+  /** A fixed k, or a range to choose from (default 2..8). */
+  k?: number | { min: number; max: number };
+  /** Federated restarts per k, riding in the same rounds (default 5). */
+  restarts?: number;
+  /** No cluster sum or profile of fewer customers is revealed (default 20). */
+  minClusterCount?: number;
+  /** Which feature plays which role, for naming segments. */
+  roles?: FeatureRoles;
+  /** Label columns summarized per segment (e.g. churned, next_period_spend). */
+  profileLabels?: string[];
+  /** Profile label holding churned 0/1 (default: the first profile label whose name contains "churn"). */
+  churnLabel?: string;
+  /** Profile label holding a value such as spend (default: the first other profile label). */
+  valueLabel?: string;
+  /** Lloyd iterations at most (default 30). */
+  maxIterations?: number;
+}
+
+/** Segmentation settings with defaults resolved. */
+export interface SegmentationSettings {
+  features: string[];
+  ks: number[];
+  /** The operator's k when fixed (then ks = [k]). */
+  fixedK?: number;
+  restarts: number;
+  minClusterCount: number;
+  roles: FeatureRoles;
+  profileLabels: string[];
+  churnLabel?: string;
+  valueLabel?: string;
+  maxIterations: number;
+}
+
+/**
+ * The work order of one segmentation round (RoundOpen.payload_json): coordinator and members
+ * derive the same vector layout from `shape` and the invited member count.
+ */
+export interface SegmentationWorkOrder {
+  kind: 'segmentation';
+  /** 'statistics' for the first round (the standard feature-statistics vector). */
+  purpose: 'statistics' | SegmentationRoundShape['purpose'];
+  features: string[];
+  profileLabels: string[];
+  shape?: SegmentationRoundShape;
+  /** Centroid runs (count gate, Lloyd), or the released centroids as one run (profile). */
+  runs?: number[][][];
+  /** Per cluster: false withholds its sums (set from the preceding count gate). */
+  include?: boolean[];
+}
 
 /** The operator's task file (JSON/YAML). Every field but name, features and label is optional. */
 export interface TaskDefinitionInput {
   name: string;
-  /** Target column; binary targets list the values meaning 1 in positiveLabel. */
+  /** 'model' (default) or 'segmentation'. */
+  kind?: TaskKind;
+  /**
+   * Target column; binary targets list the values meaning 1 in positiveLabel. Segmentation
+   * tasks have no target: a task file may omit it (validation does not ask for it); typed
+   * callers pass "". Required in the type so model-task code can index rows by it.
+   */
   label: string;
+  /** Segmentation settings (kind 'segmentation'). */
+  segmentation?: SegmentationInput;
   positiveLabel?: string[];
   /** Numeric model inputs. */
   numeric?: string[];
@@ -40,7 +107,10 @@ export interface TaskDefinitionInput {
 
 export interface TaskDefinition {
   name: string;
+  kind: TaskKind;
+  /** Empty for segmentation tasks. */
   label: string;
+  segmentation?: SegmentationSettings;
   positiveLabel: string[];
   numeric: string[];
   categorical: string[];
@@ -67,7 +137,12 @@ function bad(field: string, message: string): never {
 /** Fills defaults and checks every field; errors name the field and what to write instead. */
 export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinition {
   if (!input.name?.trim()) bad('name', 'give the task a name');
-  if (!input.label?.trim()) bad('label', 'name the target column (e.g. "churned")');
+  const kind = input.kind ?? 'model';
+  if (kind !== 'model' && kind !== 'segmentation') bad('kind', 'use "model" or "segmentation"');
+  if (kind === 'segmentation') return resolveSegmentationTask(input);
+  if (!input.label?.trim()) bad('label', 'name the target column (e.g. "churned"), or set kind "segmentation" for a task without a target');
+  if (input.segmentation) bad('segmentation', 'segmentation settings need kind "segmentation"');
+  const label = input.label;
   const numeric = input.numeric ?? [];
   const vocabularies = input.categorical ?? {};
   const categorical = Object.keys(vocabularies);
@@ -80,15 +155,15 @@ export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinitio
   const features = [...numeric, ...categorical];
   const dupes = features.filter((f, i) => features.indexOf(f) !== i);
   if (dupes.length) bad('numeric', `column(s) ${dupes.join(', ')} declared twice`);
-  if (features.includes(input.label)) bad('label', `the label "${input.label}" cannot also be a feature`);
+  if (features.includes(label)) bad('label', `the label "${label}" cannot also be a feature`);
   for (const p of protectedAttrs) {
     if (features.includes(p)) bad('protected', `"${p}" is protected and cannot be a model input`);
   }
-  const kind = input.model?.kind ?? 'logistic';
-  if (kind !== 'logistic' && kind !== 'mlp') bad('model.kind', 'use "logistic" or "mlp"');
+  const modelKind = input.model?.kind ?? 'logistic';
+  if (modelKind !== 'logistic' && modelKind !== 'mlp') bad('model.kind', 'use "logistic" or "mlp"');
   const task = input.model?.task ?? 'binary';
   if (task !== 'binary' && task !== 'regression') bad('model.task', 'use "binary" or "regression"');
-  const hidden = input.model?.hidden ?? (kind === 'mlp' ? [32, 16] : []);
+  const hidden = input.model?.hidden ?? (modelKind === 'mlp' ? [32, 16] : []);
   if (hidden.some((h) => !Number.isInteger(h) || h < 1)) bad('model.hidden', 'hidden layer sizes must be positive integers');
   const train: TrainSettings = {
     localEpochs: input.train?.localEpochs ?? 2,
@@ -120,14 +195,15 @@ export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinitio
   if (!(sampleFraction > 0 && sampleFraction <= 1)) bad('sampleFraction', 'must be in (0, 1]');
   return {
     name: input.name.trim(),
-    label: input.label,
+    kind,
+    label,
     positiveLabel: input.positiveLabel ?? ['1', 'yes', 'Yes', 'true', 'True'],
     numeric,
     categorical,
     vocabularies,
     protected: protectedAttrs,
     model: {
-      kind, task, hidden,
+      kind: modelKind, task, hidden,
       activation: input.model?.activation ?? 'relu',
       dropout: input.model?.dropout ?? 0,
       l2: input.model?.l2 ?? 0,
@@ -141,5 +217,57 @@ export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinitio
     strategy,
     sampleFraction,
     earlyStopping: input.earlyStopping,
+  };
+}
+
+/**
+ * A segmentation task: the k-means features become the numeric columns (so the existing
+ * statistics round fits their means and stds); no target, no training settings that matter.
+ * Secure aggregation only: plain rounds would show the coordinator each member's cluster sums.
+ */
+function resolveSegmentationTask(input: TaskDefinitionInput): TaskDefinition {
+  const s = input.segmentation;
+  if (!s) bad('segmentation', 'a segmentation task needs "segmentation": { "features": [...] }');
+  if (input.aggregation === 'plain') bad('aggregation', 'segmentation runs on secure aggregation only; remove "aggregation": "plain"');
+  if (input.categorical && Object.keys(input.categorical).length > 0) bad('categorical', 'segmentation uses numeric behavioural columns only; list them in segmentation.features');
+  const features = s.features ?? [];
+  if (!Array.isArray(features) || features.length === 0) bad('segmentation.features', 'list the numeric behavioural columns to segment on (e.g. recency_days, frequency, monetary)');
+  const dupes = features.filter((f, i) => features.indexOf(f) !== i);
+  if (dupes.length) bad('segmentation.features', `column(s) ${dupes.join(', ')} listed twice`);
+  let ks: number[];
+  let fixedK: number | undefined;
+  const k = s.k ?? { min: 2, max: 8 };
+  if (typeof k === 'number') {
+    if (!Number.isInteger(k) || k < 2 || k > 50) bad('segmentation.k', 'a fixed k must be an integer from 2 to 50');
+    ks = [k];
+    fixedK = k;
+  } else {
+    if (!Number.isInteger(k.min) || !Number.isInteger(k.max) || k.min < 2 || k.max < k.min || k.max > 50) bad('segmentation.k', 'give { "min": 2, "max": 8 } style integers with 2 ≤ min ≤ max ≤ 50');
+    ks = Array.from({ length: k.max - k.min + 1 }, (_, i) => k.min + i);
+  }
+  const restarts = s.restarts ?? 5;
+  if (!Number.isInteger(restarts) || restarts < 1 || restarts > 50) bad('segmentation.restarts', 'must be an integer from 1 to 50');
+  const minClusterCount = s.minClusterCount ?? 20;
+  if (!Number.isInteger(minClusterCount) || minClusterCount < 1) bad('segmentation.minClusterCount', 'must be an integer ≥ 1');
+  const maxIterations = s.maxIterations ?? 30;
+  if (!Number.isInteger(maxIterations) || maxIterations < 1) bad('segmentation.maxIterations', 'must be an integer ≥ 1');
+  const roles = s.roles ?? {};
+  for (const [role, col] of Object.entries(roles)) {
+    if (col !== undefined && !features.includes(col)) bad(`segmentation.roles.${role}`, `"${col}" is not one of segmentation.features`);
+  }
+  const profileLabels = s.profileLabels ?? [];
+  for (const l of profileLabels) if (features.includes(l)) bad('segmentation.profileLabels', `"${l}" is a segmentation feature; profile labels are outcomes summarized per segment`);
+  const churnLabel = s.churnLabel ?? profileLabels.find((l) => /churn/i.test(l));
+  const valueLabel = s.valueLabel ?? profileLabels.find((l) => l !== churnLabel);
+  for (const [field, l] of [['churnLabel', churnLabel], ['valueLabel', valueLabel]] as const) {
+    if (l !== undefined && !profileLabels.includes(l)) bad(`segmentation.${field}`, `"${l}" must be one of segmentation.profileLabels`);
+  }
+  const base = resolveTaskDefinition({
+    ...input, kind: 'model', label: '__segmentation__', segmentation: undefined, numeric: features, categorical: {}, aggregation: 'secure',
+    model: { kind: 'logistic', task: 'binary' },
+  });
+  return {
+    ...base, kind: 'segmentation', label: '', positiveLabel: [],
+    segmentation: { features, ks, fixedK, restarts, minClusterCount, roles, profileLabels, churnLabel, valueLabel, maxIterations },
   };
 }

@@ -24,6 +24,7 @@ export interface RoundOpen {
   'seed'?: (number);
   'testFraction'?: (number | string);
   'splitSeed'?: (number);
+  'payloadJson'?: (string);
 }
 
 export interface RoundOpen__Output {
@@ -44,4 +45,5 @@ export interface RoundOpen__Output {
   'seed': (number);
   'testFraction': (number);
   'splitSeed': (number);
+  'payloadJson': (string);
 }
