@@ -5,6 +5,7 @@ import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 // The member-side reader is internal to the agent; the test reuses it to pool the same rows.
 import { readSegmentationData } from '../client-sdk/src/agent/segmentation-work.ts';
+import { escapeHtml, renderRoundsReport } from '@consort/coordinator';
 import { sqliteDatabase } from './support/databases.ts';
 import { startFixture, type Fixture } from './support/federation-fixture.ts';
 
@@ -43,14 +44,14 @@ describe('federated segmentation end to end', () => {
   });
   afterAll(async () => { await fx?.close(); });
 
-  async function run(name: string): Promise<{ reports: RoundReport__Output[]; weights: Float32Array; metrics: Record<string, unknown>; pipeline: FeaturePipeline }> {
+  async function run(name: string): Promise<{ taskId: string; reports: RoundReport__Output[]; weights: Float32Array; metrics: Record<string, unknown>; pipeline: FeaturePipeline }> {
     const task = await fx.admin.createTask(fx.federationId, segmentationTask(name));
     const reports = await fx.admin.runRounds(task.id, 1, 20);
     const last = reports[reports.length - 1];
     expect(last.state, last.reason).toBe('published');
     const mv = await fx.coordinator.store.getModelVersion(last.modelVersionId);
     const stored = await fx.coordinator.store.getTask(task.id);
-    return { reports, weights: mv.weights, metrics: mv.metrics, pipeline: stored.pipeline as FeaturePipeline };
+    return { taskId: task.id, reports, weights: mv.weights, metrics: mv.metrics, pipeline: stored.pipeline as FeaturePipeline };
   }
 
   async function pooledPoints(pipeline: FeaturePipeline, files: string[]): Promise<Float64Array[]> {
@@ -67,7 +68,7 @@ describe('federated segmentation end to end', () => {
   }
 
   it('runs every step as a secure round and stores centroids as good as centralized k-means++', async () => {
-    const { reports, weights, metrics, pipeline } = await run('segments');
+    const { taskId, reports, weights, metrics, pipeline } = await run('segments');
     const purposes = reports.map((r) => r.purpose);
     expect(purposes[0]).toBe('statistics');
     expect(purposes[1]).toBe('segmentation-histogram');
@@ -90,6 +91,11 @@ describe('federated segmentation end to end', () => {
     const federated = kmeansCost(points, centroidsOf(weights, 4));
     const central = kmeansBestOf(points, 4, 10, 1, { maxIterations: 300, tol: 1e-9 }).cost;
     expect(federated / central).toBeLessThan(1.02);
+
+    // The operator's page shows one profile row per segment, named, from aggregates only.
+    const html = await renderRoundsReport(fx.coordinator.store, taskId);
+    for (const n of names) expect(html).toContain(escapeHtml(n));
+    expect(html).toContain('<table id="segments">');
   }, 300_000);
 
   it('goes on without a member that vanishes mid-Lloyd', async () => {

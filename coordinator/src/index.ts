@@ -8,3 +8,4 @@ export { openStore } from './store/open-store.ts';
 export type { Store } from './store/store.ts';
 export { AdminClient } from './cli/admin-client.ts';
 export { renderRoundsReport } from './reports/rounds-report.ts';
+export { escapeHtml } from './reports/html.ts';

@@ -7,6 +7,7 @@ import { loadIdentity } from '../identity/member-identity.ts';
 import { registerScoreCommand } from './score-command.ts';
 import { registerValidateCommand } from './validate-command.ts';
 import { registerPrepareCommand } from './prepare-command.ts';
+import { registerSegmentCommand } from './segment-command.ts';
 
 const program = new Command().name('consort-agent').description('Consort member agent: your customer rows never leave this machine');
 
@@ -44,6 +45,7 @@ program.command('run')
 registerValidateCommand(program);
 registerPrepareCommand(program);
 registerScoreCommand(program);
+registerSegmentCommand(program);
 
 program.parseAsync().catch((err: Error & { details?: string }) => {
   console.error(`consort-agent: ${err.details ?? err.message}`);

@@ -2,3 +2,4 @@
 export * from './onnx-centroids.ts';
 export * from './membership-changes.ts';
 export * from './score-segments.ts';
+export * from './model-file.ts';

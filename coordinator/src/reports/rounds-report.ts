@@ -1,5 +1,5 @@
 // The HTML page of a task's rounds and model versions: what an operator looks at after training.
-import type { BinaryEvaluation } from '@consort/core';
+import type { BinaryEvaluation, SegmentProfile } from '@consort/core';
 import type { Store } from '../store/store.ts';
 import { escapeHtml, lineChart } from './html.ts';
 
@@ -7,6 +7,41 @@ interface VersionMetrics {
   trainLoss?: number;
   aggregation?: string;
   evaluation?: { evalLoss: number; evalAuc: number | null; evalExamples: number; evalRmse?: number; evalMae?: number; evalDetail?: BinaryEvaluation };
+}
+
+interface SegmentationMetrics {
+  kind: 'segmentation';
+  k: number;
+  minClusterCount: number;
+  profiles: { overall: { size: number; features: { name: string; mean: number }[]; churnRate?: number; meanValue?: number }; segments: SegmentProfile[] };
+}
+
+/** Segment profiles of a segmentation model: a share bar chart and a profile table (aggregates only). */
+function segmentationSection(vm: { v: { version: number }; m: Record<string, unknown> }[]): string {
+  const last = [...vm].reverse().find(({ m }) => m.kind === 'segmentation');
+  if (!last) return '';
+  const m = last.m as unknown as SegmentationMetrics;
+  const segs = m.profiles.segments;
+  const featureNames = m.profiles.overall.features.map((f) => f.name);
+  const width = 640;
+  const bar = 26;
+  const maxShare = Math.max(...segs.map((s) => s.share ?? 0), 0.01);
+  const bars = segs.map((s, i) => {
+    const w = ((s.share ?? 0) / maxShare) * (width - 380);
+    return `<text x="0" y="${i * (bar + 8) + 18}" font-size="12">${escapeHtml(s.name)}</text>
+<rect x="310" y="${i * (bar + 8)}" width="${w.toFixed(1)}" height="${bar}" fill="${s.suppressed ? '#ccc' : '#1f6feb'}"><title>${escapeHtml(s.name)}: ${s.suppressed ? 'suppressed' : `${((s.share ?? 0) * 100).toFixed(1)} %`}</title></rect>
+<text x="${(316 + w).toFixed(1)}" y="${i * (bar + 8) + 18}" font-size="12">${s.suppressed ? 'suppressed' : `${((s.share ?? 0) * 100).toFixed(1)} %`}</text>`;
+  }).join('');
+  const head = `<tr><th>segment</th><th>customers</th><th>share</th>${featureNames.map((f) => `<th>${escapeHtml(f)} (mean)</th>`).join('')}<th>churn rate</th><th>mean value</th><th>description</th></tr>`;
+  const rows = segs.map((s) => s.suppressed
+    ? `<tr class="aborted"><td>${escapeHtml(s.name)}</td><td colspan="${featureNames.length + 5}">suppressed: fewer than ${m.minClusterCount} customers</td></tr>`
+    : `<tr><td>${escapeHtml(s.name)}</td><td>${s.size}</td><td>${fmt(s.share, 3)}</td>${s.features.map((f) => `<td>${fmt(f.mean, 1)}</td>`).join('')}<td>${fmt(s.churnRate, 3)}</td><td>${fmt(s.meanValue, 1)}</td><td class="desc">${escapeHtml(s.description)}</td></tr>`).join('\n');
+  const o = m.profiles.overall;
+  return `<h2>Segments of model v${last.v.version} (k = ${m.k})</h2>
+<p class="note">Profiles come from securely summed per-segment counts, sums and sums of squares only; segments under ${m.minClusterCount} customers are suppressed. All customers: ${o.size}${o.churnRate !== undefined ? `, churn rate ${fmt(o.churnRate, 3)}` : ''}.</p>
+<figure><svg role="img" aria-label="Segment shares" width="${width}" height="${segs.length * (bar + 8)}" xmlns="http://www.w3.org/2000/svg">${bars}</svg><figcaption>Share of customers per segment</figcaption></figure>
+<table id="segments">${head}
+${rows}</table>`;
 }
 
 /** Threshold table and reliability chart of the newest evaluated model. */
@@ -57,14 +92,15 @@ export async function renderRoundsReport(store: Store, taskId: string): Promise<
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f4f4f4}
 td:nth-child(2),td:nth-child(3),td:last-child{text-align:left}tr.aborted{background:#fff2f0}figure{display:inline-block;margin:0 1rem 1rem 0}
-.note{color:#555;font-size:.9rem}
+.note{color:#555;font-size:.9rem}td.desc{min-width:320px;text-align:left;font-size:.85rem}
 </style></head><body>
 <h1>${escapeHtml(task.name)}</h1>
 <p class="note">Task <code>${escapeHtml(task.id)}</code> · aggregation <b>${escapeHtml(task.aggregation)}</b> · at least ${task.minMembers} members per round ·
 held-out metrics are federated (summed over members' test splits; AUC from summed score histograms) and belong to the model a round started from.</p>
-${lineChart('Held-out AUC by model version', [{ name: 'held-out AUC', color: '#1f6feb', points: auc }])}
-${lineChart('Loss by model version', [{ name: 'held-out loss', color: '#d1242f', points: evalLoss }, { name: 'train loss (members, local)', color: '#8250df', points: trainLoss }])}
+${auc.length ? lineChart('Held-out AUC by model version', [{ name: 'held-out AUC', color: '#1f6feb', points: auc }]) : ''}
+${evalLoss.length || trainLoss.length ? lineChart('Loss by model version', [{ name: 'held-out loss', color: '#d1242f', points: evalLoss }, { name: 'train loss (members, local)', color: '#8250df', points: trainLoss }]) : ''}
 ${latestModelSection(vm)}
+${segmentationSection(vm.map(({ v, m }) => ({ v, m: m as unknown as Record<string, unknown> })))}
 <h2>Model versions</h2>
 <table id="versions"><tr><th>version</th><th>train loss</th><th>held-out loss</th><th>held-out AUC</th><th>held-out rows</th><th>sha256</th></tr>
 ${versionRows}</table>

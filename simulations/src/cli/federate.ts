@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   });
   try {
     console.log(`\n${await modelVersionTable(fed.coordinator.store, fed.taskId)}`);
-    if (fed.modelFile) console.log(`\nmodel: ${relative(process.cwd(), fed.modelFile)} (score with: npm run agent -- score --model <file> --data <csv> --out <csv>)`);
+    if (fed.modelFile) console.log(`\nmodel: ${relative(process.cwd(), fed.modelFile)} (members use it locally: npm run agent -- score … for a churn/propensity model, npm run agent -- segment … for a segmentation)`);
     console.log(`report: ${relative(process.cwd(), fed.reportFile)}`);
   } finally {
     await stopLocalFederation(fed);

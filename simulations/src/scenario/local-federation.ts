@@ -55,7 +55,8 @@ export async function runLocalFederation(opts: LocalFederationOptions): Promise<
     }
     const task = await admin.createTask(federation.id, opts.task);
     const reports = await admin.runRounds(task.id, opts.rounds, 30, opts.onReport);
-    const last = [...reports].reverse().find((r) => r.purpose === 'train' && r.state === 'published');
+    // The newest released model: a training round's, or a segmentation task's profile round.
+    const last = [...reports].reverse().find((r) => r.state === 'published' && r.modelVersionId && r.purpose !== 'evaluate');
     let modelFile: string | undefined;
     if (last) {
       const stored = await coordinator.store.getTask(task.id);

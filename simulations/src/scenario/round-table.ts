@@ -15,7 +15,7 @@ export function formatRoundRow(r: RoundReport__Output): string {
   const hasEval = r.purpose !== 'statistics' && m && m.evalExamples > 0;
   const cells = [
     String(r.roundNumber).padStart(5),
-    r.purpose.padEnd(10),
+    r.purpose.replace('segmentation-', 'seg-').padEnd(10),
     String(r.participants.length - r.dropped.length).padStart(7),
     String(r.dropped.length).padStart(7),
     (isTrain && m ? num(m.trainLoss) : '-').padStart(10),
@@ -23,7 +23,9 @@ export function formatRoundRow(r: RoundReport__Output): string {
     (hasEval ? num(m!.evalAuc) : '-').padStart(12),
     r.state === 'aborted' ? `ABORTED: ${r.reason}`
       : r.purpose === 'statistics' ? 'preprocessing fitted'
-      : r.purpose === 'evaluate' ? 'final model evaluated' : `model stored (${r.modelVersionId.slice(0, 8)})`,
+      : r.purpose === 'evaluate' ? 'final model evaluated'
+      : r.purpose.startsWith('segmentation') ? (r.modelVersionId ? `segments released (${r.modelVersionId.slice(0, 8)})` : 'secure sums received')
+      : `model stored (${r.modelVersionId.slice(0, 8)})`,
   ];
   return cells.join('  ');
 }

@@ -1,0 +1,38 @@
+// `segment`: assigns each of the member's customers to a segment of the shared segmentation
+// model, locally (ONNX nearest centroid), and optionally reports moves since a previous version.
+import type { Command } from 'commander';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportSegmentOnnx } from '../segmentation/onnx-centroids.ts';
+import { scoreSegmentsCsv } from '../segmentation/score-segments.ts';
+import { formatMembershipChanges, membershipChanges } from '../segmentation/membership-changes.ts';
+import { segmentModelFromJson } from '../segmentation/model-file.ts';
+
+export function registerSegmentCommand(program: Command): Command {
+  return program.command('segment')
+    .description('add the segment id and name to each of your customers (local; nothing is sent)')
+    .requiredOption('--model <json>', 'segmentation model JSON exported by the federation')
+    .requiredOption('--data <csv>', 'your customer CSV with the segmentation feature columns')
+    .requiredOption('--out <csv>', 'output CSV: id, segment, segment_name, segment_distance')
+    .option('--id-column <name>', 'customer id column (default: the first column)')
+    .option('--previous <json>', 'an earlier segmentation model: report how many customers changed segment')
+    .action(async (o: { model: string; data: string; out: string; idColumn?: string; previous?: string }) => {
+      const model = segmentModelFromJson(o.model);
+      const t0 = performance.now();
+      const res = await scoreSegmentsCsv(exportSegmentOnnx(model), { input: o.data, output: o.out, idColumn: o.idColumn });
+      const counts = Object.entries(res.countsByName).map(([name, n]) => `${name} ${n}`).join(', ');
+      console.log(`segmented ${res.rows} customers in ${((performance.now() - t0) / 1000).toFixed(2)} s: ${counts}; wrote ${o.out}`);
+      if (o.previous) {
+        const previous = segmentModelFromJson(o.previous);
+        const dir = mkdtempSync(join(tmpdir(), 'consort-segment-'));
+        try {
+          const before = await scoreSegmentsCsv(exportSegmentOnnx(previous), { input: o.data, output: join(dir, 'previous.csv'), idColumn: o.idColumn });
+          const changes = membershipChanges(before.segments, res.segments, previous.centroids.length, model.centroids.length, res.ids);
+          console.log(formatMembershipChanges(changes, previous.names, model.names));
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+    });
+}
