@@ -67,7 +67,10 @@ describe('federated Lloyd step', () => {
     // Counts are exact integers; the measured cost matches the pooled cost of the round's centroids.
     const last = s.runs[0];
     expect(last.last!.counts.reduce((a, b) => a + b, 0)).toBe(all.length);
-    expect(last.costHistory.length).toBe(6);
+    // One cost per Lloyd round taken; a run whose cost stopped changing converges early (tol 0
+    // still stops on an exactly repeated cost, which depends on the stochastic rounding).
+    expect(last.costHistory.length).toBe(last.iterations);
+    expect(last.converged ? last.iterations >= 2 && last.iterations <= 6 : last.iterations === 6).toBe(true);
   });
 
   it('a member with fewer customers than k, constant features or no rows gives a valid step', () => {
