@@ -45,12 +45,17 @@ async function aucOf(spec: ModelSpec, pipeline: FeaturePipeline, weights: Float3
   return exactAuc(scores, m.y);
 }
 
+/** Pipeline fitted on `rows`, the model spec of `kind` over it, and the encoded rows. */
+function centralSetup(kind: 'logistic' | 'mlp', ds: BenchDataset, rows: Records): { spec: ModelSpec; pipeline: FeaturePipeline; m: ReturnType<typeof toMatrix> } {
+  const { schema, vocab } = schemaOf(ds.task);
+  const pipeline = pipelineFromStats(schema, vocab, localFeatureStats(schema, vocab, rows), 'binary');
+  const spec: ModelSpec = { kind, task: 'binary', inputDim: pipelineInputDim(pipeline), hidden: kind === 'mlp' ? [32, 16] : [], activation: 'relu', dropout: 0, l2: 0 };
+  return { spec, pipeline, m: toMatrix(pipeline, rows, 'bench') };
+}
+
 /** The same training code on rows in one place (pooled, or one member alone). */
 async function trainCentral(kind: 'logistic' | 'mlp', ds: BenchDataset, train: Records, epochs: number, lr: number): Promise<{ spec: ModelSpec; pipeline: FeaturePipeline; weights: Float32Array; seconds: number }> {
-  const { schema, vocab } = schemaOf(ds.task);
-  const pipeline = pipelineFromStats(schema, vocab, localFeatureStats(schema, vocab, train), 'binary');
-  const spec: ModelSpec = { kind, task: 'binary', inputDim: pipelineInputDim(pipeline), hidden: kind === 'mlp' ? [32, 16] : [], activation: 'relu', dropout: 0, l2: 0 };
-  const m = toMatrix(pipeline, train, 'bench');
+  const { spec, pipeline, m } = centralSetup(kind, ds, train);
   const t0 = performance.now();
   const r = await trainLocal({ spec, weights: initialWeights(spec, SEED), x: m.x, y: m.y, epochs, batchSize: 32, learningRate: lr, proximalMu: 0, seed: SEED });
   return { spec, pipeline, weights: r.weights, seconds: (performance.now() - t0) / 1000 };
@@ -119,14 +124,13 @@ async function throughput(ds: BenchDataset): Promise<string[]> {
   const members = await splits(ds);
   const train = members.flatMap((m) => m.train);
   const lines: string[] = [];
+  // Encoded once per model kind: only training is timed, per backend and batch size.
+  const setups = { logistic: centralSetup('logistic', ds, train), mlp: centralSetup('mlp', ds, train) };
   for (const prefer of [['wasm'], ['cpu']]) {
     const backend = await selectBackend(prefer);
     for (const kind of ['logistic', 'mlp'] as const) {
+      const { spec, m } = setups[kind];
       for (const batchSize of [32, 256]) {
-        const { schema, vocab } = schemaOf(ds.task);
-        const pipeline = pipelineFromStats(schema, vocab, localFeatureStats(schema, vocab, train), 'binary');
-        const spec: ModelSpec = { kind, task: 'binary', inputDim: pipelineInputDim(pipeline), hidden: kind === 'mlp' ? [32, 16] : [], activation: 'relu', dropout: 0, l2: 0 };
-        const m = toMatrix(pipeline, train, 'bench');
         const epochs = 3;
         const t0 = performance.now();
         await trainLocal({ spec, weights: initialWeights(spec, 1), x: m.x, y: m.y, epochs, batchSize, learningRate: 0.05, proximalMu: 0, seed: 1, backend });
