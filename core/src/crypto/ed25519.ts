@@ -11,6 +11,9 @@ import { ConsortError } from '../errors/consort-error.ts';
 const SPKI_ED25519 = Buffer.from('302a300506032b6570032100', 'hex');
 const PKCS8_ED25519 = Buffer.from('302e020100300506032b657004220420', 'hex');
 const publicKeyCache = new Map<string, KeyObject>();
+// Importing a private key costs ~0.5 ms (OpenSSL derives the public key): keep the KeyObject as
+// long as that very secret-key array is alive (an agent signs every request with one identity).
+const privateKeyCache = new WeakMap<Uint8Array, KeyObject>();
 
 function publicKeyObject(raw: Uint8Array): KeyObject {
   const hex = Buffer.from(raw).toString('hex');
@@ -28,7 +31,11 @@ export function sign(message: Uint8Array, identitySecretKey: Uint8Array): Uint8A
   if (identitySecretKey.length !== nacl.sign.secretKeyLength) {
     throw new ConsortError('INVALID_ARGUMENT', 'An identity secret key must be a 64-byte Ed25519 key (tweetnacl sign.keyPair).');
   }
-  const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, identitySecretKey.subarray(0, 32)]), format: 'der', type: 'pkcs8' });
+  let key = privateKeyCache.get(identitySecretKey);
+  if (!key) {
+    key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519, identitySecretKey.subarray(0, 32)]), format: 'der', type: 'pkcs8' });
+    privateKeyCache.set(identitySecretKey, key);
+  }
   return new Uint8Array(nodeSign(null, message, key));
 }
 

@@ -23,7 +23,7 @@ import type {
 import type { ModVector } from './mod-vector.ts';
 import { validateSecAggParams, type SecAggParams } from './params.ts';
 import { addMask } from './prg.ts';
-import { openShares, sealShares, type EncryptedShare, type ShareBundle } from './share-box.ts';
+import { boxKey, openShares, sealShares, type EncryptedShare, type ShareBundle } from './share-box.ts';
 import { splitSecret } from './shamir.ts';
 import { transitionSecAgg, wrongStage, type SecAggStage } from './stages.ts';
 
@@ -57,6 +57,7 @@ export class MemberSession {
   private peers = new Map<string, Peer>();
   private myNeighbours: readonly string[] = [];
   private received = new Map<string, ShareBundle>();
+  private readonly boxKeys = new Map<string, Uint8Array>();
   private signedSurvivors: readonly string[] = [];
 
   constructor(options: MemberSessionOptions) {
@@ -113,6 +114,7 @@ export class MemberSession {
       const { roundId, minMembers, threshold, neighbours } = this.params;
       if (keySet.roundId !== roundId) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', `key set is for round ${keySet.roundId}`);
       const peers = new Map<string, Peer>();
+      const signatures = new Map<string, Uint8Array>();
       const seenKeys = new Set<string>();
       for (const entry of keySet.keys) {
         const id = entry.memberId;
@@ -125,15 +127,13 @@ export class MemberSession {
         if (entry.encryptionPublicKey.length !== 32 || entry.maskPublicKey.length !== 32) {
           throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `member ${id} advertised malformed keys`);
         }
-        if (!verify(advertiseMessage(roundId, id, entry.encryptionPublicKey, entry.maskPublicKey), entry.signature, identityPublicKey)) {
-          throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `the signature on member ${id}'s advertised keys does not verify`);
-        }
         for (const k of [entry.encryptionPublicKey, entry.maskPublicKey]) {
           const hex = Buffer.from(k).toString('hex');
           if (seenKeys.has(hex)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', `a public key is advertised twice (member ${id})`);
           seenKeys.add(hex);
         }
         peers.set(id, { encryptionPublicKey: entry.encryptionPublicKey, maskPublicKey: entry.maskPublicKey, identityPublicKey });
+        signatures.set(id, entry.signature);
       }
       const me = peers.get(this.memberId);
       if (!me) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', 'the key set leaves this member out');
@@ -150,6 +150,16 @@ export class MemberSession {
       }
       const graph = buildNeighbourGraph([...peers.keys()], seed, neighbours);
       const mine = graph.neighbours.get(this.memberId)!;
+      // Only neighbours' keys are ever used by this member (shares, masks, signatures), so only
+      // their signatures are checked: k verifications instead of n (Bell et al.). A forged key of
+      // a non-neighbour is refused by that member's own neighbours; this member's own entry was
+      // compared with the keys it generated above.
+      for (const id of mine) {
+        const p = peers.get(id)!;
+        if (!verify(advertiseMessage(roundId, id, p.encryptionPublicKey, p.maskPublicKey), signatures.get(id)!, p.identityPublicKey)) {
+          throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `the signature on member ${id}'s advertised keys does not verify`);
+        }
+      }
       if (mine.length < threshold) {
         throw this.refuse('TOO_FEW_MEMBERS', 'advertise_keys', `this member has ${mine.length} neighbours, fewer than the threshold ${threshold}`);
       }
@@ -169,16 +179,21 @@ export class MemberSession {
       splitSecret(this.selfSeed, k, this.params.threshold),
       splitSecret(this.keys.mask.secretKey, k, this.params.threshold),
     ]);
-    return this.myNeighbours.map((to, j) =>
-      sealShares(
+    return this.myNeighbours.map((to, j) => {
+      const peerKey = this.peers.get(to)!.encryptionPublicKey;
+      // The nacl.box key is symmetric: the one that seals to a neighbour opens what it sends back.
+      const shared = boxKey(peerKey, this.keys.encryption.secretKey) ?? undefined;
+      if (shared) this.boxKeys.set(to, shared);
+      return sealShares(
         this.params.roundId,
         this.memberId,
         to,
         { selfSeedShare: seedShares[j], maskKeyShare: keyShares[j] },
         this.keys.encryption.secretKey,
-        this.peers.get(to)!.encryptionPublicKey,
-      ),
-    );
+        peerKey,
+        shared,
+      );
+    });
   }
 
   /**
@@ -197,7 +212,7 @@ export class MemberSession {
         const from = msg.fromMemberId;
         if (!neighbourSet.has(from)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'share_keys', `a share came from ${from}, who is not a neighbour`);
         if (received.has(from)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'share_keys', `two share bundles came from ${from}`);
-        received.set(from, openShares(roundId, from, this.memberId, msg, this.peers.get(from)!.encryptionPublicKey, this.keys.encryption.secretKey));
+        received.set(from, openShares(roundId, from, this.memberId, msg, this.peers.get(from)!.encryptionPublicKey, this.keys.encryption.secretKey, this.boxKeys.get(from)));
       }
       if (received.size < threshold) {
         throw this.refuse('TOO_FEW_MEMBERS', 'share_keys', `only ${received.size} neighbours shared keys, the threshold is ${threshold}`);
@@ -288,17 +303,23 @@ export class MemberSession {
       const sameList = survivors.size === signed.size && [...survivors].every((s) => signed.has(s));
       if (!sameList) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'unmask', 'the survivor list differs from the one this member signed');
       const message = consistencyMessage(roundId, this.signedSurvivors);
-      const signers = new Set<string>();
+      const seen = new Set<string>();
+      // The signatures that matter are those of the neighbours whose secrets this member holds:
+      // at least t of them must have signed the same list (SecAgg+). Others are not verified.
+      const neighbourSet = new Set(this.myNeighbours);
+      let validNeighbours = 0;
       for (const s of request.signatures) {
         if (!survivors.has(s.memberId)) throw this.refuse('SECAGG_VERIFICATION_FAILED', 'unmask', `a consistency signature comes from ${s.memberId}, who is not a survivor`);
-        if (signers.has(s.memberId)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'unmask', `two consistency signatures from ${s.memberId}`);
+        if (seen.has(s.memberId)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'unmask', `two consistency signatures from ${s.memberId}`);
+        seen.add(s.memberId);
+        if (!neighbourSet.has(s.memberId)) continue;
         if (!verify(message, s.signature, this.peers.get(s.memberId)!.identityPublicKey)) {
           throw this.refuse('SECAGG_VERIFICATION_FAILED', 'unmask', `the consistency signature of ${s.memberId} does not verify`);
         }
-        signers.add(s.memberId);
+        validNeighbours++;
       }
-      if (signers.size < threshold) {
-        throw this.refuse('SECAGG_VERIFICATION_FAILED', 'unmask', `only ${signers.size} valid consistency signatures, ${threshold} are required`);
+      if (validNeighbours < threshold) {
+        throw this.refuse('SECAGG_VERIFICATION_FAILED', 'unmask', `only ${validNeighbours} valid consistency signatures from this member's neighbours, ${threshold} are required`);
       }
       for (const [peer, bundle] of [...this.received].sort((a, b) => compareIds(a[0], b[0]))) {
         if (survivors.has(peer)) shares.push({ ownerMemberId: peer, kind: 'self_mask_seed', share: bundle.selfSeedShare });

@@ -290,6 +290,29 @@ describe('secure aggregation: a malicious coordinator or peer is refused', () =>
     );
   });
 
+  it('in a sparse graph, exactly the neighbours of a member whose advertisement was forged refuse the key set', () => {
+    const r = setup(30, { vectorLength: 16, neighbours: 6 });
+    const ads = r.ids.map((id) => r.members.get(id)!.advertiseKeys());
+    for (const ad of ads) r.coordinator.receiveAdvertisement(ad);
+    const keySet = r.coordinator.closeAdvertiseKeys();
+    const victim = 'member-007';
+    // A coordinator replaces the victim's signature (the keys, hence the graph, stay the same).
+    const tampered = { ...keySet, keys: keySet.keys.map((k) => (k.memberId === victim ? { ...k, signature: new Uint8Array(64) } : k)) };
+    const refused: string[] = [];
+    for (const id of r.ids) {
+      try {
+        r.members.get(id)!.receiveKeySet(tampered, r.identities);
+      } catch (err) {
+        expect(isConsortError(err) && err.code).toBe('SECAGG_VERIFICATION_FAILED');
+        expect(String(err)).toContain(victim);
+        refused.push(id);
+      }
+    }
+    const neighbours = [...r.coordinator.neighbourGraph!.neighbours.get(victim)!].sort();
+    expect(refused.sort()).toEqual(neighbours);
+    expect(neighbours.length).toBeGreaterThanOrEqual(6);
+  });
+
   it('swapped keys between members are rejected', async () => {
     const r = setup(6, { vectorLength: 16 });
     await expectRejects(

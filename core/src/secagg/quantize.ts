@@ -1,13 +1,23 @@
 // Clipping, fixed-point quantization with stochastic rounding into Z_(2^32)/Z_(2^64), headroom and packing.
-import { randomFillSync } from 'node:crypto';
+import { createCipheriv, randomBytes, randomFillSync } from 'node:crypto';
 import { ConsortError } from '../errors/consort-error.ts';
 import { setSigned, signedAt, zeroVector, type ModulusBits, type ModVector } from './mod-vector.ts';
 
 /** Fills `out` with uniform uint32 values (stochastic-rounding coins). Default: node:crypto. */
 export type RandomSource = (out: Uint32Array) => void;
 
+/**
+ * Coins from AES-256-CTR under a fresh random key per call: the same cryptographic strength as
+ * randomFillSync at ~4x its speed for long vectors (a member draws one coin per parameter).
+ */
 export const cryptoRandom: RandomSource = (out) => {
-  randomFillSync(out);
+  if (out.length < 1024) {
+    randomFillSync(out);
+    return;
+  }
+  const cipher = createCipheriv('aes-256-ctr', randomBytes(32), new Uint8Array(16));
+  const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+  bytes.set(cipher.update(new Uint8Array(out.byteLength)));
 };
 
 /** Largest |sum| we accept: two's-complement centred in Z_(2^bits) and exact in a float64. */
@@ -124,6 +134,7 @@ function quantizeInto(
   perMemberBound({ members: 1, clip, scaleBits });
   const scale = 2 ** scaleBits;
   const coins = new Uint32Array(Math.min(COIN_CHUNK, Math.max(1, values.length)));
+  const words32 = target.bits === 32 ? target.words : null;
   let clipped = 0;
   for (let start = 0; start < values.length; start += COIN_CHUNK) {
     const end = Math.min(values.length, start + COIN_CHUNK);
@@ -143,7 +154,8 @@ function quantizeInto(
       const v = x * scale;
       const lo = Math.floor(v);
       const q = coins[i - start] / 4294967296 < v - lo ? lo + 1 : lo;
-      setSigned(target, offset + i, q);
+      if (words32) words32[offset + i] = q >>> 0; // inline setSigned for the common 32-bit case
+      else setSigned(target, offset + i, q);
     }
   }
   return clipped;

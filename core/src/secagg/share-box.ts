@@ -50,10 +50,12 @@ export function sealShares(
   bundle: ShareBundle,
   senderEncryptionSecretKey: Uint8Array,
   receiverEncryptionPublicKey: Uint8Array,
+  /** boxKey(receiver public, sender secret) when the caller already has it (it is symmetric). */
+  sharedKey?: Uint8Array,
 ): EncryptedShare {
   const plaintext = signedBytes([DOMAIN.share, roundId, fromMemberId, toMemberId, bundle.selfSeedShare, bundle.maskKeyShare]);
   const nonce = nacl.randomBytes(nacl.box.nonceLength);
-  const key = boxKey(receiverEncryptionPublicKey, senderEncryptionSecretKey);
+  const key = sharedKey ?? boxKey(receiverEncryptionPublicKey, senderEncryptionSecretKey);
   if (!key) {
     throw new ConsortError('SECAGG_VERIFICATION_FAILED', `Member ${toMemberId} advertised a low-order encryption key in round ${roundId}: exclude it.`, { member: toMemberId });
   }
@@ -69,6 +71,8 @@ export function openShares(
   message: EncryptedShare,
   senderEncryptionPublicKey: Uint8Array,
   receiverEncryptionSecretKey: Uint8Array,
+  /** boxKey(sender public, receiver secret) when the caller already has it. */
+  sharedKey?: Uint8Array,
 ): ShareBundle {
   const fail = (why: string) =>
     new ConsortError('SECAGG_VERIFICATION_FAILED', `Share bundle from ${expectedFrom} to ${expectedTo} in round ${roundId} ${why}: drop it and treat the sender as dropped.`, {
@@ -77,7 +81,7 @@ export function openShares(
     });
   if (message.fromMemberId !== expectedFrom || message.toMemberId !== expectedTo) throw fail('has a re-addressed envelope');
   if (message.nonce.length !== nacl.box.nonceLength) throw fail('has a malformed nonce');
-  const key = boxKey(senderEncryptionPublicKey, receiverEncryptionSecretKey);
+  const key = sharedKey ?? boxKey(senderEncryptionPublicKey, receiverEncryptionSecretKey);
   const plaintext = key && nacl.box.open.after(message.ciphertext, message.nonce, key);
   if (!plaintext) throw fail('does not decrypt (wrong keys or tampered ciphertext)');
   const fields = decodeFields(plaintext);

@@ -1,10 +1,11 @@
 // In-process simulation of one secure-aggregation round (all members + coordinator) with timings and bytes.
-import nacl from 'tweetnacl';
+import { generateKeyPairSync } from 'node:crypto';
 import { ConsortError } from '../errors/consort-error.ts';
 import { CoordinatorSession } from './coordinator-session.ts';
 import { MemberSession } from './member-session.ts';
 import { addInto, zeroVector, type ModulusBits, type ModVector } from './mod-vector.ts';
 import { resolveSecAggParams } from './params.ts';
+import { quantize } from './quantize.ts';
 import type { SecAggStage } from './stages.ts';
 
 /** Options of `simulateSecureRound`. */
@@ -61,6 +62,14 @@ function sizeOf(value: unknown): number {
   return 0;
 }
 
+/** An Ed25519 identity in tweetnacl's format (seed || public key), drawn by node:crypto (setup only, ~20x faster). */
+function identityKeyPair(): { publicKey: Uint8Array; secretKey: Uint8Array } {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const pub = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32);
+  const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32);
+  return { publicKey: new Uint8Array(pub), secretKey: new Uint8Array(Buffer.concat([seed, pub])) };
+}
+
 /** Small deterministic PRNG for inputs and dropout choice (not for keys). */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -79,14 +88,15 @@ export async function simulateSecureRound(opts: SimulateOptions): Promise<Simula
   const modulusBits = opts.modulusBits ?? 32;
   const rand = mulberry32(seed);
   const ids = Array.from({ length: n }, (_, i) => `member-${String(i).padStart(4, '0')}`);
-  const identityPairs = new Map(ids.map((id) => [id, nacl.sign.keyPair()]));
+  const identityPairs = new Map(ids.map((id) => [id, identityKeyPair()]));
   const identities = new Map(ids.map((id) => [id, identityPairs.get(id)!.publicKey]));
   const params = resolveSecAggParams(
     { roundId: `sim-${seed}`, vectorLength: d, modulusBits, neighbours: opts.neighbours, threshold: opts.threshold, minMembers: opts.minMembers },
     n,
   );
   const coordinator = new CoordinatorSession({ params, identities });
-  const members = new Map(ids.map((id) => [id, new MemberSession({ memberId: id, identity: identityPairs.get(id)!, params })]));
+  // Sessions are created inside the members' timed advertise step: creating one draws its round keys.
+  const members = new Map<string, MemberSession>();
   const dropCount = Math.floor(n * opts.dropoutFraction);
   const shuffled = ids.slice();
   for (let i = shuffled.length - 1; i > 0; i--) {
@@ -121,25 +131,23 @@ export async function simulateSecureRound(opts: SimulateOptions): Promise<Simula
   };
   const count = (map: Map<string, number>, id: string, msg: unknown) => map.set(id, map.get(id)! + sizeOf(msg));
 
-  // Inputs: uniform in [-2^20, 2^20) so that n of them never overflow 32 bits.
-  const inputs = new Map<string, ModVector>();
+  // Inputs: model-like floats in [-1, 1), quantized by each member inside its timed masked-input
+  // step (clip 1, 2^20 steps per unit, stochastic rounding), so that n of them never overflow 32 bits.
+  const inputs = new Map<string, Float32Array>();
   for (const id of ids) {
-    const v = zeroVector(modulusBits, d);
-    for (let i = 0; i < d; i++) {
-      const x = Math.floor(rand() * 2 ** 21) - 2 ** 20;
-      if (modulusBits === 32) v.words[i] = x >>> 0;
-      else {
-        v.words[2 * i] = x >>> 0;
-        v.words[2 * i + 1] = x < 0 ? 0xffffffff : 0;
-      }
-    }
+    const v = new Float32Array(d);
+    for (let i = 0; i < d; i++) v[i] = rand() * 2 - 1;
     inputs.set(id, v);
   }
 
   // advertise_keys
   let live = ids.filter((id) => active(id, 'advertise_keys'));
   for (const id of live) {
-    const msg = await timeMember(id, () => members.get(id)!.advertiseKeys());
+    const msg = await timeMember(id, () => {
+      const session = new MemberSession({ memberId: id, identity: identityPairs.get(id)!, params });
+      members.set(id, session);
+      return session.advertiseKeys();
+    });
     count(sent, id, msg);
     await timeCoordinator('advertise_keys', () => coordinator.receiveAdvertisement(msg));
   }
@@ -168,9 +176,13 @@ export async function simulateSecureRound(opts: SimulateOptions): Promise<Simula
   live = live.filter((id) => active(id, 'masked_input'));
   const expected = zeroVector(modulusBits, d);
   for (const id of live) {
-    const masked = await timeMember(id, () => members.get(id)!.maskInput(inputs.get(id)!));
+    let quantized!: ModVector;
+    const masked = await timeMember(id, () => {
+      quantized = quantize(inputs.get(id)!, { clip: 1, scaleBits: 20, modulusBits }).vector;
+      return members.get(id)!.maskInput(quantized);
+    });
     count(sent, id, masked);
-    addInto(expected, inputs.get(id)!);
+    addInto(expected, quantized);
     await timeCoordinator('masked_input', () => coordinator.receiveMaskedInput(id, masked.vector));
   }
   const consistency = await timeCoordinator('masked_input', () => coordinator.closeMaskedInput());
