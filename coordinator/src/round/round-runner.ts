@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   ConsortError, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
-  isConsortError, pipelineFromStats, resolveSecAggParams, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
+  isConsortError, pipelineFromStats, resolveSecAggParams, DEFAULT_DROPOUT_TOLERANCE, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
   type BinaryEvaluation, type ModelSpec, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
   type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
   type VectorLayout,
@@ -271,6 +271,8 @@ export class RoundRunner {
     roundOpen: ReturnType<typeof roundOpenEvent>, quantization: { scaleBits: number; clip: number; maxExamples: number }): Promise<SecAggResult> {
     const params = resolveSecAggParams({
       roundId: round.id, vectorLength: layout.length, modulusBits: layout.modulusBits, minMembers: def.minMembers,
+      // Tasks stored before the field existed resolve to the default.
+      dropoutTolerance: def.dropoutTolerance ?? DEFAULT_DROPOUT_TOLERANCE,
     }, round.participants.size);
     const identities = new Map<string, Uint8Array>();
     for (const m of round.participants) identities.set(m, (await this.opts.store.getMember(m))!.identityPublicKey);

@@ -4,6 +4,8 @@ export {
   resolveSecAggParams,
   validateSecAggParams,
   defaultNeighbours,
+  neighboursForDropouts,
+  DEFAULT_DROPOUT_TOLERANCE,
   DEFAULT_SECAGG_MIN_MEMBERS,
   DEFAULT_COMPLETE_GRAPH_MAX_MEMBERS,
   type SecAggOptions,

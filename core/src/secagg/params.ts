@@ -10,8 +10,14 @@ export interface SecAggOptions {
   vectorLength: number;
   /** 32 or 64 (see quantize.ts `modulusBitsFor`). */
   modulusBits: ModulusBits;
-  /** Neighbours k per member in the sparse graph. Default ceil(2 log2 n) (Bell et al.: O(log n)). */
+  /** Neighbours k per member in the sparse graph. Default: `neighboursForDropouts` (O(log n), Bell et al.). */
   neighbours?: number;
+  /**
+   * Fraction of members the round should survive losing (default 0.1). Sets the default k: the
+   * smallest k >= ceil(2 log2 n) at which the round aborts with probability <= 1e-3 when each
+   * member drops independently with this probability. Ignored when `neighbours` is given.
+   */
+  dropoutTolerance?: number;
   /** Shamir threshold t. Default floor(k/2) + 1, the smallest t with 2t > k. */
   threshold?: number;
   /** Minimum members whose inputs enter the sum (and that must survive every stage). Default 5. */
@@ -34,10 +40,43 @@ export interface SecAggParams {
 export const DEFAULT_SECAGG_MIN_MEMBERS = 5;
 export const DEFAULT_COMPLETE_GRAPH_MAX_MEMBERS = 20;
 
-/** Default k for n members: complete up to `completeMax`, else ceil(2 log2 n). */
-export function defaultNeighbours(members: number, completeMax = DEFAULT_COMPLETE_GRAPH_MAX_MEMBERS): number {
+export const DEFAULT_DROPOUT_TOLERANCE = 0.1;
+/** Accepted probability that random dropouts leave some member with fewer than t live neighbours. */
+const ROUND_FAILURE_BOUND = 1e-3;
+
+/** Default k for n members: complete up to `completeMax`, else `neighboursForDropouts`. */
+export function defaultNeighbours(members: number, completeMax = DEFAULT_COMPLETE_GRAPH_MAX_MEMBERS, dropoutTolerance = DEFAULT_DROPOUT_TOLERANCE): number {
   if (members <= completeMax) return members - 1;
-  return Math.min(members - 1, Math.ceil(2 * Math.log2(members)));
+  return neighboursForDropouts(members, dropoutTolerance);
+}
+
+/** P[X < t] for X ~ Binomial(k, p). */
+function binomialBelow(k: number, p: number, t: number): number {
+  let sum = 0;
+  let choose = 1;
+  for (let x = 0; x < t; x++) {
+    sum += choose * p ** x * (1 - p) ** (k - x);
+    choose = (choose * (k - x)) / (x + 1);
+  }
+  return sum;
+}
+
+/**
+ * The smallest k >= ceil(2 log2 n) (capped at n - 1, the complete graph) such that, if every
+ * member drops independently with probability `dropoutTolerance`, the union bound
+ * n * P[Binomial(k, 1 - tolerance) < t(k)] on "some member keeps fewer than t = floor(k/2) + 1
+ * live neighbours" is at most 1e-3. E.g. n = 100: k = 14 at 0 %, 19 at 10 %, 99 (complete) at 30 %;
+ * n = 500: 18, 21 and 123. Since 2t > k, no k survives half of the members dropping.
+ */
+export function neighboursForDropouts(members: number, dropoutTolerance: number): number {
+  if (!(dropoutTolerance >= 0 && dropoutTolerance < 0.5)) {
+    throw new ConsortError('INVALID_ARGUMENT', `dropoutTolerance must be in [0, 0.5), got ${dropoutTolerance}: with half the members gone no threshold above k/2 can be met.`);
+  }
+  const base = Math.min(members - 1, Math.ceil(2 * Math.log2(members)));
+  for (let k = base; k < members - 1; k++) {
+    if (members * binomialBelow(k, 1 - dropoutTolerance, Math.floor(k / 2) + 1) <= ROUND_FAILURE_BOUND) return k;
+  }
+  return members - 1;
 }
 
 /**
@@ -61,7 +100,7 @@ export function resolveSecAggParams(options: SecAggOptions, invitedMembers: numb
   }
   const neighbours = Math.min(
     invitedMembers - 1,
-    options.neighbours ?? defaultNeighbours(invitedMembers, options.completeGraphMaxMembers),
+    options.neighbours ?? defaultNeighbours(invitedMembers, options.completeGraphMaxMembers, options.dropoutTolerance),
   );
   const threshold = options.threshold ?? Math.max(2, Math.floor(neighbours / 2) + 1);
   const params: SecAggParams = {

@@ -1,5 +1,6 @@
 // Tests of the in-process round simulation (exactness, dropouts, timings and byte counts).
 import { describe, expect, it } from 'vitest';
+import { neighboursForDropouts } from './params.ts';
 import { simulateSecureRound } from './simulate.ts';
 
 describe('simulateSecureRound', () => {
@@ -8,7 +9,7 @@ describe('simulateSecureRound', () => {
     expect(r.exact).toBe(true);
     expect(r.dropped).toBe(3);
     expect(r.survivors).toBe(27);
-    expect(r.params.neighbours).toBe(Math.ceil(2 * Math.log2(30)));
+    expect(r.params.neighbours).toBe(neighboursForDropouts(30, 0.1));
     for (const t of Object.values(r.timings)) expect(t.coordinatorMs).toBeGreaterThanOrEqual(0);
     // The masked vector dominates what a member sends: 4 bytes per element.
     expect(r.bytesPerMember.sent).toBeGreaterThan(0.9 * 4 * 10_000 * 0.9);

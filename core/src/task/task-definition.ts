@@ -3,6 +3,7 @@ import { ConsortError } from '../errors/consort-error.ts';
 import type { TrainSettings } from '../aggregate/strategy.ts';
 import { resolveStrategyOptions, type StrategyOptions } from '../aggregate/strategies/strategy-options.ts';
 import { EarlyStopping, type EarlyStoppingOptions } from '../aggregate/strategies/early-stopping.ts';
+import { DEFAULT_DROPOUT_TOLERANCE } from '../secagg/params.ts';
 import type { FeatureRoles } from '../segmentation/profiles.ts';
 import type { SegmentationRoundShape } from '../segmentation/rounds.ts';
 
@@ -91,6 +92,8 @@ export interface TaskDefinitionInput {
   minMembers?: number;
   /** Seconds each stage may take before the round goes on without late members (default 120). */
   stageTimeoutSeconds?: number;
+  /** Fraction of a round's members that may vanish without aborting it (default 0.1; sets the secure-aggregation graph degree). */
+  dropoutTolerance?: number;
   /** "secure" (default) or "plain" (debug opt-out, logged as such). */
   aggregation?: Aggregation;
   /** Fraction of each member's rows held out for federated evaluation (default 0.2). */
@@ -120,6 +123,7 @@ export interface TaskDefinition {
   train: TrainSettings;
   minMembers: number;
   stageTimeoutSeconds: number;
+  dropoutTolerance: number;
   aggregation: Aggregation;
   testFraction: number;
   seed: number;
@@ -179,6 +183,8 @@ export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinitio
   if (!Number.isInteger(minMembers) || minMembers < 2) bad('minMembers', 'must be an integer ≥ 2 (one member alone would reveal its update)');
   const stageTimeoutSeconds = input.stageTimeoutSeconds ?? 120;
   if (!(stageTimeoutSeconds > 0)) bad('stageTimeoutSeconds', 'must be > 0');
+  const dropoutTolerance = input.dropoutTolerance ?? DEFAULT_DROPOUT_TOLERANCE;
+  if (!(dropoutTolerance >= 0 && dropoutTolerance < 0.5)) bad('dropoutTolerance', 'must be in [0, 0.5): the fraction of members a round may lose (e.g. 0.3); beyond half no secure round can finish');
   const aggregation = input.aggregation ?? 'secure';
   if (aggregation !== 'secure' && aggregation !== 'plain') bad('aggregation', 'use "secure" or "plain"');
   if (aggregation === 'secure' && minMembers < 3) bad('minMembers', 'secure aggregation needs at least 3 members per round (with 2, each learns the other\'s input from the sum)');
@@ -211,6 +217,7 @@ export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinitio
     train,
     minMembers,
     stageTimeoutSeconds,
+    dropoutTolerance,
     aggregation,
     testFraction,
     seed: input.seed ?? 1,
