@@ -135,6 +135,7 @@ function quantizeInto(
   const scale = 2 ** scaleBits;
   const coins = new Uint32Array(Math.min(COIN_CHUNK, Math.max(1, values.length)));
   const words32 = target.bits === 32 ? target.words : null;
+  const words64 = target.bits === 64 ? target.words : null;
   let clipped = 0;
   for (let start = 0; start < values.length; start += COIN_CHUNK) {
     const end = Math.min(values.length, start + COIN_CHUNK);
@@ -154,8 +155,13 @@ function quantizeInto(
       const v = x * scale;
       const lo = Math.floor(v);
       const q = coins[i - start] / 4294967296 < v - lo ? lo + 1 : lo;
-      if (words32) words32[offset + i] = q >>> 0; // inline setSigned for the common 32-bit case
-      else setSigned(target, offset + i, q);
+      // setSigned, inlined (one call per parameter shows in profiles).
+      if (words32) words32[offset + i] = q >>> 0;
+      else {
+        const hi = Math.floor(q / 4294967296);
+        words64![2 * (offset + i)] = (q - hi * 4294967296) >>> 0;
+        words64![2 * (offset + i) + 1] = hi >>> 0;
+      }
     }
   }
   return clipped;
