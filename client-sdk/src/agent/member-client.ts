@@ -27,10 +27,14 @@ export class MemberClient {
   readonly client: MemberServiceClient;
   private readonly serializers: Record<string, Serializer>;
 
-  /** `tlsCaFile`: the coordinator's CA certificate (PEM); default CONSORT_TLS_CA, else plain TCP. */
-  constructor(readonly address: string, private readonly identity: MemberIdentity, tlsCaFile?: string) {
+  /**
+   * `tlsCaFile`: the coordinator's CA certificate (PEM); default CONSORT_TLS_CA, else plain TCP.
+   * `extraChannelOptions`: added to the standard channel options (e.g. `'grpc.use_local_subchannel_pool': 1`
+   * for a connection of this client's own instead of one shared with other clients of the same address).
+   */
+  constructor(readonly address: string, private readonly identity: MemberIdentity, tlsCaFile?: string, extraChannelOptions?: grpc.ChannelOptions) {
     const { member, definitions } = loadConsortProtocol();
-    this.client = new member.consort.v1.MemberService(address, clientCredentials(tlsCaFile), channelOptions);
+    this.client = new member.consort.v1.MemberService(address, clientCredentials(tlsCaFile), { ...channelOptions, ...extraChannelOptions });
     const service = definitions[SERVICE] as unknown as Record<string, { requestSerialize: Serializer }>;
     this.serializers = Object.fromEntries(Object.entries(service).map(([name, m]) => [name, m.requestSerialize]));
   }

@@ -51,6 +51,14 @@ const coordinator = await startCoordinator({
 });
 reply({ type: 'ready', address: coordinator.address, adminToken: coordinator.adminToken, rss: statusKb('VmRSS') });
 
+// The parent died without a 'close' (e.g. killed): do not outlive it.
+process.on('disconnect', () => {
+  void coordinator.close().finally(() => {
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(1);
+  });
+});
+
 process.on('message', (msg: ChildRequest) => {
   void (async () => {
     try {

@@ -1,164 +1,70 @@
-// End-to-end secure vs plain rounds over loopback gRPC (issue 3): coordinator in a child process,
-// synthetic enrolled members here (real signed requests, real SecureMemberRound, no TensorFlow).
+// End-to-end secure vs plain rounds over loopback gRPC (issue 3): coordinator in a child process, synthetic
+// enrolled members (real signed requests, real SecureMemberRound, no TensorFlow) in P member-host child
+// processes, each member on its own HTTP/2 connection.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AdminClient } from '@consort/coordinator';
-import { MemberClient, enrollMember, roundContextOf, type MemberIdentity } from '@consort/client-sdk';
-import { featureStatsLength, type ModulusBits, type RoundContribution } from '@consort/core';
-import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
-import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
-// The member-side round wrapper is not exported by @consort/client-sdk; the benchmark drives it directly.
-import { SecureMemberRound } from '../../../client-sdk/src/secagg/secure-member-round.ts';
-import { PeerPins } from '../../../client-sdk/src/secagg/peer-pins.ts';
 import { churnTaskSchema } from '../generator/schema.ts';
 import type { ChildReply, ChildRequest, RoundResult } from './grpc-coordinator-child.ts';
+import type { HostReply, HostRequest } from './grpc-member-host.ts';
 
-/** A member that answers rounds with its downloaded model as the "trained" weights. */
-class BenchMember {
-  readonly client: MemberClient;
-  private stream?: ReturnType<MemberClient['connect']>;
-  private readonly rounds = new Map<string, SecureMemberRound>();
-  private readonly pins = new PeerPins();
-  /** Leaves (cancels its stream) when the masked-input stage opens, sending nothing more. */
-  dropAtMaskedInput = false;
-  dropped = false;
+/** A forked benchmark process (run with tsx) and a one-request-at-a-time IPC channel to it. */
+class BenchChild<Req extends { cmd: string }, Reply extends { type: string }> {
+  private readonly proc: ChildProcess;
+  private waiting?: { resolve: (m: Reply) => void; reject: (e: Error) => void };
+  private exited = false;
 
-  constructor(address: string, readonly identity: MemberIdentity, private readonly errors: string[]) {
-    this.client = new MemberClient(address, identity);
-  }
-
-  connect(): Promise<void> {
-    this.dropped = false;
-    return new Promise((resolve, reject) => {
-      const stream = this.client.connect('none', 'bench');
-      this.stream = stream;
-      let first = true;
-      stream.on('data', (e: CoordinatorEvent__Output) => {
-        if (first) { first = false; resolve(); }
-        this.onEvent(e);
-      });
-      stream.on('error', (err: Error & { code?: number }) => {
-        if (first) { first = false; reject(err); } else if (!this.dropped) this.errors.push(`stream: ${err.message}`);
-      });
+  constructor(private readonly name: string, script: string, execArgv: string[] = []) {
+    const path = fileURLToPath(new URL(script, import.meta.url));
+    this.proc = fork(path, [], { execArgv: ['--import', 'tsx', ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.proc.on('message', (m: Reply) => { const w = this.waiting; this.waiting = undefined; w?.resolve(m); });
+    this.proc.on('exit', (code, signal) => {
+      this.exited = true;
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.reject(new Error(`${this.name} exited (${code ?? signal})`));
     });
   }
 
-  private guard(step: Promise<void>): void {
-    step.catch((err: Error & { details?: string }) => {
-      const msg = err.details ?? err.message;
-      if (!this.errors.includes(msg)) console.error(`member ${this.identity.memberId}: ${msg}`);
-      this.errors.push(msg);
-    });
-  }
-
-  private onEvent(e: CoordinatorEvent__Output): void {
-    if (e.roundOpen) {
-      const open = e.roundOpen;
-      if (open.aggregation === 'secure') this.guard(this.startSecure(open));
-      else this.guard(this.servePlain(open));
-      return;
-    }
-    const stage = e.keySet ?? e.routedShares ?? e.consistencyRequest ?? e.unmaskRequest;
-    if (stage) {
-      const round = this.rounds.get(stage.roundId);
-      if (!round) return;
-      if (e.keySet) this.guard(round.onKeySet(e.keySet));
-      else if (e.routedShares) {
-        if (this.dropAtMaskedInput) {
-          this.dropped = true;
-          this.rounds.delete(stage.roundId);
-          this.stream?.cancel();
-        } else this.guard(round.onRoutedShares(e.routedShares));
-      } else if (e.consistencyRequest) this.guard(round.onConsistencyRequest(e.consistencyRequest));
-      else this.guard(round.onUnmaskRequest(e.unmaskRequest!));
-    } else if (e.roundClosed) {
-      this.rounds.delete(e.roundClosed.roundId);
-    }
-  }
-
-  /** The "local work": download the model and send it back as the trained weights (100 rows). */
-  private async contribution(open: RoundOpen__Output): Promise<RoundContribution> {
-    const model = await this.client.downloadModel(open.modelVersionId, open.modelSha256);
-    return { values: model.weights, numExamples: 100, trainLossSum: 50, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
-  }
-
-  private async servePlain(open: RoundOpen__Output): Promise<void> {
-    const c = await this.contribution(open);
-    const w = c.values as Float32Array;
-    await this.client.uploadInput({
-      roundId: open.roundId,
-      plain: { numExamples: c.numExamples, trainLossSum: c.trainLossSum, evalLossSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [], dtype: 'float32', rowsSkipped: 0 },
-    }, new Uint8Array(w.buffer, w.byteOffset, w.byteLength));
-  }
-
-  /** As the agent's startSecureRound: local work runs while keys are exchanged. */
-  private async startSecure(open: RoundOpen__Output): Promise<void> {
-    const ctx = roundContextOf(open);
-    const s = open.secagg!;
-    const contribution = this.contribution(open);
-    contribution.catch(() => undefined);
-    const round = new SecureMemberRound({
-      roundId: open.roundId, memberId: this.identity.memberId!, identity: this.identity, pins: this.pins,
-      params: {
-        roundId: open.roundId, vectorLength: Number(s.vectorLength), modulusBits: s.modulusBits as ModulusBits,
-        neighbours: s.neighbours, threshold: s.threshold, minMembers: s.minMembers,
-      },
-      vector: {
-        purpose: 'train', task: ctx.task, parameterCount: Number(open.model!.parameterCount),
-        statisticsLength: featureStatsLength(ctx.schema, ctx.vocabularies), members: s.invitedMembers, maxExamples: s.maxExamples,
-        weightClip: s.clip, weightScaleBits: s.scaleBits,
-      },
-      submit: (sub) => this.client.submitStage(sub),
-      upload: (header, payload) => this.client.uploadInput(header, payload),
-      contribution,
-    });
-    this.rounds.set(open.roundId, round);
-    await round.advertise();
-  }
-
-  close(): void {
-    this.dropped = true;
-    this.stream?.cancel();
-    this.client.close();
-  }
-}
-
-/** The coordinator child process and a request/reply channel to it. */
-class CoordinatorChild {
-  private waiting?: { resolve: (m: ChildReply) => void; reject: (e: Error) => void };
-  private constructor(private readonly proc: ChildProcess) {
-    proc.on('message', (m: ChildReply) => { const w = this.waiting; this.waiting = undefined; w?.resolve(m); });
-    proc.on('exit', (code) => { const w = this.waiting; this.waiting = undefined; w?.reject(new Error(`coordinator child exited (${code})`)); });
-  }
-
-  static async start(): Promise<{ child: CoordinatorChild; address: string; adminToken: string }> {
-    const script = fileURLToPath(new URL('./grpc-coordinator-child.ts', import.meta.url));
-    // BENCH_COORDINATOR_PROFILE=<dir> writes a V8 CPU profile of the coordinator (where its time goes).
-    const prof = process.env.BENCH_COORDINATOR_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_COORDINATOR_PROFILE] : [];
-    const proc = fork(script, [], { execArgv: ['--import', 'tsx', '--expose-gc', ...prof], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const child = new CoordinatorChild(proc);
-    const ready = await child.next();
-    if (ready.type !== 'ready') throw new Error(`coordinator child: ${JSON.stringify(ready)}`);
-    return { child, address: ready.address, adminToken: ready.adminToken };
-  }
-
-  private next(): Promise<ChildReply> {
+  /** The next message from the child (e.g. its 'ready'). */
+  next(): Promise<Reply> {
+    if (this.exited) return Promise.reject(new Error(`${this.name} has exited`));
     return new Promise((resolve, reject) => { this.waiting = { resolve, reject }; });
   }
 
-  async request(r: ChildRequest): Promise<ChildReply> {
+  async request(r: Req): Promise<Reply> {
     const reply = this.next();
     this.proc.send(r);
     const m = await reply;
-    if (m.type === 'error') throw new Error(`coordinator child: ${m.message}`);
+    if (m.type === 'error') throw new Error(`${this.name}: ${(m as { message?: string }).message}`);
     return m;
   }
 
-  async close(): Promise<void> {
-    const exited = new Promise((r) => this.proc.once('exit', r));
-    this.proc.send({ cmd: 'close' } satisfies ChildRequest);
+  /** Asks the child to close; kills it if it has not exited within `graceMs` (or cannot be asked). */
+  async close(graceMs = 10_000): Promise<void> {
+    if (this.exited) return;
+    const exited = new Promise((resolve) => this.proc.once('exit', resolve));
+    try {
+      this.proc.send({ cmd: 'close' });
+    } catch {
+      this.proc.kill('SIGKILL');
+    }
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
     await exited;
+    clearTimeout(timer);
   }
+}
+
+type CoordinatorChild = BenchChild<ChildRequest, ChildReply>;
+type MemberHost = BenchChild<HostRequest, HostReply>;
+
+async function startCoordinator(): Promise<{ child: CoordinatorChild; address: string; adminToken: string }> {
+  // BENCH_COORDINATOR_PROFILE=<dir> writes a V8 CPU profile of the coordinator (where its time goes).
+  const prof = process.env.BENCH_COORDINATOR_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_COORDINATOR_PROFILE] : [];
+  const child: CoordinatorChild = new BenchChild('coordinator child', './grpc-coordinator-child.ts', ['--expose-gc', ...prof]);
+  const ready = await child.next();
+  if (ready.type !== 'ready') throw new Error(`coordinator child: ${JSON.stringify(ready)}`);
+  return { child, address: ready.address, adminToken: ready.adminToken };
 }
 
 export interface GrpcRound extends RoundResult {
@@ -167,7 +73,9 @@ export interface GrpcRound extends RoundResult {
   aggregation: 'plain' | 'secure';
   dropout: number;
   warmup: boolean;
-  /** CPU time of this (member) process during the round: all n members' work, serialized on one core. */
+  /** Member-host processes the n members ran in. */
+  memberHosts: number;
+  /** CPU time of all member hosts during the round, summed: all n members' work. */
   membersCpuMs: number;
   memberErrors: string[];
 }
@@ -178,16 +86,36 @@ export interface GrpcScenario {
   d: number;
   /** Rounds in order: aggregation, dropout fraction, warm-up (not reported). */
   rounds: { aggregation: 'plain' | 'secure'; dropout?: number; warmup?: boolean }[];
-  /** Stage deadline: above the time all n members need one after another in this one process (default 60 s). */
+  /** Stage deadline: above the time n/P members need one after another in a host on a shared core (default 60 s). */
   stageTimeoutS?: number;
+  /** Member-host processes (P); default min(n, 4). */
+  hosts?: number;
 }
 
-/** Fresh coordinator child, n enrolled members, a plain and a secure task of ≈ d parameters, then the rounds. */
+/** Starts P member hosts and enrolls member i (token i) in host i mod P, each member connected on its own connection. */
+async function startMemberHosts(p: number, address: string, tokens: string[]): Promise<MemberHost[]> {
+  const hosts: MemberHost[] = [];
+  for (let h = 0; h < p; h++) hosts.push(new BenchChild(`member host ${h}`, './grpc-member-host.ts'));
+  try {
+    // Round-robin, so that the first k members (this round's droppers) spread over the hosts.
+    await Promise.all(hosts.map((host, h) => {
+      const indices = tokens.map((_, i) => i).filter((i) => i % p === h);
+      return host.request({ cmd: 'enroll', address, tokens: indices.map((i) => tokens[i]), indices });
+    }));
+  } catch (err) {
+    await Promise.all(hosts.map((host) => host.close(0)));
+    throw err;
+  }
+  return hosts;
+}
+
+/** Fresh coordinator child, n enrolled members in P hosts, a plain and a secure task of ≈ d parameters, then the rounds. */
 export async function runScenario(sc: GrpcScenario, log: (line: string) => void = console.error): Promise<GrpcRound[]> {
-  const { child, address, adminToken } = await CoordinatorChild.start();
+  const { child, address, adminToken } = await startCoordinator();
   const admin = new AdminClient(address, adminToken);
-  const errors: string[] = [];
-  const members: BenchMember[] = [];
+  const p = Math.max(1, Math.min(sc.n, sc.hosts ?? 4));
+  let hosts: MemberHost[] = [];
+  let failed = false;
   try {
     const fed = await admin.createFederation(`bench n=${sc.n} d=${sc.d}`);
     const s = churnTaskSchema();
@@ -204,39 +132,43 @@ export async function runScenario(sc: GrpcScenario, log: (line: string) => void 
     for (const t of Object.values(tasks)) await child.request({ cmd: 'fit', taskId: t.id });
     const params = tasks.secure.parameterCount;
     const tokens = await admin.createEnrollmentTokens(fed.id, sc.n);
-    for (let i = 0; i < sc.n; i++) {
-      const identity = await enrollMember(address, tokens[i], `Bench member ${i}`);
-      const m = new BenchMember(address, identity, errors);
-      await m.connect();
-      members.push(m);
-    }
-    log(`grpc n=${sc.n} d≈${sc.d}: ${params} parameters (hidden ${hidden}), ${sc.n} members enrolled and connected`);
+    hosts = await startMemberHosts(p, address, tokens);
+    log(`grpc n=${sc.n} d≈${sc.d}: ${params} parameters (hidden ${hidden}), ${sc.n} members enrolled and connected in ${p} hosts (coordinator at ${address})`);
     const out: GrpcRound[] = [];
     for (const r of sc.rounds) {
       const dropout = r.dropout ?? 0;
-      const droppers = members.slice(0, Math.floor(sc.n * dropout));
-      for (const m of droppers) m.dropAtMaskedInput = true;
-      errors.length = 0;
-      const cpu0 = process.cpuUsage();
+      const dropCount = Math.floor(sc.n * dropout);
+      // Members 0 … dropCount−1 leave at the masked-input stage; each host gets its own of them.
+      await Promise.all(hosts.map((host, h) => host.request({
+        cmd: 'roundStart', droppers: Array.from({ length: dropCount }, (_, i) => i).filter((i) => i % p === h),
+      })));
       const reply = await child.request({ cmd: 'round', taskId: tasks[r.aggregation].id });
-      const cpu = process.cpuUsage(cpu0);
       if (reply.type !== 'round') throw new Error(`unexpected reply ${reply.type}`);
+      // Each host stops its CPU clock, then reconnects its droppers.
+      const ends = await Promise.all(hosts.map((host) => host.request({ cmd: 'roundEnd' })));
+      let membersCpuMs = 0;
+      const errors = new Set<string>();
+      for (const e of ends) {
+        if (e.type !== 'ended') throw new Error(`unexpected reply ${e.type}`);
+        membersCpuMs += e.cpuMs;
+        for (const msg of e.errors) errors.add(msg);
+      }
       const row: GrpcRound = {
         ...reply.result, n: sc.n, d: params, aggregation: r.aggregation, dropout, warmup: r.warmup ?? false,
-        membersCpuMs: (cpu.user + cpu.system) / 1000, memberErrors: [...new Set(errors)].slice(0, 5),
+        memberHosts: p, membersCpuMs, memberErrors: [...errors].slice(0, 5),
       };
       out.push(row);
-      log(`grpc n=${sc.n} d=${params} ${r.aggregation} drop=${dropout}${row.warmup ? ' (warm-up)' : ''}: ${row.state} in ${(row.wallMs / 1000).toFixed(2)} s, coordinator CPU ${(row.cpuMs / 1000).toFixed(2)} s, peak RSS ${(row.peakRss / 2 ** 20).toFixed(0)} MiB (before ${(row.rssBefore / 2 ** 20).toFixed(0)}), members CPU ${(row.membersCpuMs / 1000).toFixed(2)} s${row.reason ? `, ${row.reason}` : ''}${row.memberErrors.length ? `, member errors: ${row.memberErrors.join('; ')}` : ''}`);
-      for (const m of droppers) {
-        m.dropAtMaskedInput = false;
-        await m.connect();
-      }
+      log(`grpc n=${sc.n} d=${params} ${r.aggregation} drop=${dropout}${row.warmup ? ' (warm-up)' : ''}: ${row.state} in ${(row.wallMs / 1000).toFixed(2)} s, coordinator CPU ${(row.cpuMs / 1000).toFixed(2)} s, peak RSS ${(row.peakRss / 2 ** 20).toFixed(0)} MiB (before ${(row.rssBefore / 2 ** 20).toFixed(0)}), members CPU ${(row.membersCpuMs / 1000).toFixed(2)} s in ${p} hosts${row.reason ? `, ${row.reason}` : ''}${row.memberErrors.length ? `, member errors: ${row.memberErrors.join('; ')}` : ''}`);
       // Let the coordinator see every reconnected member online before the next round.
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     return out;
+  } catch (err) {
+    failed = true;
+    throw err;
   } finally {
-    for (const m of members) m.close();
+    // After a failure the hosts' state is unknown: kill them rather than wait for them.
+    await Promise.all(hosts.map((host) => host.close(failed ? 0 : 10_000)));
     admin.close();
     await child.close();
   }
@@ -263,20 +195,22 @@ export function grpcScenarios(quick: boolean): GrpcScenario[] {
   ];
 }
 
-export async function runGrpcBench(quick: boolean, log: (line: string) => void = console.error, only?: (sc: GrpcScenario) => boolean): Promise<GrpcRound[]> {
+/** `hosts` overrides every scenario's member-host count. */
+export async function runGrpcBench(quick: boolean, log: (line: string) => void = console.error, only?: (sc: GrpcScenario) => boolean, hosts?: number): Promise<GrpcRound[]> {
   const rows: GrpcRound[] = [];
-  for (const sc of grpcScenarios(quick).filter(only ?? (() => true))) rows.push(...await runScenario(sc, log));
+  for (const sc of grpcScenarios(quick).filter(only ?? (() => true))) rows.push(...await runScenario({ ...sc, hosts: hosts ?? sc.hosts }, log));
   return rows;
 }
 
-// CLI: `npx tsx src/bench/secagg-grpc.ts [--quick] [--n 100] [--json path]` writes the rounds as JSON.
+// CLI: `npx tsx src/bench/secagg-grpc.ts [--quick] [--n 100] [--hosts 4] [--json path]` writes the rounds as JSON.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { mkdirSync, writeFileSync } = await import('node:fs');
   const { dirname } = await import('node:path');
   const args = process.argv.slice(2);
   const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
   const onlyN = flag('--n');
-  const rows = await runGrpcBench(args.includes('--quick'), console.error, onlyN ? (sc) => sc.n === Number(onlyN) : undefined);
+  const hosts = flag('--hosts');
+  const rows = await runGrpcBench(args.includes('--quick'), console.error, onlyN ? (sc) => sc.n === Number(onlyN) : undefined, hosts ? Number(hosts) : undefined);
   const jsonAt = flag('--json');
   if (jsonAt) {
     mkdirSync(dirname(jsonAt), { recursive: true });
