@@ -95,7 +95,9 @@ export interface GrpcScenario {
 /** Starts P member hosts and enrolls member i (token i) in host i mod P, each member connected on its own connection. */
 async function startMemberHosts(p: number, address: string, tokens: string[]): Promise<MemberHost[]> {
   const hosts: MemberHost[] = [];
-  for (let h = 0; h < p; h++) hosts.push(new BenchChild(`member host ${h}`, './grpc-member-host.ts'));
+  // BENCH_MEMBER_PROFILE=<dir> writes a V8 CPU profile of every member host.
+  const prof = process.env.BENCH_MEMBER_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_MEMBER_PROFILE] : [];
+  for (let h = 0; h < p; h++) hosts.push(new BenchChild(`member host ${h}`, './grpc-member-host.ts', prof));
   try {
     // Round-robin, so that the first k members (this round's droppers) spread over the hosts.
     await Promise.all(hosts.map((host, h) => {
