@@ -28,7 +28,14 @@ export type HostReply =
  * Own subchannel pool per client: grpc-js otherwise shares one subchannel (one TCP connection) among all
  * channels to the same target with the same options, i.e. all of a host's members would multiplex one connection.
  */
-const OWN_CONNECTION = { 'grpc.use_local_subchannel_pool': 1 };
+const OWN_CONNECTION = {
+  'grpc.use_local_subchannel_pool': 1,
+  // One host runs n/P members, whose synchronous masking (~0.2-0.5 s each at d = 1e6) can keep
+  // its event loop busy for tens of seconds when a stage opens for all of them at once; a real
+  // agent runs one member. A keepalive ping answered during that time is only read afterwards,
+  // so the default 20 s keepalive timeout would drop healthy connections ("Connection dropped").
+  'grpc.keepalive_timeout_ms': 10 * 60_000,
+};
 
 /** A member that answers rounds with its downloaded model as the "trained" weights. */
 class BenchMember {

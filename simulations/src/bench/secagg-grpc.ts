@@ -72,6 +72,8 @@ export interface GrpcRound extends RoundResult {
   d: number;
   aggregation: 'plain' | 'secure';
   dropout: number;
+  /** The dropout tolerance the round's task declared (undefined: the default, 0.1). */
+  tolerance?: number;
   warmup: boolean;
   /** Member-host processes the n members ran in. */
   memberHosts: number;
@@ -85,7 +87,7 @@ export interface GrpcScenario {
   /** Target parameter count; the MLP's hidden width is chosen to come closest. */
   d: number;
   /** Rounds in order: aggregation, dropout fraction, warm-up (not reported). */
-  rounds: { aggregation: 'plain' | 'secure'; dropout?: number; warmup?: boolean }[];
+  rounds: { aggregation: 'plain' | 'secure'; dropout?: number; tolerance?: number; warmup?: boolean }[];
   /** Stage deadline: above the time n/P members need one after another in a host on a shared core (default 60 s). */
   stageTimeoutS?: number;
   /** Member-host processes (P); default min(n, 4). */
@@ -121,8 +123,8 @@ export async function runScenario(sc: GrpcScenario, log: (line: string) => void 
   try {
     const fed = await admin.createFederation(`bench n=${sc.n} d=${sc.d}`);
     const s = churnTaskSchema();
-    const taskInput = (aggregation: 'plain' | 'secure', hidden: number) => ({
-      name: `bench-${aggregation}`, label: s.label, positiveLabel: s.positiveLabel, numeric: s.numeric, categorical: s.vocabularies,
+    const taskInput = (aggregation: 'plain' | 'secure', hidden: number, dropoutTolerance?: number) => ({
+      name: `bench-${aggregation}${dropoutTolerance === undefined ? '' : `-tolerates-${dropoutTolerance}`}`, dropoutTolerance, label: s.label, positiveLabel: s.positiveLabel, numeric: s.numeric, categorical: s.vocabularies,
       protected: s.protected, model: { kind: 'mlp' as const, task: 'binary' as const, hidden: [hidden] },
       train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 }, minMembers: 5, stageTimeoutSeconds: sc.stageTimeoutS ?? 60, aggregation,
     });
@@ -131,7 +133,12 @@ export async function runScenario(sc: GrpcScenario, log: (line: string) => void 
     const inputDim = probe.parameterCount - 3;
     const hidden = Math.max(1, Math.round((sc.d - 1) / (inputDim + 2)));
     const tasks = { plain: await admin.createTask(fed.id, taskInput('plain', hidden)), secure: await admin.createTask(fed.id, taskInput('secure', hidden)) };
-    for (const t of Object.values(tasks)) await child.request({ cmd: 'fit', taskId: t.id });
+    // Rounds that declare a dropout tolerance run on a secure task of their own with that tolerance (a larger k).
+    const tolerant = new Map<number, Awaited<ReturnType<typeof admin.createTask>>>();
+    for (const tol of new Set(sc.rounds.flatMap((r) => (r.tolerance === undefined ? [] : [r.tolerance])))) {
+      tolerant.set(tol, await admin.createTask(fed.id, taskInput('secure', hidden, tol)));
+    }
+    for (const t of [...Object.values(tasks), ...tolerant.values()]) await child.request({ cmd: 'fit', taskId: t.id });
     const params = tasks.secure.parameterCount;
     const tokens = await admin.createEnrollmentTokens(fed.id, sc.n);
     hosts = await startMemberHosts(p, address, tokens);
@@ -144,7 +151,8 @@ export async function runScenario(sc: GrpcScenario, log: (line: string) => void 
       await Promise.all(hosts.map((host, h) => host.request({
         cmd: 'roundStart', droppers: Array.from({ length: dropCount }, (_, i) => i).filter((i) => i % p === h),
       })));
-      const reply = await child.request({ cmd: 'round', taskId: tasks[r.aggregation].id });
+      const task = r.tolerance === undefined ? tasks[r.aggregation] : tolerant.get(r.tolerance)!;
+      const reply = await child.request({ cmd: 'round', taskId: task.id });
       if (reply.type !== 'round') throw new Error(`unexpected reply ${reply.type}`);
       // Each host stops its CPU clock, then reconnects its droppers.
       const ends = await Promise.all(hosts.map((host) => host.request({ cmd: 'roundEnd' })));
@@ -156,7 +164,7 @@ export async function runScenario(sc: GrpcScenario, log: (line: string) => void 
         for (const msg of e.errors) errors.add(msg);
       }
       const row: GrpcRound = {
-        ...reply.result, n: sc.n, d: params, aggregation: r.aggregation, dropout, warmup: r.warmup ?? false,
+        ...reply.result, n: sc.n, d: params, aggregation: r.aggregation, dropout, tolerance: r.tolerance, warmup: r.warmup ?? false,
         memberHosts: p, membersCpuMs, memberErrors: [...errors].slice(0, 5),
       };
       out.push(row);
@@ -191,7 +199,8 @@ export function grpcScenarios(quick: boolean): GrpcScenario[] {
   return [
     { n: 10, d: 1e5, rounds: pair(true) },
     { n: 50, d: 1e5, rounds: pair(true) },
-    { n: 100, d: 1e5, rounds: [...pair(true), ...pair(false), { aggregation: 'secure', dropout: 0.1 }, { aggregation: 'secure', dropout: 0.3 }] },
+    { n: 100, d: 1e5, rounds: [...pair(true), ...pair(false), { aggregation: 'secure', dropout: 0.1 }, { aggregation: 'secure', dropout: 0.3 },
+      { aggregation: 'secure', dropout: 0.3, tolerance: 0.3 }] },
     { n: 500, d: 1e5, rounds: pair(false), stageTimeoutS: 600 },
     { n: 500, d: 1e6, rounds: [{ aggregation: 'secure' }, { aggregation: 'plain' }], stageTimeoutS: 600 },
   ];
