@@ -62,7 +62,12 @@ export class SecureRound {
     const unmask = session.closeConsistencyCheck();
     await o.advance({ type: 'consistency_checked' }, Date.now() + o.stageTimeoutMs);
     const signers = unmask.signatures.map((s) => s.memberId);
-    this.broadcast(signers, () => ({ unmaskRequest: unmaskMessage(unmask) }));
+    // A member checks only its neighbours' signatures (SecAgg+), so each gets those: O(k) bytes, not O(n).
+    const graph = session.neighbourGraph!;
+    this.broadcast(signers, (id) => {
+      const mine = new Set(graph.neighbours.get(id));
+      return { unmaskRequest: unmaskMessage({ ...unmask, signatures: unmask.signatures.filter((s) => mine.has(s.memberId)) }) };
+    });
 
     await this.collect('unmask', signers);
     return session.finish();
