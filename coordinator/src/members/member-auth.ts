@@ -15,7 +15,8 @@ export interface SignedRequest {
 // a member's every request would otherwise cost a database read before its signature check.
 const enrolled = new WeakMap<Store, Map<string, MemberRecord>>();
 
-async function enrolledMember(store: Store, memberId: string): Promise<MemberRecord | undefined> {
+/** The enrolled member `memberId` (cached per store), or undefined when there is none. */
+export async function enrolledMember(store: Store, memberId: string): Promise<MemberRecord | undefined> {
   let cache = enrolled.get(store);
   if (!cache) enrolled.set(store, (cache = new Map()));
   const hit = cache.get(memberId);
@@ -28,6 +29,19 @@ async function enrolledMember(store: Store, memberId: string): Promise<MemberRec
   return member;
 }
 
+/** Expired nonces are deleted in bulk, at most this often, instead of never (or per request). */
+const PRUNE_EVERY_MS = 60_000;
+const lastPrune = new WeakMap<Store, number>();
+
+/** Starts a bulk delete of expired nonces when the last one is PRUNE_EVERY_MS old (first request: now). */
+function pruneNoncesNowAndThen(store: Store, nowMs: number): void {
+  const last = lastPrune.get(store);
+  if (last !== undefined && nowMs - last < PRUNE_EVERY_MS && nowMs >= last) return;
+  lastPrune.set(store, nowMs);
+  // Not awaited: a request never waits for housekeeping, and a failed prune is retried next time.
+  store.pruneNonces(new Date(nowMs)).catch(() => undefined);
+}
+
 /** Throws UNKNOWN_MEMBER, STALE_REQUEST, BAD_SIGNATURE or REPLAYED_REQUEST; returns the member. */
 export async function authenticateMember(store: Store, req: SignedRequest, nowMs = Date.now()): Promise<MemberRecord> {
   const member = req.memberId ? await enrolledMember(store, req.memberId) : undefined;
@@ -37,6 +51,8 @@ export async function authenticateMember(store: Store, req: SignedRequest, nowMs
   verifyRequest(req, req.signature, member.identityPublicKey, nowMs);
   // The nonce is remembered for twice the skew window: any replay inside the window is caught,
   // and anything older already fails the timestamp check.
+  // Written in a group commit with the nonces of concurrent requests; resolves once committed.
   await store.recordNonce(member.id, req.nonceHex, new Date(nowMs + 2 * MAX_CLOCK_SKEW_MS));
+  pruneNoncesNowAndThen(store, nowMs);
   return member;
 }

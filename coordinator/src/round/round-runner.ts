@@ -16,6 +16,7 @@ import type { StageSubmission__Output } from '@consort/protos/types/StageSubmiss
 import type { SecAggParams as SecAggParamsMessage } from '@consort/protos/types/SecAggParams';
 import type { JsonObject, Store, TaskRecord } from '../store/store.ts';
 import type { MemberConnections } from '../members/connections.ts';
+import { enrolledMember } from '../members/member-auth.ts';
 import { SecureRound } from '../secagg/secure-round.ts';
 import { RoundInputs, decodeVector, type Purpose } from './round-inputs.ts';
 import { featureSchemaOf, roundOpenEvent, statisticsLength, taskDefinitionOf } from './task-codec.ts';
@@ -275,7 +276,8 @@ export class RoundRunner {
       dropoutTolerance: def.dropoutTolerance ?? DEFAULT_DROPOUT_TOLERANCE,
     }, round.participants.size);
     const identities = new Map<string, Uint8Array>();
-    for (const m of round.participants) identities.set(m, (await this.opts.store.getMember(m))!.identityPublicKey);
+    // Enrolled identities never change: the authentication cache has every member that connected.
+    for (const m of round.participants) identities.set(m, (await enrolledMember(this.opts.store, m))!.identityPublicKey);
     const driver = new SecureRound({
       params, identities, participants: [...round.participants], stageTimeoutMs: timeoutMs,
       send: (m, e) => this.opts.connections.send(m, e),
@@ -386,9 +388,11 @@ export class RoundRunner {
       if ((bits !== 32 && bits !== 64) || data.byteLength !== words * 4) {
         throw new ConsortError('UPDATE_SHAPE_MISMATCH', `masked input of member ${memberId} has ${data.byteLength} bytes for ${length} elements of Z_2^${bits}`);
       }
-      const copy = new Uint32Array(words);
-      new Uint8Array(copy.buffer).set(data);
-      round.secure.acceptMaskedInput(memberId, { bits, length, words: copy });
+      // The upload buffer is this input's own (never reused): view it in place when aligned.
+      let view: Uint32Array;
+      if (data.byteOffset % 4 === 0) view = new Uint32Array(data.buffer, data.byteOffset, words);
+      else new Uint8Array((view = new Uint32Array(words)).buffer).set(data);
+      round.secure.acceptMaskedInput(memberId, { bits, length, words: view });
       return;
     }
     const plain = round.plain!;

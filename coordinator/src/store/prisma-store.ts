@@ -1,6 +1,7 @@
 // The Store over a generated Prisma client (SQLite or PostgreSQL); maps rows to domain records.
 import { ConsortError } from '@consort/core';
 import type { PrismaClient } from './generated/sqlite/client.ts';
+import { NonceGroupCommit, type NonceGroupCommitOptions, type NonceRow } from './nonce-group-commit.ts';
 import type {
   AuditEventInput,
   AuditEventRecord,
@@ -166,10 +167,13 @@ function modelVersionData(input: ModelVersionInput, roundId?: string) {
   };
 }
 
-/** Compare-and-set of a round's state inside `tx`; throws and changes nothing on a mismatch. */
-async function casRound(tx: Tx, id: string, expectedState: string, data: Record<string, unknown>): Promise<RoundRecord> {
-  const moved = await tx.round.updateMany({ where: { id, state: expectedState }, data });
-  if (moved.count === 0) {
+/**
+ * Compare-and-set of a round's state (on `db` or inside `tx`); throws and changes nothing on a
+ * mismatch. One UPDATE … WHERE state = expected RETURNING statement: atomic without a transaction.
+ */
+async function casRound(tx: Tx | Db, id: string, expectedState: string, data: Record<string, unknown>): Promise<RoundRecord> {
+  const [moved] = await tx.round.updateManyAndReturn({ where: { id, state: expectedState }, data });
+  if (!moved) {
     const current = await tx.round.findUnique({ where: { id }, select: { state: true } });
     if (!current) throw new ConsortError('NOT_FOUND', `Round ${id} does not exist; list the task's rounds to find a valid id`, { roundId: id });
     throw new ConsortError(
@@ -178,17 +182,24 @@ async function casRound(tx: Tx, id: string, expectedState: string, data: Record<
       { roundId: id, expectedState, actualState: current.state },
     );
   }
-  return toRound(await tx.round.findUniqueOrThrow({ where: { id } }));
+  return toRound(moved);
 }
 
 /** Store implementation shared by both providers. */
 export class PrismaStore implements Store {
+  /** Request nonces are written in group commits (one INSERT per few-ms batch). */
+  private readonly nonces: NonceGroupCommit;
+
   constructor(
     readonly provider: StoreProvider,
     private readonly db: Db,
-  ) {}
+    nonceOptions: NonceGroupCommitOptions = {},
+  ) {
+    this.nonces = new NonceGroupCommit({ insertNew: (rows) => this.insertNewNonces(rows) }, (err) => storeError(err, 'record request nonce'), nonceOptions);
+  }
 
   async close(): Promise<void> {
+    await this.nonces.drain();
     await this.db.$disconnect();
   }
 
@@ -272,19 +283,33 @@ export class PrismaStore implements Store {
     if (res.count === 0) throw new ConsortError('NOT_FOUND', `Member ${id} does not exist; enroll it first`, { memberId: id });
   }
 
-  async recordNonce(memberId: string, nonce: string, expiresAt: Date): Promise<void> {
-    try {
-      await this.db.usedNonce.create({ data: { memberId, nonce, expiresAt } });
-    } catch (err) {
-      if (prismaCode(err) === 'P2002') {
-        throw new ConsortError('REPLAYED_REQUEST', 'This request nonce was already used: the request is a replay; sign every request with a fresh random nonce', { memberId });
-      }
-      throw storeError(err, 'record request nonce');
-    }
+  /**
+   * One multi-row INSERT … ON CONFLICT DO NOTHING RETURNING (SQLite ≥ 3.35 and PostgreSQL): atomic
+   * by itself, and it tells which nonces were new. Raw SQL because Prisma's createMany compiles a
+   * new query plan for every row count and cannot skip duplicates on SQLite, and because an
+   * explicit transaction costs a fresh SQLite connection with the libsql adapter. Dates are passed
+   * as Date, which both adapters store exactly as Prisma does (checked by the contract suite).
+   */
+  private async insertNewNonces(rows: NonceRow[]): Promise<{ memberId: string; nonce: string }[]> {
+    const params: unknown[] = [];
+    const tuples = rows.map((r) => {
+      params.push(r.memberId, r.nonce, r.expiresAt);
+      const n = params.length;
+      return this.provider === 'postgresql' ? `($${n - 2}, $${n - 1}, $${n})` : '(?, ?, ?)';
+    });
+    return this.db.$queryRawUnsafe<{ memberId: string; nonce: string }[]>(
+      `INSERT INTO "UsedNonce" ("memberId", "nonce", "expiresAt") VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING RETURNING "memberId", "nonce"`,
+      ...params,
+    );
+  }
+
+  recordNonce(memberId: string, nonce: string, expiresAt: Date): Promise<void> {
+    return this.nonces.record(memberId, nonce, expiresAt);
   }
 
   async pruneNonces(now: Date): Promise<number> {
     const res = await this.run('prune nonces', () => this.db.usedNonce.deleteMany({ where: { expiresAt: { lt: now } } }));
+    this.nonces.forgetExpired(now);
     return res.count;
   }
 
@@ -400,7 +425,9 @@ export class PrismaStore implements Store {
   }
 
   updateRound(id: string, expectedState: string, patch: RoundPatch): Promise<RoundRecord> {
-    return this.tx(`update round ${id}`, (tx) => casRound(tx, id, expectedState, roundData(patch)));
+    // No transaction: the compare-and-set is one statement, and with the libsql adapter every
+    // transaction costs a fresh SQLite connection (a secure round moves through ~7 states).
+    return this.run(`update round ${id}`, () => casRound(this.db, id, expectedState, roundData(patch)));
   }
 
   completeRound(id: string, expectedState: string, modelVersion: ModelVersionInput, patch: RoundPatch): Promise<{ round: RoundRecord; modelVersion: ModelVersionMeta }> {

@@ -265,6 +265,36 @@ export function storeContract(harness: StoreHarness): void {
         await store.recordNonce('m1', 'n1', t1); // pruned, so accepted again
         await expectCode(store.recordNonce('m1', 'n2', t1), 'REPLAYED_REQUEST');
       });
+
+      it('group-commits concurrent nonces: a replay inside one batch is refused, the rest is durable once recorded', async () => {
+        const expires = new Date(Date.now() + 600_000);
+        const nonces = Array.from({ length: 40 }, (_, i) => `g${i}`);
+        // 40 distinct nonces plus a replay of every fourth one, all in the same few milliseconds.
+        const calls = [...nonces, ...nonces.filter((_, i) => i % 4 === 0)].map((n) => store.recordNonce('mg', n, expires));
+        const results = await Promise.allSettled(calls);
+        expect(results.slice(0, 40).every((r) => r.status === 'fulfilled')).toBe(true);
+        for (const r of results.slice(40)) {
+          expect(r.status).toBe('rejected');
+          expect(isConsortError((r as PromiseRejectedResult).reason, 'REPLAYED_REQUEST')).toBe(true);
+        }
+        // Every accepted nonce is in the database as soon as its call resolved, with its expiry.
+        const rows = await harness.query(url, `SELECT "nonce", "expiresAt" FROM "UsedNonce" WHERE "memberId" = 'mg'`);
+        expect(rows.map((r) => r.nonce).sort()).toEqual([...nonces].sort());
+        // A store that never saw them (a restarted coordinator) refuses them from the database.
+        const other = await openStore(url);
+        try {
+          const again = await Promise.allSettled([other.recordNonce('mg', 'g1', expires), other.recordNonce('mg', 'g-new', expires)]);
+          expect(again[0].status).toBe('rejected');
+          expect(isConsortError((again[0] as PromiseRejectedResult).reason, 'REPLAYED_REQUEST')).toBe(true);
+          expect(again[1].status).toBe('fulfilled');
+        } finally {
+          await other.close();
+        }
+        // Expiry is stored as Prisma stores dates: pruning at the expiry instant keeps the rows, just after removes them.
+        await store.pruneNonces(expires);
+        expect(await store.pruneNonces(new Date(expires.getTime() + 1))).toBe(41);
+        await store.recordNonce('mg', 'g2', expires); // pruned, so accepted again (the memory follows the prune)
+      });
     });
 
     describe('tasks, model versions and rounds', () => {

@@ -15,6 +15,7 @@ import { toGrpcError } from '../../errors/error-catalog.ts';
 import { authenticateCall, readSignedMetadata } from './call-auth.ts';
 import { bodyDigest, messageDigest } from './message-digest.ts';
 import { UploadSlots } from './upload-slots.ts';
+import { ModelCache } from './model-cache.ts';
 
 const PATH = '/consort.v1.MemberService/';
 /** Largest input a member may announce (a float32 model of 256M parameters). */
@@ -33,6 +34,7 @@ export interface MemberServiceDeps {
 export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHandlers {
   const { store, connections, rounds, logger } = deps;
   const uploadSlots = new UploadSlots(UPLOAD_SLOTS);
+  const models = new ModelCache(store);
 
   // Streams report errors by emitting 'error' (grpc-js then sends the status); destroy() would not.
   function fail(err: unknown, where: string): grpc.ServiceError {
@@ -73,12 +75,11 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
 
     DownloadModel(call) {
       authenticateCall(store, call.metadata, `${PATH}DownloadModel`, bodyDigest([messageDigest(call.request)])).then(async (member) => {
-        const mv = await store.getModelVersion(call.request.modelVersionId);
-        const task = await store.getTask(mv.taskId);
-        if (task.federationId !== member.federationId) {
+        const mv = await models.get(call.request.modelVersionId);
+        if (mv.federationId !== member.federationId) {
           throw new ConsortError('NOT_FOUND', `model version ${call.request.modelVersionId} does not exist in member ${member.id}'s federation`);
         }
-        const bytes = Buffer.from(mv.weights.buffer, mv.weights.byteOffset, mv.weights.byteLength);
+        const bytes = mv.bytes;
         call.write({ header: { modelVersionId: mv.id, byteLength: String(bytes.byteLength), sha256: Buffer.from(mv.sha256, 'hex'), model: undefined } });
         for (let off = 0; off < bytes.byteLength; off += CHUNK_BYTES) {
           // Respect back-pressure so a large model does not pile up in memory per member.
