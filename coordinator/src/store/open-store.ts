@@ -107,6 +107,10 @@ async function migrateSqliteFile(path: string, fileUrl: string, migrations: Migr
   }
   try {
     await migrateSqlite(migrator, migrations, `SQLite database ${path}`);
+    // Write-ahead log (persistent in the file): one fsync per commit instead of the rollback
+    // journal's three, with the same durability (synchronous stays FULL). libsql runs on the event
+    // loop, so each saved fsync is time every member's request is not kept waiting.
+    await migrator.execute('PRAGMA journal_mode=WAL');
   } finally {
     migrator.close();
   }
