@@ -14,7 +14,7 @@ import { enrollMember } from '../../federation/enrollment.ts';
 import { toGrpcError } from '../../errors/error-catalog.ts';
 import { authenticateCall, readSignedMetadata } from './call-auth.ts';
 import { bodyDigest, messageDigest } from './message-digest.ts';
-import { UploadSlots } from './upload-slots.ts';
+import { TransferSlots } from './transfer-slots.ts';
 import { ModelCache } from './model-cache.ts';
 
 const PATH = '/consort.v1.MemberService/';
@@ -23,6 +23,8 @@ const MAX_INPUT_BYTES = 1 << 30;
 const HEARTBEAT_MS = 15_000;
 /** Uploads buffered at once (each held whole until its signature over all chunks verifies). */
 const UPLOAD_SLOTS = 8;
+/** Model downloads served at once (each buffers up to min(model, 16 MiB) in its stream). */
+const DOWNLOAD_SLOTS = 8;
 
 export interface MemberServiceDeps {
   store: Store;
@@ -33,7 +35,8 @@ export interface MemberServiceDeps {
 
 export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHandlers {
   const { store, connections, rounds, logger } = deps;
-  const uploadSlots = new UploadSlots(UPLOAD_SLOTS);
+  const uploadSlots = new TransferSlots(UPLOAD_SLOTS);
+  const downloadSlots = new TransferSlots(DOWNLOAD_SLOTS);
   const models = new ModelCache(store);
 
   // Streams report errors by emitting 'error' (grpc-js then sends the status); destroy() would not.
@@ -80,12 +83,26 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
           throw new ConsortError('NOT_FOUND', `model version ${call.request.modelVersionId} does not exist in member ${member.id}'s federation`);
         }
         const bytes = mv.bytes;
-        call.write({ header: { modelVersionId: mv.id, byteLength: String(bytes.byteLength), sha256: Buffer.from(mv.sha256, 'hex'), model: undefined } });
-        for (let off = 0; off < bytes.byteLength; off += CHUNK_BYTES) {
-          // Respect back-pressure so a large model does not pile up in memory per member.
-          if (!call.write({ data: bytes.subarray(off, off + CHUNK_BYTES) })) await new Promise((r) => call.once('drain', r));
+        await downloadSlots.acquire();
+        let released = false;
+        const release = () => { if (!released) { released = true; downloadSlots.release(); } };
+        call.once('cancelled', release);
+        call.once('finish', release);
+        call.once('error', release);
+        try {
+          call.write({ header: { modelVersionId: mv.id, byteLength: String(bytes.byteLength), sha256: Buffer.from(mv.sha256, 'hex'), model: undefined } });
+          for (let off = 0; off < bytes.byteLength; off += CHUNK_BYTES) {
+            if (released) return; // cancelled by the member
+            // Respect back-pressure so a large model does not pile up in memory per member.
+            if (!call.write({ data: bytes.subarray(off, off + CHUNK_BYTES) })) {
+              await new Promise((r) => { call.once('drain', r); call.once('cancelled', r); });
+            }
+          }
+          call.end();
+        } catch (err) {
+          release();
+          throw err;
         }
-        call.end();
       }).catch((err) => call.emit('error', fail(err, 'DownloadModel')));
     },
 

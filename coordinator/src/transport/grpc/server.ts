@@ -5,6 +5,14 @@ import { withMessageDigests } from './message-digest.ts';
 import { memberServiceHandlers, type MemberServiceDeps } from './member-service.ts';
 import { adminServiceHandlers, type AdminServiceDeps } from './admin-service.ts';
 
+/**
+ * The coordinator pings every member connection each 20 s (channelOptions) but waits up to 2 min
+ * for the answer: a member busy training or masking a large model may not read its socket for
+ * longer than grpc-js's default 20 s, and dropping it then loses its round. Members that are really
+ * gone are still noticed (2 min is also the default stage deadline) and stage deadlines still apply.
+ */
+const SERVER_KEEPALIVE = { 'grpc.keepalive_timeout_ms': 120_000 };
+
 export interface GrpcServerHandle {
   server: grpc.Server;
   /** host:port actually bound (port 0 picks a free one). */
@@ -15,7 +23,7 @@ export interface GrpcServerHandle {
 export async function startGrpcServer(deps: MemberServiceDeps & AdminServiceDeps, host: string, port: number,
   tls?: { certFile: string; keyFile: string }): Promise<GrpcServerHandle> {
   const { member, admin } = loadConsortProtocol();
-  const server = new grpc.Server(channelOptions);
+  const server = new grpc.Server({ ...channelOptions, ...SERVER_KEEPALIVE });
   server.addService(withMessageDigests(member.consort.v1.MemberService.service), memberServiceHandlers(deps));
   server.addService(admin.consort.v1.AdminService.service, adminServiceHandlers(deps));
   const bound = await new Promise<number>((resolve, reject) => {

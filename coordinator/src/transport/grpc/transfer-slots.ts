@@ -1,8 +1,9 @@
-// Bounds how many member uploads are buffered at once: an upload is held whole until its
-// signature (over all chunks) verifies, so without a bound memory would grow with the number
-// of members uploading together. Later uploads wait, paused, for a free slot (back-pressure).
+// Bounds how many member transfers hold memory at once. An upload is held whole until its
+// signature (over all chunks) verifies; a model download serializes its chunks into the stream's
+// write buffer (up to 16 chunks before back-pressure). Without a bound, memory would grow with the
+// number of members transferring together; later transfers wait for a free slot instead.
 
-export class UploadSlots {
+export class TransferSlots {
   private free: number;
   private readonly waiting: (() => void)[] = [];
 

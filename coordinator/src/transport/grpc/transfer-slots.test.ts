@@ -1,10 +1,10 @@
 // Upload slots: at most N holders at once, waiters served in order as slots free up.
 import { describe, expect, it } from 'vitest';
-import { UploadSlots } from './upload-slots.ts';
+import { TransferSlots } from './transfer-slots.ts';
 
-describe('UploadSlots', () => {
+describe('TransferSlots', () => {
   it('admits N uploads, queues the rest and hands freed slots on in order', async () => {
-    const slots = new UploadSlots(2);
+    const slots = new TransferSlots(2);
     const admitted: number[] = [];
     const all = [1, 2, 3, 4].map((i) => slots.acquire().then(() => admitted.push(i)));
     await Promise.resolve();
