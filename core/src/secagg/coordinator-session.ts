@@ -20,7 +20,7 @@ import type {
 } from './messages.ts';
 import { zeroVector, addWords, type ModVector } from './mod-vector.ts';
 import { validateSecAggParams, type SecAggParams } from './params.ts';
-import { addMask } from './prg.ts';
+import { addMasks, type MaskTerm } from './prg.ts';
 import { combineShares, SHARE_BYTES } from './shamir.ts';
 import type { EncryptedShare } from './share-box.ts';
 import { secaggStageIndex, transitionSecAgg, wrongStage, type SecAggStage } from './stages.ts';
@@ -265,9 +265,10 @@ export class CoordinatorSession {
     this.expect('unmask', 'finish');
     const { roundId, threshold } = this.params;
     try {
+      // Every mask to remove is collected first, then removed in one pass over the running sum.
+      const masks: MaskTerm[] = [];
       for (const u of this.survivorsList) {
-        const seed = await combineShares(this.seedShares.get(u) ?? [], threshold, u, { crossCheck: true });
-        addMask(this.sum, seed, -1);
+        masks.push({ seed: await combineShares(this.seedShares.get(u) ?? [], threshold, u, { crossCheck: true }), sign: -1 });
       }
       const survivors = new Set(this.survivorsList);
       for (const v of this.droppedList) {
@@ -282,9 +283,10 @@ export class CoordinatorSession {
         for (const u of affected) {
           // u added sign(u, v) * PRG(s_uv) with no matching term from v: remove it.
           const seed = pairwiseSeed(roundId, v, secretKey, u, this.advertised.get(u)!.maskPublicKey);
-          addMask(this.sum, seed, compareIds(u, v) < 0 ? -1 : 1);
+          masks.push({ seed, sign: compareIds(u, v) < 0 ? -1 : 1 });
         }
       }
+      addMasks(this.sum, masks);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       this.abort(`unmask failed: ${reason}`);

@@ -22,7 +22,7 @@ import type {
 } from './messages.ts';
 import type { ModVector } from './mod-vector.ts';
 import { validateSecAggParams, type SecAggParams } from './params.ts';
-import { addMask } from './prg.ts';
+import { addMasks, type MaskTerm } from './prg.ts';
 import { boxKey, openShares, sealShares, type EncryptedShare, type ShareBundle } from './share-box.ts';
 import { splitSecret } from './shamir.ts';
 import { transitionSecAgg, wrongStage, type SecAggStage } from './stages.ts';
@@ -237,11 +237,12 @@ export class MemberSession {
     }
     const vector: ModVector = { bits: input.bits, length: input.length, words: input.words.slice() };
     this.guard(() => {
-      addMask(vector, this.selfSeed, 1);
+      const masks: MaskTerm[] = [{ seed: this.selfSeed, sign: 1 }];
       for (const v of this.liveNeighbours) {
         const seed = pairwiseSeed(roundId, this.memberId, this.keys.mask.secretKey, v, this.peers.get(v)!.maskPublicKey);
-        addMask(vector, seed, compareIds(this.memberId, v) < 0 ? 1 : -1);
+        masks.push({ seed, sign: compareIds(this.memberId, v) < 0 ? 1 : -1 });
       }
+      addMasks(vector, masks);
     });
     this.currentStage = transitionSecAgg(this.currentStage, 'consistency_check');
     return { memberId: this.memberId, vector };

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { addInto, unsignedBigAt, zeroVector } from './mod-vector.ts';
-import { addMask, expandMask } from './prg.ts';
+import { addMask, addMasks, expandMask } from './prg.ts';
 
 describe('mask PRG', () => {
   it('is deterministic per seed and differs across seeds', () => {
@@ -57,4 +57,21 @@ describe('mask PRG', () => {
     console.log(`addMask 1e6 x uint32: ${ms.toFixed(2)} ms`);
     expect(ms).toBeLessThan(40);
   });
+});
+
+describe('addMasks (one pass in the SIMD module) equals addMask term by term', () => {
+  // Lengths with a tail that is not a multiple of 4 words, and one crossing the 1 MiB keystream chunk.
+  for (const [bits, length] of [[32, 10], [32, 262_150], [64, 5], [64, 131_075]] as const) {
+    it(`Z_2^${bits}[${length}]`, () => {
+      const masks = [1, -1, 1, -1, -1].map((sign) => ({ seed: new Uint8Array(randomBytes(32)), sign: sign as 1 | -1 }));
+      const start = zeroVector(bits, length);
+      start.words.set(new Uint32Array(randomBytes(start.words.byteLength).buffer.slice(0)));
+      const one = { ...start, words: start.words.slice() };
+      for (const m of masks) addMask(one, m.seed, m.sign);
+      const all = { ...start, words: start.words.slice() };
+      addMasks(all, masks);
+      expect(Buffer.from(all.words.buffer).equals(Buffer.from(one.words.buffer))).toBe(true);
+      expect(Buffer.from(all.words.buffer).equals(Buffer.from(start.words.buffer))).toBe(false);
+    });
+  }
 });

@@ -63,7 +63,7 @@ function moduleBytes(): Uint8Array {
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [0x01, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x00]), // type 0: (i32, i32, i32) -> ()
     ...section(3, [KERNELS.length, ...KERNELS.map(() => 0x00)]),
-    ...section(5, [0x01, 0x00, ...leb(pages)]), // one memory, fixed size: views never detach
+    ...section(5, [0x01, 0x00, ...leb(pages)]), // one growable memory: [0, chunk) target chunk, [chunk, 2 chunks) source chunk, then accumulators
     ...section(7, [
       KERNELS.length + 1,
       ...name('memory'), 0x02, 0x00,
@@ -84,6 +84,7 @@ interface WasmApi {
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 interface Kernels {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
   target: Uint32Array;
   source: Uint32Array;
   run: Record<(typeof KERNELS)[number][0], Kernel>;
@@ -96,17 +97,62 @@ function load(): Kernels | null {
   if (kernels !== undefined) return kernels;
   try {
     const instance = new wasm.Instance(new wasm.Module(moduleBytes()));
-    const memory = instance.exports.memory as { buffer: ArrayBuffer };
+    const memory = instance.exports.memory as Kernels['memory'];
     const run = Object.fromEntries(KERNELS.map(([n]) => [n, instance.exports[n] as Kernel])) as Kernels['run'];
-    kernels = {
-      target: new Uint32Array(memory.buffer, 0, KERNEL_CHUNK_BYTES / 4),
-      source: new Uint32Array(memory.buffer, KERNEL_CHUNK_BYTES, KERNEL_CHUNK_BYTES / 4),
-      run,
-    };
+    kernels = { memory, target: new Uint32Array(0), source: new Uint32Array(0), run };
+    refreshViews(kernels);
   } catch {
     kernels = null;
   }
   return kernels;
+}
+
+/** (Re)creates the chunk views: growing a WebAssembly memory detaches the old ArrayBuffer. */
+function refreshViews(k: Kernels): void {
+  k.target = new Uint32Array(k.memory.buffer, 0, KERNEL_CHUNK_BYTES / 4);
+  k.source = new Uint32Array(k.memory.buffer, KERNEL_CHUNK_BYTES, KERNEL_CHUNK_BYTES / 4);
+}
+
+/** Byte offset of the accumulator region (after the two chunk buffers). */
+const ACCUMULATOR_AT = 2 * KERNEL_CHUNK_BYTES;
+
+/**
+ * Adds many streams into one vector with a single copy in and out: the vector lives in the
+ * module's memory while `fill` feeds it chunks (each copied in once), instead of three copies per
+ * chunk through addWordsSimd. Falls back to the scalar `fallback` without SIMD. Synchronous.
+ */
+export function accumulateSimd(
+  target: Uint32Array,
+  bits: 32 | 64,
+  fill: (add: (chunk: Uint32Array, targetOffset: number, sign: 1 | -1) => void) => void,
+  /** Scalar dest[offset + i] ±= chunk[i] (mod-vector's addWordsScalar). */
+  scalar: (dest: Uint32Array, chunk: Uint32Array, targetOffset: number, sign: 1 | -1) => void,
+): void {
+  const k = load();
+  if (!k) {
+    fill((chunk, targetOffset, sign) => scalar(target, chunk, targetOffset, sign));
+    return;
+  }
+  const needed = ACCUMULATOR_AT + target.byteLength;
+  if (k.memory.buffer.byteLength < needed) {
+    k.memory.grow(Math.ceil((needed - k.memory.buffer.byteLength) / 65536));
+    refreshViews(k);
+  }
+  const acc = new Uint32Array(k.memory.buffer, ACCUMULATOR_AT, target.length);
+  acc.set(target);
+  const ops = { 1: k.run[`add${bits}`], [-1]: k.run[`sub${bits}`] } as Record<1 | -1, Kernel>;
+  const chunkWords = KERNEL_CHUNK_BYTES / 4;
+  fill((chunk, targetOffset, sign) => {
+    for (let start = 0; start < chunk.length; start += chunkWords) {
+      const part = chunk.subarray(start, Math.min(chunk.length, start + chunkWords));
+      const whole = part.length - (part.length % 4);
+      k.source.set(part.subarray(0, whole));
+      ops[sign](ACCUMULATOR_AT + (targetOffset + start) * 4, KERNEL_CHUNK_BYTES, whole * 4);
+      // A tail of < 4 words (only at the very end of a vector) takes the scalar path, in place.
+      if (whole < part.length) scalar(acc, part.subarray(whole), targetOffset + start + whole, sign);
+    }
+  });
+  target.set(acc);
 }
 
 /** True when the SIMD kernels are in use (reported by benchmarks). */

@@ -131,7 +131,7 @@ export function renderSection(grid: GridRow[], grpc: GrpcRound[], quick: boolean
     '### Against Flower\'s SecAgg+',
     '',
     'Flower numbers are those quoted in the issue (Flower 1.28 SecAgg+ math with its own primitives on a similar machine);',
-    'Consort\'s come from the same in-process simulation with exactly k = 13 and t = 7, at Flower\'s modulus 2^32 and at the',
+    'Consort\'s come from the same in-process simulation with exactly k = 13 and t = 7 (each the median of 3 runs), at Flower\'s modulus 2^32 and at the',
     '2^64 that Consort\'s training rounds use. Total compute = n × per-member + server. Consort\'s members also do what',
     'Flower\'s SecAgg+ does not: sign their keys and the survivor list and verify their neighbours\' signatures (Ed25519,',
     '~0.11 ms per verification on this CPU, ~2.9 ms of each member\'s time).',
