@@ -111,7 +111,7 @@ export function renderSection(grid: GridRow[], grpc: GrpcRound[], quick: boolean
     '',
     `Machine: ${machine()}.${quick ? ' **Quick run (`--quick`): a small subset, not the issue\'s grid.**' : ''}`,
     '',
-    'Reproduce: `cd simulations && npx tsx src/bench/run-secagg-bench.ts --out ../docs/benchmarks.md` (about 45 minutes: grid ~26, gRPC ~18; `--quick` for a',
+    'Reproduce: `cd simulations && npx tsx src/bench/run-secagg-bench.ts --out ../docs/benchmarks.md` (about 35 minutes: grid ~14, gRPC ~20; `--quick` for a',
     'one-minute subset). Code: `simulations/src/bench/` (`secagg-grid.ts`, `secagg-grpc.ts`, `grpc-coordinator-child.ts`).',
     '',
     '### In-process protocol cost (`simulateSecureRound`)',
