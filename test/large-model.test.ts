@@ -78,4 +78,41 @@ describe('large models over gRPC', () => {
     }
     expect(maxErr).toBeLessThan(1e-6);
   });
+
+  it('serves a 4.25M-parameter model to 20 members at once (more downloads than transfer slots), each intact', async () => {
+    const fed = await admin.createFederation('many downloads');
+    const task = await admin.createTask(fed.id, churnTask({ minMembers: 2, model: { kind: 'mlp', task: 'binary', hidden: [2048, 2048] } }));
+    const tokens = await admin.createEnrollmentTokens(fed.id, 20);
+    const members = await Promise.all(tokens.map(async (token, i) => {
+      const client = new MemberClient(coordinator.address, await enrollMember(coordinator.address, token, `Downloader ${i}`));
+      clients.push(client);
+      return client;
+    }));
+    // 20 concurrent downloads against 8 slots: the rest wait for a slot instead of buffering the model each.
+    const models = await Promise.all(members.map((c) => c.downloadModel(task.initialModelVersionId)));
+    for (const m of models) {
+      expect(m.weights.length).toBe(task.parameterCount);
+      expect(m.sha256.equals(models[0].sha256)).toBe(true);
+    }
+  }, 120_000);
+
+  it('a member that abandons its download gives its transfer slot back', async () => {
+    const fed = await admin.createFederation('abandoned downloads');
+    const task = await admin.createTask(fed.id, churnTask({ minMembers: 2, model: { kind: 'mlp', task: 'binary', hidden: [2048, 2048] } }));
+    const [token] = await admin.createEnrollmentTokens(fed.id, 1);
+    const client = new MemberClient(coordinator.address, await enrollMember(coordinator.address, token, 'Quitter'));
+    clients.push(client);
+    // Twelve downloads (more than the 8 slots) each cancelled after the first chunk...
+    for (let i = 0; i < 12; i++) {
+      await new Promise<void>((resolve) => {
+        const req = { modelVersionId: task.initialModelVersionId };
+        const call = client.client.DownloadModel(req, client.signedMetadata('DownloadModel', [req]));
+        call.on('data', () => { call.cancel(); resolve(); });
+        call.on('error', () => resolve());
+      });
+    }
+    // ...and a full download still gets a slot.
+    const model = await client.downloadModel(task.initialModelVersionId);
+    expect(model.weights.length).toBe(task.parameterCount);
+  }, 120_000);
 });
