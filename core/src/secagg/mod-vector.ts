@@ -1,6 +1,6 @@
 // Vectors over Z_(2^32) or Z_(2^64) as Uint32Array words (64-bit elements as little-endian lo/hi pairs).
 import { ConsortError } from '../errors/consort-error.ts';
-import { addWordsSimd } from './simd-words.ts';
+import { accumulateSimd } from './simd-words.ts';
 
 /** Modulus of the masked field: 2^32 or 2^64. */
 export type ModulusBits = 32 | 64;
@@ -42,10 +42,13 @@ export function assertBits(bits: number): asserts bits is ModulusBits {
  * `targetOffset` is in words; `source` may be shorter than target (a chunk).
  */
 export function addWords(target: Uint32Array, source: Uint32Array, bits: ModulusBits, sign: 1 | -1, targetOffset = 0): void {
-  // Long vectors go through the SIMD kernels (~5x faster); they return how many words they did.
-  const done = source.length >= SIMD_MIN_WORDS ? addWordsSimd(target, source, bits, sign, targetOffset) : 0;
-  if (done === source.length) return;
-  addWordsScalar(target.subarray(targetOffset + done), source.subarray(done), bits, sign);
+  if (source.length < SIMD_MIN_WORDS) {
+    addWordsScalar(target, source, bits, sign, targetOffset);
+    return;
+  }
+  // Long vectors go through the SIMD kernels (~5x faster).
+  accumulateSimd(target.subarray(targetOffset, targetOffset + source.length), bits, (add) => add(source, 0, sign),
+    (dest, chunk, offset, s) => addWordsScalar(dest, chunk, bits, s, offset));
 }
 
 /** Below this many words the copies into the SIMD module cost more than the scalar loop. */

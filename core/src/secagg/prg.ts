@@ -1,7 +1,7 @@
 // Mask expansion: a 32-byte seed -> a pseudorandom vector over Z_(2^32) or Z_(2^64) with AES-256-CTR.
 import { createCipheriv } from 'node:crypto';
 import { ConsortError } from '../errors/consort-error.ts';
-import { addWords, addWordsScalar, wordsPerElement, type ModulusBits, type ModVector } from './mod-vector.ts';
+import { addWordsScalar, wordsPerElement, type ModulusBits, type ModVector } from './mod-vector.ts';
 import { accumulateSimd } from './simd-words.ts';
 
 /**
@@ -26,13 +26,7 @@ function cipherFor(seed: Uint8Array) {
  * and the coordinator expand the same seed to the same stream, so the masks cancel exactly.
  */
 export function addMask(target: ModVector, seed: Uint8Array, sign: 1 | -1): void {
-  const cipher = cipherFor(seed);
-  const totalBytes = target.words.length * 4;
-  for (let offset = 0; offset < totalBytes; offset += CHUNK_BYTES) {
-    const len = Math.min(CHUNK_BYTES, totalBytes - offset);
-    const chunk: Buffer = cipher.update(len === CHUNK_BYTES ? ZEROS : ZEROS.subarray(0, len));
-    addWords(target.words, wordsOf(chunk, len), target.bits, sign, offset / 4);
-  }
+  addMasks(target, [{ seed, sign }]);
 }
 
 /** One mask to add: PRG(seed) times sign. */

@@ -7,7 +7,7 @@
 // a dozen instructions, encoded directly so that nothing is compiled at install time. Tests check
 // it against the scalar path on random vectors (core/src/secagg/mod-vector.test.ts).
 
-/** Bytes processed per kernel call: both operands are copied into the module's memory. */
+/** Bytes of source copied into the module's memory per kernel call. */
 export const KERNEL_CHUNK_BYTES = 1 << 16;
 
 /** LEB128 of a non-negative integer (opcode immediates above 127). */
@@ -58,12 +58,12 @@ const KERNELS = [
 ] as const;
 
 function moduleBytes(): Uint8Array {
-  const pages = (2 * KERNEL_CHUNK_BYTES) / 65536;
+  const pages = KERNEL_CHUNK_BYTES / 65536;
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [0x01, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x00]), // type 0: (i32, i32, i32) -> ()
     ...section(3, [KERNELS.length, ...KERNELS.map(() => 0x00)]),
-    ...section(5, [0x01, 0x00, ...leb(pages)]), // one growable memory: [0, chunk) target chunk, [chunk, 2 chunks) source chunk, then accumulators
+    ...section(5, [0x01, 0x00, ...leb(pages)]), // one growable memory: [0, chunk) source chunk, then the accumulated vector
     ...section(7, [
       KERNELS.length + 1,
       ...name('memory'), 0x02, 0x00,
@@ -85,7 +85,6 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 interface Kernels {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  target: Uint32Array;
   source: Uint32Array;
   run: Record<(typeof KERNELS)[number][0], Kernel>;
 }
@@ -99,7 +98,7 @@ function load(): Kernels | null {
     const instance = new wasm.Instance(new wasm.Module(moduleBytes()));
     const memory = instance.exports.memory as Kernels['memory'];
     const run = Object.fromEntries(KERNELS.map(([n]) => [n, instance.exports[n] as Kernel])) as Kernels['run'];
-    kernels = { memory, target: new Uint32Array(0), source: new Uint32Array(0), run };
+    kernels = { memory, source: new Uint32Array(0), run };
     refreshViews(kernels);
   } catch {
     kernels = null;
@@ -107,19 +106,19 @@ function load(): Kernels | null {
   return kernels;
 }
 
-/** (Re)creates the chunk views: growing a WebAssembly memory detaches the old ArrayBuffer. */
+/** (Re)creates the chunk view: growing a WebAssembly memory detaches the old ArrayBuffer. */
 function refreshViews(k: Kernels): void {
-  k.target = new Uint32Array(k.memory.buffer, 0, KERNEL_CHUNK_BYTES / 4);
-  k.source = new Uint32Array(k.memory.buffer, KERNEL_CHUNK_BYTES, KERNEL_CHUNK_BYTES / 4);
+  k.source = new Uint32Array(k.memory.buffer, 0, KERNEL_CHUNK_BYTES / 4);
 }
 
-/** Byte offset of the accumulator region (after the two chunk buffers). */
-const ACCUMULATOR_AT = 2 * KERNEL_CHUNK_BYTES;
+/** Byte offset of the accumulator region (after the source chunk). */
+const ACCUMULATOR_AT = KERNEL_CHUNK_BYTES;
 
 /**
- * Adds many streams into one vector with a single copy in and out: the vector lives in the
- * module's memory while `fill` feeds it chunks (each copied in once), instead of three copies per
- * chunk through addWordsSimd. Falls back to the scalar `fallback` without SIMD. Synchronous.
+ * Adds one or many streams into a vector with a single copy in and out: the vector lives in the
+ * module's memory while `fill` feeds it chunks (each copied in once). Falls back to `scalar`
+ * without WebAssembly SIMD. Synchronous, so the one shared module memory is never used by two
+ * calls at once.
  */
 export function accumulateSimd(
   target: Uint32Array,
@@ -147,7 +146,7 @@ export function accumulateSimd(
       const part = chunk.subarray(start, Math.min(chunk.length, start + chunkWords));
       const whole = part.length - (part.length % 4);
       k.source.set(part.subarray(0, whole));
-      ops[sign](ACCUMULATOR_AT + (targetOffset + start) * 4, KERNEL_CHUNK_BYTES, whole * 4);
+      ops[sign](ACCUMULATOR_AT + (targetOffset + start) * 4, 0, whole * 4);
       // A tail of < 4 words (only at the very end of a vector) takes the scalar path, in place.
       if (whole < part.length) scalar(acc, part.subarray(whole), targetOffset + start + whole, sign);
     }
@@ -158,26 +157,4 @@ export function accumulateSimd(
 /** True when the SIMD kernels are in use (reported by benchmarks). */
 export function simdAvailable(): boolean {
   return load() !== null;
-}
-
-/**
- * target[offset + i] ±= source[i] for i < source.length, lanes of `bits`, through the SIMD kernels.
- * Returns the number of words handled (a multiple of 4); the caller does the rest in JavaScript.
- * Synchronous, so the one shared module memory is never used by two calls at once.
- */
-export function addWordsSimd(target: Uint32Array, source: Uint32Array, bits: 32 | 64, sign: 1 | -1, targetOffset: number): number {
-  const k = load();
-  if (!k) return 0;
-  const op = k.run[`${sign === 1 ? 'add' : 'sub'}${bits}`];
-  const chunkWords = KERNEL_CHUNK_BYTES / 4;
-  const whole = source.length - (source.length % 4);
-  for (let start = 0; start < whole; start += chunkWords) {
-    const len = Math.min(chunkWords, whole - start);
-    const dst = target.subarray(targetOffset + start, targetOffset + start + len);
-    k.target.set(dst);
-    k.source.set(source.subarray(start, start + len));
-    op(0, KERNEL_CHUNK_BYTES, len * 4);
-    dst.set(k.target.subarray(0, len));
-  }
-  return whole;
 }
