@@ -22,7 +22,7 @@ describe.runIf(browserAvailable())('rounds report in a browser', () => {
   });
 
   it('shows the AUC and loss charts, every model version and every round', async () => {
-    const task = await fx.admin.createTask(fx.federationId, churnTask({ minMembers: 3 }));
+    const task = await fx.admin.createTask(fx.federationId, churnTask({ minMembers: 3, aggregation: 'secure' }));
     await fx.admin.runRounds(task.id, 3, 10);
     const file = join(fx.workDir, 'report.html');
     writeFileSync(file, await renderRoundsReport(fx.coordinator.store, task.id));
@@ -36,6 +36,11 @@ describe.runIf(browserAvailable())('rounds report in a browser', () => {
     expect(aucPoints!.trim().split(/\s+/)).toHaveLength(4);
     expect(await page.locator('#versions tr').count()).toBe(1 + 4);
     expect(await page.locator('#rounds tr').count()).toBe(1 + 5);
+    // Every round is secure: each row says how long each of the five stages waited for members.
+    for (const text of await page.locator('#rounds span.stages').allTextContents()) {
+      expect(text).toMatch(/^keys \d+\.\d\d · shares \d+\.\d\d · input \d+\.\d\d · check \d+\.\d\d · unmask \d+\.\d\d$/);
+    }
+    expect(await page.locator('#rounds span.stages').count()).toBe(5);
     expect(failed).toEqual([]); // self-contained: no external requests
     mkdirSync('.reports', { recursive: true });
     await page.screenshot({ path: '.reports/rounds-report.png', fullPage: true });

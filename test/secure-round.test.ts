@@ -79,6 +79,11 @@ describe('secure aggregation end to end', () => {
     // Round metadata says how it was aggregated and with what minimum.
     const round = await fx.coordinator.store.getRound(secureReports[1].roundId);
     expect(round.metrics).toMatchObject({ aggregation: 'secure', minMembers: 4, participants: 5, clipped: 0 });
+    // …and how long each stage waited for its members, within the round's own duration.
+    const stages = (round.metrics as { stageSeconds: Record<string, number> }).stageSeconds;
+    expect(Object.keys(stages)).toEqual(['advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask']);
+    for (const s of Object.values(stages)) expect(s).toBeGreaterThan(0);
+    expect(Object.values(stages).reduce((a, b) => a + b, 0)).toBeLessThan((round.finishedAt!.getTime() - round.startedAt.getTime()) / 1000);
     expect(round.secagg).toMatchObject({ threshold: 3, neighbours: 4, minMembers: 4, modulusBits: 64 });
   });
 

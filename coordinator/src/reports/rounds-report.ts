@@ -16,6 +16,18 @@ interface SegmentationMetrics {
   profiles: { overall: { size: number; features: { name: string; mean: number }[]; churnRate?: number; meanValue?: number }; segments: SegmentProfile[] };
 }
 
+const STAGE_LABELS: [string, string][] = [
+  ['advertise_keys', 'keys'], ['share_keys', 'shares'], ['masked_input', 'input'], ['consistency_check', 'check'], ['unmask', 'unmask'],
+];
+
+/** "keys 0.21 · shares 0.58 · …": where a secure round's time went (a deadline, a slow member); '–' for plain rounds. */
+function stageCell(stageSeconds: unknown): string {
+  if (!stageSeconds || typeof stageSeconds !== 'object') return '–';
+  const s = stageSeconds as Record<string, unknown>;
+  const parts = STAGE_LABELS.filter(([k]) => typeof s[k] === 'number').map(([k, label]) => `${label} ${(s[k] as number).toFixed(2)}`);
+  return parts.length ? `<span class="stages">${escapeHtml(parts.join(' · '))}</span>` : '–';
+}
+
 /** Segment profiles of a segmentation model: a share bar chart and a profile table (aggregates only). */
 function segmentationSection(vm: { v: { version: number }; m: Record<string, unknown> }[]): string {
   const last = [...vm].reverse().find(({ m }) => m.kind === 'segmentation');
@@ -83,7 +95,7 @@ export async function renderRoundsReport(store: Store, taskId: string): Promise<
     const evaluated = purpose === 'train' || purpose === 'evaluate';
     return `<tr class="${escapeHtml(r.state)}"><td>${r.number}</td><td>${escapeHtml(purpose)}</td><td>${escapeHtml(r.state)}</td><td>${escapeHtml(String(m.aggregation ?? ''))}</td>
 <td>${r.participants.length - r.dropped.length} of ${r.participants.length}</td><td>${r.dropped.length}</td><td>${purpose === 'train' ? fmt(m.trainLoss) : '–'}</td><td>${evaluated ? fmt(m.evalLoss) : '–'}</td><td>${evaluated ? fmt(m.evalAuc) : '–'}</td>
-<td>${escapeHtml(r.reason ?? '')}${r.dropped.length ? `<details><summary>dropped</summary><ul>${r.dropped.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul></details>` : ''}</td></tr>`;
+<td>${stageCell(m.stageSeconds)}</td><td>${escapeHtml(r.reason ?? '')}${r.dropped.length ? `<details><summary>dropped</summary><ul>${r.dropped.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul></details>` : ''}</td></tr>`;
   }).join('\n');
   const versionRows = vm.map(({ v, m }) => `<tr><td>v${v.version}</td><td>${fmt(m.trainLoss)}</td><td>${fmt(m.evaluation?.evalLoss)}</td><td>${fmt(m.evaluation?.evalAuc)}</td><td>${m.evaluation?.evalExamples ?? '–'}</td><td><code>${escapeHtml(v.sha256.slice(0, 16))}</code></td></tr>`).join('\n');
   return `<!doctype html>
@@ -105,7 +117,7 @@ ${segmentationSection(vm.map(({ v, m }) => ({ v, m: m as unknown as Record<strin
 <table id="versions"><tr><th>version</th><th>train loss</th><th>held-out loss</th><th>held-out AUC</th><th>held-out rows</th><th>sha256</th></tr>
 ${versionRows}</table>
 <h2>Rounds</h2>
-<table id="rounds"><tr><th>#</th><th>purpose</th><th>state</th><th>aggregation</th><th>members</th><th>dropped</th><th>train loss</th><th>held-out loss</th><th>held-out AUC</th><th>notes</th></tr>
+<table id="rounds"><tr><th>#</th><th>purpose</th><th>state</th><th>aggregation</th><th>members</th><th>dropped</th><th>train loss</th><th>held-out loss</th><th>held-out AUC</th><th title="seconds each secure-aggregation stage waited for its members">secure stages (s)</th><th>notes</th></tr>
 ${roundRows}</table>
 <p class="note">Generated ${new Date().toISOString()} by Consort.</p>
 </body></html>

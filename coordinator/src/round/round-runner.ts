@@ -48,6 +48,8 @@ export interface RoundMetricsSummary {
   aggregation: string;
   /** Values clipped before quantization, over all members (secure rounds). */
   clipped: number;
+  /** Secure rounds: seconds each secure-aggregation stage waited for its members. */
+  stageSeconds?: Partial<Record<'advertise_keys' | 'share_keys' | 'masked_input' | 'consistency_check' | 'unmask', number>>;
 }
 
 /** What the operator sees of a finished round. */
@@ -472,6 +474,7 @@ export class RoundRunner {
       minMembers: def.minMembers,
       aggregation: round.secure ? 'secure' : 'plain',
       clipped: totals.clipped,
+      ...(round.secure ? { stageSeconds: round.secure.stageSeconds() } : {}),
     };
     const from = round.state;
     transition(from, round.secure ? { type: 'unmasked' } : { type: 'inputs_closed', secure: false });

@@ -34,6 +34,8 @@ export class SecureRound {
   readonly session: CoordinatorSession;
   private waiter?: Waiter;
   private readonly gone = new Set<string>();
+  /** Seconds each stage stayed open (from its opening message to its close), in stage order. */
+  private readonly stageTimes: Partial<Record<Stage, number>> = {};
 
   constructor(private readonly o: SecureRoundOptions) {
     this.session = new CoordinatorSession({ params: o.params, identities: o.identities });
@@ -71,6 +73,14 @@ export class SecureRound {
 
     await this.collect('unmask', signers);
     return session.finish();
+  }
+
+  /**
+   * How long each stage so far waited for its members (seconds), shown with the round's metrics:
+   * which stage an operator's deadline, or a slow member, is spent in.
+   */
+  stageSeconds(): Partial<Record<Stage, number>> {
+    return { ...this.stageTimes };
   }
 
   /** A typed stage submission from an authenticated member. */
@@ -153,6 +163,7 @@ export class SecureRound {
 
   /** Waits until every expected member answered, left, or the stage deadline passed. */
   private async collect(stage: Stage, expected: string[]): Promise<void> {
+    const opened = performance.now();
     let release!: () => void;
     const done = new Promise<void>((r) => { release = r; });
     this.waiter = { stage, expected: new Set(expected), answered: new Set(), release };
@@ -160,6 +171,7 @@ export class SecureRound {
     const timer = setTimeout(release, this.o.stageTimeoutMs);
     await done;
     clearTimeout(timer);
+    this.stageTimes[stage] = (performance.now() - opened) / 1000;
     const w = this.waiter;
     for (const m of w.expected) {
       if (!w.answered.has(m) && !this.gone.has(m)) {

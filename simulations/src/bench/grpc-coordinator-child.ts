@@ -7,6 +7,7 @@ import pino from 'pino';
 import { startCoordinator } from '@consort/coordinator';
 import { localFeatureStats, pipelineFromStats } from '@consort/core';
 import { churnTaskSchema } from '../generator/schema.ts';
+import { startRoundProfile, stopRoundProfile } from './round-profiler.ts';
 
 export type ChildRequest =
   | { cmd: 'fit'; taskId: string }
@@ -25,6 +26,8 @@ export interface RoundResult {
   peakRss: number;
   /** RSS before the round, bytes. */
   rssBefore: number;
+  /** Secure rounds: seconds each stage waited for its members (the round's own metrics). */
+  stageSeconds?: Record<string, number>;
 }
 
 export type ChildReply =
@@ -76,16 +79,18 @@ process.on('message', (msg: ChildRequest) => {
         global.gc?.();
         const rssBefore = statusKb('VmRSS');
         resetPeak();
+        await startRoundProfile();
         const cpu0 = process.cpuUsage();
         const t0 = performance.now();
         const report = await coordinator.rounds.runRound(task, 'train', { waitForMembersMs: 5_000 });
         const wallMs = performance.now() - t0;
         const cpu = process.cpuUsage(cpu0);
+        await stopRoundProfile('coordinator');
         reply({
           type: 'round',
           result: {
             state: report.state, reason: report.reason, participants: report.metrics?.participants ?? 0, dropped: report.dropped.length,
-            wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakRss: statusKb('VmHWM'), rssBefore,
+            wallMs, cpuMs: (cpu.user + cpu.system) / 1000, peakRss: statusKb('VmHWM'), rssBefore, stageSeconds: report.metrics?.stageSeconds,
           },
         });
       } else {

@@ -8,6 +8,7 @@ import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 // The member-side round wrapper is not exported by @consort/client-sdk; the benchmark drives it directly.
 import { SecureMemberRound } from '../../../client-sdk/src/secagg/secure-member-round.ts';
 import { PeerPins } from '../../../client-sdk/src/secagg/peer-pins.ts';
+import { startRoundProfile, stopRoundProfile } from './round-profiler.ts';
 
 export type HostRequest =
   /** Enroll one member per token (`indices[i]` is the member's index in the whole scenario) and connect it. */
@@ -179,10 +180,12 @@ process.on('message', (msg: HostRequest) => {
         droppers = msg.droppers.map((i) => members.get(i)!);
         for (const m of droppers) m.dropAtMaskedInput = true;
         errors.length = 0;
+        await startRoundProfile();
         cpuAtStart = process.cpuUsage();
         reply({ type: 'started' });
       } else if (msg.cmd === 'roundEnd') {
         const cpu = process.cpuUsage(cpuAtStart);
+        await stopRoundProfile(`member-host-${process.pid}`);
         const roundErrors = [...new Set(errors)];
         for (const m of droppers) {
           m.dropAtMaskedInput = false;
