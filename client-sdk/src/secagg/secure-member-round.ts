@@ -42,8 +42,11 @@ export interface PackedRoundOptions extends SecureMemberRoundBase {
 export type SecureMemberRoundOptions = ContributionRoundOptions | PackedRoundOptions;
 
 const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-/** Plain Uint8Array copies: core's crypto libraries reject Buffer subclasses in places. */
-const u8 = (b: Uint8Array) => new Uint8Array(b);
+/**
+ * Plain Uint8Array views of received bytes: core's crypto libraries reject Buffer subclasses in
+ * places, and a view (unlike a copy) costs nothing for the n key-set entries a member only hashes.
+ */
+const u8 = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
 export class SecureMemberRound {
   readonly session: MemberSession;

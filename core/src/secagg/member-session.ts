@@ -54,7 +54,10 @@ export class MemberSession {
   private abortReason?: string;
   private advertised = false;
   private sharesSent = false;
+  /** Keys of this member's graph neighbours only: O(k) state per member, not O(n) (SecAgg+). */
   private peers = new Map<string, Peer>();
+  /** Every member that advertised keys this round (ids only). */
+  private roster: ReadonlySet<string> = new Set();
   private myNeighbours: readonly string[] = [];
   private received = new Map<string, ShareBundle>();
   private readonly boxKeys = new Map<string, Uint8Array>();
@@ -163,7 +166,8 @@ export class MemberSession {
       if (mine.length < threshold) {
         throw this.refuse('TOO_FEW_MEMBERS', 'advertise_keys', `this member has ${mine.length} neighbours, fewer than the threshold ${threshold}`);
       }
-      this.peers = peers;
+      this.peers = new Map(mine.map((id) => [id, peers.get(id)!]));
+      this.roster = new Set(peers.keys());
       this.myNeighbours = mine;
     });
     this.currentStage = transitionSecAgg(this.currentStage, 'share_keys');
@@ -261,7 +265,7 @@ export class MemberSession {
       const survivors = sortedIds(request.survivors);
       if (new Set(survivors).size !== survivors.length) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'consistency_check', 'the survivor list has duplicates');
       for (const s of survivors) {
-        if (!this.peers.has(s)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'consistency_check', `survivor ${s} never advertised keys`);
+        if (!this.roster.has(s)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'consistency_check', `survivor ${s} never advertised keys`);
       }
       if (!survivors.includes(this.memberId)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'consistency_check', 'the survivor list leaves this member out');
       if (survivors.length < minMembers) {

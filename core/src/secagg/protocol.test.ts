@@ -5,7 +5,7 @@ import { isConsortError, type ErrorCode } from '../errors/consort-error.ts';
 import { CoordinatorSession, type SecAggResult } from './coordinator-session.ts';
 import { consistencyMessage } from './keys.ts';
 import { MemberSession } from './member-session.ts';
-import type { AdvertisedKeySet, RoutedShares, UnmaskRequest } from './messages.ts';
+import type { AdvertisedKeySet, ConsistencyRequest, RoutedShares, UnmaskRequest } from './messages.ts';
 import { addInto, zeroVector, type ModulusBits, type ModVector } from './mod-vector.ts';
 import { resolveSecAggParams, type SecAggOptions, type SecAggParams } from './params.ts';
 import { dequantize, modulusBitsFor, quantize } from './quantize.ts';
@@ -53,6 +53,7 @@ interface RunOptions {
   /** Tamper hooks (a malicious coordinator). */
   tamperKeySet?: (ks: AdvertisedKeySet) => AdvertisedKeySet;
   tamperRouted?: (routed: Map<string, RoutedShares>) => void;
+  tamperConsistency?: (req: ConsistencyRequest) => ConsistencyRequest;
   tamperUnmask?: (req: UnmaskRequest, member: string) => UnmaskRequest;
 }
 
@@ -83,7 +84,7 @@ async function run(r: Round, opts: RunOptions = {}): Promise<{ result: SecAggRes
   const consistency = coordinator.closeMaskedInput();
 
   live = live.filter((id) => !droppedAt(id, 'consistency_check'));
-  for (const id of live) coordinator.receiveConsistencySignature(members.get(id)!.signSurvivors(consistency));
+  for (const id of live) coordinator.receiveConsistencySignature(members.get(id)!.signSurvivors(opts.tamperConsistency ? opts.tamperConsistency(consistency) : consistency));
   const request = coordinator.closeConsistencyCheck();
 
   live = live.filter((id) => !droppedAt(id, 'unmask'));
@@ -418,6 +419,16 @@ describe('secure aggregation: a malicious coordinator or peer is refused', () =>
       }),
       'SECAGG_VERIFICATION_FAILED',
       /consistency signature/,
+    );
+  });
+
+  it('a survivor list naming a member that never advertised keys is refused (sparse graph: members keep only neighbours\' keys)', async () => {
+    const r = setup(30, { vectorLength: 16 });
+    expect(r.params.neighbours).toBeLessThan(29);
+    await expectRejects(
+      run(r, { tamperConsistency: (req) => ({ ...req, survivors: [...req.survivors, 'member-999'] }) }),
+      'SECAGG_PROTOCOL_VIOLATION',
+      /member-999 never advertised keys/,
     );
   });
 

@@ -213,15 +213,17 @@ export async function runGrpcBench(quick: boolean, log: (line: string) => void =
   return rows;
 }
 
-// CLI: `npx tsx src/bench/secagg-grpc.ts [--quick] [--n 100] [--hosts 4] [--json path]` writes the rounds as JSON.
+// CLI: `npx tsx src/bench/secagg-grpc.ts [--quick] [--n 100] [--d 100000] [--hosts 4] [--json path]` writes the rounds as JSON.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { mkdirSync, writeFileSync } = await import('node:fs');
   const { dirname } = await import('node:path');
   const args = process.argv.slice(2);
   const flag = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
   const onlyN = flag('--n');
+  const onlyD = flag('--d');
   const hosts = flag('--hosts');
-  const rows = await runGrpcBench(args.includes('--quick'), console.error, onlyN ? (sc) => sc.n === Number(onlyN) : undefined, hosts ? Number(hosts) : undefined);
+  const only = onlyN || onlyD ? (sc: GrpcScenario) => (!onlyN || sc.n === Number(onlyN)) && (!onlyD || sc.d === Number(onlyD)) : undefined;
+  const rows = await runGrpcBench(args.includes('--quick'), console.error, only, hosts ? Number(hosts) : undefined);
   const jsonAt = flag('--json');
   if (jsonAt) {
     mkdirSync(dirname(jsonAt), { recursive: true });
