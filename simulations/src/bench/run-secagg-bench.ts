@@ -79,6 +79,34 @@ function grpcTable(rows: GrpcRound[]): string[] {
   return out;
 }
 
+const STAGES = ['advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask'] as const;
+
+/** Where each measured secure round's time went: seconds each stage waited for its members (the round's own metrics). */
+function stageTable(rows: GrpcRound[]): string[] {
+  const secure = rows.filter((r) => r.aggregation === 'secure' && !r.warmup && r.stageSeconds);
+  if (!secure.length) return [];
+  return [
+    'Where a secure round\'s time goes: seconds each stage stayed open, from the coordinator\'s message that opens it to the',
+    'last member\'s answer (the round\'s own `stageSeconds` metrics, also shown in the rounds report); "rest" is member',
+    'selection, RoundOpen and publishing the model. The masked-input stage holds each member\'s download of the model,',
+    'quantization, masking and upload.',
+    '',
+    '| n | d | dropouts | advertise keys | share keys | masked input | consistency check | unmask | rest | round (s) |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...secure.map((r) => {
+      const st = r.stageSeconds!;
+      const sum = STAGES.reduce((a, k) => a + (st[k] ?? 0), 0);
+      const drop = `${pct(r.dropout)}${r.tolerance === undefined ? '' : ` (tolerates ${pct(r.tolerance)})`}`;
+      return `| ${r.n} | ${r.d} | ${drop} | ${STAGES.map((k) => (st[k] === undefined ? '—' : st[k]!.toFixed(2))).join(' | ')} | ${(r.wallMs / 1000 - sum).toFixed(2)} | ${sec(r.wallMs)} |`;
+    }),
+  ];
+}
+
+/** Total CPU of a round (coordinator + all members) spread over the machine's cores: a lower bound on its wall time here. */
+function cpuBound(r: GrpcRound): number {
+  return (r.cpuMs + r.membersCpuMs) / 1000 / os.cpus().length;
+}
+
 /** Secure ÷ plain wall time per (n, d), from the measured (non-warm-up) 0 %-dropout rounds. */
 function ratios(rows: GrpcRound[]): { n: number; d: number; plainS: number; secureS: number; ratio: number }[] {
   const keys = [...new Set(rows.map((r) => `${r.n}:${r.d}`))];
@@ -105,6 +133,7 @@ export function renderSection(grid: GridRow[], grpc: GrpcRound[], quick: boolean
   }).join(', ');
   const big500 = grid.find((r) => r.n === 500 && r.d === 1e6 && r.memberMeanMs !== undefined);
   const aborted = grid.filter((r) => !r.skip && r.memberMeanMs === undefined);
+  const at100Rounds = grpc.filter((r) => r.n === 100 && r.d > 5e4 && r.d < 2e5 && !r.warmup && r.dropout === 0).slice(-2);
 
   return [
     SECTION_HEADING,
@@ -161,12 +190,17 @@ export function renderSection(grid: GridRow[], grpc: GrpcRound[], quick: boolean
     '|---:|---:|---:|---:|---:|',
     ...rat.map((r) => `| ${r.n} | ${r.d} | ${r.plainS.toFixed(2)} | ${r.secureS.toFixed(2)} | **${r.ratio.toFixed(2)}x** |`),
     '',
+    ...stageTable(grpc),
+    '',
     '### Reading',
     '',
     [
       at100
         ? `At n = 100, d ≈ 10^5 a secure round took ${at100.ratio.toFixed(2)}x the plain round end to end over loopback gRPC (${at100.secureS.toFixed(2)} s vs ${at100.plainS.toFixed(2)} s): the 1.3x goal is ${at100.ratio <= 1.3 ? '**met**' : '**not met**'} in this setting.`
         : 'The n = 100, d = 10^5 gRPC ratio was not measured in this run.',
+      at100Rounds.length
+        ? `Both kinds of round are CPU-bound here: (coordinator CPU + all members' CPU) / ${os.cpus().length} cores is ${at100Rounds.map((r) => `${cpuBound(r).toFixed(2)} s for a ${r.aggregation} round that took ${sec(r.wallMs)} s`).join(', ')} at n = 100.`
+        : '',
       big
         ? `n = 500, d ≈ 10^6 ${big.state === 'published' ? `completed securely in ${sec(big.wallMs)} s over gRPC (coordinator CPU ${sec(big.cpuMs)} s, peak RSS ${mib(big.peakRss)} MiB)` : `did **not** complete over gRPC (${big.reason ?? 'aborted'})`}${big500 ? `; in process, ${big500.memberMeanMs!.toFixed(0)} ms per member and ${(big500.coordinatorMs! / 1000).toFixed(1)} s coordinator at ${pct(big500.dropout)} dropouts` : ''}.`
         : big500 ? `n = 500, d = 10^6 completed in process (${big500.memberMeanMs!.toFixed(0)} ms per member, ${(big500.coordinatorMs! / 1000).toFixed(1)} s coordinator).` : 'n = 500, d = 10^6 was not run.',
