@@ -2,7 +2,7 @@
 // Usage: npx tsx src/bench/run-secagg-bench.ts [--quick] [--out ../docs/benchmarks.md] [--save-dir dir]
 //        [--grid-json file] [--grpc-json file]   (reuse saved results instead of running that part)
 import { execSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,11 +21,12 @@ const kib = (b: number) => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(2)} MiB` : `
 const pct = (f: number) => `${Math.round(f * 100)} %`;
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
-function machine(): string {
+/** The machine, the commit and when: `at` is when the rows were measured (saved results re-rendered later keep their time). */
+function machine(at = new Date()): string {
   const cpus = os.cpus();
   let commit = 'unknown';
   try { commit = execSync('git rev-parse --short HEAD', { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { /* not a checkout */ }
-  return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}; commit ${commit}; ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node ${process.version}, ${os.type()} ${os.release()}; commit ${commit}; ${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
 function gridTable(rows: GridRow[]): string[] {
@@ -120,7 +121,7 @@ function ratios(rows: GrpcRound[]): { n: number; d: number; plainS: number; secu
   });
 }
 
-export function renderSection(grid: GridRow[], grpc: GrpcRound[], quick: boolean): string {
+export function renderSection(grid: GridRow[], grpc: GrpcRound[], quick: boolean, measuredAt?: Date): string {
   const { lines: flower, ratios: flowerRatios } = flowerSection(grid);
   const rat = ratios(grpc);
   const at100 = rat.find((r) => r.n === 100 && r.d > 5e4 && r.d < 2e5);
@@ -138,9 +139,9 @@ export function renderSection(grid: GridRow[], grpc: GrpcRound[], quick: boolean
   return [
     SECTION_HEADING,
     '',
-    `Machine: ${machine()}.${quick ? ' **Quick run (`--quick`): a small subset, not the issue\'s grid.**' : ''}`,
+    `Machine: ${machine(measuredAt)}.${quick ? ' **Quick run (`--quick`): a small subset, not the issue\'s grid.**' : ''}`,
     '',
-    'Reproduce: `cd simulations && npx tsx src/bench/run-secagg-bench.ts --out ../docs/benchmarks.md` (about 35 minutes: grid ~14, gRPC ~20; `--quick` for a',
+    'Reproduce: `cd simulations && npx tsx src/bench/run-secagg-bench.ts --out ../docs/benchmarks.md` (about 20 minutes: grid ~13, gRPC ~7; `--quick` for a',
     'one-minute subset). Code: `simulations/src/bench/` (`secagg-grid.ts`, `secagg-grpc.ts`, `grpc-coordinator-child.ts`).',
     '',
     '### In-process protocol cost (`simulateSecureRound`)',
@@ -242,6 +243,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   // Hand-written observations (e.g. from a CPU profile) kept beside the code, appended verbatim.
   const notes = join(here, 'secagg-notes.md');
   const extra = existsSync(notes) ? `\n${readFileSync(notes, 'utf8').trim()}\n` : '';
-  writeSection(out, renderSection(grid, grpc, quick) + extra);
+  // Re-rendered from saved rows: the section is dated by the newer of the two files, not by now.
+  const saved = [flag('--grid-json'), flag('--grpc-json')].filter((f): f is string => !!f).map((f) => statSync(f).mtime);
+  const measuredAt = saved.length ? new Date(Math.max(...saved.map((d) => d.getTime()))) : undefined;
+  writeSection(out, renderSection(grid, grpc, quick, measuredAt) + extra);
   console.error(`wrote ${out}`);
 }
