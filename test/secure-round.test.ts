@@ -60,6 +60,9 @@ describe('secure aggregation end to end', () => {
     const secureReports = await fx.admin.runRounds(secure.id, 2, 20);
     const plainReports = await fx.admin.runRounds(plain.id, 2, 20);
     expect(secureReports.map((r) => `${r.purpose}:${r.state}`)).toEqual(['statistics:published', 'train:published', 'train:published', 'evaluate:published']);
+    // Operators see where each secure round's time went in the reports the admin API streams.
+    for (const r of secureReports) expect(Object.keys(r.metrics!.stageSeconds).sort(), r.purpose).toEqual(['advertise_keys', 'consistency_check', 'masked_input', 'share_keys', 'unmask']);
+    for (const r of plainReports) expect(r.metrics!.stageSeconds).toEqual({});
     expect(plainReports.map((r) => r.state)).toEqual(['published', 'published', 'published', 'published']);
 
     // The secure sum is the weighted mean of what members sent, within 2^-16 per member.

@@ -8,6 +8,7 @@ import { startCoordinator } from '../coordinator.ts';
 import { AdminClient } from './admin-client.ts';
 import { openStore } from '../store/open-store.ts';
 import { renderRoundsReport } from '../reports/rounds-report.ts';
+import { formatStageSeconds } from '../reports/stage-summary.ts';
 
 const program = new Command().name('consort-coordinator').description('Consort federated-learning coordinator');
 
@@ -79,7 +80,8 @@ withConn(program.command('run').description('run training rounds of a task and p
       const m = r.metrics;
       console.log(`round ${r.roundNumber} ${r.purpose} ${r.state}${r.reason ? ` (${r.reason})` : ''}: ${r.participants.length - r.dropped.length} members`
         + (m ? `, train loss ${m.trainLoss.toFixed(4)}, held-out loss ${m.evalLoss.toFixed(4)}, AUC ${m.evalAuc.toFixed(4)}` : '')
-        + (r.modelVersionId ? `, model ${r.modelVersionId}` : ''));
+        + (r.modelVersionId ? `, model ${r.modelVersionId}` : '')
+        + (m && formatStageSeconds(m.stageSeconds) ? `; stages (s): ${formatStageSeconds(m.stageSeconds)}` : ''));
       for (const d of r.dropped) console.log(`  dropped ${d}`);
     });
     a.close();

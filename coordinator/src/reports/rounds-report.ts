@@ -2,6 +2,7 @@
 import type { BinaryEvaluation, SegmentProfile } from '@consort/core';
 import type { Store } from '../store/store.ts';
 import { escapeHtml, lineChart } from './html.ts';
+import { formatStageSeconds } from './stage-summary.ts';
 
 interface VersionMetrics {
   trainLoss?: number;
@@ -16,16 +17,10 @@ interface SegmentationMetrics {
   profiles: { overall: { size: number; features: { name: string; mean: number }[]; churnRate?: number; meanValue?: number }; segments: SegmentProfile[] };
 }
 
-const STAGE_LABELS: [string, string][] = [
-  ['advertise_keys', 'keys'], ['share_keys', 'shares'], ['masked_input', 'input'], ['consistency_check', 'check'], ['unmask', 'unmask'],
-];
-
-/** "keys 0.21 · shares 0.58 · …": where a secure round's time went (a deadline, a slow member); '–' for plain rounds. */
+/** Where a secure round's time went; '–' for plain rounds. */
 function stageCell(stageSeconds: unknown): string {
-  if (!stageSeconds || typeof stageSeconds !== 'object') return '–';
-  const s = stageSeconds as Record<string, unknown>;
-  const parts = STAGE_LABELS.filter(([k]) => typeof s[k] === 'number').map(([k, label]) => `${label} ${(s[k] as number).toFixed(2)}`);
-  return parts.length ? `<span class="stages">${escapeHtml(parts.join(' · '))}</span>` : '–';
+  const line = formatStageSeconds(stageSeconds);
+  return line ? `<span class="stages">${escapeHtml(line)}</span>` : '–';
 }
 
 /** Segment profiles of a segmentation model: a share bar chart and a profile table (aggregates only). */

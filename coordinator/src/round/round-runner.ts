@@ -592,9 +592,10 @@ export function weightsSha256(weights: Float32Array): string {
   return createHash('sha256').update(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)).digest('hex');
 }
 
-function protoMetrics(m: RoundMetricsSummary): NonNullable<CoordinatorEvent['roundClosed']>['metrics'] {
+/** A round's metrics as the wire message (members' RoundClosed, the admin API's RoundReport). */
+export function protoMetrics(m: RoundMetricsSummary): NonNullable<CoordinatorEvent['roundClosed']>['metrics'] {
   return {
     participants: m.participants, numExamples: m.numExamples, trainLoss: m.trainLoss, evalLoss: m.evalLoss,
-    evalAuc: m.evalAuc ?? 0, evalExamples: m.evalExamples,
+    evalAuc: m.evalAuc ?? 0, evalExamples: m.evalExamples, stageSeconds: { ...m.stageSeconds },
   };
 }

@@ -7,7 +7,7 @@ import type { RoundReport as RoundReportMessage } from '@consort/protos/types/Ro
 import { ConsortError, type TaskDefinitionInput } from '@consort/core';
 import type { Store } from '../../store/store.ts';
 import type { MemberConnections } from '../../members/connections.ts';
-import type { RoundReport, RoundRunner } from '../../round/round-runner.ts';
+import { protoMetrics, type RoundReport, type RoundRunner } from '../../round/round-runner.ts';
 import { issueEnrollmentTokens } from '../../federation/enrollment.ts';
 import { createTask } from '../../task/task-service.ts';
 import { toGrpcError } from '../../errors/error-catalog.ts';
@@ -37,10 +37,7 @@ export function toRoundReportMessage(r: RoundReport): RoundReportMessage {
   return {
     roundId: r.roundId, roundNumber: r.number, state: r.state, reason: r.reason ?? '', purpose: r.purpose,
     modelVersionId: r.modelVersionId ?? '',
-    metrics: r.metrics ? {
-      participants: r.metrics.participants, numExamples: r.metrics.numExamples, trainLoss: r.metrics.trainLoss,
-      evalLoss: r.metrics.evalLoss, evalAuc: r.metrics.evalAuc ?? 0, evalExamples: r.metrics.evalExamples,
-    } : undefined,
+    metrics: r.metrics ? protoMetrics(r.metrics) : undefined,
     participants: r.participants,
     dropped: r.dropped.map((d) => `${d.memberId}: ${d.reason}`),
   };

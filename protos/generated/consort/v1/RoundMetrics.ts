@@ -8,6 +8,7 @@ export interface RoundMetrics {
   'evalLoss'?: (number | string);
   'evalAuc'?: (number | string);
   'evalExamples'?: (number | string);
+  'stageSeconds'?: ({[key: string]: number | string});
 }
 
 export interface RoundMetrics__Output {
@@ -17,4 +18,5 @@ export interface RoundMetrics__Output {
   'evalLoss': (number);
   'evalAuc': (number);
   'evalExamples': (number);
+  'stageSeconds': ({[key: string]: number});
 }

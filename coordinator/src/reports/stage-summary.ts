@@ -1,0 +1,17 @@
+// One line for where a secure round's time went, shared by the rounds report and the operator CLI.
+
+/** The secure-aggregation stages in protocol order, with the short names operators read. */
+const STAGE_LABELS: [string, string][] = [
+  ['advertise_keys', 'keys'], ['share_keys', 'shares'], ['masked_input', 'input'], ['consistency_check', 'check'], ['unmask', 'unmask'],
+];
+
+/**
+ * "keys 0.21 · shares 0.58 · input 2.60 · check 0.15 · unmask 0.30" from a round's stageSeconds
+ * (seconds each stage waited for its members), or undefined for a round without them (plain).
+ */
+export function formatStageSeconds(stageSeconds: unknown): string | undefined {
+  if (!stageSeconds || typeof stageSeconds !== 'object') return undefined;
+  const s = stageSeconds as Record<string, unknown>;
+  const parts = STAGE_LABELS.filter(([k]) => typeof s[k] === 'number').map(([k, label]) => `${label} ${(s[k] as number).toFixed(2)}`);
+  return parts.length ? parts.join(' · ') : undefined;
+}
