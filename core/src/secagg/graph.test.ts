@@ -1,7 +1,8 @@
 // Tests of the SecAgg+ neighbour graph: degree, symmetry, determinism and seed binding.
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { buildNeighbourGraph, graphSeedFor } from './graph.ts';
+import { isConsortError } from '../errors/consort-error.ts';
+import { buildNeighbourGraph, graphSeedFor, neighboursOf } from './graph.ts';
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => `m${i}`);
 
@@ -27,6 +28,24 @@ describe('neighbour graph', () => {
       }
     });
   }
+
+  for (const [n, k] of [[6, 10], [9, 3], [10, 3], [41, 10], [101, 13], [100, 19], [500, 21]] as const) {
+    it(`n=${n}, k=${k}: one member's neighbours (what a member computes) equal its list in the whole graph`, () => {
+      const seed = new Uint8Array(randomBytes(32));
+      const g = buildNeighbourGraph(ids(n), seed, k);
+      for (const [id, ns] of g.neighbours) expect(neighboursOf(ids(n).reverse(), seed, k, id)).toEqual(ns);
+    });
+  }
+
+  it('asking for the neighbours of a member outside the graph is an error naming it', () => {
+    let err: unknown;
+    for (const k of [5, 40]) { // sparse and complete
+      err = undefined;
+      try { neighboursOf(ids(30), new Uint8Array(32), k, 'stranger'); } catch (e) { err = e; }
+      expect(isConsortError(err, 'INVALID_ARGUMENT')).toBe(true);
+      expect(String(err)).toContain('stranger');
+    }
+  });
 
   it('is deterministic given the seed and independent of the order of ids', () => {
     const seed = new Uint8Array(randomBytes(32));

@@ -75,15 +75,55 @@ class SeededIntegers {
  * Deterministic: members and the coordinator get the same graph from the same ids and seed.
  */
 export function buildNeighbourGraph(memberIds: readonly string[], seed: Uint8Array, k: number): NeighbourGraph {
+  const layout = graphLayout(memberIds, seed, k);
+  const { ids } = layout;
+  const sets = new Map<string, Set<string>>(ids.map((id) => [id, new Set<string>()]));
+  if (layout.complete) {
+    for (const a of ids) for (const b of ids) if (a !== b) sets.get(a)!.add(b);
+    return freeze(sets, true);
+  }
+  const { order, offsets } = layout;
+  const n = ids.length;
+  for (let i = 0; i < n; i++) {
+    for (const s of offsets) {
+      const a = order[i];
+      const b = order[(i + s) % n];
+      sets.get(a)!.add(b);
+      sets.get(b)!.add(a);
+    }
+  }
+  return freeze(sets, false);
+}
+
+/**
+ * One member's neighbours in the graph buildNeighbourGraph builds (same ids, seed and k), sorted:
+ * O(n) for the permutation and O(k) for the member, instead of every member's list. Members need
+ * only their own; the coordinator builds the whole graph.
+ */
+export function neighboursOf(memberIds: readonly string[], seed: Uint8Array, k: number, memberId: string): readonly string[] {
+  const layout = graphLayout(memberIds, seed, k);
+  if (!layout.ids.includes(memberId)) throw new ConsortError('INVALID_ARGUMENT', `Member ${memberId} is not in the neighbour graph.`);
+  if (layout.complete) return Object.freeze(layout.ids.filter((id) => id !== memberId));
+  const { order, offsets } = layout;
+  const n = order.length;
+  const p = order.indexOf(memberId);
+  const mine = new Set<string>();
+  // Position p is joined to p + s (as i = p) and to p - s (as i = p - s) for every offset s.
+  for (const s of offsets) {
+    mine.add(order[(p + s) % n]);
+    mine.add(order[(p - s + n) % n]);
+  }
+  return Object.freeze(sortedIds(mine));
+}
+
+/** The sorted ids and, unless complete, the seeded permutation and the Harary offsets. */
+function graphLayout(memberIds: readonly string[], seed: Uint8Array, k: number):
+  { ids: string[]; complete: true } | { ids: string[]; complete: false; order: string[]; offsets: number[] } {
   const ids = sortedIds(new Set(memberIds));
   if (ids.length !== memberIds.length) throw new ConsortError('INVALID_ARGUMENT', 'Duplicate member ids in the neighbour graph.');
   const n = ids.length;
   if (!Number.isInteger(k) || k < 1) throw new ConsortError('INVALID_ARGUMENT', `Graph degree k must be a positive integer, got ${k}.`);
-  const sets = new Map<string, Set<string>>(ids.map((id) => [id, new Set<string>()]));
-  if (k >= n - 1) {
-    for (const a of ids) for (const b of ids) if (a !== b) sets.get(a)!.add(b);
-    return freeze(sets, true);
-  }
+  if (k >= n - 1) return { ids, complete: true };
   const rng = new SeededIntegers(seed);
   const order = ids.slice();
   for (let i = n - 1; i > 0; i--) {
@@ -97,15 +137,7 @@ export function buildNeighbourGraph(memberIds: readonly string[], seed: Uint8Arr
     if (n % 2 === 0) offsets.push(n / 2);
     else offsets.push(half + 1);
   }
-  for (let i = 0; i < n; i++) {
-    for (const s of offsets) {
-      const a = order[i];
-      const b = order[(i + s) % n];
-      sets.get(a)!.add(b);
-      sets.get(b)!.add(a);
-    }
-  }
-  return freeze(sets, false);
+  return { ids, complete: false, order, offsets };
 }
 
 function freeze(sets: Map<string, Set<string>>, complete: boolean): NeighbourGraph {

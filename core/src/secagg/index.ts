@@ -32,7 +32,7 @@ export {
 } from './quantize.ts';
 export { addMask, expandMask } from './prg.ts';
 export { generateRoundKeys, advertiseMessage, consistencyMessage, pairwiseSeed, type RoundKeys } from './keys.ts';
-export { buildNeighbourGraph, graphSeedFor, type NeighbourGraph, type GraphKeyEntry } from './graph.ts';
+export { buildNeighbourGraph, neighboursOf, graphSeedFor, type NeighbourGraph, type GraphKeyEntry } from './graph.ts';
 export { splitSecret, combineShares } from './shamir.ts';
 export { sealShares, openShares, type ShareBundle } from './share-box.ts';
 export type * from './messages.ts';

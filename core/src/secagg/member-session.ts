@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConsortError } from '../errors/consort-error.ts';
 import { bytesEqual, compareIds, sortedIds } from './encoding.ts';
-import { buildNeighbourGraph, graphSeedFor } from './graph.ts';
+import { graphSeedFor, neighboursOf } from './graph.ts';
 import { advertiseMessage, consistencyMessage, generateRoundKeys, pairwiseSeed, sign, verify, type KeyPair, type RoundKeys } from './keys.ts';
 import type {
   AdvertiseKeys,
@@ -151,8 +151,7 @@ export class MemberSession {
       if (!bytesEqual(seed, keySet.graphSeed)) {
         throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', 'the graph seed is not the hash of the advertised key set (the coordinator chose the graph)');
       }
-      const graph = buildNeighbourGraph([...peers.keys()], seed, neighbours);
-      const mine = graph.neighbours.get(this.memberId)!;
+      const mine = neighboursOf([...peers.keys()], seed, neighbours, this.memberId);
       // Only neighbours' keys are ever used by this member (shares, masks, signatures), so only
       // their signatures are checked: k verifications instead of n (Bell et al.). A forged key of
       // a non-neighbour is refused by that member's own neighbours; this member's own entry was
