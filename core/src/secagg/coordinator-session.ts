@@ -42,6 +42,11 @@ export interface SecAggResult {
   dropped: string[];
 }
 
+/** What an operator can do when more of one member's neighbours left than the graph tolerates. */
+const NEIGHBOURS_GONE_ADVICE = 'More members left than the task\'s dropoutTolerance provides for: if that is normal for this '
+  + 'federation, raise dropoutTolerance in the task (each member then gets more neighbours); if members were slow rather than gone, '
+  + 'lengthen stageTimeoutSeconds; then start a fresh round (fresh keys).';
+
 /** One round on the coordinator. Not reusable: create one per round. */
 export class CoordinatorSession {
   readonly params: SecAggParams;
@@ -193,7 +198,7 @@ export class CoordinatorSession {
     this.droppedList = sortedIds([...this.sharers].filter((u) => !this.maskedFrom.has(u)));
     for (const owner of this.ownersToRecover()) {
       const live = this.liveNeighbours(owner, this.maskedFrom);
-      if (live < threshold) this.fail('TOO_FEW_MEMBERS', `only ${live} neighbours of member ${owner} survived masked_input, ${threshold} are needed to unmask`);
+      if (live < threshold) this.fail('TOO_FEW_MEMBERS', `only ${live} neighbours of member ${owner} survived masked_input, ${threshold} are needed to unmask`, NEIGHBOURS_GONE_ADVICE);
     }
     this.currentStage = transitionSecAgg(this.currentStage, 'consistency_check');
     return { roundId, survivors };
@@ -220,7 +225,7 @@ export class CoordinatorSession {
     if (signers.size < threshold) this.fail('TOO_FEW_MEMBERS', `only ${signers.size} survivors signed the survivor list, ${threshold} are required`);
     for (const owner of this.ownersToRecover()) {
       const live = this.liveNeighbours(owner, signers);
-      if (live < threshold) this.fail('TOO_FEW_MEMBERS', `only ${live} neighbours of member ${owner} passed the consistency check, ${threshold} are needed to unmask`);
+      if (live < threshold) this.fail('TOO_FEW_MEMBERS', `only ${live} neighbours of member ${owner} passed the consistency check, ${threshold} are needed to unmask`, NEIGHBOURS_GONE_ADVICE);
     }
     this.currentStage = transitionSecAgg(this.currentStage, 'unmask');
     const signatures = sortedIds(signers).map((memberId) => ({ memberId, signature: this.signatures.get(memberId)! }));
@@ -320,9 +325,9 @@ export class CoordinatorSession {
   }
 
   /** Aborts the round with a reason and throws it. */
-  private fail(code: ErrorCode, what: string): never {
+  private fail(code: ErrorCode, what: string, advice = 'Start a fresh round (fresh keys) with more members or a longer deadline.'): never {
     const stage = this.currentStage;
-    const message = `Round ${this.params.roundId} aborted in ${stage}: ${what}. Start a fresh round (fresh keys) with more members or a longer deadline.`;
+    const message = `Round ${this.params.roundId} aborted in ${stage}: ${what}. ${advice}`;
     this.abort(message);
     throw new ConsortError(code, message, { stage });
   }

@@ -207,6 +207,8 @@ describe('secure aggregation: dropouts', () => {
     );
     expect(r.coordinator.stage).toBe('aborted');
     expect(r.coordinator.reason).toMatch(/masked_input/);
+    // …and says what to change: the task's tolerance (more neighbours) or its deadline.
+    expect(r.coordinator.reason).toMatch(/raise dropoutTolerance in the task.*stageTimeoutSeconds/);
   });
 
   it('too many members drop: abort below the minimum, with the reason', async () => {
