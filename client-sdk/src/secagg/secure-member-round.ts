@@ -54,10 +54,14 @@ export class SecureMemberRound {
   clipped = 0;
 
   private readonly packed: () => Promise<{ vector: ModVector; clipped: number }>;
+  /** The local work (training) has finished, successfully or not. */
+  private localWorkSettled = false;
 
   constructor(private readonly o: SecureMemberRoundOptions) {
     const layout = 'vector' in o ? roundVectorLayout(o.vector) : o.layout;
     this.packed = 'vector' in o ? async () => packContribution(o.vector, await o.contribution) : () => o.packed;
+    const settle = () => { this.localWorkSettled = true; };
+    ('vector' in o ? o.contribution : o.packed).then(settle, settle);
     if (layout.length !== o.params.vectorLength || layout.modulusBits !== o.params.modulusBits) {
       throw new ConsortError('SECAGG_PROTOCOL_VIOLATION',
         `round ${o.roundId} announces a ${o.params.vectorLength}-element Z_2^${o.params.modulusBits} vector; this member computes ${layout.length} elements of Z_2^${layout.modulusBits} for the same task (agent and coordinator versions differ?)`);
@@ -87,6 +91,8 @@ export class SecureMemberRound {
   /** Stage 3: take the shares routed to us, mask our quantized contribution and upload it. */
   async onRoutedShares(m: RoutedShares__Output): Promise<void> {
     this.session.receiveShares({ roundId: m.roundId, shares: m.shares.map((x) => ({ ...x, nonce: u8(x.nonce), ciphertext: u8(x.ciphertext) })) });
+    // Training still running: expand the masks now, so that only one vector add is left once it ends.
+    if (!this.localWorkSettled) this.session.prepareMask();
     const packed = await this.packed();
     if (packed.vector.length !== this.o.params.vectorLength || packed.vector.bits !== this.o.params.modulusBits) {
       throw new ConsortError('UPDATE_SHAPE_MISMATCH', `round ${this.o.roundId} expects ${this.o.params.vectorLength} elements of Z_2^${this.o.params.modulusBits}; the local work packed ${packed.vector.length} of Z_2^${packed.vector.bits}`);

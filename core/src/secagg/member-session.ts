@@ -20,7 +20,7 @@ import type {
   UnmaskRequest,
   UnmaskShares,
 } from './messages.ts';
-import type { ModVector } from './mod-vector.ts';
+import { addWords, zeroVector, type ModVector } from './mod-vector.ts';
 import { validateSecAggParams, type SecAggParams } from './params.ts';
 import { addMasks, type MaskTerm } from './prg.ts';
 import { boxKey, openShares, sealShares, type EncryptedShare, type ShareBundle } from './share-box.ts';
@@ -62,6 +62,8 @@ export class MemberSession {
   private received = new Map<string, ShareBundle>();
   private readonly boxKeys = new Map<string, Uint8Array>();
   private signedSurvivors: readonly string[] = [];
+  /** Masks expanded ahead of the input (prepareMask), consumed by maskInput. */
+  private preparedMask?: ModVector;
 
   constructor(options: MemberSessionOptions) {
     validateSecAggParams(options.params);
@@ -226,12 +228,28 @@ export class MemberSession {
   }
 
   /**
+   * Stage masked_input, before the input exists: expands this member's masks (self mask plus ±
+   * pairwise masks with its live neighbours) into one vector, so that when the local work (training)
+   * finishes only one vector add remains. Optional: maskInput expands them itself otherwise. Call it
+   * while training still runs; on a member's own machine the expansion then leaves the round's
+   * critical path.
+   */
+  prepareMask(): void {
+    this.expect('masked_input', 'prepareMask');
+    if (this.preparedMask) return;
+    const { modulusBits, vectorLength } = this.params;
+    const mask = zeroVector(modulusBits, vectorLength);
+    this.guard(() => addMasks(mask, this.maskTerms()));
+    this.preparedMask = mask;
+  }
+
+  /**
    * Stage masked_input: y = x + PRG(b) + sum over live neighbours v of ±PRG(s_uv)
    * (+ when this member's id sorts before v's). The input is not modified.
    */
   maskInput(input: ModVector): MaskedInput {
     this.expect('masked_input', 'maskInput');
-    const { modulusBits, vectorLength, roundId } = this.params;
+    const { modulusBits, vectorLength } = this.params;
     if (input.bits !== modulusBits || input.length !== vectorLength) {
       throw new ConsortError(
         'INVALID_ARGUMENT',
@@ -239,16 +257,27 @@ export class MemberSession {
       );
     }
     const vector: ModVector = { bits: input.bits, length: input.length, words: input.words.slice() };
+    const prepared = this.preparedMask;
     this.guard(() => {
-      const masks: MaskTerm[] = [{ seed: this.selfSeed, sign: 1 }];
-      for (const v of this.liveNeighbours) {
-        const seed = pairwiseSeed(roundId, this.memberId, this.keys.mask.secretKey, v, this.peers.get(v)!.maskPublicKey);
-        masks.push({ seed, sign: compareIds(this.memberId, v) < 0 ? 1 : -1 });
-      }
-      addMasks(vector, masks);
+      if (prepared) addWords(vector.words, prepared.words, modulusBits, 1);
+      else addMasks(vector, this.maskTerms());
     });
+    // The mask alone would unmask y: it is not kept past this stage.
+    prepared?.words.fill(0);
+    this.preparedMask = undefined;
     this.currentStage = transitionSecAgg(this.currentStage, 'consistency_check');
     return { memberId: this.memberId, vector };
+  }
+
+  /** The self mask and one ± pairwise mask per live neighbour. */
+  private maskTerms(): MaskTerm[] {
+    const { roundId } = this.params;
+    const masks: MaskTerm[] = [{ seed: this.selfSeed, sign: 1 }];
+    for (const v of this.liveNeighbours) {
+      const seed = pairwiseSeed(roundId, this.memberId, this.keys.mask.secretKey, v, this.peers.get(v)!.maskPublicKey);
+      masks.push({ seed, sign: compareIds(this.memberId, v) < 0 ? 1 : -1 });
+    }
+    return masks;
   }
 
   /**

@@ -1,15 +1,18 @@
 // Mask expansion: a 32-byte seed -> a pseudorandom vector over Z_(2^32) or Z_(2^64) with AES-256-CTR.
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, type Cipher } from 'node:crypto';
 import { ConsortError } from '../errors/consort-error.ts';
 import { addWordsScalar, wordsPerElement, type ModulusBits, type ModVector } from './mod-vector.ts';
-import { KERNEL_CHUNK_BYTES, accumulateSimd } from './simd-words.ts';
+import { accumulateSimd } from './simd-words.ts';
 
 /**
  * Bytes of keystream produced per cipher call; bounded so no O(d) temporary is allocated per mask.
- * 64 KiB outputs come from malloc's reused heap and stay in L2 for the add; 1 MiB outputs were
- * mmapped and page-faulted afresh on every call (3-4x the CPU per member, half of it system time).
+ * node's cipher.update returns a fresh buffer each call. At 1 MiB those were mmapped and page-faulted
+ * afresh every call (3-4x a member's masking CPU, half of it system time); at 64 KiB glibc still
+ * trimmed and regrew its heap when two processes masked at once (0.4-1.8 GB/s each instead of ~2.5).
+ * 32 KiB outputs stay in the heap and in L2 for the SIMD add.
  */
-const CHUNK_BYTES = KERNEL_CHUNK_BYTES;
+export const KEYSTREAM_CHUNK_BYTES = 1 << 15;
+const CHUNK_BYTES = KEYSTREAM_CHUNK_BYTES;
 /** Shared all-zero plaintext (AES-CTR of zeros is the keystream itself). Never written to. */
 const ZEROS = new Uint8Array(CHUNK_BYTES);
 const ZERO_IV = new Uint8Array(16);
@@ -44,14 +47,17 @@ export interface MaskTerm {
 export function addMasks(target: ModVector, masks: readonly MaskTerm[]): void {
   accumulateSimd(target.words, target.bits, (add) => {
     for (const { seed, sign } of masks) {
-      const cipher = cipherFor(seed);
-      const totalBytes = target.words.length * 4;
-      for (let offset = 0; offset < totalBytes; offset += CHUNK_BYTES) {
-        const len = Math.min(CHUNK_BYTES, totalBytes - offset);
-        add(wordsOf(cipher.update(len === CHUNK_BYTES ? ZEROS : ZEROS.subarray(0, len)), len), offset / 4, sign);
-      }
+      forEachKeystreamChunk(cipherFor(seed), target.words.length * 4, (chunk, offset) => add(wordsOf(chunk, chunk.length), offset / 4, sign));
     }
   }, (dest, chunk, offset, sign) => addWordsScalar(dest, chunk, target.bits, sign, offset));
+}
+
+/** Feeds `totalBytes` of a CTR cipher's keystream to `use` in KEYSTREAM_CHUNK_BYTES pieces (each valid only during the call). */
+export function forEachKeystreamChunk(cipher: Cipher, totalBytes: number, use: (chunk: Buffer, offset: number) => void): void {
+  for (let offset = 0; offset < totalBytes; offset += CHUNK_BYTES) {
+    const len = Math.min(CHUNK_BYTES, totalBytes - offset);
+    use(cipher.update(len === CHUNK_BYTES ? ZEROS : ZEROS.subarray(0, len)), offset);
+  }
 }
 
 /** A keystream chunk as words (node's Buffers are 8-aligned in practice; copy otherwise). */

@@ -54,6 +54,8 @@ interface RunOptions {
   tamperKeySet?: (ks: AdvertisedKeySet) => AdvertisedKeySet;
   tamperRouted?: (routed: Map<string, RoutedShares>) => void;
   tamperConsistency?: (req: ConsistencyRequest) => ConsistencyRequest;
+  /** Members that expand their masks ahead of their input (prepareMask, as while training runs). */
+  prepare?: string[];
   tamperUnmask?: (req: UnmaskRequest, member: string) => UnmaskRequest;
 }
 
@@ -76,6 +78,8 @@ async function run(r: Round, opts: RunOptions = {}): Promise<{ result: SecAggRes
 
   live = live.filter((id) => !droppedAt(id, 'masked_input'));
   const expected = zeroVector(params.modulusBits, params.vectorLength);
+  // Twice: a second call within the stage must change nothing.
+  for (const id of opts.prepare ?? []) if (live.includes(id)) for (let i = 0; i < 2; i++) members.get(id)!.prepareMask();
   for (const id of live) {
     const masked = members.get(id)!.maskInput(inputs.get(id)!);
     addInto(expected, inputs.get(id)!);
@@ -235,6 +239,24 @@ describe('secure aggregation: dropouts', () => {
 });
 
 describe('secure aggregation: stage discipline and memory', () => {
+  it('members that expand their masks ahead of their input (while training) give the same exact sum, dropouts included', async () => {
+    for (const bits of [32, 64] as const) {
+      const r = setup(30, { vectorLength: 37, modulusBits: bits });
+      const { result, expected } = await run(r, { prepare: r.ids.filter((_, i) => i % 2 === 0), drop: { masked_input: ['member-003', 'member-004'] } });
+      expect(result.sum.words).toEqual(expected.words);
+      expect(result.survivors).toHaveLength(28);
+    }
+  });
+
+  it('prepareMask is refused before masked_input and after the input was masked', async () => {
+    const r = setup(5, { vectorLength: 8 });
+    const m = r.members.get('member-000')!;
+    await expectRejects(() => m.prepareMask(), 'WRONG_STAGE');
+    const { result, expected } = await run(r, { prepare: ['member-000'] });
+    expect(result.sum.words).toEqual(expected.words);
+    await expectRejects(() => m.prepareMask(), 'WRONG_STAGE');
+  });
+
   it('member methods called out of order are refused with WRONG_STAGE', async () => {
     const r = setup(5, { vectorLength: 8 });
     const m = r.members.get('member-000')!;

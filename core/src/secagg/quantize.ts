@@ -2,6 +2,7 @@
 import { createCipheriv, randomBytes, randomFillSync } from 'node:crypto';
 import { ConsortError } from '../errors/consort-error.ts';
 import { setSigned, signedAt, zeroVector, type ModulusBits, type ModVector } from './mod-vector.ts';
+import { KEYSTREAM_CHUNK_BYTES, forEachKeystreamChunk } from './prg.ts';
 
 /** Fills `out` with uniform uint32 values (stochastic-rounding coins). Default: node:crypto. */
 export type RandomSource = (out: Uint32Array) => void;
@@ -17,7 +18,7 @@ export const cryptoRandom: RandomSource = (out) => {
   }
   const cipher = createCipheriv('aes-256-ctr', randomBytes(32), new Uint8Array(16));
   const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-  bytes.set(cipher.update(new Uint8Array(out.byteLength)));
+  forEachKeystreamChunk(cipher, bytes.length, (chunk, offset) => bytes.set(chunk, offset));
 };
 
 /** Largest |sum| we accept: two's-complement centred in Z_(2^bits) and exact in a float64. */
@@ -120,7 +121,8 @@ export function quantize(values: ArrayLike<number>, opts: QuantizeOptions): Quan
   return { vector, clipped };
 }
 
-const COIN_CHUNK = 65536;
+/** Coins drawn per call: one keystream chunk, so the coin buffer stays in the heap and in cache. */
+const COIN_CHUNK = KEYSTREAM_CHUNK_BYTES / 4;
 
 function quantizeInto(
   target: ModVector,

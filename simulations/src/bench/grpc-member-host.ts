@@ -13,8 +13,11 @@ import { startRoundProfile, stopRoundProfile } from './round-profiler.ts';
 export type HostRequest =
   /** Enroll one member per token (`indices[i]` is the member's index in the whole scenario) and connect it. */
   | { cmd: 'enroll'; address: string; tokens: string[]; indices: number[] }
-  /** A round is about to run: these members (scenario indices) leave at the masked-input stage; start the CPU clock. */
-  | { cmd: 'roundStart'; droppers: number[] }
+  /**
+   * A round is about to run: these members (scenario indices) leave at the masked-input stage; each
+   * member's local work ends `trainMs` after it has the model (a wait: training on its own machine); start the CPU clock.
+   */
+  | { cmd: 'roundStart'; droppers: number[]; trainMs?: number }
   /** The round is over: stop the CPU clock, report, then reconnect this round's droppers. */
   | { cmd: 'roundEnd' }
   | { cmd: 'close' };
@@ -47,6 +50,8 @@ class BenchMember {
   /** Leaves (cancels its stream) when the masked-input stage opens, sending nothing more. */
   dropAtMaskedInput = false;
   dropped = false;
+  /** Milliseconds the "training" lasts after the download (0: none). */
+  trainMs = 0;
 
   constructor(address: string, readonly identity: MemberIdentity, private readonly errors: string[]) {
     this.client = new MemberClient(address, identity, undefined, OWN_CONNECTION);
@@ -101,9 +106,13 @@ class BenchMember {
     }
   }
 
-  /** The "local work": download the model and send it back as the trained weights (100 rows). */
+  /**
+   * The "local work": download the model and send it back as the trained weights (100 rows), after
+   * `trainMs` of waiting when the scenario stands in for training done on the member's own machine.
+   */
   private async contribution(open: RoundOpen__Output): Promise<RoundContribution> {
     const model = await this.client.downloadModel(open.modelVersionId, open.modelSha256);
+    if (this.trainMs > 0) await new Promise((resolve) => setTimeout(resolve, this.trainMs));
     return { values: model.weights, numExamples: 100, trainLossSum: 50, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
   }
 
@@ -179,6 +188,7 @@ process.on('message', (msg: HostRequest) => {
       } else if (msg.cmd === 'roundStart') {
         droppers = msg.droppers.map((i) => members.get(i)!);
         for (const m of droppers) m.dropAtMaskedInput = true;
+        for (const m of members.values()) m.trainMs = msg.trainMs ?? 0;
         errors.length = 0;
         await startRoundProfile();
         cpuAtStart = process.cpuUsage();

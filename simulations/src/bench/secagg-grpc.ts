@@ -75,6 +75,8 @@ export interface GrpcRound extends RoundResult {
   /** The dropout tolerance the round's task declared (undefined: the default, 0.1). */
   tolerance?: number;
   warmup: boolean;
+  /** Seconds each member's "training" lasted (a wait after its download; 0: no training). */
+  trainSeconds: number;
   /** Member-host processes the n members ran in. */
   memberHosts: number;
   /** CPU time of all member hosts during the round, summed: all n members' work. */
@@ -87,7 +89,7 @@ export interface GrpcScenario {
   /** Target parameter count; the MLP's hidden width is chosen to come closest. */
   d: number;
   /** Rounds in order: aggregation, dropout fraction, warm-up (not reported). */
-  rounds: { aggregation: 'plain' | 'secure'; dropout?: number; tolerance?: number; warmup?: boolean }[];
+  rounds: { aggregation: 'plain' | 'secure'; dropout?: number; tolerance?: number; warmup?: boolean; trainSeconds?: number }[];
   /** Stage deadline: above the time n/P members need one after another in a host on a shared core (default 60 s). */
   stageTimeoutS?: number;
   /** Member-host processes (P); default min(n, 4). */
@@ -149,7 +151,7 @@ export async function runScenario(sc: GrpcScenario, log: (line: string) => void 
       const dropCount = Math.floor(sc.n * dropout);
       // Members 0 … dropCount−1 leave at the masked-input stage; each host gets its own of them.
       await Promise.all(hosts.map((host, h) => host.request({
-        cmd: 'roundStart', droppers: Array.from({ length: dropCount }, (_, i) => i).filter((i) => i % p === h),
+        cmd: 'roundStart', droppers: Array.from({ length: dropCount }, (_, i) => i).filter((i) => i % p === h), trainMs: (r.trainSeconds ?? 0) * 1000,
       })));
       const task = r.tolerance === undefined ? tasks[r.aggregation] : tolerant.get(r.tolerance)!;
       const reply = await child.request({ cmd: 'round', taskId: task.id });
@@ -164,11 +166,11 @@ export async function runScenario(sc: GrpcScenario, log: (line: string) => void 
         for (const msg of e.errors) errors.add(msg);
       }
       const row: GrpcRound = {
-        ...reply.result, n: sc.n, d: params, aggregation: r.aggregation, dropout, tolerance: r.tolerance, warmup: r.warmup ?? false,
+        ...reply.result, n: sc.n, d: params, aggregation: r.aggregation, dropout, tolerance: r.tolerance, warmup: r.warmup ?? false, trainSeconds: r.trainSeconds ?? 0,
         memberHosts: p, membersCpuMs, memberErrors: [...errors].slice(0, 5),
       };
       out.push(row);
-      log(`grpc n=${sc.n} d=${params} ${r.aggregation} drop=${dropout}${row.warmup ? ' (warm-up)' : ''}: ${row.state} in ${(row.wallMs / 1000).toFixed(2)} s, coordinator CPU ${(row.cpuMs / 1000).toFixed(2)} s, peak RSS ${(row.peakRss / 2 ** 20).toFixed(0)} MiB (before ${(row.rssBefore / 2 ** 20).toFixed(0)}), members CPU ${(row.membersCpuMs / 1000).toFixed(2)} s in ${p} hosts${row.reason ? `, ${row.reason}` : ''}${row.memberErrors.length ? `, member errors: ${row.memberErrors.join('; ')}` : ''}`);
+      log(`grpc n=${sc.n} d=${params} ${r.aggregation} drop=${dropout}${row.trainSeconds ? ` train=${row.trainSeconds}s` : ''}${row.warmup ? ' (warm-up)' : ''}: ${row.state} in ${(row.wallMs / 1000).toFixed(2)} s, coordinator CPU ${(row.cpuMs / 1000).toFixed(2)} s, peak RSS ${(row.peakRss / 2 ** 20).toFixed(0)} MiB (before ${(row.rssBefore / 2 ** 20).toFixed(0)}), members CPU ${(row.membersCpuMs / 1000).toFixed(2)} s in ${p} hosts${row.reason ? `, ${row.reason}` : ''}${row.memberErrors.length ? `, member errors: ${row.memberErrors.join('; ')}` : ''}`);
       // Let the coordinator see every reconnected member online before the next round.
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -183,6 +185,12 @@ export async function runScenario(sc: GrpcScenario, log: (line: string) => void 
     await child.close();
   }
 }
+
+/**
+ * Local training time of the training-time rows: about one epoch over 5,000 rows of the d ≈ 10^5 MLP
+ * with TF.js on this CPU (0.31-0.46 s per 2,000 rows measured), i.e. a small member's round.
+ */
+export const TRAIN_SECONDS = 1;
 
 /** The measured scenarios: n sweep at d = 1e5 (ratio, RSS), dropouts at n = 100, and n = 500 at d = 1e6. */
 export function grpcScenarios(quick: boolean): GrpcScenario[] {
@@ -200,7 +208,10 @@ export function grpcScenarios(quick: boolean): GrpcScenario[] {
     { n: 10, d: 1e5, rounds: pair(true) },
     { n: 50, d: 1e5, rounds: pair(true) },
     { n: 100, d: 1e5, rounds: [...pair(true), ...pair(false), { aggregation: 'secure', dropout: 0.1 }, { aggregation: 'secure', dropout: 0.3 },
-      { aggregation: 'secure', dropout: 0.3, tolerance: 0.3 }] },
+      { aggregation: 'secure', dropout: 0.3, tolerance: 0.3 },
+      // Members that train for TRAIN_SECONDS on their own machines (a wait here): what of the secure stages hides behind it.
+      { aggregation: 'plain', trainSeconds: TRAIN_SECONDS }, { aggregation: 'secure', trainSeconds: TRAIN_SECONDS },
+      { aggregation: 'plain', trainSeconds: TRAIN_SECONDS }, { aggregation: 'secure', trainSeconds: TRAIN_SECONDS }] },
     { n: 500, d: 1e5, rounds: pair(false), stageTimeoutS: 600 },
     { n: 500, d: 1e6, rounds: [{ aggregation: 'secure' }, { aggregation: 'plain' }], stageTimeoutS: 600 },
   ];
