@@ -30,6 +30,11 @@ export const channelOptions: grpc.ChannelOptions = {
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   'grpc.keepalive_time_ms': 20_000,
   'grpc.keepalive_permit_without_calls': 1,
+  // Receive window of the client's connection (HTTP/2's default is 64 KiB): a member takes in a model
+  // download 1 MiB per round trip instead of 64 KiB (~10 % shorter rounds on loopback, far more over
+  // a WAN). It costs the member that buffer; the coordinator's own window, which bounds what it
+  // buffers for n members' uploads, stays at the default.
+  'grpc-node.flow_control_window': 1 << 20,
 };
 
 /**
