@@ -37,12 +37,19 @@ export async function prepareFeatures(mapping: OnboardingMapping, task: TaskDefi
   await mkdir(dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   const stream = createWriteStream(tmp);
+  // A write error (disk full) or a late one after the stream was destroyed below must not be an
+  // uncaught exception: it is kept and thrown by the next write instead.
+  let streamError: Error | undefined;
+  stream.on('error', (e) => { streamError ??= e; });
   const file = mapped.source.describe;
   const numeric = new Set([...task.numeric, ...(task.model.task === 'regression' ? [task.label] : [])]);
   const pipeline = { label: task.label, task: task.model.task, positiveLabel: task.positiveLabel };
   let rows = 0;
   try {
-    const write = async (line: string) => { if (!stream.write(line)) await once(stream, 'drain'); };
+    const write = async (line: string) => {
+      if (streamError) throw streamError;
+      if (!stream.write(line)) await once(stream, 'drain');
+    };
     await write(`${mapped.outputColumns.map(csvCell).join(',')}\n`);
     let buf = '';
     for await (const r of mapped.rows()) {
@@ -70,7 +77,12 @@ export async function prepareFeatures(mapping: OnboardingMapping, task: TaskDefi
     await once(stream, 'finish');
     await rename(tmp, out);
   } catch (err) {
-    stream.destroy();
+    // A write may still be in flight: wait for the file to close before removing it.
+    if (!stream.closed) {
+      const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+      stream.destroy();
+      await closed;
+    }
     await rm(tmp, { force: true });
     throw err;
   }
