@@ -78,10 +78,11 @@ withConn(program.command('run').description('run training rounds of a task and p
     const a = admin(o);
     await a.runRounds(o.task, Number(o.rounds), Number(o.wait), (r) => {
       const m = r.metrics;
+      const stages = m && formatStageSeconds(m.stageSeconds);
       console.log(`round ${r.roundNumber} ${r.purpose} ${r.state}${r.reason ? ` (${r.reason})` : ''}: ${r.participants.length - r.dropped.length} members`
         + (m ? `, train loss ${m.trainLoss.toFixed(4)}, held-out loss ${m.evalLoss.toFixed(4)}, AUC ${m.evalAuc.toFixed(4)}` : '')
         + (r.modelVersionId ? `, model ${r.modelVersionId}` : '')
-        + (m && formatStageSeconds(m.stageSeconds) ? `; stages (s): ${formatStageSeconds(m.stageSeconds)}` : ''));
+        + (stages ? `; stages (s): ${stages}` : ''));
       for (const d of r.dropped) console.log(`  dropped ${d}`);
     });
     a.close();

@@ -1,7 +1,8 @@
 // One line for where a secure round's time went, shared by the rounds report and the operator CLI.
+import type { SecureStage } from '../secagg/secure-round.ts';
 
 /** The secure-aggregation stages in protocol order, with the short names operators read. */
-const STAGE_LABELS: [string, string][] = [
+const STAGE_LABELS: [SecureStage, string][] = [
   ['advertise_keys', 'keys'], ['share_keys', 'shares'], ['masked_input', 'input'], ['consistency_check', 'check'], ['unmask', 'unmask'],
 ];
 

@@ -17,7 +17,7 @@ import type { SecAggParams as SecAggParamsMessage } from '@consort/protos/types/
 import type { JsonObject, Store, TaskRecord } from '../store/store.ts';
 import type { MemberConnections } from '../members/connections.ts';
 import { enrolledMember } from '../members/member-auth.ts';
-import { SecureRound } from '../secagg/secure-round.ts';
+import { SecureRound, type SecureStage } from '../secagg/secure-round.ts';
 import { RoundInputs, decodeVector, type Purpose } from './round-inputs.ts';
 import { featureSchemaOf, roundOpenEvent, statisticsLength, taskDefinitionOf } from './task-codec.ts';
 import { runSegmentationTask } from '../segmentation/segmentation-task.ts';
@@ -49,7 +49,7 @@ export interface RoundMetricsSummary {
   /** Values clipped before quantization, over all members (secure rounds). */
   clipped: number;
   /** Secure rounds: seconds each secure-aggregation stage waited for its members. */
-  stageSeconds?: Partial<Record<'advertise_keys' | 'share_keys' | 'masked_input' | 'consistency_check' | 'unmask', number>>;
+  stageSeconds?: Partial<Record<SecureStage, number>>;
 }
 
 /** What the operator sees of a finished round. */

@@ -21,7 +21,9 @@ export interface SecureRoundOptions {
   onDrop(memberId: string, reason: string): void;
 }
 
-type Stage = 'advertise_keys' | 'share_keys' | 'masked_input' | 'consistency_check' | 'unmask';
+/** The stages a secure round waits for members in (the state machine's non-terminal secagg stages). */
+export type SecureStage = 'advertise_keys' | 'share_keys' | 'masked_input' | 'consistency_check' | 'unmask';
+type Stage = SecureStage;
 
 interface Waiter {
   stage: Stage;

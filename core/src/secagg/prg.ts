@@ -12,9 +12,8 @@ import { accumulateSimd } from './simd-words.ts';
  * 32 KiB outputs stay in the heap and in L2 for the SIMD add.
  */
 export const KEYSTREAM_CHUNK_BYTES = 1 << 15;
-const CHUNK_BYTES = KEYSTREAM_CHUNK_BYTES;
 /** Shared all-zero plaintext (AES-CTR of zeros is the keystream itself). Never written to. */
-const ZEROS = new Uint8Array(CHUNK_BYTES);
+const ZEROS = new Uint8Array(KEYSTREAM_CHUNK_BYTES);
 const ZERO_IV = new Uint8Array(16);
 
 function cipherFor(seed: Uint8Array) {
@@ -47,22 +46,22 @@ export interface MaskTerm {
 export function addMasks(target: ModVector, masks: readonly MaskTerm[]): void {
   accumulateSimd(target.words, target.bits, (add) => {
     for (const { seed, sign } of masks) {
-      forEachKeystreamChunk(cipherFor(seed), target.words.length * 4, (chunk, offset) => add(wordsOf(chunk, chunk.length), offset / 4, sign));
+      forEachKeystreamChunk(cipherFor(seed), target.words.length * 4, (chunk, offset) => add(wordsOf(chunk), offset / 4, sign));
     }
   }, (dest, chunk, offset, sign) => addWordsScalar(dest, chunk, target.bits, sign, offset));
 }
 
 /** Feeds `totalBytes` of a CTR cipher's keystream to `use` in KEYSTREAM_CHUNK_BYTES pieces (each valid only during the call). */
 export function forEachKeystreamChunk(cipher: Cipher, totalBytes: number, use: (chunk: Buffer, offset: number) => void): void {
-  for (let offset = 0; offset < totalBytes; offset += CHUNK_BYTES) {
-    const len = Math.min(CHUNK_BYTES, totalBytes - offset);
-    use(cipher.update(len === CHUNK_BYTES ? ZEROS : ZEROS.subarray(0, len)), offset);
+  for (let offset = 0; offset < totalBytes; offset += KEYSTREAM_CHUNK_BYTES) {
+    const len = Math.min(KEYSTREAM_CHUNK_BYTES, totalBytes - offset);
+    use(cipher.update(len === KEYSTREAM_CHUNK_BYTES ? ZEROS : ZEROS.subarray(0, len)), offset);
   }
 }
 
 /** A keystream chunk as words (node's Buffers are 8-aligned in practice; copy otherwise). */
-function wordsOf(chunk: Buffer, len: number): Uint32Array {
-  return chunk.byteOffset % 4 === 0 ? new Uint32Array(chunk.buffer, chunk.byteOffset, len / 4) : new Uint32Array(new Uint8Array(chunk).buffer);
+function wordsOf(chunk: Buffer): Uint32Array {
+  return chunk.byteOffset % 4 === 0 ? new Uint32Array(chunk.buffer, chunk.byteOffset, chunk.length / 4) : new Uint32Array(new Uint8Array(chunk).buffer);
 }
 
 /** The mask PRG(seed) itself as a vector of `length` elements (tests, diagnostics). */
