@@ -1,5 +1,6 @@
 // Public surface of @consort/core: pure logic shared by the coordinator and the members.
 export * from './errors/consort-error.ts';
+export * from './errors/error-text.ts';
 export * from './round/round-machine.ts';
 export * from './auth/request-signing.ts';
 export * from './aggregate/weighted-sum.ts';

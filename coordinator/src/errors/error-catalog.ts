@@ -35,6 +35,12 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   SECAGG_OVERFLOW: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The masked sum would overflow the modulus; use 64-bit or a smaller clip.' },
   SECAGG_PROTOCOL_VIOLATION: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A secure-aggregation message broke the protocol (e.g. asked for both secrets of a peer).' },
   STORE_FAILURE: { grpc: status.UNAVAILABLE, http: 503, summary: 'The database failed; the operation changed nothing and can be retried.' },
+  FILE_UNREADABLE: { grpc: status.INVALID_ARGUMENT, http: 400, summary: 'A file named on the command line is missing or cannot be read.' },
+  UNAVAILABLE: { grpc: status.UNAVAILABLE, http: 503, summary: 'The coordinator (or another server) could not be reached; check the address and that it runs.' },
+  NO_MODEL_PUBLISHED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The run ended without publishing a model: every round was aborted or declined.' },
+  ROUND_DECLINED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A member declined a round it cannot serve (its data does not fit the task); it says why.' },
+  IDENTITY_EXISTS: { grpc: status.ALREADY_EXISTS, http: 409, summary: 'A member identity already exists at that path; pass --force to replace it or choose another --identity.' },
+  CANCELLED: { grpc: status.CANCELLED, http: 499, summary: 'The operator cancelled the run.' },
   INTERNAL: { grpc: status.INTERNAL, http: 500, summary: 'An unexpected error; details are in the coordinator log.' },
 };
 
