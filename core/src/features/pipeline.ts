@@ -15,7 +15,8 @@ export interface FeatureSchema {
 /** A fitted pipeline: what every member applies before the model (and what ONNX export bakes in). */
 export interface FeaturePipeline {
   numeric: { name: string; mean: number; std: number }[];
-  categorical: { name: string; vocabulary: string[] }[];
+  /** `shares`: each value's pooled share of the column's present values (from the statistics round). */
+  categorical: { name: string; vocabulary: string[]; shares?: number[] }[];
   label: string;
   task: 'binary' | 'regression';
   /** Binary tasks: label values meaning 1 (copied from the schema when fitted). */
@@ -192,7 +193,15 @@ export function pipelineFromStats(schema: FeatureSchema, vocabularies: Record<st
     // Relative threshold: Σx²/n − mean² loses ~1e-16·mean² to cancellation.
     return { name, mean, std: std > 1e-9 * Math.max(1, Math.abs(mean)) ? std : 1 };
   });
-  const categorical = schema.categorical.map((name) => ({ name, vocabulary: [...vocabularyOf(vocabularies, name)] }));
+  let offset = 3 * schema.numeric.length;
+  const categorical = schema.categorical.map((name) => {
+    const vocabulary = [...vocabularyOf(vocabularies, name)];
+    const counts = Array.from({ length: vocabulary.length }, (_, j) => Number(summed[offset + j]));
+    offset += vocabulary.length;
+    const present = counts.reduce((a, b) => a + b, 0);
+    // Pooled shares give scoring a federation-wide reference value for each category column.
+    return present > 0 ? { name, vocabulary, shares: counts.map((c) => c / present) } : { name, vocabulary };
+  });
   const p: FeaturePipeline = { numeric, categorical, label: schema.label, task };
   if (schema.positiveLabel && schema.positiveLabel.length > 0) p.positiveLabel = [...schema.positiveLabel];
   return p;

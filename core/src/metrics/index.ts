@@ -1,4 +1,5 @@
-// Metrics barrel: AUC (exact and from histograms) and loss helpers.
+// Metrics barrel: AUC (exact and from histograms), loss helpers and named round warnings.
 export * from './auc.ts';
 export * from './loss.ts';
 export * from './from-histograms.ts';
+export * from './warnings.ts';
