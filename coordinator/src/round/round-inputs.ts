@@ -29,7 +29,7 @@ export class RoundInputs {
     this.vector = new WeightedSum(length);
     this.t = {
       totalExamples: 0, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0,
-      histPos: new Float64Array(SCORE_BINS), histNeg: new Float64Array(SCORE_BINS), clipped: 0,
+      histPos: new Float64Array(SCORE_BINS), histNeg: new Float64Array(SCORE_BINS), clipped: 0, nonFinite: 0,
     };
   }
 

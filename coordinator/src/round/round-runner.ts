@@ -4,10 +4,10 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  ConsortError, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
+  ConsortError, DEFAULT_MAX_EXAMPLES, roundWarnings, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
   isConsortError, pipelineFromStats, resolveSecAggParams, DEFAULT_DROPOUT_TOLERANCE, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
   type BinaryEvaluation, type ModelSpec, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
-  type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
+  type RoundWarning, type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
   type VectorLayout,
 } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
@@ -35,8 +35,10 @@ export interface RoundMetricsSummary {
   purpose: AnyPurpose;
   participants: number;
   numExamples: number;
-  trainLoss: number;
+  /** Mean training loss; null for rounds that did not train (never a 0 nobody measured). */
+  trainLoss: number | null;
   evalLoss: number;
+  /** Held-out AUC; null when not measured (statistics, regression, no held-out rows). */
   evalAuc: number | null;
   evalExamples: number;
   /** Regression: root mean squared error and mean absolute error on held-out rows. */
@@ -50,6 +52,8 @@ export interface RoundMetricsSummary {
   clipped: number;
   /** Secure rounds: seconds each secure-aggregation stage waited for its members. */
   stageSeconds?: Partial<Record<SecureStage, number>>;
+  /** Named warnings (core's roundWarnings, plus zero-variance columns of a statistics round); empty when sound. */
+  warnings: RoundWarning[];
 }
 
 /** What the operator sees of a finished round. */
@@ -100,8 +104,8 @@ interface ActiveRound {
   train: TrainSettings;
   participants: Set<string>;
   dropped: Map<string, DroppedMember>;
-  /** Plain rounds: running sums and who sent an input. */
-  plain?: { inputs: RoundInputs; submitted: Set<string>; settle: () => void };
+  /** Plain rounds: running sums, who sent an input, who was left out for NaN/Infinity. */
+  plain?: { inputs: RoundInputs; submitted: Set<string>; settle: () => void; nonFinite: string[] };
   /** Secure rounds: the protocol driver. */
   secure?: SecureRound;
 }
@@ -243,7 +247,7 @@ export class RoundRunner {
     let settle!: () => void;
     const settled = new Promise<void>((r) => { settle = r; });
     const length = v.purpose === 'train' ? v.parameterCount : v.purpose === 'statistics' ? v.statisticsLength : 0;
-    round.plain = { inputs: new RoundInputs(v.purpose, length), submitted: new Set(), settle };
+    round.plain = { inputs: new RoundInputs(v.purpose, length), submitted: new Set(), settle, nonFinite: [] };
     await this.move(round, { type: 'start_plain' });
     const open = roundOpenEvent(task, def, round.id, round.number, base, v.purpose, Date.now() + timeoutMs, train);
     for (const m of round.participants) {
@@ -411,6 +415,7 @@ export class RoundRunner {
         evalExamples: p.evalExamples, evalHistPos: p.evalHistPos, evalHistNeg: p.evalHistNeg,
       });
     } catch (err) {
+      if (isConsortError(err, 'UPDATE_NOT_FINITE')) plain.nonFinite.push(memberId);
       this.drop(round, memberId, `input rejected: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
     }
@@ -461,7 +466,7 @@ export class RoundRunner {
       purpose: round.purpose,
       participants: totals.survivors.length,
       numExamples: totals.totalExamples,
-      trainLoss: round.purpose === 'train' && totals.totalExamples > 0 ? totals.trainLossSum / totals.totalExamples : 0,
+      trainLoss: round.purpose === 'train' && totals.totalExamples > 0 ? totals.trainLossSum / totals.totalExamples : null,
       evalLoss: totals.evalExamples > 0 ? totals.evalLossSum / totals.evalExamples : 0,
       evalAuc: round.purpose !== 'statistics' && def.model.task === 'binary' && totals.evalExamples > 0
         ? aucFromHistograms(Array.from(totals.histPos), Array.from(totals.histNeg)) : null,
@@ -475,7 +480,10 @@ export class RoundRunner {
       aggregation: round.secure ? 'secure' : 'plain',
       clipped: totals.clipped,
       ...(round.secure ? { stageSeconds: round.secure.stageSeconds() } : {}),
+      warnings: [],
     };
+    metrics.warnings.push(...await this.warningsOf(round, task.id, def, totals, metrics));
+    if (metrics.warnings.length) this.opts.logger.warn({ round: round.id, warnings: metrics.warnings }, 'round warnings');
     const from = round.state;
     transition(from, round.secure ? { type: 'unmasked' } : { type: 'inputs_closed', secure: false });
     const dropped = [...round.dropped.values()];
@@ -522,6 +530,23 @@ export class RoundRunner {
       modelVersion: produced?.version ?? (round.purpose === 'evaluate' ? base.version : undefined),
       metrics, participants: [...round.participants], dropped,
     };
+  }
+
+  /** The round's named warnings, judged against the task's earlier rounds (stored metrics). */
+  private async warningsOf(round: ActiveRound, taskId: string, def: TaskDefinition, totals: RoundSumTotals & { survivors: string[] }, m: RoundMetricsSummary): Promise<RoundWarning[]> {
+    const earlier = (await this.opts.store.listRounds(taskId))
+      .filter((r) => r.id !== round.id && r.state === 'published' && r.metrics)
+      .map((r) => {
+        const rm = r.metrics as { purpose?: string; trainLoss?: number | null; evalAuc?: number | null };
+        return { number: r.number, purpose: String(rm.purpose ?? ''), trainLoss: rm.trainLoss ?? null, evalAuc: rm.evalAuc ?? null };
+      })
+      .sort((a, b) => a.number - b.number);
+    const vectorLength = totals.vector.length;
+    return roundWarnings({
+      purpose: round.purpose, task: def.model.task, trainLoss: m.trainLoss, evalAuc: m.evalAuc, evalExamples: m.evalExamples,
+      histPos: totals.histPos, histNeg: totals.histNeg, clipped: totals.clipped, clippable: vectorLength * totals.survivors.length,
+      weightClip: DEFAULT_WEIGHT_CLIP, nonFiniteValues: totals.nonFinite, nonFiniteMembers: round.plain?.nonFinite,
+    }, earlier);
   }
 
   private async abort(round: ActiveRound, reason: string): Promise<RoundReport> {
@@ -595,7 +620,8 @@ export function weightsSha256(weights: Float32Array): string {
 /** A round's metrics as the wire message (members' RoundClosed, the admin API's RoundReport). */
 export function protoMetrics(m: RoundMetricsSummary): NonNullable<CoordinatorEvent['roundClosed']>['metrics'] {
   return {
-    participants: m.participants, numExamples: m.numExamples, trainLoss: m.trainLoss, evalLoss: m.evalLoss,
-    evalAuc: m.evalAuc ?? 0, evalExamples: m.evalExamples, stageSeconds: { ...m.stageSeconds },
+    participants: m.participants, numExamples: m.numExamples, trainLoss: m.trainLoss ?? undefined, evalLoss: m.evalLoss,
+    evalAuc: m.evalAuc ?? undefined, evalExamples: m.evalExamples, stageSeconds: { ...m.stageSeconds },
+    warnings: (m.warnings ?? []).map((w) => ({ code: w.code, message: w.message, column: w.column ?? '' })),
   };
 }

@@ -46,6 +46,24 @@ describe('round vector', () => {
   it('needs 64-bit masking for the weighted model and sizes statistics rounds', () => {
     expect(roundVectorLayout(base).modulusBits).toBe(64);
     const stats = roundVectorLayout({ ...base, purpose: 'statistics', statisticsLength: 40 });
-    expect(stats.length).toBe(40 + 6 + 2 * SCORE_BINS);
+    // 40 sums, 7 side scalars (examples, 3 loss sums, eval examples, clipped, non-finite), 2 histograms.
+    expect(stats.length).toBe(40 + 7 + 2 * SCORE_BINS);
+  });
+
+  it('sends an input holding NaN/Infinity as zeros with its count: out of the sum, never silent', () => {
+    const layout = roundVectorLayout(base);
+    const sum = zeroVector(layout.modulusBits, layout.length);
+    const good = Array.from({ length: 50 }, (_, i) => i / 50);
+    const bad = good.map((x, i) => (i === 3 ? Number.NaN : i === 9 ? Number.POSITIVE_INFINITY : x));
+    const side = { trainLossSum: 10, evalLossSum: 1, evalAbsErrSum: 0, evalExamples: 4, evalHistPos: [], evalHistNeg: [] };
+    addInto(sum, packContribution(base, { values: good, numExamples: 20, ...side }).vector);
+    const packed = packContribution(base, { values: bad, numExamples: 30, ...side, trainLossSum: Number.NaN });
+    expect(packed.nonFinite).toBe(3);
+    addInto(sum, packed.vector);
+    const totals = unpackRoundSum(base, sum);
+    expect(totals.nonFinite).toBe(3);
+    expect(totals.totalExamples).toBe(20);
+    expect(totals.evalExamples).toBe(4);
+    expect(Math.abs(totals.vector[10] - 20 * good[10])).toBeLessThan(2 ** -15);
   });
 });

@@ -63,6 +63,8 @@ export interface RoundSumTotals {
   histNeg: Float64Array;
   /** Values clipped over all members (weights clipped to ±weightClip, or oversized sums). */
   clipped: number;
+  /** NaN/Infinity values members found in their inputs (each such input was sent as zeros). */
+  nonFinite: number;
 }
 
 function lossBounds(task: 'binary' | 'regression', maxExamples: number): { clip: number; scaleBits: number } {
@@ -90,6 +92,7 @@ export function roundSegments(o: RoundVectorOptions): SegmentSpec[] {
     { name: 'histPos', kind: 'integer', length: bins, maxAbs: o.maxExamples },
     { name: 'histNeg', kind: 'integer', length: bins, maxAbs: o.maxExamples },
     { name: 'clipped', kind: 'integer', length: 1, maxAbs: Math.max(o.parameterCount, o.statisticsLength, 1) },
+    { name: 'nonFinite', kind: 'integer', length: 1, maxAbs: Math.max(o.parameterCount, o.statisticsLength, 1) + 3 },
   ];
 }
 
@@ -97,11 +100,25 @@ export function roundVectorLayout(o: RoundVectorOptions): VectorLayout {
   return planLayout(roundSegments(o), { members: o.members });
 }
 
+/** NaN/Infinity values in a contribution's vector and loss sums. */
+export function countNonFinite(c: RoundContribution): number {
+  let n = 0;
+  for (let i = 0; i < c.values.length; i++) if (!Number.isFinite(c.values[i])) n++;
+  for (const x of [c.trainLossSum, c.evalLossSum, c.evalAbsErrSum]) if (!Number.isFinite(x)) n++;
+  return n;
+}
+
 /**
  * Packs a member's contribution: clips weights, weights them by the member's example count (so
  * the sum is Σ n_k·w_k), quantizes with stochastic rounding. Returns the vector and clip count.
+ * A contribution holding NaN/Infinity is sent as zeros with only its count of non-finite values:
+ * it stays in the protocol (no dropout wait) but out of the sum, and the round names it.
  */
-export function packContribution(o: RoundVectorOptions, c: RoundContribution): { vector: ModVector; clipped: number } {
+export function packContribution(o: RoundVectorOptions, input: RoundContribution): { vector: ModVector; clipped: number; nonFinite: number } {
+  const nonFinite = countNonFinite(input);
+  const c: RoundContribution = nonFinite === 0 ? input : {
+    values: new Float64Array(input.values.length), numExamples: 0, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [],
+  };
   if (!(c.numExamples >= 0) || c.numExamples > o.maxExamples || !Number.isInteger(c.numExamples)) {
     throw new ConsortError('SECAGG_OVERFLOW', `this member reports ${c.numExamples} rows; a round accepts whole counts up to ${o.maxExamples} per member (raise maxExamples in the task)`);
   }
@@ -126,7 +143,7 @@ export function packContribution(o: RoundVectorOptions, c: RoundContribution): {
   const hist = (h: ArrayLike<number>) => (h.length === 0 ? new Float64Array(bins) : h);
   const data: Record<string, ArrayLike<number>> = {
     values, numExamples: [c.numExamples], trainLossSum: [clampLoss(c.trainLossSum)], evalLossSum: [clampLoss(c.evalLossSum)], evalAbsErrSum: [clampLoss(c.evalAbsErrSum)],
-    evalExamples: [c.evalExamples], histPos: hist(c.evalHistPos), histNeg: hist(c.evalHistNeg), clipped: [clipped],
+    evalExamples: [c.evalExamples], histPos: hist(c.evalHistPos), histNeg: hist(c.evalHistNeg), clipped: [clipped], nonFinite: [nonFinite],
   };
   for (const s of specs) {
     if (data[s.name].length !== s.length) {
@@ -134,7 +151,7 @@ export function packContribution(o: RoundVectorOptions, c: RoundContribution): {
     }
   }
   const { vector } = packVector(specs.map((s) => ({ ...s, values: data[s.name] })), { members: o.members });
-  return { vector, clipped };
+  return { vector, clipped, nonFinite };
 }
 
 /** Decodes the unmasked sum into the totals the strategy and the metrics need. */
@@ -150,5 +167,6 @@ export function unpackRoundSum(o: RoundVectorOptions, sum: ModVector): RoundSumT
     histPos: parts.histPos,
     histNeg: parts.histNeg,
     clipped: parts.clipped[0],
+    nonFinite: parts.nonFinite[0],
   };
 }

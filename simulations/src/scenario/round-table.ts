@@ -1,14 +1,15 @@
 // Console tables of rounds and model versions, for the demo and the operator CLI.
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
-import type { Store } from '@consort/coordinator';
+import { formatWarningLines, metricCell, NOT_MEASURED, type Store } from '@consort/coordinator';
 
 export const ROUND_TABLE_HEADER = '-----  ----------  -------  -------  ----------  -------------  ------------  --------';
 
-function num(x: number | undefined, digits = 4): string {
-  return x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits);
-}
+const num = (x: number | null | undefined, digits = 4) => metricCell(x, digits);
 
-/** One line per round; held-out metrics are those of the model the round started from. */
+/**
+ * One line per round, then one line per warning it raised; held-out metrics are those of the
+ * model the round started from, and "—" marks what a round did not measure.
+ */
 export function formatRoundRow(r: RoundReport__Output): string {
   const m = r.metrics;
   const isTrain = r.purpose === 'train';
@@ -18,16 +19,16 @@ export function formatRoundRow(r: RoundReport__Output): string {
     r.purpose.replace('segmentation-', 'seg-').padEnd(10),
     String(r.participants.length - r.dropped.length).padStart(7),
     String(r.dropped.length).padStart(7),
-    (isTrain && m ? num(m.trainLoss) : '-').padStart(10),
-    (hasEval ? num(m!.evalLoss) : '-').padStart(13),
-    (hasEval ? num(m!.evalAuc) : '-').padStart(12),
+    (isTrain && m ? num(m.trainLoss) : NOT_MEASURED).padStart(10),
+    (hasEval ? num(m!.evalLoss) : NOT_MEASURED).padStart(13),
+    (hasEval ? num(m!.evalAuc) : NOT_MEASURED).padStart(12),
     r.state === 'aborted' ? `ABORTED: ${r.reason}`
       : r.purpose === 'statistics' ? 'preprocessing fitted'
       : r.purpose === 'evaluate' ? 'final model evaluated'
       : r.purpose.startsWith('segmentation') ? (r.modelVersionId ? `segments released (${r.modelVersionId.slice(0, 8)})` : 'secure sums received')
       : `model stored (${r.modelVersionId.slice(0, 8)})`,
   ];
-  return cells.join('  ');
+  return [cells.join('  '), ...formatWarningLines(m?.warnings)].join('\n');
 }
 
 /** Model versions of a task with their training loss and federated held-out metrics. */
@@ -41,7 +42,7 @@ export async function modelVersionTable(store: Store, taskId: string): Promise<s
       num(m.trainLoss).padStart(10),
       num(m.evaluation?.evalLoss).padStart(13),
       num(m.evaluation?.evalAuc ?? undefined).padStart(12),
-      String(m.evaluation?.evalExamples ?? '-').padStart(13),
+      String(m.evaluation?.evalExamples ?? NOT_MEASURED).padStart(13),
       v.sha256.slice(0, 12),
     ].join('  '));
   }
