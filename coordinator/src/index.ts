@@ -10,3 +10,5 @@ export { AdminClient } from './cli/admin-client.ts';
 export { renderRoundsReport } from './reports/rounds-report.ts';
 export { escapeHtml } from './reports/html.ts';
 export { formatRoundLine, formatWarningLines, metricCell, NOT_MEASURED } from './reports/round-line.ts';
+export { runPlan } from './reports/run-plan.ts';
+export { segmentationPlan, segmentationRoundBudget } from './segmentation/segmentation-task.ts';
