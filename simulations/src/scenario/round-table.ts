@@ -48,3 +48,44 @@ export async function modelVersionTable(store: Store, taskId: string): Promise<s
   }
   return lines.join('\n');
 }
+
+interface SegmentationVersionMetrics {
+  kind?: string;
+  k: number;
+  criteria?: { summary?: string };
+  minClusterCount: number;
+  profiles: {
+    overall: { size: number; churnRate?: number; meanValue?: number };
+    segments: { name: string; size: number | null; share: number | null; suppressed: boolean; features: { name: string; mean: number }[]; churnRate?: number; meanValue?: number; description: string }[];
+  };
+}
+
+/**
+ * The segments of a segmentation task's newest model, as the operator reads them in a terminal:
+ * how k was chosen, then per segment its share, size, churn rate, mean value, feature means and
+ * description (aggregates only; suppressed segments say so). Empty when the task has none.
+ */
+export async function segmentSummary(store: Store, taskId: string): Promise<string> {
+  const versions = await store.listModelVersions(taskId);
+  const last = [...versions].reverse().find((v) => (v.metrics as { kind?: string }).kind === 'segmentation');
+  if (!last) return '';
+  const m = last.metrics as unknown as SegmentationVersionMetrics;
+  const pct = (x: number | null | undefined) => (typeof x === 'number' ? `${(100 * x).toFixed(1)}%` : NOT_MEASURED);
+  const val = (x: number | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: 1 }) : NOT_MEASURED);
+  const o = m.profiles.overall;
+  const lines = [
+    `Segments of model v${last.version}: k = ${m.k}. ${m.criteria?.summary ?? ''}`.trim(),
+    `All customers: ${o.size.toLocaleString('en-US')}${o.churnRate !== undefined ? `, churn rate ${pct(o.churnRate)}` : ''}${o.meanValue !== undefined ? `, mean value ${val(o.meanValue)}` : ''}`,
+  ];
+  for (const s of m.profiles.segments) {
+    if (s.suppressed) {
+      lines.push(`  ${s.name}: suppressed (fewer than ${m.minClusterCount} customers)`);
+      continue;
+    }
+    lines.push(`  ${s.name}: ${pct(s.share)} (${(s.size ?? 0).toLocaleString('en-US')} customers)`
+      + `${s.churnRate !== undefined ? `, churn rate ${pct(s.churnRate)}` : ''}${s.meanValue !== undefined ? `, mean value ${val(s.meanValue)}` : ''}`);
+    lines.push(`      ${s.features.map((f) => `${f.name} ${val(f.mean)}`).join(' · ')}`);
+    if (s.description) lines.push(`      ${s.description}`);
+  }
+  return lines.join('\n');
+}
