@@ -141,7 +141,8 @@ export class MemberAgent {
     if (stage) {
       const round = this.secureRounds.get(stage.roundId);
       if (!round) return;
-      if (event.keySet) this.guard(stage.roundId, async () => { this.admission.checkKeySet(event.keySet!); await round.onKeySet(event.keySet!); });
+      if (event.keySet && !this.admission.admitKeySet(event.keySet)) this.secureRounds.delete(stage.roundId);
+      else if (event.keySet) this.guard(stage.roundId, () => round.onKeySet(event.keySet!));
       else if (event.routedShares) this.guard(stage.roundId, () => round.onRoutedShares(event.routedShares!));
       else if (event.consistencyRequest) this.guard(stage.roundId, () => round.onConsistencyRequest(event.consistencyRequest!));
       else this.guard(stage.roundId, () => round.onUnmaskRequest(event.unmaskRequest!));

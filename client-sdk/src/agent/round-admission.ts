@@ -27,7 +27,7 @@ export class RoundAdmission {
 
   /** True when the member may serve the round; false (and a logged reason) when it refuses. */
   admit(open: RoundOpen__Output): boolean {
-    try {
+    return this.attempt(open.roundId, () => {
       const pinned = this.pins.get(open.taskId);
       const terms = checkRoundOpen(open, pinned?.terms, this.policy);
       if (!pinned) {
@@ -39,18 +39,23 @@ export class RoundAdmission {
         if (this.invited.size >= MAX_PENDING_KEY_SETS) this.invited.delete(this.invited.keys().next().value!);
         this.invited.set(open.roundId, open.secagg.invitedMembers);
       }
-      return true;
-    } catch (err) {
-      this.log.warn(`round ${open.roundId} refused: ${formatError(err)}`,
-        { member: this.memberId(), task: open.taskId, code: isConsortError(err) ? err.code : 'INTERNAL' });
-      return false;
-    }
+    }, open.taskId);
   }
 
-  /** Throws ROUND_POLICY_REFUSED when a key set lists more members than its round announced. */
-  checkKeySet(keySet: AdvertisedKeySet__Output): void {
+  /** False (and a logged reason) when a key set lists more members than its round announced. */
+  admitKeySet(keySet: AdvertisedKeySet__Output): boolean {
     const invited = this.invited.get(keySet.roundId);
     this.invited.delete(keySet.roundId);
-    if (invited !== undefined) checkKeySetSize(keySet.roundId, invited, keySet.keys.length);
+    return invited === undefined || this.attempt(keySet.roundId, () => checkKeySetSize(keySet.roundId, invited, keySet.keys.length));
+  }
+
+  private attempt(roundId: string, check: () => void, task?: string): boolean {
+    try {
+      check();
+      return true;
+    } catch (err) {
+      this.log.warn(`round ${roundId} refused: ${formatError(err)}`, { member: this.memberId(), task, code: isConsortError(err) ? err.code : 'INTERNAL' });
+      return false;
+    }
   }
 }
