@@ -2,7 +2,7 @@
 // consort-agent: enroll this machine as a member and serve rounds on its own CSV.
 import { dirname } from 'node:path';
 import { Command } from 'commander';
-import { keyFingerprint } from '@consort/core';
+import { describeError, keyFingerprint } from '@consort/core';
 import { enrollMember } from '../agent/enroll.ts';
 import { MemberAgent } from '../agent/agent.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
@@ -54,7 +54,8 @@ registerPrepareCommand(program);
 registerScoreCommand(program);
 registerSegmentCommand(program);
 
-program.parseAsync().catch((err: Error & { details?: string }) => {
-  console.error(`consort-agent: ${err.details ?? err.message}`);
-  process.exit(1);
+program.parseAsync().catch((err: unknown) => {
+  const e = describeError(err);
+  console.error(`${e.code}: ${e.message}`);
+  process.exit(e.exitCode);
 });
