@@ -12,3 +12,4 @@ export { escapeHtml } from './reports/html.ts';
 export { formatRoundLine, formatWarningLines, metricCell, NOT_MEASURED } from './reports/round-line.ts';
 export { runPlan } from './reports/run-plan.ts';
 export { segmentationPlan, segmentationRoundBudget } from './segmentation/segmentation-task.ts';
+export { COORDINATOR_KEY_FILE, loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';

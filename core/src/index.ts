@@ -3,6 +3,7 @@ export * from './errors/consort-error.ts';
 export * from './errors/error-text.ts';
 export * from './round/round-machine.ts';
 export * from './auth/request-signing.ts';
+export * from './auth/round-open-signature.ts';
 export * from './aggregate/weighted-sum.ts';
 export * from './aggregate/strategy.ts';
 export * from './task/task-definition.ts';

@@ -1,4 +1,5 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
+import { join } from 'node:path';
 import {
   ConsortError, featureStatsLength, type FeaturePipeline, type FeatureSchema, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
 } from '@consort/core';
@@ -13,6 +14,9 @@ import { selectBackend } from '../train/backend.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound } from '../secagg/secure-member-round.ts';
 import { readSegmentationData, segmentationLayoutOf, segmentationVector, type SegmentationData } from './segmentation-work.ts';
+import { RoundAdmission } from './round-admission.ts';
+import { DEFAULT_MIN_MEMBERS_FLOOR } from './round-policy.ts';
+import { TaskPins } from './task-pin.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -33,8 +37,17 @@ export interface MemberAgentOptions {
   tamperInput?: (input: LocalInput, open: RoundOpen__Output) => LocalInput;
   /** Test hook: called when a round opens; return false to ignore the round (simulates a vanished member). */
   onRoundOpen?: (open: RoundOpen__Output) => boolean;
-  /** Where to keep trust-on-first-use pins of peers' identity keys (default: memory only). */
+  /** Where to keep trust-on-first-use pins of peers' identity keys (default: `<dataDir>/peer-pins.json`, else memory only). */
   peerPinsPath?: string;
+  /**
+   * The agent's data folder (the CLI uses the identity's folder): pinned tasks in `tasks/<task-id>.json`
+   * and peer identity pins in `peer-pins.json`. Default: pins are kept in memory only.
+   */
+  dataDir?: string;
+  /** Serve rounds with plain aggregation (the coordinator sees this member's update). Default false. */
+  allowPlain?: boolean;
+  /** Smallest minMembers accepted for a secure round (default and minimum 3). */
+  minMembersFloor?: number;
 }
 
 const silent: AgentLogger = { info: () => undefined, warn: () => undefined };
@@ -50,12 +63,17 @@ export class MemberAgent {
   private readonly segmentationData = new Map<string, Promise<SegmentationData>>();
   private readonly secureRounds = new Map<string, SecureMemberRound>();
   private readonly pins: PeerPins;
+  private readonly admission: RoundAdmission;
   backend = 'unselected';
 
   constructor(private readonly opts: MemberAgentOptions) {
     this.client = new MemberClient(opts.coordinator, opts.identity);
     this.log = opts.logger ?? silent;
-    this.pins = new PeerPins(opts.peerPinsPath);
+    this.pins = new PeerPins(opts.peerPinsPath ?? (opts.dataDir ? join(opts.dataDir, 'peer-pins.json') : undefined));
+    this.admission = new RoundAdmission({
+      coordinatorPublicKey: opts.identity.coordinatorPublicKey, allowPlain: opts.allowPlain ?? false,
+      minMembersFloor: opts.minMembersFloor ?? DEFAULT_MIN_MEMBERS_FLOOR,
+    }, new TaskPins(opts.dataDir ? join(opts.dataDir, 'tasks') : undefined), this.log, () => this.memberId);
   }
 
   get memberId(): string {
@@ -107,6 +125,8 @@ export class MemberAgent {
     if (event.roundOpen) {
       const open = event.roundOpen;
       if (this.opts.onRoundOpen && !this.opts.onRoundOpen(open)) return;
+      // The member's own policy first: nothing is read, generated or sent for a refused round.
+      if (!this.admission.admit(open)) return;
       if (open.aggregation === 'secure') {
         this.guard(open.roundId, () => this.startSecureRound(open));
         return;
@@ -121,7 +141,8 @@ export class MemberAgent {
     if (stage) {
       const round = this.secureRounds.get(stage.roundId);
       if (!round) return;
-      if (event.keySet) this.guard(stage.roundId, () => round.onKeySet(event.keySet!));
+      if (event.keySet && !this.admission.admitKeySet(event.keySet)) this.secureRounds.delete(stage.roundId);
+      else if (event.keySet) this.guard(stage.roundId, () => round.onKeySet(event.keySet!));
       else if (event.routedShares) this.guard(stage.roundId, () => round.onRoutedShares(event.routedShares!));
       else if (event.consistencyRequest) this.guard(stage.roundId, () => round.onConsistencyRequest(event.consistencyRequest!));
       else this.guard(stage.roundId, () => round.onUnmaskRequest(event.unmaskRequest!));

@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { CHUNK_BYTES, channelOptions, clientCredentials, loadConsortProtocol, type MemberServiceClient } from '@consort/protos';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
+import type { EnrollResponse__Output } from '@consort/protos/types/EnrollResponse';
 import type { InputChunk } from '@consort/protos/types/InputChunk';
 import type { InputHeader } from '@consort/protos/types/InputHeader';
 import type { ModelChunk__Output } from '@consort/protos/types/ModelChunk';
@@ -56,7 +57,7 @@ export class MemberClient {
     return md;
   }
 
-  enroll(token: string, displayName: string): Promise<{ memberId: string; federationId: string; federationName: string }> {
+  enroll(token: string, displayName: string): Promise<EnrollResponse__Output> {
     const proof = signEd25519(enrollmentProofBytes(token, this.identity.publicKey), this.identity.secretKey);
     return new Promise((resolve, reject) => {
       this.client.Enroll({ enrollmentToken: token, identityPublicKey: Buffer.from(this.identity.publicKey), displayName, proofOfPossession: Buffer.from(proof) },

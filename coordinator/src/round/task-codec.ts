@@ -1,6 +1,6 @@
 // Translates stored tasks into the definition the runner uses and the RoundOpen members receive.
 import {
-  ConsortError, layoutOf, localFeatureStats, type FeatureSchema, type ModelSpec, type SegmentationWorkOrder, type TaskDefinition, type TrainSettings,
+  ConsortError, DEFAULT_DROPOUT_TOLERANCE, layoutOf, localFeatureStats, type FeatureSchema, type ModelSpec, type SegmentationWorkOrder, type TaskDefinition, type TrainSettings,
 } from '@consort/core';
 import type { RoundOpen } from '@consort/protos/types/RoundOpen';
 import type { TaskRecord } from '../store/store.ts';
@@ -45,6 +45,8 @@ export function roundOpenEvent(task: TaskRecord, def: TaskDefinition, roundId: s
     splitSeed: def.seed,
     testFraction: def.testFraction,
     payloadJson,
+    // Tasks stored before the field existed resolve to the default (as the runner does).
+    dropoutTolerance: def.dropoutTolerance ?? DEFAULT_DROPOUT_TOLERANCE,
   };
 }
 

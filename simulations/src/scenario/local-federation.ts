@@ -48,8 +48,12 @@ export async function runLocalFederation(opts: LocalFederationOptions): Promise<
     const federation = await admin.createFederation(`${opts.task.name} consortium ${new Date().toISOString()}`);
     const tokens = await admin.createEnrollmentTokens(federation.id, opts.memberFiles.length);
     for (const [i, m] of opts.memberFiles.entries()) {
-      const identity = await enrollMember(coordinator.address, tokens[i], m.name, join(workDir, 'members', `member-${i + 1}`, 'identity.json'));
-      const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: m.file, logger: opts.agentLogger });
+      const memberDir = join(workDir, 'members', `member-${i + 1}`);
+      const identity = await enrollMember(coordinator.address, tokens[i], m.name, join(memberDir, 'identity.json'));
+      // A plain task is this run's own explicit choice: its members opt in to serving it.
+      const agent = new MemberAgent({
+        coordinator: coordinator.address, identity, dataFile: m.file, logger: opts.agentLogger, dataDir: memberDir, allowPlain: opts.task.aggregation === 'plain',
+      });
       await agent.start();
       agents.push(agent);
     }

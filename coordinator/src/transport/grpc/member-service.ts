@@ -15,6 +15,7 @@ import { toGrpcError } from '../../errors/error-catalog.ts';
 import { authenticateCall, readSignedMetadata } from './call-auth.ts';
 import { bodyDigest, messageDigest } from './message-digest.ts';
 import { TransferSlots } from './transfer-slots.ts';
+import type { CoordinatorKey } from '../../signing/coordinator-key.ts';
 import { ModelCache } from './model-cache.ts';
 
 const PATH = '/consort.v1.MemberService/';
@@ -31,10 +32,14 @@ export interface MemberServiceDeps {
   connections: MemberConnections<CoordinatorEvent>;
   rounds: RoundRunner;
   logger: Logger;
+  /** Members pin its public key at enrollment; every RoundOpen is signed with it. */
+  coordinatorKey: CoordinatorKey;
+  /** Applied to each event written to a member's stream (signs RoundOpen). */
+  sealEvent: (event: CoordinatorEvent) => CoordinatorEvent;
 }
 
 export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHandlers {
-  const { store, connections, rounds, logger } = deps;
+  const { store, connections, rounds, logger, coordinatorKey, sealEvent } = deps;
   const uploadSlots = new TransferSlots(UPLOAD_SLOTS);
   const downloadSlots = new TransferSlots(DOWNLOAD_SLOTS);
   const models = new ModelCache(store);
@@ -54,13 +59,13 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
         token: r.enrollmentToken, identityPublicKey: r.identityPublicKey, displayName: r.displayName, proofOfPossession: r.proofOfPossession,
       }).then(async (member) => {
         const federation = await store.getFederation(member.federationId);
-        callback(null, { memberId: member.id, federationId: federation.id, federationName: federation.name });
+        callback(null, { memberId: member.id, federationId: federation.id, federationName: federation.name, coordinatorPublicKey: Buffer.from(coordinatorKey.publicKey) });
       }, (err) => callback(fail(err, 'Enroll')));
     },
 
     Connect(call) {
       authenticateCall(store, call.metadata, `${PATH}Connect`, bodyDigest([messageDigest(call.request)])).then(async (member) => {
-        const sink = { write: (e: CoordinatorEvent) => call.write(e), end: () => call.end() };
+        const sink = { write: (e: CoordinatorEvent) => call.write(sealEvent(e)), end: () => call.end() };
         connections.attach(member.id, member.federationId, call.request.backend || 'unknown', sink);
         await store.touchMember(member.id, { lastSeenAt: new Date(), backend: call.request.backend || undefined });
         logger.info({ member: member.id, backend: call.request.backend }, 'member connected');
