@@ -41,6 +41,7 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   ROUND_DECLINED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A member declined a round it cannot serve (its data does not fit the task); it says why.' },
   IDENTITY_EXISTS: { grpc: status.ALREADY_EXISTS, http: 409, summary: 'A member identity already exists at that path; pass --force to replace it or choose another --identity.' },
   CANCELLED: { grpc: status.CANCELLED, http: 499, summary: 'The operator cancelled the run.' },
+  AGGREGATE_REJECTED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A round\'s summed inputs failed a range check (a forged update); nothing was published.' },
   INTERNAL: { grpc: status.INTERNAL, http: 500, summary: 'An unexpected error; details are in the coordinator log.' },
 };
 

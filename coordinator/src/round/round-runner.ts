@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  ConsortError, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
+  ConsortError, checkPublishableModel, checkRoundSum, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
   isConsortError, pipelineFromStats, resolveSecAggParams, DEFAULT_DROPOUT_TOLERANCE, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
   type BinaryEvaluation, type ModelSpec, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
   type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
@@ -457,6 +457,11 @@ export class RoundRunner {
   private async aggregate(round: ActiveRound, task: TaskRecord, def: TaskDefinition,
     base: { id: string; version: number }, totals: RoundSumTotals & { survivors: string[] }, strategy: StatefulStrategy): Promise<RoundReport> {
     const { store } = this.opts;
+    // A forged input shows in the sum: refuse it before any metric, strategy or store sees it.
+    checkRoundSum(totals, {
+      purpose: round.purpose as Purpose, task: def.model.task, survivors: totals.survivors.length, maxExamples: DEFAULT_MAX_EXAMPLES,
+      weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS, clippable: Math.max(totals.vector.length, 1),
+    });
     const metrics: RoundMetricsSummary = {
       purpose: round.purpose,
       participants: totals.survivors.length,
@@ -486,6 +491,7 @@ export class RoundRunner {
       const weights = strategy.aggregateTrain(globalWeights, {
         weightedSum: totals.vector, totalExamples: totals.totalExamples, contributions: totals.survivors.length,
       }, task.modelSpec as ModelSpec);
+      checkPublishableModel(weights);
       const state = strategy.state();
       const stateSize = Object.values(state).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : 1), 0);
       const { modelVersion } = await store.completeRound(round.id, from, {

@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'ROUND_DECLINED',
   'IDENTITY_EXISTS',
   'CANCELLED',
+  'AGGREGATE_REJECTED',
   'INTERNAL',
 ] as const;
 

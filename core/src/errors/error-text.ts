@@ -55,6 +55,7 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   ROUND_DECLINED: 'noModel',
   IDENTITY_EXISTS: 'usage',
   CANCELLED: 'cancelled',
+  AGGREGATE_REJECTED: 'noModel',
   INTERNAL: 'internal',
 };
 
