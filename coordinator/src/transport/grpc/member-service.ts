@@ -1,5 +1,4 @@
 // Thin gRPC handlers of consort.v1.MemberService: authenticate, translate, call the domain.
-import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { CHUNK_BYTES, type MemberServiceHandlers } from '@consort/protos';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
@@ -11,7 +10,7 @@ import type { Store } from '../../store/store.ts';
 import type { MemberConnections } from '../../members/connections.ts';
 import type { RoundRunner } from '../../round/round-runner.ts';
 import { enrollMember } from '../../federation/enrollment.ts';
-import { toGrpcError } from '../../errors/error-catalog.ts';
+import { grpcFailure } from './grpc-failure.ts';
 import { authenticateCall, readSignedMetadata } from './call-auth.ts';
 import { bodyDigest, messageDigest } from './message-digest.ts';
 import { TransferSlots } from './transfer-slots.ts';
@@ -40,12 +39,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
   const models = new ModelCache(store);
 
   // Streams report errors by emitting 'error' (grpc-js then sends the status); destroy() would not.
-  function fail(err: unknown, where: string): grpc.ServiceError {
-    const e = toGrpcError(err);
-    if (e.code === 13) logger.error({ err, where }, 'unexpected error');
-    else logger.info({ where, code: e.details.split(':')[0] }, 'request refused');
-    return Object.assign(new Error(e.details), { code: e.code, details: e.details, metadata: undefined as never });
-  }
+  const fail = grpcFailure(logger, 'MemberService');
 
   return {
     Enroll(call, callback) {
@@ -55,7 +49,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
       }).then(async (member) => {
         const federation = await store.getFederation(member.federationId);
         callback(null, { memberId: member.id, federationId: federation.id, federationName: federation.name });
-      }, (err) => callback(fail(err, 'Enroll')));
+      }, (err) => callback(fail(err, 'Enroll', call)));
     },
 
     Connect(call) {
@@ -73,7 +67,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
         call.on('close', gone);
         call.on('error', gone);
         call.write({ heartbeat: { unixMs: String(Date.now()) } });
-      }, (err) => call.emit('error', fail(err, 'Connect')));
+      }, (err) => call.emit('error', fail(err, 'Connect', call)));
     },
 
     DownloadModel(call) {
@@ -103,7 +97,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
           release();
           throw err;
         }
-      }).catch((err) => call.emit('error', fail(err, 'DownloadModel')));
+      }).catch((err) => call.emit('error', fail(err, 'DownloadModel', call)));
     },
 
     UploadInput(call, callback) {
@@ -115,7 +109,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
       try {
         readSignedMetadata(call.metadata);
       } catch (err) {
-        callback(fail(err, 'UploadInput'));
+        callback(fail(err, 'UploadInput', call));
         return;
       }
       // Hold the stream until a buffering slot is free (memory bounded whatever the member count).
@@ -163,7 +157,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
           rounds.acceptInput(member.id, header, buffer);
           const ack: UploadAck = { accepted: true, detail: `input for round ${header.roundId} accepted` };
           callback(null, ack);
-        }).catch((err) => callback(fail(err, 'UploadInput')));
+        }).catch((err) => callback(fail(err, 'UploadInput', call)));
       });
     },
 
@@ -171,7 +165,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
       authenticateCall(store, call.metadata, `${PATH}SubmitStage`, bodyDigest([messageDigest(call.request)])).then((member) => {
         rounds.acceptStage(member.id, call.request);
         callback(null, { accepted: true, detail: `${call.request.stage} accepted for round ${call.request.roundId}` });
-      }).catch((err) => callback(fail(err, 'SubmitStage')));
+      }).catch((err) => callback(fail(err, 'SubmitStage', call)));
     },
   };
 }
