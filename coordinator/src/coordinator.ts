@@ -55,7 +55,7 @@ function resolveAdminToken(dataDir: string, given?: string): string {
 
 export async function startCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
   const dataDir = resolve(options.dataDir ?? '.consort');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = options.logger ?? defaultLogger();
   const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(dataDir, 'consort.db')}`;
   const store = await openStore(databaseUrl);

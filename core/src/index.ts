@@ -13,6 +13,7 @@ export * from './model/model-spec.ts';
 export * from './features/pipeline.ts';
 export * from './metrics/index.ts';
 export * from './aggregate/round-vector.ts';
+export * from './aggregate/sum-checks.ts';
 export * from './aggregate/strategies/index.ts';
 export * from './segmentation/index.ts';
 export { sign as signEd25519, verify } from './crypto/ed25519.ts';

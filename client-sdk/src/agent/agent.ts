@@ -1,7 +1,7 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
 import { join } from 'node:path';
 import {
-  ConsortError, featureStatsLength, type FeaturePipeline, type FeatureSchema, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
+  ConsortError, featureStatsLength, type FeaturePipeline, type FeatureSchema, type ModulusBits, type SecAggParams, type SegmentationWorkOrder, type ModVector, type VectorLayout,
 } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
@@ -35,6 +35,8 @@ export interface MemberAgentOptions {
   onRoundClosed?: (closed: RoundClosed__Output) => void;
   /** Test hook: transform the input before upload (e.g. to send a bad update on purpose). */
   tamperInput?: (input: LocalInput, open: RoundOpen__Output) => LocalInput;
+  /** Test hook: changes a secure round's packed vector before masking (forged inputs in adversarial tests). */
+  tamperPacked?: (vector: ModVector, layout: VectorLayout) => void;
   /** Test hook: called when a round opens; return false to ignore the round (simulates a vanished member). */
   onRoundOpen?: (open: RoundOpen__Output) => boolean;
   /** Where to keep trust-on-first-use pins of peers' identity keys (default: `<dataDir>/peer-pins.json`, else memory only). */
@@ -171,6 +173,7 @@ export class MemberAgent {
       roundId: open.roundId, memberId: this.memberId, identity: this.opts.identity, pins: this.pins, params,
       submit: (sub: Parameters<MemberClient['submitStage']>[0]) => this.client.submitStage(sub),
       upload: (header: Parameters<MemberClient['uploadInput']>[0], payload: Uint8Array) => this.client.uploadInput(header, payload),
+      tamperPacked: this.opts.tamperPacked,
     };
     const order = segmentationOrderOf(open);
     if (order && order.purpose !== 'statistics') {

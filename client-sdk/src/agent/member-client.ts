@@ -104,13 +104,17 @@ export class MemberClient {
     });
   }
 
-  /** Uploads a header and a payload in CHUNK_BYTES pieces, signed over all chunks. */
-  uploadInput(header: Omit<InputHeader, 'byteLength'>, payload: Uint8Array): Promise<UploadAck__Output> {
-    const chunks: InputChunk[] = [{ header: { ...header, byteLength: String(payload.byteLength) } }];
+  /**
+   * Uploads a header and a payload in CHUNK_BYTES pieces. The signature covers the header, which
+   * carries the payload's length and SHA-256: the coordinator verifies it before buffering.
+   */
+  uploadInput(header: Omit<InputHeader, 'byteLength' | 'payloadSha256'>, payload: Uint8Array): Promise<UploadAck__Output> {
+    const headerChunk: InputChunk = { header: { ...header, byteLength: String(payload.byteLength), payloadSha256: Buffer.from(sha256(payload)) } };
+    const chunks: InputChunk[] = [headerChunk];
     for (let off = 0; off < payload.byteLength; off += CHUNK_BYTES) {
       chunks.push({ data: Buffer.from(payload.buffer, payload.byteOffset + off, Math.min(CHUNK_BYTES, payload.byteLength - off)) });
     }
-    const md = this.signedMetadata('UploadInput', chunks);
+    const md = this.signedMetadata('UploadInput', [headerChunk]);
     return new Promise((resolve, reject) => {
       const call = this.client.UploadInput(md, (err, ack) => (err ? reject(err) : resolve(ack!)));
       (async () => {

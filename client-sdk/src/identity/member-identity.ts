@@ -35,7 +35,7 @@ export function generateIdentity(): MemberIdentity {
 
 /** Writes the identity with owner-only permissions (it holds the private key). */
 export function saveIdentity(path: string, id: MemberIdentity): void {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const file: IdentityFile = {
     version: 1,
     publicKey: Buffer.from(id.publicKey).toString('base64'),

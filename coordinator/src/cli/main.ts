@@ -97,7 +97,7 @@ program.command('report')
   .action(async (o: { task: string; out: string; dataDir: string; databaseUrl?: string }) => {
     const store = await openStore(o.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(resolve(o.dataDir), 'consort.db')}`);
     try {
-      writeFileSync(o.out, await renderRoundsReport(store, o.task));
+      writeFileSync(o.out, await renderRoundsReport(store, o.task), { mode: 0o600 });
       console.log(`report written to ${o.out}`);
     } finally {
       await store.close();

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  ConsortError, DEFAULT_MAX_EXAMPLES, roundWarnings, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
+  ConsortError, checkPublishableModel, checkRoundSum, DEFAULT_MAX_EXAMPLES, roundWarnings, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
   isConsortError, pipelineFromStats, resolveSecAggParams, DEFAULT_DROPOUT_TOLERANCE, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
   type BinaryEvaluation, type ModelSpec, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
   type RoundWarning, type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
@@ -378,6 +378,44 @@ export class RoundRunner {
   }
 
   /**
+   * Checks, before a single payload byte is buffered, that this member may send this input now
+   * (its round, its stage, not yet sent) with exactly the bytes it must have, and returns that
+   * length. An expected member announcing another length is dropped from the round at once.
+   */
+  expectedInputBytes(memberId: string, header: InputHeader__Output): number {
+    const round = this.activeFor(memberId, header.roundId);
+    const expected = this.expectedBytesIn(round, memberId, header);
+    if (String(expected) !== String(header.byteLength)) {
+      const err = new ConsortError('UPDATE_SHAPE_MISMATCH', `update of member ${memberId} has ${header.byteLength} bytes but round ${round.id} expects exactly ${expected}`, { memberId });
+      if (round.secure) round.secure.refuse(memberId, `input rejected: ${err.message}`);
+      else this.drop(round, memberId, `input rejected: ${err.message}`);
+      throw err;
+    }
+    return expected;
+  }
+
+  private expectedBytesIn(round: ActiveRound, memberId: string, header: InputHeader__Output): number {
+    if (round.secure) {
+      if (header.kind !== 'masked' || !header.masked) {
+        throw new ConsortError('WRONG_STAGE', `round ${round.id} uses secure aggregation; member ${memberId} must send a masked input`);
+      }
+      const { bits, length } = round.secure.expectMaskedInput(memberId);
+      if (header.masked.modulusBits !== bits || Number(header.masked.vectorLength) !== length) {
+        throw new ConsortError('UPDATE_SHAPE_MISMATCH', `member ${memberId} announces ${header.masked.vectorLength} elements of Z_2^${header.masked.modulusBits}; round ${round.id} sums ${length} elements of Z_2^${bits}`);
+      }
+      return length * wordsPerElement(bits === 64 ? 64 : 32) * 4;
+    }
+    const plain = round.plain!;
+    if (round.state !== 'masked_input') throw new ConsortError('WRONG_STAGE', `round ${round.id} is in stage ${round.state}, not accepting inputs`);
+    if (plain.submitted.has(memberId)) throw new ConsortError('DUPLICATE_SUBMISSION', `member ${memberId} already sent its input for round ${round.id}`);
+    if (header.kind !== 'plain' || !header.plain) {
+      throw new ConsortError('WRONG_STAGE', `round ${round.id} uses plain aggregation; member ${memberId} sent a ${header.kind ?? 'missing'} input header`);
+    }
+    const size = round.purpose === 'statistics' || header.plain.dtype === 'float64' ? 8 : 4;
+    return plain.inputs.length * size;
+  }
+
+  /**
    * A member's complete input for a round: plain float vectors are validated in full before
    * they touch the sums (a bad one drops that member; the round goes on), masked vectors go
    * straight into the secure running sum.
@@ -462,6 +500,11 @@ export class RoundRunner {
   private async aggregate(round: ActiveRound, task: TaskRecord, def: TaskDefinition,
     base: { id: string; version: number }, totals: RoundSumTotals & { survivors: string[] }, strategy: StatefulStrategy): Promise<RoundReport> {
     const { store } = this.opts;
+    // A forged input shows in the sum: refuse it before any metric, strategy or store sees it.
+    checkRoundSum(totals, {
+      purpose: round.purpose as Purpose, task: def.model.task, survivors: totals.survivors.length, maxExamples: DEFAULT_MAX_EXAMPLES,
+      weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS, clippable: Math.max(totals.vector.length, 1),
+    });
     const metrics: RoundMetricsSummary = {
       purpose: round.purpose,
       participants: totals.survivors.length,
@@ -494,6 +537,7 @@ export class RoundRunner {
       const weights = strategy.aggregateTrain(globalWeights, {
         weightedSum: totals.vector, totalExamples: totals.totalExamples, contributions: totals.survivors.length,
       }, task.modelSpec as ModelSpec);
+      checkPublishableModel(weights);
       const state = strategy.state();
       const stateSize = Object.values(state).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : 1), 0);
       const { modelVersion } = await store.completeRound(round.id, from, {

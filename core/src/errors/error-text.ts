@@ -58,6 +58,7 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   TASK_MISMATCH: 'refused',
   COORDINATOR_SIGNATURE_INVALID: 'refused',
   ROUND_POLICY_REFUSED: 'refused',
+  AGGREGATE_REJECTED: 'noModel',
   INTERNAL: 'internal',
 };
 

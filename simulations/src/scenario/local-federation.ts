@@ -38,7 +38,7 @@ export interface LocalFederationResult {
 /** Starts everything, runs the rounds, exports the final model; the caller stops it with `stopLocalFederation`. */
 export async function runLocalFederation(opts: LocalFederationOptions): Promise<LocalFederationResult> {
   const workDir = resolve(opts.workDir);
-  mkdirSync(workDir, { recursive: true });
+  mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const databaseUrl = opts.databaseUrl ?? `file:${join(workDir, 'consort.db')}`;
   const logger = pino({ level: opts.logLevel ?? 'warn', base: { svc: 'coordinator' } }, pino.destination(2));
   const coordinator = await startCoordinator({ dataDir: workDir, databaseUrl, port: 0, logger });
@@ -73,7 +73,7 @@ export async function runLocalFederation(opts: LocalFederationOptions): Promise<
       }));
     }
     const reportFile = join(workDir, 'report.html');
-    writeFileSync(reportFile, await renderRoundsReport(coordinator.store, task.id));
+    writeFileSync(reportFile, await renderRoundsReport(coordinator.store, task.id), { mode: 0o600 });
     return { coordinator, agents, federationId: federation.id, taskId: task.id, reports, modelFile, reportFile, databaseUrl };
   } catch (err) {
     await stopLocalFederation({ coordinator, agents });
