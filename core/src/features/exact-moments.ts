@@ -1,20 +1,23 @@
 // Exact moment sums [n, Σx, Σx²] of one numeric column for the statistics round: values at a fixed
-// scale of 2^-64 summed as big integers, carried as 32-bit limbs so sums of members never wrap.
+// scale of 2^-80 summed as big integers, carried as 32-bit limbs so sums of members never wrap.
 import { ConsortError } from '../errors/consort-error.ts';
 
 /** Largest |value| a numeric column may hold (a money amount in cents up to 10^10 fits). */
 export const MAX_ABS_NUMERIC_VALUE = 1e12;
-/** Each value enters the sums as q = round(x·2^64): resolution 2^-64 ≈ 5.4e-20. */
-export const MOMENT_SCALE_BITS = 64;
+/**
+ * Each value enters the sums as q = x·2^80, an exact integer for every float64 with |x| ≥ 2^-28
+ * (≈ 3.7e-9: ratios of 1e-6 are summed exactly); smaller values round half to even (≤ 2^-81).
+ */
+export const MOMENT_SCALE_BITS = 80;
 /** Limb width: ≤ 1,000 members × (2^32 − 1) stays an exact integer in a float64 and in Z_(2^64). */
 export const LIMB_BITS = 32;
 /**
- * Limbs of Σq (two's complement). |q| < 2^104 (|x| ≤ 10^12 < 2^40), and the federation has at
- * most 2^40 rows (1,000 members × 10^9), so |Σq| < 2^144: 145 signed bits fit in 5 limbs.
+ * Limbs of Σq (two's complement). |q| < 2^120 (|x| ≤ 10^12 < 2^40), and the federation has at
+ * most 2^40 rows (1,000 members × 10^9), so |Σq| < 2^160: 161 signed bits fit in 6 limbs (192).
  */
-export const SUM_LIMBS = 5;
-/** Limbs of Σq²: q² < 2^208, times 2^40 rows < 2^248, fits 8 limbs (256 bits) with a sign bit spare. */
-export const SQUARE_LIMBS = 8;
+export const SUM_LIMBS = 6;
+/** Limbs of Σq²: q² < 2^240, times 2^40 rows < 2^280, fits 9 limbs (288 bits) with a sign bit spare. */
+export const SQUARE_LIMBS = 9;
 /** Entries one column occupies in the statistics vector: n, then Σq limbs, then Σq² limbs. */
 export const MOMENT_SLOTS = 1 + SUM_LIMBS + SQUARE_LIMBS;
 
@@ -28,12 +31,16 @@ export class MomentSums {
   squares = 0n;
 
   /**
-   * Adds x (caller checked |x| ≤ MAX_ABS_NUMERIC_VALUE). x·2^64 is exact in a float64 (a power
-   * of two); Math.round only acts below 2^53, where the result is a safe integer. Squares are of
-   * the rounded q, so the sums describe one set of values and n·Σq² − (Σq)² is never negative.
+   * Adds x (caller checked |x| ≤ MAX_ABS_NUMERIC_VALUE). x·2^80 is exact in a float64 (a power
+   * of two) and already an integer unless |x| < 2^-28; then it is below 2^53 and rounds half to
+   * even (Math.round alone would bias ties upward). Squares are of the same q, so the sums
+   * describe one set of values and n·Σq² − (Σq)² is never negative.
    */
   add(x: number): void {
-    const q = BigInt(Math.round(x * SCALE));
+    const v = x * SCALE;
+    let r = Math.round(v);
+    if (r - v === 0.5 && r % 2 !== 0) r -= 1;
+    const q = BigInt(r);
     this.count += 1;
     this.sum += q;
     this.squares += q * q;
@@ -71,9 +78,9 @@ function readLimbs(summed: ArrayLike<number>, limbs: number, offset: number, wha
 /** Summed moments of one column over the federation, read back from the summed limbs. */
 export interface ColumnMoments {
   count: number;
-  /** Σq at scale 2^64. */
+  /** Σq at scale 2^80. */
   sum: bigint;
-  /** Σq² at scale 2^128. */
+  /** Σq² at scale 2^160. */
   squares: bigint;
 }
 
