@@ -63,6 +63,7 @@ describe('exact statistics and dollar-scale regression over gRPC with secure agg
   let coordinator: Coordinator;
   let admin: AdminClient;
   const agents: MemberAgent[] = [];
+  let securePipeline: FeaturePipeline | undefined;
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'consort-stats-'));
@@ -103,6 +104,7 @@ describe('exact statistics and dollar-scale regression over gRPC with secure agg
     const stored = await coordinator.store.getTask(task.id);
     const def = stored.features as unknown as { testFraction: number; seed: number };
     const pipeline = stored.pipeline as unknown as FeaturePipeline;
+    securePipeline = pipeline;
     // Pooled rows: the same train/test split each agent made for the task.
     const schema = { numeric: NUMERIC, categorical: ['plan'], label: 'spend' };
     const splits = await Promise.all(agents.map((a) => a.dataset(task.id, schema, def.testFraction, def.seed)));
@@ -152,5 +154,20 @@ describe('exact statistics and dollar-scale regression over gRPC with secure agg
     expect(evaluation.evalRmse).toBeLessThan(2500);
     const model = await coordinator.store.getModelVersionMeta(final.modelVersionId);
     expect((model.metrics as { clipped: number }).clipped).toBe(0);
+  });
+
+  it('plain aggregation (debug opt-out) fits the very same pipeline from the same integer limbs', async () => {
+    const input: TaskDefinitionInput = {
+      name: 'spend-plain', label: 'spend', numeric: NUMERIC, categorical: { plan: ['basic', 'pro'] },
+      model: { kind: 'logistic', task: 'regression' }, stageTimeoutSeconds: 30, aggregation: 'plain',
+    };
+    const task = await admin.createTask((globalThis as { federationId?: string }).federationId!, input);
+    const reports = await admin.runRounds(task.id, 1, 30);
+    expect(reports.map((r) => `${r.purpose}:${r.state}`)).toEqual(['statistics:published', 'train:published', 'evaluate:published']);
+    expect(securePipeline).toBeDefined();
+    expect((await coordinator.store.getTask(task.id)).pipeline).toEqual(securePipeline);
+    const evaluation = (await coordinator.store.getModelVersionMeta(reports[2].modelVersionId)).metrics.evaluation as { evalR2: number; evalAuc: number | null };
+    expect(evaluation.evalAuc).toBeNull();
+    expect(evaluation.evalR2).toBeGreaterThan(0.5);
   });
 });

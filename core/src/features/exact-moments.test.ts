@@ -65,7 +65,7 @@ describe('exact federated statistics', () => {
     const schema: FeatureSchema = { numeric: Object.keys(COLUMNS), categorical: ['plan'], label: 'spend' };
     const vocab = { plan: ['a', 'b'] };
     const rng = new SeededRandom(12);
-    const members = [40, 300, 7, 120, 1000].map((rows, m) => Array.from({ length: rows }, () => ({
+    const members = [40, 300, 7, 120, 1000].map((rows, m) => Array.from({ length: rows }, (): Record<string, string> => ({
       ...Object.fromEntries(Object.entries(COLUMNS).map(([name, gen]) => [name, gen(rng, m)])),
       plan: rng.next() < 0.3 ? 'a' : 'b',
       spend: String(Math.round(rng.next() * 5e6) / 100),
