@@ -11,6 +11,7 @@ export * from './secagg/index.ts';
 export * from './random/seeded-random.ts';
 export * from './model/model-spec.ts';
 export * from './features/pipeline.ts';
+export * from './features/exact-moments.ts';
 export * from './metrics/index.ts';
 export * from './aggregate/round-vector.ts';
 export * from './aggregate/sum-checks.ts';

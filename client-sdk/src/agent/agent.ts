@@ -197,7 +197,7 @@ export class MemberAgent {
       ...link,
       vector: {
         purpose: open.purpose as 'train' | 'statistics' | 'evaluate', task: ctx.task, parameterCount: Number(open.model!.parameterCount),
-        statisticsLength: featureStatsLength(ctx.schema, ctx.vocabularies), members: s.invitedMembers, maxExamples: s.maxExamples,
+        statisticsLength: featureStatsLength(ctx.schema, ctx.vocabularies, ctx.task), members: s.invitedMembers, maxExamples: s.maxExamples,
         weightClip: s.clip, weightScaleBits: s.scaleBits,
       },
       contribution,
@@ -277,6 +277,7 @@ export class MemberAgent {
       plain: {
         numExamples: input.numExamples, trainLossSum: input.trainLossSum, evalLossSum: input.evalLossSum, evalAbsErrSum: input.evalAbsErrSum, evalExamples: input.evalExamples,
         evalHistPos: input.evalHistPos, evalHistNeg: input.evalHistNeg, dtype: input.dtype, rowsSkipped: 0,
+        evalLabelSum: input.evalLabelSum ?? 0, evalLabelSquareSum: input.evalLabelSquareSum ?? 0,
       },
     }, payload);
     this.log.info(`round ${open.roundNumber} (${open.purpose}) input sent`, { member: this.memberId });

@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   ConsortError, checkPublishableModel, checkRoundSum, DEFAULT_MAX_EXAMPLES, roundWarnings, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
-  isConsortError, pipelineFromStats, resolveSecAggParams, DEFAULT_DROPOUT_TOLERANCE, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
-  type BinaryEvaluation, type ModelSpec, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
-  type RoundWarning, type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
+  fitPipeline, isConsortError, regressionEvaluation, resolveSecAggParams, targetScaleOf, DEFAULT_DROPOUT_TOLERANCE, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
+  type BinaryEvaluation, type FeaturePipeline, type FittedPipeline, type ModelSpec, type RoundWarning, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
+  type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
   type VectorLayout,
 } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
@@ -35,15 +35,18 @@ export interface RoundMetricsSummary {
   purpose: AnyPurpose;
   participants: number;
   numExamples: number;
-  /** Mean training loss; null for rounds that did not train (never a 0 nobody measured). */
+  /** Training rounds only (null: the round trained nothing). Regression: MSE in the target's units. */
   trainLoss: number | null;
-  evalLoss: number;
+  /** Held-out loss (null when the round evaluated nothing). Regression: MSE in the target's units. */
+  evalLoss: number | null;
   /** Held-out AUC; null when not measured (statistics, regression, no held-out rows). */
   evalAuc: number | null;
   evalExamples: number;
-  /** Regression: root mean squared error and mean absolute error on held-out rows. */
+  /** Regression: root mean squared error and mean absolute error on held-out rows, in the target's units. */
   evalRmse?: number;
   evalMae?: number;
+  /** Regression: coefficient of determination on held-out rows (null when their labels have no spread). */
+  evalR2?: number | null;
   /** Binary: confusion counts, precision/recall/F1 at several thresholds, calibration (from summed histograms). */
   evalDetail?: BinaryEvaluation;
   minMembers: number;
@@ -175,7 +178,7 @@ export class RoundRunner {
     for (let i = 0; i < rounds; i++) {
       const report = await run(task, 'train');
       // Each training round evaluates the model it started from: that loss drives early stopping.
-      if (stopper && report.state === 'published' && report.metrics && report.metrics.evalExamples > 0
+      if (stopper && report.state === 'published' && report.metrics && report.metrics.evalLoss !== null
         && stopper.observe(report.number, report.metrics.evalLoss) === 'stop') {
         await this.audit('training.early_stopped', task.id, { afterRound: report.number, best: stopper.best });
         this.opts.logger.info({ task: task.id, best: stopper.best }, 'early stopping: held-out loss stopped improving');
@@ -451,6 +454,7 @@ export class RoundRunner {
       plain.inputs.add(memberId, values, {
         numExamples: p.numExamples, trainLossSum: p.trainLossSum, evalLossSum: p.evalLossSum, evalAbsErrSum: p.evalAbsErrSum,
         evalExamples: p.evalExamples, evalHistPos: p.evalHistPos, evalHistNeg: p.evalHistNeg,
+        evalLabelSum: p.evalLabelSum, evalLabelSquareSum: p.evalLabelSquareSum,
       });
     } catch (err) {
       if (isConsortError(err, 'UPDATE_NOT_FINITE')) plain.nonFinite.push(memberId);
@@ -505,25 +509,33 @@ export class RoundRunner {
       purpose: round.purpose as Purpose, task: def.model.task, survivors: totals.survivors.length, maxExamples: DEFAULT_MAX_EXAMPLES,
       weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS, clippable: Math.max(totals.vector.length, 1),
     });
+    const regression = def.model.task === 'regression';
+    const evaluated = round.purpose !== 'statistics' && totals.evalExamples > 0;
+    // The statistics round fits the preprocessing; what the fit noticed goes into its metrics.
+    const fitted: FittedPipeline | undefined = round.purpose === 'statistics'
+      ? fitPipeline(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task) : undefined;
+    // Regression sums arrive in standardized target units; report them in the target's units.
+    const target = targetScaleOf((task.pipeline ?? { task: def.model.task }) as Pick<FeaturePipeline, 'task' | 'target'>);
+    const reg = regression && evaluated ? regressionEvaluation({
+      squaredErrorSum: totals.evalLossSum, absErrorSum: totals.evalAbsErrSum, labelSum: totals.evalLabelSum,
+      labelSquareSum: totals.evalLabelSquareSum, count: totals.evalExamples,
+    }, target) : null;
+    const lossScale = regression ? target.std ** 2 : 1;
     const metrics: RoundMetricsSummary = {
       purpose: round.purpose,
       participants: totals.survivors.length,
       numExamples: totals.totalExamples,
-      trainLoss: round.purpose === 'train' && totals.totalExamples > 0 ? totals.trainLossSum / totals.totalExamples : null,
-      evalLoss: totals.evalExamples > 0 ? totals.evalLossSum / totals.evalExamples : 0,
-      evalAuc: round.purpose !== 'statistics' && def.model.task === 'binary' && totals.evalExamples > 0
-        ? aucFromHistograms(Array.from(totals.histPos), Array.from(totals.histNeg)) : null,
+      trainLoss: round.purpose === 'train' && totals.totalExamples > 0 ? (totals.trainLossSum / totals.totalExamples) * lossScale : null,
+      evalLoss: evaluated ? (totals.evalLossSum / totals.evalExamples) * lossScale : null,
+      evalAuc: evaluated && !regression ? aucFromHistograms(Array.from(totals.histPos), Array.from(totals.histNeg)) : null,
       evalExamples: totals.evalExamples,
-      ...(round.purpose !== 'statistics' && totals.evalExamples > 0
-        ? def.model.task === 'binary'
-          ? { evalDetail: binaryEvaluation(totals.histPos, totals.histNeg) }
-          : { evalRmse: Math.sqrt(totals.evalLossSum / totals.evalExamples), evalMae: totals.evalAbsErrSum / totals.evalExamples }
-        : {}),
+      ...(evaluated && !regression ? { evalDetail: binaryEvaluation(totals.histPos, totals.histNeg) } : {}),
+      ...(reg ? { evalRmse: reg.rmse, evalMae: reg.mae, evalR2: reg.r2 } : {}),
       minMembers: def.minMembers,
       aggregation: round.secure ? 'secure' : 'plain',
       clipped: totals.clipped,
       ...(round.secure ? { stageSeconds: round.secure.stageSeconds() } : {}),
-      warnings: [],
+      warnings: [...(fitted?.warnings ?? [])],
     };
     metrics.warnings.push(...await this.warningsOf(round, task.id, def, totals, metrics));
     if (metrics.warnings.length) this.opts.logger.warn({ round: round.id, warnings: metrics.warnings }, 'round warnings');
@@ -555,15 +567,14 @@ export class RoundRunner {
       await store.updateRound(round.id, from, closedPatch);
     }
     round.state = 'aggregated';
-    if (round.purpose === 'statistics') {
-      const pipeline = pipelineFromStats(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task);
-      await store.updateTaskPipeline(task.id, pipeline);
+    if (fitted) {
+      await store.updateTaskPipeline(task.id, fitted.pipeline);
       await this.audit('task.pipeline_fitted', task.id, { roundId: round.id, rows: metrics.numExamples });
-    } else if (metrics.evalExamples > 0) {
+    } else if (evaluated) {
       // Members evaluate the model the round started from: its held-out quality belongs to it.
       await store.recordModelEvaluation(base.id, {
         roundId: round.id, evalLoss: metrics.evalLoss, evalAuc: metrics.evalAuc, evalExamples: metrics.evalExamples,
-        evalRmse: metrics.evalRmse, evalMae: metrics.evalMae, evalDetail: metrics.evalDetail,
+        evalRmse: metrics.evalRmse, evalMae: metrics.evalMae, evalR2: metrics.evalR2, evalDetail: metrics.evalDetail,
       });
     }
     await this.move(round, { type: 'publish' });
@@ -664,7 +675,7 @@ export function weightsSha256(weights: Float32Array): string {
 /** A round's metrics as the wire message (members' RoundClosed, the admin API's RoundReport). */
 export function protoMetrics(m: RoundMetricsSummary): NonNullable<CoordinatorEvent['roundClosed']>['metrics'] {
   return {
-    participants: m.participants, numExamples: m.numExamples, trainLoss: m.trainLoss ?? undefined, evalLoss: m.evalLoss,
+    participants: m.participants, numExamples: m.numExamples, trainLoss: m.trainLoss ?? undefined, evalLoss: m.evalLoss ?? undefined,
     evalAuc: m.evalAuc ?? undefined, evalExamples: m.evalExamples, stageSeconds: { ...m.stageSeconds },
     warnings: (m.warnings ?? []).map((w) => ({ code: w.code, message: w.message, column: w.column ?? '' })),
   };

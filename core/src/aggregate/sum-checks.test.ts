@@ -7,7 +7,7 @@ const bounds: SumBounds = { purpose: 'train', task: 'binary', survivors: 3, maxE
 function honest(): RoundSumTotals {
   const histPos = new Float64Array(4); const histNeg = new Float64Array(4);
   histPos[3] = 20; histNeg[0] = 40;
-  return { vector: Float64Array.from([100, -300, 16 * 600, 0]), totalExamples: 600, trainLossSum: 300, evalLossSum: 30, evalAbsErrSum: 0, evalExamples: 60, histPos, histNeg, clipped: 2, nonFinite: 0 };
+  return { vector: Float64Array.from([100, -300, 16 * 600, 0]), totalExamples: 600, trainLossSum: 300, evalLossSum: 30, evalAbsErrSum: 0, evalExamples: 60, histPos, histNeg, clipped: 2, nonFinite: 0, evalLabelSum: 0, evalLabelSquareSum: 0 };
 }
 
 describe('checkRoundSum', () => {

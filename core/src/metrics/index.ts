@@ -4,3 +4,4 @@ export * from './loss.ts';
 export * from './from-histograms.ts';
 export * from './warnings.ts';
 export * from './round-warnings.ts';
+export * from './regression.ts';

@@ -12,6 +12,7 @@ export interface RoundMetrics {
   'stageSeconds'?: ({[key: string]: number | string});
   'warnings'?: (_consort_v1_RoundWarning)[];
   '_trainLoss'?: "trainLoss";
+  '_evalLoss'?: "evalLoss";
   '_evalAuc'?: "evalAuc";
 }
 
@@ -19,11 +20,12 @@ export interface RoundMetrics__Output {
   'participants': (number);
   'numExamples': (number);
   'trainLoss'?: (number);
-  'evalLoss': (number);
+  'evalLoss'?: (number);
   'evalAuc'?: (number);
   'evalExamples': (number);
   'stageSeconds': ({[key: string]: number});
   'warnings': (_consort_v1_RoundWarning__Output)[];
   '_trainLoss'?: "trainLoss";
+  '_evalLoss'?: "evalLoss";
   '_evalAuc'?: "evalAuc";
 }
