@@ -2,12 +2,11 @@
 // consort-agent: enroll this machine as a member and serve rounds on its own CSV.
 import { Command } from 'commander';
 import { enrollMember } from '../agent/enroll.ts';
-import { MemberAgent } from '../agent/agent.ts';
-import { loadIdentity } from '../identity/member-identity.ts';
 import { registerScoreCommand } from './score-command.ts';
 import { registerValidateCommand } from './validate-command.ts';
 import { registerPrepareCommand } from './prepare-command.ts';
 import { registerSegmentCommand } from './segment-command.ts';
+import { registerRunCommand } from './run-command.ts';
 
 const program = new Command().name('consort-agent').description('Consort member agent: your customer rows never leave this machine');
 
@@ -22,26 +21,7 @@ program.command('enroll')
     console.log(`enrolled as member ${id.memberId} of federation ${id.federationId}; identity saved to ${o.identity}`);
   });
 
-program.command('run')
-  .description('connect to the coordinator and take part in rounds with your CSV')
-  .requiredOption('--data <csv>', 'your customer-level CSV, with the federation\'s column names')
-  .option('--identity <path>', 'identity file written by enroll', '.consort-member/identity.json')
-  .option('--coordinator <address>', 'override the coordinator address saved at enrollment')
-  .action(async (o: { data: string; identity: string; coordinator?: string }) => {
-    const identity = loadIdentity(o.identity);
-    const coordinator = o.coordinator ?? identity.coordinator;
-    if (!coordinator) throw new Error('no coordinator address: pass --coordinator');
-    const log = (level: string) => (msg: string) => console.log(`[${new Date().toISOString()}] ${level} ${msg}`);
-    const agent = new MemberAgent({
-      coordinator, identity, dataFile: o.data,
-      logger: { info: log('info'), warn: log('warn') },
-      onRoundClosed: (c) => console.log(`round ${c.roundId} ${c.outcome}${c.reason ? `: ${c.reason}` : ''}`),
-    });
-    await agent.start();
-    console.log(`member ${identity.memberId} connected to ${coordinator}; waiting for rounds (Ctrl-C to stop)`);
-    process.on('SIGINT', () => { agent.stop(); process.exit(0); });
-  });
-
+registerRunCommand(program);
 registerValidateCommand(program);
 registerPrepareCommand(program);
 registerScoreCommand(program);
