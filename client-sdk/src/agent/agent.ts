@@ -69,6 +69,7 @@ export class MemberAgent {
   private reconnectTimer?: NodeJS.Timeout;
   private silenceTimer?: NodeJS.Timeout;
   private everConnected = false;
+  private lastFailure?: string;
   /** Counts connections: work begun on an earlier one is abandoned, not sent on a later one. */
   private generation = 0;
   private readonly rounds = new Map<string, RoundSeen & { generation: number }>();
@@ -105,7 +106,7 @@ export class MemberAgent {
    */
   async start(): Promise<void> {
     await checkDataFile(this.opts.dataFile);
-    const backend = await selectBackend(undefined, (m) => this.log.info(m));
+    const backend = await selectBackend();
     this.backend = backend.name;
     this.log.info(`TensorFlow.js backend: ${backend.name}`, { member: this.memberId });
     const connected = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
@@ -154,11 +155,14 @@ export class MemberAgent {
         return;
       }
       const why = silence ?? (d ? `${d.code}: ${d.message}` : 'the coordinator closed the stream');
+      // Each attempt's log line repeats only the error code once the reason was given in full.
+      const said = why === this.lastFailure ? d?.code : why;
+      this.lastFailure = why;
       if (up) {
         this.log.warn(`connection to ${this.opts.coordinator} lost (${why})`, { member: this.memberId });
         this.abandonRounds('the connection was lost');
       }
-      this.scheduleReconnect(up ? undefined : why);
+      this.scheduleReconnect(up ? undefined : said);
     };
     stream.on('error', (err) => onLost(err));
     stream.on('end', () => onLost());
@@ -176,6 +180,7 @@ export class MemberAgent {
       this.log.info(`connected to ${this.opts.coordinator} as member ${this.memberId}; waiting for rounds`, { member: this.memberId });
     }
     this.everConnected = true;
+    this.lastFailure = undefined;
     this.backoff.reset();
     for (const w of this.waiters.splice(0)) w.resolve();
   }
@@ -426,6 +431,8 @@ export class MemberAgent {
     const seen = this.rounds.get(open.roundId);
     // Work done for a round of a lost connection is not sent: that round is gone.
     if (!seen || seen.generation !== this.generation) return;
+    // Logged before the upload: its acknowledgement may arrive after the round already closed.
+    this.log.info(`${roundName(seen, open.roundId)} sending its input (${input.numExamples} rows)`, { member: this.memberId });
     const payload = new Uint8Array(input.values.buffer, input.values.byteOffset, input.values.byteLength);
     await this.client.uploadInput({
       roundId: open.roundId,
@@ -434,7 +441,6 @@ export class MemberAgent {
         evalHistPos: input.evalHistPos, evalHistNeg: input.evalHistNeg, dtype: input.dtype, rowsSkipped: 0,
       },
     }, payload);
-    this.log.info(`${roundName(seen, open.roundId)} input sent (${input.numExamples} rows)`, { member: this.memberId });
   }
 
   /** Waits for the round in progress (if any) to finish. */
