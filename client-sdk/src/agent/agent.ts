@@ -126,15 +126,23 @@ export class MemberAgent {
     let up = false;
     let lost = false;
     let silence: string | undefined;
+    let lastEventAt = Date.now();
+    // A network that drops packets silently never ends the stream: the coordinator's heartbeats
+    // stopping does. Checked once more a second later, so that a long synchronous step (which
+    // delays reading heartbeats already received) is not taken for a lost connection.
     const armSilenceTimer = () => {
       clearTimeout(this.silenceTimer);
       this.silenceTimer = setTimeout(() => {
-        silence = `no message from the coordinator for ${Math.round(this.silenceMs() / 1000)} s`;
-        stream.cancel();
+        this.silenceTimer = setTimeout(() => {
+          if (Date.now() - lastEventAt < this.silenceMs()) return armSilenceTimer();
+          silence = `no message from the coordinator for ${Math.round((Date.now() - lastEventAt) / 1000)} s`;
+          stream.cancel();
+        }, 1000);
       }, this.silenceMs());
     };
     stream.on('data', (event: CoordinatorEvent__Output) => {
       if (this.stream !== stream) return;
+      lastEventAt = Date.now();
       armSilenceTimer();
       if (!up) {
         up = true;
