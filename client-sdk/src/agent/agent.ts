@@ -109,6 +109,7 @@ export class MemberAgent {
     const backend = await selectBackend();
     this.backend = backend.name;
     this.log.info(`TensorFlow.js backend: ${backend.name}`, { member: this.memberId });
+    if (this.stopped) throw new ConsortError('CANCELLED', 'the agent was stopped before it connected');
     const connected = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.openStream();
     await connected;
@@ -121,7 +122,15 @@ export class MemberAgent {
 
   private openStream(): void {
     if (this.stopped) return;
-    const stream = this.client.connect(this.backend, AGENT_VERSION);
+    let stream: ReturnType<MemberClient['connect']>;
+    try {
+      stream = this.client.connect(this.backend, AGENT_VERSION);
+    } catch (err) {
+      // Signing failed (e.g. an identity that was never enrolled): no retry can help.
+      const d = describeError(err);
+      this.fail(new ConsortError(d.code, d.message));
+      return;
+    }
     this.stream = stream;
     let up = false;
     let lost = false;
