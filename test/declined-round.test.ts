@@ -66,7 +66,8 @@ describe('a member that cannot serve a round declines it', () => {
     const task = await fx.admin.createTask(fx.federationId, churnTask({ name: 'declines-too-few', aggregation: 'secure', minMembers: 4, stageTimeoutSeconds: 120 }));
     const [statistics] = await fx.admin.runRounds(task.id, 1, 20);
     expect(statistics.state).toBe('aborted');
-    expect(statistics.reason).toMatch(/TOO_FEW_MEMBERS|only 3 members advertised keys, at least 4 are required/);
+    // It closed at the decline: how many of the others had advertised by then varies.
+    expect(statistics.reason).toMatch(/aborted in advertise_keys: only [0-3] members advertised keys, at least 4 are required/);
     expect(statistics.dropped.join('\n')).toContain(`(${fx.agents[0].memberId}): declined: DATA_INVALID:`);
   });
 });
