@@ -97,6 +97,7 @@ describe('coordinator restarts', () => {
     const observer = await openStore(databaseUrl);
     const interrupted = await until('the training round to wait for keys', async () =>
       (await observer.listRounds(task.id)).find((r) => r.number === 2 && r.state === 'advertise_keys')?.id);
+    await until('the agent process to take part in it', () => /round 2 \(train, secure\) opened/.test(member.output()) || undefined);
     first.child.process.kill('SIGKILL');
     expect(await running).toBeInstanceOf(Error);
     admin.close();
