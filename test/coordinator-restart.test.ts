@@ -1,86 +1,147 @@
-// A coordinator killed (SIGKILL) mid-round: on restart the round is aborted, nothing half-stored,
-// and a fresh round completes with the same members.
+// A coordinator process killed (SIGKILL) mid-round, then stopped cleanly (SIGTERM), each time
+// restarted on the same port and SQLite file: the interrupted round is aborted, nothing is
+// half-stored, and every member (agents in this process and a `consort-agent run` process)
+// comes back by itself so that the next round publishes.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import pino from 'pino';
-import { AdminClient, openStore, startCoordinator, type Coordinator } from '@consort/coordinator';
+import { AdminClient, openStore } from '@consort/coordinator';
 import { MemberAgent, enrollMember } from '@consort/client-sdk';
 import { generateConsortium, writeConsortium } from '@consort/simulations';
 import { churnTask } from './support/federation-fixture.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
+const TOKEN = 'restart-token';
 
-function startChildCoordinator(dataDir: string, databaseUrl: string): Promise<{ child: ChildProcess; address: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'coordinator/src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dataDir, '--database-url', databaseUrl], {
-    cwd: repoRoot, env: { ...process.env, CONSORT_ADMIN_TOKEN: 'restart-token', CONSORT_LOG_LEVEL: 'silent' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolvePromise, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (\S+)/.exec(out);
-      if (m) resolvePromise({ child, address: m[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`coordinator exited early (${code}): ${out}`)));
-  });
+interface Child {
+  process: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
 }
 
-describe('coordinator killed mid-round', () => {
+function spawnTs(args: string[], env: Record<string, string> = {}): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+    cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  return { process: child, output: () => out, exited };
+}
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function startCoordinatorProcess(dir: string, databaseUrl: string, port: number): Promise<{ child: Child; address: string }> {
+  const child = spawnTs(['coordinator/src/cli/main.ts', 'serve', '--port', String(port), '--data-dir', dir, '--database-url', databaseUrl],
+    { CONSORT_ADMIN_TOKEN: TOKEN, CONSORT_LOG_LEVEL: 'silent' });
+  const address = await Promise.race([
+    until('the coordinator to listen', () => /listening on (\S+)/.exec(child.output())?.[1]),
+    child.exited.then((code) => { throw new Error(`coordinator exited early (${code}): ${child.output()}`); }),
+  ]);
+  return { child, address };
+}
+
+describe('coordinator restarts', () => {
   const agents: MemberAgent[] = [];
-  let restarted: Coordinator | undefined;
+  const children: Child[] = [];
   afterAll(async () => {
     for (const a of agents) a.stop();
-    await restarted?.close();
+    for (const c of children) if (c.process.exitCode === null) c.process.kill('SIGKILL');
   });
 
-  it('aborts the interrupted round on restart and runs a fresh one', async () => {
+  it('members rejoin by themselves after a SIGKILL mid-round and after a clean SIGTERM; the next rounds publish', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'consort-restart-'));
     const databaseUrl = `file:${join(dir, 'consort.db')}`;
-    const { child, address } = await startChildCoordinator(dir, databaseUrl);
-    const admin = new AdminClient(address, 'restart-token');
+    const first = await startCoordinatorProcess(dir, databaseUrl, 0);
+    children.push(first.child);
+    const address = first.address;
+    const port = Number(address.split(':')[1]);
+    const admin = new AdminClient(address, TOKEN);
     const fed = await admin.createFederation('restart');
-    const tokens = await admin.createEnrollmentTokens(fed.id, 2);
-    const files = writeConsortium(join(dir, 'data'), generateConsortium({ members: 2, seed: 3, totalCustomers: 800 })).filter((f) => f.endsWith('.csv'));
+    const tokens = await admin.createEnrollmentTokens(fed.id, 3);
+    const files = writeConsortium(join(dir, 'data'), generateConsortium({ members: 3, seed: 3, totalCustomers: 900 })).filter((f) => f.endsWith('.csv'));
+
+    // Two agents in this process hold the training round open until told to answer...
     let answerTraining = false;
     for (let i = 0; i < 2; i++) {
       const identity = await enrollMember(address, tokens[i], `Shop ${i}`);
-      const agent = new MemberAgent({ coordinator: address, identity, dataFile: files[i], allowPlain: true, onRoundOpen: (o) => o.purpose !== 'train' || answerTraining });
+      const agent = new MemberAgent({
+        coordinator: address, identity, dataFile: files[i], allowPlain: true, reconnectBaseMs: 200, reconnectCapMs: 1000,
+        onRoundOpen: (o) => o.purpose !== 'train' || answerTraining,
+      });
       await agent.start();
       agents.push(agent);
     }
-    const task = await admin.createTask(fed.id, churnTask({ minMembers: 2, stageTimeoutSeconds: 120 }));
-    const running = admin.runRounds(task.id, 1, 10).catch((err: Error) => err);
+    // ...and one is a real `consort-agent run` process, as a member would start it.
+    const identityPath = join(dir, 'member-2', 'identity.json');
+    await enrollMember(address, tokens[2], 'Shop 2', identityPath);
+    const member = spawnTs(['client-sdk/src/cli/main.ts', 'run', '--data', files[2], '--identity', identityPath, '--give-up-after', '10m']);
+    children.push(member);
+    const online = async (a: AdminClient) => (await a.listMembers(fed.id)).filter((m) => m.online).length === 3 || undefined;
+    await until('three members online', () => online(admin));
 
-    // Wait until the training round sits in its input stage, then kill the process outright.
+    const task = await admin.createTask(fed.id, churnTask({ minMembers: 3, stageTimeoutSeconds: 120, aggregation: 'secure' }));
+    const running = admin.runRounds(task.id, 1, 10).catch((err: Error) => err);
+    // The training round waits in its first secure stage for the two silent members: kill the coordinator there.
     const observer = await openStore(databaseUrl);
-    let interrupted: string | undefined;
-    for (let i = 0; i < 200 && !interrupted; i++) {
-      const rounds = await observer.listRounds(task.id);
-      interrupted = rounds.find((r) => r.number === 2 && r.state === 'masked_input')?.id;
-      if (!interrupted) await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(interrupted).toBeDefined();
-    child.kill('SIGKILL');
+    const interrupted = await until('the training round to wait for keys', async () =>
+      (await observer.listRounds(task.id)).find((r) => r.number === 2 && r.state === 'advertise_keys')?.id);
+    await until('the agent process to take part in it', () => /round 2 \(train, secure\) opened/.test(member.output()) || undefined);
+    first.child.process.kill('SIGKILL');
     expect(await running).toBeInstanceOf(Error);
     admin.close();
 
-    // Restart on the same database and the same port: members reconnect by themselves.
-    restarted = await startCoordinator({ dataDir: dir, databaseUrl, host: '127.0.0.1', port: Number(address.split(':')[1]), adminToken: 'restart-token', logger: pino({ level: 'silent' }) });
-    const round = await restarted.store.getRound(interrupted!);
+    // Same port, same file: the members come back without anyone touching them.
+    const second = await startCoordinatorProcess(dir, databaseUrl, port);
+    children.push(second.child);
+    const round = await observer.getRound(interrupted);
     expect(round.state).toBe('aborted');
     expect(round.reason).toMatch(/coordinator restarted mid-round/);
-    expect((await restarted.store.listModelVersions(task.id)).map((v) => v.version)).toEqual([0]);
-
+    expect((await observer.listModelVersions(task.id)).map((v) => v.version)).toEqual([0]);
     answerTraining = true;
-    for (let i = 0; i < 100 && restarted.connections.online(fed.id).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
-    const admin2 = new AdminClient(restarted.address, 'restart-token');
-    const reports = await admin2.runRounds(task.id, 1, 20);
-    admin2.close();
+    const admin2 = new AdminClient(second.address, TOKEN);
+    await until('three members back online', () => online(admin2));
+    const reports = await admin2.runRounds(task.id, 1, 30);
     expect(reports.map((r) => `${r.purpose}:${r.state}`)).toEqual(['train:published', 'evaluate:published']);
-    expect((await restarted.store.listModelVersions(task.id)).map((v) => v.version)).toEqual([0, 1]);
+    expect(reports[0].dropped).toEqual([]);
+
+    // A clean stop (SIGTERM) and a restart: the same again.
+    second.child.process.kill('SIGTERM');
+    expect(await second.child.exited).toBe(0);
+    admin2.close();
+    const third = await startCoordinatorProcess(dir, databaseUrl, port);
+    children.push(third.child);
+    const admin3 = new AdminClient(third.address, TOKEN);
+    await until('three members online after a clean restart', () => online(admin3));
+    const again = await admin3.runRounds(task.id, 1, 30);
+    expect(again.map((r) => `${r.purpose}:${r.state}`)).toEqual(['train:published', 'evaluate:published']);
+    expect((await observer.listModelVersions(task.id)).map((v) => v.version)).toEqual([0, 1, 2]);
+    admin3.close();
     await observer.close();
-  });
+
+    // The agent process never exited: it said it was reconnecting, and that it was back.
+    expect(member.process.exitCode).toBeNull();
+    const log = member.output();
+    expect(log).toMatch(/reconnecting in \d+\.\d s \(attempt 1; giving up at \d{4}-\d\d-\d\dT/);
+    expect(log).toMatch(/reconnected to 127\.0\.0\.1:\d+ after \d+\.\d s; resuming at the next round/);
+    expect(log).toMatch(/round 2 \(train, secure\) abandoned: the connection was lost/);
+    expect(log).toMatch(/round \d+ \(train, secure\) aggregated: new model \S+; train loss \d\.\d{4} over [\d,]+ rows of 3 members/);
+    expect(log).not.toMatch(/\[object Object\]|^\{/m);
+    // SIGTERM is a supervisor's ordinary stop.
+    member.process.kill('SIGTERM');
+    expect(await member.exited).toBe(0);
+    third.child.process.kill('SIGTERM');
+    expect(await third.child.exited).toBe(0);
+  }, 240_000);
 });

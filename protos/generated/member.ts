@@ -9,6 +9,8 @@ import type { ConsistencyRequest as _consort_v1_ConsistencyRequest, ConsistencyR
 import type { ConsistencySignature as _consort_v1_ConsistencySignature, ConsistencySignature__Output as _consort_v1_ConsistencySignature__Output } from './consort/v1/ConsistencySignature';
 import type { CoordinatorEvent as _consort_v1_CoordinatorEvent, CoordinatorEvent__Output as _consort_v1_CoordinatorEvent__Output } from './consort/v1/CoordinatorEvent';
 import type { Deadline as _consort_v1_Deadline, Deadline__Output as _consort_v1_Deadline__Output } from './consort/v1/Deadline';
+import type { DeclineRoundAck as _consort_v1_DeclineRoundAck, DeclineRoundAck__Output as _consort_v1_DeclineRoundAck__Output } from './consort/v1/DeclineRoundAck';
+import type { DeclineRoundRequest as _consort_v1_DeclineRoundRequest, DeclineRoundRequest__Output as _consort_v1_DeclineRoundRequest__Output } from './consort/v1/DeclineRoundRequest';
 import type { DownloadModelRequest as _consort_v1_DownloadModelRequest, DownloadModelRequest__Output as _consort_v1_DownloadModelRequest__Output } from './consort/v1/DownloadModelRequest';
 import type { EncryptedShare as _consort_v1_EncryptedShare, EncryptedShare__Output as _consort_v1_EncryptedShare__Output } from './consort/v1/EncryptedShare';
 import type { EnrollRequest as _consort_v1_EnrollRequest, EnrollRequest__Output as _consort_v1_EnrollRequest__Output } from './consort/v1/EnrollRequest';
@@ -55,6 +57,8 @@ export interface ProtoGrpcType {
       ConsistencySignature: MessageTypeDefinition<_consort_v1_ConsistencySignature, _consort_v1_ConsistencySignature__Output>
       CoordinatorEvent: MessageTypeDefinition<_consort_v1_CoordinatorEvent, _consort_v1_CoordinatorEvent__Output>
       Deadline: MessageTypeDefinition<_consort_v1_Deadline, _consort_v1_Deadline__Output>
+      DeclineRoundAck: MessageTypeDefinition<_consort_v1_DeclineRoundAck, _consort_v1_DeclineRoundAck__Output>
+      DeclineRoundRequest: MessageTypeDefinition<_consort_v1_DeclineRoundRequest, _consort_v1_DeclineRoundRequest__Output>
       DownloadModelRequest: MessageTypeDefinition<_consort_v1_DownloadModelRequest, _consort_v1_DownloadModelRequest__Output>
       EncryptedShare: MessageTypeDefinition<_consort_v1_EncryptedShare, _consort_v1_EncryptedShare__Output>
       EnrollRequest: MessageTypeDefinition<_consort_v1_EnrollRequest, _consort_v1_EnrollRequest__Output>

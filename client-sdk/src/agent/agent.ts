@@ -1,7 +1,7 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
 import { join } from 'node:path';
 import {
-  ConsortError, featureStatsLength, type FeaturePipeline, type FeatureSchema, type ModulusBits, type SecAggParams, type SegmentationWorkOrder, type ModVector, type VectorLayout,
+  ConsortError, EXIT_CODES, describeError, featureStatsLength, formatError, type FeaturePipeline, type FeatureSchema, type ModulusBits, type SecAggParams, type SegmentationWorkOrder, type ModVector, type VectorLayout,
 } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
@@ -17,6 +17,9 @@ import { readSegmentationData, segmentationLayoutOf, segmentationVector, type Se
 import { RoundAdmission } from './round-admission.ts';
 import { DEFAULT_MIN_MEMBERS_FLOOR } from './round-policy.ts';
 import { TaskPins } from './task-pin.ts';
+import { ReconnectBackoff } from './reconnect-backoff.ts';
+import { checkDataFile, checkPipeline, checkRows, declineReasonOf } from './data-check.ts';
+import { roundClosedLine, roundName, roundSeenOf, type RoundSeen } from './round-log.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -50,16 +53,45 @@ export interface MemberAgentOptions {
   allowPlain?: boolean;
   /** Smallest minMembers accepted for a secure round (default and minimum 3). */
   minMembersFloor?: number;
+  /** Stop trying to reach the coordinator after this long without a connection; 0 = never (default 24 h). */
+  giveUpAfterMs?: number;
+  /** Reconnect delays: upper bound of the first one and the cap (defaults 1 s and 30 s; full jitter below them). */
+  reconnectBaseMs?: number;
+  reconnectCapMs?: number;
+  /** A stream silent this long is taken for lost (the coordinator sends a heartbeat every 15 s; default 60 s). */
+  silenceTimeoutMs?: number;
 }
+
+/** Thrown where the agent declined a round: already logged and reported to the coordinator. */
+class RoundDeclined extends Error {}
+
+/** gRPC channel options of the agent: its channel retries a restarted coordinator within seconds, not minutes. */
+const AGENT_CHANNEL_OPTIONS = { 'grpc.initial_reconnect_backoff_ms': 500, 'grpc.max_reconnect_backoff_ms': 5000 };
 
 const silent: AgentLogger = { info: () => undefined, warn: () => undefined };
 
-/** A member's client agent. `start()` connects and serves rounds until `stop()`. */
+/**
+ * A member's client agent. `start()` checks the data file, connects and serves rounds; it
+ * reconnects by itself (capped exponential backoff, full jitter) until `stop()`, or until it
+ * gives up or is refused: then `done()` rejects with UNAVAILABLE or the refusal.
+ */
 export class MemberAgent {
   readonly client: MemberClient;
   private readonly log: AgentLogger;
   private stream?: ReturnType<MemberClient['connect']>;
   private stopped = false;
+  private readonly backoff: ReconnectBackoff;
+  private reconnectTimer?: NodeJS.Timeout;
+  private silenceTimer?: NodeJS.Timeout;
+  private everConnected = false;
+  private lastFailure?: string;
+  /** Counts connections: work begun on an earlier one is abandoned, not sent on a later one. */
+  private generation = 0;
+  private readonly rounds = new Map<string, RoundSeen & { generation: number }>();
+  private readonly checkedTasks = new Set<string>();
+  private readonly waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private readonly finished: Promise<void>;
+  private finish!: (err?: Error) => void;
   private busy: Promise<void> = Promise.resolve();
   private readonly datasets = new Map<string, Promise<LocalDataset>>();
   private readonly segmentationData = new Map<string, Promise<SegmentationData>>();
@@ -69,58 +101,161 @@ export class MemberAgent {
   backend = 'unselected';
 
   constructor(private readonly opts: MemberAgentOptions) {
-    this.client = new MemberClient(opts.coordinator, opts.identity);
+    this.client = new MemberClient(opts.coordinator, opts.identity, undefined, AGENT_CHANNEL_OPTIONS);
     this.log = opts.logger ?? silent;
     this.pins = new PeerPins(opts.peerPinsPath ?? (opts.dataDir ? join(opts.dataDir, 'peer-pins.json') : undefined));
     this.admission = new RoundAdmission({
       coordinatorPublicKey: opts.identity.coordinatorPublicKey, allowPlain: opts.allowPlain ?? false,
       minMembersFloor: opts.minMembersFloor ?? DEFAULT_MIN_MEMBERS_FLOOR,
     }, new TaskPins(opts.dataDir ? join(opts.dataDir, 'tasks') : undefined), this.log, () => this.memberId);
+    this.backoff = new ReconnectBackoff({ baseMs: opts.reconnectBaseMs, capMs: opts.reconnectCapMs, giveUpAfterMs: opts.giveUpAfterMs });
+    this.finished = new Promise<void>((resolve, reject) => {
+      this.finish = (err) => (err ? reject(err) : resolve());
+    });
+    this.finished.catch(() => undefined);
   }
 
   get memberId(): string {
     return this.opts.identity.memberId ?? '';
   }
 
-  /** Selects the TensorFlow.js backend, connects, and resolves once the stream is up. */
+  /**
+   * Checks the data file (refuses to start on a missing, unreadable or header-less file), selects
+   * the TensorFlow.js backend and connects; resolves once connected, however many attempts that
+   * takes. Rejects when the agent gives up (UNAVAILABLE), is refused, or is stopped first.
+   */
   async start(): Promise<void> {
-    const backend = await selectBackend(undefined, (m) => this.log.info(m));
+    await checkDataFile(this.opts.dataFile);
+    const backend = await selectBackend();
     this.backend = backend.name;
     this.log.info(`TensorFlow.js backend: ${backend.name}`, { member: this.memberId });
-    await this.connect();
+    if (this.stopped) throw new ConsortError('CANCELLED', 'the agent was stopped before it connected');
+    const connected = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+    this.openStream();
+    await connected;
   }
 
-  private connect(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const stream = this.client.connect(this.backend, AGENT_VERSION);
-      this.stream = stream;
-      let first = true;
-      stream.on('data', (event: CoordinatorEvent__Output) => {
-        if (first) { first = false; resolve(); }
-        this.onEvent(event);
-      });
-      let lost = false;
-      const onLost = (why: string) => {
-        // 'error' and 'end' can both fire for one stream: reconnect once.
-        if (lost || this.stopped || this.stream !== stream) return;
-        lost = true;
-        this.log.warn(`connection lost (${why}); reconnecting`, { member: this.memberId });
-        this.reconnect();
-      };
-      stream.on('error', (err) => {
-        if (first) { first = false; reject(err); return; }
-        onLost(err.message);
-      });
-      stream.on('end', () => onLost('stream ended'));
+  /** Resolves when `stop()` is called; rejects when the agent stops by itself (gave up, refused). */
+  done(): Promise<void> {
+    return this.finished;
+  }
+
+  private openStream(): void {
+    if (this.stopped) return;
+    let stream: ReturnType<MemberClient['connect']>;
+    try {
+      stream = this.client.connect(this.backend, AGENT_VERSION);
+    } catch (err) {
+      // Signing failed (e.g. an identity that was never enrolled): no retry can help.
+      const d = describeError(err);
+      this.fail(new ConsortError(d.code, d.message));
+      return;
+    }
+    this.stream = stream;
+    let up = false;
+    let lost = false;
+    let silence: string | undefined;
+    let lastEventAt = Date.now();
+    // A network that drops packets silently never ends the stream: the coordinator's heartbeats
+    // stopping does. Checked once more a second later, so that a long synchronous step (which
+    // delays reading heartbeats already received) is not taken for a lost connection.
+    const armSilenceTimer = () => {
+      clearTimeout(this.silenceTimer);
+      this.silenceTimer = setTimeout(() => {
+        this.silenceTimer = setTimeout(() => {
+          if (Date.now() - lastEventAt < this.silenceMs()) return armSilenceTimer();
+          silence = `no message from the coordinator for ${Math.round((Date.now() - lastEventAt) / 1000)} s`;
+          stream.cancel();
+        }, 1000);
+      }, this.silenceMs());
+    };
+    stream.on('data', (event: CoordinatorEvent__Output) => {
+      if (this.stream !== stream) return;
+      lastEventAt = Date.now();
+      armSilenceTimer();
+      if (!up) {
+        up = true;
+        this.connected();
+      }
+      this.onEvent(event);
     });
+    // 'error' and 'end' can both fire for one stream: handle its loss once.
+    const onLost = (err?: Error) => {
+      if (lost || this.stream !== stream) return;
+      lost = true;
+      this.stream = undefined;
+      clearTimeout(this.silenceTimer);
+      if (this.stopped) return;
+      const d = err && !silence ? describeError(err) : undefined;
+      if (d && (d.exitCode === EXIT_CODES.refused || d.exitCode === EXIT_CODES.usage)) {
+        this.fail(new ConsortError(d.code, `the coordinator at ${this.opts.coordinator} refused this member: ${d.message}`));
+        return;
+      }
+      const why = silence ?? (d ? `${d.code}: ${d.message}` : 'the coordinator closed the stream');
+      // Each attempt's log line repeats only the error code once the reason was given in full.
+      const said = why === this.lastFailure ? d?.code : why;
+      this.lastFailure = why;
+      if (up) {
+        this.log.warn(`connection to ${this.opts.coordinator} lost (${why})`, { member: this.memberId });
+        this.abandonRounds('the connection was lost');
+      }
+      this.scheduleReconnect(up ? undefined : said);
+    };
+    stream.on('error', (err) => onLost(err));
+    stream.on('end', () => onLost());
   }
 
-  private reconnect(attempt = 1): void {
-    const delay = Math.min(30_000, 500 * 2 ** attempt);
-    setTimeout(() => {
-      if (this.stopped) return;
-      this.connect().catch(() => this.reconnect(attempt + 1));
-    }, delay).unref();
+  private silenceMs(): number {
+    return this.opts.silenceTimeoutMs ?? 60_000;
+  }
+
+  private connected(): void {
+    const outage = this.backoff.outageStartedAt;
+    if (this.everConnected && outage !== undefined) {
+      this.log.info(`reconnected to ${this.opts.coordinator} after ${((Date.now() - outage) / 1000).toFixed(1)} s; resuming at the next round`, { member: this.memberId });
+    } else {
+      this.log.info(`connected to ${this.opts.coordinator} as member ${this.memberId}; waiting for rounds`, { member: this.memberId });
+    }
+    this.everConnected = true;
+    this.lastFailure = undefined;
+    this.backoff.reset();
+    for (const w of this.waiters.splice(0)) w.resolve();
+  }
+
+  /** Waits (capped exponential backoff, full jitter) and connects again; gives up after giveUpAfterMs. */
+  private scheduleReconnect(lastError?: string): void {
+    const step = this.backoff.next();
+    if (!step) {
+      const since = new Date(this.backoff.outageStartedAt ?? Date.now()).toISOString();
+      this.fail(new ConsortError('UNAVAILABLE',
+        `could not reach the coordinator at ${this.opts.coordinator} since ${since}; gave up after ${formatDuration(this.opts.giveUpAfterMs ?? 0)}. Check that it runs and the address (--coordinator), then start the agent again (--give-up-after 0 never gives up)`));
+      return;
+    }
+    const until = step.giveUpAt === undefined ? 'never giving up' : `giving up at ${new Date(step.giveUpAt).toISOString()}`;
+    this.log.warn(`reconnecting in ${(step.delayMs / 1000).toFixed(1)} s (attempt ${step.attempt}; ${until})${lastError ? `: ${lastError}` : ''}`, { member: this.memberId });
+    // Not unref'd: an agent waiting to reconnect is alive, and its process must not exit.
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.openStream();
+    }, step.delayMs);
+  }
+
+  /** Rounds begun on a lost connection are abandoned: the coordinator aborted or finished them without us. */
+  private abandonRounds(why: string): void {
+    for (const [id, r] of this.rounds) {
+      if (r.generation === this.generation) this.log.warn(`${roundName(r, id)} abandoned: ${why}`, { member: this.memberId });
+      else this.rounds.delete(id); // abandoned on an earlier connection and never closed
+    }
+    this.generation += 1;
+    this.secureRounds.clear();
+  }
+
+  /** The agent stops by itself: gave up reconnecting or was refused. */
+  private fail(err: ConsortError): void {
+    this.log.warn(formatError(err), { member: this.memberId });
+    this.shutdown();
+    for (const w of this.waiters.splice(0)) w.reject(err);
+    this.finish(err);
   }
 
   private onEvent(event: CoordinatorEvent__Output): void {
@@ -128,15 +263,21 @@ export class MemberAgent {
       const open = event.roundOpen;
       if (this.opts.onRoundOpen && !this.opts.onRoundOpen(open)) return;
       // The member's own policy first: nothing is read, generated or sent for a refused round.
-      if (!this.admission.admit(open)) return;
+      if (!this.admission.admit(open, (err) => this.tellRefused(open, err))) return;
+      const seen = { ...roundSeenOf(open), generation: this.generation };
+      this.rounds.set(open.roundId, seen);
+      this.log.info(`${roundName(seen, open.roundId)} opened`, { member: this.memberId });
       if (open.aggregation === 'secure') {
-        this.guard(open.roundId, () => this.startSecureRound(open));
+        // The round's columns and rows are checked before any work (keys included): a member that
+        // cannot serve the round declines it at once instead of failing at its input.
+        this.guard(open.roundId, async () => {
+          await this.declineOnError(open, () => this.checkRound(open));
+          await this.startSecureRound(open);
+        });
         return;
       }
       // Plain rounds are served one at a time, in order.
-      this.busy = this.busy.then(() => this.servePlainRound(open)).catch((err: Error) => {
-        this.log.warn(`round ${open.roundId} failed on this member: ${err.message}`, { member: this.memberId });
-      });
+      this.busy = this.busy.then(() => this.servePlainRound(open)).catch((err: Error) => this.roundFailed(open.roundId, err));
       return;
     }
     const stage = event.keySet ?? event.routedShares ?? event.consistencyRequest ?? event.unmaskRequest;
@@ -150,16 +291,82 @@ export class MemberAgent {
       else this.guard(stage.roundId, () => round.onUnmaskRequest(event.unmaskRequest!));
     } else if (event.roundClosed) {
       this.secureRounds.delete(event.roundClosed.roundId);
+      this.log.info(roundClosedLine(this.rounds.get(event.roundClosed.roundId), event.roundClosed), { member: this.memberId });
+      this.rounds.delete(event.roundClosed.roundId);
       this.opts.onRoundClosed?.(event.roundClosed);
     }
   }
 
   /** Runs one step of a round; a failure ends this member's part in it (the round goes on). */
   private guard(roundId: string, step: () => Promise<void>): void {
-    step().catch((err: Error & { details?: string }) => {
+    step().catch((err: Error) => {
       this.secureRounds.delete(roundId);
-      this.log.warn(`round ${roundId} failed on this member: ${err.details ?? err.message}`, { member: this.memberId });
+      this.roundFailed(roundId, err);
     });
+  }
+
+  /** Logs a failed round once (a declined one was logged when declined; an abandoned one when the connection was lost). */
+  private roundFailed(roundId: string, err: Error): void {
+    const seen = this.rounds.get(roundId);
+    if (err instanceof RoundDeclined || (seen && seen.generation !== this.generation)) return;
+    this.log.warn(`${roundName(seen, roundId)} failed on this member: ${formatError(err)}`, { member: this.memberId });
+  }
+
+  /**
+   * Runs the part of a round before this member's input; if it fails, declines the round: the
+   * coordinator gets the error's code and a reason built from its details (file, row, column),
+   * never its message, which may quote a cell value. The member's own log has the full message.
+   */
+  /**
+   * Tells the coordinator at once that a round breaking this member's policy is refused, so the
+   * operator sees why instead of waiting for the deadline. The reason is about the round's terms
+   * (aggregation, floors, signature), never about data; a hostile coordinator learns nothing new.
+   */
+  private tellRefused(open: RoundOpen__Output, err: unknown): void {
+    const { code, message } = describeError(err);
+    this.client.declineRound(open.roundId, code, message).catch((e: unknown) => {
+      this.log.warn(`could not tell the coordinator that round ${open.roundId} is refused: ${formatError(e)}`, { member: this.memberId });
+    });
+  }
+
+  private async declineOnError<T>(open: RoundOpen__Output, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      const seen = this.rounds.get(open.roundId);
+      if (!seen || seen.generation !== this.generation) throw err;
+      this.log.warn(`${roundName(seen, open.roundId)} declined: ${formatError(err)}`, { member: this.memberId });
+      const { code, reason } = declineReasonOf(err, open.features?.label);
+      await this.client.declineRound(open.roundId, code, reason).then(
+        (ack) => { if (!ack.accepted) this.log.warn(`the coordinator kept this member in ${roundName(seen, open.roundId)}: ${ack.detail}`, { member: this.memberId }); },
+        (e: unknown) => this.log.warn(`could not tell the coordinator that ${roundName(seen, open.roundId)} is declined: ${formatError(e)}`, { member: this.memberId }),
+      );
+      throw new RoundDeclined(formatError(err));
+    }
+  }
+
+  /**
+   * Checks a round's columns and rows against this member's data before any work: columns
+   * present, enough rows, every cell the round reads parses (once per task while the file loads fine).
+   */
+  private async checkRound(open: RoundOpen__Output): Promise<void> {
+    const order = segmentationOrderOf(open);
+    if (order) {
+      await this.segmentationRows(open.taskId, order);
+      return;
+    }
+    const ctx = roundContextOf(open);
+    const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, open.splitSeed);
+    if (this.checkedTasks.has(open.taskId)) return;
+    const fitted = open.pipelineJson ? JSON.parse(open.pipelineJson) as FeaturePipeline : undefined;
+    try {
+      checkRows(checkPipeline(ctx.schema, ctx.vocabularies, ctx.task, fitted), [...data.train, ...data.test], data.file);
+    } catch (err) {
+      // Read the file again at the next round: the member may have fixed it meanwhile.
+      this.datasets.delete(open.taskId);
+      throw err;
+    }
+    this.checkedTasks.add(open.taskId);
   }
 
   private async startSecureRound(open: RoundOpen__Output): Promise<void> {
@@ -182,7 +389,7 @@ export class MemberAgent {
       const packed = this.enqueue(async () => {
         const data = await this.segmentationRows(open.taskId, order);
         const pipeline = JSON.parse(open.pipelineJson) as FeaturePipeline;
-        return { vector: segmentationVector(order, pipeline, data, s.invitedMembers), clipped: 0 };
+        return this.declineOnError(open, async () => ({ vector: segmentationVector(order, pipeline, data, s.invitedMembers), clipped: 0 }));
       });
       packed.catch(() => undefined);
       const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
@@ -191,7 +398,7 @@ export class MemberAgent {
       return;
     }
     // Local work starts at once and runs while keys are exchanged; it is awaited at masked_input.
-    const contribution = this.enqueue(() => this.localContribution(open));
+    const contribution = this.enqueue(() => this.declineOnError(open, () => this.localContribution(open)));
     contribution.catch(() => undefined);
     const round = new SecureMemberRound({
       ...link,
@@ -219,7 +426,7 @@ export class MemberAgent {
       ds = (async () => {
         const columns = [...schema.numeric, ...schema.categorical, schema.label];
         const table = await readMemberCsv(this.opts.dataFile, schema);
-        if (table.rowCount < 2) throw new ConsortError('DATA_INVALID', `${this.opts.dataFile} has ${table.rowCount} usable rows; a member needs at least 2`);
+        if (table.rowCount < 2) throw new ConsortError('DATA_INVALID', `${this.opts.dataFile} has ${table.rowCount} usable rows; a member needs at least 2`, { file: this.opts.dataFile, rows: table.rowCount });
         // The split must stay the same for every round of a task: the task fixes its seed.
         const seed = splitSeed;
         const positive = new Set(schema.positiveLabel ?? ['1']);
@@ -238,7 +445,7 @@ export class MemberAgent {
     let data = this.segmentationData.get(taskId);
     if (!data) {
       data = readSegmentationData(this.opts.dataFile, order).then((d) => {
-        if (d.raw.length < 2) throw new ConsortError('DATA_INVALID', `${this.opts.dataFile} has ${d.raw.length} usable rows; a member needs at least 2`);
+        if (d.raw.length < 2) throw new ConsortError('DATA_INVALID', `${this.opts.dataFile} has ${d.raw.length} usable rows; a member needs at least 2`, { file: this.opts.dataFile, rows: d.raw.length });
         this.log.info(`loaded ${d.raw.length} rows for segmentation on ${order.features.length} features`, { member: this.memberId });
         return d;
       });
@@ -270,7 +477,15 @@ export class MemberAgent {
   }
 
   private async servePlainRound(open: RoundOpen__Output): Promise<void> {
-    const input = await this.localContribution(open);
+    const input = await this.declineOnError(open, async () => {
+      await this.checkRound(open);
+      return this.localContribution(open);
+    });
+    const seen = this.rounds.get(open.roundId);
+    // Work done for a round of a lost connection is not sent: that round is gone.
+    if (!seen || seen.generation !== this.generation) return;
+    // Logged before the upload: its acknowledgement may arrive after the round already closed.
+    this.log.info(`${roundName(seen, open.roundId)} sending its input (${input.numExamples} rows)`, { member: this.memberId });
     const payload = new Uint8Array(input.values.buffer, input.values.byteOffset, input.values.byteLength);
     await this.client.uploadInput({
       roundId: open.roundId,
@@ -280,7 +495,6 @@ export class MemberAgent {
         evalLabelSum: input.evalLabelSum ?? 0, evalLabelSquareSum: input.evalLabelSquareSum ?? 0,
       },
     }, payload);
-    this.log.info(`round ${open.roundNumber} (${open.purpose}) input sent`, { member: this.memberId });
   }
 
   /** Waits for the round in progress (if any) to finish. */
@@ -288,8 +502,17 @@ export class MemberAgent {
     return this.busy;
   }
 
+  /** Disconnects for good (no reconnect); `done()` resolves. */
   stop(): void {
+    this.shutdown();
+    for (const w of this.waiters.splice(0)) w.reject(new ConsortError('CANCELLED', 'the agent was stopped before it connected'));
+    this.finish();
+  }
+
+  private shutdown(): void {
     this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    clearTimeout(this.silenceTimer);
     this.stream?.cancel();
     this.client.close();
   }
@@ -303,4 +526,13 @@ function segmentationOrderOf(open: RoundOpen__Output): SegmentationWorkOrder | u
     throw new ConsortError('INVALID_ARGUMENT', `round ${open.roundId} carries a "${String(order.kind)}" work order this agent does not know; update the agent`);
   }
   return order;
+}
+
+/** "24h", "90s", "1h30m": for messages about the give-up time. */
+function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  return [h ? `${h}h` : '', m ? `${m}m` : '', sec || s === 0 ? `${sec}s` : ''].join('');
 }

@@ -10,6 +10,7 @@ import type { ModelChunk__Output } from '@consort/protos/types/ModelChunk';
 import type { StageSubmission } from '@consort/protos/types/StageSubmission';
 import type { StageAck__Output } from '@consort/protos/types/StageAck';
 import type { UploadAck__Output } from '@consort/protos/types/UploadAck';
+import type { DeclineRoundAck__Output } from '@consort/protos/types/DeclineRoundAck';
 import { ConsortError, enrollmentProofBytes, sha256, signEd25519, signRequest } from '@consort/core';
 import type { MemberIdentity } from '../identity/member-identity.ts';
 
@@ -129,6 +130,14 @@ export class MemberClient {
   submitStage(submission: StageSubmission): Promise<StageAck__Output> {
     return new Promise((resolve, reject) => {
       this.client.SubmitStage(submission, this.signedMetadata('SubmitStage', [submission]), (err, ack) => (err ? reject(err) : resolve(ack!)));
+    });
+  }
+
+  /** Tells the coordinator this member cannot serve a round (code and a reason free of cell values). */
+  declineRound(roundId: string, code: string, reason: string): Promise<DeclineRoundAck__Output> {
+    const req = { roundId, code, reason };
+    return new Promise((resolve, reject) => {
+      this.client.DeclineRound(req, this.signedMetadata('DeclineRound', [req]), (err, ack) => (err ? reject(err) : resolve(ack!)));
     });
   }
 

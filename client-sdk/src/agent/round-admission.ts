@@ -26,7 +26,7 @@ export class RoundAdmission {
   }
 
   /** True when the member may serve the round; false (and a logged reason) when it refuses. */
-  admit(open: RoundOpen__Output): boolean {
+  admit(open: RoundOpen__Output, onRefused?: (err: unknown) => void): boolean {
     return this.attempt(open.roundId, () => {
       const pinned = this.pins.get(open.taskId);
       const terms = checkRoundOpen(open, pinned?.terms, this.policy);
@@ -39,7 +39,7 @@ export class RoundAdmission {
         if (this.invited.size >= MAX_PENDING_KEY_SETS) this.invited.delete(this.invited.keys().next().value!);
         this.invited.set(open.roundId, open.secagg.invitedMembers);
       }
-    }, open.taskId);
+    }, open.taskId, onRefused);
   }
 
   /** False (and a logged reason) when a key set lists more members than its round announced. */
@@ -49,12 +49,13 @@ export class RoundAdmission {
     return invited === undefined || this.attempt(keySet.roundId, () => checkKeySetSize(keySet.roundId, invited, keySet.keys.length));
   }
 
-  private attempt(roundId: string, check: () => void, task?: string): boolean {
+  private attempt(roundId: string, check: () => void, task?: string, onRefused?: (err: unknown) => void): boolean {
     try {
       check();
       return true;
     } catch (err) {
       this.log.warn(`round ${roundId} refused: ${formatError(err)}`, { member: this.memberId(), task, code: isConsortError(err) ? err.code : 'INTERNAL' });
+      onRefused?.(err);
       return false;
     }
   }

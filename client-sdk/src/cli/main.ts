@@ -4,12 +4,11 @@ import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { describeError, keyFingerprint } from '@consort/core';
 import { enrollMember } from '../agent/enroll.ts';
-import { MemberAgent } from '../agent/agent.ts';
-import { loadIdentity } from '../identity/member-identity.ts';
 import { registerScoreCommand } from './score-command.ts';
 import { registerValidateCommand } from './validate-command.ts';
 import { registerPrepareCommand } from './prepare-command.ts';
 import { registerSegmentCommand } from './segment-command.ts';
+import { registerRunCommand } from './run-command.ts';
 
 const program = new Command().name('consort-agent').description('Consort member agent: your customer rows never leave this machine');
 
@@ -25,30 +24,7 @@ program.command('enroll')
     console.log(`pinned the coordinator's signing key ${keyFingerprint(id.coordinatorPublicKey!)}: compare it with the one your operator published (rounds not signed by it are refused)`);
   });
 
-program.command('run')
-  .description('connect to the coordinator and take part in rounds with your CSV')
-  .requiredOption('--data <csv>', 'your customer-level CSV, with the federation\'s column names')
-  .option('--identity <path>', 'identity file written by enroll', '.consort-member/identity.json')
-  .option('--coordinator <address>', 'override the coordinator address saved at enrollment')
-  .option('--allow-plain', 'also serve plain-aggregation rounds, where the coordinator sees your update in clear (debugging only)')
-  .option('--min-members <n>', 'refuse secure rounds whose minimum members per round is below this (at least 3)', '3')
-  .action(async (o: { data: string; identity: string; coordinator?: string; allowPlain?: boolean; minMembers: string }) => {
-    const identity = loadIdentity(o.identity);
-    const coordinator = o.coordinator ?? identity.coordinator;
-    if (!coordinator) throw new Error('no coordinator address: pass --coordinator');
-    const log = (level: string) => (msg: string) => console.log(`[${new Date().toISOString()}] ${level} ${msg}`);
-    const agent = new MemberAgent({
-      coordinator, identity, dataFile: o.data,
-      // Pinned tasks and peers' identity keys live beside the identity, so they outlast restarts.
-      dataDir: dirname(o.identity), allowPlain: o.allowPlain ?? false, minMembersFloor: Number(o.minMembers),
-      logger: { info: log('info'), warn: log('warn') },
-      onRoundClosed: (c) => console.log(`round ${c.roundId} ${c.outcome}${c.reason ? `: ${c.reason}` : ''}`),
-    });
-    await agent.start();
-    console.log(`member ${identity.memberId} connected to ${coordinator}; waiting for rounds (Ctrl-C to stop)`);
-    process.on('SIGINT', () => { agent.stop(); process.exit(0); });
-  });
-
+registerRunCommand(program);
 registerValidateCommand(program);
 registerPrepareCommand(program);
 registerScoreCommand(program);

@@ -16,15 +16,21 @@ interface Connection<E> {
 
 /**
  * Registry of live member streams. A member has at most one: a new Connect replaces the old
- * stream (e.g. an agent restarted before the old socket timed out).
+ * stream (e.g. an agent restarted, or reconnected after a network loss, before the old socket
+ * timed out). The replaced stream counts as going offline: the agent abandoned the rounds it was
+ * serving on it, so they must not wait for it until their deadline.
  */
 export class MemberConnections<E> extends EventEmitter<{ online: [string]; offline: [string] }> {
   private readonly connections = new Map<string, Connection<E>>();
 
   attach(memberId: string, federationId: string, backend: string, sink: EventSink<E>): void {
     const previous = this.connections.get(memberId);
+    if (previous) {
+      this.connections.delete(memberId);
+      previous.sink.end();
+      this.emit('offline', memberId);
+    }
     this.connections.set(memberId, { federationId, backend, sink, connectedAt: Date.now() });
-    if (previous) previous.sink.end();
     this.emit('online', memberId);
   }
 

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  ConsortError, checkPublishableModel, checkRoundSum, DEFAULT_MAX_EXAMPLES, roundWarnings, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
+  ConsortError, ERROR_CODES, checkPublishableModel, checkRoundSum, DEFAULT_MAX_EXAMPLES, roundWarnings, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
   fitPipeline, isConsortError, regressionEvaluation, resolveSecAggParams, targetScaleOf, DEFAULT_DROPOUT_TOLERANCE, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
   type BinaryEvaluation, type FeaturePipeline, type FittedPipeline, type ModelSpec, type RoundWarning, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
   type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
@@ -24,9 +24,19 @@ import { runSegmentationTask } from '../segmentation/segmentation-task.ts';
 
 export interface DroppedMember {
   memberId: string;
+  /** The member's enrolled display name, when known (declines carry it). */
+  displayName?: string;
   stage: RoundState;
   reason: string;
 }
+
+/** A dropped member as the operator reads it: "Shop 2 (m_…): declined: DATA_INVALID: …". */
+export function droppedText(d: Pick<DroppedMember, 'memberId' | 'displayName' | 'reason'>): string {
+  return `${d.displayName ? `${d.displayName} (${d.memberId})` : d.memberId}: ${d.reason}`;
+}
+
+/** Longest decline reason kept from a member (it is stored and shown to the operator). */
+const MAX_DECLINE_REASON_CHARS = 500;
 
 /** Model rounds (train, statistics, evaluate) and the secure-sum rounds of segmentation. */
 export type AnyPurpose = Purpose | SegmentationRoundPurpose;
@@ -111,6 +121,8 @@ interface ActiveRound {
   plain?: { inputs: RoundInputs; submitted: Set<string>; settle: () => void; nonFinite: string[] };
   /** Secure rounds: the protocol driver. */
   secure?: SecureRound;
+  /** Why the input stage closed before its deadline (declines left too few members). */
+  cutShort?: string;
 }
 
 export interface RoundRunnerOptions {
@@ -261,7 +273,7 @@ export class RoundRunner {
     await settled;
     clearTimeout(timer);
     for (const m of round.participants) {
-      if (!round.plain.submitted.has(m) && !round.dropped.has(m)) this.drop(round, m, `no input before the ${def.stageTimeoutSeconds}s deadline`);
+      if (!round.plain.submitted.has(m) && !round.dropped.has(m)) this.drop(round, m, round.cutShort ?? `no input before the ${def.stageTimeoutSeconds}s deadline`);
     }
     if (round.plain.submitted.size < def.minMembers) return undefined;
     return { ...round.plain.inputs.totals(), survivors: [...round.plain.submitted] };
@@ -480,6 +492,44 @@ export class RoundRunner {
     }
   }
 
+  /**
+   * A member declines a round it cannot serve (DeclineRound): it is dropped at once with
+   * `declined: CODE: reason`, so the round goes on without waiting for the stage deadline, or
+   * aborts at once when too few members remain. Secure rounds treat it as a member that vanished
+   * before sending its input. Refused (accepted false) once the member's input is in the sums.
+   */
+  async declineRound(memberId: string, roundId: string, code: string, reason: string): Promise<{ accepted: boolean; detail: string }> {
+    const displayName = (await enrolledMember(this.opts.store, memberId))?.displayName;
+    const round = this.activeFor(memberId, roundId);
+    const known = (ERROR_CODES as readonly string[]).includes(code) ? code : 'ROUND_DECLINED';
+    const said = reason.replace(/\s+/g, ' ').trim().slice(0, MAX_DECLINE_REASON_CHARS) || 'no reason given';
+    const text = `declined: ${known}: ${said}`;
+    const named = () => {
+      const dropped = round.dropped.get(memberId);
+      if (dropped && displayName) dropped.displayName = displayName;
+    };
+    let accepted: boolean;
+    if (round.secure) {
+      accepted = round.secure.decline(memberId, text);
+      named();
+    } else {
+      accepted = !round.plain?.submitted.has(memberId) && !round.dropped.has(memberId);
+      if (accepted) {
+        this.drop(round, memberId, text);
+        named();
+        // Too few can still send: settle now, the round aborts instead of waiting for its deadline.
+        const { minMembers } = taskDefinitionOf(await this.opts.store.getTask((await this.opts.store.getRound(round.id)).taskId));
+        if (round.participants.size - round.dropped.size < minMembers) {
+          round.cutShort = `not waited for: declines left fewer than the ${minMembers} members the task needs`;
+          round.plain?.settle();
+        }
+      }
+    }
+    return accepted
+      ? { accepted, detail: `member ${memberId} left round ${round.id}: ${text}` }
+      : { accepted, detail: `member ${memberId}'s input is already in round ${round.id}; the decline came too late and the round goes on with it` };
+  }
+
   /** The task's strategy, restored from the state saved with the latest model version. */
   private strategyFor(taskId: string, def: TaskDefinition, latestMetrics: Record<string, unknown>): StatefulStrategy {
     let s = this.strategies.get(taskId);
@@ -665,7 +715,7 @@ function secaggParamsMessage(p: SecAggParams, q: { scaleBits: number; clip: numb
 
 /** Dropped members as stored with the round: "member: reason (stage)". */
 function droppedForStore(dropped: DroppedMember[]): string[] {
-  return dropped.map((d) => `${d.memberId}: ${d.reason} (stage ${d.stage})`);
+  return dropped.map((d) => `${droppedText(d)} (stage ${d.stage})`);
 }
 
 export function weightsSha256(weights: Float32Array): string {

@@ -38,6 +38,8 @@ export class SecureRound {
   private readonly gone = new Set<string>();
   /** Seconds each stage stayed open (from its opening message to its close), in stage order. */
   private readonly stageTimes: Partial<Record<Stage, number>> = {};
+  /** Set when declines left too few members to finish a stage: it closed without waiting. */
+  private cutShort = false;
 
   constructor(private readonly o: SecureRoundOptions) {
     this.session = new CoordinatorSession({ params: o.params, identities: o.identities });
@@ -139,6 +141,24 @@ export class SecureRound {
     this.o.onDrop(memberId, reason);
   }
 
+  /**
+   * A member declined the round (it cannot serve it): dropped at once with its reason, as if it
+   * vanished before sending its input. When too few members could still answer the stage, the
+   * stage closes now (its close then aborts the round) instead of at its deadline. False when
+   * the decline comes too late: the member's masked input is already in the sum.
+   */
+  decline(memberId: string, reason: string): boolean {
+    const stage = this.currentStage();
+    const inSum = stage === 'consistency_check' || stage === 'unmask' || (stage === 'masked_input' && this.waiter?.answered.has(memberId) === true);
+    if (inSum || this.gone.has(memberId)) return false;
+    this.gone.add(memberId);
+    this.o.onDrop(memberId, reason);
+    const w = this.waiter;
+    if (w && [...w.expected].filter((m) => !this.gone.has(m)).length < this.o.params.minMembers) this.cutShort = true;
+    this.settleIfDone();
+    return true;
+  }
+
   private currentStage(): Stage {
     return (this.waiter?.stage ?? this.session.stage) as Stage;
   }
@@ -161,6 +181,7 @@ export class SecureRound {
   private settleIfDone(): void {
     const w = this.waiter;
     if (!w) return;
+    if (this.cutShort) { w.release(); return; }
     for (const m of w.expected) if (!w.answered.has(m) && !this.gone.has(m)) return;
     w.release();
   }
@@ -184,7 +205,8 @@ export class SecureRound {
     clearTimeout(timer);
     this.stageTimes[stage] = (performance.now() - opened) / 1000;
     const w = this.waiter;
-    for (const m of w.expected) {
+    // Closed early because too few could answer: the others did nothing wrong, the round aborts.
+    for (const m of this.cutShort ? [] : w.expected) {
       if (!w.answered.has(m) && !this.gone.has(m)) {
         this.gone.add(m);
         this.o.onDrop(m, `no ${stage} message before the ${Math.round(this.o.stageTimeoutMs / 1000)}s deadline`);

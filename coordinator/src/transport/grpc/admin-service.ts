@@ -7,7 +7,7 @@ import type { RoundReport as RoundReportMessage } from '@consort/protos/types/Ro
 import { ConsortError, type TaskDefinitionInput } from '@consort/core';
 import type { Store } from '../../store/store.ts';
 import type { MemberConnections } from '../../members/connections.ts';
-import { protoMetrics, type RoundReport, type RoundRunner } from '../../round/round-runner.ts';
+import { droppedText, protoMetrics, type RoundReport, type RoundRunner } from '../../round/round-runner.ts';
 import { issueEnrollmentTokens } from '../../federation/enrollment.ts';
 import { createTask } from '../../task/task-service.ts';
 import { grpcFailure } from './grpc-failure.ts';
@@ -39,7 +39,7 @@ export function toRoundReportMessage(r: RoundReport): RoundReportMessage {
     modelVersionId: r.modelVersionId ?? '',
     metrics: r.metrics ? protoMetrics(r.metrics) : undefined,
     participants: r.participants,
-    dropped: r.dropped.map((d) => `${d.memberId}: ${d.reason}`),
+    dropped: r.dropped.map(droppedText),
   };
 }
 

@@ -111,5 +111,14 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
         callback(null, { accepted: true, detail: `${call.request.stage} accepted for round ${call.request.roundId}` });
       }).catch((err) => callback(fail(err, 'SubmitStage', call)));
     },
+
+    DeclineRound(call, callback) {
+      const r = call.request;
+      authenticateCall(store, call.metadata, `${PATH}DeclineRound`, bodyDigest([messageDigest(r)])).then(async (member) => {
+        const ack = await rounds.declineRound(member.id, r.roundId, r.code, r.reason);
+        logger.warn({ member: member.id, round: r.roundId, accepted: ack.accepted }, 'member declined a round');
+        callback(null, ack);
+      }).catch((err) => callback(fail(err, 'DeclineRound')));
+    },
   };
 }

@@ -4,6 +4,8 @@ import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
 import type { ConnectRequest as _consort_v1_ConnectRequest, ConnectRequest__Output as _consort_v1_ConnectRequest__Output } from '../../consort/v1/ConnectRequest';
 import type { CoordinatorEvent as _consort_v1_CoordinatorEvent, CoordinatorEvent__Output as _consort_v1_CoordinatorEvent__Output } from '../../consort/v1/CoordinatorEvent';
+import type { DeclineRoundAck as _consort_v1_DeclineRoundAck, DeclineRoundAck__Output as _consort_v1_DeclineRoundAck__Output } from '../../consort/v1/DeclineRoundAck';
+import type { DeclineRoundRequest as _consort_v1_DeclineRoundRequest, DeclineRoundRequest__Output as _consort_v1_DeclineRoundRequest__Output } from '../../consort/v1/DeclineRoundRequest';
 import type { DownloadModelRequest as _consort_v1_DownloadModelRequest, DownloadModelRequest__Output as _consort_v1_DownloadModelRequest__Output } from '../../consort/v1/DownloadModelRequest';
 import type { EnrollRequest as _consort_v1_EnrollRequest, EnrollRequest__Output as _consort_v1_EnrollRequest__Output } from '../../consort/v1/EnrollRequest';
 import type { EnrollResponse as _consort_v1_EnrollResponse, EnrollResponse__Output as _consort_v1_EnrollResponse__Output } from '../../consort/v1/EnrollResponse';
@@ -18,6 +20,15 @@ export interface MemberServiceClient extends grpc.Client {
   Connect(argument: _consort_v1_ConnectRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_CoordinatorEvent__Output>;
   connect(argument: _consort_v1_ConnectRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_CoordinatorEvent__Output>;
   connect(argument: _consort_v1_ConnectRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_CoordinatorEvent__Output>;
+  
+  DeclineRound(argument: _consort_v1_DeclineRoundRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_DeclineRoundAck__Output>): grpc.ClientUnaryCall;
+  DeclineRound(argument: _consort_v1_DeclineRoundRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_DeclineRoundAck__Output>): grpc.ClientUnaryCall;
+  DeclineRound(argument: _consort_v1_DeclineRoundRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_DeclineRoundAck__Output>): grpc.ClientUnaryCall;
+  DeclineRound(argument: _consort_v1_DeclineRoundRequest, callback: grpc.requestCallback<_consort_v1_DeclineRoundAck__Output>): grpc.ClientUnaryCall;
+  declineRound(argument: _consort_v1_DeclineRoundRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_DeclineRoundAck__Output>): grpc.ClientUnaryCall;
+  declineRound(argument: _consort_v1_DeclineRoundRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_DeclineRoundAck__Output>): grpc.ClientUnaryCall;
+  declineRound(argument: _consort_v1_DeclineRoundRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_DeclineRoundAck__Output>): grpc.ClientUnaryCall;
+  declineRound(argument: _consort_v1_DeclineRoundRequest, callback: grpc.requestCallback<_consort_v1_DeclineRoundAck__Output>): grpc.ClientUnaryCall;
   
   DownloadModel(argument: _consort_v1_DownloadModelRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_ModelChunk__Output>;
   DownloadModel(argument: _consort_v1_DownloadModelRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_ModelChunk__Output>;
@@ -56,6 +67,8 @@ export interface MemberServiceClient extends grpc.Client {
 export interface MemberServiceHandlers extends grpc.UntypedServiceImplementation {
   Connect: grpc.handleServerStreamingCall<_consort_v1_ConnectRequest__Output, _consort_v1_CoordinatorEvent>;
   
+  DeclineRound: grpc.handleUnaryCall<_consort_v1_DeclineRoundRequest__Output, _consort_v1_DeclineRoundAck>;
+  
   DownloadModel: grpc.handleServerStreamingCall<_consort_v1_DownloadModelRequest__Output, _consort_v1_ModelChunk>;
   
   Enroll: grpc.handleUnaryCall<_consort_v1_EnrollRequest__Output, _consort_v1_EnrollResponse>;
@@ -68,6 +81,7 @@ export interface MemberServiceHandlers extends grpc.UntypedServiceImplementation
 
 export interface MemberServiceDefinition extends grpc.ServiceDefinition {
   Connect: MethodDefinition<_consort_v1_ConnectRequest, _consort_v1_CoordinatorEvent, _consort_v1_ConnectRequest__Output, _consort_v1_CoordinatorEvent__Output>
+  DeclineRound: MethodDefinition<_consort_v1_DeclineRoundRequest, _consort_v1_DeclineRoundAck, _consort_v1_DeclineRoundRequest__Output, _consort_v1_DeclineRoundAck__Output>
   DownloadModel: MethodDefinition<_consort_v1_DownloadModelRequest, _consort_v1_ModelChunk, _consort_v1_DownloadModelRequest__Output, _consort_v1_ModelChunk__Output>
   Enroll: MethodDefinition<_consort_v1_EnrollRequest, _consort_v1_EnrollResponse, _consort_v1_EnrollRequest__Output, _consort_v1_EnrollResponse__Output>
   SubmitStage: MethodDefinition<_consort_v1_StageSubmission, _consort_v1_StageAck, _consort_v1_StageSubmission__Output, _consort_v1_StageAck__Output>
