@@ -9,6 +9,7 @@ export * from './task/task-definition.ts';
 export * from './secagg/index.ts';
 export * from './random/seeded-random.ts';
 export * from './model/model-spec.ts';
+export * from './model/model-file.ts';
 export * from './features/pipeline.ts';
 export * from './metrics/index.ts';
 export * from './aggregate/round-vector.ts';

@@ -9,6 +9,7 @@ import { AdminClient } from './admin-client.ts';
 import { openStore } from '../store/open-store.ts';
 import { renderRoundsReport } from '../reports/rounds-report.ts';
 import { formatStageSeconds } from '../reports/stage-summary.ts';
+import { registerExportCommand } from './export-command.ts';
 
 const program = new Command().name('consort-coordinator').description('Consort federated-learning coordinator');
 
@@ -111,6 +112,8 @@ program.command('report')
       await store.close();
     }
   });
+
+registerExportCommand(program);
 
 program.parseAsync().catch((err: Error & { details?: string }) => {
   console.error(`consort-coordinator: ${err.details ?? err.message}`);

@@ -16,6 +16,8 @@ import { authenticateCall, readSignedMetadata } from './call-auth.ts';
 import { bodyDigest, messageDigest } from './message-digest.ts';
 import { TransferSlots } from './transfer-slots.ts';
 import { ModelCache } from './model-cache.ts';
+import { memberModelFile } from '../../models/member-model-file.ts';
+import { writeModelFile } from './model-file-stream.ts';
 
 const PATH = '/consort.v1.MemberService/';
 /** Largest input a member may announce (a float32 model of 256M parameters). */
@@ -172,6 +174,20 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
         rounds.acceptStage(member.id, call.request);
         callback(null, { accepted: true, detail: `${call.request.stage} accepted for round ${call.request.roundId}` });
       }).catch((err) => callback(fail(err, 'SubmitStage')));
+    },
+
+    FetchModelFile(call) {
+      authenticateCall(store, call.metadata, `${PATH}FetchModelFile`, bodyDigest([messageDigest(call.request)])).then(async (member) => {
+        const r = call.request;
+        // Scoped to the member's federation: another federation's task answers NOT_FOUND, like a missing one.
+        const built = await memberModelFile(store, { taskId: r.taskId, version: r.version, modelVersionId: r.modelVersionId, federationId: member.federationId });
+        await downloadSlots.acquire();
+        try {
+          await writeModelFile(call, built);
+        } finally {
+          downloadSlots.release();
+        }
+      }).catch((err) => call.emit('error', fail(err, 'FetchModelFile')));
     },
   };
 }
