@@ -13,6 +13,7 @@ import { selectBackend } from '../train/backend.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound } from '../secagg/secure-member-round.ts';
 import { readSegmentationData, segmentationLayoutOf, segmentationVector, type SegmentationData } from './segmentation-work.ts';
+import { ModelArchive, type SavedModel } from './model-archive.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -35,6 +36,10 @@ export interface MemberAgentOptions {
   onRoundOpen?: (open: RoundOpen__Output) => boolean;
   /** Where to keep trust-on-first-use pins of peers' identity keys (default: memory only). */
   peerPinsPath?: string;
+  /** Where to save each published model version this member helped train (model-archive.ts); unset = not saved. */
+  modelsDir?: string;
+  /** Called after a model version is saved under `modelsDir`. */
+  onModelSaved?: (saved: SavedModel) => void;
 }
 
 const silent: AgentLogger = { info: () => undefined, warn: () => undefined };
@@ -50,12 +55,14 @@ export class MemberAgent {
   private readonly segmentationData = new Map<string, Promise<SegmentationData>>();
   private readonly secureRounds = new Map<string, SecureMemberRound>();
   private readonly pins: PeerPins;
+  readonly archive?: ModelArchive;
   backend = 'unselected';
 
   constructor(private readonly opts: MemberAgentOptions) {
     this.client = new MemberClient(opts.coordinator, opts.identity);
     this.log = opts.logger ?? silent;
     this.pins = new PeerPins(opts.peerPinsPath);
+    if (opts.modelsDir) this.archive = new ModelArchive(opts.modelsDir, this.client, this.log, opts.onModelSaved);
   }
 
   get memberId(): string {
@@ -127,6 +134,7 @@ export class MemberAgent {
       else this.guard(stage.roundId, () => round.onUnmaskRequest(event.unmaskRequest!));
     } else if (event.roundClosed) {
       this.secureRounds.delete(event.roundClosed.roundId);
+      this.archive?.roundClosed(event.roundClosed);
       this.opts.onRoundClosed?.(event.roundClosed);
     }
   }

@@ -8,6 +8,8 @@ import { registerScoreCommand } from './score-command.ts';
 import { registerValidateCommand } from './validate-command.ts';
 import { registerPrepareCommand } from './prepare-command.ts';
 import { registerSegmentCommand } from './segment-command.ts';
+import { registerPullCommand } from './pull-command.ts';
+import { defaultModelsDir } from '../agent/model-archive.ts';
 
 const program = new Command().name('consort-agent').description('Consort member agent: your customer rows never leave this machine');
 
@@ -33,7 +35,7 @@ program.command('run')
     if (!coordinator) throw new Error('no coordinator address: pass --coordinator');
     const log = (level: string) => (msg: string) => console.log(`[${new Date().toISOString()}] ${level} ${msg}`);
     const agent = new MemberAgent({
-      coordinator, identity, dataFile: o.data,
+      coordinator, identity, dataFile: o.data, modelsDir: defaultModelsDir(o.identity),
       logger: { info: log('info'), warn: log('warn') },
       onRoundClosed: (c) => console.log(`round ${c.roundId} ${c.outcome}${c.reason ? `: ${c.reason}` : ''}`),
     });
@@ -46,6 +48,7 @@ registerValidateCommand(program);
 registerPrepareCommand(program);
 registerScoreCommand(program);
 registerSegmentCommand(program);
+registerPullCommand(program);
 
 program.parseAsync().catch((err: Error & { details?: string }) => {
   console.error(`consort-agent: ${err.details ?? err.message}`);
