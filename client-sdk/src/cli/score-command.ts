@@ -75,11 +75,11 @@ export function registerScoreCommand(program: Command): Command {
 
   program.command('export-onnx')
     .description('write the shared model and its preprocessing as one ONNX file (for scoring elsewhere)')
-    .requiredOption('--model <json>', 'model JSON published by the coordinator')
-    .requiredOption('--out <file.onnx>', 'output .onnx file')
+    .requiredOption('--model <json>', 'model file from the coordinator (export-model / pull-model)')
+    .requiredOption('--out <file.onnx>', 'output .onnx file; its SHA-256 goes to <file.onnx>.sha256, which score and segment check')
     .action(async (o: { model: string; out: string }) => {
-      const { bytes, features } = await exportModelFile(o.model, o.out);
-      console.log(`wrote ${o.out} (${bytes} bytes; inputs "numeric" float64 and "categorical" string; reasons over ${features.join(', ')})`);
+      const { bytes, features, sha256 } = await exportModelFile(o.model, o.out);
+      console.log(`wrote ${o.out} (${bytes} bytes; inputs over ${features.join(', ')}) and ${o.out}.sha256 (${sha256})`);
     });
   return program;
 }

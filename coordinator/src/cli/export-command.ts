@@ -40,10 +40,10 @@ export function registerExportCommand(program: Command): Command {
   return program.command('export-model')
     .description('write the member model file of a published version of a task (members score with it)')
     .requiredOption('--task <id>', 'task id')
-    .option('--version <n>', 'model version to export (default 0: the latest published)', versionOption, 0)
+    .option('--version <n>', 'model version to export; 0 = the latest published', versionOption, 0)
     .requiredOption('--out <file>', 'where to write the model file (e.g. model.json)')
     .option('--json', 'print what was written as one JSON line')
-    .option('--coordinator <address>', 'coordinator host:port (default: CONSORT_COORDINATOR, else 127.0.0.1:50051)', process.env.CONSORT_COORDINATOR ?? '127.0.0.1:50051')
+    .option('--coordinator <address>', 'coordinator host:port (CONSORT_COORDINATOR when set)', process.env.CONSORT_COORDINATOR || '127.0.0.1:50051')
     .option('--token <token>', 'operator token (default: CONSORT_ADMIN_TOKEN or <data-dir>/admin-token)')
     .option('--data-dir <dir>', 'coordinator data folder (for the token file)', '.consort')
     .action(async (o: ExportFlags) => {

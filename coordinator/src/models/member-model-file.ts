@@ -21,8 +21,12 @@ export interface BuiltModelFile {
   federationId: string;
 }
 
-/** Metrics kept for the coordinator only: the server optimizer's state is no use to a member. */
-const COORDINATOR_ONLY_METRICS = ['strategyState'];
+/**
+ * Metrics left out of the file. The server optimizer's state is no use to a member; the held-out
+ * evaluation of a version is recorded by the round after it, and a version's file must never
+ * change once published (pinned copies, byte-identical exports), so it stays in the coordinator's report.
+ */
+const COORDINATOR_ONLY_METRICS = ['strategyState', 'evaluation'];
 
 /** The member model file of a stored version of `task` (pure: no store access). */
 export function buildMemberModelFile(task: TaskRecord, mv: ModelVersionRecord): MemberModelFile {
