@@ -1,8 +1,8 @@
 // The member model file is built from a stored version alone: fixed field order, coordinator-only metrics left out.
 import { describe, expect, it } from 'vitest';
-import { MODEL_FILE_FORMAT, weightsSha256Hex, type MemberModelFile } from '@consort/core';
-import type { ModelVersionRecord, TaskRecord } from '../store/store.ts';
-import { buildMemberModelFile, serializeModelFile } from './member-model-file.ts';
+import { MODEL_FILE_FORMAT, isConsortError, weightsSha256Hex, type MemberModelFile } from '@consort/core';
+import type { ModelVersionRecord, Store, TaskRecord } from '../store/store.ts';
+import { ModelFileCache, buildMemberModelFile, serializeModelFile } from './member-model-file.ts';
 
 const task: TaskRecord = {
   id: 'task_1', federationId: 'fed_1', name: 'churn', createdAt: new Date(0), modelSpec: { kind: 'logistic', task: 'binary', inputDim: 2 },
@@ -32,5 +32,27 @@ describe('member model file', () => {
     const file = buildMemberModelFile({ ...task, pipeline: null }, version({ kind: 'segmentation', k: 1, dim: 3 }));
     expect(file.kind).toBe('segmentation');
     expect(file.pipeline).toBeNull();
+  });
+
+  it('the cache builds a version once, resolves "latest" and the federation check on every call', async () => {
+    const mv = version({ trainLoss: 0.4 });
+    const v0 = { ...mv, id: 'mv_0', version: 0, roundId: undefined };
+    let loads = 0;
+    const store = {
+      getTask: async () => task,
+      listModelVersions: async () => [v0, mv],
+      getModelVersionMeta: async (id: string) => (id === mv.id ? mv : v0),
+      getModelVersion: async () => { loads++; return mv; },
+    } as unknown as Store;
+    const cache = new ModelFileCache(store);
+    const a = await cache.get({ taskId: task.id, federationId: 'fed_1' });
+    const b = await cache.get({ modelVersionId: mv.id });
+    expect(a.bytes.equals(b.bytes)).toBe(true);
+    expect(a.file.version).toBe(2);
+    expect(loads).toBe(1);
+    const foreign = await cache.get({ taskId: task.id, federationId: 'fed_other' }).catch((e: unknown) => e);
+    expect(isConsortError(foreign, 'NOT_FOUND')).toBe(true);
+    const untrained = await cache.get({ modelVersionId: 'mv_0' }).catch((e: unknown) => e);
+    expect(isConsortError(untrained, 'NOT_FOUND')).toBe(true);
   });
 });

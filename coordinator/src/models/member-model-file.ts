@@ -2,7 +2,7 @@
 import {
   ConsortError, MODEL_FILE_FORMAT, type FeaturePipeline, type MemberModelFile, type ModelSpec,
 } from '@consort/core';
-import type { ModelVersionRecord, Store, TaskRecord } from '../store/store.ts';
+import type { ModelVersionMeta, ModelVersionRecord, Store, TaskRecord } from '../store/store.ts';
 
 /** Which version to build: `version` of `taskId` (0 = latest published), or `modelVersionId`. */
 export interface ModelFileQuery {
@@ -57,7 +57,7 @@ export function serializeModelFile(file: MemberModelFile): Buffer {
  * never exported: `version: 0` means the latest version a round published. Throws
  * INVALID_ARGUMENT (no task id), NOT_FOUND (no such task or version) or NO_MODEL_PUBLISHED.
  */
-export async function findPublishedVersion(store: Store, q: ModelFileQuery): Promise<{ task: TaskRecord; mv: ModelVersionRecord }> {
+export async function findPublishedVersion(store: Store, q: ModelFileQuery): Promise<{ task: TaskRecord; mv: ModelVersionMeta }> {
   const visible = (task: TaskRecord): TaskRecord => {
     if (q.federationId && task.federationId !== q.federationId) {
       throw new ConsortError('NOT_FOUND', `Task ${task.id} does not exist; list the federation's tasks to find a valid id`, { taskId: task.id });
@@ -65,7 +65,7 @@ export async function findPublishedVersion(store: Store, q: ModelFileQuery): Pro
     return task;
   };
   if (q.modelVersionId) {
-    const mv = await store.getModelVersion(q.modelVersionId);
+    const mv = await store.getModelVersionMeta(q.modelVersionId);
     const task = visible(await store.getTask(mv.taskId));
     if ((q.taskId && mv.taskId !== q.taskId) || mv.version === 0) {
       throw new ConsortError('NOT_FOUND', `model version ${q.modelVersionId} is not a published version of task ${q.taskId || mv.taskId}`, { modelVersionId: q.modelVersionId });
@@ -82,12 +82,39 @@ export async function findPublishedVersion(store: Store, q: ModelFileQuery): Pro
   if (!wanted) {
     throw new ConsortError('NOT_FOUND', `task ${task.id} has no published version ${q.version}; its published versions are 1 to ${published[published.length - 1].version} (0 = latest)`, { taskId: task.id, version: q.version });
   }
-  return { task, mv: await store.getModelVersion(wanted.id) };
+  return { task, mv: wanted };
+}
+
+async function build(store: Store, task: TaskRecord, id: string): Promise<BuiltModelFile> {
+  const file = buildMemberModelFile(task, await store.getModelVersion(id));
+  return { file, bytes: serializeModelFile(file), federationId: task.federationId };
 }
 
 /** Finds the version a query names and builds its member model file. */
 export async function memberModelFile(store: Store, q: ModelFileQuery): Promise<BuiltModelFile> {
   const { task, mv } = await findPublishedVersion(store, q);
-  const file = buildMemberModelFile(task, mv);
-  return { file, bytes: serializeModelFile(file), federationId: task.federationId };
+  return build(store, task, mv.id);
+}
+
+/**
+ * memberModelFile with the files of the last `capacity` versions kept built: a version's file
+ * never changes, and every member of a round fetches it the moment the round closes. The query
+ * (and its federation check) is still resolved on every call.
+ */
+export class ModelFileCache {
+  private readonly built = new Map<string, Promise<BuiltModelFile>>();
+
+  constructor(private readonly store: Store, private readonly capacity = 2) {}
+
+  async get(q: ModelFileQuery): Promise<BuiltModelFile> {
+    const { task, mv } = await findPublishedVersion(this.store, q);
+    let entry = this.built.get(mv.id);
+    if (!entry) {
+      entry = build(this.store, task, mv.id);
+      this.built.set(mv.id, entry);
+      entry.catch(() => this.built.delete(mv.id));
+      for (const id of this.built.keys()) if (this.built.size > this.capacity) this.built.delete(id);
+    }
+    return entry;
+  }
 }

@@ -16,7 +16,7 @@ import { authenticateCall, readSignedMetadata } from './call-auth.ts';
 import { bodyDigest, messageDigest } from './message-digest.ts';
 import { TransferSlots } from './transfer-slots.ts';
 import { ModelCache } from './model-cache.ts';
-import { memberModelFile } from '../../models/member-model-file.ts';
+import { ModelFileCache } from '../../models/member-model-file.ts';
 import { writeModelFile } from './model-file-stream.ts';
 
 const PATH = '/consort.v1.MemberService/';
@@ -40,6 +40,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
   const uploadSlots = new TransferSlots(UPLOAD_SLOTS);
   const downloadSlots = new TransferSlots(DOWNLOAD_SLOTS);
   const models = new ModelCache(store);
+  const modelFiles = new ModelFileCache(store);
 
   // Streams report errors by emitting 'error' (grpc-js then sends the status); destroy() would not.
   function fail(err: unknown, where: string): grpc.ServiceError {
@@ -180,7 +181,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
       authenticateCall(store, call.metadata, `${PATH}FetchModelFile`, bodyDigest([messageDigest(call.request)])).then(async (member) => {
         const r = call.request;
         // Scoped to the member's federation: another federation's task answers NOT_FOUND, like a missing one.
-        const built = await memberModelFile(store, { taskId: r.taskId, version: r.version, modelVersionId: r.modelVersionId, federationId: member.federationId });
+        const built = await modelFiles.get({ taskId: r.taskId, version: r.version, modelVersionId: r.modelVersionId, federationId: member.federationId });
         await downloadSlots.acquire();
         try {
           await writeModelFile(call, built);
