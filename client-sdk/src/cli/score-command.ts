@@ -36,7 +36,7 @@ interface ScoreFlags {
 export function registerScoreCommand(program: Command): Command {
   program.command('score')
     .description('score your customers locally with the shared model: probability (or value), risk tier, top 3 reasons')
-    .requiredOption('--model <file>', 'model JSON published by the coordinator, or an .onnx written by export-onnx')
+    .requiredOption('--model <file>', 'model file from the coordinator (export-model / pull-model), or an .onnx written by export-onnx')
     .requiredOption('--data <csv>', 'your customer CSV with the federation\'s column names')
     .requiredOption('--out <csv>', 'where to write the scores (one row per customer)')
     .option('--id-column <name>', 'column identifying the customer (default customer_id, else the first column)')
