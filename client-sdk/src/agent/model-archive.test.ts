@@ -22,7 +22,7 @@ function fileBytes(version: number, overrides: Partial<MemberModelFile> = {}): B
 
 describe('model archive', () => {
   it('keeps the models next to the identity by default', () => {
-    expect(defaultModelsDir('.consort-member/identity.json')).toBe(join('.consort-member', 'models'));
+    expect(defaultModelsDir('.consort-member/identity.json')).toBe(join(process.cwd(), '.consort-member', 'models'));
   });
 
   it('pins each version and moves latest.json forward only', async () => {

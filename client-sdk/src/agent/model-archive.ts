@@ -1,15 +1,15 @@
 // The member's copy of each published model: checked, then saved as <models>/<task-id>/v<N>.json and latest.json.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import {
   ConsortError, checkModelFileFormat, verifyModelWeights, type MemberModelFile,
 } from '@consort/core';
 import type { RoundClosed__Output } from '@consort/protos/types/RoundClosed';
 import type { MemberClient } from './member-client.ts';
 
-/** Where the agent keeps models by default: `models/` next to the identity file. */
+/** Where the agent keeps models by default: `models/` next to the identity file (absolute, for the log). */
 export function defaultModelsDir(identityPath: string): string {
-  return join(dirname(identityPath), 'models');
+  return resolve(dirname(identityPath), 'models');
 }
 
 /** A model file saved in the archive. */
