@@ -47,7 +47,7 @@ describe('coordinator killed mid-round', () => {
     let answerTraining = false;
     for (let i = 0; i < 2; i++) {
       const identity = await enrollMember(address, tokens[i], `Shop ${i}`);
-      const agent = new MemberAgent({ coordinator: address, identity, dataFile: files[i], onRoundOpen: (o) => o.purpose !== 'train' || answerTraining });
+      const agent = new MemberAgent({ coordinator: address, identity, dataFile: files[i], allowPlain: true, onRoundOpen: (o) => o.purpose !== 'train' || answerTraining });
       await agent.start();
       agents.push(agent);
     }

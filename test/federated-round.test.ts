@@ -65,7 +65,7 @@ describe.each(DATABASES)('federated rounds end to end on $name', ({ create }) =>
     expect(final.metrics!.evalExamples).toBeGreaterThan(300);
     // Training improved on the initial model.
     const firstEval = reports[1].metrics!;
-    expect(final.metrics!.evalLoss).toBeLessThan(firstEval.evalLoss);
+    expect(final.metrics!.evalLoss).toBeLessThan(firstEval.evalLoss!);
   });
 
   it('keeps an audit trail of the round lifecycle', async () => {

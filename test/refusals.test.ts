@@ -118,7 +118,7 @@ describe('refusals over gRPC', () => {
     expect(train.metrics!.participants).toBe(4);
     const dropped = train.dropped.join('\n');
     expect(dropped).toContain(`${fx.agents[0].memberId}: input rejected: update of member ${fx.agents[0].memberId} has`);
-    expect(dropped).toMatch(/UPDATE_SHAPE_MISMATCH|values but the model has/);
+    expect(dropped).toMatch(/has 100 bytes but round \S+ expects exactly 104/);
     expect(dropped).toContain(`${fx.agents[1].memberId}: input rejected: update of member ${fx.agents[1].memberId} has NaN at index 3`);
   });
 

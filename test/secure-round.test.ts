@@ -76,7 +76,7 @@ describe('secure aggregation end to end', () => {
     let diff = 0;
     for (let j = 0; j < s.weights.length; j++) diff = Math.max(diff, Math.abs(s.weights[j] - p.weights[j]));
     expect(diff).toBeLessThan(1e-3);
-    expect(Math.abs(secureReports[3].metrics!.evalAuc - plainReports[3].metrics!.evalAuc)).toBeLessThan(0.005);
+    expect(Math.abs(secureReports[3].metrics!.evalAuc! - plainReports[3].metrics!.evalAuc!)).toBeLessThan(0.005);
     expect(secureReports[3].metrics!.evalExamples).toBe(plainReports[3].metrics!.evalExamples);
 
     // Round metadata says how it was aggregated and with what minimum.

@@ -3,12 +3,14 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
+import { keyFingerprint } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { MemberConnections } from './members/connections.ts';
 import { RoundRunner } from './round/round-runner.ts';
 import { startGrpcServer } from './transport/grpc/server.ts';
+import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 
 export interface CoordinatorOptions {
   /** SQLite `file:` URL (default `file:<dataDir>/consort.db`) or a `postgresql://` URL. */
@@ -32,6 +34,8 @@ export interface Coordinator {
   rounds: RoundRunner;
   connections: MemberConnections<CoordinatorEvent>;
   logger: Logger;
+  /** Signs every RoundOpen; members pin its public key at enrollment (`<dataDir>/coordinator-key.json`). */
+  coordinatorKey: CoordinatorKey;
   close(): Promise<void>;
 }
 
@@ -51,7 +55,7 @@ function resolveAdminToken(dataDir: string, given?: string): string {
 
 export async function startCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
   const dataDir = resolve(options.dataDir ?? '.consort');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = options.logger ?? defaultLogger();
   const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(dataDir, 'consort.db')}`;
   const store = await openStore(databaseUrl);
@@ -63,13 +67,15 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const envTls = process.env.CONSORT_TLS_CERT && process.env.CONSORT_TLS_KEY
     ? { certFile: process.env.CONSORT_TLS_CERT, keyFile: process.env.CONSORT_TLS_KEY } : undefined;
   const tls = options.tls ?? envTls;
-  const grpcServer = await startGrpcServer({ store, connections, rounds, logger, adminToken }, options.host ?? '127.0.0.1', options.port ?? 50051, tls);
-  logger.info({ address: grpcServer.address, database: store.provider, tls: Boolean(tls) }, 'coordinator listening');
+  const coordinatorKey = loadOrCreateCoordinatorKey(dataDir);
+  const sealEvent = roundOpenSigner(coordinatorKey);
+  const grpcServer = await startGrpcServer({ store, connections, rounds, logger, adminToken, coordinatorKey, sealEvent }, options.host ?? '127.0.0.1', options.port ?? 50051, tls);
+  logger.info({ address: grpcServer.address, database: store.provider, tls: Boolean(tls), coordinatorKey: keyFingerprint(coordinatorKey.publicKey) }, 'coordinator listening');
   if (!tls && !['127.0.0.1', 'localhost', '::1'].includes(options.host ?? '127.0.0.1')) {
     logger.warn('listening beyond loopback without TLS: set --tls-cert/--tls-key (model downloads and metadata would travel in clear)');
   }
   return {
-    address: grpcServer.address, adminToken, store, rounds, connections, logger,
+    address: grpcServer.address, adminToken, store, rounds, connections, logger, coordinatorKey,
     async close() {
       connections.closeAll();
       await grpcServer.close();

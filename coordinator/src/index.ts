@@ -9,4 +9,8 @@ export type { Store } from './store/store.ts';
 export { AdminClient } from './cli/admin-client.ts';
 export { renderRoundsReport } from './reports/rounds-report.ts';
 export { escapeHtml } from './reports/html.ts';
+export { formatRoundLine, formatWarningLines, metricCell, NOT_MEASURED } from './reports/round-line.ts';
+export { runPlan } from './reports/run-plan.ts';
+export { segmentationPlan, segmentationRoundBudget } from './segmentation/segmentation-task.ts';
+export { COORDINATOR_KEY_FILE, loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 export * from './models/member-model-file.ts';

@@ -18,6 +18,7 @@ import type { ModelFileRequest as _consort_v1_ModelFileRequest, ModelFileRequest
 import type { ModelSpec as _consort_v1_ModelSpec, ModelSpec__Output as _consort_v1_ModelSpec__Output } from './consort/v1/ModelSpec';
 import type { RoundMetrics as _consort_v1_RoundMetrics, RoundMetrics__Output as _consort_v1_RoundMetrics__Output } from './consort/v1/RoundMetrics';
 import type { RoundReport as _consort_v1_RoundReport, RoundReport__Output as _consort_v1_RoundReport__Output } from './consort/v1/RoundReport';
+import type { RoundWarning as _consort_v1_RoundWarning, RoundWarning__Output as _consort_v1_RoundWarning__Output } from './consort/v1/RoundWarning';
 import type { RunRoundsRequest as _consort_v1_RunRoundsRequest, RunRoundsRequest__Output as _consort_v1_RunRoundsRequest__Output } from './consort/v1/RunRoundsRequest';
 import type { Task as _consort_v1_Task, Task__Output as _consort_v1_Task__Output } from './consort/v1/Task';
 import type { TensorLayout as _consort_v1_TensorLayout, TensorLayout__Output as _consort_v1_TensorLayout__Output } from './consort/v1/TensorLayout';
@@ -47,6 +48,7 @@ export interface ProtoGrpcType {
       ModelSpec: MessageTypeDefinition<_consort_v1_ModelSpec, _consort_v1_ModelSpec__Output>
       RoundMetrics: MessageTypeDefinition<_consort_v1_RoundMetrics, _consort_v1_RoundMetrics__Output>
       RoundReport: MessageTypeDefinition<_consort_v1_RoundReport, _consort_v1_RoundReport__Output>
+      RoundWarning: MessageTypeDefinition<_consort_v1_RoundWarning, _consort_v1_RoundWarning__Output>
       RunRoundsRequest: MessageTypeDefinition<_consort_v1_RunRoundsRequest, _consort_v1_RunRoundsRequest__Output>
       Task: MessageTypeDefinition<_consort_v1_Task, _consort_v1_Task__Output>
       TensorLayout: MessageTypeDefinition<_consort_v1_TensorLayout, _consort_v1_TensorLayout__Output>

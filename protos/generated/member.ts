@@ -30,6 +30,7 @@ import type { RevealedShare as _consort_v1_RevealedShare, RevealedShare__Output 
 import type { RoundClosed as _consort_v1_RoundClosed, RoundClosed__Output as _consort_v1_RoundClosed__Output } from './consort/v1/RoundClosed';
 import type { RoundMetrics as _consort_v1_RoundMetrics, RoundMetrics__Output as _consort_v1_RoundMetrics__Output } from './consort/v1/RoundMetrics';
 import type { RoundOpen as _consort_v1_RoundOpen, RoundOpen__Output as _consort_v1_RoundOpen__Output } from './consort/v1/RoundOpen';
+import type { RoundWarning as _consort_v1_RoundWarning, RoundWarning__Output as _consort_v1_RoundWarning__Output } from './consort/v1/RoundWarning';
 import type { RoutedShares as _consort_v1_RoutedShares, RoutedShares__Output as _consort_v1_RoutedShares__Output } from './consort/v1/RoutedShares';
 import type { SecAggParams as _consort_v1_SecAggParams, SecAggParams__Output as _consort_v1_SecAggParams__Output } from './consort/v1/SecAggParams';
 import type { ShareKeys as _consort_v1_ShareKeys, ShareKeys__Output as _consort_v1_ShareKeys__Output } from './consort/v1/ShareKeys';
@@ -78,6 +79,7 @@ export interface ProtoGrpcType {
       RoundClosed: MessageTypeDefinition<_consort_v1_RoundClosed, _consort_v1_RoundClosed__Output>
       RoundMetrics: MessageTypeDefinition<_consort_v1_RoundMetrics, _consort_v1_RoundMetrics__Output>
       RoundOpen: MessageTypeDefinition<_consort_v1_RoundOpen, _consort_v1_RoundOpen__Output>
+      RoundWarning: MessageTypeDefinition<_consort_v1_RoundWarning, _consort_v1_RoundWarning__Output>
       RoutedShares: MessageTypeDefinition<_consort_v1_RoutedShares, _consort_v1_RoutedShares__Output>
       SecAggParams: MessageTypeDefinition<_consort_v1_SecAggParams, _consort_v1_SecAggParams__Output>
       ShareKeys: MessageTypeDefinition<_consort_v1_ShareKeys, _consort_v1_ShareKeys__Output>

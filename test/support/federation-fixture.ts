@@ -25,7 +25,7 @@ export interface FixtureOptions {
   seed?: number;
   /** Receives every coordinator log line (debug level) when given. */
   logSink?: (line: string) => void;
-  /** Extra agent options per member index (test hooks). */
+  /** Extra agent options per member index (test hooks). Agents serve plain rounds (allowPlain) unless a hook says otherwise. */
   hooks?: (index: number) => Partial<MemberAgentOptions>;
 }
 
@@ -43,7 +43,7 @@ export async function startFixture(o: FixtureOptions): Promise<Fixture> {
   const agents: MemberAgent[] = [];
   for (let i = 0; i < o.members; i++) {
     const identity = await enrollMember(coordinator.address, tokens[i], datasets[i].name);
-    const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: files[i], ...o.hooks?.(i) });
+    const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: files[i], allowPlain: true, ...o.hooks?.(i) });
     await agent.start();
     agents.push(agent);
   }

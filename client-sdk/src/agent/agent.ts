@@ -1,6 +1,7 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
+import { join } from 'node:path';
 import {
-  ConsortError, featureStatsLength, type FeaturePipeline, type FeatureSchema, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
+  ConsortError, featureStatsLength, type FeaturePipeline, type FeatureSchema, type ModulusBits, type SecAggParams, type SegmentationWorkOrder, type ModVector, type VectorLayout,
 } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
@@ -14,6 +15,9 @@ import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound } from '../secagg/secure-member-round.ts';
 import { readSegmentationData, segmentationLayoutOf, segmentationVector, type SegmentationData } from './segmentation-work.ts';
 import { ModelArchive, type SavedModel } from './model-archive.ts';
+import { RoundAdmission } from './round-admission.ts';
+import { DEFAULT_MIN_MEMBERS_FLOOR } from './round-policy.ts';
+import { TaskPins } from './task-pin.ts';
 
 export const AGENT_VERSION = '0.1.0';
 
@@ -32,10 +36,21 @@ export interface MemberAgentOptions {
   onRoundClosed?: (closed: RoundClosed__Output) => void;
   /** Test hook: transform the input before upload (e.g. to send a bad update on purpose). */
   tamperInput?: (input: LocalInput, open: RoundOpen__Output) => LocalInput;
+  /** Test hook: changes a secure round's packed vector before masking (forged inputs in adversarial tests). */
+  tamperPacked?: (vector: ModVector, layout: VectorLayout) => void;
   /** Test hook: called when a round opens; return false to ignore the round (simulates a vanished member). */
   onRoundOpen?: (open: RoundOpen__Output) => boolean;
-  /** Where to keep trust-on-first-use pins of peers' identity keys (default: memory only). */
+  /** Where to keep trust-on-first-use pins of peers' identity keys (default: `<dataDir>/peer-pins.json`, else memory only). */
   peerPinsPath?: string;
+  /**
+   * The agent's data folder (the CLI uses the identity's folder): pinned tasks in `tasks/<task-id>.json`
+   * and peer identity pins in `peer-pins.json`. Default: pins are kept in memory only.
+   */
+  dataDir?: string;
+  /** Serve rounds with plain aggregation (the coordinator sees this member's update). Default false. */
+  allowPlain?: boolean;
+  /** Smallest minMembers accepted for a secure round (default and minimum 3). */
+  minMembersFloor?: number;
   /** Where to save each published model version this member helped train (model-archive.ts); unset = not saved. */
   modelsDir?: string;
   /** Called after a model version is saved under `modelsDir`. */
@@ -55,13 +70,18 @@ export class MemberAgent {
   private readonly segmentationData = new Map<string, Promise<SegmentationData>>();
   private readonly secureRounds = new Map<string, SecureMemberRound>();
   private readonly pins: PeerPins;
+  private readonly admission: RoundAdmission;
   readonly archive?: ModelArchive;
   backend = 'unselected';
 
   constructor(private readonly opts: MemberAgentOptions) {
     this.client = new MemberClient(opts.coordinator, opts.identity);
     this.log = opts.logger ?? silent;
-    this.pins = new PeerPins(opts.peerPinsPath);
+    this.pins = new PeerPins(opts.peerPinsPath ?? (opts.dataDir ? join(opts.dataDir, 'peer-pins.json') : undefined));
+    this.admission = new RoundAdmission({
+      coordinatorPublicKey: opts.identity.coordinatorPublicKey, allowPlain: opts.allowPlain ?? false,
+      minMembersFloor: opts.minMembersFloor ?? DEFAULT_MIN_MEMBERS_FLOOR,
+    }, new TaskPins(opts.dataDir ? join(opts.dataDir, 'tasks') : undefined), this.log, () => this.memberId);
     if (opts.modelsDir) this.archive = new ModelArchive(opts.modelsDir, this.client, this.log, opts.onModelSaved);
   }
 
@@ -114,6 +134,8 @@ export class MemberAgent {
     if (event.roundOpen) {
       const open = event.roundOpen;
       if (this.opts.onRoundOpen && !this.opts.onRoundOpen(open)) return;
+      // The member's own policy first: nothing is read, generated or sent for a refused round.
+      if (!this.admission.admit(open)) return;
       if (open.aggregation === 'secure') {
         this.guard(open.roundId, () => this.startSecureRound(open));
         return;
@@ -128,7 +150,8 @@ export class MemberAgent {
     if (stage) {
       const round = this.secureRounds.get(stage.roundId);
       if (!round) return;
-      if (event.keySet) this.guard(stage.roundId, () => round.onKeySet(event.keySet!));
+      if (event.keySet && !this.admission.admitKeySet(event.keySet)) this.secureRounds.delete(stage.roundId);
+      else if (event.keySet) this.guard(stage.roundId, () => round.onKeySet(event.keySet!));
       else if (event.routedShares) this.guard(stage.roundId, () => round.onRoutedShares(event.routedShares!));
       else if (event.consistencyRequest) this.guard(stage.roundId, () => round.onConsistencyRequest(event.consistencyRequest!));
       else this.guard(stage.roundId, () => round.onUnmaskRequest(event.unmaskRequest!));
@@ -158,6 +181,7 @@ export class MemberAgent {
       roundId: open.roundId, memberId: this.memberId, identity: this.opts.identity, pins: this.pins, params,
       submit: (sub: Parameters<MemberClient['submitStage']>[0]) => this.client.submitStage(sub),
       upload: (header: Parameters<MemberClient['uploadInput']>[0], payload: Uint8Array) => this.client.uploadInput(header, payload),
+      tamperPacked: this.opts.tamperPacked,
     };
     const order = segmentationOrderOf(open);
     if (order && order.purpose !== 'statistics') {
@@ -181,7 +205,7 @@ export class MemberAgent {
       ...link,
       vector: {
         purpose: open.purpose as 'train' | 'statistics' | 'evaluate', task: ctx.task, parameterCount: Number(open.model!.parameterCount),
-        statisticsLength: featureStatsLength(ctx.schema, ctx.vocabularies), members: s.invitedMembers, maxExamples: s.maxExamples,
+        statisticsLength: featureStatsLength(ctx.schema, ctx.vocabularies, ctx.task), members: s.invitedMembers, maxExamples: s.maxExamples,
         weightClip: s.clip, weightScaleBits: s.scaleBits,
       },
       contribution,
@@ -261,6 +285,7 @@ export class MemberAgent {
       plain: {
         numExamples: input.numExamples, trainLossSum: input.trainLossSum, evalLossSum: input.evalLossSum, evalAbsErrSum: input.evalAbsErrSum, evalExamples: input.evalExamples,
         evalHistPos: input.evalHistPos, evalHistNeg: input.evalHistNeg, dtype: input.dtype, rowsSkipped: 0,
+        evalLabelSum: input.evalLabelSum ?? 0, evalLabelSquareSum: input.evalLabelSquareSum ?? 0,
       },
     }, payload);
     this.log.info(`round ${open.roundNumber} (${open.purpose}) input sent`, { member: this.memberId });

@@ -48,9 +48,13 @@ export function modelSpecOf(open: RoundOpen__Output): ModelSpec {
   return spec;
 }
 
-/** Feature sums over the member's training rows: the coordinator fits the preprocessing from their total. */
+/**
+ * Exact feature statistics over the member's training rows (and the label's, for regression):
+ * the coordinator fits the preprocessing from their total. A value beyond ±1e12 is refused
+ * with its file, row and column.
+ */
 export function statisticsInput(ctx: RoundContext, data: LocalDataset): LocalInput {
-  const values = localFeatureStats(ctx.schema, ctx.vocabularies, data.train);
+  const values = localFeatureStats(ctx.schema, ctx.vocabularies, data.train, data.file, ctx.task);
   return { values, dtype: 'float64', numExamples: data.train.length, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
 }
 
@@ -65,9 +69,11 @@ export async function trainingInput(open: RoundOpen__Output, global: Float32Arra
   const test = toMatrix(pipeline, data.test, data.file);
   const ev = test.rows > 0
     ? await evaluate({ spec, weights: global, x: test.x, y: test.y })
-    : { lossSum: 0, absErrSum: 0, count: 0, histPos: [], histNeg: [] };
+    : { lossSum: 0, absErrSum: 0, labelSum: 0, labelSquareSum: 0, count: 0, histPos: [], histNeg: [] };
+  // Regression labels and errors are in the target's standardized units (toMatrix encodes them so).
+  const labels = { evalLabelSum: ev.labelSum, evalLabelSquareSum: ev.labelSquareSum };
   if (open.purpose === 'evaluate') {
-    return { values: new Float32Array(0), dtype: 'float32', numExamples: Math.max(1, ev.count), trainLossSum: 0, evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg };
+    return { values: new Float32Array(0), dtype: 'float32', numExamples: Math.max(1, ev.count), trainLossSum: 0, evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg, ...labels };
   }
   const train = toMatrix(pipeline, data.train, data.file);
   const t = open.train!;
@@ -78,6 +84,6 @@ export async function trainingInput(open: RoundOpen__Output, global: Float32Arra
   });
   return {
     values: result.weights, dtype: 'float32', numExamples: result.numExamples, trainLossSum: result.lossSum,
-    evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg,
+    evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg, ...labels,
   };
 }

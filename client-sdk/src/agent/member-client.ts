@@ -3,6 +3,7 @@ import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { CHUNK_BYTES, channelOptions, clientCredentials, loadConsortProtocol, type MemberServiceClient } from '@consort/protos';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
+import type { EnrollResponse__Output } from '@consort/protos/types/EnrollResponse';
 import type { InputChunk } from '@consort/protos/types/InputChunk';
 import type { InputHeader } from '@consort/protos/types/InputHeader';
 import type { ModelChunk__Output } from '@consort/protos/types/ModelChunk';
@@ -59,7 +60,7 @@ export class MemberClient {
     return md;
   }
 
-  enroll(token: string, displayName: string): Promise<{ memberId: string; federationId: string; federationName: string }> {
+  enroll(token: string, displayName: string): Promise<EnrollResponse__Output> {
     const proof = signEd25519(enrollmentProofBytes(token, this.identity.publicKey), this.identity.secretKey);
     return new Promise((resolve, reject) => {
       this.client.Enroll({ enrollmentToken: token, identityPublicKey: Buffer.from(this.identity.publicKey), displayName, proofOfPossession: Buffer.from(proof) },
@@ -106,13 +107,17 @@ export class MemberClient {
     });
   }
 
-  /** Uploads a header and a payload in CHUNK_BYTES pieces, signed over all chunks. */
-  uploadInput(header: Omit<InputHeader, 'byteLength'>, payload: Uint8Array): Promise<UploadAck__Output> {
-    const chunks: InputChunk[] = [{ header: { ...header, byteLength: String(payload.byteLength) } }];
+  /**
+   * Uploads a header and a payload in CHUNK_BYTES pieces. The signature covers the header, which
+   * carries the payload's length and SHA-256: the coordinator verifies it before buffering.
+   */
+  uploadInput(header: Omit<InputHeader, 'byteLength' | 'payloadSha256'>, payload: Uint8Array): Promise<UploadAck__Output> {
+    const headerChunk: InputChunk = { header: { ...header, byteLength: String(payload.byteLength), payloadSha256: Buffer.from(sha256(payload)) } };
+    const chunks: InputChunk[] = [headerChunk];
     for (let off = 0; off < payload.byteLength; off += CHUNK_BYTES) {
       chunks.push({ data: Buffer.from(payload.buffer, payload.byteOffset + off, Math.min(CHUNK_BYTES, payload.byteLength - off)) });
     }
-    const md = this.signedMetadata('UploadInput', chunks);
+    const md = this.signedMetadata('UploadInput', [headerChunk]);
     return new Promise((resolve, reject) => {
       const call = this.client.UploadInput(md, (err, ack) => (err ? reject(err) : resolve(ack!)));
       (async () => {

@@ -1,6 +1,8 @@
 #!/usr/bin/env -S npx tsx
 // consort-agent: enroll this machine as a member and serve rounds on its own CSV.
+import { dirname } from 'node:path';
 import { Command } from 'commander';
+import { describeError, keyFingerprint } from '@consort/core';
 import { enrollMember } from '../agent/enroll.ts';
 import { MemberAgent } from '../agent/agent.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
@@ -22,6 +24,7 @@ program.command('enroll')
   .action(async (o: { coordinator: string; token: string; name: string; identity: string }) => {
     const id = await enrollMember(o.coordinator, o.token, o.name, o.identity);
     console.log(`enrolled as member ${id.memberId} of federation ${id.federationId}; identity saved to ${o.identity}`);
+    console.log(`pinned the coordinator's signing key ${keyFingerprint(id.coordinatorPublicKey!)}: compare it with the one your operator published (rounds not signed by it are refused)`);
   });
 
 program.command('run')
@@ -29,13 +32,17 @@ program.command('run')
   .requiredOption('--data <csv>', 'your customer-level CSV, with the federation\'s column names')
   .option('--identity <path>', 'identity file written by enroll', '.consort-member/identity.json')
   .option('--coordinator <address>', 'override the coordinator address saved at enrollment')
-  .action(async (o: { data: string; identity: string; coordinator?: string }) => {
+  .option('--allow-plain', 'also serve plain-aggregation rounds, where the coordinator sees your update in clear (debugging only)')
+  .option('--min-members <n>', 'refuse secure rounds whose minimum members per round is below this (at least 3)', '3')
+  .action(async (o: { data: string; identity: string; coordinator?: string; allowPlain?: boolean; minMembers: string }) => {
     const identity = loadIdentity(o.identity);
     const coordinator = o.coordinator ?? identity.coordinator;
     if (!coordinator) throw new Error('no coordinator address: pass --coordinator');
     const log = (level: string) => (msg: string) => console.log(`[${new Date().toISOString()}] ${level} ${msg}`);
     const agent = new MemberAgent({
       coordinator, identity, dataFile: o.data, modelsDir: defaultModelsDir(o.identity),
+      // Pinned tasks and peers' identity keys live beside the identity, so they outlast restarts.
+      dataDir: dirname(o.identity), allowPlain: o.allowPlain ?? false, minMembersFloor: Number(o.minMembers),
       logger: { info: log('info'), warn: log('warn') },
       onRoundClosed: (c) => console.log(`round ${c.roundId} ${c.outcome}${c.reason ? `: ${c.reason}` : ''}`),
     });
@@ -50,7 +57,8 @@ registerScoreCommand(program);
 registerSegmentCommand(program);
 registerPullCommand(program);
 
-program.parseAsync().catch((err: Error & { details?: string }) => {
-  console.error(`consort-agent: ${err.details ?? err.message}`);
-  process.exit(1);
+program.parseAsync().catch((err: unknown) => {
+  const e = describeError(err);
+  console.error(`${e.code}: ${e.message}`);
+  process.exit(e.exitCode);
 });

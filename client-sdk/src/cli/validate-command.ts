@@ -39,7 +39,7 @@ export function registerValidateCommand(program: Command): Command {
       }
       console.log(formatReport(report));
       if (o.html) {
-        writeFileSync(o.html, renderReportHtml(report));
+        writeFileSync(o.html, renderReportHtml(report), { mode: 0o600 });
         console.log(`report written to ${o.html}`);
       }
       if (report.errors > 0) process.exitCode = 1;

@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { parse, type Info } from 'csv-parse';
 import {
-  ConsortError, SeededRandom, encodeLabel, encodeRow, pipelineInputDim, type FeaturePipeline, type FeatureSchema,
+  ConsortError, SeededRandom, encodeRow, encodeTarget, pipelineInputDim, type FeaturePipeline, type FeatureSchema,
 } from '@consort/core';
 
 /** Options for readMemberCsv. */
@@ -149,7 +149,8 @@ export async function readMemberCsv(file: string, schema: FeatureSchema, opts: R
 }
 
 /**
- * Encodes records with a fitted pipeline into a row-major matrix and label vector. Errors
+ * Encodes records with a fitted pipeline into a row-major matrix and label vector (a regression
+ * label standardized with the pipeline's federated target mean/std). Errors
  * (non-numeric value, unknown category, bad label) name the file, the spreadsheet row, the
  * column and the value.
  */
@@ -160,7 +161,7 @@ export function toMatrix(pipeline: FeaturePipeline, records: Record<string, stri
   records.forEach((record, i) => {
     const where = { file, row: rowOf(record) ?? i + 2 };
     encodeRow(pipeline, record, where, x, i * d);
-    y[i] = encodeLabel(pipeline, record, where);
+    y[i] = encodeTarget(pipeline, record, where);
   });
   return { x, y, rows: records.length };
 }

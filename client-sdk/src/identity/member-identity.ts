@@ -13,6 +13,8 @@ export interface MemberIdentity {
   federationId?: string;
   coordinator?: string;
   displayName?: string;
+  /** The coordinator's Ed25519 key, pinned at enrollment: every RoundOpen must be signed by it. */
+  coordinatorPublicKey?: Uint8Array;
 }
 
 interface IdentityFile {
@@ -23,6 +25,7 @@ interface IdentityFile {
   federationId?: string;
   coordinator?: string;
   displayName?: string;
+  coordinatorPublicKey?: string;
 }
 
 export function generateIdentity(): MemberIdentity {
@@ -32,12 +35,13 @@ export function generateIdentity(): MemberIdentity {
 
 /** Writes the identity with owner-only permissions (it holds the private key). */
 export function saveIdentity(path: string, id: MemberIdentity): void {
-  mkdirSync(dirname(path), { recursive: true });
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const file: IdentityFile = {
     version: 1,
     publicKey: Buffer.from(id.publicKey).toString('base64'),
     secretKey: Buffer.from(id.secretKey).toString('base64'),
     memberId: id.memberId, federationId: id.federationId, coordinator: id.coordinator, displayName: id.displayName,
+    coordinatorPublicKey: id.coordinatorPublicKey ? Buffer.from(id.coordinatorPublicKey).toString('base64') : undefined,
   };
   writeFileSync(path, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o600 });
   chmodSync(path, 0o600);
@@ -58,5 +62,12 @@ export function loadIdentity(path: string): MemberIdentity {
   if (publicKey.length !== 32 || secretKey.length !== 64 || !Buffer.from(secretKey.subarray(32)).equals(Buffer.from(publicKey))) {
     throw new ConsortError('INVALID_ARGUMENT', `member identity ${path} has malformed keys; restore it from a backup or enroll again`);
   }
-  return { publicKey, secretKey, memberId: file.memberId, federationId: file.federationId, coordinator: file.coordinator, displayName: file.displayName };
+  const coordinatorPublicKey = file.coordinatorPublicKey ? new Uint8Array(Buffer.from(file.coordinatorPublicKey, 'base64')) : undefined;
+  if (coordinatorPublicKey && coordinatorPublicKey.length !== 32) {
+    throw new ConsortError('INVALID_ARGUMENT', `member identity ${path} has a malformed coordinatorPublicKey; restore it from a backup or enroll again`);
+  }
+  return {
+    publicKey, secretKey, memberId: file.memberId, federationId: file.federationId, coordinator: file.coordinator, displayName: file.displayName,
+    coordinatorPublicKey,
+  };
 }

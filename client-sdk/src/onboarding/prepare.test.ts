@@ -1,5 +1,5 @@
 // CSV sources (encodings, header detection, malformed files) and prepare's all-or-nothing output.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
@@ -71,6 +71,9 @@ describe('prepare', () => {
     const r = await prepareFeatures(mapping, TASK, join(dir, 'out', 'features.csv'));
     expect(readFileSync(join(dir, 'out', 'features.csv'), 'utf8')).toBe('customer_id,spend,city,churned\n1,25,köln,1\n2,6,münchen,0\n');
     expect(r.sourceColumnsRead.sort()).toEqual(['Stadt', 'Umsatz', 'gekündigt', 'id']);
+    // Customer rows: owner-only file in an owner-only folder.
+    expect(statSync(join(dir, 'out', 'features.csv')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'out')).mode & 0o777).toBe(0o700);
   });
 
   it('ragged row: names the line, leaves no output', async () => {

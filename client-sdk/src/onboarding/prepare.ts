@@ -34,9 +34,10 @@ export async function prepareFeatures(mapping: OnboardingMapping, task: TaskDefi
   if (required.length > 0) {
     throw new ConsortError('DATA_INVALID', `${mapped.source.describe}: ${required.map((m) => `"${m.column}" is mapped from "${m.from}", which does not exist`).join('; ')}; the export has ${mapped.source.columns.map((c) => `"${c}"`).join(', ')}. Fix ${mapping.file}`, { file: mapped.source.describe, missing: required });
   }
-  await mkdir(dirname(out), { recursive: true });
+  await mkdir(dirname(out), { recursive: true, mode: 0o700 });
   const tmp = `${out}.${process.pid}.tmp`;
-  const stream = createWriteStream(tmp);
+  // Customer rows: readable by this member's account only.
+  const stream = createWriteStream(tmp, { mode: 0o600 });
   // A write error (disk full) or a late one after the stream was destroyed below must not be an
   // uncaught exception: it is kept and thrown by the next write instead.
   let streamError: Error | undefined;

@@ -89,6 +89,22 @@ describe('exportOnnx', () => {
     });
   }
 
+  it('regression with a fitted target: the graph de-standardizes, scores come out in the target units', async () => {
+    const target = { mean: 52_000, std: 3_100 };
+    const pipeline = { ...churnPipeline('regression'), target };
+    for (const kind of ['logistic', 'mlp'] as const) {
+      const spec = specFor(pipeline, kind, 'relu');
+      const weights = randomWeights(spec, 13);
+      const records = randomRecords(pipeline, 200, 3);
+      const standardized = await predict(spec, weights, encodeAll(pipeline, records), backend);
+      const onnx = await runOnnx(spec, pipeline, weights, records);
+      const expected = Float64Array.from(standardized, (v) => v * target.std + target.mean);
+      // float32 output: an ulp of 52,000 is 0.004.
+      expect(maxAbsDiff(onnx.score, expected)).toBeLessThan(0.05);
+      expect(maxAbsDiff(onnx.score, standardized)).toBeGreaterThan(1000);
+    }
+  });
+
   it('logistic regression: contributions are w·z per column and sum with the intercept to the logit', async () => {
     const pipeline = churnPipeline('binary');
     const spec = specFor(pipeline, 'logistic');

@@ -134,7 +134,9 @@ function checkInputs(spec: ModelSpec, pipeline: FeaturePipeline, weights: Float3
  *   column Gather + OneHotEncoder(zeros=1) against its vocabulary, so '' encodes as all zeros
  *   like core's encodeRow. Unknown categories would also encode as zeros: the graph cannot throw,
  *   so scorers must validate categories first (scoreCsv does).
- * - model: MatMul + Add per Dense layer, Relu/Tanh between, Sigmoid for binary tasks.
+ * - model: MatMul + Add per Dense layer, Relu/Tanh between, Sigmoid for binary tasks; for a
+ *   regression pipeline with a fitted target, Mul std + Add mean (the model is trained on the
+ *   standardized target), so `score` is in the target's units.
  * - outputs `score` [N,1], `logit` [N,1] (binary only) and `contributions` [N,F], one per
  *   original column (onnxFeatureColumns order).
  *
@@ -209,6 +211,12 @@ export function exportOnnx(spec: ModelSpec, pipeline: FeaturePipeline, weights: 
     const logit = forward(z, ONNX_IO.logit);
     g.op('Sigmoid', [logit], {}, ONNX_IO.score);
     outputs.push(valueInfo(ONNX_IO.score, DT.FLOAT, ['N', 1]), valueInfo(ONNX_IO.logit, DT.FLOAT, ['N', 1]));
+  } else if (pipeline.target) {
+    // Trained on (y − mean) / std: the graph returns ŷ·std + mean, in the target's own units.
+    const scale = g.float('post/target_std', Float32Array.of(pipeline.target.std), [1, 1]);
+    const shift = g.float('post/target_mean', Float32Array.of(pipeline.target.mean), [1, 1]);
+    g.op('Add', [g.op('Mul', [forward(z), scale]), shift], {}, ONNX_IO.score);
+    outputs.push(valueInfo(ONNX_IO.score, DT.FLOAT, ['N', 1]));
   } else {
     forward(z, ONNX_IO.score);
     outputs.push(valueInfo(ONNX_IO.score, DT.FLOAT, ['N', 1]));

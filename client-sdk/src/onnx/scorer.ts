@@ -296,7 +296,7 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
   const input = createReadStream(file);
   const parser = input.pipe(parse({ bom: true, delimiter, skip_empty_lines: true, relax_column_count: false }));
   const partial = `${opts.output}.partial`;
-  const out: WriteStream = createWriteStream(partial);
+  const out: WriteStream = createWriteStream(partial, { mode: 0o600 });
   const counts = { high: 0, medium: 0, low: 0 };
   let rows = 0;
   let idColumn = '';

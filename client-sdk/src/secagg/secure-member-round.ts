@@ -3,7 +3,7 @@
 // (advertise keys -> share keys -> masked input -> consistency check -> unmask).
 import {
   ConsortError, MemberSession, packContribution, roundVectorLayout,
-  type AdvertisedKeySet, type ModVector, type ModulusBits, type RoundContribution, type RoundVectorOptions, type SecAggParams,
+  type AdvertisedKeySet, type ModVector, type ModulusBits, type RoundContribution, type RoundVectorOptions, type SecAggParams, type VectorLayout,
 } from '@consort/core';
 import type { AdvertisedKeySet__Output } from '@consort/protos/types/AdvertisedKeySet';
 import type { ConsistencyRequest__Output } from '@consort/protos/types/ConsistencyRequest';
@@ -22,6 +22,8 @@ interface SecureMemberRoundBase {
   pins: PeerPins;
   submit(s: StageSubmission): Promise<unknown>;
   upload(header: Omit<InputHeader, 'byteLength'>, payload: Uint8Array): Promise<unknown>;
+  /** Test hook (adversarial tests): changes the packed vector in place before it is masked. */
+  tamperPacked?: (vector: ModVector, layout: VectorLayout) => void;
 }
 
 /** A model round: the contribution is packed with the round-vector layout of `vector`. */
@@ -59,7 +61,13 @@ export class SecureMemberRound {
 
   constructor(private readonly o: SecureMemberRoundOptions) {
     const layout = 'vector' in o ? roundVectorLayout(o.vector) : o.layout;
-    this.packed = 'vector' in o ? async () => packContribution(o.vector, await o.contribution) : () => o.packed;
+    this.packed = 'vector' in o
+      ? async () => {
+        const p = packContribution(o.vector, await o.contribution);
+        o.tamperPacked?.(p.vector, roundVectorLayout(o.vector));
+        return p;
+      }
+      : () => o.packed;
     const settle = () => { this.localWorkSettled = true; };
     ('vector' in o ? o.contribution : o.packed).then(settle, settle);
     if (layout.length !== o.params.vectorLength || layout.modulusBits !== o.params.modulusBits) {

@@ -46,6 +46,9 @@ export interface EvaluateResult {
   lossSum: number;
   /** Σ |prediction − label| (regression, for MAE); 0 for binary tasks. */
   absErrSum: number;
+  /** Regression: Σ label and Σ label² (for R²), in the units the model is trained on; 0 for binary tasks. */
+  labelSum: number;
+  labelSquareSum: number;
   count: number;
   /** Score histograms by label, SCORE_BINS bins on [0, 1]; empty for regression. */
   histPos: number[];
@@ -177,12 +180,16 @@ async function evaluateWith(tf: Backend['tf'], model: TfModel, x: tfjs.Tensor2D,
   // Sums in float64 JS: exact enough for secure aggregation's fixed-point encoding downstream.
   let lossSum = 0;
   let absErrSum = 0;
+  let labelSum = 0;
+  let labelSquareSum = 0;
   if (model.spec.task === 'binary') {
     for (let i = 0; i < rows; i++) lossSum += logLossFromLogit(logits[i], labels[i]);
   } else {
     for (let i = 0; i < rows; i++) {
       lossSum += (logits[i] - labels[i]) ** 2;
       absErrSum += Math.abs(logits[i] - labels[i]);
+      labelSum += labels[i];
+      labelSquareSum += labels[i] ** 2;
     }
   }
   let histPos: number[] = [];
@@ -192,7 +199,7 @@ async function evaluateWith(tf: Backend['tf'], model: TfModel, x: tfjs.Tensor2D,
     for (let i = 0; i < rows; i++) scores[i] = 1 / (1 + Math.exp(-logits[i]));
     ({ histPos, histNeg } = scoreHistograms(scores, labels, SCORE_BINS));
   }
-  return { lossSum, absErrSum, count: rows, histPos, histNeg, logits };
+  return { lossSum, absErrSum, labelSum, labelSquareSum, count: rows, histPos, histNeg, logits };
 }
 
 /**
@@ -204,15 +211,15 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const rows = rowsOf(opts.spec, opts.x, opts.y);
   const binary = opts.spec.task === 'binary';
   if (rows === 0) {
-    return { lossSum: 0, absErrSum: 0, count: 0, histPos: binary ? new Array(SCORE_BINS).fill(0) : [], histNeg: binary ? new Array(SCORE_BINS).fill(0) : [] };
+    return { lossSum: 0, absErrSum: 0, labelSum: 0, labelSquareSum: 0, count: 0, histPos: binary ? new Array(SCORE_BINS).fill(0) : [], histNeg: binary ? new Array(SCORE_BINS).fill(0) : [] };
   }
   const { tf } = opts.backend ?? await selectBackend();
   const model = new TfModel(tf, opts.spec, opts.weights);
   const x = tf.tensor2d(opts.x, [rows, opts.spec.inputDim]);
   const y = tf.tensor2d(opts.y, [rows, 1]);
   try {
-    const { lossSum, absErrSum, count, histPos, histNeg } = await evaluateWith(tf, model, x, y, rows, true);
-    return { lossSum, absErrSum, count, histPos, histNeg };
+    const { lossSum, absErrSum, labelSum, labelSquareSum, count, histPos, histNeg } = await evaluateWith(tf, model, x, y, rows, true);
+    return { lossSum, absErrSum, labelSum, labelSquareSum, count, histPos, histNeg };
   } finally {
     model.dispose();
     tf.dispose([x, y]);

@@ -8,7 +8,7 @@ import { startCoordinator } from '../coordinator.ts';
 import { AdminClient } from './admin-client.ts';
 import { openStore } from '../store/open-store.ts';
 import { renderRoundsReport } from '../reports/rounds-report.ts';
-import { formatStageSeconds } from '../reports/stage-summary.ts';
+import { formatRoundLine } from '../reports/round-line.ts';
 import { registerExportCommand } from './export-command.ts';
 
 const program = new Command().name('consort-coordinator').description('Consort federated-learning coordinator');
@@ -77,15 +77,7 @@ withConn(program.command('run').description('run training rounds of a task and p
   .option('--wait <seconds>', 'wait for enough members before each round', '60')
   .action(async (o: Conn & { task: string; rounds: string; wait: string }) => {
     const a = admin(o);
-    await a.runRounds(o.task, Number(o.rounds), Number(o.wait), (r) => {
-      const m = r.metrics;
-      const stages = m && formatStageSeconds(m.stageSeconds);
-      console.log(`round ${r.roundNumber} ${r.purpose} ${r.state}${r.reason ? ` (${r.reason})` : ''}: ${r.participants.length - r.dropped.length} members`
-        + (m ? `, train loss ${m.trainLoss.toFixed(4)}, held-out loss ${m.evalLoss.toFixed(4)}, AUC ${m.evalAuc.toFixed(4)}` : '')
-        + (r.modelVersionId ? `, model ${r.modelVersionId}` : '')
-        + (stages ? `; stages (s): ${stages}` : ''));
-      for (const d of r.dropped) console.log(`  dropped ${d}`);
-    });
+    await a.runRounds(o.task, Number(o.rounds), Number(o.wait), (r) => console.log(formatRoundLine(r)));
     a.close();
   });
 
@@ -106,7 +98,7 @@ program.command('report')
   .action(async (o: { task: string; out: string; dataDir: string; databaseUrl?: string }) => {
     const store = await openStore(o.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(resolve(o.dataDir), 'consort.db')}`);
     try {
-      writeFileSync(o.out, await renderRoundsReport(store, o.task));
+      writeFileSync(o.out, await renderRoundsReport(store, o.task), { mode: 0o600 });
       console.log(`report written to ${o.out}`);
     } finally {
       await store.close();

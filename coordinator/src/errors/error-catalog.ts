@@ -41,6 +41,10 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   ROUND_DECLINED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A member declined a round it cannot serve (its data does not fit the task); it says why.' },
   IDENTITY_EXISTS: { grpc: status.ALREADY_EXISTS, http: 409, summary: 'A member identity already exists at that path; pass --force to replace it or choose another --identity.' },
   CANCELLED: { grpc: status.CANCELLED, http: 499, summary: 'The operator cancelled the run.' },
+  TASK_MISMATCH: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A round differs from the task the member pinned at its first round (aggregation, columns, model, minimum members…); the member refused it.' },
+  COORDINATOR_SIGNATURE_INVALID: { grpc: status.UNAUTHENTICATED, http: 401, summary: 'A round was not signed by the coordinator key the member pinned at enrollment; the member refused it.' },
+  ROUND_POLICY_REFUSED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: "A round breaks the member's own policy (plain aggregation without its opt-in, minimum members, neighbours or threshold below its floors); the member refused it." },
+  AGGREGATE_REJECTED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A round\'s summed inputs failed a range check (a forged update); nothing was published.' },
   INTERNAL: { grpc: status.INTERNAL, http: 500, summary: 'An unexpected error; details are in the coordinator log.' },
 };
 

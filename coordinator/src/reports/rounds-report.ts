@@ -17,6 +17,23 @@ interface SegmentationMetrics {
   profiles: { overall: { size: number; features: { name: string; mean: number }[]; churnRate?: number; meanValue?: number }; segments: SegmentProfile[] };
 }
 
+interface StoredWarning { code: string; message: string; column?: string }
+
+/** A round's stored warnings (older rounds have none). */
+function warningsOf(metrics: Record<string, unknown>): StoredWarning[] {
+  return Array.isArray(metrics.warnings) ? (metrics.warnings as StoredWarning[]) : [];
+}
+
+/** Every warning of every round, first in the page: nothing a round saw goes unsaid. */
+function warningsSection(rounds: { number: number; metrics?: unknown }[]): string {
+  const rows = rounds.flatMap((r) => warningsOf((r.metrics ?? {}) as Record<string, unknown>).map((w) =>
+    `<tr><td>${r.number}</td><td><code>${escapeHtml(w.code)}</code></td><td>${escapeHtml(w.column ?? '')}</td><td class="desc">${escapeHtml(w.message)}</td></tr>`));
+  if (rows.length === 0) return '<p class="note" id="no-warnings">No round raised a warning (clipped values, non-finite inputs, diverged loss, constant scores, AUC drops, zero-variance columns).</p>';
+  return `<h2 class="warn">Warnings (${rows.length})</h2>
+<table id="warnings"><tr><th>round</th><th>code</th><th>column</th><th>what happened and what to do</th></tr>
+${rows.join('\n')}</table>`;
+}
+
 /** Where a secure round's time went; '–' for plain rounds. */
 function stageCell(stageSeconds: unknown): string {
   const line = formatStageSeconds(stageSeconds);
@@ -90,7 +107,7 @@ export async function renderRoundsReport(store: Store, taskId: string): Promise<
     const evaluated = purpose === 'train' || purpose === 'evaluate';
     return `<tr class="${escapeHtml(r.state)}"><td>${r.number}</td><td>${escapeHtml(purpose)}</td><td>${escapeHtml(r.state)}</td><td>${escapeHtml(String(m.aggregation ?? ''))}</td>
 <td>${r.participants.length - r.dropped.length} of ${r.participants.length}</td><td>${r.dropped.length}</td><td>${purpose === 'train' ? fmt(m.trainLoss) : '–'}</td><td>${evaluated ? fmt(m.evalLoss) : '–'}</td><td>${evaluated ? fmt(m.evalAuc) : '–'}</td>
-<td>${stageCell(m.stageSeconds)}</td><td>${escapeHtml(r.reason ?? '')}${r.dropped.length ? `<details><summary>dropped</summary><ul>${r.dropped.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul></details>` : ''}</td></tr>`;
+<td>${stageCell(m.stageSeconds)}</td><td>${warningsOf(m).map((w) => `<span class="warning" title="${escapeHtml(w.message)}">${escapeHtml(w.code)}</span>`).join(' ')}</td><td>${escapeHtml(r.reason ?? '')}${r.dropped.length ? `<details><summary>dropped</summary><ul>${r.dropped.map((d) => `<li>${escapeHtml(d)}</li>`).join('')}</ul></details>` : ''}</td></tr>`;
   }).join('\n');
   const versionRows = vm.map(({ v, m }) => `<tr><td>v${v.version}</td><td>${fmt(m.trainLoss)}</td><td>${fmt(m.evaluation?.evalLoss)}</td><td>${fmt(m.evaluation?.evalAuc)}</td><td>${m.evaluation?.evalExamples ?? '–'}</td><td><code>${escapeHtml(v.sha256.slice(0, 16))}</code></td></tr>`).join('\n');
   return `<!doctype html>
@@ -99,11 +116,12 @@ export async function renderRoundsReport(store: Store, taskId: string): Promise<
 body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:1100px}
 table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}th{background:#f4f4f4}
 td:nth-child(2),td:nth-child(3),td:last-child{text-align:left}tr.aborted{background:#fff2f0}figure{display:inline-block;margin:0 1rem 1rem 0}
-.note{color:#555;font-size:.9rem}td.desc{min-width:320px;text-align:left;font-size:.85rem}
+.note{color:#555;font-size:.9rem}.warning{color:#9a6700;font-weight:600;font-size:.8rem}h2.warn{color:#9a6700}td.desc{min-width:320px;text-align:left;font-size:.85rem}
 </style></head><body>
 <h1>${escapeHtml(task.name)}</h1>
 <p class="note">Task <code>${escapeHtml(task.id)}</code> · aggregation <b>${escapeHtml(task.aggregation)}</b> · at least ${task.minMembers} members per round ·
 held-out metrics are federated (summed over members' test splits; AUC from summed score histograms) and belong to the model a round started from.</p>
+${warningsSection(rounds)}
 ${auc.length ? lineChart('Held-out AUC by model version', [{ name: 'held-out AUC', color: '#1f6feb', points: auc }]) : ''}
 ${evalLoss.length || trainLoss.length ? lineChart('Loss by model version', [{ name: 'held-out loss', color: '#d1242f', points: evalLoss }, { name: 'train loss (members, local)', color: '#8250df', points: trainLoss }]) : ''}
 ${latestModelSection(vm)}
@@ -112,7 +130,7 @@ ${segmentationSection(vm.map(({ v, m }) => ({ v, m: m as unknown as Record<strin
 <table id="versions"><tr><th>version</th><th>train loss</th><th>held-out loss</th><th>held-out AUC</th><th>held-out rows</th><th>sha256</th></tr>
 ${versionRows}</table>
 <h2>Rounds</h2>
-<table id="rounds"><tr><th>#</th><th>purpose</th><th>state</th><th>aggregation</th><th>members</th><th>dropped</th><th>train loss</th><th>held-out loss</th><th>held-out AUC</th><th title="seconds each secure-aggregation stage waited for its members">secure stages (s)</th><th>notes</th></tr>
+<table id="rounds"><tr><th>#</th><th>purpose</th><th>state</th><th>aggregation</th><th>members</th><th>dropped</th><th>train loss</th><th>held-out loss</th><th>held-out AUC</th><th title="seconds each secure-aggregation stage waited for its members">secure stages (s)</th><th>warnings</th><th>notes</th></tr>
 ${roundRows}</table>
 <p class="note">Generated ${new Date().toISOString()} by Consort.</p>
 </body></html>

@@ -28,8 +28,8 @@ export class RoundInputs {
   constructor(readonly purpose: Purpose, readonly length: number) {
     this.vector = new WeightedSum(length);
     this.t = {
-      totalExamples: 0, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0,
-      histPos: new Float64Array(SCORE_BINS), histNeg: new Float64Array(SCORE_BINS), clipped: 0,
+      totalExamples: 0, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalLabelSum: 0, evalLabelSquareSum: 0,
+      histPos: new Float64Array(SCORE_BINS), histNeg: new Float64Array(SCORE_BINS), clipped: 0, nonFinite: 0,
     };
   }
 
@@ -47,12 +47,20 @@ export class RoundInputs {
         throw new ConsortError('UPDATE_NOT_FINITE', `member ${memberId} sent a metric sum of ${x}; metric sums must be finite and non-negative`, { memberId });
       }
     }
+    // Σy of held-out labels is in standardized units: it may be negative, but must be finite.
+    const labelSum = side.evalLabelSum ?? 0;
+    const labelSquares = side.evalLabelSquareSum ?? 0;
+    if (!Number.isFinite(labelSum) || !Number.isFinite(labelSquares) || labelSquares < 0) {
+      throw new ConsortError('UPDATE_NOT_FINITE', `member ${memberId} sent held-out label sums ${side.evalLabelSum} and ${side.evalLabelSquareSum}; they must be finite (and Σy² non-negative)`, { memberId });
+    }
     this.vector.add(values, this.purpose === 'train' ? side.numExamples : 1);
     this.t.totalExamples += side.numExamples;
     this.t.trainLossSum += side.trainLossSum;
     this.t.evalLossSum += side.evalLossSum;
     this.t.evalAbsErrSum += side.evalAbsErrSum;
     this.t.evalExamples += side.evalExamples;
+    this.t.evalLabelSum += side.evalLabelSum ?? 0;
+    this.t.evalLabelSquareSum += side.evalLabelSquareSum ?? 0;
     for (let i = 0; i < side.evalHistPos.length; i++) this.t.histPos[i] += side.evalHistPos[i];
     for (let i = 0; i < side.evalHistNeg.length; i++) this.t.histNeg[i] += side.evalHistNeg[i];
   }

@@ -4,9 +4,9 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  ConsortError, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
-  isConsortError, pipelineFromStats, resolveSecAggParams, DEFAULT_DROPOUT_TOLERANCE, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
-  type BinaryEvaluation, type ModelSpec, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
+  ConsortError, checkPublishableModel, checkRoundSum, DEFAULT_MAX_EXAMPLES, roundWarnings, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
+  fitPipeline, isConsortError, regressionEvaluation, resolveSecAggParams, targetScaleOf, DEFAULT_DROPOUT_TOLERANCE, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
+  type BinaryEvaluation, type FeaturePipeline, type FittedPipeline, type ModelSpec, type RoundWarning, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
   type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
   type VectorLayout,
 } from '@consort/core';
@@ -35,13 +35,18 @@ export interface RoundMetricsSummary {
   purpose: AnyPurpose;
   participants: number;
   numExamples: number;
-  trainLoss: number;
-  evalLoss: number;
+  /** Training rounds only (null: the round trained nothing). Regression: MSE in the target's units. */
+  trainLoss: number | null;
+  /** Held-out loss (null when the round evaluated nothing). Regression: MSE in the target's units. */
+  evalLoss: number | null;
+  /** Held-out AUC; null when not measured (statistics, regression, no held-out rows). */
   evalAuc: number | null;
   evalExamples: number;
-  /** Regression: root mean squared error and mean absolute error on held-out rows. */
+  /** Regression: root mean squared error and mean absolute error on held-out rows, in the target's units. */
   evalRmse?: number;
   evalMae?: number;
+  /** Regression: coefficient of determination on held-out rows (null when their labels have no spread). */
+  evalR2?: number | null;
   /** Binary: confusion counts, precision/recall/F1 at several thresholds, calibration (from summed histograms). */
   evalDetail?: BinaryEvaluation;
   minMembers: number;
@@ -50,6 +55,8 @@ export interface RoundMetricsSummary {
   clipped: number;
   /** Secure rounds: seconds each secure-aggregation stage waited for its members. */
   stageSeconds?: Partial<Record<SecureStage, number>>;
+  /** Named warnings (core's roundWarnings, plus zero-variance columns of a statistics round); empty when sound. */
+  warnings: RoundWarning[];
 }
 
 /** What the operator sees of a finished round. */
@@ -100,8 +107,8 @@ interface ActiveRound {
   train: TrainSettings;
   participants: Set<string>;
   dropped: Map<string, DroppedMember>;
-  /** Plain rounds: running sums and who sent an input. */
-  plain?: { inputs: RoundInputs; submitted: Set<string>; settle: () => void };
+  /** Plain rounds: running sums, who sent an input, who was left out for NaN/Infinity. */
+  plain?: { inputs: RoundInputs; submitted: Set<string>; settle: () => void; nonFinite: string[] };
   /** Secure rounds: the protocol driver. */
   secure?: SecureRound;
 }
@@ -171,7 +178,7 @@ export class RoundRunner {
     for (let i = 0; i < rounds; i++) {
       const report = await run(task, 'train');
       // Each training round evaluates the model it started from: that loss drives early stopping.
-      if (stopper && report.state === 'published' && report.metrics && report.metrics.evalExamples > 0
+      if (stopper && report.state === 'published' && report.metrics && report.metrics.evalLoss !== null
         && stopper.observe(report.number, report.metrics.evalLoss) === 'stop') {
         await this.audit('training.early_stopped', task.id, { afterRound: report.number, best: stopper.best });
         this.opts.logger.info({ task: task.id, best: stopper.best }, 'early stopping: held-out loss stopped improving');
@@ -243,7 +250,7 @@ export class RoundRunner {
     let settle!: () => void;
     const settled = new Promise<void>((r) => { settle = r; });
     const length = v.purpose === 'train' ? v.parameterCount : v.purpose === 'statistics' ? v.statisticsLength : 0;
-    round.plain = { inputs: new RoundInputs(v.purpose, length), submitted: new Set(), settle };
+    round.plain = { inputs: new RoundInputs(v.purpose, length), submitted: new Set(), settle, nonFinite: [] };
     await this.move(round, { type: 'start_plain' });
     const open = roundOpenEvent(task, def, round.id, round.number, base, v.purpose, Date.now() + timeoutMs, train);
     for (const m of round.participants) {
@@ -374,6 +381,44 @@ export class RoundRunner {
   }
 
   /**
+   * Checks, before a single payload byte is buffered, that this member may send this input now
+   * (its round, its stage, not yet sent) with exactly the bytes it must have, and returns that
+   * length. An expected member announcing another length is dropped from the round at once.
+   */
+  expectedInputBytes(memberId: string, header: InputHeader__Output): number {
+    const round = this.activeFor(memberId, header.roundId);
+    const expected = this.expectedBytesIn(round, memberId, header);
+    if (String(expected) !== String(header.byteLength)) {
+      const err = new ConsortError('UPDATE_SHAPE_MISMATCH', `update of member ${memberId} has ${header.byteLength} bytes but round ${round.id} expects exactly ${expected}`, { memberId });
+      if (round.secure) round.secure.refuse(memberId, `input rejected: ${err.message}`);
+      else this.drop(round, memberId, `input rejected: ${err.message}`);
+      throw err;
+    }
+    return expected;
+  }
+
+  private expectedBytesIn(round: ActiveRound, memberId: string, header: InputHeader__Output): number {
+    if (round.secure) {
+      if (header.kind !== 'masked' || !header.masked) {
+        throw new ConsortError('WRONG_STAGE', `round ${round.id} uses secure aggregation; member ${memberId} must send a masked input`);
+      }
+      const { bits, length } = round.secure.expectMaskedInput(memberId);
+      if (header.masked.modulusBits !== bits || Number(header.masked.vectorLength) !== length) {
+        throw new ConsortError('UPDATE_SHAPE_MISMATCH', `member ${memberId} announces ${header.masked.vectorLength} elements of Z_2^${header.masked.modulusBits}; round ${round.id} sums ${length} elements of Z_2^${bits}`);
+      }
+      return length * wordsPerElement(bits === 64 ? 64 : 32) * 4;
+    }
+    const plain = round.plain!;
+    if (round.state !== 'masked_input') throw new ConsortError('WRONG_STAGE', `round ${round.id} is in stage ${round.state}, not accepting inputs`);
+    if (plain.submitted.has(memberId)) throw new ConsortError('DUPLICATE_SUBMISSION', `member ${memberId} already sent its input for round ${round.id}`);
+    if (header.kind !== 'plain' || !header.plain) {
+      throw new ConsortError('WRONG_STAGE', `round ${round.id} uses plain aggregation; member ${memberId} sent a ${header.kind ?? 'missing'} input header`);
+    }
+    const size = round.purpose === 'statistics' || header.plain.dtype === 'float64' ? 8 : 4;
+    return plain.inputs.length * size;
+  }
+
+  /**
    * A member's complete input for a round: plain float vectors are validated in full before
    * they touch the sums (a bad one drops that member; the round goes on), masked vectors go
    * straight into the secure running sum.
@@ -409,8 +454,10 @@ export class RoundRunner {
       plain.inputs.add(memberId, values, {
         numExamples: p.numExamples, trainLossSum: p.trainLossSum, evalLossSum: p.evalLossSum, evalAbsErrSum: p.evalAbsErrSum,
         evalExamples: p.evalExamples, evalHistPos: p.evalHistPos, evalHistNeg: p.evalHistNeg,
+        evalLabelSum: p.evalLabelSum, evalLabelSquareSum: p.evalLabelSquareSum,
       });
     } catch (err) {
+      if (isConsortError(err, 'UPDATE_NOT_FINITE')) plain.nonFinite.push(memberId);
       this.drop(round, memberId, `input rejected: ${err instanceof Error ? err.message : String(err)}`);
       throw err;
     }
@@ -457,25 +504,41 @@ export class RoundRunner {
   private async aggregate(round: ActiveRound, task: TaskRecord, def: TaskDefinition,
     base: { id: string; version: number }, totals: RoundSumTotals & { survivors: string[] }, strategy: StatefulStrategy): Promise<RoundReport> {
     const { store } = this.opts;
+    // A forged input shows in the sum: refuse it before any metric, strategy or store sees it.
+    checkRoundSum(totals, {
+      purpose: round.purpose as Purpose, task: def.model.task, survivors: totals.survivors.length, maxExamples: DEFAULT_MAX_EXAMPLES,
+      weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS, clippable: Math.max(totals.vector.length, 1),
+    });
+    const regression = def.model.task === 'regression';
+    const evaluated = round.purpose !== 'statistics' && totals.evalExamples > 0;
+    // The statistics round fits the preprocessing; what the fit noticed goes into its metrics.
+    const fitted: FittedPipeline | undefined = round.purpose === 'statistics'
+      ? fitPipeline(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task) : undefined;
+    // Regression sums arrive in standardized target units; report them in the target's units.
+    const target = targetScaleOf((task.pipeline ?? { task: def.model.task }) as Pick<FeaturePipeline, 'task' | 'target'>);
+    const reg = regression && evaluated ? regressionEvaluation({
+      squaredErrorSum: totals.evalLossSum, absErrorSum: totals.evalAbsErrSum, labelSum: totals.evalLabelSum,
+      labelSquareSum: totals.evalLabelSquareSum, count: totals.evalExamples,
+    }, target) : null;
+    const lossScale = regression ? target.std ** 2 : 1;
     const metrics: RoundMetricsSummary = {
       purpose: round.purpose,
       participants: totals.survivors.length,
       numExamples: totals.totalExamples,
-      trainLoss: round.purpose === 'train' && totals.totalExamples > 0 ? totals.trainLossSum / totals.totalExamples : 0,
-      evalLoss: totals.evalExamples > 0 ? totals.evalLossSum / totals.evalExamples : 0,
-      evalAuc: round.purpose !== 'statistics' && def.model.task === 'binary' && totals.evalExamples > 0
-        ? aucFromHistograms(Array.from(totals.histPos), Array.from(totals.histNeg)) : null,
+      trainLoss: round.purpose === 'train' && totals.totalExamples > 0 ? (totals.trainLossSum / totals.totalExamples) * lossScale : null,
+      evalLoss: evaluated ? (totals.evalLossSum / totals.evalExamples) * lossScale : null,
+      evalAuc: evaluated && !regression ? aucFromHistograms(Array.from(totals.histPos), Array.from(totals.histNeg)) : null,
       evalExamples: totals.evalExamples,
-      ...(round.purpose !== 'statistics' && totals.evalExamples > 0
-        ? def.model.task === 'binary'
-          ? { evalDetail: binaryEvaluation(totals.histPos, totals.histNeg) }
-          : { evalRmse: Math.sqrt(totals.evalLossSum / totals.evalExamples), evalMae: totals.evalAbsErrSum / totals.evalExamples }
-        : {}),
+      ...(evaluated && !regression ? { evalDetail: binaryEvaluation(totals.histPos, totals.histNeg) } : {}),
+      ...(reg ? { evalRmse: reg.rmse, evalMae: reg.mae, evalR2: reg.r2 } : {}),
       minMembers: def.minMembers,
       aggregation: round.secure ? 'secure' : 'plain',
       clipped: totals.clipped,
       ...(round.secure ? { stageSeconds: round.secure.stageSeconds() } : {}),
+      warnings: [...(fitted?.warnings ?? [])],
     };
+    metrics.warnings.push(...await this.warningsOf(round, task.id, def, totals, metrics));
+    if (metrics.warnings.length) this.opts.logger.warn({ round: round.id, warnings: metrics.warnings }, 'round warnings');
     const from = round.state;
     transition(from, round.secure ? { type: 'unmasked' } : { type: 'inputs_closed', secure: false });
     const dropped = [...round.dropped.values()];
@@ -486,6 +549,7 @@ export class RoundRunner {
       const weights = strategy.aggregateTrain(globalWeights, {
         weightedSum: totals.vector, totalExamples: totals.totalExamples, contributions: totals.survivors.length,
       }, task.modelSpec as ModelSpec);
+      checkPublishableModel(weights);
       const state = strategy.state();
       const stateSize = Object.values(state).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : 1), 0);
       const { modelVersion } = await store.completeRound(round.id, from, {
@@ -503,15 +567,14 @@ export class RoundRunner {
       await store.updateRound(round.id, from, closedPatch);
     }
     round.state = 'aggregated';
-    if (round.purpose === 'statistics') {
-      const pipeline = pipelineFromStats(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task);
-      await store.updateTaskPipeline(task.id, pipeline);
+    if (fitted) {
+      await store.updateTaskPipeline(task.id, fitted.pipeline);
       await this.audit('task.pipeline_fitted', task.id, { roundId: round.id, rows: metrics.numExamples });
-    } else if (metrics.evalExamples > 0) {
+    } else if (evaluated) {
       // Members evaluate the model the round started from: its held-out quality belongs to it.
       await store.recordModelEvaluation(base.id, {
         roundId: round.id, evalLoss: metrics.evalLoss, evalAuc: metrics.evalAuc, evalExamples: metrics.evalExamples,
-        evalRmse: metrics.evalRmse, evalMae: metrics.evalMae, evalDetail: metrics.evalDetail,
+        evalRmse: metrics.evalRmse, evalMae: metrics.evalMae, evalR2: metrics.evalR2, evalDetail: metrics.evalDetail,
       });
     }
     await this.move(round, { type: 'publish' });
@@ -522,6 +585,23 @@ export class RoundRunner {
       modelVersion: produced?.version ?? (round.purpose === 'evaluate' ? base.version : undefined),
       metrics, participants: [...round.participants], dropped,
     };
+  }
+
+  /** The round's named warnings, judged against the task's earlier rounds (stored metrics). */
+  private async warningsOf(round: ActiveRound, taskId: string, def: TaskDefinition, totals: RoundSumTotals & { survivors: string[] }, m: RoundMetricsSummary): Promise<RoundWarning[]> {
+    const earlier = (await this.opts.store.listRounds(taskId))
+      .filter((r) => r.id !== round.id && r.state === 'published' && r.metrics)
+      .map((r) => {
+        const rm = r.metrics as { purpose?: string; trainLoss?: number | null; evalAuc?: number | null };
+        return { number: r.number, purpose: String(rm.purpose ?? ''), trainLoss: rm.trainLoss ?? null, evalAuc: rm.evalAuc ?? null };
+      })
+      .sort((a, b) => a.number - b.number);
+    const vectorLength = totals.vector.length;
+    return roundWarnings({
+      purpose: round.purpose, task: def.model.task, trainLoss: m.trainLoss, evalAuc: m.evalAuc, evalExamples: m.evalExamples,
+      histPos: totals.histPos, histNeg: totals.histNeg, clipped: totals.clipped, clippable: vectorLength * totals.survivors.length,
+      weightClip: DEFAULT_WEIGHT_CLIP, nonFiniteValues: totals.nonFinite, nonFiniteMembers: round.plain?.nonFinite,
+    }, earlier);
   }
 
   private async abort(round: ActiveRound, reason: string): Promise<RoundReport> {
@@ -595,7 +675,8 @@ export function weightsSha256(weights: Float32Array): string {
 /** A round's metrics as the wire message (members' RoundClosed, the admin API's RoundReport). */
 export function protoMetrics(m: RoundMetricsSummary): NonNullable<CoordinatorEvent['roundClosed']>['metrics'] {
   return {
-    participants: m.participants, numExamples: m.numExamples, trainLoss: m.trainLoss, evalLoss: m.evalLoss,
-    evalAuc: m.evalAuc ?? 0, evalExamples: m.evalExamples, stageSeconds: { ...m.stageSeconds },
+    participants: m.participants, numExamples: m.numExamples, trainLoss: m.trainLoss ?? undefined, evalLoss: m.evalLoss ?? undefined,
+    evalAuc: m.evalAuc ?? undefined, evalExamples: m.evalExamples, stageSeconds: { ...m.stageSeconds },
+    warnings: (m.warnings ?? []).map((w) => ({ code: w.code, message: w.message, column: w.column ?? '' })),
   };
 }

@@ -1,6 +1,6 @@
 // Translates stored tasks into the definition the runner uses and the RoundOpen members receive.
 import {
-  ConsortError, layoutOf, localFeatureStats, type FeatureSchema, type ModelSpec, type SegmentationWorkOrder, type TaskDefinition, type TrainSettings,
+  ConsortError, DEFAULT_DROPOUT_TOLERANCE, featureStatsLength, layoutOf, type FeatureSchema, type ModelSpec, type SegmentationWorkOrder, type TaskDefinition, type TrainSettings,
 } from '@consort/core';
 import type { RoundOpen } from '@consort/protos/types/RoundOpen';
 import type { TaskRecord } from '../store/store.ts';
@@ -17,7 +17,7 @@ export function featureSchemaOf(def: TaskDefinition): FeatureSchema {
 
 /** Length of the feature-statistics vector a member sends in a statistics round. */
 export function statisticsLength(def: TaskDefinition): number {
-  return localFeatureStats(featureSchemaOf(def), def.vocabularies, []).length;
+  return featureStatsLength(featureSchemaOf(def), def.vocabularies, def.model.task);
 }
 
 export function roundOpenEvent(task: TaskRecord, def: TaskDefinition, roundId: string, number: number,
@@ -45,6 +45,8 @@ export function roundOpenEvent(task: TaskRecord, def: TaskDefinition, roundId: s
     splitSeed: def.seed,
     testFraction: def.testFraction,
     payloadJson,
+    // Tasks stored before the field existed resolve to the default (as the runner does).
+    dropoutTolerance: def.dropoutTolerance ?? DEFAULT_DROPOUT_TOLERANCE,
   };
 }
 

@@ -105,6 +105,15 @@ export class SecureRound {
     this.answered(memberId);
   }
 
+  /** Checks that `memberId` may send its masked input now; the vector shape it must have. */
+  expectMaskedInput(memberId: string): { bits: number; length: number } {
+    if (this.currentStage() !== 'masked_input') {
+      throw new ConsortError('WRONG_STAGE', `round ${this.o.params.roundId} is in stage ${this.currentStage()}, not accepting masked inputs`);
+    }
+    this.expectMember(memberId, 'masked_input');
+    return { bits: this.o.params.modulusBits, length: this.o.params.vectorLength };
+  }
+
   /** A member's masked vector (stage masked_input): added to the running sum at once. */
   acceptMaskedInput(memberId: string, vector: ModVector): void {
     if (this.currentStage() !== 'masked_input') {

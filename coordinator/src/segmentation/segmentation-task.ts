@@ -38,6 +38,23 @@ interface Ctx {
   used: Record<string, number>;
 }
 
+/**
+ * The most secure-sum rounds a segmentation task takes: the statistics round (when the task has
+ * no fitted statistics yet), one histogram round, a count gate and a Lloyd round per candidate
+ * refinement step, a count gate and a Lloyd round per k-means iteration (at most maxIterations:
+ * the loop ends earlier once every run's cost is stable), and two profile rounds.
+ */
+export function segmentationRoundBudget(s: Pick<SegmentationSettings, 'maxIterations'>, withStatistics = true): number {
+  return (withStatistics ? 1 : 0) + 1 + 2 * REFINE_STEPS + 2 * s.maxIterations + 2;
+}
+
+/** One line for a run header: what a segmentation run will do, and how its rounds are decided. */
+export function segmentationPlan(s: SegmentationSettings, withStatistics = true): string {
+  const ks = s.fixedK !== undefined ? `k = ${s.fixedK} (fixed)` : `k in ${s.ks[0]}..${s.ks[s.ks.length - 1]} (chosen by Calinski–Harabasz)`;
+  return `segmentation: ${ks}, ${s.restarts} restart${s.restarts > 1 ? 's' : ''}, up to ${segmentationRoundBudget(s, withStatistics)} secure-sum rounds `
+    + `(k-means runs until its cost is stable, at most ${s.maxIterations} Lloyd iterations of 2 rounds each: segmentation.maxIterations; a round count given to run does not apply)`;
+}
+
 /** Thrown inside the flow when a round aborts: the task stops with the reports so far. */
 class Stopped extends Error {}
 

@@ -1,5 +1,5 @@
 // Opens the coordinator's store: picks SQLite (libsql) or PostgreSQL from the URL, migrates, connects.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
@@ -73,7 +73,11 @@ async function openSqlite(url: string, migrationsDir: string): Promise<Store> {
   const fileUrl = `file:${path}`;
   const migrations = loadMigrations('sqlite', migrationsDir);
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // The database holds members' identities and every round's aggregates: owner-only, from
+    // birth (SQLite gives its journal files the database file's permissions).
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
   } catch (err) {
     throw new ConsortError('STORE_FAILURE', `Cannot create the folder for the SQLite database ${path}: ${(err as Error).message}; choose a writable location with DATABASE_URL`);
   }

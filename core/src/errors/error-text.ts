@@ -55,6 +55,10 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   ROUND_DECLINED: 'noModel',
   IDENTITY_EXISTS: 'usage',
   CANCELLED: 'cancelled',
+  TASK_MISMATCH: 'refused',
+  COORDINATOR_SIGNATURE_INVALID: 'refused',
+  ROUND_POLICY_REFUSED: 'refused',
+  AGGREGATE_REJECTED: 'noModel',
   INTERNAL: 'internal',
 };
 

@@ -2,8 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConsortError, isConsortError } from '../errors/consort-error.ts';
 import {
-  encodeLabel, encodeRow, encodedFeatureNames, localFeatureStats, pipelineFromStats, pipelineInputDim, type FeatureSchema,
+  encodeLabel, encodeRow, encodeTarget, encodedFeatureNames, fitPipeline, localFeatureStats, pipelineFromStats, pipelineInputDim, type FeatureSchema,
 } from './pipeline.ts';
+import { MOMENT_SLOTS } from './exact-moments.ts';
 
 const schema: FeatureSchema = { numeric: ['age', 'spend'], categorical: ['plan'], label: 'churned' };
 const vocab = { plan: ['basic', 'pro', 'max'] };
@@ -31,7 +32,7 @@ describe('feature pipeline', () => {
     expect(p.numeric[0].mean).toBe(35);
     expect(p.numeric[0].std).toBeCloseTo(Math.sqrt(125), 12);
     expect(p.numeric[1].mean).toBe(20); // missing spend is not counted
-    expect(Array.from(sum.slice(6))).toEqual([1, 2, 0]);
+    expect(Array.from(sum.slice(2 * MOMENT_SLOTS))).toEqual([1, 2, 0]);
     expect(pipelineInputDim(p)).toBe(5);
     expect(encodedFeatureNames(p)).toEqual(['age', 'spend', 'plan=basic', 'plan=pro', 'plan=max']);
   });
@@ -74,11 +75,40 @@ describe('feature pipeline', () => {
     expect(encodeLabel({ label: 'spend', task: 'regression' }, { spend: '12.5' }, at)).toBe(12.5);
   });
 
-  it('gives constant and empty columns std 1 and rejects a wrong-length sum', () => {
-    const s: FeatureSchema = { numeric: ['c', 'e'], categorical: [], label: 'y' };
-    const p = pipelineFromStats(s, {}, localFeatureStats(s, {}, [{ c: '5', e: '' }, { c: '5', e: '' }]), 'regression');
-    expect(p.numeric).toEqual([{ name: 'c', mean: 5, std: 1 }, { name: 'e', mean: 0, std: 1 }]);
-    expect(() => pipelineFromStats(s, {}, [1, 2], 'binary')).toThrow(/needs 6/);
+  it('gives constant and empty columns std 1 with a named warning, and rejects a wrong-length sum', () => {
+    const s: FeatureSchema = { numeric: ['c', 'e', 'v'], categorical: [], label: 'y' };
+    const rows = [{ c: '5', e: '', v: '1' }, { c: '5', e: '', v: '2' }];
+    const { pipeline, warnings } = fitPipeline(s, {}, localFeatureStats(s, {}, rows), 'binary');
+    expect(pipeline.numeric).toEqual([{ name: 'c', mean: 5, std: 1 }, { name: 'e', mean: 0, std: 1 }, { name: 'v', mean: 1.5, std: 0.5 }]);
+    expect(warnings.map((w) => [w.code, w.column])).toEqual([['ZERO_VARIANCE_COLUMN', 'c'], ['ZERO_VARIANCE_COLUMN', 'e']]);
+    expect(warnings[0].message).toContain('"c" has the same value (5) in every row');
+    expect(warnings[1].message).toContain('"e" has no values');
+    expect(() => pipelineFromStats(s, {}, [1, 2], 'binary')).toThrow(new RegExp(`needs ${3 * MOMENT_SLOTS}`));
     expect(() => localFeatureStats({ ...s, categorical: ['z'] }, {}, [])).toThrow(/no vocabulary/);
+  });
+
+  it('fits a regression label in the same statistics and trains on the standardized target', () => {
+    const s: FeatureSchema = { numeric: ['x'], categorical: [], label: 'spend' };
+    const rows = [{ x: '1', spend: '1000' }, { x: '2', spend: '3000' }];
+    const stats = localFeatureStats(s, {}, rows, 'a.csv', 'regression');
+    expect(stats.length).toBe(2 * MOMENT_SLOTS);
+    const { pipeline } = fitPipeline(s, {}, stats, 'regression');
+    expect(pipeline.target).toEqual({ mean: 2000, std: 1000 });
+    expect(encodeTarget(pipeline, rows[1], { file: 'a.csv', row: 3 })).toBe(1);
+    expect(encodeTarget({ label: 'churned', task: 'binary' }, { churned: 'yes' }, { file: 'a.csv', row: 2 })).toBe(1);
+    // A constant label keeps identity scaling and is named.
+    const flat = fitPipeline(s, {}, localFeatureStats(s, {}, [rows[0], rows[0]], 'a.csv', 'regression'), 'regression');
+    expect(flat.pipeline.target).toEqual({ mean: 1000, std: 1 });
+    expect(flat.warnings.map((w) => w.column)).toEqual(['x', 'spend']);
+  });
+
+  it('refuses a value beyond ±1e12 naming file, row and column (never clips it)', () => {
+    const s: FeatureSchema = { numeric: ['balance'], categorical: [], label: 'y' };
+    const err = catchErr(() => localFeatureStats(s, {}, [{ balance: '5' }, { balance: '-2e12' }], 'bank.csv'));
+    expect(err.code).toBe('DATA_INVALID');
+    expect(err.message).toContain('bank.csv, row 3, column "balance"');
+    expect(err.message).toContain('outside ±1e12');
+    expect(err.message).toContain('rescale the column');
+    expect(() => localFeatureStats(s, {}, [{ balance: '1e12' }, { balance: '-1e12' }])).not.toThrow();
   });
 });

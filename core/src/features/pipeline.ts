@@ -1,5 +1,7 @@
 // Feature pipeline: schema, federated fitting from summed statistics, and row encoding (standardize + one-hot).
 import { ConsortError } from '../errors/consort-error.ts';
+import type { RoundWarning } from '../metrics/warnings.ts';
+import { MAX_ABS_NUMERIC_VALUE, MOMENT_SLOTS, MomentSums, meanAndStd, readMoments } from './exact-moments.ts';
 
 /** Which columns a task reads from a member's data. */
 export interface FeatureSchema {
@@ -21,6 +23,11 @@ export interface FeaturePipeline {
   task: 'binary' | 'regression';
   /** Binary tasks: label values meaning 1 (copied from the schema when fitted). */
   positiveLabel?: string[];
+  /**
+   * Regression tasks: the label's federated mean and std. Members train on (y − mean) / std and
+   * the exported graph returns ŷ·std + mean. Absent (pipelines fitted before it): identity.
+   */
+  target?: { mean: number; std: number };
 }
 
 /** Where a row came from, for error messages. `row` is the spreadsheet row (header = row 1). */
@@ -133,6 +140,21 @@ export function encodeLabel(p: Pick<FeaturePipeline, 'label' | 'task' | 'positiv
     { ...where, column: p.label, value: raw });
 }
 
+/** The label's scale for training: the fitted target of a regression pipeline, else identity. */
+export function targetScaleOf(p: Pick<FeaturePipeline, 'task' | 'target'>): { mean: number; std: number } {
+  return p.task === 'regression' && p.target ? p.target : { mean: 0, std: 1 };
+}
+
+/**
+ * The label as the model is trained on it: binary → 0/1; regression → (y − mean) / std with the
+ * federated target statistics, so a dollar-scale target trains like a standardized one.
+ */
+export function encodeTarget(p: Pick<FeaturePipeline, 'label' | 'task' | 'positiveLabel' | 'target'>, record: Record<string, string>, where: RowLocation): number {
+  const y = encodeLabel(p, record, where);
+  const { mean, std } = targetScaleOf(p);
+  return (y - mean) / std;
+}
+
 function vocabularyOf(vocabularies: Record<string, string[]>, column: string): string[] {
   const v = vocabularies[column];
   if (!Array.isArray(v) || v.length === 0) {
@@ -141,59 +163,95 @@ function vocabularyOf(vocabularies: Record<string, string[]>, column: string): s
   return v;
 }
 
-/** Length of the statistics vector: 3 per numeric column plus one per vocabulary value. */
-export function featureStatsLength(schema: FeatureSchema, vocabularies: Record<string, string[]>): number {
-  return 3 * schema.numeric.length + schema.categorical.reduce((n, c) => n + vocabularyOf(vocabularies, c).length, 0);
+/**
+ * Length of the statistics vector: MOMENT_SLOTS per numeric column (exact moments, see
+ * exact-moments.ts), one count per vocabulary value, and MOMENT_SLOTS for a regression label.
+ */
+export function featureStatsLength(schema: FeatureSchema, vocabularies: Record<string, string[]>, task: 'binary' | 'regression' = 'binary'): number {
+  return MOMENT_SLOTS * schema.numeric.length + schema.categorical.reduce((n, c) => n + vocabularyOf(vocabularies, c).length, 0)
+    + (task === 'regression' ? MOMENT_SLOTS : 0);
+}
+
+function checkMagnitude(v: number, column: string, where: RowLocation): void {
+  if (Math.abs(v) > MAX_ABS_NUMERIC_VALUE) {
+    throw new ConsortError('DATA_INVALID',
+      `${at(where, column)}: ${v} is outside ±1e12, the range federated statistics sum exactly; rescale the column in the mapping (e.g. thousands instead of units) or fix the value`,
+      { ...where, column, value: v, bound: MAX_ABS_NUMERIC_VALUE });
+  }
 }
 
 /**
- * A member's additive feature statistics, to be securely summed: per numeric column
- * [count of present values, Σx, Σx²], then per categorical value its count. Only the sum over
- * members is ever revealed; pipelineFromStats fits the pipeline from it.
- * `file` names the data in error messages; row i of `records` is reported as row i + 2.
+ * A member's additive feature statistics, to be securely summed: per numeric column its exact
+ * moments (count of present values, Σx, Σx² as 32-bit limbs of big-integer sums), then per
+ * categorical value its count, then (regression) the label's moments. Every entry is an integer
+ * below 2^32. Only the sum over members is ever revealed; fitPipeline fits the pipeline from it.
+ * A value beyond ±1e12 throws DATA_INVALID (never clipped). `file` names the data in error
+ * messages; row i of `records` is reported as row i + 2.
  */
 export function localFeatureStats(schema: FeatureSchema, vocabularies: Record<string, string[]>,
-  records: Record<string, string>[], file = 'member data'): Float64Array {
-  const out = new Float64Array(featureStatsLength(schema, vocabularies));
+  records: Record<string, string>[], file = 'member data', task: 'binary' | 'regression' = 'binary'): Float64Array {
+  const out = new Float64Array(featureStatsLength(schema, vocabularies, task));
   const vocabs = schema.categorical.map((c) => vocabularyOf(vocabularies, c));
+  const moments = schema.numeric.map(() => new MomentSums());
+  const label = new MomentSums();
+  const catOffset = MOMENT_SLOTS * schema.numeric.length;
   records.forEach((record, i) => {
     const where = { file, row: i + 2 };
-    let k = 0;
-    for (const name of schema.numeric) {
+    schema.numeric.forEach((name, j) => {
       const v = parseNumericCell(cellOf(record, name, where), name, where);
-      if (v !== null) { out[k] += 1; out[k + 1] += v; out[k + 2] += v * v; }
-      k += 3;
-    }
+      if (v === null) return;
+      checkMagnitude(v, name, where);
+      moments[j].add(v);
+    });
+    let k = catOffset;
     schema.categorical.forEach((name, ci) => {
       const idx = checkCategory(cellOf(record, name, where), name, vocabs[ci], where);
       if (idx >= 0) out[k + idx] += 1;
       k += vocabs[ci].length;
     });
+    if (task === 'regression') {
+      const y = encodeLabel({ label: schema.label, task }, record, where);
+      checkMagnitude(y, schema.label, where);
+      label.add(y);
+    }
   });
+  moments.forEach((m, j) => m.writeTo(out, MOMENT_SLOTS * j));
+  if (task === 'regression') label.writeTo(out, out.length - MOMENT_SLOTS);
   return out;
 }
 
+/** A fitted pipeline and what the fitting noticed (columns that cannot inform the model). */
+export interface FittedPipeline {
+  pipeline: FeaturePipeline;
+  warnings: RoundWarning[];
+}
+
 /**
- * Fits the pipeline from the SUM of members' localFeatureStats: mean = Σx/n and
- * std = √(Σx²/n − mean²) per numeric column. A column with no values or no spread gets std 1
- * (and mean 0 when empty) so encoding never divides by zero.
+ * Fits the pipeline from the SUM of members' localFeatureStats: exact mean and std per numeric
+ * column (and of a regression label). A column with no values or no spread gets std 1 (and
+ * mean 0 when empty) so encoding never divides by zero, and a ZERO_VARIANCE_COLUMN warning.
  */
-export function pipelineFromStats(schema: FeatureSchema, vocabularies: Record<string, string[]>,
-  summed: ArrayLike<number>, task: 'binary' | 'regression'): FeaturePipeline {
-  const expected = featureStatsLength(schema, vocabularies);
+export function fitPipeline(schema: FeatureSchema, vocabularies: Record<string, string[]>,
+  summed: ArrayLike<number>, task: 'binary' | 'regression'): FittedPipeline {
+  const expected = featureStatsLength(schema, vocabularies, task);
   if (summed.length !== expected) {
     throw new ConsortError('INVALID_ARGUMENT', `feature statistics have ${summed.length} entries but the schema needs ${expected}`, { expected, got: summed.length });
   }
-  const numeric = schema.numeric.map((name, i) => {
-    const n = summed[3 * i];
-    if (!(n > 0)) return { name, mean: 0, std: 1 };
-    const mean = summed[3 * i + 1] / n;
-    const variance = Math.max(0, summed[3 * i + 2] / n - mean * mean);
-    const std = Math.sqrt(variance);
-    // Relative threshold: Σx²/n − mean² loses ~1e-16·mean² to cancellation.
-    return { name, mean, std: std > 1e-9 * Math.max(1, Math.abs(mean)) ? std : 1 };
-  });
-  let offset = 3 * schema.numeric.length;
+  const warnings: RoundWarning[] = [];
+  const scaleOf = (name: string, offset: number, role: string): { mean: number; std: number } => {
+    const m = meanAndStd(readMoments(summed, offset, `${role} "${name}"`));
+    if (m === null) {
+      warnings.push({ code: 'ZERO_VARIANCE_COLUMN', column: name, message: `${role} "${name}" has no values in any member's data: it cannot inform the model; check the mapping or drop it from the task` });
+      return { mean: 0, std: 1 };
+    }
+    if (!(m.std > 0) || !Number.isFinite(m.std)) {
+      warnings.push({ code: 'ZERO_VARIANCE_COLUMN', column: name, message: `${role} "${name}" has the same value (${m.mean}) in every row of the federation: it cannot inform the model; check the mapping or drop it from the task` });
+      return { mean: m.mean, std: 1 };
+    }
+    return { mean: m.mean, std: m.std };
+  };
+  const numeric = schema.numeric.map((name, i) => ({ name, ...scaleOf(name, MOMENT_SLOTS * i, 'numeric column') }));
+  let offset = MOMENT_SLOTS * schema.numeric.length;
   const categorical = schema.categorical.map((name) => {
     const vocabulary = [...vocabularyOf(vocabularies, name)];
     const counts = Array.from({ length: vocabulary.length }, (_, j) => Number(summed[offset + j]));
@@ -204,5 +262,12 @@ export function pipelineFromStats(schema: FeatureSchema, vocabularies: Record<st
   });
   const p: FeaturePipeline = { numeric, categorical, label: schema.label, task };
   if (schema.positiveLabel && schema.positiveLabel.length > 0) p.positiveLabel = [...schema.positiveLabel];
-  return p;
+  if (task === 'regression') p.target = scaleOf(schema.label, offset, 'regression label');
+  return { pipeline: p, warnings };
+}
+
+/** fitPipeline without its warnings (callers that only need the pipeline). */
+export function pipelineFromStats(schema: FeatureSchema, vocabularies: Record<string, string[]>,
+  summed: ArrayLike<number>, task: 'binary' | 'regression'): FeaturePipeline {
+  return fitPipeline(schema, vocabularies, summed, task).pipeline;
 }

@@ -15,7 +15,7 @@ export const ROUND_WARNING_CODES = [
   'LOSS_DIVERGED',
   /** Every held-out row got the same score: the model does not separate anyone. */
   'CONSTANT_SCORES',
-  /** Held-out AUC fell sharply from the previous round. */
+  /** Held-out AUC fell sharply (≥ 0.05) below the best earlier round's. */
   'AUC_DROPPED',
 ] as const;
 

@@ -127,8 +127,11 @@ export function chooseKFromCriteria(criteria: KCriteria[], fixedK?: number): KCh
   }
   const recommended = fixedK ?? byCh;
   const agree = byCh === byDb && byCh === byElbow ? 'all three criteria agree' : `elbow suggests ${byElbow}, Davies–Bouldin ${byDb}`;
-  const summary = fixedK !== undefined
-    ? `k = ${fixedK} fixed by the operator (Calinski–Harabasz would pick ${byCh}; ${agree}).`
-    : `Recommended k = ${byCh} (highest Calinski–Harabasz; ${agree}).`;
+  // With one k evaluated there is nothing to compare: no criterion "agrees" with anything.
+  const summary = criteria.length === 1
+    ? `k = ${criteria[0].k} ${fixedK !== undefined ? 'fixed by the operator' : 'is the only k in the range'}; no other k was evaluated, so no criterion compared it.`
+    : fixedK !== undefined
+      ? `k = ${fixedK} fixed by the operator (over k = ${criteria[0].k}..${criteria[criteria.length - 1].k}, Calinski–Harabasz would pick ${byCh}; ${agree}).`
+      : `Recommended k = ${byCh} of ${criteria[0].k}..${criteria[criteria.length - 1].k} (highest Calinski–Harabasz; ${agree}).`;
   return { criteria, byCalinskiHarabasz: byCh, byDaviesBouldin: byDb, byElbow, recommended, summary };
 }

@@ -9,7 +9,7 @@ import {
   type ClusterAggregates, type KMeansSession,
 } from './kmeans-protocol.ts';
 import { drawCandidates, localHistograms, packHistograms, refineCandidateChains, refineCandidates, seedFromCandidates, unpackHistograms } from './init.ts';
-import { chooseK, criteriaFromAggregates } from './choose-k.ts';
+import { chooseK, chooseKFromCriteria, criteriaFromAggregates, type KCriteria } from './choose-k.ts';
 import { localProfileStats, nameSegment, packProfileStats, segmentProfiles, unpackProfileStats, type OverallProfile, type SegmentProfile } from './profiles.ts';
 import { segmentationFeatures, standardizeRows } from './standardize.ts';
 import { segmentationRoundLayout } from './rounds.ts';
@@ -239,5 +239,22 @@ describe('segmentation round purposes', () => {
     expect(segmentationRoundLayout({ purpose: 'segmentation-count-gate', dim: 7, clusters: 10 }, 100).modulusBits).toBe(32);
     expect(segmentationRoundLayout({ purpose: 'segmentation-profile', dim: 7, clusters: 5, labels: 2 }, 100).length).toBe(5 + 5 * 7 * 3 + 5 * 2 * 2);
     expect(() => segmentationRoundLayout({ purpose: 'segmentation-lloyd', dim: 7 }, 100)).toThrow(/number of clusters/);
+  });
+});
+
+describe('choice of k: the summary says only what was compared', () => {
+  const c = (k: number, ch: number, db: number, w: number): KCriteria => ({ k, withinCost: w, calinskiHarabasz: ch, daviesBouldin: db, nonEmpty: k, hidden: 0 });
+
+  it('a fixed k (one k evaluated) does not claim that criteria agree', () => {
+    const s = chooseKFromCriteria([c(4, 120, 0.8, 50)], 4).summary;
+    expect(s).toBe('k = 4 fixed by the operator; no other k was evaluated, so no criterion compared it.');
+    expect(s).not.toContain('agree');
+  });
+
+  it('a range names its bounds and the criteria that picked', () => {
+    const choice = chooseKFromCriteria([c(2, 100, 0.9, 80), c(3, 150, 0.7, 50), c(4, 120, 0.8, 45)]);
+    expect(choice.summary).toBe('Recommended k = 3 of 2..4 (highest Calinski–Harabasz; all three criteria agree).');
+    expect(chooseKFromCriteria([c(2, 100, 0.9, 80), c(3, 150, 0.7, 50), c(4, 120, 0.8, 45)], 2).summary)
+      .toBe('k = 2 fixed by the operator (over k = 2..4, Calinski–Harabasz would pick 3; all three criteria agree).');
   });
 });

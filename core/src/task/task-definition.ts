@@ -6,6 +6,7 @@ import { EarlyStopping, type EarlyStoppingOptions } from '../aggregate/strategie
 import { DEFAULT_DROPOUT_TOLERANCE } from '../secagg/params.ts';
 import type { FeatureRoles } from '../segmentation/profiles.ts';
 import type { SegmentationRoundShape } from '../segmentation/rounds.ts';
+import { checkTaskKeys } from './task-keys.ts';
 
 export type Aggregation = 'secure' | 'plain';
 
@@ -138,8 +139,12 @@ function bad(field: string, message: string): never {
   throw new ConsortError('INVALID_ARGUMENT', `task definition field "${field}": ${message}`, { field });
 }
 
-/** Fills defaults and checks every field; errors name the field and what to write instead. */
+/**
+ * Fills defaults and checks every field; errors name the field and what to write instead. An
+ * unknown key anywhere (a typo such as train.learningRat) is refused with the nearest valid key.
+ */
 export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinition {
+  checkTaskKeys(input);
   if (!input.name?.trim()) bad('name', 'give the task a name');
   const kind = input.kind ?? 'model';
   if (kind !== 'model' && kind !== 'segmentation') bad('kind', 'use "model" or "segmentation"');

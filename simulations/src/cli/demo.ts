@@ -26,7 +26,7 @@ async function main(): Promise<void> {
   const out = resolve(o.out);
   rmSync(out, { recursive: true, force: true });
   const members = Number(o.members);
-  console.log(`Consort demo: ${members} member businesses, ${o.rounds} rounds, ${o.model} model, ${o.aggregation} aggregation\n`);
+  console.log(`Consort demo: ${members} member businesses; 1 statistics round, ${o.rounds} training rounds, then 1 evaluation round; ${o.model} model, ${o.aggregation} aggregation\n`);
   const datasets = generateConsortium({ members, seed: Number(o.seed), totalCustomers: Number(o.customers) });
   const files = writeConsortium(join(out, 'member-data'), datasets).filter((f) => f.endsWith('.csv'));
   for (const [i, d] of datasets.entries()) {

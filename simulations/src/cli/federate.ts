@@ -4,16 +4,17 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { TaskDefinitionInput } from '@consort/core';
+import { resolveTaskDefinition, type TaskDefinitionInput } from '@consort/core';
+import { runPlan } from '@consort/coordinator';
 import { runLocalFederation, stopLocalFederation } from '../scenario/local-federation.ts';
-import { formatRoundRow, modelVersionTable, ROUND_TABLE_HEADER } from '../scenario/round-table.ts';
+import { formatRoundRow, modelVersionTable, ROUND_TABLE_HEADER, segmentSummary } from '../scenario/round-table.ts';
 
 const o = new Command()
   .name('consort-federate')
   .description('Run a federation on this machine over member CSV files (one file per member).')
   .requiredOption('--task <file>', 'task definition (YAML or JSON; see docs/task-definition.md)')
   .requiredOption('--member <csv...>', 'one customer-level CSV per member (at least the task\'s minMembers)')
-  .option('--rounds <n>', 'training rounds', '10')
+  .option('--rounds <n>', 'training rounds of a model task (a segmentation task runs until k-means converges; see its header)', '10')
   .option('--out <dir>', 'working folder (database, identities, model, report)', '.consort/federate')
   .option('--database-url <url>', 'coordinator database (default SQLite in --out)')
   .parse()
@@ -22,7 +23,9 @@ const o = new Command()
 async function main(): Promise<void> {
   const text = readFileSync(o.task, 'utf8');
   const task = (o.task.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as TaskDefinitionInput;
-  console.log(`federation "${task.name}": ${o.member.length} members, ${o.rounds} rounds\n`);
+  // Checked here too, so a typo in the task file is refused before anything starts.
+  const def = resolveTaskDefinition(task);
+  console.log(`federation "${task.name}": ${o.member.length} members; ${runPlan(def, Number(o.rounds))}\n`);
   console.log('round  purpose     members  dropped  train loss  held-out loss  held-out AUC  result');
   console.log(ROUND_TABLE_HEADER);
   const fed = await runLocalFederation({
@@ -32,6 +35,8 @@ async function main(): Promise<void> {
   });
   try {
     console.log(`\n${await modelVersionTable(fed.coordinator.store, fed.taskId)}`);
+    const segments = await segmentSummary(fed.coordinator.store, fed.taskId);
+    if (segments) console.log(`\n${segments}`);
     if (fed.modelFile) console.log(`\nmodel: ${relative(process.cwd(), fed.modelFile)} (members use it locally: npm run agent -- score … for a churn/propensity model, npm run agent -- segment … for a segmentation)`);
     console.log(`report: ${relative(process.cwd(), fed.reportFile)}`);
   } finally {

@@ -38,7 +38,7 @@ export interface LocalFederationResult {
 /** Starts everything, runs the rounds, exports the final model; the caller stops it with `stopLocalFederation`. */
 export async function runLocalFederation(opts: LocalFederationOptions): Promise<LocalFederationResult> {
   const workDir = resolve(opts.workDir);
-  mkdirSync(workDir, { recursive: true });
+  mkdirSync(workDir, { recursive: true, mode: 0o700 });
   const databaseUrl = opts.databaseUrl ?? `file:${join(workDir, 'consort.db')}`;
   const logger = pino({ level: opts.logLevel ?? 'warn', base: { svc: 'coordinator' } }, pino.destination(2));
   const coordinator = await startCoordinator({ dataDir: workDir, databaseUrl, port: 0, logger });
@@ -48,8 +48,12 @@ export async function runLocalFederation(opts: LocalFederationOptions): Promise<
     const federation = await admin.createFederation(`${opts.task.name} consortium ${new Date().toISOString()}`);
     const tokens = await admin.createEnrollmentTokens(federation.id, opts.memberFiles.length);
     for (const [i, m] of opts.memberFiles.entries()) {
-      const identity = await enrollMember(coordinator.address, tokens[i], m.name, join(workDir, 'members', `member-${i + 1}`, 'identity.json'));
-      const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: m.file, logger: opts.agentLogger });
+      const memberDir = join(workDir, 'members', `member-${i + 1}`);
+      const identity = await enrollMember(coordinator.address, tokens[i], m.name, join(memberDir, 'identity.json'));
+      // A plain task is this run's own explicit choice: its members opt in to serving it.
+      const agent = new MemberAgent({
+        coordinator: coordinator.address, identity, dataFile: m.file, logger: opts.agentLogger, dataDir: memberDir, allowPlain: opts.task.aggregation === 'plain',
+      });
       await agent.start();
       agents.push(agent);
     }
@@ -66,7 +70,7 @@ export async function runLocalFederation(opts: LocalFederationOptions): Promise<
       writeFileSync(modelFile, built.bytes);
     }
     const reportFile = join(workDir, 'report.html');
-    writeFileSync(reportFile, await renderRoundsReport(coordinator.store, task.id));
+    writeFileSync(reportFile, await renderRoundsReport(coordinator.store, task.id), { mode: 0o600 });
     return { coordinator, agents, federationId: federation.id, taskId: task.id, reports, modelFile, reportFile, databaseUrl };
   } catch (err) {
     await stopLocalFederation({ coordinator, agents });

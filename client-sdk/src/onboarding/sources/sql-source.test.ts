@@ -44,6 +44,21 @@ describe('PostgreSQL source', () => {
     await expect(openSqlSource({ url: PG_URL, table: 'no_such_table_here' }))
       .rejects.toThrow(`${redactUrl(PG_URL)}: cannot read table no_such_table_here: relation "no_such_table_here" does not exist; check "source.table"/"source.query" in the mapping`);
   });
+
+  it('cannot be made to write: a second statement is refused and the rows stay', async () => {
+    // The escape found in review: end the read-only transaction, then delete.
+    await expect(openSqlSource({ url: PG_URL, query: `SELECT id FROM ${table}; COMMIT; DELETE FROM ${table}` }))
+      .rejects.toThrow('"source.query" must be a single SELECT statement');
+    await expect(openSqlSource({ url: PG_URL, query: `SELECT 1 AS x) AS y; DELETE FROM ${table}; SELECT * FROM (SELECT 1` }))
+      .rejects.toThrow('must be a single SELECT statement');
+    // One statement that writes: refused by the read-only session.
+    await expect(openSqlSource({ url: PG_URL, query: `SELECT id, pg_catalog.set_config('transaction_read_only', 'off', false) FROM ${table}` }).then((s) => collect(s.rows(['id']))))
+      .rejects.toThrow(/cannot read query/);
+    expect(Number((await admin.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n)).toBe(3);
+    // A ';' inside a string literal is not a second statement.
+    const src = await openSqlSource({ url: PG_URL, query: `SELECT id FROM ${table} WHERE secret <> 'a;b' ORDER BY id` });
+    expect((await collect(src.rows(['id']))).length).toBe(3);
+  });
 });
 
 describe('SQLite source', () => {

@@ -10,7 +10,7 @@ import type { MemberConnections } from '../../members/connections.ts';
 import { protoMetrics, type RoundReport, type RoundRunner } from '../../round/round-runner.ts';
 import { issueEnrollmentTokens } from '../../federation/enrollment.ts';
 import { createTask } from '../../task/task-service.ts';
-import { toGrpcError } from '../../errors/error-catalog.ts';
+import { grpcFailure } from './grpc-failure.ts';
 import { memberModelFile } from '../../models/member-model-file.ts';
 import { writeModelFile } from './model-file-stream.ts';
 
@@ -49,11 +49,7 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
   const { store, rounds, adminToken, logger } = deps;
 
   // Streams report errors by emitting 'error' (grpc-js then sends the status); destroy() would not.
-  function fail(err: unknown, where: string): grpc.ServiceError {
-    const e = toGrpcError(err);
-    if (e.code === 13) logger.error({ err, where }, 'unexpected error');
-    return Object.assign(new Error(e.details), { code: e.code, details: e.details, metadata: undefined as never });
-  }
+  const fail = grpcFailure(logger, 'AdminService');
 
   /** Runs an operator call: auth first, then the domain call, errors translated once. */
   function unary<Req, Res>(where: string, fn: (req: Req) => Promise<Res>) {
@@ -61,7 +57,7 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
       Promise.resolve().then(() => {
         checkOperator(call.metadata, adminToken);
         return fn(call.request);
-      }).then((res) => callback(null, res), (err) => callback(fail(err, where)));
+      }).then((res) => callback(null, res), (err) => callback(fail(err, where, call)));
     };
   }
 
@@ -104,7 +100,7 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
           onReport: (r) => call.write(toRoundReportMessage(r)),
         });
         call.end();
-      }).catch((err) => call.emit('error', fail(err, 'RunRounds')));
+      }).catch((err) => call.emit('error', fail(err, 'RunRounds', call)));
     },
     ExportModel(call) {
       Promise.resolve().then(async () => {

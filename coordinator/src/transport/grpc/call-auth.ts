@@ -24,6 +24,7 @@ export function readSignedMetadata(metadata: Metadata): { memberId: string; time
   };
 }
 
-export function authenticateCall(store: Store, metadata: Metadata, method: string, bodySha256: Uint8Array): Promise<MemberRecord> {
+/** Async so that a missing header rejects (a synchronous throw would reach grpc-js as UNKNOWN). */
+export async function authenticateCall(store: Store, metadata: Metadata, method: string, bodySha256: Uint8Array): Promise<MemberRecord> {
   return authenticateMember(store, { ...readSignedMetadata(metadata), method, bodySha256 });
 }

@@ -1,5 +1,5 @@
 // Bounds how many member transfers hold memory at once. An upload is held whole until its
-// signature (over all chunks) verifies; a model download serializes its chunks into the stream's
+// payload matches its signed SHA-256 (only authenticated, expected members get a slot); a model download serializes its chunks into the stream's
 // write buffer (up to 16 chunks before back-pressure). Without a bound, memory would grow with the
 // number of members transferring together; later transfers wait for a free slot instead.
 

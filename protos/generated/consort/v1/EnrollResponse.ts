@@ -5,10 +5,12 @@ export interface EnrollResponse {
   'memberId'?: (string);
   'federationId'?: (string);
   'federationName'?: (string);
+  'coordinatorPublicKey'?: (Buffer | Uint8Array | string);
 }
 
 export interface EnrollResponse__Output {
   'memberId': (string);
   'federationId': (string);
   'federationName': (string);
+  'coordinatorPublicKey': (Buffer);
 }

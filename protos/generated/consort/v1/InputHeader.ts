@@ -9,6 +9,7 @@ export interface InputHeader {
   'byteLength'?: (number | string | Long);
   'plain'?: (_consort_v1_PlainInputHeader | null);
   'masked'?: (_consort_v1_MaskedInputHeader | null);
+  'payloadSha256'?: (Buffer | Uint8Array | string);
   'kind'?: "plain"|"masked";
 }
 
@@ -17,5 +18,6 @@ export interface InputHeader__Output {
   'byteLength': (string);
   'plain'?: (_consort_v1_PlainInputHeader__Output | null);
   'masked'?: (_consort_v1_MaskedInputHeader__Output | null);
+  'payloadSha256': (Buffer);
   'kind'?: "plain"|"masked";
 }

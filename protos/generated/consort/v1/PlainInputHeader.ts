@@ -11,6 +11,8 @@ export interface PlainInputHeader {
   'dtype'?: (string);
   'rowsSkipped'?: (number | string);
   'evalAbsErrSum'?: (number | string);
+  'evalLabelSum'?: (number | string);
+  'evalLabelSquareSum'?: (number | string);
 }
 
 export interface PlainInputHeader__Output {
@@ -23,4 +25,6 @@ export interface PlainInputHeader__Output {
   'dtype': (string);
   'rowsSkipped': (number);
   'evalAbsErrSum': (number);
+  'evalLabelSum': (number);
+  'evalLabelSquareSum': (number);
 }

@@ -25,6 +25,8 @@ export interface RoundOpen {
   'testFraction'?: (number | string);
   'splitSeed'?: (number);
   'payloadJson'?: (string);
+  'dropoutTolerance'?: (number | string);
+  'coordinatorSignature'?: (Buffer | Uint8Array | string);
 }
 
 export interface RoundOpen__Output {
@@ -46,4 +48,6 @@ export interface RoundOpen__Output {
   'testFraction': (number);
   'splitSeed': (number);
   'payloadJson': (string);
+  'dropoutTolerance': (number);
+  'coordinatorSignature': (Buffer);
 }
