@@ -19,14 +19,26 @@ const TOKEN = 'test-operator-token';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Runs a command line as a person would (its own process, from `cwd`); resolves with its stdout lines. */
-async function cli(which: 'coordinator' | 'agent', args: string[], cwd: string): Promise<string[]> {
+/** Runs a command line as a person would (its own process, from `cwd`): exit code, stdout lines, stderr. */
+async function run(which: 'coordinator' | 'agent', args: string[], cwd: string): Promise<{ code: number; stdout: string[]; stderr: string }> {
   const main = join(root, which === 'agent' ? 'client-sdk' : 'coordinator', 'src/cli/main.ts');
   const env = { ...process.env };
   delete env.CONSORT_COORDINATOR;
   const tsx = pathToFileURL(join(root, 'node_modules/tsx/dist/loader.mjs')).href;
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', tsx, main, ...args], { cwd, env });
-  return stdout.trim().split('\n');
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', tsx, main, ...args], { cwd, env });
+    return { code: 0, stdout: stdout.trim().split('\n'), stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout.trim().split('\n'), stderr: e.stderr };
+  }
+}
+
+/** `run` for a command that must succeed: its stdout lines. */
+async function cli(which: 'coordinator' | 'agent', args: string[], cwd: string): Promise<string[]> {
+  const r = await run(which, args, cwd);
+  expect(r.code, r.stderr).toBe(0);
+  return r.stdout;
 }
 
 function refusal(p: Promise<unknown>): Promise<unknown> {
@@ -128,6 +140,10 @@ describe('model export and pull over gRPC', () => {
     const graphErr = await score(onnx);
     expect(describeError(graphErr)).toMatchObject({ code: 'MODEL_INTEGRITY', exitCode: 5 });
     expect(describeError(graphErr).message).toContain(`${onnx}: the graph does not match the SHA-256 in model.onnx.sha256`);
+    // What a person sees: one line on stderr naming the file as they typed it, exit 5.
+    const seen = await run('agent', ['score', '--model', 'model.onnx', '--data', fx.files[1], '--out', 'never.csv'], dir);
+    expect(seen.code).toBe(5);
+    expect(seen.stderr).toMatch(new RegExp(`^MODEL_INTEGRITY: model\\.onnx: the graph does not match the SHA-256 in model\\.onnx\\.sha256 \\(recorded [0-9a-f]{64}, file hashes to [0-9a-f]{64}\\)`));
 
     // Two digits of the first weight of the model file.
     const text = readFileSync(model, 'utf8');
