@@ -1,8 +1,9 @@
 // CLI commands `score` (local scoring of the member's CSV with the shared model) and `export-onnx`.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { ConsortError } from '@consort/core';
-import { DEFAULT_TIERS, exportModelFile, scoreCsv, type ScoreProgress } from '../onnx/scorer.ts';
+import { DEFAULT_TIERS, exportModelFile, scoreCsv, type ScoreProgress, type ScoreSummary } from '../onnx/scorer.ts';
+import { loadMapping } from '../onboarding/mapping.ts';
 
 function cutPoint(value: string, flag: string): number {
   const v = Number(value);
@@ -22,10 +23,19 @@ interface ScoreFlags {
   model: string;
   data: string;
   out: string;
+  id?: string;
+  /** Former name of --id, still accepted. */
   idColumn?: string;
+  mapping?: string;
   high: number;
   medium: number;
   batchSize?: number;
+}
+
+function idNote(s: ScoreSummary): string {
+  if (s.idFrom === 'row') return 'rows numbered by spreadsheet row, header = row 1';
+  const from = { option: '--id', mapping: 'the mapping\'s id', prepared: 'as prepare writes it' }[s.idFrom];
+  return `customers identified by column "${s.idColumn}", ${from}`;
 }
 
 /**
@@ -39,7 +49,9 @@ export function registerScoreCommand(program: Command): Command {
     .requiredOption('--model <file>', 'model file from the coordinator (export-model / pull-model), or an .onnx written by export-onnx')
     .requiredOption('--data <csv>', 'your customer CSV with the federation\'s column names')
     .requiredOption('--out <csv>', 'where to write the scores (one row per customer)')
-    .option('--id-column <name>', 'column identifying the customer (default customer_id, else the first column)')
+    .option('--id <column>', 'column identifying the customer, copied to the output (default: customer_id, as prepare writes it); "row" numbers the rows instead')
+    .option('--mapping <file>', 'your mapping file: its id column identifies the customer (when --id is not given)')
+    .addOption(new Option('--id-column <name>', 'former name of --id').hideHelp())
     .option('--high <p>', 'probability from which a customer is "high" risk', (v) => cutPoint(v, '--high'), DEFAULT_TIERS.high)
     .option('--medium <p>', 'probability from which a customer is "medium" risk', (v) => cutPoint(v, '--medium'), DEFAULT_TIERS.medium)
     .option('--batch-size <rows>', 'rows per inference call', batchSizeOf)
@@ -60,13 +72,15 @@ export function registerScoreCommand(program: Command): Command {
         bar.update(p.bytesRead, { rows: p.rows.toLocaleString('en-US'), rate: Math.round(p.rows / Math.max(seconds, 1e-3)).toLocaleString('en-US') });
       };
       try {
+        // A transaction export has no id column of its own: prepare writes its customer as customer_id.
+        const mappingId = o.mapping ? loadMapping(o.mapping).id ?? 'customer_id' : undefined;
         const s = await scoreCsv({
-          modelFile: o.model, input: o.data, output: o.out, idColumn: o.idColumn,
+          modelFile: o.model, input: o.data, output: o.out, idColumn: o.id ?? o.idColumn, mappingId,
           tiers: { high: o.high, medium: o.medium }, batchSize: o.batchSize, onProgress,
         });
         if (bar && barStarted) bar.stop();
         const tiers = s.tiers ? `, tiers high ${s.tiers.high} / medium ${s.tiers.medium} / low ${s.tiers.low}` : '';
-        console.log(`scored ${s.rows} rows in ${s.seconds.toFixed(2)} s (${Math.round(s.rows / Math.max(s.seconds, 1e-3))} rows/s)${tiers}; wrote ${s.output}`);
+        console.log(`scored ${s.rows} rows in ${s.seconds.toFixed(2)} s (${Math.round(s.rows / Math.max(s.seconds, 1e-3))} rows/s)${tiers}; wrote ${s.output} (${idNote(s)})`);
       } catch (err) {
         if (bar && barStarted) bar.stop();
         throw err;

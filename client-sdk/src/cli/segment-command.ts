@@ -1,6 +1,6 @@
 // `segment`: assigns each of the member's customers to a segment of the shared segmentation
 // model, locally (ONNX nearest centroid), and optionally reports moves since a previous version.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,19 +14,21 @@ export function registerSegmentCommand(program: Command): Command {
     .requiredOption('--model <file>', 'segmentation model file from the coordinator, or an .onnx written by export-onnx')
     .requiredOption('--data <csv>', 'your customer CSV with the segmentation feature columns')
     .requiredOption('--out <csv>', 'output CSV: id, segment, segment_name, segment_distance')
-    .option('--id-column <name>', 'customer id column (default: the first column)')
+    .option('--id <column>', 'column identifying the customer (default: customer_id, as prepare writes it); "row" numbers the rows instead')
+    .addOption(new Option('--id-column <name>', 'former name of --id').hideHelp())
     .option('--previous <file>', 'an earlier segmentation model (file or .onnx): report how many customers changed segment')
-    .action(async (o: { model: string; data: string; out: string; idColumn?: string; previous?: string }) => {
+    .action(async (o: { model: string; data: string; out: string; id?: string; idColumn?: string; previous?: string }) => {
       const { model, onnx } = await loadSegmentModel(o.model);
+      const idColumn = o.id ?? o.idColumn;
       const t0 = performance.now();
-      const res = await scoreSegmentsCsv(onnx, { input: o.data, output: o.out, idColumn: o.idColumn });
+      const res = await scoreSegmentsCsv(onnx, { input: o.data, output: o.out, idColumn });
       const counts = Object.entries(res.countsByName).map(([name, n]) => `${name} ${n}`).join(', ');
       console.log(`segmented ${res.rows} customers in ${((performance.now() - t0) / 1000).toFixed(2)} s: ${counts}; wrote ${o.out}`);
       if (o.previous) {
         const { model: previous, onnx: previousOnnx } = await loadSegmentModel(o.previous);
         const dir = mkdtempSync(join(tmpdir(), 'consort-segment-'));
         try {
-          const before = await scoreSegmentsCsv(previousOnnx, { input: o.data, output: join(dir, 'previous.csv'), idColumn: o.idColumn });
+          const before = await scoreSegmentsCsv(previousOnnx, { input: o.data, output: join(dir, 'previous.csv'), idColumn });
           const changes = membershipChanges(before.segments, res.segments, previous.centroids.length, model.centroids.length, res.ids);
           console.log(formatMembershipChanges(changes, previous.names, model.names));
         } finally {

@@ -1,4 +1,4 @@
-// Tests for the ONNX export: equal to TF.js predict, exact logistic contributions, MLP occlusion, metadata.
+// Tests for the ONNX export: equal to TF.js predict, contributions against the federation's reference (linear and MLP), metadata.
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import {
@@ -102,10 +102,26 @@ describe('exportOnnx', () => {
       // float32 output: an ulp of 52,000 is 0.004.
       expect(maxAbsDiff(onnx.score, expected)).toBeLessThan(0.05);
       expect(maxAbsDiff(onnx.score, standardized)).toBeGreaterThan(1000);
+      if (kind === 'logistic') {
+        // Reasons in the target's units too: they add up from the reference customer's score.
+        const F = onnxFeatureColumns(pipeline).length;
+        const referenceScore = jsLogit(spec, weights, REFERENCE) * target.std + target.mean;
+        for (let i = 0; i < records.length; i++) {
+          let sum = referenceScore;
+          for (let j = 0; j < F; j++) sum += onnx.contributions[i * F + j];
+          expect(Math.abs(sum - onnx.score[i])).toBeLessThan(0.5);
+        }
+      }
     }
   });
 
-  it('logistic regression: contributions are w·z per column and sum with the intercept to the logit', async () => {
+  // Encoded entry k belongs to column GROUP[k]: numeric 0..3, then plan (3 entries), channel (4).
+  const GROUP = [0, 1, 2, 3, 4, 4, 4, 5, 5, 5, 5];
+  const GROUPS = [[0], [1], [2], [3], [4, 5, 6], [7, 8, 9, 10]];
+  /** The reference customer of churnPipeline: numeric means (z = 0), then the pooled shares. */
+  const REFERENCE = [0, 0, 0, 0, 0.5, 0.3, 0.2, 0.4, 0.3, 0.2, 0.1];
+
+  it('logistic regression: contributions are w·(z − reference) per column and sum to logit − logit(reference)', async () => {
     const pipeline = churnPipeline('binary');
     const spec = specFor(pipeline, 'logistic');
     const weights = randomWeights(spec, 23, 1.2);
@@ -114,25 +130,61 @@ describe('exportOnnx', () => {
     const x = encodeAll(pipeline, records);
     const d = spec.inputDim;
     const F = onnxFeatureColumns(pipeline).length;
-    const bias = weights[d];
+    const referenceLogit = jsLogit(spec, weights, REFERENCE);
     const expected = new Float64Array(records.length * F);
-    // Encoded entry k belongs to column group[k]: numeric 0..3, then plan (3 entries), channel (4).
-    const group = [0, 1, 2, 3, 4, 4, 4, 5, 5, 5, 5];
     for (let i = 0; i < records.length; i++) {
-      let sum = bias;
+      let sum = referenceLogit;
       for (let j = 0; j < F; j++) sum += contributions[i * F + j];
       expect(Math.abs(sum - logit![i])).toBeLessThan(1e-5);
-      for (let k = 0; k < d; k++) expected[i * F + group[k]] += weights[k] * x[i * d + k];
+      for (let k = 0; k < d; k++) expected[i * F + GROUP[k]] += weights[k] * (x[i * d + k] - REFERENCE[k]);
     }
     expect(maxAbsDiff(contributions, expected)).toBeLessThan(1e-5);
-    // A blank numeric cell sits at the mean: zero contribution; a blank category too.
+    // A blank numeric cell sits at the mean: zero contribution. A blank category is "no
+    // category" for the model, so it is credited with the distance from the federation's mix.
     const blankRow = records.findIndex((r) => r.recency_days === '');
     expect(contributions[blankRow * F]).toBe(0);
     const blankPlan = records.findIndex((r) => r.plan === '');
-    expect(contributions[blankPlan * F + 4]).toBe(0);
+    const planAtMix = weights[4] * 0.5 + weights[5] * 0.3 + weights[6] * 0.2;
+    expect(Math.abs(contributions[blankPlan * F + 4] + planAtMix)).toBeLessThan(1e-5);
   });
 
-  it('MLP: contributions are logit(x) − logit(x with the column at its baseline)', async () => {
+  it('a categorical contribution is measured against the federation\'s mix, not against "no category"', async () => {
+    const pipeline = churnPipeline('binary');
+    const spec = specFor(pipeline, 'logistic');
+    const weights = randomWeights(spec, 5);
+    // Every plan raises the logit by 0.9 against "no category": against the mix, no plan explains anything.
+    weights.set([0.9, 0.9, 0.9], 4);
+    // The most common channel (web, 40 %) is the riskiest: it must still be a positive reason.
+    weights.set([1.0, -0.5, 0, 0.2], 7);
+    const records = randomRecords(pipeline, 200, 3).filter((r) => r.plan !== '' && r.channel !== '');
+    const { contributions } = await runOnnx(spec, pipeline, weights, records);
+    const mix = 0.4 * 1.0 + 0.3 * -0.5 + 0.1 * 0.2;
+    const byChannel = { web: 1.0 - mix, store: -0.5 - mix, phone: -mix, partner: 0.2 - mix };
+    records.forEach((r, i) => {
+      expect(Math.abs(contributions[i * 6 + 4])).toBeLessThan(1e-6);
+      expect(contributions[i * 6 + 5]).toBeCloseTo(byChannel[r.channel as keyof typeof byChannel], 5);
+    });
+    expect(byChannel.web).toBeGreaterThan(0.5);
+  });
+
+  it('without pooled shares (a pipeline fitted before they were kept) categories are measured against "no category"', async () => {
+    const base = churnPipeline('binary');
+    const pipeline = { ...base, categorical: base.categorical.map(({ name, vocabulary }) => ({ name, vocabulary })) };
+    const spec = specFor(pipeline, 'logistic');
+    const weights = randomWeights(spec, 7);
+    const records = randomRecords(pipeline, 100, 4);
+    const { contributions } = await runOnnx(spec, pipeline, weights, records);
+    const x = encodeAll(pipeline, records);
+    records.forEach((_, i) => {
+      let plan = 0;
+      for (const k of GROUPS[4]) plan += weights[k] * x[i * 11 + k];
+      expect(contributions[i * 6 + 4]).toBeCloseTo(plan, 5);
+    });
+    const meta = readOnnxMetadata(exportOnnx(spec, pipeline, weights));
+    expect(JSON.parse(meta.props['consort.reference'])).toMatchObject({ recency_days: 'federation-mean', plan: 'no-category' });
+  });
+
+  it('MLP: contributions are logit(x) − the share-weighted mean of logit(x with the column set to each reference value)', async () => {
     const pipeline = churnPipeline('binary');
     const spec = specFor(pipeline, 'mlp', 'relu');
     const weights = randomWeights(spec, 31);
@@ -141,16 +193,26 @@ describe('exportOnnx', () => {
     const x = encodeAll(pipeline, records);
     const d = spec.inputDim;
     const F = 6;
-    const groups = [[0], [1], [2], [3], [4, 5, 6], [7, 8, 9, 10]];
     let nonZero = 0;
     for (let i = 0; i < records.length; i++) {
       const z = Array.from(x.subarray(i * d, (i + 1) * d));
       const full = jsLogit(spec, weights, z);
       expect(Math.abs(full - logit![i])).toBeLessThan(1e-4);
       for (let j = 0; j < F; j++) {
-        const occluded = z.slice();
-        for (const k of groups[j]) occluded[k] = 0;
-        const expected = full - jsLogit(spec, weights, occluded);
+        const group = GROUPS[j];
+        let reference = 0;
+        if (group.length === 1) {
+          const occluded = z.slice();
+          occluded[group[0]] = 0;
+          reference = jsLogit(spec, weights, occluded);
+        } else {
+          group.forEach((k, v) => {
+            const occluded = z.slice();
+            for (const u of group) occluded[u] = u === k ? 1 : 0;
+            reference += REFERENCE[group[v]] * jsLogit(spec, weights, occluded);
+          });
+        }
+        const expected = full - reference;
         expect(Math.abs(contributions[i * F + j] - expected)).toBeLessThan(1e-4);
         if (Math.abs(expected) > 1e-3) nonZero++;
       }
@@ -167,7 +229,10 @@ describe('exportOnnx', () => {
     expect(meta.pipeline).toEqual(pipeline);
     expect(meta.features).toEqual(['recency_days', 'frequency', 'monetary', 'nps', 'plan', 'channel']);
     expect(meta.props['consort.modelVersionId']).toBe('mv-7');
-    expect(meta.props['consort.contributions']).toBe('occlusion-vs-baseline');
+    expect(meta.props['consort.contributions']).toBe('occlusion-vs-reference');
+    expect(JSON.parse(meta.props['consort.reference'])).toEqual({
+      recency_days: 'federation-mean', frequency: 'federation-mean', monetary: 'federation-mean', nps: 'federation-mean', plan: 'pooled-shares', channel: 'pooled-shares',
+    });
   });
 
   it('works with numeric-only and categorical-only pipelines', async () => {

@@ -3,6 +3,7 @@ import onnxProto from 'onnx-proto';
 import {
   ConsortError, pipelineInputDim, splitWeights, validateModelSpec, type FeaturePipeline, type ModelSpec,
 } from '@consort/core';
+import { contributionReference } from './contribution-reference.ts';
 
 const { onnx } = onnxProto;
 const DT = onnx.TensorProto.DataType;
@@ -36,6 +37,8 @@ export const ONNX_METADATA_KEYS = {
   pipeline: 'consort.pipeline',
   features: 'consort.features',
   contributions: 'consort.contributions',
+  /** JSON { column: ReferenceKind }: what each column's contribution is measured against. */
+  reference: 'consort.reference',
 } as const;
 
 /** Extra provenance written into metadata_props (model version id, sha256, task name...). */
@@ -140,15 +143,20 @@ function checkInputs(spec: ModelSpec, pipeline: FeaturePipeline, weights: Float3
  * - outputs `score` [N,1], `logit` [N,1] (binary only) and `contributions` [N,F], one per
  *   original column (onnxFeatureColumns order).
  *
- * Contributions, in logit units (output units for regression):
- * - logistic/linear: exactly w_j·z_j summed over the encoded entries of column j, so
- *   Σ contributions + bias = logit.
- * - mlp: occlusion against the baseline, c_j = f(z) − f(z with column j at baseline), where the
- *   baseline is z_j = 0: the mean for a numeric column, "no category" for a categorical one. The
- *   graph batches the F occluded copies of each row through the network (F+1 times the compute).
- *   Chosen over gradient×input because it needs no gradient ops (ONNX inference has none), treats
- *   a one-hot group as one unit, is exact on ReLU's kinks, and reduces to w_j·z_j for a linear
- *   model. It is an approximation: with interactions the c_j need not sum to f(z) − f(0).
+ * Contributions, in logit units (output units for regression), each measured against the
+ * federation's reference customer (contributionReference: numeric columns at the federation
+ * mean, categorical ones at the federation's mix of values, i.e. their pooled shares):
+ * - logistic/linear: exactly w·(z − r) summed over the encoded entries of column j, so
+ *   Σ contributions = logit − logit(reference). A blank numeric cell (imputed to the mean)
+ *   contributes 0; a blank category (all-zero one-hot, as in training) contributes −w·r.
+ * - mlp: occlusion against the reference, c_j = f(z) − E[f(z with column j replaced)], the
+ *   expectation over the reference: the mean for a numeric column, each value v of a
+ *   categorical column weighted by its pooled share. Only inputs the network was trained on
+ *   are fed (one-hots, never a fractional "average category"). The graph batches
+ *   1 + numeric columns + Σ vocabulary sizes copies of each row through the network. Chosen
+ *   over gradient×input because ONNX inference has no gradient ops, it treats a one-hot group
+ *   as one unit, is exact on ReLU's kinks, and reduces to the linear case for a linear model.
+ *   With interactions the c_j need not sum to f(z) − f(reference).
  *
  * metadata_props carry the spec, the pipeline, the contribution column names and `provenance`,
  * so an .onnx file alone is enough to score. Throws INVALID_ARGUMENT when spec, pipeline and
@@ -222,29 +230,41 @@ export function exportOnnx(spec: ModelSpec, pipeline: FeaturePipeline, weights: 
     outputs.push(valueInfo(ONNX_IO.score, DT.FLOAT, ['N', 1]));
   }
 
-  // Which encoded entries belong to which original column.
-  const groupOf: number[] = [];
-  pipeline.numeric.forEach((_, j) => groupOf.push(j));
-  pipeline.categorical.forEach((c, ci) => c.vocabulary.forEach(() => groupOf.push(numNumeric + ci)));
-
+  // Contributions against the federation's reference customer (contribution-reference.ts).
+  const ref = contributionReference(pipeline);
+  // A regression trained on a standardized target: contributions in the target's own units too.
+  const unit = spec.task === 'regression' && pipeline.target ? pipeline.target.std : 1;
   if (spec.kind === 'logistic') {
-    // (z ⊙ w) · G with G the [D, F] 0/1 grouping matrix: sums each column's one-hot terms.
-    const w = g.float('contrib/w', layers[0].values, [1, D]);
+    // ((z − r) ⊙ w) · G with G the [D, F] 0/1 grouping matrix: sums each column's one-hot terms.
+    const r = g.float('contrib/reference', ref.point, [1, D]);
+    const w = g.float('contrib/w', unit === 1 ? layers[0].values : Float32Array.from(layers[0].values, (v) => v * unit), [1, D]);
     const grouping = new Float32Array(D * F);
-    groupOf.forEach((j, k) => { grouping[k * F + j] = 1; });
+    ref.groupOf.forEach((j, k) => { grouping[k * F + j] = 1; });
     const G = g.float('contrib/grouping', grouping, [D, F]);
-    g.op('MatMul', [g.op('Mul', [z, w]), G], {}, ONNX_IO.contributions);
+    g.op('MatMul', [g.op('Mul', [g.op('Sub', [z, r]), w]), G], {}, ONNX_IO.contributions);
   } else {
-    // Occlusion: masks [F+1, 1, D], row 0 keeps everything, row j+1 zeroes column j's entries.
-    const masks = new Float32Array((F + 1) * D).fill(1);
-    groupOf.forEach((j, k) => { masks[(j + 1) * D + k] = 0; });
-    const M = g.float('contrib/masks', masks, [F + 1, 1, D]);
+    // Occlusion: P substituted copies of each row, z ⊙ M_p + B_p; copy 0 is the row itself.
+    const subs = ref.substitutions;
+    const P = subs.length;
+    const masks = new Float32Array((P + 1) * D).fill(1);
+    const offsets = new Float32Array((P + 1) * D);
+    const weights = new Float32Array(P * F); // [P, F]: averages each column's copies by pooled share
+    subs.forEach((s, p) => {
+      s.values.forEach((v, u) => { masks[(p + 1) * D + s.from + u] = 0; offsets[(p + 1) * D + s.from + u] = v; });
+      weights[p * F + s.column] = s.weight;
+    });
+    const M = g.float('contrib/masks', masks, [P + 1, 1, D]);
+    const B = g.float('contrib/offsets', offsets, [P + 1, 1, D]);
+    const A = g.float('contrib/weights', weights, [P, F]);
     const z3 = g.op('Unsqueeze', [z, g.int64('contrib/axis0', [0], [1])]);
-    const variants = g.op('Reshape', [g.op('Mul', [z3, M]), g.int64('contrib/flat_shape', [-1, D], [2])]);
-    const out = g.op('Reshape', [forward(variants), g.int64('contrib/split_shape', [F + 1, -1], [2])]);
+    const variants = g.op('Reshape', [g.op('Add', [g.op('Mul', [z3, M]), B]), g.int64('contrib/flat_shape', [-1, D], [2])]);
+    const out = g.op('Reshape', [forward(variants), g.int64('contrib/split_shape', [P + 1, -1], [2])]);
     const full = g.op('Slice', [out, g.int64('contrib/s0', [0], [1]), g.int64('contrib/e0', [1], [1]), g.int64('contrib/ax', [0], [1])]);
-    const occluded = g.op('Slice', [out, g.int64('contrib/s1', [1], [1]), g.int64('contrib/e1', [F + 1], [1]), 'contrib/ax']);
-    g.op('Transpose', [g.op('Sub', [full, occluded])], { perm: [1, 0] }, ONNX_IO.contributions);
+    const occluded = g.op('Slice', [out, g.int64('contrib/s1', [1], [1]), g.int64('contrib/e1', [P + 1], [1]), 'contrib/ax']);
+    const expected = g.op('MatMul', [g.op('Transpose', [occluded], { perm: [1, 0] }), A]);
+    const diff = [g.op('Transpose', [full], { perm: [1, 0] }), expected];
+    if (unit === 1) g.op('Sub', diff, {}, ONNX_IO.contributions);
+    else g.op('Mul', [g.op('Sub', diff), g.float('contrib/unit', Float32Array.of(unit), [1, 1])], {}, ONNX_IO.contributions);
   }
   outputs.push(valueInfo(ONNX_IO.contributions, DT.FLOAT, ['N', F]));
 
@@ -252,7 +272,8 @@ export function exportOnnx(spec: ModelSpec, pipeline: FeaturePipeline, weights: 
     [ONNX_METADATA_KEYS.spec]: JSON.stringify(spec),
     [ONNX_METADATA_KEYS.pipeline]: JSON.stringify(pipeline),
     [ONNX_METADATA_KEYS.features]: JSON.stringify(columns),
-    [ONNX_METADATA_KEYS.contributions]: spec.kind === 'logistic' ? 'exact-linear' : 'occlusion-vs-baseline',
+    [ONNX_METADATA_KEYS.contributions]: spec.kind === 'logistic' ? 'linear-vs-reference' : 'occlusion-vs-reference',
+    [ONNX_METADATA_KEYS.reference]: JSON.stringify(Object.fromEntries(columns.map((c, j) => [c, ref.kinds[j]]))),
   };
   for (const [k, v] of Object.entries(provenance)) if (v !== undefined) metadata[`consort.${k}`] = String(v);
 

@@ -44,6 +44,30 @@ describe('score CLI', () => {
     expect(rows.filter((r) => r.split(',')[2] === 'high').length).toBe(Number(m![1]));
   });
 
+  it('takes the id from --id, --mapping or customer_id, and refuses to guess one', async () => {
+    const p = churnPipeline();
+    const spec = specFor(p, 'logistic');
+    const model = join(dir, 'm-id.json');
+    writeFileSync(model, JSON.stringify(modelFile(spec, p, randomWeights(spec, 4))));
+    const data = join(dir, 'export.csv');
+    writeFileSync(data, ['recency_days,frequency,monetary,nps,plan,channel,Kundennummer', '3,4,100.5,7,basic,web,K-7', '9,1,20,3,plus,store,K-8'].join('\n'));
+    const out = join(dir, 'id-scores.csv');
+    let err: unknown;
+    try { await run(['score', '--model', model, '--data', data, '--out', out]); } catch (e) { err = e; }
+    expect(isConsortError(err, 'INVALID_ARGUMENT')).toBe(true);
+    expect((err as Error).message).toMatch(/score does not guess.*pass --id with one of "Kundennummer".*--id row/);
+    const byRow = await run(['score', '--model', model, '--data', data, '--out', out, '--id', 'row']);
+    expect(byRow.at(-1)).toMatch(/\(rows numbered by spreadsheet row, header = row 1\)$/);
+    expect(readFileSync(out, 'utf8').split('\n').slice(0, 3).map((l) => l.split(',')[0])).toEqual(['row', '2', '3']);
+    const mapping = join(dir, 'mapping.yaml');
+    writeFileSync(mapping, 'source: { path: export.csv }\nid: Kundennummer\ncolumns: {}\n');
+    const byMapping = await run(['score', '--model', model, '--data', data, '--out', out, '--mapping', mapping]);
+    expect(byMapping.at(-1)).toMatch(/customers identified by column "Kundennummer", the mapping's id\)$/);
+    expect(readFileSync(out, 'utf8').split('\n')[2].split(',')[0]).toBe('K-8');
+    await run(['score', '--model', model, '--data', data, '--out', out, '--id-column', 'Kundennummer']);
+    expect(readFileSync(out, 'utf8').split('\n')[1].split(',')[0]).toBe('K-7');
+  });
+
   it('rejects a cut point outside [0, 1] and medium above high', async () => {
     await expect(run(['score', '--model', 'm.json', '--data', 'd.csv', '--out', 'o.csv', '--high', '1.5'])).rejects.toThrow(/--high must be a probability/);
     let err: unknown;

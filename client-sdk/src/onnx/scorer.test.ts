@@ -1,4 +1,4 @@
-// Tests for streaming CSV scoring: end to end output, equality with the in-memory graph, tiers, reasons and data errors.
+// Tests for streaming CSV scoring: end to end output, equality with the in-memory graph, tiers, reasons, id columns and data errors.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { selectBackend } from '../train/backend.ts';
 import { predict } from '../train/trainer.ts';
 import { readMemberCsv } from '../data/csv-table.ts';
 import {
-  exportModelFile, formatReason, riskTier, scoreCsv, topContributions, type ScoreProgress,
+  exportModelFile, formatReason, formatReasonValue, riskTier, scoreCsv, topContributions, type ScoreProgress,
 } from './scorer.ts';
 import { readOnnxMetadata } from './export-model.ts';
 import { churnPipeline, modelFile, randomWeights, specFor, writeMemberCsv } from './test-fixtures.ts';
@@ -31,7 +31,8 @@ async function expectDataError(run: () => Promise<unknown>, patterns: RegExp[]):
   for (const p of patterns) expect((err as Error).message).toMatch(p);
 }
 
-const REASON = /^(recency_days|frequency|monetary|nps|plan|channel):[+-]\d+\.\d\d$/;
+// Numeric reasons show the value in its units; categorical ones name the value (or "(missing)").
+const REASON = /^((recency_days|frequency|monetary|nps)=-?\d+(\.\d+)?|plan=(basic|plus|premium|\(missing\))|channel=(web|store|phone|partner|\(missing\))):[+-]\d+\.\d\d$/;
 
 describe('scoreCsv', () => {
   const pipeline = churnPipeline('binary');
@@ -49,6 +50,7 @@ describe('scoreCsv', () => {
 
     expect(summary.rows).toBe(5000);
     expect(summary.idColumn).toBe('customer_id');
+    expect(summary.idFrom).toBe('prepared');
     const { header, rows, lines } = parseOutput(output);
     expect(lines).toBe(5001);
     expect(header).toEqual(['customer_id', 'score', 'risk_tier', 'reason_1', 'reason_2', 'reason_3']);
@@ -74,9 +76,9 @@ describe('scoreCsv', () => {
       expect(reasons.length).toBeGreaterThanOrEqual(1);
       for (const s of reasons) expect(s).toMatch(REASON);
       // Ordered by absolute size, distinct columns.
-      const sizes = reasons.map((s) => Math.abs(Number(s.split(':')[1])));
+      const sizes = reasons.map((s) => Math.abs(Number(s.slice(s.lastIndexOf(':') + 1))));
       for (let k = 1; k < sizes.length; k++) expect(sizes[k]).toBeLessThanOrEqual(sizes[k - 1]);
-      expect(new Set(reasons.map((s) => s.split(':')[0])).size).toBe(reasons.length);
+      expect(new Set(reasons.map((s) => s.split('=')[0])).size).toBe(reasons.length);
     }
     expect(summary.tiers).toEqual(counts);
     expect(counts.high).toBeGreaterThan(0);
@@ -104,7 +106,7 @@ describe('scoreCsv', () => {
     expect(a.split('\n')[0].startsWith('region,score')).toBe(true);
   });
 
-  it('regression: predicted value, no risk tier; linear reasons are w·z', async () => {
+  it('regression: predicted value, no risk tier', async () => {
     const reg = churnPipeline('regression');
     const regSpec = specFor(reg, 'logistic');
     const w = randomWeights(regSpec, 8, 50);
@@ -180,14 +182,85 @@ describe('scoreCsv', () => {
         [/ragged\.csv/, /line 3/, /number of fields/]);
     });
 
-    it('an empty file and an unknown id column', async () => {
+    it('an empty file', async () => {
       const empty = join(dir, 'empty.csv');
       writeFileSync(empty, '');
       await expectDataError(async () => scoreCsv({ modelFile: await loaded(), input: empty, output: join(dir, 'e.csv') }), [/empty\.csv is empty/]);
-      const input = join(dir, 'ok.csv');
-      writeFileSync(input, [header, 'C1,3,4,100,7,basic,web'].join('\n'));
-      await expectDataError(async () => scoreCsv({ modelFile: await loaded(), input, output: join(dir, 'i.csv'), idColumn: 'member_no' }),
-        [/ok\.csv/, /id column "member_no" not found/]);
+    });
+  });
+
+  describe('the id column is given, never guessed from the features', () => {
+    let model = '';
+    let input = '';
+    // customerID is not the first column, and the first column (tenure-like recency) is a model input.
+    const header = 'recency_days,frequency,monetary,nps,plan,channel,customerID,region';
+    const rows = ['3,4,100.5,7,basic,web,A-1,north', '30,1,9.5,2,premium,phone,A-2,south', '12,2,50,5,,store,A-3,east'];
+    beforeAll(() => {
+      model = join(dir, 'id-model.json');
+      input = join(dir, 'no-customer-id.csv');
+      writeFileSync(model, JSON.stringify(modelFile(spec, pipeline, weights)));
+      writeFileSync(input, [header, ...rows].join('\n'));
+    });
+    const idError = async (opts: { idColumn?: string; mappingId?: string }, patterns: RegExp[]) => {
+      const output = join(dir, 'id-out.csv');
+      let err: unknown;
+      try { await scoreCsv({ modelFile: model, input, output, ...opts }); } catch (e) { err = e; }
+      expect(isConsortError(err, 'INVALID_ARGUMENT'), String(err)).toBe(true);
+      for (const p of patterns) expect((err as Error).message).toMatch(p);
+      expect(existsSync(output)).toBe(false);
+      expect(existsSync(`${output}.partial`)).toBe(false);
+    };
+
+    it('without customer_id or --id: an error listing the non-feature columns, id-like first', async () => {
+      await idError({}, [/no-customer-id\.csv, row 1 \(header\)/, /does not guess/, /pass --id with one of "customerID", "region"/, /--id row/]);
+      let err: unknown;
+      try { await scoreCsv({ modelFile: model, input, output: join(dir, 'x.csv') }); } catch (e) { err = e; }
+      expect((err as Error).message).not.toMatch(/"recency_days"/);
+    });
+
+    it('an --id that is not in the file names the candidates', async () => {
+      await idError({ idColumn: 'member_no' }, [/id column "member_no" not found/, /"customerID", "region"/]);
+    });
+
+    it('--id <column> copies that column; --id row numbers the rows by spreadsheet row', async () => {
+      const byColumn = join(dir, 'id-col.csv');
+      const s = await scoreCsv({ modelFile: model, input, output: byColumn, idColumn: 'customerID' });
+      expect(s.idFrom).toBe('option');
+      const a = parseOutput(byColumn);
+      expect(a.header[0]).toBe('customerID');
+      expect(a.rows.map((r) => r[0])).toEqual(['A-1', 'A-2', 'A-3']);
+      const byRow = join(dir, 'id-row.csv');
+      const t = await scoreCsv({ modelFile: model, input, output: byRow, idColumn: 'row' });
+      expect([t.idColumn, t.idFrom]).toEqual(['row', 'row']);
+      const b = parseOutput(byRow);
+      expect(b.header[0]).toBe('row');
+      expect(b.rows.map((r) => r[0])).toEqual(['2', '3', '4']);
+      // Same scores and reasons either way.
+      expect(b.rows.map((r) => r.slice(1))).toEqual(a.rows.map((r) => r.slice(1)));
+    });
+
+    it("the mapping's id: the exported column, else customer_id as prepare writes it", async () => {
+      const out = join(dir, 'id-map.csv');
+      expect((await scoreCsv({ modelFile: model, input, output: out, mappingId: 'customerID' })).idFrom).toBe('mapping');
+      expect(parseOutput(out).rows[1][0]).toBe('A-2');
+      await idError({ mappingId: 'Kundennummer' }, [/mapping's id column "Kundennummer" is not in the file, nor is "customer_id"/, /"customerID", "region"/]);
+      const prepared = join(dir, 'prepared.csv');
+      writeFileSync(prepared, ['customer_id,recency_days,frequency,monetary,nps,plan,channel', 'K1,3,4,100.5,7,basic,web'].join('\n'));
+      const p = await scoreCsv({ modelFile: model, input: prepared, output: out, mappingId: 'Kundennummer' });
+      expect([p.idColumn, p.idFrom]).toEqual(['customer_id', 'prepared']);
+    });
+
+    it('reasons name the categorical value and show numeric values in their units', async () => {
+      const out = join(dir, 'id-reasons.csv');
+      await scoreCsv({ modelFile: model, input, output: out, idColumn: 'customerID' });
+      const reasons = parseOutput(out).rows.flatMap((r) => r.slice(3)).filter((x) => x !== '');
+      expect(reasons.length).toBeGreaterThan(3);
+      for (const r of reasons) expect(r).toMatch(REASON);
+      const values = reasons.map((r) => r.slice(0, r.lastIndexOf(':')));
+      const allowed = new Set(['recency_days=3', 'frequency=4', 'monetary=100.5', 'nps=7', 'plan=basic', 'channel=web',
+        'recency_days=30', 'frequency=1', 'monetary=9.5', 'nps=2', 'plan=premium', 'channel=phone',
+        'recency_days=12', 'frequency=2', 'monetary=50', 'nps=5', 'plan=(missing)', 'channel=store']);
+      for (const v of values) expect(allowed.has(v), v).toBe(true);
     });
   });
 
@@ -212,9 +285,11 @@ describe('tiers and reason codes', () => {
     expect(topContributions(new Float32Array([0, 0.2, 0]), 0, 3)).toEqual([1]);
   });
 
-  it('formatReason writes a signed value with two decimals', () => {
-    expect(formatReason('recency_days', 0.8412)).toBe('recency_days:+0.84');
-    expect(formatReason('plan', -1.005)).toBe('plan:-1.00');
+  it('formatReason names the value and writes a signed contribution with two decimals', () => {
+    expect(formatReason('contract', 'month_to_month', 0.6412)).toBe('contract=month_to_month:+0.64');
+    expect(formatReason('plan', '(missing)', -1.005)).toBe('plan=(missing):-1.00');
+    expect(formatReason('tenure_months', formatReasonValue(2), 1.1)).toBe('tenure_months=2:+1.10');
+    expect([29.85, 1889.5, 0.000123456789, 123456789, -3, NaN].map(formatReasonValue)).toEqual(['29.85', '1889.5', '0.000123457', '123456789', '-3', '(missing)']);
   });
 
   it('bad tier cut points are rejected', async () => {

@@ -12,6 +12,7 @@ import { detectDelimiter } from '../data/csv-table.ts';
 import { ONNX_IO, exportOnnx, onnxFeatureColumns, readOnnxMetadata } from './export-model.ts';
 import { verifyOnnxDigest, writeOnnxWithDigest } from './onnx-digest.ts';
 import { exportSegmentModelFile, isSegmentationModelJson } from '../segmentation/model-file.ts';
+import { resolveScoreId, type ScoreId } from './score-id.ts';
 
 /**
  * A model file as read here: the member model file (core's MemberModelFile, docs/model-file.md),
@@ -144,14 +145,31 @@ export function checkTiers(tiers: RiskTiers): void {
   }
 }
 
-/** A reason code as written to the output, e.g. `recency_days:+0.84` (contribution in logit units). */
-export function formatReason(feature: string, contribution: number): string {
-  return `${feature}:${contribution < 0 ? '-' : '+'}${Math.abs(contribution).toFixed(2)}`;
+/** A blank cell in a reason code: a blank category is "no category" to the model, which can be a reason. */
+export const MISSING_VALUE = '(missing)';
+
+/**
+ * A numeric value as a reason shows it, in the column's own units: integers as they are, other
+ * values to 6 significant digits (29.85, 1889.5, 0.000123).
+ */
+export function formatReasonValue(value: number): string {
+  if (Number.isNaN(value)) return MISSING_VALUE;
+  if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
+  return String(Number(value.toPrecision(6)));
+}
+
+/**
+ * A reason code as written to the output: the column, the customer's value and the signed
+ * contribution against the federation's reference customer, in logit units for binary tasks
+ * (output units for regression), e.g. `contract=month_to_month:+0.64`, `tenure_months=2:+1.10`.
+ */
+export function formatReason(feature: string, value: string, contribution: number): string {
+  return `${feature}=${value}:${contribution < 0 ? '-' : '+'}${Math.abs(contribution).toFixed(2)}`;
 }
 
 /**
  * Indices of the `k` largest |contributions| of one row (row-major [rows, F] at `offset`),
- * largest first; exact zeros are not reasons (a missing value sits at the baseline).
+ * largest first; exact zeros are not reasons (a blank numeric cell sits at the reference).
  */
 export function topContributions(contributions: Float32Array, offset: number, F: number, k = 3): number[] {
   const best: number[] = [];
@@ -181,8 +199,13 @@ export interface ScoreCsvOptions {
   input: string;
   /** Output CSV; written to `<output>.partial` and renamed when complete. */
   output: string;
-  /** Column copied to the output to identify the customer; default `customer_id` if present, else the first column. */
+  /**
+   * Column copied to the output to identify the customer, or `row` to number the rows; default
+   * `customer_id`. Without either, scoring fails listing candidate columns (see resolveScoreId).
+   */
   idColumn?: string;
+  /** The `id:` of the member's mapping file: used when idColumn is not given. */
+  mappingId?: string;
   /** Risk tier cut points (binary tasks); default DEFAULT_TIERS. */
   tiers?: RiskTiers;
   /** Rows per inference call; default DEFAULT_SCORE_BATCH. */
@@ -211,7 +234,10 @@ export interface ScoreSummary {
   tiers: { high: number; medium: number; low: number } | null;
   seconds: number;
   output: string;
+  /** The output's id column: the input column copied, or `row` when rows were numbered. */
   idColumn: string;
+  /** Where the id came from: --id, the mapping, the prepared file's customer_id, or row numbers. */
+  idFrom: 'option' | 'mapping' | 'prepared' | 'row';
   /** Output header, e.g. customer_id,score,risk_tier,reason_1,reason_2,reason_3. */
   columns: string[];
 }
@@ -279,9 +305,14 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
   const numCat = pipeline.categorical.length;
   const F = features.length;
   const vocabularies = pipeline.categorical.map((c) => new Set(c.vocabulary));
-  // Quoting decided once per feature (a formatted number never needs it): the output loop is hot.
-  const quoted = features.map((f) => csvCell(`${f}:`) !== `${f}:`);
-  const reasonCell = (j: number, c: number) => (quoted[j] ? csvCell(formatReason(features[j], c)) : formatReason(features[j], c));
+  // Quoting decided once per numeric feature (a formatted number never needs it): the output
+  // loop is hot. A category value may hold a delimiter, so categorical reasons are checked each.
+  const quoted = features.map((f, j) => j >= numNumeric || csvCell(`${f}=`) !== `${f}=`);
+  const reasonCell = (b: Batch, i: number, j: number, c: number) => {
+    const value = j < numNumeric ? formatReasonValue(b.numeric[i * numNumeric + j]) : (b.categorical[i * numCat + j - numNumeric] || MISSING_VALUE);
+    const text = formatReason(features[j], value, c);
+    return quoted[j] ? csvCell(text) : text;
+  };
 
   const header = await headerLine(file);
   if (header.trim() === '') throw new ConsortError('DATA_INVALID', `${file} is empty; export the customer table with a header row first`, { file });
@@ -299,7 +330,7 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
   const out: WriteStream = createWriteStream(partial, { mode: 0o600 });
   const counts = { high: 0, medium: 0, low: 0 };
   let rows = 0;
-  let idColumn = '';
+  let id: ScoreId | null = null;
   const columns: string[] = [];
 
   // A listener at all times: an fs write error (disk full) or a write cut short by cleanup must not crash the process.
@@ -322,7 +353,7 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
     const lines: string[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const s = score[i];
-      let line = `${csvCell(b.ids[i])},${binary ? s.toFixed(6) : String(Number(s.toPrecision(7)))}`;
+      let line = `${b.ids[i]},${binary ? s.toFixed(6) : String(Number(s.toPrecision(7)))}`;
       if (binary) {
         const tier = riskTier(s, tiers);
         counts[tier]++;
@@ -330,7 +361,7 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
       }
       const top = topContributions(contrib, i * F, F, 3);
       for (let r = 0; r < 3; r++) {
-        line += r < top.length ? `,${reasonCell(top[r], contrib[i * F + top[r]])}` : ',';
+        line += r < top.length ? `,${reasonCell(b, i, top[r], contrib[i * F + top[r]])}` : ',';
       }
       lines[i] = line;
     }
@@ -360,14 +391,11 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
             `${file}, row 1 (header): missing column${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m}"`).join(', ')}; the file has ${names.map((c) => `"${c}"`).join(', ')}. Rename or map a column to each missing name`,
             { file, row: 1, column: missing[0], missing, found: names });
         }
-        idColumn = opts.idColumn ?? (names.includes('customer_id') ? 'customer_id' : names[0]);
-        idIndex = names.indexOf(idColumn);
-        if (idIndex < 0) {
-          throw new ConsortError('DATA_INVALID', `${file}, row 1 (header): id column "${idColumn}" not found; the file has ${names.map((c) => `"${c}"`).join(', ')}. Pass --id-column with one of them`, { file, row: 1, column: idColumn });
-        }
+        id = resolveScoreId({ file, header: names, features: required, label: pipeline.label, id: opts.idColumn, mappingId: opts.mappingId });
+        idIndex = id.kind === 'column' ? id.index : -1;
         picksNumeric = pipeline.numeric.map((c) => names.indexOf(c.name));
         picksCat = pipeline.categorical.map((c) => names.indexOf(c.name));
-        columns.push(idColumn, 'score', ...(binary ? ['risk_tier'] : []), 'reason_1', 'reason_2', 'reason_3');
+        columns.push(id.name, 'score', ...(binary ? ['risk_tier'] : []), 'reason_1', 'reason_2', 'reason_3');
         await write(`${columns.map(csvCell).join(',')}\n`);
         continue;
       }
@@ -389,7 +417,7 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
         }
         current.categorical[k * numCat + j] = s;
       }
-      current.ids[k] = record[idIndex];
+      current.ids[k] = idIndex >= 0 ? csvCell(record[idIndex]) : String(row);
       current.rows++;
       if (current.rows === batchSize) await runBatch(current);
     }
@@ -419,7 +447,8 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
     tiers: binary ? counts : null,
     seconds: (performance.now() - started) / 1000,
     output: opts.output,
-    idColumn,
+    idColumn: id?.name ?? '',
+    idFrom: id === null ? 'option' : id.kind === 'row' ? 'row' : id.from,
     columns,
   };
 }

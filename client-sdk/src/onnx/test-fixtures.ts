@@ -6,7 +6,7 @@ import {
 } from '@consort/core';
 import type { ModelFile } from './scorer.ts';
 
-/** A churn-like pipeline: four numeric columns on different scales and two categorical ones. */
+/** A churn-like pipeline: four numeric columns on different scales and two categorical ones (with pooled shares, as fitted). */
 export function churnPipeline(task: 'binary' | 'regression' = 'binary'): FeaturePipeline {
   return {
     numeric: [
@@ -16,8 +16,8 @@ export function churnPipeline(task: 'binary' | 'regression' = 'binary'): Feature
       { name: 'nps', mean: 7.2, std: 2.1 },
     ],
     categorical: [
-      { name: 'plan', vocabulary: ['basic', 'plus', 'premium'] },
-      { name: 'channel', vocabulary: ['web', 'store', 'phone', 'partner'] },
+      { name: 'plan', vocabulary: ['basic', 'plus', 'premium'], shares: [0.5, 0.3, 0.2] },
+      { name: 'channel', vocabulary: ['web', 'store', 'phone', 'partner'], shares: [0.4, 0.3, 0.2, 0.1] },
     ],
     label: task === 'binary' ? 'churned' : 'next_spend',
     task,

@@ -4,6 +4,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import { parse } from 'csv-parse';
 import { ConsortError, parseNumericCell } from '@consort/core';
 import { SegmentScorer } from './onnx-centroids.ts';
+import { resolveScoreId } from '../onnx/score-id.ts';
 
 /** Options of scoreSegmentsCsv. */
 export interface ScoreSegmentsOptions {
@@ -11,7 +12,7 @@ export interface ScoreSegmentsOptions {
   input: string;
   /** Output CSV `<id>,segment,segment_name,segment_distance`; written to `<output>.partial` then renamed. */
   output: string;
-  /** Column identifying the customer (default: the first column). */
+  /** Column identifying the customer, or `row` to number the rows; default `customer_id`, never guessed (see resolveScoreId). */
   idColumn?: string;
   /** Rows per onnxruntime call (default 4096). */
   batchSize?: number;
@@ -45,7 +46,8 @@ export async function scoreSegmentsCsv(model: Uint8Array, opts: ScoreSegmentsOpt
   const countsByName: Record<string, number> = {};
   let batch: number[][] = [];
   let batchIds: string[] = [];
-  let idColumn = opts.idColumn;
+  let idColumn = '';
+  let byRow = false;
   const flush = async () => {
     const scored = await scorer.score(batch);
     scored.forEach((s, i) => {
@@ -64,15 +66,17 @@ export async function scoreSegmentsCsv(model: Uint8Array, opts: ScoreSegmentsOpt
       row++;
       if (row === 2) {
         const header = Object.keys(record);
-        idColumn ??= header[0];
-        const missing = [...names, idColumn].filter((c) => !header.includes(c));
+        const missing = names.filter((c) => !header.includes(c));
         if (missing.length > 0) {
           throw new ConsortError('DATA_INVALID', `${opts.input} lacks the column(s) ${missing.join(', ')}; map your export to the federation's segmentation features`, { file: opts.input, missing });
         }
+        const id = resolveScoreId({ file: opts.input, header, features: names, id: opts.idColumn });
+        idColumn = id.name;
+        byRow = id.kind === 'row';
       }
       const where = { file: opts.input, row };
       batch.push(names.map((c) => parseNumericCell(record[c], c, where) ?? NaN));
-      batchIds.push(record[idColumn!]);
+      batchIds.push(byRow ? String(row) : record[idColumn]);
       if (batch.length >= batchSize) await flush();
     }
     if (batch.length > 0) await flush();
@@ -80,7 +84,7 @@ export async function scoreSegmentsCsv(model: Uint8Array, opts: ScoreSegmentsOpt
     await scorer.release();
   }
   const partial = `${opts.output}.partial`;
-  await writeFile(partial, `${[csvField(idColumn ?? 'id'), 'segment', 'segment_name', 'segment_distance'].join(',')}\n${lines.map((l) => `${l}\n`).join('')}`);
+  await writeFile(partial, `${[csvField(idColumn || 'customer_id'), 'segment', 'segment_name', 'segment_distance'].join(',')}\n${lines.map((l) => `${l}\n`).join('')}`);
   await rename(partial, opts.output);
   return { rows: segments.length, countsByName, segments: Int32Array.from(segments), ids };
 }

@@ -84,6 +84,14 @@ describe('scoring a customer CSV', () => {
       const changes = membershipChanges(a.segments, b.segments, 4, 3, a.ids);
       expect(changes.total).toBe(50);
       expect(changes.stayed + changes.moved).toBe(50);
+      // The id is customer_id or --id, never the first column (here a segmentation feature).
+      const noId = join(dir, 'no-id.csv');
+      writeFileSync(noId, [[...v1.features.names, 'member_no'], ...rows.map((r) => [...r.slice(1, -1), r[0]])].map((r) => r.join(',')).join('\n'));
+      await expect(scoreSegmentsCsv(exportSegmentOnnx(v1), { input: noId, output: join(dir, 'v4.csv') })).rejects.toThrow(/does not guess.*"member_no"/);
+      await scoreSegmentsCsv(exportSegmentOnnx(v1), { input: noId, output: join(dir, 'v4.csv'), idColumn: 'row' });
+      expect(readFileSync(join(dir, 'v4.csv'), 'utf8').split('\n').slice(0, 3).map((l) => l.split(',')[0])).toEqual(['row', '2', '3']);
+      const byMember = await scoreSegmentsCsv(exportSegmentOnnx(v1), { input: noId, output: join(dir, 'v5.csv'), idColumn: 'member_no' });
+      expect(Array.from(byMember.segments)).toEqual(Array.from(a.segments));
       writeFileSync(input, 'customer_id,recency_days\nx,1\n');
       await expect(scoreSegmentsCsv(exportSegmentOnnx(v1), { input, output: join(dir, 'v3.csv') })).rejects.toThrow(/lacks the column/);
     } finally {

@@ -212,23 +212,53 @@ export function standardizedDeviation(p: Pick<SegmentProfile, 'features'>, overa
 
 const STRONG = 0.5;
 const MILD = 0.25;
+/** Deviations (population std) from which a column is "very" high/low, and from which it is named at all. */
+const VERY = 1.5;
+const NOTABLE = 0.3;
 
-function extremes(p: SegmentProfile, overall: OverallProfile): { high?: string; low?: string } {
-  let high: [string, number] | undefined;
-  let low: [string, number] | undefined;
-  for (const f of p.features) {
-    const d = standardizedDeviation(p, overall, f.name);
-    if (d === undefined) continue;
-    if (d > 0.3 && (!high || d > high[1])) high = [f.name, d];
-    if (d < -0.3 && (!low || d < low[1])) low = [f.name, d];
-  }
-  return { high: high?.[0], low: low?.[0] };
+/**
+ * A column name as words: "Total_Trans_Amt" → "total trans amt", "EstimatedSalary" →
+ * "estimated salary", "NPS" stays "NPS". The name stays recognisable as the federation's column.
+ */
+export function columnWords(column: string): string {
+  return column
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[\s_\-.]+/)
+    .filter(Boolean)
+    .map((w) => (w.length > 1 && w === w.toUpperCase() && /[A-Z]/.test(w) ? w : w.toLowerCase()))
+    .join(' ');
 }
 
-function fallbackName(p: SegmentProfile, overall: OverallProfile): string {
-  const { high, low } = extremes(p, overall);
-  const parts = [high ? `high ${high}` : '', low ? `low ${low}` : ''].filter(Boolean);
-  return `Segment ${p.id + 1}: ${parts.length ? parts.join(', ') : 'close to average'}`;
+// Columns measuring how long something lasts read "long"/"short" rather than "high"/"low".
+const SPAN = /\b(tenure|duration|seniority|lifetime|on book|membership|relationship length)\b/;
+
+/** How a deviation of `d` population standard deviations reads for a column: "high balance", "short tenure". */
+function level(column: string, d: number): string {
+  const words = columnWords(column);
+  const span = SPAN.test(words.toLowerCase());
+  const word = d > 0 ? (span ? 'long' : 'high') : (span ? 'short' : 'low');
+  return `${Math.abs(d) >= VERY ? 'very ' : ''}${word} ${words}`;
+}
+
+/** The segment's features that stand out (|deviation| ≥ 0.3 population std), largest first. */
+function standouts(p: SegmentProfile, overall: OverallProfile): { name: string; d: number }[] {
+  return p.features
+    .map((f) => ({ name: f.name, d: standardizedDeviation(p, overall, f.name) }))
+    .filter((x): x is { name: string; d: number } => x.d !== undefined && Math.abs(x.d) >= NOTABLE)
+    .sort((a, b) => Math.abs(b.d) - Math.abs(a.d));
+}
+
+/**
+ * A name made of the federation's own columns: the two that stand out most, in words, e.g.
+ * "High balance, short tenure", "Very low total trans ct, low credit limit"; "Close to average"
+ * when none deviates by 0.3 population standard deviations. `count` columns (default 2).
+ */
+export function columnName(p: SegmentProfile, overall: OverallProfile, count = 2): string {
+  const top = standouts(p, overall).slice(0, count);
+  if (top.length === 0) return 'Close to average';
+  const text = top.map((x) => level(x.name, x.d)).join(', ');
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** Formats x with the precision that `ref` (default x) calls for, so pairs read alike. */
@@ -239,11 +269,12 @@ function fmt(x: number, ref = x): string {
 
 /**
  * A human-readable name and one-sentence description from the segment's deviations (in
- * population standard deviations) on the recency / frequency / monetary / tenure roles — the
- * RFM vocabulary marketers already use. High recency means long since the last purchase.
- * Without roles, or when no rule fits, the name lists the most over- and under-represented
- * features ("Segment 3: high web_visits, low tenure_days"). A churn rate 1.5× the population's
- * adds "at risk".
+ * population standard deviations). When the task maps columns to the recency / frequency /
+ * monetary / tenure roles, RFM names marketers already use ("Lapsed", "High-value loyal"; high
+ * recency means long since the last purchase), each claiming only what those columns show.
+ * Otherwise, or when no rule fits, the name is built from the task's own columns that stand out
+ * most ("High balance, short tenure"): a card portfolio or a bank's accounts are not shoppers,
+ * and a name must not say more than the data. A churn rate 1.5× the population's adds "at risk".
  */
 export function nameSegment(p: SegmentProfile, overall: OverallProfile, roles: FeatureRoles = {}): { name: string; description: string } {
   const dev = (col?: string) => (col ? standardizedDeviation(p, overall, col) : undefined);
@@ -259,15 +290,17 @@ export function nameSegment(p: SegmentProfile, overall: OverallProfile, roles: F
     else if (M !== undefined && M > STRONG && (F === undefined || F >= 0) && recent) name = T !== undefined && T < -STRONG ? 'High-value newcomers' : 'High-value loyal';
     else if (T !== undefined && T < -STRONG && recent && (F === undefined || F >= -MILD)) name = 'New and engaged';
     else if (T !== undefined && T < -STRONG) name = 'New, slow to start';
-    else if (F !== undefined && F < -MILD && M !== undefined && M < -MILD) name = 'Occasional bargain hunters';
+    else if (F !== undefined && F < -MILD && M !== undefined && M < -MILD) name = 'Occasional low spenders';
     else if (F !== undefined && F < 0 && M !== undefined && M > STRONG && recent) name = 'Big-basket occasional buyers';
     else if (F !== undefined && F > STRONG && (M === undefined || M <= 0)) name = 'Frequent small-basket buyers';
     else if (T !== undefined && T > STRONG && recent) name = 'Long-standing regulars';
-    else if ([R, F, M, T].every((d) => d === undefined || Math.abs(d) < STRONG)) name = 'Typical customers';
+    // "Typical" only when no column at all stands out, not just the roles.
+    else if (p.features.every((f) => Math.abs(standardizedDeviation(p, overall, f.name) ?? 0) < STRONG)) name = 'Typical customers';
   }
-  name ??= fallbackName(p, overall);
+  const fromColumns = name === undefined;
+  name ??= columnName(p, overall);
   const atRisk = p.churnRate !== undefined && overall.churnRate !== undefined && overall.churnRate > 0 && p.churnRate >= 1.5 * overall.churnRate;
-  if (atRisk && !name.startsWith('Lapsed')) name += ' at risk';
+  if (atRisk && !name.startsWith('Lapsed')) name += fromColumns ? ', at risk' : ' at risk';
   return { name, description: describe(p, overall) };
 }
 
@@ -291,8 +324,9 @@ function uniqueNames(segments: SegmentProfile[], overall: OverallProfile): Segme
   const used = new Set<string>();
   return segments.map((s) => {
     if (s.suppressed || (seen.get(s.name) ?? 0) < 2) return s;
-    const { high, low } = extremes(s, overall);
-    let name = `${s.name} (${high ? `high ${high}` : low ? `low ${low}` : `#${s.id + 1}`})`;
+    // The next column that stands out and is not in the name yet tells two alike segments apart.
+    const extra = standouts(s, overall).map((x) => level(x.name, x.d)).find((t) => !s.name.toLowerCase().includes(t.toLowerCase()));
+    let name = `${s.name} (${extra ?? `#${s.id + 1}`})`;
     if (used.has(name)) name = `${s.name} (#${s.id + 1})`;
     used.add(name);
     return { ...s, name };

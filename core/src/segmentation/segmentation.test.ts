@@ -10,7 +10,7 @@ import {
 } from './kmeans-protocol.ts';
 import { drawCandidates, localHistograms, packHistograms, refineCandidateChains, refineCandidates, seedFromCandidates, unpackHistograms } from './init.ts';
 import { chooseK, chooseKFromCriteria, criteriaFromAggregates, type KCriteria } from './choose-k.ts';
-import { localProfileStats, nameSegment, packProfileStats, segmentProfiles, unpackProfileStats, type OverallProfile, type SegmentProfile } from './profiles.ts';
+import { columnWords, localProfileStats, nameSegment, packProfileStats, segmentProfiles, unpackProfileStats, type OverallProfile, type SegmentProfile } from './profiles.ts';
 import { segmentationFeatures, standardizeRows } from './standardize.ts';
 import { segmentationRoundLayout } from './rounds.ts';
 
@@ -192,13 +192,58 @@ describe('segment profiles and names', () => {
   it('names RFM-like profiles', () => {
     expect(nameSegment(seg(0, [-0.8, 1.2, 1.5, 0.8]), overall, roles).name).toBe('High-value loyal');
     expect(nameSegment(seg(1, [1.5, -1, -0.5, 0.3], 0.5), overall, roles).name).toBe('Lapsed');
-    expect(nameSegment(seg(2, [0.1, -0.6, -0.7, 0.2]), overall, roles).name).toBe('Occasional bargain hunters');
+    expect(nameSegment(seg(2, [0.1, -0.6, -0.7, 0.2]), overall, roles).name).toBe('Occasional low spenders');
     expect(nameSegment(seg(3, [-0.6, 0.2, 0, -1.2]), overall, roles).name).toBe('New and engaged');
-    expect(nameSegment(seg(4, [0.1, -0.6, -0.7, 0.2], 0.45), overall, roles).name).toBe('Occasional bargain hunters at risk');
+    expect(nameSegment(seg(4, [0.1, -0.6, -0.7, 0.2], 0.45), overall, roles).name).toBe('Occasional low spenders at risk');
     expect(nameSegment(seg(6, [0, -0.7, 1.2, 0.1]), overall, roles).name).toBe('Big-basket occasional buyers');
     const fallback = nameSegment(seg(5, [0.1, 0.9, -0.7, 0.2]), overall, {});
-    expect(fallback.name).toBe('Segment 6: high frequency, low monetary');
+    expect(fallback.name).toBe('High frequency, low monetary');
+    // Roles that do not stand out leave the name to the columns that do.
+    expect(nameSegment(seg(7, [0.1, 0.2, 0.1, -1.8]), overall, { recency: 'recency_days', frequency: 'frequency' }).name).toBe('Very short tenure days');
+    expect(nameSegment(seg(8, [0.1, 0.1, 0.2, 0.1]), overall, {}).name).toBe('Close to average');
     expect(nameSegment(seg(1, [1.5, -1, -0.5, 0.3]), overall, roles).description).toMatch(/^100 customers \(10\.0%\); average recency_days 120 vs 60, frequency 5\.0 vs 10\.0, monetary 350 vs 500 overall; churn 20% vs 20%\.$/);
+  });
+
+  it('column words keep the federation\'s column recognisable', () => {
+    expect(['Total_Trans_Amt', 'EstimatedSalary', 'NPS', 'months_on_book', 'avgOrderValue', 'CLVScore'].map(columnWords))
+      .toEqual(['total trans amt', 'estimated salary', 'NPS', 'months on book', 'avg order value', 'CLV score']);
+  });
+
+  it('a task without RFM columns: names from its own columns, profiles in original units through the secure sum', () => {
+    // A bank's accounts: money columns around 1e5, no recency/frequency/monetary roles.
+    const bank = segmentationFeatures([
+      { name: 'Balance', mean: 76_485.9, std: 62_397.4 }, { name: 'EstimatedSalary', mean: 100_090.2, std: 57_510.5 },
+      { name: 'Age', mean: 38.9, std: 10.5 }, { name: 'Tenure', mean: 5.0, std: 2.9 },
+    ]);
+    const rng = new SeededRandom(11);
+    // Three groups: rich and long-standing, young with no balance, older with a middling balance.
+    const groups = [
+      () => [rng.uniform(110_000, 140_000), rng.uniform(80_000, 120_000), rng.uniform(35, 45), rng.uniform(7, 10)],
+      () => [0, rng.uniform(20_000, 200_000), rng.uniform(20, 30), rng.uniform(0, 10)],
+      () => [rng.uniform(60_000, 90_000), rng.uniform(20_000, 200_000), rng.uniform(55, 70), rng.uniform(0, 10)],
+    ];
+    const truth = Array.from({ length: 600 }, (_, i) => i % 3);
+    const raw = truth.map((g) => groups[g]());
+    const labels = raw.map((_, i) => [truth[i] === 1 ? 1 : 0]);
+    const parts = [[0, 150], [150, 320], [320, 450], [450, 530], [530, 600]];
+    const stats = parts.map(([a, b]) => localProfileStats(raw.slice(a, b), truth.slice(a, b), labels.slice(a, b), 3, bank));
+    const sum = unpackProfileStats(3, 4, 1, 5, secureSum(stats.map((x) => packProfileStats(x, 3, 4, 1, 5))));
+    const { overall: o, segments } = segmentProfiles(sum, bank, { labelNames: ['Exited'], churnLabel: 'Exited' });
+    for (let g = 0; g < 3; g++) {
+      const rows = raw.filter((_, i) => truth[i] === g);
+      bank.names.forEach((name, j) => {
+        const direct = rows.reduce((a, r) => a + r[j], 0) / rows.length;
+        // Original units, not standardized values: a balance mean of ~125,000 reads as such.
+        expect(Math.abs(segments[g].features[j].mean - direct)).toBeLessThan(1e-3 * Math.max(1, bank.std[j]));
+      });
+    }
+    expect(o.features[0].mean).toBeCloseTo(raw.reduce((a, r) => a + r[0], 0) / raw.length, 0);
+    const names = segments.map((x) => x.name);
+    expect(names[0]).toBe('High balance, long tenure');
+    expect(names[1]).toBe('Low balance, low age, at risk');
+    expect(names[2]).toBe('High age, short tenure');
+    for (const n of names) expect(n).not.toMatch(/spender|bargain|loyal|lapsed|regulars|newcomer|typical/i);
+    expect(segments[0].description).toMatch(/average Balance 12\d,\d{3} vs 6\d,\d{3}, Tenure 8\.\d\d vs 6\.\d\d overall/);
   });
 
   it('profiles come from summed statistics, equal direct means, and small segments are suppressed', () => {

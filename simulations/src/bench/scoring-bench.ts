@@ -41,7 +41,7 @@ async function main(): Promise<void> {
     '|---|---|---|---|---|',
     ...lines,
     '',
-    'MLP reason codes cost one occlusion pass per input column (F + 1 forward passes per batch).',
+    `MLP reason codes cost one occlusion pass per numeric column and per category value with a pooled share (1 + ${pipeline.numeric.length} + ${pipeline.categorical.reduce((n, c) => n + (c.shares ?? [1]).filter((x) => x > 0).length, 0)} forward passes per batch here), since each categorical column is measured against the federation's mix of values (docs/scoring.md).`,
   ].join('\n'));
   rmSync(dir, { recursive: true, force: true });
 }
