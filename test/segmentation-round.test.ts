@@ -6,6 +6,10 @@ import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 // The member-side reader is internal to the agent; the test reuses it to pool the same rows.
 import { readSegmentationData } from '../client-sdk/src/agent/segmentation-work.ts';
 import { escapeHtml, renderRoundsReport } from '@consort/coordinator';
+import { exportModelFile, loadSegmentModel } from '@consort/client-sdk';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sqliteDatabase } from './support/databases.ts';
 import { startFixture, type Fixture } from './support/federation-fixture.ts';
 
@@ -96,6 +100,19 @@ describe('federated segmentation end to end', () => {
     const html = await renderRoundsReport(fx.coordinator.store, taskId);
     for (const n of names) expect(html).toContain(escapeHtml(n));
     expect(html).toContain('<table id="segments">');
+
+    // Members get it as a segmentation model file that `segment` reads, directly or as a checked .onnx.
+    const { header, bytes } = await fx.admin.exportModel(taskId);
+    expect(header.kind).toBe('segmentation');
+    const dir = mkdtempSync(join(tmpdir(), 'consort-segment-export-'));
+    const file = join(dir, 'segments.json');
+    writeFileSync(file, bytes);
+    const fromFile = await loadSegmentModel(file);
+    expect(fromFile.model.names).toEqual(names);
+    await exportModelFile(file, join(dir, 'segments.onnx'));
+    const fromOnnx = await loadSegmentModel(join(dir, 'segments.onnx'));
+    expect(fromOnnx.model.centroids.map((c) => Array.from(c))).toEqual(fromFile.model.centroids.map((c) => Array.from(c)));
+    rmSync(dir, { recursive: true, force: true });
   }, 300_000);
 
   it('goes on without a member that vanishes mid-Lloyd', async () => {

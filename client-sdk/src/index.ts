@@ -2,6 +2,7 @@
 export * from './agent/agent.ts';
 export * from './agent/enroll.ts';
 export * from './agent/member-client.ts';
+export * from './agent/model-archive.ts';
 export * from './agent/local-work.ts';
 export * from './agent/round-policy.ts';
 export * from './agent/task-pin.ts';
@@ -14,6 +15,7 @@ export * from './onnx/export-model.ts';
 export * from './onnx/scorer.ts';
 export * from './onnx/score-bench.ts';
 export { registerScoreCommand } from './cli/score-command.ts';
+export { registerPullCommand } from './cli/pull-command.ts';
 export * from './onboarding/mapping.ts';
 export * from './onboarding/mapped-source.ts';
 export * from './onboarding/prepare.ts';

@@ -13,3 +13,4 @@ export { formatRoundLine, formatWarningLines, metricCell, NOT_MEASURED } from '.
 export { runPlan } from './reports/run-plan.ts';
 export { segmentationPlan, segmentationRoundBudget } from './segmentation/segmentation-task.ts';
 export { COORDINATOR_KEY_FILE, loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
+export * from './models/member-model-file.ts';

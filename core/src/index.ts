@@ -10,6 +10,7 @@ export * from './task/task-definition.ts';
 export * from './secagg/index.ts';
 export * from './random/seeded-random.ts';
 export * from './model/model-spec.ts';
+export * from './model/model-file.ts';
 export * from './features/pipeline.ts';
 export * from './features/exact-moments.ts';
 export * from './metrics/index.ts';

@@ -12,6 +12,9 @@ import type { Federation as _consort_v1_Federation, Federation__Output as _conso
 import type { ListMembersRequest as _consort_v1_ListMembersRequest, ListMembersRequest__Output as _consort_v1_ListMembersRequest__Output } from './consort/v1/ListMembersRequest';
 import type { MemberInfo as _consort_v1_MemberInfo, MemberInfo__Output as _consort_v1_MemberInfo__Output } from './consort/v1/MemberInfo';
 import type { MemberList as _consort_v1_MemberList, MemberList__Output as _consort_v1_MemberList__Output } from './consort/v1/MemberList';
+import type { ModelFileChunk as _consort_v1_ModelFileChunk, ModelFileChunk__Output as _consort_v1_ModelFileChunk__Output } from './consort/v1/ModelFileChunk';
+import type { ModelFileHeader as _consort_v1_ModelFileHeader, ModelFileHeader__Output as _consort_v1_ModelFileHeader__Output } from './consort/v1/ModelFileHeader';
+import type { ModelFileRequest as _consort_v1_ModelFileRequest, ModelFileRequest__Output as _consort_v1_ModelFileRequest__Output } from './consort/v1/ModelFileRequest';
 import type { ModelSpec as _consort_v1_ModelSpec, ModelSpec__Output as _consort_v1_ModelSpec__Output } from './consort/v1/ModelSpec';
 import type { RoundMetrics as _consort_v1_RoundMetrics, RoundMetrics__Output as _consort_v1_RoundMetrics__Output } from './consort/v1/RoundMetrics';
 import type { RoundReport as _consort_v1_RoundReport, RoundReport__Output as _consort_v1_RoundReport__Output } from './consort/v1/RoundReport';
@@ -39,6 +42,9 @@ export interface ProtoGrpcType {
       ListMembersRequest: MessageTypeDefinition<_consort_v1_ListMembersRequest, _consort_v1_ListMembersRequest__Output>
       MemberInfo: MessageTypeDefinition<_consort_v1_MemberInfo, _consort_v1_MemberInfo__Output>
       MemberList: MessageTypeDefinition<_consort_v1_MemberList, _consort_v1_MemberList__Output>
+      ModelFileChunk: MessageTypeDefinition<_consort_v1_ModelFileChunk, _consort_v1_ModelFileChunk__Output>
+      ModelFileHeader: MessageTypeDefinition<_consort_v1_ModelFileHeader, _consort_v1_ModelFileHeader__Output>
+      ModelFileRequest: MessageTypeDefinition<_consort_v1_ModelFileRequest, _consort_v1_ModelFileRequest__Output>
       ModelSpec: MessageTypeDefinition<_consort_v1_ModelSpec, _consort_v1_ModelSpec__Output>
       RoundMetrics: MessageTypeDefinition<_consort_v1_RoundMetrics, _consort_v1_RoundMetrics__Output>
       RoundReport: MessageTypeDefinition<_consort_v1_RoundReport, _consort_v1_RoundReport__Output>

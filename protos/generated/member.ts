@@ -22,6 +22,9 @@ import type { InputHeader as _consort_v1_InputHeader, InputHeader__Output as _co
 import type { MaskedInputHeader as _consort_v1_MaskedInputHeader, MaskedInputHeader__Output as _consort_v1_MaskedInputHeader__Output } from './consort/v1/MaskedInputHeader';
 import type { MemberServiceClient as _consort_v1_MemberServiceClient, MemberServiceDefinition as _consort_v1_MemberServiceDefinition } from './consort/v1/MemberService';
 import type { ModelChunk as _consort_v1_ModelChunk, ModelChunk__Output as _consort_v1_ModelChunk__Output } from './consort/v1/ModelChunk';
+import type { ModelFileChunk as _consort_v1_ModelFileChunk, ModelFileChunk__Output as _consort_v1_ModelFileChunk__Output } from './consort/v1/ModelFileChunk';
+import type { ModelFileHeader as _consort_v1_ModelFileHeader, ModelFileHeader__Output as _consort_v1_ModelFileHeader__Output } from './consort/v1/ModelFileHeader';
+import type { ModelFileRequest as _consort_v1_ModelFileRequest, ModelFileRequest__Output as _consort_v1_ModelFileRequest__Output } from './consort/v1/ModelFileRequest';
 import type { ModelHeader as _consort_v1_ModelHeader, ModelHeader__Output as _consort_v1_ModelHeader__Output } from './consort/v1/ModelHeader';
 import type { ModelSpec as _consort_v1_ModelSpec, ModelSpec__Output as _consort_v1_ModelSpec__Output } from './consort/v1/ModelSpec';
 import type { PlainInputHeader as _consort_v1_PlainInputHeader, PlainInputHeader__Output as _consort_v1_PlainInputHeader__Output } from './consort/v1/PlainInputHeader';
@@ -70,6 +73,9 @@ export interface ProtoGrpcType {
       MaskedInputHeader: MessageTypeDefinition<_consort_v1_MaskedInputHeader, _consort_v1_MaskedInputHeader__Output>
       MemberService: SubtypeConstructor<typeof grpc.Client, _consort_v1_MemberServiceClient> & { service: _consort_v1_MemberServiceDefinition }
       ModelChunk: MessageTypeDefinition<_consort_v1_ModelChunk, _consort_v1_ModelChunk__Output>
+      ModelFileChunk: MessageTypeDefinition<_consort_v1_ModelFileChunk, _consort_v1_ModelFileChunk__Output>
+      ModelFileHeader: MessageTypeDefinition<_consort_v1_ModelFileHeader, _consort_v1_ModelFileHeader__Output>
+      ModelFileRequest: MessageTypeDefinition<_consort_v1_ModelFileRequest, _consort_v1_ModelFileRequest__Output>
       ModelHeader: MessageTypeDefinition<_consort_v1_ModelHeader, _consort_v1_ModelHeader__Output>
       ModelSpec: MessageTypeDefinition<_consort_v1_ModelSpec, _consort_v1_ModelSpec__Output>
       PlainInputHeader: MessageTypeDefinition<_consort_v1_PlainInputHeader, _consort_v1_PlainInputHeader__Output>

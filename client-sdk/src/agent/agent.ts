@@ -14,6 +14,7 @@ import { selectBackend } from '../train/backend.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound } from '../secagg/secure-member-round.ts';
 import { readSegmentationData, segmentationLayoutOf, segmentationVector, type SegmentationData } from './segmentation-work.ts';
+import { ModelArchive, type SavedModel } from './model-archive.ts';
 import { RoundAdmission } from './round-admission.ts';
 import { DEFAULT_MIN_MEMBERS_FLOOR } from './round-policy.ts';
 import { TaskPins } from './task-pin.ts';
@@ -60,6 +61,10 @@ export interface MemberAgentOptions {
   reconnectCapMs?: number;
   /** A stream silent this long is taken for lost (the coordinator sends a heartbeat every 15 s; default 60 s). */
   silenceTimeoutMs?: number;
+  /** Where to save each published model version this member helped train (model-archive.ts); unset = not saved. */
+  modelsDir?: string;
+  /** Called after a model version is saved under `modelsDir`. */
+  onModelSaved?: (saved: SavedModel) => void;
 }
 
 /** Thrown where the agent declined a round: already logged and reported to the coordinator. */
@@ -98,6 +103,7 @@ export class MemberAgent {
   private readonly secureRounds = new Map<string, SecureMemberRound>();
   private readonly pins: PeerPins;
   private readonly admission: RoundAdmission;
+  readonly archive?: ModelArchive;
   backend = 'unselected';
 
   constructor(private readonly opts: MemberAgentOptions) {
@@ -113,6 +119,7 @@ export class MemberAgent {
       this.finish = (err) => (err ? reject(err) : resolve());
     });
     this.finished.catch(() => undefined);
+    if (opts.modelsDir) this.archive = new ModelArchive(opts.modelsDir, this.client, this.log, opts.onModelSaved);
   }
 
   get memberId(): string {
@@ -293,6 +300,7 @@ export class MemberAgent {
       this.secureRounds.delete(event.roundClosed.roundId);
       this.log.info(roundClosedLine(this.rounds.get(event.roundClosed.roundId), event.roundClosed), { member: this.memberId });
       this.rounds.delete(event.roundClosed.roundId);
+      this.archive?.roundClosed(event.roundClosed);
       this.opts.onRoundClosed?.(event.roundClosed);
     }
   }

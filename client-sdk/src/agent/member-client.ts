@@ -7,6 +7,9 @@ import type { EnrollResponse__Output } from '@consort/protos/types/EnrollRespons
 import type { InputChunk } from '@consort/protos/types/InputChunk';
 import type { InputHeader } from '@consort/protos/types/InputHeader';
 import type { ModelChunk__Output } from '@consort/protos/types/ModelChunk';
+import type { ModelFileChunk__Output } from '@consort/protos/types/ModelFileChunk';
+import type { ModelFileHeader__Output } from '@consort/protos/types/ModelFileHeader';
+import type { ModelFileRequest } from '@consort/protos/types/ModelFileRequest';
 import type { StageSubmission } from '@consort/protos/types/StageSubmission';
 import type { StageAck__Output } from '@consort/protos/types/StageAck';
 import type { UploadAck__Output } from '@consort/protos/types/UploadAck';
@@ -138,6 +141,32 @@ export class MemberClient {
     const req = { roundId, code, reason };
     return new Promise((resolve, reject) => {
       this.client.DeclineRound(req, this.signedMetadata('DeclineRound', [req]), (err, ack) => (err ? reject(err) : resolve(ack!)));
+    });
+  }
+
+  /**
+   * The member model file (docs/model-file.md) of a published version of a task of this member's
+   * federation, as its exact bytes; MODEL_INTEGRITY when the transfer does not match its header.
+   */
+  fetchModelFile(query: ModelFileRequest): Promise<{ header: ModelFileHeader__Output; bytes: Buffer }> {
+    const req: ModelFileRequest = { taskId: query.taskId ?? '', version: query.version ?? 0, modelVersionId: query.modelVersionId ?? '' };
+    return new Promise((resolve, reject) => {
+      const stream = this.client.FetchModelFile(req, this.signedMetadata('FetchModelFile', [req]));
+      let header: ModelFileHeader__Output | undefined;
+      const parts: Buffer[] = [];
+      stream.on('data', (c: ModelFileChunk__Output) => {
+        if (c.header) header = c.header;
+        else if (c.data) parts.push(c.data);
+      });
+      stream.on('error', reject);
+      stream.on('end', () => {
+        const bytes = Buffer.concat(parts);
+        if (!header || bytes.byteLength !== Number(header.byteLength) || !Buffer.from(sha256(bytes)).equals(header.fileSha256)) {
+          reject(new ConsortError('MODEL_INTEGRITY', `the model file ${req.modelVersionId || `of task ${req.taskId}`} arrived incomplete or altered (${bytes.byteLength} of ${header?.byteLength ?? '?'} bytes); pull it again`));
+          return;
+        }
+        resolve({ header, bytes });
+      });
     });
   }
 

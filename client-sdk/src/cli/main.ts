@@ -1,6 +1,5 @@
 #!/usr/bin/env -S npx tsx
 // consort-agent: enroll this machine as a member and serve rounds on its own CSV.
-import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { describeError, keyFingerprint } from '@consort/core';
 import { enrollMember } from '../agent/enroll.ts';
@@ -9,6 +8,7 @@ import { registerValidateCommand } from './validate-command.ts';
 import { registerPrepareCommand } from './prepare-command.ts';
 import { registerSegmentCommand } from './segment-command.ts';
 import { registerRunCommand } from './run-command.ts';
+import { registerPullCommand } from './pull-command.ts';
 
 const program = new Command().name('consort-agent').description('Consort member agent: your customer rows never leave this machine');
 
@@ -29,6 +29,7 @@ registerValidateCommand(program);
 registerPrepareCommand(program);
 registerScoreCommand(program);
 registerSegmentCommand(program);
+registerPullCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   const e = describeError(err);

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ConsortError, EXIT_CODES, describeError, formatError } from '@consort/core';
 import { MemberAgent, type AgentLogger } from '../agent/agent.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
+import { defaultModelsDir } from '../agent/model-archive.ts';
 
 interface RunFlags {
   data: string;
@@ -63,7 +64,7 @@ export function registerRunCommand(program: Command): void {
         const running = new MemberAgent({
           coordinator, identity, dataFile: o.data, logger: log, giveUpAfterMs,
           // Pinned tasks and peers' identity keys live beside the identity, so they outlast restarts.
-          dataDir: dirname(o.identity), allowPlain: o.allowPlain ?? false, minMembersFloor,
+          dataDir: dirname(o.identity), allowPlain: o.allowPlain ?? false, minMembersFloor, modelsDir: defaultModelsDir(o.identity),
         });
         agent = running;
         // Ctrl-C is an interruption (130); SIGTERM is a supervisor's ordinary stop (0).

@@ -46,7 +46,7 @@ function idNote(s: ScoreSummary): string {
 export function registerScoreCommand(program: Command): Command {
   program.command('score')
     .description('score your customers locally with the shared model: probability (or value), risk tier, top 3 reasons')
-    .requiredOption('--model <file>', 'model JSON published by the coordinator, or an .onnx written by export-onnx')
+    .requiredOption('--model <file>', 'model file from the coordinator (export-model / pull-model), or an .onnx written by export-onnx')
     .requiredOption('--data <csv>', 'your customer CSV with the federation\'s column names')
     .requiredOption('--out <csv>', 'where to write the scores (one row per customer)')
     .option('--id <column>', 'column identifying the customer, copied to the output (default: customer_id, as prepare writes it); "row" numbers the rows instead')
@@ -89,11 +89,11 @@ export function registerScoreCommand(program: Command): Command {
 
   program.command('export-onnx')
     .description('write the shared model and its preprocessing as one ONNX file (for scoring elsewhere)')
-    .requiredOption('--model <json>', 'model JSON published by the coordinator')
-    .requiredOption('--out <file.onnx>', 'output .onnx file')
+    .requiredOption('--model <json>', 'model file from the coordinator (export-model / pull-model)')
+    .requiredOption('--out <file.onnx>', 'output .onnx file; its SHA-256 goes to <file.onnx>.sha256, which score and segment check')
     .action(async (o: { model: string; out: string }) => {
-      const { bytes, features } = await exportModelFile(o.model, o.out);
-      console.log(`wrote ${o.out} (${bytes} bytes; inputs "numeric" float64 and "categorical" string; reasons over ${features.join(', ')})`);
+      const { bytes, features, sha256 } = await exportModelFile(o.model, o.out);
+      console.log(`wrote ${o.out} (${bytes} bytes; inputs over ${features.join(', ')}) and ${o.out}.sha256 (${sha256})`);
     });
   return program;
 }

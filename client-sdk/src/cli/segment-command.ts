@@ -4,32 +4,31 @@ import { Option, type Command } from 'commander';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { exportSegmentOnnx } from '../segmentation/onnx-centroids.ts';
 import { scoreSegmentsCsv } from '../segmentation/score-segments.ts';
 import { formatMembershipChanges, membershipChanges } from '../segmentation/membership-changes.ts';
-import { segmentModelFromJson } from '../segmentation/model-file.ts';
+import { loadSegmentModel } from '../segmentation/model-file.ts';
 
 export function registerSegmentCommand(program: Command): Command {
   return program.command('segment')
     .description('add the segment id and name to each of your customers (local; nothing is sent)')
-    .requiredOption('--model <json>', 'segmentation model JSON exported by the federation')
+    .requiredOption('--model <file>', 'segmentation model file from the coordinator, or an .onnx written by export-onnx')
     .requiredOption('--data <csv>', 'your customer CSV with the segmentation feature columns')
     .requiredOption('--out <csv>', 'output CSV: id, segment, segment_name, segment_distance')
     .option('--id <column>', 'column identifying the customer (default: customer_id, as prepare writes it); "row" numbers the rows instead')
     .addOption(new Option('--id-column <name>', 'former name of --id').hideHelp())
-    .option('--previous <json>', 'an earlier segmentation model: report how many customers changed segment')
+    .option('--previous <file>', 'an earlier segmentation model (file or .onnx): report how many customers changed segment')
     .action(async (o: { model: string; data: string; out: string; id?: string; idColumn?: string; previous?: string }) => {
-      const model = segmentModelFromJson(o.model);
+      const { model, onnx } = await loadSegmentModel(o.model);
       const idColumn = o.id ?? o.idColumn;
       const t0 = performance.now();
-      const res = await scoreSegmentsCsv(exportSegmentOnnx(model), { input: o.data, output: o.out, idColumn });
+      const res = await scoreSegmentsCsv(onnx, { input: o.data, output: o.out, idColumn });
       const counts = Object.entries(res.countsByName).map(([name, n]) => `${name} ${n}`).join(', ');
       console.log(`segmented ${res.rows} customers in ${((performance.now() - t0) / 1000).toFixed(2)} s: ${counts}; wrote ${o.out}`);
       if (o.previous) {
-        const previous = segmentModelFromJson(o.previous);
+        const { model: previous, onnx: previousOnnx } = await loadSegmentModel(o.previous);
         const dir = mkdtempSync(join(tmpdir(), 'consort-segment-'));
         try {
-          const before = await scoreSegmentsCsv(exportSegmentOnnx(previous), { input: o.data, output: join(dir, 'previous.csv'), idColumn });
+          const before = await scoreSegmentsCsv(previousOnnx, { input: o.data, output: join(dir, 'previous.csv'), idColumn });
           const changes = membershipChanges(before.segments, res.segments, previous.centroids.length, model.centroids.length, res.ids);
           console.log(formatMembershipChanges(changes, previous.names, model.names));
         } finally {

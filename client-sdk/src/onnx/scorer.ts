@@ -1,20 +1,30 @@
 // Member-side scoring: streams a CSV through the exported ONNX graph (onnxruntime-node) into scores, risk tiers and reason codes.
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { parse } from 'csv-parse';
 import * as ort from 'onnxruntime-node';
 import {
-  ConsortError, parameterCount, parseNumericCell, validateModelSpec, type FeaturePipeline, type ModelSpec,
+  ConsortError, MODEL_FILE_FORMAT, checkModelFileFormat, parameterCount, parseNumericCell, validateModelSpec, verifyModelWeights,
+  type FeaturePipeline, type ModelFileKind, type ModelSpec,
 } from '@consort/core';
 import { detectDelimiter } from '../data/csv-table.ts';
 import { ONNX_IO, exportOnnx, onnxFeatureColumns, readOnnxMetadata } from './export-model.ts';
+import { verifyOnnxDigest, writeOnnxWithDigest } from './onnx-digest.ts';
+import { exportSegmentModelFile, isSegmentationModelJson } from '../segmentation/model-file.ts';
 import { resolveScoreId, type ScoreId } from './score-id.ts';
 
-/** The model file the coordinator publishes and the demo writes (simulations' local-federation). */
+/**
+ * A model file as read here: the member model file (core's MemberModelFile, docs/model-file.md),
+ * or an older file without `format` (then `sha256` is optional).
+ */
 export interface ModelFile {
+  format?: typeof MODEL_FILE_FORMAT;
+  kind?: ModelFileKind;
+  taskId?: string;
+  /** The task's name. */
   task?: string;
+  createdAt?: string;
   modelVersionId?: string;
   version?: number;
   /** sha256 (hex) of the weights as little-endian float32, as the coordinator computes it. */
@@ -48,10 +58,6 @@ export const DEFAULT_TIERS: RiskTiers = { high: 0.5, medium: 0.2 };
 /** Rows per InferenceSession.run: large enough to amortize the call, small enough to bound memory. */
 export const DEFAULT_SCORE_BATCH = 4096;
 
-function sha256OfWeights(weights: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)).digest('hex');
-}
-
 /**
  * Checks a parsed model JSON and exports its ONNX graph. Throws INVALID_ARGUMENT naming `source`
  * for a missing field and MODEL_INTEGRITY when the weights do not match the recorded sha256.
@@ -62,14 +68,17 @@ export function modelFromJson(json: ModelFile, source = 'model JSON'): LoadedMod
       throw new ConsortError('INVALID_ARGUMENT', `${source}: field "${field}" is missing; pass the model JSON the coordinator published (spec, pipeline, weights)`, { file: source, field });
     }
   }
+  checkModelFileFormat(json, source);
+  if (json.kind === 'segmentation') {
+    throw new ConsortError('INVALID_ARGUMENT', `${source} is a segmentation model; assign segments with "consort-agent segment --model ${source}"`, { file: source });
+  }
   validateModelSpec(json.spec);
   const weights = Float32Array.from(json.weights);
   if (weights.length !== parameterCount(json.spec)) {
     throw new ConsortError('INVALID_ARGUMENT', `${source}: ${weights.length} weights but the spec needs ${parameterCount(json.spec)}; the file is truncated or mixes two models`, { file: source });
   }
-  if (json.sha256 && sha256OfWeights(weights) !== json.sha256.toLowerCase()) {
-    throw new ConsortError('MODEL_INTEGRITY', `${source}: the weights do not match the recorded sha256 ${json.sha256}; download the model again`, { file: source });
-  }
+  // A versioned file always carries its hash; older files are checked when they do.
+  verifyModelWeights(weights, json.sha256, source, json.format !== undefined);
   const onnx = exportOnnx(json.spec, json.pipeline, weights, {
     task: json.task, modelVersionId: json.modelVersionId, version: json.version, sha256: json.sha256,
   });
@@ -77,37 +86,50 @@ export function modelFromJson(json: ModelFile, source = 'model JSON'): LoadedMod
 }
 
 /**
- * Loads a model for scoring: a model JSON (exported to ONNX in memory) or an .onnx file written
- * by export-onnx (its metadata carries the pipeline). Chosen by the file's extension.
+ * Loads a model for scoring: a model JSON (exported to ONNX in memory; its weights checked
+ * against their sha256) or an .onnx file written by export-onnx (checked against its
+ * `.sha256` sidecar; its metadata carries the pipeline). Chosen by the file's extension.
+ * A mismatch throws MODEL_INTEGRITY naming the file.
  */
 export async function loadModel(file: string): Promise<LoadedModel> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new ConsortError('INVALID_ARGUMENT', `cannot read model file ${file}: ${(err as Error).message}; check the --model path`, { file });
-  }
+  const bytes = await readModelBytes(file);
   if (file.toLowerCase().endsWith('.onnx')) {
+    await verifyOnnxDigest(file, bytes);
     const meta = readOnnxMetadata(bytes, file);
     return { spec: meta.spec, pipeline: meta.pipeline, features: meta.features, onnx: new Uint8Array(bytes), source: file };
   }
-  let json: ModelFile;
+  return modelFromJson(parseModelJson(bytes, file), file);
+}
+
+async function readModelBytes(file: string): Promise<Buffer> {
   try {
-    json = JSON.parse(bytes.toString('utf8')) as ModelFile;
+    return await readFile(file);
+  } catch (err) {
+    throw new ConsortError('INVALID_ARGUMENT', `cannot read model file ${file}: ${(err as Error).message}; check the --model path`, { file });
+  }
+}
+
+function parseModelJson(bytes: Buffer, file: string): ModelFile {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as ModelFile;
   } catch (err) {
     throw new ConsortError('INVALID_ARGUMENT', `${file} is neither JSON nor .onnx (${(err as Error).message}); pass the published model JSON or an exported .onnx`, { file });
   }
-  return modelFromJson(json, file);
 }
 
 /**
- * Writes the ONNX graph of a model JSON (a path or the parsed object) to `outOnnxPath`; the
- * file is self-contained (pipeline and provenance in its metadata). Returns its size in bytes.
+ * Writes the ONNX graph of a model JSON (a path or the parsed object) to `outOnnxPath` and its
+ * SHA-256 to the sidecar `<outOnnxPath>.sha256`; the graph is self-contained (pipeline and
+ * provenance in its metadata). A segmentation model file gets its nearest-centroid graph.
+ * Returns the graph's size in bytes and its SHA-256 (hex).
  */
-export async function exportModelFile(modelJson: string | ModelFile, outOnnxPath: string): Promise<{ bytes: number; features: string[] }> {
-  const model = typeof modelJson === 'string' ? await loadModel(modelJson) : modelFromJson(modelJson);
-  await writeFile(outOnnxPath, model.onnx);
-  return { bytes: model.onnx.byteLength, features: model.features };
+export async function exportModelFile(modelJson: string | ModelFile, outOnnxPath: string): Promise<{ bytes: number; features: string[]; sha256: string }> {
+  const source = typeof modelJson === 'string' ? modelJson : 'model JSON';
+  const json = typeof modelJson === 'string' ? parseModelJson(await readModelBytes(modelJson), modelJson) : modelJson;
+  if (isSegmentationModelJson(json)) return exportSegmentModelFile(json, source, outOnnxPath);
+  const model = modelFromJson(json, source);
+  const sha256 = await writeOnnxWithDigest(outOnnxPath, model.onnx);
+  return { bytes: model.onnx.byteLength, features: model.features, sha256 };
 }
 
 /** Risk tier of a probability; `tiers` must satisfy 0 ≤ medium ≤ high ≤ 1 (see checkTiers). */

@@ -1,10 +1,12 @@
 // Reading a released segmentation model file: centroids reshaped, wrong files refused by name.
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { segmentModelFromJson } from './model-file.ts';
+import { describeError, weightsSha256Hex } from '@consort/core';
+import { loadSegmentModel, segmentModelFromJson } from './model-file.ts';
 import { assignSegment } from './onnx-centroids.ts';
+import { exportModelFile } from '../onnx/scorer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'consort-segmodel-'));
 function file(name: string, json: unknown): string {
@@ -28,5 +30,34 @@ describe('segmentation model file', () => {
     expect(() => segmentModelFromJson(churn)).toThrow(`${churn} is not a segmentation model`);
     const short = file('short.json', { weights: [1, 2, 3], metrics });
     expect(() => segmentModelFromJson(short)).toThrow(/holds 3 centroid values, expected k × dim = 2 × 2/);
+  });
+
+  it('checks a versioned file\'s centroids against their sha256', () => {
+    const centroids = [2, -1, -1, 1];
+    const sha256 = weightsSha256Hex(Float32Array.from(centroids));
+    const base = { format: 'consort-model/1', kind: 'segmentation', version: 4, metrics, sha256 };
+    expect(segmentModelFromJson(file('v4.json', { ...base, weights: centroids })).version).toBe('4');
+    const altered = file('altered.json', { ...base, weights: [2, -1, -1, 1.5] });
+    let err: unknown;
+    try { segmentModelFromJson(altered); } catch (e) { err = e; }
+    expect(describeError(err)).toMatchObject({ code: 'MODEL_INTEGRITY', exitCode: 5 });
+    expect(describeError(err).message).toContain(`${altered}: the weights do not match the recorded sha256 ${sha256}`);
+    expect(() => segmentModelFromJson(file('nohash.json', { ...base, sha256: undefined, weights: centroids }))).toThrow('no "sha256" of the weights is recorded');
+  });
+
+  it('export-onnx writes the segmentation graph with its sidecar; a tampered graph is refused', async () => {
+    const centroids = [2, -1, -1, 1];
+    const json = file('seg.json', { format: 'consort-model/1', kind: 'segmentation', version: 5, metrics, sha256: weightsSha256Hex(Float32Array.from(centroids)), weights: centroids });
+    const onnx = join(dir, 'seg.onnx');
+    const { features } = await exportModelFile(json, onnx);
+    expect(features).toEqual(['recency', 'frequency']);
+    const loaded = await loadSegmentModel(onnx);
+    expect(loaded.model.names).toEqual(['Lapsed', 'Loyal']);
+    expect(assignSegment(loaded.model, [14, 4]).segment).toBe(0);
+    const bytes = readFileSync(onnx);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x01;
+    bytes[Math.floor(bytes.length / 2) + 3] ^= 0x01;
+    writeFileSync(onnx, bytes);
+    await expect(loadSegmentModel(onnx)).rejects.toThrow(`${onnx}: the graph does not match the SHA-256 in seg.onnx.sha256`);
   });
 });

@@ -1,5 +1,6 @@
 // Promise-based operator client for consort.v1.AdminService (CLI, demo and tests).
 import * as grpc from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
 import { channelOptions, clientCredentials, loadConsortProtocol, type AdminServiceClient } from '@consort/protos';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 import type { MemberInfo__Output } from '@consort/protos/types/MemberInfo';
@@ -7,7 +8,9 @@ import type { MemberList__Output } from '@consort/protos/types/MemberList';
 import type { Federation__Output } from '@consort/protos/types/Federation';
 import type { EnrollmentTokens__Output } from '@consort/protos/types/EnrollmentTokens';
 import type { Task__Output } from '@consort/protos/types/Task';
-import type { TaskDefinitionInput } from '@consort/core';
+import type { ModelFileChunk__Output } from '@consort/protos/types/ModelFileChunk';
+import type { ModelFileHeader__Output } from '@consort/protos/types/ModelFileHeader';
+import { ConsortError, type TaskDefinitionInput } from '@consort/core';
 
 export class AdminClient {
   private readonly client: AdminServiceClient;
@@ -52,6 +55,31 @@ export class AdminClient {
       stream.on('data', (r: RoundReport__Output) => { reports.push(r); onReport?.(r); });
       stream.on('error', reject);
       stream.on('end', () => resolve(reports));
+    });
+  }
+
+  /**
+   * The member model file of a published version of a task (version 0 = latest), as its exact
+   * bytes; throws MODEL_INTEGRITY when the transfer does not match the header's length and hash.
+   */
+  exportModel(taskId: string, version = 0): Promise<{ header: ModelFileHeader__Output; bytes: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const stream = this.client.ExportModel({ taskId, version, modelVersionId: '' }, this.metadata);
+      let header: ModelFileHeader__Output | undefined;
+      const parts: Buffer[] = [];
+      stream.on('data', (c: ModelFileChunk__Output) => {
+        if (c.header) header = c.header;
+        else if (c.data) parts.push(c.data);
+      });
+      stream.on('error', reject);
+      stream.on('end', () => {
+        const bytes = Buffer.concat(parts);
+        if (!header || bytes.byteLength !== Number(header.byteLength) || !createHash('sha256').update(bytes).digest().equals(header.fileSha256)) {
+          reject(new ConsortError('MODEL_INTEGRITY', `the model file of task ${taskId} arrived incomplete or altered (${bytes.byteLength} of ${header?.byteLength ?? '?'} bytes); export it again`));
+          return;
+        }
+        resolve({ header, bytes });
+      });
     });
   }
 

@@ -9,6 +9,7 @@ import { AdminClient } from './admin-client.ts';
 import { openStore } from '../store/open-store.ts';
 import { renderRoundsReport } from '../reports/rounds-report.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
+import { registerExportCommand } from './export-command.ts';
 
 const program = new Command().name('consort-coordinator').description('Consort federated-learning coordinator');
 
@@ -103,6 +104,8 @@ program.command('report')
       await store.close();
     }
   });
+
+registerExportCommand(program);
 
 program.parseAsync().catch((err: Error & { details?: string }) => {
   console.error(`consort-coordinator: ${err.details ?? err.message}`);

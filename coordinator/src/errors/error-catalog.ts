@@ -27,7 +27,7 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   UPDATE_SHAPE_MISMATCH: { grpc: status.INVALID_ARGUMENT, http: 400, summary: "The update's length differs from the model's parameter count." },
   UPDATE_NOT_FINITE: { grpc: status.INVALID_ARGUMENT, http: 400, summary: 'The update contains NaN or Infinity.' },
   UPDATE_INCOMPLETE: { grpc: status.INVALID_ARGUMENT, http: 400, summary: 'The upload ended before all announced bytes arrived, or its header is missing.' },
-  MODEL_INTEGRITY: { grpc: status.DATA_LOSS, http: 500, summary: 'A model download did not match its announced SHA-256.' },
+  MODEL_INTEGRITY: { grpc: status.DATA_LOSS, http: 500, summary: 'A model download, model file or .onnx graph does not match its recorded SHA-256 (altered or damaged): export or pull it again.' },
   INVALID_TRANSITION: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The round state machine does not allow this event in the current state.' },
   TOO_FEW_MEMBERS: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'Fewer members than the minimum took part; the round was aborted.' },
   DATA_INVALID: { grpc: status.INVALID_ARGUMENT, http: 400, summary: "A member's data does not fit the federation's schema." },

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
-import { AdminClient, renderRoundsReport, startCoordinator, type Coordinator } from '@consort/coordinator';
+import { AdminClient, memberModelFile, renderRoundsReport, startCoordinator, type Coordinator } from '@consort/coordinator';
 import { MemberAgent, enrollMember, type AgentLogger } from '@consort/client-sdk';
 import type { TaskDefinitionInput } from '@consort/core';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
@@ -28,7 +28,7 @@ export interface LocalFederationResult {
   federationId: string;
   taskId: string;
   reports: RoundReport__Output[];
-  /** JSON export of the last model (spec, preprocessing, weights). */
+  /** Member model file of the last published version (docs/model-file.md). */
   modelFile?: string;
   /** HTML page of the rounds and model versions. */
   reportFile: string;
@@ -63,14 +63,11 @@ export async function runLocalFederation(opts: LocalFederationOptions): Promise<
     const last = [...reports].reverse().find((r) => r.state === 'published' && r.modelVersionId && r.purpose !== 'evaluate');
     let modelFile: string | undefined;
     if (last) {
-      const stored = await coordinator.store.getTask(task.id);
-      const mv = await coordinator.store.getModelVersion(last.modelVersionId);
-      modelFile = join(workDir, 'models', `${task.id}-v${mv.version}.json`);
+      // The same member model file the operator's export-model writes (docs/model-file.md).
+      const built = await memberModelFile(coordinator.store, { modelVersionId: last.modelVersionId });
+      modelFile = join(workDir, 'models', `${task.id}-v${built.file.version}.json`);
       mkdirSync(join(workDir, 'models'), { recursive: true });
-      writeFileSync(modelFile, JSON.stringify({
-        task: stored.name, modelVersionId: mv.id, version: mv.version, sha256: mv.sha256, spec: stored.modelSpec,
-        pipeline: stored.pipeline, metrics: mv.metrics, weights: Array.from(mv.weights),
-      }));
+      writeFileSync(modelFile, built.bytes);
     }
     const reportFile = join(workDir, 'report.html');
     writeFileSync(reportFile, await renderRoundsReport(coordinator.store, task.id), { mode: 0o600 });

@@ -11,6 +11,8 @@ import { droppedText, protoMetrics, type RoundReport, type RoundRunner } from '.
 import { issueEnrollmentTokens } from '../../federation/enrollment.ts';
 import { createTask } from '../../task/task-service.ts';
 import { grpcFailure } from './grpc-failure.ts';
+import { memberModelFile } from '../../models/member-model-file.ts';
+import { writeModelFile } from './model-file-stream.ts';
 
 export interface AdminServiceDeps {
   store: Store;
@@ -99,6 +101,14 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         });
         call.end();
       }).catch((err) => call.emit('error', fail(err, 'RunRounds', call)));
+    },
+    ExportModel(call) {
+      Promise.resolve().then(async () => {
+        checkOperator(call.metadata, adminToken);
+        const r = call.request;
+        const built = await memberModelFile(store, { taskId: r.taskId, version: r.version, modelVersionId: r.modelVersionId });
+        await writeModelFile(call, built);
+      }).catch((err) => call.emit('error', fail(err, 'ExportModel')));
     },
   };
 }

@@ -14,6 +14,8 @@ import { bodyDigest, messageDigest } from './message-digest.ts';
 import { TransferSlots } from './transfer-slots.ts';
 import type { CoordinatorKey } from '../../signing/coordinator-key.ts';
 import { ModelCache } from './model-cache.ts';
+import { ModelFileCache } from '../../models/member-model-file.ts';
+import { writeModelFile } from './model-file-stream.ts';
 
 const PATH = '/consort.v1.MemberService/';
 const HEARTBEAT_MS = 15_000;
@@ -40,6 +42,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
   const uploadSlots = new TransferSlots(UPLOAD_SLOTS);
   const downloadSlots = new TransferSlots(DOWNLOAD_SLOTS);
   const models = new ModelCache(store);
+  const modelFiles = new ModelFileCache(store);
 
   // Streams report errors by emitting 'error' (grpc-js then sends the status); destroy() would not.
   const fail = grpcFailure(logger, 'MemberService');
@@ -119,6 +122,20 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
         logger.warn({ member: member.id, round: r.roundId, accepted: ack.accepted }, 'member declined a round');
         callback(null, ack);
       }).catch((err) => callback(fail(err, 'DeclineRound')));
+    },
+
+    FetchModelFile(call) {
+      authenticateCall(store, call.metadata, `${PATH}FetchModelFile`, bodyDigest([messageDigest(call.request)])).then(async (member) => {
+        const r = call.request;
+        // Scoped to the member's federation: another federation's task answers NOT_FOUND, like a missing one.
+        const built = await modelFiles.get({ taskId: r.taskId, version: r.version, modelVersionId: r.modelVersionId, federationId: member.federationId });
+        await downloadSlots.acquire();
+        try {
+          await writeModelFile(call, built);
+        } finally {
+          downloadSlots.release();
+        }
+      }).catch((err) => call.emit('error', fail(err, 'FetchModelFile')));
     },
   };
 }

@@ -9,6 +9,8 @@ import type { EnrollmentTokens as _consort_v1_EnrollmentTokens, EnrollmentTokens
 import type { Federation as _consort_v1_Federation, Federation__Output as _consort_v1_Federation__Output } from '../../consort/v1/Federation';
 import type { ListMembersRequest as _consort_v1_ListMembersRequest, ListMembersRequest__Output as _consort_v1_ListMembersRequest__Output } from '../../consort/v1/ListMembersRequest';
 import type { MemberList as _consort_v1_MemberList, MemberList__Output as _consort_v1_MemberList__Output } from '../../consort/v1/MemberList';
+import type { ModelFileChunk as _consort_v1_ModelFileChunk, ModelFileChunk__Output as _consort_v1_ModelFileChunk__Output } from '../../consort/v1/ModelFileChunk';
+import type { ModelFileRequest as _consort_v1_ModelFileRequest, ModelFileRequest__Output as _consort_v1_ModelFileRequest__Output } from '../../consort/v1/ModelFileRequest';
 import type { RoundReport as _consort_v1_RoundReport, RoundReport__Output as _consort_v1_RoundReport__Output } from '../../consort/v1/RoundReport';
 import type { RunRoundsRequest as _consort_v1_RunRoundsRequest, RunRoundsRequest__Output as _consort_v1_RunRoundsRequest__Output } from '../../consort/v1/RunRoundsRequest';
 import type { Task as _consort_v1_Task, Task__Output as _consort_v1_Task__Output } from '../../consort/v1/Task';
@@ -41,6 +43,11 @@ export interface AdminServiceClient extends grpc.Client {
   createTask(argument: _consort_v1_CreateTaskRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_Task__Output>): grpc.ClientUnaryCall;
   createTask(argument: _consort_v1_CreateTaskRequest, callback: grpc.requestCallback<_consort_v1_Task__Output>): grpc.ClientUnaryCall;
   
+  ExportModel(argument: _consort_v1_ModelFileRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_ModelFileChunk__Output>;
+  ExportModel(argument: _consort_v1_ModelFileRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_ModelFileChunk__Output>;
+  exportModel(argument: _consort_v1_ModelFileRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_ModelFileChunk__Output>;
+  exportModel(argument: _consort_v1_ModelFileRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_ModelFileChunk__Output>;
+  
   ListMembers(argument: _consort_v1_ListMembersRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_MemberList__Output>): grpc.ClientUnaryCall;
   ListMembers(argument: _consort_v1_ListMembersRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_MemberList__Output>): grpc.ClientUnaryCall;
   ListMembers(argument: _consort_v1_ListMembersRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_MemberList__Output>): grpc.ClientUnaryCall;
@@ -64,6 +71,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   CreateTask: grpc.handleUnaryCall<_consort_v1_CreateTaskRequest__Output, _consort_v1_Task>;
   
+  ExportModel: grpc.handleServerStreamingCall<_consort_v1_ModelFileRequest__Output, _consort_v1_ModelFileChunk>;
+  
   ListMembers: grpc.handleUnaryCall<_consort_v1_ListMembersRequest__Output, _consort_v1_MemberList>;
   
   RunRounds: grpc.handleServerStreamingCall<_consort_v1_RunRoundsRequest__Output, _consort_v1_RoundReport>;
@@ -74,6 +83,7 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   CreateEnrollmentTokens: MethodDefinition<_consort_v1_CreateEnrollmentTokensRequest, _consort_v1_EnrollmentTokens, _consort_v1_CreateEnrollmentTokensRequest__Output, _consort_v1_EnrollmentTokens__Output>
   CreateFederation: MethodDefinition<_consort_v1_CreateFederationRequest, _consort_v1_Federation, _consort_v1_CreateFederationRequest__Output, _consort_v1_Federation__Output>
   CreateTask: MethodDefinition<_consort_v1_CreateTaskRequest, _consort_v1_Task, _consort_v1_CreateTaskRequest__Output, _consort_v1_Task__Output>
+  ExportModel: MethodDefinition<_consort_v1_ModelFileRequest, _consort_v1_ModelFileChunk, _consort_v1_ModelFileRequest__Output, _consort_v1_ModelFileChunk__Output>
   ListMembers: MethodDefinition<_consort_v1_ListMembersRequest, _consort_v1_MemberList, _consort_v1_ListMembersRequest__Output, _consort_v1_MemberList__Output>
   RunRounds: MethodDefinition<_consort_v1_RunRoundsRequest, _consort_v1_RoundReport, _consort_v1_RunRoundsRequest__Output, _consort_v1_RoundReport__Output>
 }

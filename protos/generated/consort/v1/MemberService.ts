@@ -11,6 +11,8 @@ import type { EnrollRequest as _consort_v1_EnrollRequest, EnrollRequest__Output 
 import type { EnrollResponse as _consort_v1_EnrollResponse, EnrollResponse__Output as _consort_v1_EnrollResponse__Output } from '../../consort/v1/EnrollResponse';
 import type { InputChunk as _consort_v1_InputChunk, InputChunk__Output as _consort_v1_InputChunk__Output } from '../../consort/v1/InputChunk';
 import type { ModelChunk as _consort_v1_ModelChunk, ModelChunk__Output as _consort_v1_ModelChunk__Output } from '../../consort/v1/ModelChunk';
+import type { ModelFileChunk as _consort_v1_ModelFileChunk, ModelFileChunk__Output as _consort_v1_ModelFileChunk__Output } from '../../consort/v1/ModelFileChunk';
+import type { ModelFileRequest as _consort_v1_ModelFileRequest, ModelFileRequest__Output as _consort_v1_ModelFileRequest__Output } from '../../consort/v1/ModelFileRequest';
 import type { StageAck as _consort_v1_StageAck, StageAck__Output as _consort_v1_StageAck__Output } from '../../consort/v1/StageAck';
 import type { StageSubmission as _consort_v1_StageSubmission, StageSubmission__Output as _consort_v1_StageSubmission__Output } from '../../consort/v1/StageSubmission';
 import type { UploadAck as _consort_v1_UploadAck, UploadAck__Output as _consort_v1_UploadAck__Output } from '../../consort/v1/UploadAck';
@@ -44,6 +46,11 @@ export interface MemberServiceClient extends grpc.Client {
   enroll(argument: _consort_v1_EnrollRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
   enroll(argument: _consort_v1_EnrollRequest, callback: grpc.requestCallback<_consort_v1_EnrollResponse__Output>): grpc.ClientUnaryCall;
   
+  FetchModelFile(argument: _consort_v1_ModelFileRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_ModelFileChunk__Output>;
+  FetchModelFile(argument: _consort_v1_ModelFileRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_ModelFileChunk__Output>;
+  fetchModelFile(argument: _consort_v1_ModelFileRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_ModelFileChunk__Output>;
+  fetchModelFile(argument: _consort_v1_ModelFileRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_ModelFileChunk__Output>;
+  
   SubmitStage(argument: _consort_v1_StageSubmission, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_StageAck__Output>): grpc.ClientUnaryCall;
   SubmitStage(argument: _consort_v1_StageSubmission, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_StageAck__Output>): grpc.ClientUnaryCall;
   SubmitStage(argument: _consort_v1_StageSubmission, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_StageAck__Output>): grpc.ClientUnaryCall;
@@ -73,6 +80,8 @@ export interface MemberServiceHandlers extends grpc.UntypedServiceImplementation
   
   Enroll: grpc.handleUnaryCall<_consort_v1_EnrollRequest__Output, _consort_v1_EnrollResponse>;
   
+  FetchModelFile: grpc.handleServerStreamingCall<_consort_v1_ModelFileRequest__Output, _consort_v1_ModelFileChunk>;
+  
   SubmitStage: grpc.handleUnaryCall<_consort_v1_StageSubmission__Output, _consort_v1_StageAck>;
   
   UploadInput: grpc.handleClientStreamingCall<_consort_v1_InputChunk__Output, _consort_v1_UploadAck>;
@@ -84,6 +93,7 @@ export interface MemberServiceDefinition extends grpc.ServiceDefinition {
   DeclineRound: MethodDefinition<_consort_v1_DeclineRoundRequest, _consort_v1_DeclineRoundAck, _consort_v1_DeclineRoundRequest__Output, _consort_v1_DeclineRoundAck__Output>
   DownloadModel: MethodDefinition<_consort_v1_DownloadModelRequest, _consort_v1_ModelChunk, _consort_v1_DownloadModelRequest__Output, _consort_v1_ModelChunk__Output>
   Enroll: MethodDefinition<_consort_v1_EnrollRequest, _consort_v1_EnrollResponse, _consort_v1_EnrollRequest__Output, _consort_v1_EnrollResponse__Output>
+  FetchModelFile: MethodDefinition<_consort_v1_ModelFileRequest, _consort_v1_ModelFileChunk, _consort_v1_ModelFileRequest__Output, _consort_v1_ModelFileChunk__Output>
   SubmitStage: MethodDefinition<_consort_v1_StageSubmission, _consort_v1_StageAck, _consort_v1_StageSubmission__Output, _consort_v1_StageAck__Output>
   UploadInput: MethodDefinition<_consort_v1_InputChunk, _consort_v1_UploadAck, _consort_v1_InputChunk__Output, _consort_v1_UploadAck__Output>
 }

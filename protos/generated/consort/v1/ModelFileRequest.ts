@@ -1,0 +1,14 @@
+// Original file: protos/consort/v1/common.proto
+
+
+export interface ModelFileRequest {
+  'taskId'?: (string);
+  'version'?: (number);
+  'modelVersionId'?: (string);
+}
+
+export interface ModelFileRequest__Output {
+  'taskId': (string);
+  'version': (number);
+  'modelVersionId': (string);
+}
