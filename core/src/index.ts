@@ -15,3 +15,4 @@ export * from './aggregate/round-vector.ts';
 export * from './aggregate/strategies/index.ts';
 export * from './segmentation/index.ts';
 export { sign as signEd25519, verify } from './crypto/ed25519.ts';
+export * from './cli/option-values.ts';
