@@ -9,3 +9,4 @@ export type { Store } from './store/store.ts';
 export { AdminClient } from './cli/admin-client.ts';
 export { renderRoundsReport } from './reports/rounds-report.ts';
 export { escapeHtml } from './reports/html.ts';
+export { readTaskFile } from './cli/task-file.ts';

@@ -1,6 +1,8 @@
 #!/usr/bin/env -S npx tsx
 // consort-agent: enroll this machine as a member and serve rounds on its own CSV.
 import { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { ConsortError, commandFailure } from '@consort/core';
 import { enrollMember } from '../agent/enroll.ts';
 import { MemberAgent } from '../agent/agent.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
@@ -9,17 +11,31 @@ import { registerValidateCommand } from './validate-command.ts';
 import { registerPrepareCommand } from './prepare-command.ts';
 import { registerSegmentCommand } from './segment-command.ts';
 
-const program = new Command().name('consort-agent').description('Consort member agent: your customer rows never leave this machine');
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const program = new Command().name('consort-agent').description('Consort member agent: your customer rows never leave this machine')
+  .version(VERSION)
+  // Usage errors are printed once, as `INVALID_ARGUMENT: …`, by the handler at the end (exit 2).
+  .exitOverride().configureOutput({ outputError: () => undefined });
 
 program.command('enroll')
   .description('create this member\'s identity key and enroll with a one-time token')
-  .requiredOption('--coordinator <address>', 'coordinator host:port')
+  .option('--coordinator <address>', 'coordinator host:port (default: CONSORT_COORDINATOR)')
   .requiredOption('--token <token>', 'enrollment token from the operator')
   .requiredOption('--name <name>', 'your business name as the consortium sees it')
   .option('--identity <path>', 'where to keep the identity (private key, mode 600)', '.consort-member/identity.json')
-  .action(async (o: { coordinator: string; token: string; name: string; identity: string }) => {
-    const id = await enrollMember(o.coordinator, o.token, o.name, o.identity);
-    console.log(`enrolled as member ${id.memberId} of federation ${id.federationId}; identity saved to ${o.identity}`);
+  .option('--force', 'replace an existing identity (its member can no longer take part)')
+  .option('--json', 'print one JSON document on stdout')
+  .action(async (o: { coordinator?: string; token: string; name: string; identity: string; force?: boolean; json?: boolean }) => {
+    const coordinator = o.coordinator ?? process.env.CONSORT_COORDINATOR;
+    if (!coordinator) throw new ConsortError('INVALID_ARGUMENT', 'no coordinator address: pass --coordinator host:port or set CONSORT_COORDINATOR');
+    // Checked before the coordinator is called: a refused enroll must not spend the token.
+    if (existsSync(o.identity) && !o.force) {
+      throw new ConsortError('IDENTITY_EXISTS', `a member identity already exists at ${o.identity}; this machine is enrolled already. Pass --force to replace it (the old member loses its key) or --identity <another path> for a second member`);
+    }
+    const id = await enrollMember(coordinator, o.token, o.name, o.identity);
+    if (o.json) console.log(JSON.stringify({ memberId: id.memberId, federationId: id.federationId, coordinator, identity: o.identity }, null, 2));
+    else console.log(`enrolled as member ${id.memberId} of federation ${id.federationId}; identity saved to ${o.identity}`);
   });
 
 program.command('run')
@@ -47,7 +63,9 @@ registerPrepareCommand(program);
 registerScoreCommand(program);
 registerSegmentCommand(program);
 
-program.parseAsync().catch((err: Error & { details?: string }) => {
-  console.error(`consort-agent: ${err.details ?? err.message}`);
-  process.exit(1);
+program.parseAsync().catch((err: unknown) => {
+  const f = commandFailure(err, { json: process.argv.includes('--json') });
+  if (f.stdout) console.log(f.stdout);
+  if (f.stderr) console.error(f.stderr);
+  process.exit(f.exitCode);
 });

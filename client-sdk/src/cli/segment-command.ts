@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exportSegmentOnnx } from '../segmentation/onnx-centroids.ts';
 import { scoreSegmentsCsv } from '../segmentation/score-segments.ts';
-import { formatMembershipChanges, membershipChanges } from '../segmentation/membership-changes.ts';
+import { formatMembershipChanges, membershipChanges, type MembershipChanges } from '../segmentation/membership-changes.ts';
 import { segmentModelFromJson } from '../segmentation/model-file.ts';
 
 export function registerSegmentCommand(program: Command): Command {
@@ -17,22 +17,31 @@ export function registerSegmentCommand(program: Command): Command {
     .requiredOption('--out <csv>', 'output CSV: id, segment, segment_name, segment_distance')
     .option('--id-column <name>', 'customer id column (default: the first column)')
     .option('--previous <json>', 'an earlier segmentation model: report how many customers changed segment')
-    .action(async (o: { model: string; data: string; out: string; idColumn?: string; previous?: string }) => {
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (o: { model: string; data: string; out: string; idColumn?: string; previous?: string; json?: boolean }) => {
       const model = segmentModelFromJson(o.model);
       const t0 = performance.now();
       const res = await scoreSegmentsCsv(exportSegmentOnnx(model), { input: o.data, output: o.out, idColumn: o.idColumn });
-      const counts = Object.entries(res.countsByName).map(([name, n]) => `${name} ${n}`).join(', ');
-      console.log(`segmented ${res.rows} customers in ${((performance.now() - t0) / 1000).toFixed(2)} s: ${counts}; wrote ${o.out}`);
+      const seconds = (performance.now() - t0) / 1000;
+      let changesText: string | undefined;
+      let changes: MembershipChanges | undefined;
       if (o.previous) {
         const previous = segmentModelFromJson(o.previous);
         const dir = mkdtempSync(join(tmpdir(), 'consort-segment-'));
         try {
           const before = await scoreSegmentsCsv(exportSegmentOnnx(previous), { input: o.data, output: join(dir, 'previous.csv'), idColumn: o.idColumn });
-          const changes = membershipChanges(before.segments, res.segments, previous.centroids.length, model.centroids.length, res.ids);
-          console.log(formatMembershipChanges(changes, previous.names, model.names));
+          changes = membershipChanges(before.segments, res.segments, previous.centroids.length, model.centroids.length, res.ids);
+          changesText = formatMembershipChanges(changes, previous.names, model.names);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
       }
+      if (o.json) {
+        console.log(JSON.stringify({ rows: res.rows, seconds, countsByName: res.countsByName, out: o.out, changes }, null, 2));
+        return;
+      }
+      const counts = Object.entries(res.countsByName).map(([name, n]) => `${name} ${n}`).join(', ');
+      console.log(`segmented ${res.rows} customers in ${seconds.toFixed(2)} s: ${counts}; wrote ${o.out}`);
+      if (changesText) console.log(changesText);
     });
 }

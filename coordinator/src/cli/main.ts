@@ -1,6 +1,7 @@
 #!/usr/bin/env -S npx tsx
 // consort-coordinator: start the coordinator, and the operator's commands against it.
 import { Command } from 'commander';
+import * as grpc from '@grpc/grpc-js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { ConsortError, commandFailure, integerOption, portOption } from '@consort/core';
@@ -14,6 +15,8 @@ import { readTaskFile } from './task-file.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const DEFAULT_ADDRESS = '127.0.0.1:50051';
+// grpc-js logs its own copy of errors we report as `CODE: message` (e.g. a taken port); GRPC_VERBOSITY still wins.
+if (!process.env.GRPC_VERBOSITY) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 
 const program = new Command().name('consort-coordinator').description('Consort federated-learning coordinator')
   .version(VERSION)

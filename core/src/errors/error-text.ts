@@ -106,7 +106,7 @@ export function describeError(err: unknown): ErrorText {
     const message = typeof e.message === 'string' ? e.message : jsonOf(err);
     // commander's usage errors ("error: unknown option '--x'"): a wrong command line.
     if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
-      return make('INVALID_ARGUMENT', `${message.replace(/^error: /, '').trim()}; see --help`);
+      return make('INVALID_ARGUMENT', `${message.replace(/^error: /, '').trim().replace(/\.$/, '')}; see --help`);
     }
     // gRPC ServiceError: numeric status and the coordinator's "CODE: message" in details.
     if (typeof e.code === 'number' && typeof e.details === 'string') {
