@@ -48,7 +48,7 @@ describe('consort-coordinator command line', () => {
     expect(readdirSync(cwd)).toEqual([]);
     const version = await runCli(CLI.coordinator, ['--version'], { cwd });
     expect(version).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
-  });
+  }, 120_000);
 
   it('serve on a taken port fails before creating a database or token; report never creates a database', async () => {
     const cwd = folder();
@@ -60,7 +60,7 @@ describe('consort-coordinator command line', () => {
     expect(report.stderr).toBe(`NOT_FOUND: no coordinator database at ${join(cwd, '.consort', 'consort.db')}; run report in the folder where serve ran, or pass --data-dir / --database-url\n`);
     expect(report.code).toBe(2);
     expect(readdirSync(cwd)).toEqual([]);
-  });
+  }, 120_000);
 
   it('says what to do when the coordinator is unreachable (exit 4), the token is missing, or the task file is empty', async () => {
     const cwd = folder();
@@ -84,7 +84,7 @@ describe('consort-coordinator command line', () => {
     expect(list.code).toBe(2);
     expect(missing.stderr).toBe('FILE_UNREADABLE: no such file nope.yaml; check the path (relative paths are read from your current folder)\n');
     expect(missing.code).toBe(3);
-  });
+  }, 120_000);
 
   it('lists federations, tasks, rounds and members as JSON, and answers an unknown id with a JSON error', async () => {
     const cwd = folder();
@@ -107,7 +107,7 @@ describe('consort-coordinator command line', () => {
     expect(JSON.parse(unknown.stdout)).toEqual({ error: { code: 'NOT_FOUND', message } });
     expect(unknown.stderr).toBe(`NOT_FOUND: ${message}\n`);
     expect(unknown.code).toBe(2);
-  });
+  }, 120_000);
 
   it('run shows members n/m while it waits and exits 6 when no model was published', async () => {
     const lonely = await fx.admin.createFederation(`no members ${Date.now()}`);
@@ -118,7 +118,7 @@ describe('consort-coordinator command line', () => {
       + 'check that the members\' agents are running (consort-coordinator members --federation <id>) and run again\n');
     expect(r.stdout).toBe('round 1 statistics aborted (too few members: 0 connected, the task needs at least 2): 0 members\n');
     expect(r.code).toBe(6);
-  });
+  }, 120_000);
 
   it('Ctrl-C on run cancels: the coordinator aborts the round in progress and stops the run (exit 130)', async () => {
     const task = await fx.admin.createTask(fx.federationId, churnTask({ name: 'cancelled', stageTimeoutSeconds: 600 }));
@@ -136,12 +136,12 @@ describe('consort-coordinator command line', () => {
     } finally {
       silent = false;
     }
-  });
+  }, 120_000);
 
   it('npm scripts run in the repository root but read relative paths from the user\'s folder (INIT_CWD)', async () => {
     const cwd = folder();
     const r = await runCli(join(REPO_ROOT, 'scripts', 'run-ts.mjs'), ['coordinator/src/cli/main.ts', 'report', '--task', 't'], { cwd: REPO_ROOT, env: { INIT_CWD: cwd } });
     expect(r.stderr).toBe(`NOT_FOUND: no coordinator database at ${join(cwd, '.consort', 'consort.db')}; run report in the folder where serve ran, or pass --data-dir / --database-url\n`);
     expect(r.code).toBe(2);
-  });
+  }, 120_000);
 });
