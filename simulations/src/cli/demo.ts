@@ -45,6 +45,8 @@ async function main(): Promise<void> {
   const fed = await runLocalFederation({
     workDir: out,
     databaseUrl: o.databaseUrl,
+    // The command prints its own table of rounds: coordinator warnings would repeat it as JSON on stderr.
+    logLevel: process.env.CONSORT_LOG_LEVEL ?? 'error',
     memberFiles: datasets.map((d, i) => ({ name: d.name, file: files[i] })),
     rounds: o.rounds,
     task: {

@@ -35,7 +35,9 @@ async function main(): Promise<void> {
   say('round  purpose     members  dropped  train loss  held-out loss  held-out AUC  result');
   say(ROUND_TABLE_HEADER);
   const fed = await runLocalFederation({
-    workDir: resolve(o.out), databaseUrl: o.databaseUrl, task, rounds: o.rounds,
+    workDir: resolve(o.out), databaseUrl: o.databaseUrl,
+    // The command prints its own table of rounds: coordinator warnings would repeat it as JSON on stderr.
+    logLevel: process.env.CONSORT_LOG_LEVEL ?? 'error', task, rounds: o.rounds,
     memberFiles: o.member.map((file) => ({ name: basename(file).replace(/\.csv$/i, ''), file: resolve(file) })),
     onReport: (r) => say(formatRoundRow(r)),
   });
