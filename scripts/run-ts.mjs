@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Runs one of Consort's TypeScript command lines in this process through tsx, from the user's folder.
-// Used by the root npm scripts (`node scripts/run-ts.mjs <entry.ts> args…`) and by the bin launchers.
+// Used by the root npm scripts (`node scripts/run-ts.mjs --install <entry.ts> args…`: installs the
+// workspace first on a fresh clone) and by the bin launchers. One process from npm to the command, so
+// a signal npm forwards (SIGTERM from a supervisor, SIGINT) reaches the command itself.
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -24,11 +27,19 @@ export async function runTs(entry) {
   await import(pathToFileURL(join(root, entry)).href);
 }
 
+/** Installs the workspace when its manifests changed (quiet otherwise; install output on stderr). */
+function ensureInstalled() {
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'ensure-installed.mjs'), '--quiet'], { cwd: root, stdio: ['inherit', 2, 2] });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const [entry] = process.argv.splice(2, 1);
+  const install = process.argv[2] === '--install';
+  const [entry] = process.argv.splice(2, install ? 2 : 1).slice(install ? 1 : 0);
   if (!entry) {
-    console.error('INVALID_ARGUMENT: usage: node scripts/run-ts.mjs <entry.ts> [args…]');
+    console.error('INVALID_ARGUMENT: usage: node scripts/run-ts.mjs [--install] <entry.ts> [args…]');
     process.exit(2);
   }
+  if (install) ensureInstalled();
   await runTs(entry);
 }
