@@ -126,8 +126,12 @@ operatorCommand('tasks', 'list a federation\'s tasks')
 function roundLine(r: RoundReport__Output): string[] {
   const m = r.metrics;
   const stages = m && formatStageSeconds(m.stageSeconds);
+  // Statistics rounds have no losses, evaluation rounds no training loss: print only what was measured.
+  const measured = !m || r.state !== 'published' ? ''
+    : r.purpose === 'train' ? `, train loss ${m.trainLoss.toFixed(4)}, held-out loss ${m.evalLoss.toFixed(4)}, AUC ${m.evalAuc.toFixed(4)}`
+      : r.purpose === 'evaluate' ? `, held-out loss ${m.evalLoss.toFixed(4)}, AUC ${m.evalAuc.toFixed(4)}` : '';
   return [`round ${r.roundNumber} ${r.purpose} ${r.state}${r.reason ? ` (${r.reason})` : ''}: ${r.participants.length - r.dropped.length} members`
-    + (m ? `, train loss ${m.trainLoss.toFixed(4)}, held-out loss ${m.evalLoss.toFixed(4)}, AUC ${m.evalAuc.toFixed(4)}` : '')
+    + measured
     + (r.modelVersionId ? `, model ${r.modelVersionId}` : '')
     + (stages ? `; stages (s): ${stages}` : ''),
   ...r.dropped.map((d) => `  dropped ${d}`)];
