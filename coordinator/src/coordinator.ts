@@ -9,7 +9,7 @@ import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { MemberConnections } from './members/connections.ts';
 import { RoundRunner } from './round/round-runner.ts';
-import { startGrpcServer } from './transport/grpc/server.ts';
+import { bindGrpcServer } from './transport/grpc/server.ts';
 import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 
 export interface CoordinatorOptions {
@@ -48,6 +48,7 @@ function resolveAdminToken(dataDir: string, given?: string): string {
   if (process.env.CONSORT_ADMIN_TOKEN) return process.env.CONSORT_ADMIN_TOKEN;
   const path = join(dataDir, 'admin-token');
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
   const token = randomBytes(24).toString('base64url');
   writeFileSync(path, `${token}\n`, { mode: 0o600 });
   return token;
@@ -55,21 +56,30 @@ function resolveAdminToken(dataDir: string, given?: string): string {
 
 export async function startCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
   const dataDir = resolve(options.dataDir ?? '.consort');
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const logger = options.logger ?? defaultLogger();
-  const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(dataDir, 'consort.db')}`;
-  const store = await openStore(databaseUrl);
+  const envTls = process.env.CONSORT_TLS_CERT && process.env.CONSORT_TLS_KEY
+    ? { certFile: process.env.CONSORT_TLS_CERT, keyFile: process.env.CONSORT_TLS_KEY } : undefined;
+  const tls = options.tls ?? envTls;
+  // The port first: a taken port must leave no database file or token behind.
+  const grpcServer = await bindGrpcServer(options.host ?? '127.0.0.1', options.port ?? 50051, tls);
+  let store: Store;
+  try {
+    // Owner-only: the database, the operator token and the coordinator's signing key live here.
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(dataDir, 'consort.db')}`;
+    store = await openStore(databaseUrl);
+  } catch (err) {
+    await grpcServer.close();
+    throw err;
+  }
   const connections = new MemberConnections<CoordinatorEvent>();
   const rounds = new RoundRunner({ store, connections, logger });
   const recovered = await rounds.recoverInterruptedRounds();
   if (recovered) logger.warn({ recovered }, 'rounds interrupted by a previous coordinator process were closed');
   const adminToken = resolveAdminToken(dataDir, options.adminToken);
-  const envTls = process.env.CONSORT_TLS_CERT && process.env.CONSORT_TLS_KEY
-    ? { certFile: process.env.CONSORT_TLS_CERT, keyFile: process.env.CONSORT_TLS_KEY } : undefined;
-  const tls = options.tls ?? envTls;
   const coordinatorKey = loadOrCreateCoordinatorKey(dataDir);
   const sealEvent = roundOpenSigner(coordinatorKey);
-  const grpcServer = await startGrpcServer({ store, connections, rounds, logger, adminToken, coordinatorKey, sealEvent }, options.host ?? '127.0.0.1', options.port ?? 50051, tls);
+  grpcServer.serve({ store, connections, rounds, logger, adminToken, coordinatorKey, sealEvent });
   logger.info({ address: grpcServer.address, database: store.provider, tls: Boolean(tls), coordinatorKey: keyFingerprint(coordinatorKey.publicKey) }, 'coordinator listening');
   if (!tls && !['127.0.0.1', 'localhost', '::1'].includes(options.host ?? '127.0.0.1')) {
     logger.warn('listening beyond loopback without TLS: set --tls-cert/--tls-key (model downloads and metadata would travel in clear)');

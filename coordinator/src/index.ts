@@ -14,3 +14,4 @@ export { runPlan } from './reports/run-plan.ts';
 export { segmentationPlan, segmentationRoundBudget } from './segmentation/segmentation-task.ts';
 export { COORDINATOR_KEY_FILE, loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 export * from './models/member-model-file.ts';
+export { readTaskFile } from './cli/task-file.ts';

@@ -20,3 +20,4 @@ export * from './aggregate/strategies/index.ts';
 export * from './segmentation/index.ts';
 export { sign as signEd25519, verify } from './crypto/ed25519.ts';
 export * from './task/task-keys.ts';
+export * from './cli/option-values.ts';

@@ -30,6 +30,7 @@ interface ScoreFlags {
   high: number;
   medium: number;
   batchSize?: number;
+  json?: boolean;
 }
 
 function idNote(s: ScoreSummary): string {
@@ -55,8 +56,9 @@ export function registerScoreCommand(program: Command): Command {
     .option('--high <p>', 'probability from which a customer is "high" risk', (v) => cutPoint(v, '--high'), DEFAULT_TIERS.high)
     .option('--medium <p>', 'probability from which a customer is "medium" risk', (v) => cutPoint(v, '--medium'), DEFAULT_TIERS.medium)
     .option('--batch-size <rows>', 'rows per inference call', batchSizeOf)
+    .option('--json', 'print the summary as one JSON document on stdout')
     .action(async (o: ScoreFlags) => {
-      const tty = process.stdout.isTTY === true;
+      const tty = process.stdout.isTTY === true && !o.json;
       const bar = tty
         ? new cliProgress.SingleBar({
           format: 'scoring {bar} {percentage}% | {rows} rows | {rate} rows/s | {duration_formatted}',
@@ -79,6 +81,10 @@ export function registerScoreCommand(program: Command): Command {
           tiers: { high: o.high, medium: o.medium }, batchSize: o.batchSize, onProgress,
         });
         if (bar && barStarted) bar.stop();
+        if (o.json) {
+          console.log(JSON.stringify(s, null, 2));
+          return;
+        }
         const tiers = s.tiers ? `, tiers high ${s.tiers.high} / medium ${s.tiers.medium} / low ${s.tiers.low}` : '';
         console.log(`scored ${s.rows} rows in ${s.seconds.toFixed(2)} s (${Math.round(s.rows / Math.max(s.seconds, 1e-3))} rows/s)${tiers}; wrote ${s.output} (${idNote(s)})`);
       } catch (err) {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { scoreSegmentsCsv } from '../segmentation/score-segments.ts';
-import { formatMembershipChanges, membershipChanges } from '../segmentation/membership-changes.ts';
+import { formatMembershipChanges, membershipChanges, type MembershipChanges } from '../segmentation/membership-changes.ts';
 import { loadSegmentModel } from '../segmentation/model-file.ts';
 
 export function registerSegmentCommand(program: Command): Command {
@@ -17,23 +17,32 @@ export function registerSegmentCommand(program: Command): Command {
     .option('--id <column>', 'column identifying the customer (default: customer_id, as prepare writes it); "row" numbers the rows instead')
     .addOption(new Option('--id-column <name>', 'former name of --id').hideHelp())
     .option('--previous <file>', 'an earlier segmentation model (file or .onnx): report how many customers changed segment')
-    .action(async (o: { model: string; data: string; out: string; id?: string; idColumn?: string; previous?: string }) => {
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (o: { model: string; data: string; out: string; id?: string; idColumn?: string; previous?: string; json?: boolean }) => {
       const { model, onnx } = await loadSegmentModel(o.model);
       const idColumn = o.id ?? o.idColumn;
       const t0 = performance.now();
       const res = await scoreSegmentsCsv(onnx, { input: o.data, output: o.out, idColumn });
-      const counts = Object.entries(res.countsByName).map(([name, n]) => `${name} ${n}`).join(', ');
-      console.log(`segmented ${res.rows} customers in ${((performance.now() - t0) / 1000).toFixed(2)} s: ${counts}; wrote ${o.out}`);
+      const seconds = (performance.now() - t0) / 1000;
+      let changesText: string | undefined;
+      let changes: MembershipChanges | undefined;
       if (o.previous) {
         const { model: previous, onnx: previousOnnx } = await loadSegmentModel(o.previous);
         const dir = mkdtempSync(join(tmpdir(), 'consort-segment-'));
         try {
           const before = await scoreSegmentsCsv(previousOnnx, { input: o.data, output: join(dir, 'previous.csv'), idColumn });
-          const changes = membershipChanges(before.segments, res.segments, previous.centroids.length, model.centroids.length, res.ids);
-          console.log(formatMembershipChanges(changes, previous.names, model.names));
+          changes = membershipChanges(before.segments, res.segments, previous.centroids.length, model.centroids.length, res.ids);
+          changesText = formatMembershipChanges(changes, previous.names, model.names);
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
       }
+      if (o.json) {
+        console.log(JSON.stringify({ rows: res.rows, seconds, countsByName: res.countsByName, out: o.out, changes }, null, 2));
+        return;
+      }
+      const counts = Object.entries(res.countsByName).map(([name, n]) => `${name} ${n}`).join(', ');
+      console.log(`segmented ${res.rows} customers in ${seconds.toFixed(2)} s: ${counts}; wrote ${o.out}`);
+      if (changesText) console.log(changesText);
     });
 }

@@ -1,7 +1,7 @@
 // CLI command `validate`: check a member's mapped export against the federation's task before any round.
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ConsortError } from '@consort/core';
+import { ConsortError, EXIT_CODES } from '@consort/core';
 import { loadMapping } from '../onboarding/mapping.ts';
 import { ingestProgress } from '../onboarding/progress.ts';
 import { renderReportHtml } from '../onboarding/report-html.ts';
@@ -15,7 +15,7 @@ function count(flag: string) {
   };
 }
 
-/** Adds `validate --mapping m.yaml --task task.yaml [--html report.html]`; exits with code 1 when any rule fails. */
+/** Adds `validate --mapping m.yaml --task task.yaml [--html report.html]`; fails with DATA_INVALID (exit 3) when any rule fails. */
 export function registerValidateCommand(program: Command): Command {
   program.command('validate')
     .description('check your export, through your mapping file, against the federation\'s task (nothing leaves this machine)')
@@ -24,7 +24,8 @@ export function registerValidateCommand(program: Command): Command {
     .option('--html <file>', 'also write the report as a self-contained HTML page')
     .option('--min-rows <n>', 'fewest usable rows accepted', count('--min-rows'))
     .option('--min-positives <n>', 'fewest positive labels accepted', count('--min-positives'))
-    .action(async (o: { mapping: string; task: string; html?: string; minRows?: number; minPositives?: number }) => {
+    .option('--json', 'print the report as one JSON document on stdout')
+    .action(async (o: { mapping: string; task: string; html?: string; minRows?: number; minPositives?: number; json?: boolean }) => {
       const mapping = loadMapping(o.mapping);
       const task = loadTaskFile(o.task);
       const progress = ingestProgress('validating');
@@ -37,12 +38,20 @@ export function registerValidateCommand(program: Command): Command {
       } finally {
         progress.stop();
       }
-      console.log(formatReport(report));
-      if (o.html) {
-        writeFileSync(o.html, renderReportHtml(report), { mode: 0o600 });
-        console.log(`report written to ${o.html}`);
+      if (o.html) writeFileSync(o.html, renderReportHtml(report), { mode: 0o600 });
+      const failed = `validation found ${report.errors} error(s), listed ${o.json ? 'in the report' : 'above'}; fix your export or mapping file and run validate again`;
+      if (o.json) {
+        // The report is the one JSON document; a failure is still told on stderr and by the exit code.
+        console.log(JSON.stringify(report, null, 2));
+        if (report.errors > 0) {
+          console.error(`DATA_INVALID: ${failed}`);
+          process.exitCode = EXIT_CODES.data;
+        }
+        return;
       }
-      if (report.errors > 0) process.exitCode = 1;
+      console.log(formatReport(report));
+      if (o.html) console.log(`report written to ${o.html}`);
+      if (report.errors > 0) throw new ConsortError('DATA_INVALID', failed);
     });
   return program;
 }

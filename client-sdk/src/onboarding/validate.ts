@@ -86,6 +86,10 @@ export function loadTaskFile(path: string): LoadedTask {
   } catch (err) {
     throw new ConsortError('INVALID_ARGUMENT', `cannot read task file ${path}: ${(err as Error).message.split('\n')[0]}`, { file: path });
   }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    const what = doc === null ? 'is empty' : `is not a mapping of settings (it holds ${Array.isArray(doc) ? 'a list' : `a single ${typeof doc}`})`;
+    throw new ConsortError('INVALID_ARGUMENT', `task file ${path} ${what}; use the federation's task file (see docs/task-definition.md)`, { file: path });
+  }
   const optIn = doc.protectedInputs ?? [];
   const task = resolveTaskDefinition({ ...doc, protected: (doc.protected ?? []).filter((p) => !optIn.includes(p)) });
   task.protected = [...task.protected, ...optIn.filter((p) => (doc.protected ?? []).includes(p))];

@@ -8,6 +8,13 @@ import type { MemberList__Output } from '@consort/protos/types/MemberList';
 import type { Federation__Output } from '@consort/protos/types/Federation';
 import type { EnrollmentTokens__Output } from '@consort/protos/types/EnrollmentTokens';
 import type { Task__Output } from '@consort/protos/types/Task';
+import type { FederationInfo__Output } from '@consort/protos/types/FederationInfo';
+import type { FederationList__Output } from '@consort/protos/types/FederationList';
+import type { TaskInfo__Output } from '@consort/protos/types/TaskInfo';
+import type { TaskList__Output } from '@consort/protos/types/TaskList';
+import type { RoundInfo__Output } from '@consort/protos/types/RoundInfo';
+import type { RoundList__Output } from '@consort/protos/types/RoundList';
+import type { MembersWaiting__Output } from '@consort/protos/types/MembersWaiting';
 import type { ModelFileChunk__Output } from '@consort/protos/types/ModelFileChunk';
 import type { ModelFileHeader__Output } from '@consort/protos/types/ModelFileHeader';
 import { ConsortError, type TaskDefinitionInput } from '@consort/core';
@@ -47,14 +54,37 @@ export class AdminClient {
     return (await this.call<MemberList__Output>((cb) => this.client.ListMembers({ federationId }, this.metadata, cb))).members;
   }
 
-  /** Runs rounds and yields each round's report as it finishes. */
-  runRounds(taskId: string, rounds: number, waitForMembersSeconds = 30, onReport?: (r: RoundReport__Output) => void): Promise<RoundReport__Output[]> {
+  async listFederations(): Promise<FederationInfo__Output[]> {
+    return (await this.call<FederationList__Output>((cb) => this.client.ListFederations({}, this.metadata, cb))).federations;
+  }
+
+  async listTasks(federationId: string): Promise<TaskInfo__Output[]> {
+    return (await this.call<TaskList__Output>((cb) => this.client.ListTasks({ federationId }, this.metadata, cb))).tasks;
+  }
+
+  async listRounds(taskId: string): Promise<RoundInfo__Output[]> {
+    return (await this.call<RoundList__Output>((cb) => this.client.ListRounds({ taskId }, this.metadata, cb))).rounds;
+  }
+
+  /**
+   * Runs rounds and yields each round's report as it finishes. `onWaiting` hears how many members
+   * are connected while a round waits for them; aborting `signal` cancels the run (the promise
+   * then rejects with gRPC CANCELLED, which reads as the CANCELLED code).
+   */
+  runRounds(taskId: string, rounds: number, waitForMembersSeconds = 30, onReport?: (r: RoundReport__Output) => void,
+    more: { onWaiting?: (w: MembersWaiting__Output) => void; signal?: AbortSignal } = {}): Promise<RoundReport__Output[]> {
     return new Promise((resolve, reject) => {
       const reports: RoundReport__Output[] = [];
       const stream = this.client.RunRounds({ taskId, rounds, waitForMembersSeconds }, this.metadata);
-      stream.on('data', (r: RoundReport__Output) => { reports.push(r); onReport?.(r); });
-      stream.on('error', reject);
-      stream.on('end', () => resolve(reports));
+      const cancel = () => stream.cancel();
+      more.signal?.addEventListener('abort', cancel, { once: true });
+      const done = () => more.signal?.removeEventListener('abort', cancel);
+      stream.on('data', (r: RoundReport__Output) => {
+        if (r.waiting) more.onWaiting?.(r.waiting);
+        else { reports.push(r); onReport?.(r); }
+      });
+      stream.on('error', (err) => { done(); reject(err); });
+      stream.on('end', () => { done(); resolve(reports); });
     });
   }
 

@@ -1,93 +1,184 @@
 #!/usr/bin/env -S npx tsx
 // consort-coordinator: start the coordinator, and the operator's commands against it.
 import { Command } from 'commander';
-import { readFileSync, writeFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { ConsortError, commandFailure, integerOption, portOption } from '@consort/core';
+import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 import { startCoordinator } from '../coordinator.ts';
 import { AdminClient } from './admin-client.ts';
-import { openStore } from '../store/open-store.ts';
+import { openStore, sqlitePathOf } from '../store/open-store.ts';
 import { renderRoundsReport } from '../reports/rounds-report.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
 import { registerExportCommand } from './export-command.ts';
+import { readTaskFile } from './task-file.ts';
 
-const program = new Command().name('consort-coordinator').description('Consort federated-learning coordinator');
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const DEFAULT_ADDRESS = '127.0.0.1:50051';
+// grpc-js logs its own copy of errors we report as `CODE: message` (e.g. a taken port); GRPC_VERBOSITY still wins.
+if (!process.env.GRPC_VERBOSITY) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
+
+const program = new Command().name('consort-coordinator').description('Consort federated-learning coordinator')
+  .version(VERSION)
+  // Usage errors are printed once, as `INVALID_ARGUMENT: …`, by the handler at the end (exit 2).
+  .exitOverride().configureOutput({ outputError: () => undefined });
+
+/** Prints one JSON document (--json) or the text lines. */
+function output(json: boolean | undefined, doc: unknown, text: () => string[]): void {
+  if (json) console.log(JSON.stringify(doc, null, 2));
+  else for (const line of text()) console.log(line);
+}
 
 program.command('serve')
   .description('start the coordinator (gRPC) on the embedded SQLite default or DATABASE_URL')
   .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--port <port>', 'port to listen on', '50051')
+  .option('--port <port>', 'port to listen on', portOption(), 50051)
   .option('--data-dir <dir>', 'folder for the SQLite file and the operator token', '.consort')
   .option('--database-url <url>', 'file:… (SQLite) or postgresql://… (default: DATABASE_URL, else SQLite in --data-dir)')
   .option('--tls-cert <pem>', 'TLS certificate chain (with --tls-key); members then pass the CA with CONSORT_TLS_CA')
   .option('--tls-key <pem>', 'TLS private key')
-  .action(async (o: { host: string; port: string; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string }) => {
-    if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new Error('give both --tls-cert and --tls-key, or neither');
+  .action(async (o: { host: string; port: number; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string }) => {
+    if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new ConsortError('INVALID_ARGUMENT', 'give both --tls-cert and --tls-key, or neither');
     const tls = o.tlsCert && o.tlsKey ? { certFile: o.tlsCert, keyFile: o.tlsKey } : undefined;
-    const c = await startCoordinator({ host: o.host, port: Number(o.port), dataDir: o.dataDir, databaseUrl: o.databaseUrl, tls });
-    console.log(`coordinator listening on ${c.address} (${c.store.provider}); operator token in ${join(resolve(o.dataDir), 'admin-token')}`);
+    const c = await startCoordinator({ host: o.host, port: o.port, dataDir: o.dataDir, databaseUrl: o.databaseUrl, tls });
+    const token = process.env.CONSORT_ADMIN_TOKEN ? 'CONSORT_ADMIN_TOKEN' : join(resolve(o.dataDir), 'admin-token');
+    console.log(`coordinator listening on ${c.address} (${c.store.provider}); operator token in ${token}`);
     const stop = async () => { await c.close(); process.exit(0); };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
 
-interface Conn { coordinator: string; token?: string; dataDir: string }
+interface Conn { coordinator: string; token?: string; dataDir: string; json?: boolean }
+
 function admin(o: Conn): AdminClient {
-  const token = o.token ?? process.env.CONSORT_ADMIN_TOKEN ?? readFileSync(join(resolve(o.dataDir), 'admin-token'), 'utf8').trim();
+  let token = o.token ?? process.env.CONSORT_ADMIN_TOKEN;
+  if (!token) {
+    const file = join(resolve(o.dataDir), 'admin-token');
+    if (!existsSync(file)) {
+      throw new ConsortError('INVALID_ARGUMENT', `no operator token: ${file} does not exist; pass --token, set CONSORT_ADMIN_TOKEN, or --data-dir <the coordinator's data folder>`);
+    }
+    token = readFileSync(file, 'utf8').trim();
+  }
   return new AdminClient(o.coordinator, token);
 }
-function withConn(cmd: Command): Command {
-  return cmd.option('--coordinator <address>', 'coordinator host:port', '127.0.0.1:50051')
+
+/** An operator command: connection options, --json, and a client closed after the action. */
+function operatorCommand(spec: string, description: string): Command {
+  return program.command(spec).description(description)
+    .option('--coordinator <address>', 'coordinator host:port (default: CONSORT_COORDINATOR, else 127.0.0.1:50051)')
     .option('--token <token>', 'operator token (default: CONSORT_ADMIN_TOKEN or <data-dir>/admin-token)')
-    .option('--data-dir <dir>', 'coordinator data folder (for the token file)', '.consort');
+    .option('--data-dir <dir>', 'coordinator data folder (for the token file)', '.consort')
+    .option('--json', 'print one JSON document on stdout');
 }
 
-withConn(program.command('create-federation <name>').description('create a federation')).action(async (name: string, o: Conn) => {
-  const a = admin(o);
-  const f = await a.createFederation(name);
-  console.log(`federation ${f.id} (${f.name})`);
-  a.close();
-});
-
-withConn(program.command('create-tokens').description('issue one-time enrollment tokens'))
-  .requiredOption('--federation <id>', 'federation id')
-  .option('--count <n>', 'tokens to issue', '1')
-  .option('--ttl <seconds>', 'lifetime of each token (default 7 days)', '0')
-  .action(async (o: Conn & { federation: string; count: string; ttl: string }) => {
-    const a = admin(o);
-    for (const t of await a.createEnrollmentTokens(o.federation, Number(o.count), Number(o.ttl))) console.log(t);
+async function withAdmin<T>(o: Conn, fn: (a: AdminClient) => Promise<T>): Promise<T> {
+  const a = admin({ ...o, coordinator: o.coordinator ?? process.env.CONSORT_COORDINATOR ?? DEFAULT_ADDRESS });
+  try {
+    return await fn(a);
+  } finally {
     a.close();
-  });
+  }
+}
 
-withConn(program.command('create-task').description('define a task from a JSON or YAML file'))
+const iso = (unixMs: string | number): string => (Number(unixMs) > 0 ? new Date(Number(unixMs)).toISOString() : '');
+
+operatorCommand('create-federation <name>', 'create a federation').action((name: string, o: Conn) => withAdmin(o, async (a) => {
+  const f = await a.createFederation(name);
+  output(o.json, f, () => [`federation ${f.id} (${f.name})`]);
+}));
+
+operatorCommand('federations', 'list the federations').action((o: Conn) => withAdmin(o, async (a) => {
+  const list = await a.listFederations();
+  output(o.json, { federations: list.map((f) => ({ ...f, createdAt: iso(f.createdUnixMs) })) }, () => (list.length === 0
+    ? ['no federations yet: consort-coordinator create-federation <name>']
+    : list.map((f) => `${f.id}  ${String(f.members).padStart(3)} members  ${String(f.tasks).padStart(3)} tasks  ${f.name}`)));
+}));
+
+operatorCommand('create-tokens', 'issue one-time enrollment tokens')
+  .requiredOption('--federation <id>', 'federation id')
+  .option('--count <n>', 'tokens to issue', integerOption('--count', 1, 1000), 1)
+  .option('--ttl <seconds>', 'lifetime of each token (default 7 days)', integerOption('--ttl', 1, 0xffffffff))
+  .action((o: Conn & { federation: string; count: number; ttl?: number }) => withAdmin(o, async (a) => {
+    const tokens = await a.createEnrollmentTokens(o.federation, o.count, o.ttl ?? 0);
+    output(o.json, { federation: o.federation, tokens }, () => tokens);
+  }));
+
+operatorCommand('create-task', 'define a task from a JSON or YAML file')
   .requiredOption('--federation <id>', 'federation id')
   .requiredOption('--file <path>', 'task definition (see docs/task-definition.md)')
-  .action(async (o: Conn & { federation: string; file: string }) => {
-    const text = readFileSync(o.file, 'utf8');
-    const def = o.file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-    const a = admin(o);
-    const t = await a.createTask(o.federation, def);
-    console.log(`task ${t.id}: ${t.parameterCount} parameters, initial model ${t.initialModelVersionId}`);
-    a.close();
+  .action((o: Conn & { federation: string; file: string }) => {
+    const def = readTaskFile(o.file);
+    return withAdmin(o, async (a) => {
+      const t = await a.createTask(o.federation, def);
+      output(o.json, t, () => [`task ${t.id}: ${t.parameterCount} parameters, initial model ${t.initialModelVersionId}`]);
+    });
   });
 
-withConn(program.command('run').description('run training rounds of a task and print each round'))
-  .requiredOption('--task <id>', 'task id')
-  .option('--rounds <n>', 'training rounds', '5')
-  .option('--wait <seconds>', 'wait for enough members before each round', '60')
-  .action(async (o: Conn & { task: string; rounds: string; wait: string }) => {
-    const a = admin(o);
-    await a.runRounds(o.task, Number(o.rounds), Number(o.wait), (r) => console.log(formatRoundLine(r)));
-    a.close();
-  });
-
-withConn(program.command('members').description('list a federation\'s members'))
+operatorCommand('tasks', 'list a federation\'s tasks')
   .requiredOption('--federation <id>', 'federation id')
-  .action(async (o: Conn & { federation: string }) => {
-    const a = admin(o);
-    for (const m of await a.listMembers(o.federation)) console.log(`${m.id}  ${m.online ? 'online ' : 'offline'}  ${m.backend.padEnd(10)}  ${m.displayName}`);
-    a.close();
-  });
+  .action((o: Conn & { federation: string }) => withAdmin(o, async (a) => {
+    const list = await a.listTasks(o.federation);
+    output(o.json, { tasks: list.map((t) => ({ ...t, createdAt: iso(t.createdUnixMs) })) }, () => (list.length === 0
+      ? [`no tasks in federation ${o.federation} yet: consort-coordinator create-task --federation ${o.federation} --file <task.yaml>`]
+      : list.map((t) => `${t.id}  ${t.kind.padEnd(12)}  ${String(t.rounds).padStart(3)} rounds  model v${t.latestVersion}  ${t.name}`)));
+  }));
+
+/** A round that produced a new model (evaluation rounds only re-measure the one they started from). */
+const producedModel = (r: RoundReport__Output): boolean => r.state === 'published' && r.modelVersionId !== '' && r.purpose !== 'evaluate';
+
+operatorCommand('run', 'run training rounds of a task and print each round')
+  .requiredOption('--task <id>', 'task id')
+  .option('--rounds <n>', 'training rounds', integerOption('--rounds', 1, 10_000), 5)
+  .option('--wait <seconds>', 'wait for enough members before each round', integerOption('--wait', 1, 86_400), 60)
+  .action((o: Conn & { task: string; rounds: number; wait: number }) => withAdmin(o, async (a) => {
+    // Ctrl-C cancels the stream: the coordinator aborts the round in progress and stops the run.
+    const cancel = new AbortController();
+    const onSigint = () => cancel.abort();
+    process.once('SIGINT', onSigint);
+    let reports: RoundReport__Output[];
+    try {
+      reports = await a.runRounds(o.task, o.rounds, o.wait, (r) => { if (!o.json) console.log(formatRoundLine(r)); }, {
+        signal: cancel.signal,
+        onWaiting: (w) => console.error(`waiting for members: ${w.online}/${w.needed} connected (the round starts when ${w.needed} are, or after ${w.waitSeconds} s)`),
+      });
+    } catch (err) {
+      if (cancel.signal.aborted) throw new ConsortError('CANCELLED', `run of task ${o.task} cancelled: the coordinator aborted the round in progress and stopped the run`);
+      throw err;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+    const models = reports.filter(producedModel);
+    const last = models.at(-1);
+    if (o.json) console.log(JSON.stringify({ task: o.task, modelVersionId: last?.modelVersionId ?? null, rounds: reports }, null, 2));
+    if (!last) {
+      const aborted = reports.filter((r) => r.state === 'aborted');
+      const why = aborted.at(-1)?.reason;
+      throw new ConsortError('NO_MODEL_PUBLISHED', `no model was published: ${aborted.length} of ${reports.length} rounds of task ${o.task} were aborted`
+        + `${why ? ` (last: ${why})` : ''}; check that the members' agents are running (consort-coordinator members --federation <id>) and run again`);
+    }
+    if (!o.json) console.log(`latest model ${last.modelVersionId} (round ${last.roundNumber})`);
+  }));
+
+operatorCommand('rounds', 'list a task\'s rounds')
+  .requiredOption('--task <id>', 'task id')
+  .action((o: Conn & { task: string }) => withAdmin(o, async (a) => {
+    const list = await a.listRounds(o.task);
+    output(o.json, { rounds: list.map((r) => ({ ...r, startedAt: iso(r.startedUnixMs), finishedAt: iso(r.finishedUnixMs) })) }, () => (list.length === 0
+      ? [`no rounds of task ${o.task} yet: consort-coordinator run --task ${o.task}`]
+      : list.flatMap((r) => [`round ${r.number}  ${r.state.padEnd(9)}  ${String(r.participants).padStart(3)} members  ${iso(r.startedUnixMs)}`
+        + (r.resultModelVersionId ? `  model ${r.resultModelVersionId}` : '') + (r.reason ? `  (${r.reason})` : ''),
+      ...r.dropped.map((d) => `  dropped ${d}`)])));
+  }));
+
+operatorCommand('members', 'list a federation\'s members')
+  .requiredOption('--federation <id>', 'federation id')
+  .action((o: Conn & { federation: string }) => withAdmin(o, async (a) => {
+    const list = await a.listMembers(o.federation);
+    output(o.json, { members: list }, () => (list.length === 0
+      ? [`no members in federation ${o.federation} yet: issue tokens with create-tokens and have each member run consort-agent enroll`]
+      : list.map((m) => `${m.id}  ${m.online ? 'online ' : 'offline'}  ${m.backend.padEnd(10)}  ${m.displayName}`)));
+  }));
 
 program.command('report')
   .description('write the HTML page of a task\'s rounds and model versions (reads the coordinator database)')
@@ -95,11 +186,17 @@ program.command('report')
   .option('--out <file>', 'HTML file to write', 'rounds-report.html')
   .option('--data-dir <dir>', 'coordinator data folder (SQLite default)', '.consort')
   .option('--database-url <url>', 'file:… or postgresql://… (default: DATABASE_URL, else SQLite in --data-dir)')
-  .action(async (o: { task: string; out: string; dataDir: string; databaseUrl?: string }) => {
-    const store = await openStore(o.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(resolve(o.dataDir), 'consort.db')}`);
+  .option('--json', 'print one JSON document on stdout')
+  .action(async (o: { task: string; out: string; dataDir: string; databaseUrl?: string; json?: boolean }) => {
+    const url = o.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(resolve(o.dataDir), 'consort.db')}`;
+    // Opening a SQLite file that is not there would create an empty database: refuse instead.
+    if (url.startsWith('file:') && !existsSync(sqlitePathOf(url))) {
+      throw new ConsortError('NOT_FOUND', `no coordinator database at ${sqlitePathOf(url)}; run report in the folder where serve ran, or pass --data-dir / --database-url`);
+    }
+    const store = await openStore(url);
     try {
       writeFileSync(o.out, await renderRoundsReport(store, o.task), { mode: 0o600 });
-      console.log(`report written to ${o.out}`);
+      output(o.json, { task: o.task, file: resolve(o.out) }, () => [`report written to ${o.out}`]);
     } finally {
       await store.close();
     }
@@ -107,7 +204,9 @@ program.command('report')
 
 registerExportCommand(program);
 
-program.parseAsync().catch((err: Error & { details?: string }) => {
-  console.error(`consort-coordinator: ${err.details ?? err.message}`);
-  process.exit(1);
+program.parseAsync().catch((err: unknown) => {
+  const f = commandFailure(err, { json: process.argv.includes('--json') });
+  if (f.stdout) console.log(f.stdout);
+  if (f.stderr) console.error(f.stderr);
+  process.exit(f.exitCode);
 });

@@ -6,7 +6,7 @@ import { formatRoundLine, metricCell } from './round-line.ts';
 function report(over: Partial<RoundReport__Output> = {}, metrics: Partial<NonNullable<RoundReport__Output['metrics']>> = {}): RoundReport__Output {
   return {
     roundId: 'r1', purpose: 'train', roundNumber: 2, state: 'published', reason: '', modelVersionId: 'mv-1',
-    participants: ['a', 'b', 'c'], dropped: [],
+    participants: ['a', 'b', 'c'], dropped: [], waiting: null,
     metrics: { participants: 3, numExamples: 900, trainLoss: 0.41234, evalLoss: 0.44, evalAuc: 0.812, evalExamples: 200, stageSeconds: {}, warnings: [], ...metrics },
     ...over,
   };

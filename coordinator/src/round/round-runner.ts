@@ -106,6 +106,10 @@ export interface RunRoundsOptions {
   /** How long to wait for minMembers to be connected before each round (default 30 s). */
   waitForMembersMs?: number;
   onReport?: (report: RoundReport) => void;
+  /** Called while a round waits for members: how many are connected and how many it needs. */
+  onWaiting?: (online: number, needed: number) => void;
+  /** Aborting it aborts the round in progress (reason: cancelled by the operator) and stops the run. */
+  signal?: AbortSignal;
 }
 
 interface ActiveRound {
@@ -172,6 +176,7 @@ export class RoundRunner {
   async runTask(taskId: string, rounds: number, options: RunRoundsOptions = {}): Promise<RoundReport[]> {
     const reports: RoundReport[] = [];
     const run = async (task: TaskRecord, purpose: Purpose) => {
+      throwIfCancelled(options.signal);
       const report = await this.runRound(task, purpose, options);
       reports.push(report);
       options.onReport?.(report);
@@ -206,7 +211,8 @@ export class RoundRunner {
   async runRound(task: TaskRecord, purpose: Purpose, options: RunRoundsOptions = {}): Promise<RoundReport> {
     const { store, logger } = this.opts;
     const def = taskDefinitionOf(task);
-    const online = await this.waitForMembers(task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000);
+    const online = await this.waitForMembers(task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000, options);
+    throwIfCancelled(options.signal);
     const base = await store.latestModelVersion(task.id);
     if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version; create the task again`);
     const number = (await store.listRounds(task.id)).length + 1;
@@ -236,9 +242,10 @@ export class RoundRunner {
         purpose, task: def.model.task, parameterCount: base.parameterCount, statisticsLength: statisticsLength(def),
         members: participants.length, maxExamples: DEFAULT_MAX_EXAMPLES, weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS,
       };
-      const totals = secure
-        ? await this.collectSecure(round, task, def, base, vectorOptions, timeoutMs, train)
-        : await this.collectPlain(round, task, def, base, vectorOptions, timeoutMs, train);
+      const collecting = secure
+        ? this.collectSecure(round, task, def, base, vectorOptions, timeoutMs, train)
+        : this.collectPlain(round, task, def, base, vectorOptions, timeoutMs, train);
+      const totals = await untilCancelled(collecting, options.signal, () => round.plain?.settle());
       if (!totals) {
         return await this.abort(round, `too few members survived the input stage: ${round.plain!.submitted.size} of ${participants.length}, the task needs ${def.minMembers}`);
       }
@@ -333,7 +340,8 @@ export class RoundRunner {
     if (def.aggregation !== 'secure') {
       throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} uses plain aggregation; ${purpose} rounds run on secure aggregation only (set "aggregation": "secure")`);
     }
-    const participants = await this.waitForMembers(task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000);
+    const participants = await this.waitForMembers(task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000, options);
+    throwIfCancelled(options.signal);
     const base = await store.latestModelVersion(task.id);
     if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version; create the task again`);
     const number = (await store.listRounds(task.id)).length + 1;
@@ -691,10 +699,12 @@ export class RoundRunner {
     for (const m of round.participants) this.opts.connections.send(m, { roundClosed: closed });
   }
 
-  private async waitForMembers(federationId: string, min: number, waitMs: number): Promise<string[]> {
+  private async waitForMembers(federationId: string, min: number, waitMs: number, options: RunRoundsOptions = {}): Promise<string[]> {
     const deadline = Date.now() + waitMs;
     let online = this.opts.connections.online(federationId);
-    while (online.length < min && Date.now() < deadline) {
+    let told = -1;
+    while (online.length < min && Date.now() < deadline && !options.signal?.aborted) {
+      if (online.length !== told) options.onWaiting?.((told = online.length), min);
       await new Promise((r) => setTimeout(r, 100));
       online = this.opts.connections.online(federationId);
     }
@@ -716,6 +726,33 @@ function secaggParamsMessage(p: SecAggParams, q: { scaleBits: number; clip: numb
 /** Dropped members as stored with the round: "member: reason (stage)". */
 function droppedForStore(dropped: DroppedMember[]): string[] {
   return dropped.map((d) => `${droppedText(d)} (stage ${d.stage})`);
+}
+
+const CANCELLED_REASON = 'cancelled by the operator; the run stopped';
+
+function throwIfCancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new ConsortError('CANCELLED', CANCELLED_REASON);
+}
+
+/**
+ * The round's collection, or CANCELLED as soon as the run is cancelled (the caller then aborts
+ * the round, which stops the secure session); `unblock` lets a plain collection finish at once.
+ */
+async function untilCancelled<T>(collecting: Promise<T>, signal: AbortSignal | undefined, unblock: () => void): Promise<T> {
+  if (!signal) return collecting;
+  throwIfCancelled(signal);
+  let onAbort!: () => void;
+  const cancelled = new Promise<never>((_, reject) => {
+    onAbort = () => { unblock(); reject(new ConsortError('CANCELLED', CANCELLED_REASON)); };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  // The abandoned collection may still fail once the round is aborted: nothing waits for it.
+  collecting.catch(() => undefined);
+  try {
+    return await Promise.race([collecting, cancelled]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
 }
 
 export function weightsSha256(weights: Float32Array): string {

@@ -225,6 +225,11 @@ export class PrismaStore implements Store {
     return toFederation(row);
   }
 
+  async listFederations(): Promise<FederationRecord[]> {
+    const rows = await this.run('list federations', () => this.db.federation.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }));
+    return rows.map(toFederation);
+  }
+
   createEnrollmentTokens(federationId: string, tokenHashes: string[], expiresAt: Date): Promise<EnrollmentTokenRecord[]> {
     return this.tx(
       'create enrollment tokens',
@@ -337,6 +342,11 @@ export class PrismaStore implements Store {
     const row = await this.run('read task', () => this.db.task.findUnique({ where: { id } }));
     if (!row) throw new ConsortError('NOT_FOUND', `Task ${id} does not exist; list the federation's tasks to find a valid id`, { taskId: id });
     return toTask(row);
+  }
+
+  async listTasks(federationId: string): Promise<TaskRecord[]> {
+    const rows = await this.run('list tasks', () => this.db.task.findMany({ where: { federationId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }));
+    return rows.map(toTask);
   }
 
   async updateTaskPipeline(id: string, pipeline: unknown): Promise<void> {

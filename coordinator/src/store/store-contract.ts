@@ -150,6 +150,15 @@ export function storeContract(harness: StoreHarness): void {
         await expectCode(store.createFederation('gyms'), 'INVALID_ARGUMENT');
         await expectCode(store.getFederation('nope'), 'NOT_FOUND');
       });
+
+      it('lists federations oldest first', async () => {
+        const a = await store.createFederation('list-a');
+        const b = await store.createFederation('list-b');
+        const listed = (await store.listFederations()).map((f) => f.id);
+        expect(listed).toContain(a.id);
+        expect(listed.indexOf(a.id)).toBeLessThan(listed.indexOf(b.id));
+        expect((await store.listFederations()).find((f) => f.id === b.id)).toEqual(b);
+      });
     });
 
     describe('enrollment and members', () => {
@@ -314,6 +323,13 @@ export function storeContract(harness: StoreHarness): void {
         expect(await store.getTask(task.id)).toEqual(task);
         await expectCode(store.getTask('nope'), 'NOT_FOUND');
         await expectCode(store.createTask(taskInput('no-such-federation')), 'NOT_FOUND');
+      });
+
+      it('lists a federation\'s tasks', async () => {
+        const listed = await store.listTasks(fedId);
+        expect(listed.map((t) => t.id)).toEqual([taskId]);
+        expect(listed[0]).toEqual(await store.getTask(taskId));
+        expect(await store.listTasks('no-such-federation')).toEqual([]);
       });
 
       it('stores model versions and lists them without weights', async () => {

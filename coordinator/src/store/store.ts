@@ -152,6 +152,8 @@ export interface Store {
   createFederation(name: string): Promise<FederationRecord>;
   /** Throws NOT_FOUND when there is no such federation. */
   getFederation(id: string): Promise<FederationRecord>;
+  /** Every federation, oldest first. */
+  listFederations(): Promise<FederationRecord[]>;
 
   /** Stores single-use tokens by their SHA-256 hex hashes. */
   createEnrollmentTokens(federationId: string, tokenHashes: string[], expiresAt: Date): Promise<EnrollmentTokenRecord[]>;
@@ -177,6 +179,8 @@ export interface Store {
   createTask(input: TaskInput): Promise<TaskRecord>;
   /** Throws NOT_FOUND when there is no such task. */
   getTask(id: string): Promise<TaskRecord>;
+  /** A federation's tasks, oldest first (empty for an unknown federation). */
+  listTasks(federationId: string): Promise<TaskRecord[]>;
   /** Stores the preprocessing fitted by the task's statistics round. Throws NOT_FOUND. */
   updateTaskPipeline(id: string, pipeline: unknown): Promise<void>;
 

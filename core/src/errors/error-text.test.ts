@@ -1,7 +1,7 @@
 // Anything thrown reads as `CODE: message` with the documented exit code, never [object Object].
 import { describe, expect, it } from 'vitest';
 import { ConsortError, ERROR_CODES } from './consort-error.ts';
-import { EXIT_CODES, describeError, formatError } from './error-text.ts';
+import { EXIT_CODES, commandFailure, describeError, formatError } from './error-text.ts';
 
 describe('error text', () => {
   it('keeps a ConsortError\'s code and message, not its details object', () => {
@@ -32,5 +32,15 @@ describe('error text', () => {
   it('gives every error code a documented exit code', () => {
     const exits = new Set<number>(Object.values(EXIT_CODES));
     for (const code of ERROR_CODES) expect(exits.has(describeError(new ConsortError(code, 'm')).exitCode), code).toBe(true);
+  });
+  it('reads commander usage errors as usage (exit 2) and help/version as success', () => {
+    const usage = Object.assign(new Error("error: required option '--task <id>' not specified"), { code: 'commander.missingMandatoryOptionValue', exitCode: 1 });
+    expect(commandFailure(usage)).toEqual({ stderr: "INVALID_ARGUMENT: required option '--task <id>' not specified; see --help", stdout: '', exitCode: 2 });
+    expect(commandFailure(Object.assign(new Error('0.1.0'), { code: 'commander.version', exitCode: 0 })).exitCode).toBe(0);
+  });
+  it('adds a JSON error document for --json', () => {
+    const f = commandFailure(new ConsortError('NOT_FOUND', 'Task t does not exist'), { json: true });
+    expect(JSON.parse(f.stdout)).toEqual({ error: { code: 'NOT_FOUND', message: 'Task t does not exist' } });
+    expect(f.stderr).toBe('NOT_FOUND: Task t does not exist');
   });
 });

@@ -108,12 +108,16 @@ export function describeError(err: unknown): ErrorText {
   if (typeof err === 'object' && err !== null) {
     const e = err as { code?: unknown; details?: unknown; message?: unknown; syscall?: unknown; path?: unknown; address?: unknown; port?: unknown };
     const message = typeof e.message === 'string' ? e.message : jsonOf(err);
+    // commander's usage errors ("error: unknown option '--x'"): a wrong command line.
+    if (typeof e.code === 'string' && e.code.startsWith('commander.')) {
+      return make('INVALID_ARGUMENT', `${message.replace(/^error: /, '').trim().replace(/\.$/, '')}; see --help`);
+    }
     // gRPC ServiceError: numeric status and the coordinator's "CODE: message" in details.
     if (typeof e.code === 'number' && typeof e.details === 'string') {
       const m = /^([A-Z_]+): ([\s\S]*)$/.exec(e.details);
       if (m && isErrorCode(m[1])) return make(m[1], m[2]);
       if (e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED) {
-        return make('UNAVAILABLE', `cannot reach the coordinator (${e.details || 'no response'}); check the address (--coordinator or CONSORT_COORDINATOR) and that the coordinator is running`);
+        return make('UNAVAILABLE', `cannot reach the coordinator (${e.details.replace(/\.?\s*Resolution note:\s*$/, '') || 'no response'}); check the address (--coordinator or CONSORT_COORDINATOR) and that the coordinator is running`);
       }
       if (e.code === GRPC_CANCELLED) return make('CANCELLED', e.details || 'cancelled');
       return make('INTERNAL', e.details || message);
@@ -142,4 +146,24 @@ function jsonOf(value: object): string {
 export function formatError(err: unknown): string {
   const d = describeError(err);
   return `${d.code}: ${d.message}`;
+}
+
+/** What a failed command writes and its exit code; help and version (commander exit 0) write nothing. */
+export interface CommandFailure {
+  /** `CODE: message`, for stderr ('' when nothing failed). */
+  stderr: string;
+  /** With --json: `{"error":{"code","message"}}` for stdout, so stdout always holds one JSON document. */
+  stdout: string;
+  exitCode: number;
+}
+
+export function commandFailure(err: unknown, options: { json?: boolean } = {}): CommandFailure {
+  const e = err as { code?: unknown; exitCode?: unknown } | null;
+  if (typeof e?.code === 'string' && e.code.startsWith('commander.') && e.exitCode === 0) return { stderr: '', stdout: '', exitCode: 0 };
+  const d = describeError(err);
+  return {
+    stderr: `${d.code}: ${d.message}`,
+    stdout: options.json ? JSON.stringify({ error: { code: d.code, message: d.message } }) : '',
+    exitCode: d.exitCode,
+  };
 }

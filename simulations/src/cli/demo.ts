@@ -1,33 +1,38 @@
 // `npm run demo`: a full federation on this machine — a coordinator on the embedded SQLite
 // default and several member businesses, each training on its own generated customer table.
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { commandFailure, integerOption } from '@consort/core';
 import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { churnTaskSchema, generateConsortium, writeConsortium } from '../generator/index.ts';
 import { runLocalFederation, stopLocalFederation } from '../scenario/local-federation.ts';
 import { formatRoundRow, ROUND_TABLE_HEADER, modelVersionTable } from '../scenario/round-table.ts';
+import { noModelError } from '../scenario/no-model.ts';
 
 const program = new Command()
   .name('consort-demo')
   .description('Runs a federated churn model over generated member businesses on this machine.')
-  .option('--members <n>', 'member businesses', '6')
-  .option('--rounds <n>', 'training rounds', '5')
-  .option('--seed <n>', 'seed of the synthetic consortium', '7')
-  .option('--customers <n>', 'customers over all members', '12000')
-  .option('--model <kind>', 'logistic or mlp', 'logistic')
-  .option('--aggregation <mode>', 'secure (pairwise masking) or plain (debug opt-out)', 'secure')
+  .option('--members <n>', 'member businesses', integerOption('--members', 2, 200), 6)
+  .option('--rounds <n>', 'training rounds', integerOption('--rounds', 1, 1000), 5)
+  .option('--seed <n>', 'seed of the synthetic consortium', integerOption('--seed', 0), 7)
+  .option('--customers <n>', 'customers over all members', integerOption('--customers', 100), 12000)
+  .addOption(new Option('--model <kind>', 'model kind').choices(['logistic', 'mlp']).default('logistic'))
+  .addOption(new Option('--aggregation <mode>', 'secure (pairwise masking) or plain (debug opt-out)').choices(['secure', 'plain']).default('secure'))
   .option('--out <dir>', 'working folder (database, member data, models)', '.consort/demo')
   .option('--database-url <url>', 'coordinator database (default: SQLite file in --out; postgresql://… for PostgreSQL)')
-  .parse();
+  // Usage errors are printed once, as `INVALID_ARGUMENT: …`, by the handler at the end (exit 2).
+  .exitOverride().configureOutput({ outputError: () => undefined });
 
-const o = program.opts<{ members: string; rounds: string; seed: string; customers: string; model: string; aggregation: string; out: string; databaseUrl?: string }>();
+interface DemoOptions { members: number; rounds: number; seed: number; customers: number; model: string; aggregation: string; out: string; databaseUrl?: string }
 
 async function main(): Promise<void> {
+  program.parse();
+  const o = program.opts<DemoOptions>();
   const out = resolve(o.out);
   rmSync(out, { recursive: true, force: true });
-  const members = Number(o.members);
+  const members = o.members;
   console.log(`Consort demo: ${members} member businesses; 1 statistics round, ${o.rounds} training rounds, then 1 evaluation round; ${o.model} model, ${o.aggregation} aggregation\n`);
-  const datasets = generateConsortium({ members, seed: Number(o.seed), totalCustomers: Number(o.customers) });
+  const datasets = generateConsortium({ members, seed: o.seed, totalCustomers: o.customers });
   const files = writeConsortium(join(out, 'member-data'), datasets).filter((f) => f.endsWith('.csv'));
   for (const [i, d] of datasets.entries()) {
     const churn = d.rows.filter((r) => String(r.churned) === '1').length / d.rows.length;
@@ -40,8 +45,10 @@ async function main(): Promise<void> {
   const fed = await runLocalFederation({
     workDir: out,
     databaseUrl: o.databaseUrl,
+    // The command prints its own table of rounds: coordinator warnings would repeat it as JSON on stderr.
+    logLevel: process.env.CONSORT_LOG_LEVEL ?? 'error',
     memberFiles: datasets.map((d, i) => ({ name: d.name, file: files[i] })),
-    rounds: Number(o.rounds),
+    rounds: o.rounds,
     task: {
       name: 'churn-demo', label: schema.label, positiveLabel: schema.positiveLabel, numeric: schema.numeric,
       categorical: schema.vocabularies, protected: schema.protected,
@@ -58,12 +65,14 @@ async function main(): Promise<void> {
     console.log(`database: ${fed.databaseUrl}`);
     if (fed.modelFile) console.log(`stored model: ${relative(process.cwd(), fed.modelFile)}`);
     console.log(`report: ${relative(process.cwd(), fed.reportFile)} (open in a browser)`);
+    if (!fed.modelFile) throw noModelError(fed.reports, 'the rounds above say why');
   } finally {
     await stopLocalFederation(fed);
   }
 }
 
-main().catch((err) => {
-  console.error(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
-  process.exit(1);
+main().catch((err: unknown) => {
+  const f = commandFailure(err);
+  if (f.stderr) console.error(f.stderr);
+  process.exit(f.exitCode);
 });

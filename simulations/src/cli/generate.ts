@@ -1,22 +1,19 @@
 // CLI: generate a synthetic consortium and write one CSV per member plus a manifest.
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
+import { commandFailure, integerOption } from '@consort/core';
 import { churnRate, generateConsortium, writeConsortium } from '../generator/index.ts';
-
-function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('not an integer');
-  return n;
-}
 
 const program = new Command()
   .name('consort-generate')
   .description('Generate a synthetic, non-IID consortium of small-business customer tables (deterministic by seed)')
-  .option('--members <n>', 'number of member businesses', integer, 8)
-  .option('--seed <s>', 'random seed (same seed, same files)', integer, 7)
-  .option('--customers <n>', 'approximate total number of customers (default 12000)', integer)
+  .option('--members <n>', 'number of member businesses', integerOption('--members', 1, 1000), 8)
+  .option('--seed <s>', 'random seed (same seed, same files)', integerOption('--seed', 0), 7)
+  .option('--customers <n>', 'approximate total number of customers (default 12000)', integerOption('--customers', 1))
   .option('--out <dir>', 'output directory', './consortium-data')
   .option('--cutoff <date>', 'export date, YYYY-MM-DD (default 2025-06-30)')
+  // Usage errors are printed once, as `INVALID_ARGUMENT: …`, by the handler at the end (exit 2).
+  .exitOverride().configureOutput({ outputError: () => undefined })
   .action((opts: { members: number; seed: number; customers?: number; out: string; cutoff?: string }) => {
     const options = { members: opts.members, seed: opts.seed, totalCustomers: opts.customers, cutoffDate: opts.cutoff };
     // Drop unset options so the generator's own defaults apply.
@@ -31,6 +28,7 @@ const program = new Command()
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
+  const f = commandFailure(err);
+  if (f.stderr) console.error(f.stderr);
+  process.exit(f.exitCode);
 });

@@ -13,6 +13,7 @@ import { createTask } from '../../task/task-service.ts';
 import { grpcFailure } from './grpc-failure.ts';
 import { memberModelFile } from '../../models/member-model-file.ts';
 import { writeModelFile } from './model-file-stream.ts';
+import { taskDefinitionOf } from '../../round/task-codec.ts';
 
 export interface AdminServiceDeps {
   store: Store;
@@ -92,15 +93,24 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
       };
     }),
     RunRounds(call) {
+      // The operator cancelling the stream (Ctrl-C) aborts the round in progress and stops the run.
+      const cancel = new AbortController();
+      call.on('cancelled', () => cancel.abort());
       Promise.resolve().then(async () => {
         checkOperator(call.metadata, adminToken);
         if (!(call.request.rounds >= 1)) throw new ConsortError('INVALID_ARGUMENT', 'rounds must be at least 1');
+        const waitSeconds = call.request.waitForMembersSeconds || 30;
         await rounds.runTask(call.request.taskId, call.request.rounds, {
-          waitForMembersMs: (call.request.waitForMembersSeconds || 30) * 1000,
+          waitForMembersMs: waitSeconds * 1000,
+          signal: cancel.signal,
           onReport: (r) => call.write(toRoundReportMessage(r)),
+          onWaiting: (online, needed) => call.write({ waiting: { online, needed, waitSeconds } }),
         });
         call.end();
-      }).catch((err) => call.emit('error', fail(err, 'RunRounds', call)));
+      }).catch((err) => {
+        if (cancel.signal.aborted) logger.info({ task: call.request.taskId }, 'run cancelled by the operator');
+        else call.emit('error', fail(err, 'RunRounds', call));
+      });
     },
     ExportModel(call) {
       Promise.resolve().then(async () => {
@@ -108,7 +118,41 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         const r = call.request;
         const built = await memberModelFile(store, { taskId: r.taskId, version: r.version, modelVersionId: r.modelVersionId });
         await writeModelFile(call, built);
-      }).catch((err) => call.emit('error', fail(err, 'ExportModel')));
+      }).catch((err) => call.emit('error', fail(err, 'ExportModel', call)));
     },
+    ListFederations: unary('ListFederations', async () => {
+      const federations = await store.listFederations();
+      return {
+        federations: await Promise.all(federations.map(async (f) => ({
+          id: f.id, name: f.name, createdUnixMs: String(f.createdAt.getTime()),
+          members: (await store.listMembers(f.id)).length, tasks: (await store.listTasks(f.id)).length,
+        }))),
+      };
+    }),
+    ListTasks: unary('ListTasks', async (req) => {
+      await store.getFederation(req.federationId);
+      const tasks = await store.listTasks(req.federationId);
+      return {
+        tasks: await Promise.all(tasks.map(async (t) => {
+          const def = taskDefinitionOf(t);
+          const latest = await store.latestModelVersion(t.id);
+          return {
+            id: t.id, name: t.name, kind: def.kind === 'segmentation' ? 'segmentation' : def.model?.kind ?? 'model', minMembers: t.minMembers,
+            aggregation: t.aggregation, rounds: (await store.listRounds(t.id)).length,
+            latestVersion: latest?.version ?? 0, latestModelVersionId: latest?.id ?? '', createdUnixMs: String(t.createdAt.getTime()),
+          };
+        })),
+      };
+    }),
+    ListRounds: unary('ListRounds', async (req) => {
+      await store.getTask(req.taskId);
+      return {
+        rounds: (await store.listRounds(req.taskId)).map((r) => ({
+          id: r.id, number: r.number, state: r.state, reason: r.reason ?? '', resultModelVersionId: r.resultModelVersionId ?? '',
+          participants: r.participants.length, dropped: r.dropped, startedUnixMs: String(r.startedAt.getTime()),
+          finishedUnixMs: r.finishedAt ? String(r.finishedAt.getTime()) : '0',
+        })),
+      };
+    }),
   };
 }

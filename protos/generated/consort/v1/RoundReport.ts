@@ -1,6 +1,7 @@
 // Original file: protos/consort/v1/admin.proto
 
 import type { RoundMetrics as _consort_v1_RoundMetrics, RoundMetrics__Output as _consort_v1_RoundMetrics__Output } from '../../consort/v1/RoundMetrics';
+import type { MembersWaiting as _consort_v1_MembersWaiting, MembersWaiting__Output as _consort_v1_MembersWaiting__Output } from '../../consort/v1/MembersWaiting';
 
 export interface RoundReport {
   'roundId'?: (string);
@@ -12,6 +13,7 @@ export interface RoundReport {
   'participants'?: (string)[];
   'dropped'?: (string)[];
   'purpose'?: (string);
+  'waiting'?: (_consort_v1_MembersWaiting | null);
 }
 
 export interface RoundReport__Output {
@@ -24,4 +26,5 @@ export interface RoundReport__Output {
   'participants': (string)[];
   'dropped': (string)[];
   'purpose': (string);
+  'waiting': (_consort_v1_MembersWaiting__Output | null);
 }
