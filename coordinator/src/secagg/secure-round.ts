@@ -168,8 +168,10 @@ export class SecureRound {
 
   /** A member's submission was refused: it takes no further part. */
   refuse(memberId: string, reason: string): void {
-    this.memberGone(memberId);
+    // The refusal is the reason on record (memberGone would report a disconnection).
+    this.gone.add(memberId);
     this.o.onDrop(memberId, reason);
+    this.settleIfDone();
   }
 
   private currentStage(): Stage {
