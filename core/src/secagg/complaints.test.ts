@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { isConsortError } from '../errors/consort-error.ts';
 import { CoordinatorSession } from './coordinator-session.ts';
 import { graphSeedFor } from './graph.ts';
-import { advertiseMessage, generateX25519KeyPair, sharedSecret, sign, x25519KeyProblem } from './keys.ts';
+import { advertiseMessage, complaintMessage, generateX25519KeyPair, sharedSecret, sign, x25519KeyProblem } from './keys.ts';
 import { MemberSession } from './member-session.ts';
 import type { AdvertisedKeySet, Complaint } from './messages.ts';
 import { addInto, zeroVector, type ModVector } from './mod-vector.ts';
@@ -147,11 +147,20 @@ describe('bad share bundles and complaints', () => {
     expect(result.sum.words).toEqual(expected.words);
   });
 
+  it('a member with bad bundles whose input got in first cannot be removed from the sum: the round aborts naming it and its accusers', async () => {
+    const r = await toMaskedInput(6, 'member-5', () => true);
+    r.coordinator.receiveMaskedInput('member-5', r.members.get('member-5')!.maskInput(input(9)).vector);
+    expect(r.complaints.map((c) => r.coordinator.receiveComplaint(c).evicted)).toEqual([false, false, false, false, false]);
+    for (const id of r.ids.slice(0, 5)) r.coordinator.receiveMaskedInput(id, r.members.get(id)!.maskInput(input(1)).vector);
+    expect(codeOf(() => r.coordinator.closeMaskedInput())).toMatch(
+      /^SECAGG_VERIFICATION_FAILED: Round round-1 aborted in masked_input: only 0 neighbours of member member-5 .*accused by member-0, member-1, member-2, member-3, member-4 .*Member member-5 is named responsible/);
+    expect(r.coordinator.stage).toBe('aborted');
+  });
+
   it('one false complaint does not evict an honest member: both are on record and the sum is exact', async () => {
     const r = await toMaskedInput(6, 'nobody', () => false);
     const liar = r.members.get('member-1')!;
     // member-1 lies: it signs a complaint about an honest neighbour whose bundle opened fine.
-    const { complaintMessage } = await import('./keys.ts');
     const detail = 'made up';
     const signature = sign(complaintMessage(r.params.roundId, 'member-1', 'member-4', 'bad_share_bundle', detail), r.identityKeys.get('member-1')!.secretKey);
     const outcome = r.coordinator.receiveComplaint({ memberId: 'member-1', accusedMemberId: 'member-4', kind: 'bad_share_bundle', detail, signature });

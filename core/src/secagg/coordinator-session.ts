@@ -438,7 +438,7 @@ export class CoordinatorSession {
     const holders = this.holders(owner, live).length;
     if (holders < threshold) {
       this.fail('SECAGG_VERIFICATION_FAILED', `only ${holders} neighbours of member ${owner} that ${what} hold its shares, ${threshold} are needed to unmask: ${this.accusation(owner)}`,
-        `Member ${owner} is named responsible: check its agent, or revoke it (consort-coordinator revoke-member) if it keeps failing; then start a fresh round.`);
+        `Member ${owner} is named responsible (see the audit trail for its accusers): check its agent, and stop inviting it if it keeps failing; then start a fresh round.`);
     }
   }
 
