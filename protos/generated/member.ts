@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { AdvertiseKeys as _consort_v1_AdvertiseKeys, AdvertiseKeys__Output as _consort_v1_AdvertiseKeys__Output } from './consort/v1/AdvertiseKeys';
 import type { AdvertisedKey as _consort_v1_AdvertisedKey, AdvertisedKey__Output as _consort_v1_AdvertisedKey__Output } from './consort/v1/AdvertisedKey';
 import type { AdvertisedKeySet as _consort_v1_AdvertisedKeySet, AdvertisedKeySet__Output as _consort_v1_AdvertisedKeySet__Output } from './consort/v1/AdvertisedKeySet';
+import type { Complaint as _consort_v1_Complaint, Complaint__Output as _consort_v1_Complaint__Output } from './consort/v1/Complaint';
 import type { ConnectRequest as _consort_v1_ConnectRequest, ConnectRequest__Output as _consort_v1_ConnectRequest__Output } from './consort/v1/ConnectRequest';
 import type { ConsistencyRequest as _consort_v1_ConsistencyRequest, ConsistencyRequest__Output as _consort_v1_ConsistencyRequest__Output } from './consort/v1/ConsistencyRequest';
 import type { ConsistencySignature as _consort_v1_ConsistencySignature, ConsistencySignature__Output as _consort_v1_ConsistencySignature__Output } from './consort/v1/ConsistencySignature';
@@ -55,6 +56,7 @@ export interface ProtoGrpcType {
       AdvertiseKeys: MessageTypeDefinition<_consort_v1_AdvertiseKeys, _consort_v1_AdvertiseKeys__Output>
       AdvertisedKey: MessageTypeDefinition<_consort_v1_AdvertisedKey, _consort_v1_AdvertisedKey__Output>
       AdvertisedKeySet: MessageTypeDefinition<_consort_v1_AdvertisedKeySet, _consort_v1_AdvertisedKeySet__Output>
+      Complaint: MessageTypeDefinition<_consort_v1_Complaint, _consort_v1_Complaint__Output>
       ConnectRequest: MessageTypeDefinition<_consort_v1_ConnectRequest, _consort_v1_ConnectRequest__Output>
       ConsistencyRequest: MessageTypeDefinition<_consort_v1_ConsistencyRequest, _consort_v1_ConsistencyRequest__Output>
       ConsistencySignature: MessageTypeDefinition<_consort_v1_ConsistencySignature, _consort_v1_ConsistencySignature__Output>

@@ -50,6 +50,8 @@ const buf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
  */
 const u8 = (b: Uint8Array) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 
+const REVEALED_KIND = { self_mask_seed: 'SELF_MASK_SEED', mask_private_key: 'MASK_PRIVATE_KEY', pairwise_seed: 'PAIRWISE_SEED' } as const;
+
 export class SecureMemberRound {
   readonly session: MemberSession;
   /** Values this member clipped before quantization (reported inside the masked vector too). */
@@ -92,6 +94,8 @@ export class SecureMemberRound {
     const identities = new Map(m.keys.map((k) => [k.memberId, new Uint8Array(k.identityPublicKey)] as [string, Uint8Array]));
     this.o.pins.check(identities);
     this.session.receiveKeySet(keySet, identities);
+    // A neighbour with an unusable key is left out of this member's round (no shares, no masks).
+    await this.sendComplaints();
     const shares = await this.session.shareKeys();
     await this.o.submit({ roundId: this.o.roundId, shareKeys: { shares: shares.map((s) => ({ ...s, nonce: buf(s.nonce), ciphertext: buf(s.ciphertext) })) } });
   }
@@ -99,6 +103,9 @@ export class SecureMemberRound {
   /** Stage 3: take the shares routed to us, mask our quantized contribution and upload it. */
   async onRoutedShares(m: RoutedShares__Output): Promise<void> {
     this.session.receiveShares({ roundId: m.roundId, shares: m.shares.map((x) => ({ ...x, nonce: u8(x.nonce), ciphertext: u8(x.ciphertext) })) });
+    // Complaints about bad share bundles go before the masked input, while the coordinator can
+    // still remove the accused from the round.
+    await this.sendComplaints();
     // Training still running: expand the masks now, so that only one vector add is left once it ends.
     if (!this.localWorkSettled) this.session.prepareMask();
     const packed = await this.packed();
@@ -114,6 +121,16 @@ export class SecureMemberRound {
     );
   }
 
+  /** Sends this member's new signed complaints about peers, one submission each. */
+  private async sendComplaints(): Promise<void> {
+    for (const c of this.session.takeComplaints()) {
+      await this.o.submit({
+        roundId: this.o.roundId,
+        complaint: { accusedMemberId: c.accusedMemberId, kind: c.kind, detail: c.detail, signature: buf(c.signature) },
+      });
+    }
+  }
+
   /** Stage 4: sign the survivor list (only if enough of our neighbours survived). */
   async onConsistencyRequest(m: ConsistencyRequest__Output): Promise<void> {
     const sig = this.session.signSurvivors({ roundId: m.roundId, survivors: m.survivors });
@@ -126,7 +143,7 @@ export class SecureMemberRound {
     await this.o.submit({
       roundId: this.o.roundId,
       unmaskShares: {
-        shares: reveal.shares.map((s) => ({ ownerMemberId: s.ownerMemberId, kind: s.kind === 'self_mask_seed' ? 'SELF_MASK_SEED' : 'MASK_PRIVATE_KEY', share: buf(s.share) })),
+        shares: reveal.shares.map((s) => ({ ownerMemberId: s.ownerMemberId, kind: REVEALED_KIND[s.kind], share: buf(s.share) })),
       },
     });
   }

@@ -311,6 +311,7 @@ export class RoundRunner {
       send: (m, e) => this.opts.connections.send(m, e),
       advance: (event, deadline) => this.move(round, event, deadline),
       onDrop: (m, reason) => this.drop(round, m, reason),
+      audit: (kind, detail) => { void this.audit(kind, round.id, detail).catch((err: unknown) => this.opts.logger.error({ err, kind }, 'audit event not stored')); },
     });
     round.secure = driver;
     await this.move(round, { type: 'start_secure' }, Date.now() + timeoutMs);

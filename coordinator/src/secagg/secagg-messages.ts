@@ -1,10 +1,11 @@
 // Coordinator-side translation between the typed wire messages of secure aggregation and the
 // protocol objects of core/secagg (core speaks Uint8Array, the wire speaks Buffer).
 import type {
-  AdvertiseKeys, AdvertisedKeySet, ConsistencyRequest, EncryptedShare, RoutedShares, SurvivorSignature, UnmaskRequest, UnmaskShares,
+  AdvertiseKeys, AdvertisedKeySet, Complaint, ConsistencyRequest, EncryptedShare, RoutedShares, SurvivorSignature, UnmaskRequest, UnmaskShares,
 } from '@consort/core';
 import type { AdvertiseKeys__Output } from '@consort/protos/types/AdvertiseKeys';
 import type { AdvertisedKeySet as AdvertisedKeySetMessage } from '@consort/protos/types/AdvertisedKeySet';
+import type { Complaint__Output } from '@consort/protos/types/Complaint';
 import type { EncryptedShare__Output } from '@consort/protos/types/EncryptedShare';
 import type { RoutedShares as RoutedSharesMessage } from '@consort/protos/types/RoutedShares';
 import type { UnmaskRequest as UnmaskRequestMessage } from '@consort/protos/types/UnmaskRequest';
@@ -32,10 +33,16 @@ export function revealFrom(memberId: string, m: UnmaskShares__Output): UnmaskSha
     memberId,
     shares: m.shares.map((s) => ({
       ownerMemberId: s.ownerMemberId,
-      kind: s.kind === 'SELF_MASK_SEED' ? 'self_mask_seed' : s.kind === 'MASK_PRIVATE_KEY' ? 'mask_private_key' : ('unspecified' as never),
+      kind: s.kind === 'SELF_MASK_SEED' ? 'self_mask_seed' : s.kind === 'MASK_PRIVATE_KEY' ? 'mask_private_key'
+        : s.kind === 'PAIRWISE_SEED' ? 'pairwise_seed' : ('unspecified' as never),
       share: u8(s.share),
     })),
   };
+}
+
+/** The complainer is the authenticated member; an unknown kind is passed on for core to refuse. */
+export function complaintFrom(memberId: string, c: Complaint__Output): Complaint {
+  return { memberId, accusedMemberId: c.accusedMemberId, kind: c.kind as Complaint['kind'], detail: c.detail, signature: u8(c.signature) };
 }
 
 export function keySetMessage(k: AdvertisedKeySet): AdvertisedKeySetMessage {

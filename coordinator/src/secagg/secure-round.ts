@@ -5,7 +5,7 @@ import { ConsortError, CoordinatorSession, type ModVector, type RoundEvent, type
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import type { StageSubmission__Output } from '@consort/protos/types/StageSubmission';
 import {
-  advertisementFrom, consistencyMessage, keySetMessage, revealFrom, routedSharesMessage, sharesFrom, signatureFrom, unmaskMessage,
+  advertisementFrom, complaintFrom, consistencyMessage, keySetMessage, revealFrom, routedSharesMessage, sharesFrom, signatureFrom, unmaskMessage,
 } from './secagg-messages.ts';
 
 export interface SecureRoundOptions {
@@ -19,6 +19,8 @@ export interface SecureRoundOptions {
   advance(event: RoundEvent, deadlineMs: number): Promise<void>;
   /** A member left the protocol at a stage (late, disconnected, or refused input). */
   onDrop(memberId: string, reason: string): void;
+  /** Records an event in the audit trail (complaints between members, blamed revealers). */
+  audit?(kind: string, detail: Record<string, unknown>): void;
 }
 
 /** The stages a secure round waits for members in (the state machine's non-terminal secagg stages). */
@@ -76,7 +78,14 @@ export class SecureRound {
     });
 
     await this.collect('unmask', signers);
-    return session.finish();
+    const result = await session.finish().catch((err: unknown) => {
+      this.o.audit?.('secagg.unmask_failed', { reason: err instanceof Error ? err.message : String(err), member: (err as { details?: { member?: string } }).details?.member });
+      throw err;
+    });
+    for (const b of result.blamed) {
+      this.o.audit?.('secagg.share_blamed', { member: b.memberId, owner: b.owner, reason: b.reason });
+    }
+    return result;
   }
 
   /**
@@ -94,6 +103,10 @@ export class SecureRound {
       advertiseKeys: 'advertise_keys', shareKeys: 'share_keys', consistencySignature: 'consistency_check', unmaskShares: 'unmask',
     };
     const kind = s.stage ?? 'none';
+    if (kind === 'complaint') {
+      this.acceptComplaint(memberId, s);
+      return;
+    }
     if (want[kind] !== stage) {
       throw new ConsortError('WRONG_STAGE', `round ${this.o.params.roundId} is in stage ${stage}; member ${memberId} sent ${kind}`);
     }
@@ -114,6 +127,35 @@ export class SecureRound {
     }
     this.expectMember(memberId, 'masked_input');
     return { bits: this.o.params.modulusBits, length: this.o.params.vectorLength };
+  }
+
+  /**
+   * A signed complaint about a neighbour (share_keys or masked_input; it does not answer the
+   * stage). Recorded in the audit trail with its signature; when the accused can no longer be
+   * unmasked it leaves the round, with a reason naming who accused it.
+   */
+  private acceptComplaint(memberId: string, s: StageSubmission__Output): void {
+    if (!this.o.participants.includes(memberId)) throw new ConsortError('NOT_A_PARTICIPANT', `member ${memberId} is not in round ${this.o.params.roundId}`);
+    if (this.gone.has(memberId)) throw new ConsortError('ROUND_NOT_OPEN', `member ${memberId} was dropped from round ${this.o.params.roundId}`);
+    const complaint = complaintFrom(memberId, s.complaint!);
+    const evidence = {
+      complainer: memberId, accused: complaint.accusedMemberId, kind: complaint.kind, detail: complaint.detail,
+      signature: Buffer.from(complaint.signature).toString('hex'), stage: this.session.stage,
+    };
+    let outcome;
+    try {
+      outcome = this.session.receiveComplaint(complaint);
+    } catch (err) {
+      // A refused complaint (false, forged or out of place) is evidence against its sender: keep it.
+      this.o.audit?.('secagg.complaint_refused', { ...evidence, reason: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+    this.o.audit?.('secagg.complaint', { ...evidence, evicted: outcome.evicted, summary: outcome.summary });
+    if (outcome.evicted && !this.gone.has(complaint.accusedMemberId)) {
+      this.gone.add(complaint.accusedMemberId);
+      this.o.onDrop(complaint.accusedMemberId, outcome.summary);
+      this.settleIfDone();
+    }
   }
 
   /** A member's masked vector (stage masked_input): added to the running sum at once. */
@@ -137,8 +179,10 @@ export class SecureRound {
 
   /** A member's submission was refused: it takes no further part. */
   refuse(memberId: string, reason: string): void {
-    this.memberGone(memberId);
+    // The refusal is the reason on record (memberGone would report a disconnection).
+    this.gone.add(memberId);
     this.o.onDrop(memberId, reason);
+    this.settleIfDone();
   }
 
   /**

@@ -8,10 +8,11 @@
 import { ConsortError, type ErrorCode } from '../errors/consort-error.ts';
 import { bytesEqual, compareIds, sortedIds } from './encoding.ts';
 import { buildNeighbourGraph, graphSeedFor, type NeighbourGraph } from './graph.ts';
-import { advertiseMessage, consistencyMessage, pairwiseSeed, publicKeyOf, verify } from './keys.ts';
+import { advertiseMessage, complaintMessage, consistencyMessage, pairwiseSeed, publicKeyOf, verify, x25519KeyProblem } from './keys.ts';
 import type {
   AdvertiseKeys,
   AdvertisedKeySet,
+  Complaint,
   ConsistencyRequest,
   RoutedShares,
   SurvivorSignature,
@@ -40,6 +41,29 @@ export interface SecAggResult {
   survivors: string[];
   /** Members that shared keys but whose inputs are not in the sum (their masks were removed). */
   dropped: string[];
+  /** Revealed shares that disagreed with the others and were left out, naming who revealed them. */
+  blamed: Blame[];
+}
+
+/** A revealer whose share of `owner`'s secret was left out of the reconstruction. */
+export interface Blame {
+  memberId: string;
+  owner: string;
+  reason: string;
+}
+
+/** What a recorded complaint did to the round. */
+export interface ComplaintOutcome {
+  /** The accused can no longer be unmasked and had sent no input: it leaves the round. */
+  evicted: boolean;
+  /** A sentence for the drop reason and the audit trail. */
+  summary: string;
+}
+
+/** A revealed share with the member who revealed it. */
+interface Revealed {
+  from: string;
+  share: Uint8Array;
 }
 
 /** What an operator can do when more of one member's neighbours left than the graph tolerates. */
@@ -63,8 +87,15 @@ export class CoordinatorSession {
   private droppedList: string[] = [];
   private readonly signatures = new Map<string, Uint8Array>();
   private readonly responders = new Set<string>();
-  private readonly seedShares = new Map<string, Uint8Array[]>();
-  private readonly keyShares = new Map<string, Uint8Array[]>();
+  private readonly seedShares = new Map<string, Revealed[]>();
+  private readonly keyShares = new Map<string, Revealed[]>();
+  /** Pairwise seeds s_uv revealed by complainers u, by dropped owner v then u. */
+  private readonly pairSeeds = new Map<string, Map<string, Uint8Array>>();
+  /** Complaints by accused member, then complainer. */
+  private readonly complaints = new Map<string, Map<string, Complaint>>();
+  /** Accused members removed before their input arrived (nobody could unmask it). */
+  private readonly evicted = new Set<string>();
+  private readonly blamed: Blame[] = [];
 
   constructor(options: CoordinatorSessionOptions) {
     validateSecAggParams(options.params);
@@ -106,6 +137,13 @@ export class CoordinatorSession {
       !verify(advertiseMessage(this.params.roundId, msg.memberId, msg.encryptionPublicKey, msg.maskPublicKey), msg.signature, identity)
     ) {
       throw this.error('SECAGG_VERIFICATION_FAILED', msg.memberId, 'advertise_keys', 'sent keys whose signature does not verify');
+    }
+    const encProblem = x25519KeyProblem(msg.encryptionPublicKey);
+    const maskProblem = x25519KeyProblem(msg.maskPublicKey);
+    if (encProblem || maskProblem) {
+      // Signed by the member itself: it is the culprit, and it leaves before anybody uses the key.
+      throw this.error('SECAGG_VERIFICATION_FAILED', msg.memberId, 'advertise_keys',
+        `advertised an unusable X25519 key (its ${encProblem ? `encryption key ${encProblem}` : `mask key ${maskProblem}`})`);
     }
     this.advertised.set(msg.memberId, msg);
     return true;
@@ -178,6 +216,7 @@ export class CoordinatorSession {
   receiveMaskedInput(memberId: string, vector: ModVector): boolean {
     if (!this.accepts('masked_input', 'receiveMaskedInput')) return false;
     if (!this.sharers.has(memberId)) throw this.error('NOT_A_PARTICIPANT', memberId, 'masked_input', 'did not share keys this round');
+    if (this.evicted.has(memberId)) throw this.error('SECAGG_VERIFICATION_FAILED', memberId, 'masked_input', `was removed from the round: ${this.accusation(memberId)}`);
     if (this.maskedFrom.has(memberId)) throw this.error('DUPLICATE_SUBMISSION', memberId, 'masked_input', 'already sent its masked input');
     const { modulusBits, vectorLength } = this.params;
     if (vector.bits !== modulusBits || vector.length !== vectorLength || vector.words.length !== this.sum.words.length) {
@@ -199,6 +238,7 @@ export class CoordinatorSession {
     for (const owner of this.ownersToRecover()) {
       const live = this.liveNeighbours(owner, this.maskedFrom);
       if (live < threshold) this.fail('TOO_FEW_MEMBERS', `only ${live} neighbours of member ${owner} survived masked_input, ${threshold} are needed to unmask`, NEIGHBOURS_GONE_ADVICE);
+      this.checkHolders(owner, this.maskedFrom, 'survived masked_input');
     }
     this.currentStage = transitionSecAgg(this.currentStage, 'consistency_check');
     return { roundId, survivors };
@@ -226,6 +266,7 @@ export class CoordinatorSession {
     for (const owner of this.ownersToRecover()) {
       const live = this.liveNeighbours(owner, signers);
       if (live < threshold) this.fail('TOO_FEW_MEMBERS', `only ${live} neighbours of member ${owner} passed the consistency check, ${threshold} are needed to unmask`, NEIGHBOURS_GONE_ADVICE);
+      this.checkHolders(owner, signers, 'passed the consistency check');
     }
     this.currentStage = transitionSecAgg(this.currentStage, 'unmask');
     const signatures = sortedIds(signers).map((memberId) => ({ memberId, signature: this.signatures.get(memberId)! }));
@@ -246,16 +287,23 @@ export class CoordinatorSession {
       const ok =
         mine.has(s.ownerMemberId) &&
         !owners.has(s.ownerMemberId) &&
-        s.share.length === SHARE_BYTES &&
-        ((s.kind === 'self_mask_seed' && survivors.has(s.ownerMemberId)) || (s.kind === 'mask_private_key' && dropped.has(s.ownerMemberId)));
+        (s.kind === 'pairwise_seed'
+          ? s.share.length === 32 && dropped.has(s.ownerMemberId) && this.complained(id, s.ownerMemberId)
+          : s.share.length === SHARE_BYTES && ((s.kind === 'self_mask_seed' && survivors.has(s.ownerMemberId)) || (s.kind === 'mask_private_key' && dropped.has(s.ownerMemberId))));
       if (!ok) throw this.error('SECAGG_PROTOCOL_VIOLATION', id, 'unmask', `revealed an unexpected ${s.kind} share of ${s.ownerMemberId}`);
       owners.add(s.ownerMemberId);
     }
     this.responders.add(id);
     for (const s of msg.shares) {
+      if (s.kind === 'pairwise_seed') {
+        const seeds = this.pairSeeds.get(s.ownerMemberId) ?? new Map<string, Uint8Array>();
+        seeds.set(id, s.share);
+        this.pairSeeds.set(s.ownerMemberId, seeds);
+        continue;
+      }
       const store = s.kind === 'self_mask_seed' ? this.seedShares : this.keyShares;
       const list = store.get(s.ownerMemberId) ?? [];
-      list.push(s.share);
+      list.push({ from: id, share: s.share });
       store.set(s.ownerMemberId, list);
     }
     return true;
@@ -273,21 +321,29 @@ export class CoordinatorSession {
       // Every mask to remove is collected first, then removed in one pass over the running sum.
       const masks: MaskTerm[] = [];
       for (const u of this.survivorsList) {
-        masks.push({ seed: await combineShares(this.seedShares.get(u) ?? [], threshold, u, { crossCheck: true }), sign: -1 });
+        const seed = await this.reconstruct(u, 'self-mask seed', this.seedShares.get(u) ?? [], async (shares, candidate) => {
+          // A seed has no public commitment: a leave-one-out candidate is only trusted when a
+          // spare share cross-checks it.
+          if (candidate && shares.length <= threshold) return undefined;
+          return combineShares(shares, threshold, u, { crossCheck: true });
+        });
+        masks.push({ seed, sign: -1 });
       }
       const survivors = new Set(this.survivorsList);
       for (const v of this.droppedList) {
         const affected = this.graph!.neighbours.get(v)!.filter((u) => survivors.has(u));
-        if (affected.length === 0) continue;
-        const secretKey = await combineShares(this.keyShares.get(v) ?? [], threshold, v);
-        if (!bytesEqual(publicKeyOf(secretKey), this.advertised.get(v)!.maskPublicKey)) {
-          throw new ConsortError('SECAGG_VERIFICATION_FAILED', `The mask key of ${v} reconstructed from its neighbours' shares does not match its advertised key: some neighbour revealed a bad share.`, {
-            member: v,
+        const seeds = this.pairSeeds.get(v);
+        // Complainers revealed s_uv themselves; the others' masks need v's reconstructed key.
+        const needKey = affected.filter((u) => !seeds?.has(u));
+        const secretKey = needKey.length === 0 ? undefined
+          : await this.reconstruct(v, 'mask key', this.keyShares.get(v) ?? [], async (shares) => {
+            const key = await combineShares(shares, threshold, v);
+            if (bytesEqual(publicKeyOf(key), this.advertised.get(v)!.maskPublicKey)) return key;
+            return undefined;
           });
-        }
         for (const u of affected) {
           // u added sign(u, v) * PRG(s_uv) with no matching term from v: remove it.
-          const seed = pairwiseSeed(roundId, v, secretKey, u, this.advertised.get(u)!.maskPublicKey);
+          const seed = seeds?.get(u) ?? pairwiseSeed(roundId, v, secretKey!, u, this.advertised.get(u)!.maskPublicKey);
           masks.push({ seed, sign: compareIds(u, v) < 0 ? -1 : 1 });
         }
       }
@@ -298,7 +354,125 @@ export class CoordinatorSession {
       throw err;
     }
     this.currentStage = transitionSecAgg(this.currentStage, 'completed');
-    return { sum: this.sum, survivors: this.survivorsList.slice(), dropped: this.droppedList.slice() };
+    return { sum: this.sum, survivors: this.survivorsList.slice(), dropped: this.droppedList.slice(), blamed: this.blamed.slice() };
+  }
+
+  /**
+   * Stage share_keys or masked_input: a member's signed complaint about a neighbour. An
+   * `invalid_key` complaint is checked against the advertised key (this coordinator refuses such
+   * keys at advertise_keys, so here one is always false: the complainer is refused). A
+   * `bad_share_bundle` complaint cannot be checked (nacl.box is deniable): it is recorded, the
+   * complainer's shares of the accused are discounted, and the accused is evicted only when fewer
+   * than t of its neighbours still hold its shares and its input is not yet in the sum.
+   */
+  receiveComplaint(c: Complaint): ComplaintOutcome {
+    const stage = this.currentStage;
+    if (stage !== 'share_keys' && stage !== 'masked_input') {
+      if (!this.accepts('masked_input', 'receiveComplaint')) return { evicted: false, summary: 'late complaint ignored' };
+    }
+    const { roundId, threshold } = this.params;
+    const from = c.memberId;
+    const accused = c.accusedMemberId;
+    if (!this.advertised.has(from)) throw this.error('NOT_A_PARTICIPANT', from, stage, 'did not advertise keys this round');
+    if (!this.graph!.neighbours.get(from)!.includes(accused)) {
+      throw this.error('SECAGG_PROTOCOL_VIOLATION', from, stage, `complained about ${accused}, who is not its neighbour`);
+    }
+    if (!verify(complaintMessage(roundId, from, accused, c.kind, c.detail), c.signature, this.identities.get(from)!)) {
+      throw this.error('SECAGG_VERIFICATION_FAILED', from, stage, `sent a complaint about ${accused} whose signature does not verify`);
+    }
+    if (this.complained(from, accused)) throw this.error('DUPLICATE_SUBMISSION', from, stage, `already complained about ${accused}`);
+    if (c.kind === 'invalid_key') {
+      const a = this.advertised.get(accused)!;
+      if (!x25519KeyProblem(a.encryptionPublicKey) && !x25519KeyProblem(a.maskPublicKey)) {
+        throw this.error('SECAGG_PROTOCOL_VIOLATION', from, stage, `falsely complained that ${accused} advertised an unusable key (both its keys are valid X25519 keys)`);
+      }
+    } else if (c.kind !== 'bad_share_bundle') {
+      throw this.error('SECAGG_PROTOCOL_VIOLATION', from, stage, `sent a complaint of unknown kind "${String(c.kind)}"`);
+    } else if (stage !== 'masked_input' || !this.sharers.has(from) || !this.sharers.has(accused)) {
+      throw this.error('SECAGG_PROTOCOL_VIOLATION', from, stage, `complained about the share bundle of ${accused}, but no bundle of ${accused} was routed to it`);
+    }
+    const byAccused = this.complaints.get(accused) ?? new Map<string, Complaint>();
+    byAccused.set(from, c);
+    this.complaints.set(accused, byAccused);
+    const holders = this.holders(accused, this.sharers).length;
+    const summary = `member ${from} complains that ${accused} ${c.kind === 'invalid_key' ? 'advertised an unusable key' : 'sent it a share bundle that does not decrypt or verify'}`;
+    if (stage === 'masked_input' && holders < threshold && !this.maskedFrom.has(accused) && !this.evicted.has(accused)) {
+      this.evicted.add(accused);
+      return { evicted: true, summary: `${summary}; only ${holders} of its neighbours still hold its shares (${threshold} needed), so it was removed: ${this.accusation(accused)}` };
+    }
+    return { evicted: false, summary };
+  }
+
+  /** Whether `member` complained about `accused` this round. */
+  private complained(member: string, accused: string): boolean {
+    return this.complaints.get(accused)?.has(member) ?? false;
+  }
+
+  /** Neighbours of `owner` among `live` that hold its shares (did not complain about it). */
+  private holders(owner: string, live: ReadonlySet<string>): string[] {
+    return this.graph!.neighbours.get(owner)!.filter((v) => live.has(v) && !this.complained(v, owner));
+  }
+
+  /** "accused by a, b (kind)": who complained about a member, for reasons and the audit trail. */
+  private accusation(accused: string): string {
+    const list = [...(this.complaints.get(accused)?.values() ?? [])];
+    if (list.length === 0) return `member ${accused} was not accused`;
+    const kinds = [...new Set(list.map((c) => c.kind))].join(', ');
+    return `member ${accused} is accused by ${sortedIds(list.map((c) => c.memberId)).join(', ')} (${kinds}); `
+      + `if ${accused} is honest, its accusers lied (both sides are in the audit trail)`;
+  }
+
+  /**
+   * After complaints, the secrets to recover must still have t holders among `live`: a survivor's
+   * self-mask seed always, a dropped member's mask key unless every affected survivor complained
+   * about it (and so reveals its pairwise seed instead, from `live`).
+   */
+  private checkHolders(owner: string, live: ReadonlySet<string>, what: string): void {
+    const { threshold } = this.params;
+    if (!this.complaints.has(owner)) return;
+    if (!this.survivorsList.includes(owner)) {
+      const survivors = new Set(this.survivorsList);
+      const affected = this.graph!.neighbours.get(owner)!.filter((u) => survivors.has(u));
+      if (affected.every((u) => this.complained(u, owner) && live.has(u))) return;
+    }
+    const holders = this.holders(owner, live).length;
+    if (holders < threshold) {
+      this.fail('SECAGG_VERIFICATION_FAILED', `only ${holders} neighbours of member ${owner} that ${what} hold its shares, ${threshold} are needed to unmask: ${this.accusation(owner)}`,
+        `Member ${owner} is named responsible (see the audit trail for its accusers): check its agent, and stop inviting it if it keeps failing; then start a fresh round.`);
+    }
+  }
+
+  /**
+   * Reconstructs `owner`'s secret from the revealed shares; when they disagree, tries leaving
+   * each revealer out in turn and keeps the first set that checks (`combine` returns undefined
+   * for a candidate that does not), blaming that revealer. Throws naming the owner otherwise.
+   */
+  private async reconstruct(owner: string, what: string, revealed: Revealed[],
+    combine: (shares: Uint8Array[], candidate: boolean) => Promise<Uint8Array | undefined>): Promise<Uint8Array> {
+    let first: unknown;
+    try {
+      const secret = await combine(revealed.map((r) => r.share), false);
+      if (secret) return secret;
+    } catch (err) {
+      first = err;
+    }
+    for (const suspect of revealed) {
+      const rest = revealed.filter((r) => r !== suspect).map((r) => r.share);
+      if (rest.length < this.params.threshold) break;
+      const secret = await combine(rest, true).catch(() => undefined);
+      if (secret) {
+        this.blamed.push({
+          memberId: suspect.from, owner,
+          reason: `member ${suspect.from} revealed a share of ${owner}'s ${what} that disagrees with the other neighbours' (it altered the share, or ${owner} sent it a bad one); it was left out`,
+        });
+        return secret;
+      }
+    }
+    const from = sortedIds(revealed.map((r) => r.from)).join(', ') || 'nobody';
+    throw new ConsortError('SECAGG_VERIFICATION_FAILED',
+      `The ${what} of member ${owner} cannot be reconstructed from the shares revealed by ${from}${first instanceof Error ? ` (${first.message})` : ''}: `
+      + `no single revealer explains the disagreement, so ${owner} (which split it) most likely sent inconsistent shares. Member ${owner} is named responsible.`,
+      { member: owner });
   }
 
   /** Members whose secrets the unmask stage must reconstruct. */

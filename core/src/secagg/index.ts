@@ -31,11 +31,11 @@ export {
   type VectorLayout,
 } from './quantize.ts';
 export { addMask, expandMask } from './prg.ts';
-export { generateRoundKeys, advertiseMessage, consistencyMessage, pairwiseSeed, type RoundKeys } from './keys.ts';
+export { generateRoundKeys, advertiseMessage, consistencyMessage, complaintMessage, pairwiseSeed, x25519KeyProblem, type RoundKeys } from './keys.ts';
 export { buildNeighbourGraph, neighboursOf, graphSeedFor, type NeighbourGraph, type GraphKeyEntry } from './graph.ts';
 export { splitSecret, combineShares } from './shamir.ts';
 export { sealShares, openShares, type ShareBundle } from './share-box.ts';
 export type * from './messages.ts';
 export { MemberSession, type MemberSessionOptions } from './member-session.ts';
-export { CoordinatorSession, type CoordinatorSessionOptions, type SecAggResult } from './coordinator-session.ts';
+export { CoordinatorSession, type Blame, type ComplaintOutcome, type CoordinatorSessionOptions, type SecAggResult } from './coordinator-session.ts';
 export { simulateSecureRound, type SimulateOptions, type SimulationReport, type StageTiming } from './simulate.ts';

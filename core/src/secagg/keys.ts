@@ -13,6 +13,7 @@ export const DOMAIN = {
   pairwise: 'consort.v1/pairwise',
   graph: 'consort.v1/graph',
   share: 'consort.v1/share',
+  complaint: 'consort.v1/complaint',
 } as const;
 
 /** An X25519 (or Ed25519) key pair as raw bytes. */
@@ -79,9 +80,45 @@ export function sharedSecret(secretKey: Uint8Array, publicKey: Uint8Array): Uint
   }
 }
 
+/**
+ * The u-coordinates of the points of small order on Curve25519 and its twist (0, 1, the two of
+ * order 8, p-1, p, p+1; the list libsodium rejects): X25519 of any clamped scalar with one of
+ * them is all zeros, so a member advertising one would share a mask seed everybody can compute.
+ */
+const SMALL_ORDER_POINTS = [
+  '0000000000000000000000000000000000000000000000000000000000000000',
+  '0100000000000000000000000000000000000000000000000000000000000000',
+  'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
+  '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
+  'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+  'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
+];
+
+/**
+ * Why an advertised X25519 public key is unusable, or undefined when it is fine: not 32 bytes,
+ * a non-canonical encoding (top bit set, or u >= p = 2^255 - 19: never produced by an honest
+ * key generator), or a small-order point. Checked by the coordinator on advertise_keys and by
+ * every member on the key set, so neither side ever derives a secret an outsider can predict.
+ */
+export function x25519KeyProblem(publicKey: Uint8Array): string | undefined {
+  if (publicKey.length !== 32) return `is ${publicKey.length} bytes, not 32`;
+  if (publicKey[31] & 0x80) return 'is not canonically encoded (top bit set)';
+  const hex = Buffer.from(publicKey).toString('hex');
+  if (SMALL_ORDER_POINTS.includes(hex)) return 'is a small-order (low-order) point: every shared secret with it is all zeros';
+  // u >= p: bytes 1..30 all 0xff, byte 31 = 0x7f and byte 0 >= 0xed (p, p+1 are listed above).
+  if (publicKey[31] === 0x7f && publicKey[0] >= 0xed && publicKey.subarray(1, 31).every((b) => b === 0xff)) return 'is not canonically encoded (u >= 2^255 - 19)';
+  return undefined;
+}
+
 /** The bytes a member signs when advertising its round keys. */
 export function advertiseMessage(roundId: string, memberId: string, encryptionPublicKey: Uint8Array, maskPublicKey: Uint8Array): Uint8Array {
   return signedBytes([DOMAIN.advertise, roundId, memberId, encryptionPublicKey, maskPublicKey]);
+}
+
+/** The bytes a member signs when it complains about a peer (kind and detail included: the evidence is the whole text). */
+export function complaintMessage(roundId: string, complainerId: string, accusedId: string, kind: string, detail: string): Uint8Array {
+  return signedBytes([DOMAIN.complaint, roundId, complainerId, accusedId, kind, detail]);
 }
 
 /** The bytes a survivor signs in the consistency check: the sorted survivor list, one field per id. */

@@ -5,13 +5,17 @@
 // -> completed. Any refusal moves the session to aborted: a round is never resumed, a fresh
 // round with fresh keys starts instead.
 import { randomBytes } from 'node:crypto';
-import { ConsortError } from '../errors/consort-error.ts';
+import { ConsortError, isConsortError } from '../errors/consort-error.ts';
 import { bytesEqual, compareIds, sortedIds } from './encoding.ts';
 import { graphSeedFor, neighboursOf } from './graph.ts';
-import { advertiseMessage, consistencyMessage, generateRoundKeys, pairwiseSeed, sign, verify, type KeyPair, type RoundKeys } from './keys.ts';
+import {
+  advertiseMessage, complaintMessage, consistencyMessage, generateRoundKeys, pairwiseSeed, sign, verify, x25519KeyProblem, type KeyPair, type RoundKeys,
+} from './keys.ts';
 import type {
   AdvertiseKeys,
   AdvertisedKeySet,
+  Complaint,
+  ComplaintKind,
   ConsistencyRequest,
   MaskedInput,
   RevealedShare,
@@ -59,7 +63,15 @@ export class MemberSession {
   /** Every member that advertised keys this round (ids only). */
   private roster: ReadonlySet<string> = new Set();
   private myNeighbours: readonly string[] = [];
+  /** Neighbours that advertised an unusable key: treated as dropped (no shares, no masks). */
+  private readonly excluded = new Set<string>();
+  /** Neighbours whose shares were routed to this member: it masks with each of them. */
+  private masking: ReadonlySet<string> = new Set();
+  /** Bundles that opened and verified: the shares this member holds (a subset of `masking`). */
   private received = new Map<string, ShareBundle>();
+  /** Signed complaints about peers, by accused member; `takeComplaints` hands out the new ones. */
+  private readonly complaints = new Map<string, Complaint>();
+  private readonly complaintsSent = new Set<string>();
   private readonly boxKeys = new Map<string, Uint8Array>();
   private signedSurvivors: readonly string[] = [];
   /** Masks expanded ahead of the input (prepareMask), consumed by maskInput. */
@@ -85,9 +97,24 @@ export class MemberSession {
     return this.abortReason;
   }
 
-  /** Neighbours with whom this member masks (after receiveShares: those whose shares arrived). */
+  /**
+   * Neighbours with whom this member masks (after receiveShares: those whose shares arrived,
+   * even a bundle that did not open: the coordinator counts every pair of sharers as masked).
+   */
   get liveNeighbours(): readonly string[] {
+    return sortedIds(this.masking);
+  }
+
+  /** Neighbours whose shares this member holds (their bundles opened and verified). */
+  get heldNeighbours(): readonly string[] {
     return sortedIds(this.received.keys());
+  }
+
+  /** Complaints made since the last call, to send to the coordinator (each is sent once). */
+  takeComplaints(): Complaint[] {
+    const fresh = [...this.complaints.values()].filter((c) => !this.complaintsSent.has(c.accusedMemberId));
+    for (const c of fresh) this.complaintsSent.add(c.accusedMemberId);
+    return fresh;
   }
 
   /** All graph neighbours of this member (after receiveKeySet). */
@@ -158,18 +185,30 @@ export class MemberSession {
       // their signatures are checked: k verifications instead of n (Bell et al.). A forged key of
       // a non-neighbour is refused by that member's own neighbours; this member's own entry was
       // compared with the keys it generated above.
+      const usable: string[] = [];
       for (const id of mine) {
         const p = peers.get(id)!;
         if (!verify(advertiseMessage(roundId, id, p.encryptionPublicKey, p.maskPublicKey), signatures.get(id)!, p.identityPublicKey)) {
           throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `the signature on member ${id}'s advertised keys does not verify`);
         }
+        // The peer signed this key itself: it, not the coordinator, is to blame, and only it
+        // leaves this member's round (boxing shares for it, or masking with it, would fail).
+        const encProblem = x25519KeyProblem(p.encryptionPublicKey);
+        const maskProblem = x25519KeyProblem(p.maskPublicKey);
+        if (encProblem || maskProblem) {
+          this.excluded.add(id);
+          this.complain(id, 'invalid_key', encProblem ? `its encryption key ${encProblem}` : `its mask key ${maskProblem}`);
+          continue;
+        }
+        usable.push(id);
       }
-      if (mine.length < threshold) {
-        throw this.refuse('TOO_FEW_MEMBERS', 'advertise_keys', `this member has ${mine.length} neighbours, fewer than the threshold ${threshold}`);
+      if (usable.length < threshold) {
+        const bad = this.excluded.size ? ` (${this.excluded.size} advertised unusable keys: ${sortedIds(this.excluded).join(', ')})` : '';
+        throw this.refuse('TOO_FEW_MEMBERS', 'advertise_keys', `this member has ${usable.length} usable neighbours${bad}, fewer than the threshold ${threshold}`);
       }
-      this.peers = new Map(mine.map((id) => [id, peers.get(id)!]));
+      this.peers = new Map(usable.map((id) => [id, peers.get(id)!]));
       this.roster = new Set(peers.keys());
-      this.myNeighbours = mine;
+      this.myNeighbours = usable;
     });
     this.currentStage = transitionSecAgg(this.currentStage, 'share_keys');
   }
@@ -212,16 +251,29 @@ export class MemberSession {
       const { roundId, threshold } = this.params;
       if (routed.roundId !== roundId) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'share_keys', `routed shares are for round ${routed.roundId}`);
       const neighbourSet = new Set(this.myNeighbours);
+      const masking = new Set<string>();
       const received = new Map<string, ShareBundle>();
       for (const msg of routed.shares) {
         const from = msg.fromMemberId;
+        if (this.excluded.has(from)) continue; // already treated as dropped
         if (!neighbourSet.has(from)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'share_keys', `a share came from ${from}, who is not a neighbour`);
-        if (received.has(from)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'share_keys', `two share bundles came from ${from}`);
-        received.set(from, openShares(roundId, from, this.memberId, msg, this.peers.get(from)!.encryptionPublicKey, this.keys.encryption.secretKey, this.boxKeys.get(from)));
+        if (masking.has(from)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'share_keys', `two share bundles came from ${from}`);
+        masking.add(from);
+        try {
+          received.set(from, openShares(roundId, from, this.memberId, msg, this.peers.get(from)!.encryptionPublicKey, this.keys.encryption.secretKey, this.boxKeys.get(from)));
+        } catch (err) {
+          // One bad bundle costs this member that peer's shares, not the round: it holds none of
+          // them and complains. It still masks with the peer (the key agreement did succeed, and
+          // the coordinator counts the pair as masked); the complaint lets the coordinator remove
+          // that mask without the peer's shares (revealShares: pairwise_seed).
+          if (!isConsortError(err, 'SECAGG_VERIFICATION_FAILED')) throw err;
+          this.complain(from, 'bad_share_bundle', err.message);
+        }
       }
-      if (received.size < threshold) {
-        throw this.refuse('TOO_FEW_MEMBERS', 'share_keys', `only ${received.size} neighbours shared keys, the threshold is ${threshold}`);
+      if (masking.size < threshold) {
+        throw this.refuse('TOO_FEW_MEMBERS', 'share_keys', `only ${masking.size} neighbours shared keys, the threshold is ${threshold}`);
       }
+      this.masking = masking;
       this.received = received;
     });
     this.currentStage = transitionSecAgg(this.currentStage, 'masked_input');
@@ -354,13 +406,28 @@ export class MemberSession {
       if (validNeighbours < threshold) {
         throw this.refuse('SECAGG_VERIFICATION_FAILED', 'unmask', `only ${validNeighbours} valid consistency signatures from this member's neighbours, ${threshold} are required`);
       }
-      for (const [peer, bundle] of [...this.received].sort((a, b) => compareIds(a[0], b[0]))) {
-        if (survivors.has(peer)) shares.push({ ownerMemberId: peer, kind: 'self_mask_seed', share: bundle.selfSeedShare });
-        else if (dropped.has(peer)) shares.push({ ownerMemberId: peer, kind: 'mask_private_key', share: bundle.maskKeyShare });
+      for (const peer of this.liveNeighbours) {
+        const bundle = this.received.get(peer);
+        if (bundle) {
+          if (survivors.has(peer)) shares.push({ ownerMemberId: peer, kind: 'self_mask_seed', share: bundle.selfSeedShare });
+          else if (dropped.has(peer)) shares.push({ ownerMemberId: peer, kind: 'mask_private_key', share: bundle.maskKeyShare });
+        } else if (dropped.has(peer) && this.complaints.has(peer)) {
+          // No shares of this dropped peer (its bundle was bad): reveal the one mask this member
+          // shares with it, s_uv, which is less than its mask key would reveal to the coordinator.
+          const seed = pairwiseSeed(roundId, this.memberId, this.keys.mask.secretKey, peer, this.peers.get(peer)!.maskPublicKey);
+          shares.push({ ownerMemberId: peer, kind: 'pairwise_seed', share: seed });
+        }
       }
     });
     this.currentStage = transitionSecAgg(this.currentStage, 'completed');
     return { memberId: this.memberId, shares };
+  }
+
+  /** Records a signed complaint about a peer (one per peer and round). */
+  private complain(accused: string, kind: ComplaintKind, detail: string): void {
+    if (this.complaints.has(accused)) return;
+    const signature = sign(complaintMessage(this.params.roundId, this.memberId, accused, kind, detail), this.identity.secretKey);
+    this.complaints.set(accused, { memberId: this.memberId, accusedMemberId: accused, kind, detail, signature });
   }
 
   private expect(stage: SecAggStage, method: string): void {

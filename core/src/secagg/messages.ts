@@ -59,7 +59,11 @@ export interface UnmaskRequest {
   signatures: SurvivorSignature[];
 }
 
-export type RevealedShareKind = 'self_mask_seed' | 'mask_private_key';
+/**
+ * `pairwise_seed`: the 32-byte pairwise mask seed s_uv of the revealer u with a dropped peer v
+ * whose share bundle u complained about (u holds none of v's shares, but masked with v).
+ */
+export type RevealedShareKind = 'self_mask_seed' | 'mask_private_key' | 'pairwise_seed';
 
 export interface RevealedShare {
   ownerMemberId: string;
@@ -71,4 +75,21 @@ export interface RevealedShare {
 export interface UnmaskShares {
   memberId: string;
   shares: RevealedShare[];
+}
+
+/**
+ * What a member can complain about: a neighbour whose advertised key is unusable (checkable by
+ * anyone from the key set) or whose share bundle did not decrypt or verify (not checkable by the
+ * coordinator: nacl.box is deniable, so such a complaint is evidence against one of two members).
+ */
+export type ComplaintKind = 'invalid_key' | 'bad_share_bundle';
+
+/** A member's signed report that `accusedMemberId` broke the protocol towards it; the member treats the peer as dropped. */
+export interface Complaint {
+  memberId: string;
+  accusedMemberId: string;
+  kind: ComplaintKind;
+  detail: string;
+  /** Ed25519 by the complainer's identity key over complaintMessage(round, member, accused, kind, detail). */
+  signature: Uint8Array;
 }

@@ -383,30 +383,34 @@ describe('secure aggregation: a malicious coordinator or peer is refused', () =>
     await expectRejects(run(r2, { drop: { advertise_keys: ['member-003', 'member-004', 'member-005', 'member-006', 'member-007'] } }), 'TOO_FEW_MEMBERS', /threshold/);
   });
 
-  it('a replayed or swapped share ciphertext is rejected', async () => {
+  it('a replayed or swapped share ciphertext does not open: the member complains, holds no share of the sender, and the round completes', async () => {
     const swap = setup(6, { vectorLength: 16 });
-    await expectRejects(
-      run(swap, {
-        tamperRouted: (routed) => {
-          // Give member-000 the bundle member-001 received from member-002, re-addressed.
-          const stolen = routed.get('member-001')!.shares.find((s) => s.fromMemberId === 'member-002')!;
-          const box = routed.get('member-000')!;
-          box.shares = box.shares.map((s) => (s.fromMemberId === 'member-002' ? { ...stolen, toMemberId: 'member-000' } : s));
-        },
-      }),
-      'SECAGG_VERIFICATION_FAILED',
-      /member-002/,
-    );
+    const swapped = await run(swap, {
+      tamperRouted: (routed) => {
+        // Give member-000 the bundle member-001 received from member-002, re-addressed.
+        const stolen = routed.get('member-001')!.shares.find((s) => s.fromMemberId === 'member-002')!;
+        const box = routed.get('member-000')!;
+        box.shares = box.shares.map((s) => (s.fromMemberId === 'member-002' ? { ...stolen, toMemberId: 'member-000' } : s));
+      },
+    });
+    expect(swapped.result.sum.words).toEqual(swapped.expected.words);
+    const victim = swap.members.get('member-000')!;
+    expect(victim.heldNeighbours).not.toContain('member-002');
+    expect(victim.liveNeighbours).toContain('member-002'); // it still masks with the sender
+    const [complaint, ...more] = victim.takeComplaints();
+    expect(more).toEqual([]);
+    expect(complaint).toMatchObject({ memberId: 'member-000', accusedMemberId: 'member-002', kind: 'bad_share_bundle' });
+    expect(complaint.detail).toMatch(/member-002.*(does not decrypt|swapped)/);
+    expect(victim.takeComplaints()).toEqual([]); // each complaint is handed out once
 
     // Replay from a previous round: same identities, new round id.
     const first = setup(6, { vectorLength: 16, roundId: 'round-A' });
     let oldShares: RoutedShares | undefined;
     await run(first, { tamperRouted: (routed) => (oldShares = structuredClone(routed.get('member-000'))) });
     const second = setup(6, { vectorLength: 16, roundId: 'round-B' });
-    await expectRejects(
-      run(second, { tamperRouted: (routed) => routed.set('member-000', { ...oldShares!, roundId: 'round-B' }) }),
-      'SECAGG_VERIFICATION_FAILED',
-    );
+    const replayed = await run(second, { tamperRouted: (routed) => routed.set('member-000', { ...oldShares!, roundId: 'round-B' }) });
+    expect(replayed.result.sum.words).toEqual(replayed.expected.words);
+    expect(second.members.get('member-000')!.takeComplaints().map((c) => c.accusedMemberId)).toEqual(['member-001', 'member-002', 'member-003', 'member-004', 'member-005']);
   });
 
   it('asking for both secrets of the same peer is refused', async () => {
@@ -465,7 +469,7 @@ describe('secure aggregation: a malicious coordinator or peer is refused', () =>
     );
   });
 
-  it('a peer revealing a corrupted self-seed share makes the coordinator abort instead of publishing a wrong sum', async () => {
+  async function revealCorrupted(corrupt: (revealer: string, owner: string) => boolean): Promise<{ r: Round; finished: Promise<SecAggResult>; expected: ModVector }> {
     const r = setup(8, { vectorLength: 16 });
     const { coordinator, members, identities, ids } = r;
     for (const id of ids) coordinator.receiveAdvertisement(members.get(id)!.advertiseKeys());
@@ -474,19 +478,35 @@ describe('secure aggregation: a malicious coordinator or peer is refused', () =>
     for (const id of ids) coordinator.receiveShares(id, await members.get(id)!.shareKeys());
     const routed = coordinator.closeShareKeys();
     for (const id of ids) members.get(id)!.receiveShares(routed.get(id)!);
-    for (const id of ids) coordinator.receiveMaskedInput(id, members.get(id)!.maskInput(randomInput(32, 16)).vector);
+    const expected = zeroVector(32, 16);
+    for (const id of ids) {
+      const input = randomInput(32, 16);
+      addInto(expected, input);
+      coordinator.receiveMaskedInput(id, members.get(id)!.maskInput(input).vector);
+    }
     const req = coordinator.closeMaskedInput();
     for (const id of ids) coordinator.receiveConsistencySignature(members.get(id)!.signSurvivors(req));
     const unmask = coordinator.closeConsistencyCheck();
     for (const id of ids) {
       const reveal = members.get(id)!.revealShares(unmask);
-      if (id === 'member-001') {
-        reveal.shares = reveal.shares.map((s) => (s.ownerMemberId === 'member-005' ? { ...s, share: s.share.map((b, i) => (i === 0 ? b ^ 1 : b)) } : s));
-      }
+      reveal.shares = reveal.shares.map((s) => (corrupt(id, s.ownerMemberId) ? { ...s, share: s.share.map((b, i) => (i === 0 ? b ^ 1 : b)) } : s));
       coordinator.receiveUnmaskShares(reveal);
     }
-    await expectRejects(coordinator.finish(), 'SECAGG_VERIFICATION_FAILED', /member-005/);
-    expect(coordinator.stage).toBe('aborted');
+    return { r, finished: coordinator.finish(), expected };
+  }
+
+  it('a peer revealing a corrupted self-seed share is left out and named; the sum is still exact', async () => {
+    const { finished, expected } = await revealCorrupted((revealer, owner) => revealer === 'member-001' && owner === 'member-005');
+    const result = await finished;
+    expect(result.sum.words).toEqual(expected.words);
+    expect(result.blamed).toEqual([expect.objectContaining({ memberId: 'member-001', owner: 'member-005' })]);
+    expect(result.blamed[0].reason).toMatch(/member-001 revealed a share of member-005's self-mask seed that disagrees/);
+  });
+
+  it('shares too corrupted to single out one revealer make the coordinator abort naming the owner, never publish a wrong sum', async () => {
+    const { r, finished } = await revealCorrupted((revealer, owner) => ['member-001', 'member-002'].includes(revealer) && owner === 'member-005');
+    await expectRejects(finished, 'SECAGG_VERIFICATION_FAILED', /member-005 is named responsible/);
+    expect(r.coordinator.stage).toBe('aborted');
   });
 
   it('a member refuses to reveal twice (no second request can extract the other secret)', async () => {

@@ -7,6 +7,7 @@ export const _consort_v1_RevealedShare_Kind = {
   KIND_UNSPECIFIED: 'KIND_UNSPECIFIED',
   SELF_MASK_SEED: 'SELF_MASK_SEED',
   MASK_PRIVATE_KEY: 'MASK_PRIVATE_KEY',
+  PAIRWISE_SEED: 'PAIRWISE_SEED',
 } as const;
 
 export type _consort_v1_RevealedShare_Kind =
@@ -16,6 +17,8 @@ export type _consort_v1_RevealedShare_Kind =
   | 1
   | 'MASK_PRIVATE_KEY'
   | 2
+  | 'PAIRWISE_SEED'
+  | 3
 
 export type _consort_v1_RevealedShare_Kind__Output = typeof _consort_v1_RevealedShare_Kind[keyof typeof _consort_v1_RevealedShare_Kind]
 

@@ -4,6 +4,7 @@ import type { AdvertiseKeys as _consort_v1_AdvertiseKeys, AdvertiseKeys__Output 
 import type { ShareKeys as _consort_v1_ShareKeys, ShareKeys__Output as _consort_v1_ShareKeys__Output } from '../../consort/v1/ShareKeys';
 import type { ConsistencySignature as _consort_v1_ConsistencySignature, ConsistencySignature__Output as _consort_v1_ConsistencySignature__Output } from '../../consort/v1/ConsistencySignature';
 import type { UnmaskShares as _consort_v1_UnmaskShares, UnmaskShares__Output as _consort_v1_UnmaskShares__Output } from '../../consort/v1/UnmaskShares';
+import type { Complaint as _consort_v1_Complaint, Complaint__Output as _consort_v1_Complaint__Output } from '../../consort/v1/Complaint';
 
 export interface StageSubmission {
   'roundId'?: (string);
@@ -11,7 +12,8 @@ export interface StageSubmission {
   'shareKeys'?: (_consort_v1_ShareKeys | null);
   'consistencySignature'?: (_consort_v1_ConsistencySignature | null);
   'unmaskShares'?: (_consort_v1_UnmaskShares | null);
-  'stage'?: "advertiseKeys"|"shareKeys"|"consistencySignature"|"unmaskShares";
+  'complaint'?: (_consort_v1_Complaint | null);
+  'stage'?: "advertiseKeys"|"shareKeys"|"consistencySignature"|"unmaskShares"|"complaint";
 }
 
 export interface StageSubmission__Output {
@@ -20,5 +22,6 @@ export interface StageSubmission__Output {
   'shareKeys'?: (_consort_v1_ShareKeys__Output | null);
   'consistencySignature'?: (_consort_v1_ConsistencySignature__Output | null);
   'unmaskShares'?: (_consort_v1_UnmaskShares__Output | null);
-  'stage'?: "advertiseKeys"|"shareKeys"|"consistencySignature"|"unmaskShares";
+  'complaint'?: (_consort_v1_Complaint__Output | null);
+  'stage'?: "advertiseKeys"|"shareKeys"|"consistencySignature"|"unmaskShares"|"complaint";
 }
