@@ -79,7 +79,8 @@ describe('exact statistics and dollar-scale regression over gRPC with secure agg
     const tokens = await admin.createEnrollmentTokens(federation.id, files.length);
     for (let i = 0; i < files.length; i++) {
       const identity = await enrollMember(coordinator.address, tokens[i], `member ${i}`);
-      const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: files[i] });
+      // allowPlain: one test runs the plain debug path on purpose.
+      const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: files[i], allowPlain: true });
       await agent.start();
       agents.push(agent);
     }

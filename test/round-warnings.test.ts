@@ -23,7 +23,7 @@ function tamper(odd: Odd, member: number, input: LocalInput, open: RoundOpen__Ou
       if (open.purpose === 'train' && member === 0) { const v = input.values.slice(); v[0] = 100; v[1] = -100; return { ...input, values: v }; }
       return input;
     case 'huge-statistic':
-      // Far beyond the secure statistics bound: the sum is clipped (and must say so).
+      // Far beyond a 32-bit limb of the exact statistics: refused by the member's packing, never clipped.
       if (open.purpose === 'statistics' && member === 1) { const v = input.values.slice(); v[1] = 1e15; return { ...input, values: v }; }
       return input;
     case 'nan-update':
@@ -108,11 +108,17 @@ describe('round warnings end to end', () => {
     expect(train.metrics!.warnings[0].message).toMatch(/^2 of \d+ model weights \(\d+\.\d%\) were clipped to ±16/);
   });
 
-  it('STATISTICS_CLIPPED: a statistic out of the secure range is named, not silently clipped', async () => {
-    const reports = await run('stats-clip', 'huge-statistic');
+  it('a statistic out of the secure range is refused with its member, never clipped into the sum', async () => {
+    // Exact statistics have no clip: the member's packing refuses the value, so with 3 of 3
+    // members required the round aborts instead of publishing a distorted pipeline.
+    odd = 'huge-statistic';
+    const task = await fx.admin.createTask(fx.federationId, churnTask({ name: 'stats-range', aggregation: 'secure', minMembers: 3, stageTimeoutSeconds: 5 }));
+    const reports = await fx.admin.runRounds(task.id, 1, 20);
+    odd = 'none';
     const [stats] = byPurpose(reports, 'statistics');
-    await expectEverywhere(stats, 'STATISTICS_CLIPPED');
-    expect(stats.metrics!.warnings[0].message).toMatch(/^1 of \d+ feature sums/);
+    expect(stats.state).toBe('aborted');
+    expect(stats.reason).toMatch(/only 2 masked inputs arrived/);
+    expect((await fx.coordinator.store.getTask(task.id)).pipeline).toBeFalsy();
   });
 
   it('NON_FINITE_VALUES: a NaN update is left out of the secure sum and named', async () => {
