@@ -73,3 +73,4 @@ export type { ProtoGrpcType as AdminProto } from './generated/admin.ts';
 export type { ProtoGrpcType as MemberProto } from './generated/member.ts';
 export type { MemberServiceHandlers, MemberServiceClient } from './generated/consort/v1/MemberService.ts';
 export type { AdminServiceHandlers, AdminServiceClient } from './generated/consort/v1/AdminService.ts';
+export { receiveModelFile } from './model-file-stream.ts';

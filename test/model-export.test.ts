@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { MemberClient, enrollMember, exportModelFile, scoreCsv, type SavedModel } from '@consort/client-sdk';
 import { AdminClient } from '@consort/coordinator';
 import { describeError, MODEL_FILE_FORMAT, type MemberModelFile } from '@consort/core';
-import { versionOption } from '../coordinator/src/cli/export-command.ts';
+import { modelVersionOption } from '@consort/core';
 import { sqliteDatabase } from './support/databases.ts';
 import { churnTask, startFixture, type Fixture } from './support/federation-fixture.ts';
 
@@ -185,7 +185,7 @@ describe('model export and pull over gRPC', () => {
     expect(describeError(none).message).toContain(`task ${untrained.id} ("not trained yet") has no published model version yet`);
 
     for (const bad of ['-1', 'abc', '1.5', '']) {
-      expect(() => versionOption(bad)).toThrow(`--version must be a whole number ≥ 0, 0 meaning the latest published version (got "${bad}")`);
+      expect(() => modelVersionOption(bad)).toThrow(`--version must be a whole number from 0 to 4294967295 (got "${bad}")`);
     }
   });
 });

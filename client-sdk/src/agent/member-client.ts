@@ -1,13 +1,12 @@
 // The member's gRPC client: every call signed with the identity key over its wire bytes.
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
-import { CHUNK_BYTES, channelOptions, clientCredentials, loadConsortProtocol, type MemberServiceClient } from '@consort/protos';
+import { CHUNK_BYTES, channelOptions, clientCredentials, loadConsortProtocol, receiveModelFile, type MemberServiceClient } from '@consort/protos';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { EnrollResponse__Output } from '@consort/protos/types/EnrollResponse';
 import type { InputChunk } from '@consort/protos/types/InputChunk';
 import type { InputHeader } from '@consort/protos/types/InputHeader';
 import type { ModelChunk__Output } from '@consort/protos/types/ModelChunk';
-import type { ModelFileChunk__Output } from '@consort/protos/types/ModelFileChunk';
 import type { ModelFileHeader__Output } from '@consort/protos/types/ModelFileHeader';
 import type { ModelFileRequest } from '@consort/protos/types/ModelFileRequest';
 import type { StageSubmission } from '@consort/protos/types/StageSubmission';
@@ -150,24 +149,8 @@ export class MemberClient {
    */
   fetchModelFile(query: ModelFileRequest): Promise<{ header: ModelFileHeader__Output; bytes: Buffer }> {
     const req: ModelFileRequest = { taskId: query.taskId ?? '', version: query.version ?? 0, modelVersionId: query.modelVersionId ?? '' };
-    return new Promise((resolve, reject) => {
-      const stream = this.client.FetchModelFile(req, this.signedMetadata('FetchModelFile', [req]));
-      let header: ModelFileHeader__Output | undefined;
-      const parts: Buffer[] = [];
-      stream.on('data', (c: ModelFileChunk__Output) => {
-        if (c.header) header = c.header;
-        else if (c.data) parts.push(c.data);
-      });
-      stream.on('error', reject);
-      stream.on('end', () => {
-        const bytes = Buffer.concat(parts);
-        if (!header || bytes.byteLength !== Number(header.byteLength) || !Buffer.from(sha256(bytes)).equals(header.fileSha256)) {
-          reject(new ConsortError('MODEL_INTEGRITY', `the model file ${req.modelVersionId || `of task ${req.taskId}`} arrived incomplete or altered (${bytes.byteLength} of ${header?.byteLength ?? '?'} bytes); pull it again`));
-          return;
-        }
-        resolve({ header, bytes });
-      });
-    });
+    return receiveModelFile(this.client.FetchModelFile(req, this.signedMetadata('FetchModelFile', [req])), (received, announced) =>
+      new ConsortError('MODEL_INTEGRITY', `the model file ${req.modelVersionId || `of task ${req.taskId}`} arrived incomplete or altered (${received} of ${announced} bytes); pull it again`));
   }
 
   close(): void {

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ConsortError } from '@consort/core';
+import { ConsortError, modelFileSummary, modelVersionOption } from '@consort/core';
 import { MemberClient } from '../agent/member-client.ts';
 import { checkModelFileBytes } from '../agent/model-archive.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
@@ -16,20 +16,13 @@ interface PullFlags {
   json?: boolean;
 }
 
-function versionOption(value: string): number {
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-    throw new ConsortError('INVALID_ARGUMENT', `--version must be a whole number ≥ 0, 0 meaning the latest published version (got "${value}")`, { option: '--version' });
-  }
-  return v;
-}
 
 /** Adds `pull-model` to the member CLI. */
 export function registerPullCommand(program: Command): Command {
   return program.command('pull-model')
     .description('download the model file of a published version of a task (checked before it is written)')
     .requiredOption('--task <id>', 'task id (from your operator)')
-    .option('--version <n>', 'version to fetch; 0 = the latest published', versionOption, 0)
+    .option('--version <n>', 'version to fetch; 0 = the latest published', modelVersionOption, 0)
     .requiredOption('--out <file>', 'where to write the model file (e.g. model.json)')
     .option('--identity <path>', 'identity file written by enroll', '.consort-member/identity.json')
     .option('--coordinator <address>', 'coordinator host:port (default: CONSORT_COORDINATOR, else the address saved at enrollment)')
@@ -46,7 +39,7 @@ export function registerPullCommand(program: Command): Command {
         // Written beside and renamed: a reader never sees half a model file.
         await writeFile(`${out}.partial`, bytes);
         await rename(`${out}.partial`, out);
-        const summary = { task: file.taskId, taskName: file.task, kind: file.kind, version: file.version, modelVersionId: file.modelVersionId, sha256: file.sha256, bytes: bytes.byteLength, out };
+        const summary = modelFileSummary(file, bytes.byteLength, out);
         console.log(o.json
           ? JSON.stringify(summary)
           : `pulled ${file.kind} version ${file.version} of task ${file.taskId} ("${file.task}"), weights sha256 ${file.sha256}: ${out} (${bytes.byteLength} bytes)`);

@@ -1,7 +1,6 @@
 // Promise-based operator client for consort.v1.AdminService (CLI, demo and tests).
 import * as grpc from '@grpc/grpc-js';
-import { createHash } from 'node:crypto';
-import { channelOptions, clientCredentials, loadConsortProtocol, type AdminServiceClient } from '@consort/protos';
+import { channelOptions, clientCredentials, loadConsortProtocol, receiveModelFile, type AdminServiceClient } from '@consort/protos';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 import type { MemberInfo__Output } from '@consort/protos/types/MemberInfo';
 import type { MemberList__Output } from '@consort/protos/types/MemberList';
@@ -15,7 +14,6 @@ import type { TaskList__Output } from '@consort/protos/types/TaskList';
 import type { RoundInfo__Output } from '@consort/protos/types/RoundInfo';
 import type { RoundList__Output } from '@consort/protos/types/RoundList';
 import type { MembersWaiting__Output } from '@consort/protos/types/MembersWaiting';
-import type { ModelFileChunk__Output } from '@consort/protos/types/ModelFileChunk';
 import type { ModelFileHeader__Output } from '@consort/protos/types/ModelFileHeader';
 import { ConsortError, type TaskDefinitionInput } from '@consort/core';
 
@@ -93,24 +91,8 @@ export class AdminClient {
    * bytes; throws MODEL_INTEGRITY when the transfer does not match the header's length and hash.
    */
   exportModel(taskId: string, version = 0): Promise<{ header: ModelFileHeader__Output; bytes: Buffer }> {
-    return new Promise((resolve, reject) => {
-      const stream = this.client.ExportModel({ taskId, version, modelVersionId: '' }, this.metadata);
-      let header: ModelFileHeader__Output | undefined;
-      const parts: Buffer[] = [];
-      stream.on('data', (c: ModelFileChunk__Output) => {
-        if (c.header) header = c.header;
-        else if (c.data) parts.push(c.data);
-      });
-      stream.on('error', reject);
-      stream.on('end', () => {
-        const bytes = Buffer.concat(parts);
-        if (!header || bytes.byteLength !== Number(header.byteLength) || !createHash('sha256').update(bytes).digest().equals(header.fileSha256)) {
-          reject(new ConsortError('MODEL_INTEGRITY', `the model file of task ${taskId} arrived incomplete or altered (${bytes.byteLength} of ${header?.byteLength ?? '?'} bytes); export it again`));
-          return;
-        }
-        resolve({ header, bytes });
-      });
-    });
+    return receiveModelFile(this.client.ExportModel({ taskId, version, modelVersionId: '' }, this.metadata), (received, announced) =>
+      new ConsortError('MODEL_INTEGRITY', `the model file of task ${taskId} arrived incomplete or altered (${received} of ${announced} bytes); export it again`));
   }
 
   close(): void {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { ConsortError, type MemberModelFile } from '@consort/core';
+import { ConsortError, modelFileSummary, modelVersionOption, type MemberModelFile } from '@consort/core';
 import { AdminClient } from './admin-client.ts';
 
 interface ExportFlags {
@@ -16,14 +16,6 @@ interface ExportFlags {
   dataDir: string;
 }
 
-/** `--version`: a whole number ≥ 0 (0 = the latest published version). */
-export function versionOption(value: string): number {
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isInteger(v) || v < 0 || v > 0xffffffff) {
-    throw new ConsortError('INVALID_ARGUMENT', `--version must be a whole number ≥ 0, 0 meaning the latest published version (got "${value}")`, { option: '--version' });
-  }
-  return v;
-}
 
 function operatorToken(o: ExportFlags): string {
   if (o.token) return o.token;
@@ -40,7 +32,7 @@ export function registerExportCommand(program: Command): Command {
   return program.command('export-model')
     .description('write the member model file of a published version of a task (members score with it)')
     .requiredOption('--task <id>', 'task id')
-    .option('--version <n>', 'model version to export; 0 = the latest published', versionOption, 0)
+    .option('--version <n>', 'model version to export; 0 = the latest published', modelVersionOption, 0)
     .requiredOption('--out <file>', 'where to write the model file (e.g. model.json)')
     .option('--json', 'print what was written as one JSON line')
     .option('--coordinator <address>', 'coordinator host:port (CONSORT_COORDINATOR when set)', process.env.CONSORT_COORDINATOR || '127.0.0.1:50051')
@@ -55,7 +47,7 @@ export function registerExportCommand(program: Command): Command {
         // Written beside and renamed: a reader never sees half a model file.
         await writeFile(`${out}.partial`, bytes);
         await rename(`${out}.partial`, out);
-        const summary = { task: file.taskId, taskName: file.task, kind: file.kind, version: file.version, modelVersionId: file.modelVersionId, sha256: file.sha256, bytes: bytes.byteLength, out };
+        const summary = modelFileSummary(file, bytes.byteLength, out);
         console.log(o.json
           ? JSON.stringify(summary)
           : `exported ${file.kind} version ${file.version} of task ${file.taskId} ("${file.task}"), weights sha256 ${file.sha256}: ${out} (${bytes.byteLength} bytes)`);

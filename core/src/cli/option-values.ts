@@ -18,3 +18,6 @@ export function integerOption(flag: string, min = 0, max = Number.MAX_SAFE_INTEG
 
 /** A TCP port: 0 (any free port) to 65535. */
 export const portOption = (flag = '--port'): ((value: string) => number) => integerOption(flag, 0, 65535);
+
+/** `--version` of a published model: a whole number ≥ 0, 0 meaning the latest published version. */
+export const modelVersionOption = integerOption('--version', 0, 0xffffffff);

@@ -66,3 +66,8 @@ export function verifyModelWeights(weights: Float32Array, recorded: string | und
       { file: source, expected: recorded, actual });
   }
 }
+
+/** What a command that wrote a model file reports of it (one shape for export-model and pull-model). */
+export function modelFileSummary(file: MemberModelFile, byteLength: number, out: string) {
+  return { task: file.taskId, taskName: file.task, kind: file.kind, version: file.version, modelVersionId: file.modelVersionId, sha256: file.sha256, bytes: byteLength, out };
+}
