@@ -44,7 +44,7 @@ export class AdminClient {
     return (await this.call<MemberList__Output>((cb) => this.client.ListMembers({ federationId }, this.metadata, cb))).members;
   }
 
-  /** Runs rounds and yields each round's report as it finishes. */
+  /** Runs rounds (at most `rounds`; 0 = the task's maxRounds) and yields each round's report as it finishes. */
   runRounds(taskId: string, rounds: number, waitForMembersSeconds = 30, onReport?: (r: RoundReport__Output) => void): Promise<RoundReport__Output[]> {
     return new Promise((resolve, reject) => {
       const reports: RoundReport__Output[] = [];

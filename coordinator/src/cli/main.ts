@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { ConsortError } from '@consort/core';
 import { startCoordinator } from '../coordinator.ts';
 import { AdminClient } from './admin-client.ts';
 import { openStore } from '../store/open-store.ts';
@@ -70,13 +71,17 @@ withConn(program.command('create-task').description('define a task from a JSON o
     a.close();
   });
 
-withConn(program.command('run').description('run training rounds of a task and print each round'))
+withConn(program.command('run').description('train a task until its held-out loss stops improving, printing each round'))
   .requiredOption('--task <id>', 'task id')
-  .option('--rounds <n>', 'training rounds', '5')
+  .option('--rounds <n>', 'training rounds at most (default: the task\'s maxRounds, 200 unless set; early stopping usually ends sooner)')
   .option('--wait <seconds>', 'wait for enough members before each round', '60')
-  .action(async (o: Conn & { task: string; rounds: string; wait: string }) => {
+  .action(async (o: Conn & { task: string; rounds?: string; wait: string }) => {
+    const rounds = o.rounds === undefined ? 0 : Number(o.rounds);
+    if (o.rounds !== undefined && !(Number.isInteger(rounds) && rounds >= 1)) {
+      throw new ConsortError('INVALID_ARGUMENT', `--rounds must be an integer ≥ 1 (got "${o.rounds}"); leave it out to train until early stopping`);
+    }
     const a = admin(o);
-    await a.runRounds(o.task, Number(o.rounds), Number(o.wait), (r) => {
+    await a.runRounds(o.task, rounds, Number(o.wait), (r) => {
       const m = r.metrics;
       const stages = m && formatStageSeconds(m.stageSeconds);
       console.log(`round ${r.roundNumber} ${r.purpose} ${r.state}${r.reason ? ` (${r.reason})` : ''}: ${r.participants.length - r.dropped.length} members`

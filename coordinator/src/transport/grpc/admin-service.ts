@@ -96,8 +96,8 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
     RunRounds(call) {
       Promise.resolve().then(async () => {
         checkOperator(call.metadata, adminToken);
-        if (!(call.request.rounds >= 1)) throw new ConsortError('INVALID_ARGUMENT', 'rounds must be at least 1');
-        await rounds.runTask(call.request.taskId, call.request.rounds, {
+        // 0 (unset) means the task's own cap (maxRounds); early stopping usually ends sooner.
+        await rounds.runTask(call.request.taskId, call.request.rounds || undefined, {
           waitForMembersMs: (call.request.waitForMembersSeconds || 30) * 1000,
           onReport: (r) => call.write(toRoundReportMessage(r)),
         });
