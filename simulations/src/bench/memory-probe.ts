@@ -2,9 +2,11 @@
 // RSS sampled every few rounds, so growth per round shows. Needs --expose-gc:
 //   node --expose-gc --import tsx simulations/src/bench/memory-probe.ts [--rounds 100] [--aggregation secure]
 import { Command } from 'commander';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { TaskDefinitionInput } from '@consort/core';
 import { selectBackend } from '@consort/client-sdk';
 import { churnTaskSchema, generateConsortium, writeConsortium } from '../generator/index.ts';
 import { runLocalFederation, stopLocalFederation } from '../scenario/local-federation.ts';
@@ -16,7 +18,11 @@ const o = new Command()
   .option('--every <n>', 'sample every n rounds', '10')
   .option('--aggregation <kind>', 'secure or plain', 'secure')
   .option('--model <kind>', 'logistic or mlp', 'mlp')
-  .parse().opts<{ rounds: string; members: string; customers: string; every: string; aggregation: 'secure' | 'plain'; model: 'logistic' | 'mlp' }>();
+  .option('--no-gc', 'sample without forcing a GC first (peak RSS as a run sees it)')
+  .option('--task <file>', 'a task file (YAML) instead of the synthetic churn task')
+  .option('--member <csv...>', 'member CSVs for --task')
+  .parse().opts<{ rounds: string; members: string; customers: string; every: string; aggregation: 'secure' | 'plain'; model: 'logistic' | 'mlp'; task?: string; member?: string[]; gc: boolean }>();
+const noGc = !o.gc;
 
 const exposed = (globalThis as { gc?: () => void }).gc;
 if (!exposed) throw new Error('run with node --expose-gc');
@@ -30,23 +36,32 @@ async function main(): Promise<void> {
   const files = writeConsortium(join(workDir, 'data'), datasets).filter((f) => f.endsWith('.csv'));
   const s = churnTaskSchema();
   const { tf } = await selectBackend();
+  // The wasm backend's linear memory (never shrinks): part of RSS outside the JS heap.
+  const wasmBytes = () => ((tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } }).wasm?.HEAPU8.length ?? 0);
   let train = 0;
   const every = Number(o.every);
+  const synthetic: TaskDefinitionInput = {
+    name: 'memory', label: s.label, positiveLabel: s.positiveLabel, numeric: s.numeric, categorical: s.vocabularies, protected: s.protected,
+    model: { kind: o.model, task: 'binary' }, minMembers: 3,
+  };
+  const task: TaskDefinitionInput = { ...(o.task ? parseYaml(readFileSync(o.task, 'utf8')) as TaskDefinitionInput : synthetic), aggregation: o.aggregation, earlyStopping: false };
   const fed = await runLocalFederation({
-    workDir, rounds: Number(o.rounds),
-    memberFiles: files.map((file, i) => ({ name: datasets[i].name, file })),
-    task: {
-      name: 'memory', label: s.label, positiveLabel: s.positiveLabel, numeric: s.numeric, categorical: s.vocabularies, protected: s.protected,
-      model: { kind: o.model, task: 'binary' }, minMembers: 3, aggregation: o.aggregation, earlyStopping: { patience: 1_000 },
-      train: { localEpochs: 1, batchSize: 64, learningRate: 0.05 },
-    },
+    workDir, rounds: Number(o.rounds), task,
+    memberFiles: o.member ? o.member.map((file) => ({ name: basename(file), file })) : files.map((file, i) => ({ name: datasets[i].name, file })),
     onReport: (r) => {
       if (r.purpose !== 'train' || ++train % every !== 0) return;
+      if (noGc) {
+        const m = process.memoryUsage();
+        console.log(`round ${String(train).padStart(4)}  heap ${mb(m.heapUsed)}/${mb(m.heapTotal)} MB  rss ${mb(m.rss)} MB  peak rss ${mb(process.resourceUsage().maxRSS * 1024)} MB  wasm ${mb(wasmBytes())} MB`);
+        return;
+      }
+      const before = process.memoryUsage();
       gc();
       const m = process.memoryUsage();
-      console.log(`round ${String(train).padStart(4)}  heap ${mb(m.heapUsed)} MB  rss ${mb(m.rss)} MB  external ${mb(m.external)} MB  arrayBuffers ${mb(m.arrayBuffers)} MB  tensors ${tf.memory().numTensors}`);
+      console.log(`round ${String(train).padStart(4)}  heap ${mb(before.heapUsed)} -> ${mb(m.heapUsed)} MB after GC  peak rss ${mb(process.resourceUsage().maxRSS * 1024)} MB  rss ${mb(m.rss)} MB  external ${mb(m.external)} MB  arrayBuffers ${mb(m.arrayBuffers)} MB  tensors ${tf.memory().numTensors}`);
     },
   });
+  console.log(`after export and report: peak rss ${mb(process.resourceUsage().maxRSS * 1024)} MB`);
   await stopLocalFederation(fed);
   rmSync(workDir, { recursive: true, force: true });
 }
