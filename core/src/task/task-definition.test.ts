@@ -29,20 +29,20 @@ describe('task definition: dropoutTolerance', () => {
 });
 
 describe('task definition: training defaults', () => {
-  it('trains until early stopping with a generous cap, FedAvgM and one local epoch, without any setting', () => {
+  it('trains until early stopping with a generous cap, FedAvg and two local epochs, without any setting', () => {
     const d = resolveTaskDefinition(base);
     expect(d.earlyStopping).toEqual({ patience: 10, minDelta: 1e-4 });
     expect(d.maxRounds).toBe(200);
-    expect(d.strategy).toEqual({ name: 'fedavgm' });
-    expect(d.train).toEqual({ localEpochs: 1, batchSize: 64, learningRate: 0.05, proximalMu: 0 });
+    expect(d.strategy).toEqual({ name: 'fedavg' });
+    expect(d.train).toEqual({ localEpochs: 2, batchSize: 64, learningRate: 0.05, proximalMu: 0 });
   });
 
   it('keeps what the operator wrote and fills the rest', () => {
-    const d = resolveTaskDefinition({ ...base, earlyStopping: { patience: 3 }, maxRounds: 40, strategy: { name: 'fedadam' }, train: { localEpochs: 2 } });
+    const d = resolveTaskDefinition({ ...base, earlyStopping: { patience: 3 }, maxRounds: 40, strategy: { name: 'fedadam' }, train: { localEpochs: 1 } });
     expect(d.earlyStopping).toEqual({ patience: 3, minDelta: 1e-4 });
     expect(d.maxRounds).toBe(40);
     expect(d.strategy).toEqual({ name: 'fedadam' });
-    expect(d.train.localEpochs).toBe(2);
+    expect(d.train).toEqual({ localEpochs: 1, batchSize: 64, learningRate: 0.05, proximalMu: 0 });
   });
 
   it('turns early stopping off with false', () => {
