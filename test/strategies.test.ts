@@ -1,5 +1,6 @@
 // Server strategies in real rounds: FedAvgM state saved with each model, client sampling,
-// a local learning-rate schedule, and early stopping on the federated held-out loss.
+// a local learning-rate schedule, and early stopping on the federated held-out loss (with the best
+// model restored as the final one).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sqliteDatabase } from './support/databases.ts';
 import { churnTask, startFixture, type Fixture } from './support/federation-fixture.ts';
@@ -43,6 +44,21 @@ describe('strategies end to end', () => {
     expect(reports.map((r) => r.purpose)).toEqual(['statistics', 'train', 'train', 'evaluate']);
     const events = await fx.coordinator.store.listAuditEvents({ kind: 'training.early_stopped' });
     expect(events.some((e) => e.subjectId === task.id)).toBe(true);
+    // The best model (the initial version, round 1's starting point) is stored again as the final
+    // one, and the closing evaluation measures it.
+    const versions = await fx.coordinator.store.listModelVersions(task.id);
+    const final = versions.at(-1)!;
+    expect(versions).toHaveLength(4);
+    expect(final.metrics).toMatchObject({ restoredFrom: { version: versions[0].version, round: reports[1].roundNumber } });
+    expect(reports.at(-1)!.modelVersionId).toBe(final.id);
+    const [initial, restored] = await Promise.all([fx.coordinator.store.getModelVersion(versions[0].id), fx.coordinator.store.getModelVersion(final.id)]);
+    expect(Array.from(restored.weights)).toEqual(Array.from(initial.weights));
+  });
+
+  it('trains until early stopping when no round count is given', async () => {
+    const task = await fx.admin.createTask(fx.federationId, churnTask({ name: 'until-stopped', minMembers: 3, earlyStopping: { patience: 2, minDelta: 10 }, maxRounds: 50 }));
+    const reports = await fx.admin.runRounds(task.id, 0, 20);
+    expect(reports.map((r) => r.purpose)).toEqual(['statistics', 'train', 'train', 'train', 'evaluate']);
   });
 
   it('refuses an unknown strategy with the field named', async () => {

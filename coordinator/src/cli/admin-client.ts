@@ -65,7 +65,7 @@ export class AdminClient {
   }
 
   /**
-   * Runs rounds and yields each round's report as it finishes. `onWaiting` hears how many members
+   * Runs rounds (at most `rounds`; 0 = the task's maxRounds) and yields each round's report as it finishes. `onWaiting` hears how many members
    * are connected while a round waits for them; aborting `signal` cancels the run (the promise
    * then rejects with gRPC CANCELLED, which reads as the CANCELLED code).
    */

@@ -127,18 +127,18 @@ operatorCommand('tasks', 'list a federation\'s tasks')
 /** A round that produced a new model (evaluation rounds only re-measure the one they started from). */
 const producedModel = (r: RoundReport__Output): boolean => r.state === 'published' && r.modelVersionId !== '' && r.purpose !== 'evaluate';
 
-operatorCommand('run', 'run training rounds of a task and print each round')
+operatorCommand('run', 'train a task until its held-out loss stops improving, printing each round')
   .requiredOption('--task <id>', 'task id')
-  .option('--rounds <n>', 'training rounds', integerOption('--rounds', 1, 10_000), 5)
+  .option('--rounds <n>', 'training rounds at most (default: the task\'s maxRounds, 200 unless set; early stopping usually ends sooner)', integerOption('--rounds', 1, 10_000))
   .option('--wait <seconds>', 'wait for enough members before each round', integerOption('--wait', 1, 86_400), 60)
-  .action((o: Conn & { task: string; rounds: number; wait: number }) => withAdmin(o, async (a) => {
+  .action((o: Conn & { task: string; rounds?: number; wait: number }) => withAdmin(o, async (a) => {
     // Ctrl-C cancels the stream: the coordinator aborts the round in progress and stops the run.
     const cancel = new AbortController();
     const onSigint = () => cancel.abort();
     process.once('SIGINT', onSigint);
     let reports: RoundReport__Output[];
     try {
-      reports = await a.runRounds(o.task, o.rounds, o.wait, (r) => { if (!o.json) console.log(formatRoundLine(r)); }, {
+      reports = await a.runRounds(o.task, o.rounds ?? 0, o.wait, (r) => { if (!o.json) console.log(formatRoundLine(r)); }, {
         signal: cancel.signal,
         onWaiting: (w) => console.error(`waiting for members: ${w.online}/${w.needed} connected (the round starts when ${w.needed} are, or after ${w.waitSeconds} s)`),
       });

@@ -10,7 +10,7 @@ import { segmentationPlan } from '../segmentation/segmentation-task.ts';
 export function runPlan(def: TaskDefinition, rounds: number, withStatistics = true): string {
   if (def.kind === 'segmentation' && def.segmentation) return segmentationPlan(def.segmentation, withStatistics);
   const training = def.earlyStopping
-    ? `up to ${rounds} training rounds (early stopping once the held-out loss has not improved for ${def.earlyStopping.patience ?? 5} rounds)`
+    ? `up to ${rounds} training rounds (early stopping once the held-out loss has not improved for ${def.earlyStopping.patience ?? 10} rounds)`
     : `${rounds} training round${rounds === 1 ? '' : 's'}`;
   return `${def.model.kind} ${def.model.task} model, ${def.aggregation} aggregation: ${withStatistics ? '1 statistics round, ' : ''}${training}, then 1 evaluation round`;
 }

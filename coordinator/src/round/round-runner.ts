@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
-  ConsortError, ERROR_CODES, checkPublishableModel, checkRoundSum, DEFAULT_MAX_EXAMPLES, roundWarnings, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
+  ConsortError, ERROR_CODES, checkPublishableModel, checkRoundSum, DEFAULT_MAX_EXAMPLES, maxRoundsOf, roundWarnings, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
   fitPipeline, isConsortError, regressionEvaluation, resolveSecAggParams, targetScaleOf, DEFAULT_DROPOUT_TOLERANCE, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
   type BinaryEvaluation, type FeaturePipeline, type FittedPipeline, type ModelSpec, type RoundWarning, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
   type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
@@ -172,8 +172,13 @@ export class RoundRunner {
     return open.length;
   }
 
-  /** Fits the preprocessing if needed, runs `rounds` training rounds, then evaluates the last model. */
-  async runTask(taskId: string, rounds: number, options: RunRoundsOptions = {}): Promise<RoundReport[]> {
+  /**
+   * Fits the preprocessing if needed, trains until the federated held-out loss stops improving
+   * (the task's early stopping) or `rounds` training rounds ran (default: the task's maxRounds),
+   * then evaluates the final model. After an early stop the final model is the one with the
+   * lowest held-out loss, stored again as the newest version so members and exports get it.
+   */
+  async runTask(taskId: string, rounds?: number, options: RunRoundsOptions = {}): Promise<RoundReport[]> {
     const reports: RoundReport[] = [];
     const run = async (task: TaskRecord, purpose: Purpose) => {
       throwIfCancelled(options.signal);
@@ -191,20 +196,39 @@ export class RoundRunner {
       task = await this.opts.store.getTask(taskId);
     }
     const def = taskDefinitionOf(task);
+    const cap = rounds ?? maxRoundsOf(def);
     const stopper = def.earlyStopping ? new EarlyStopping(def.earlyStopping) : undefined;
-    for (let i = 0; i < rounds; i++) {
+    // The model version each observed loss belongs to: a training round evaluates the model it starts from.
+    let bestModel: { id: string; version: number } | undefined;
+    for (let i = 0; i < cap; i++) {
+      const startsFrom = stopper ? await this.opts.store.latestModelVersion(task.id) : undefined;
       const report = await run(task, 'train');
-      // Each training round evaluates the model it started from: that loss drives early stopping.
-      if (stopper && report.state === 'published' && report.metrics && report.metrics.evalLoss !== null
-        && stopper.observe(report.number, report.metrics.evalLoss) === 'stop') {
-        await this.audit('training.early_stopped', task.id, { afterRound: report.number, best: stopper.best });
+      if (!stopper || report.state !== 'published' || !report.metrics || report.metrics.evalExamples === 0 || report.metrics.evalLoss === null) continue;
+      const verdict = stopper.observe(report.number, report.metrics.evalLoss);
+      if (stopper.best?.round === report.number && startsFrom) bestModel = { id: startsFrom.id, version: startsFrom.version };
+      if (verdict === 'stop') {
+        await this.audit('training.early_stopped', task.id, { afterRound: report.number, best: stopper.best, bestModelVersion: bestModel?.version ?? null });
         this.opts.logger.info({ task: task.id, best: stopper.best }, 'early stopping: held-out loss stopped improving');
+        if (bestModel) await this.republish(task.id, bestModel, stopper.best!);
         break;
       }
     }
-    // The last model's held-out quality is measured by one more round that only evaluates.
+    // The final model's held-out quality is measured by one more round that only evaluates.
     await run(task, 'evaluate');
     return reports;
+  }
+
+  /** Stores the best model's weights as the task's newest version (the final model after an early stop). */
+  private async republish(taskId: string, best: { id: string; version: number }, at: { round: number; loss: number }): Promise<void> {
+    const { store } = this.opts;
+    const latest = await store.latestModelVersion(taskId);
+    if (!latest || latest.id === best.id) return;
+    const { weights, metrics } = await store.getModelVersion(best.id);
+    const mv = await store.createModelVersion({
+      taskId, version: latest.version + 1, weights, sha256: weightsSha256(weights),
+      metrics: { ...metrics, restoredFrom: { version: best.version, round: at.round, evalLoss: at.loss } },
+    });
+    await this.audit('model.restored_best', mv.id, { version: mv.version, from: best.version, round: at.round, evalLoss: at.loss });
   }
 
   /** One round from member selection to the stored model version (or a clean abort). */

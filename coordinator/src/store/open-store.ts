@@ -3,7 +3,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
-import { PrismaLibSql } from '@prisma/adapter-libsql';
+import { ClosingPrismaLibSql } from './libsql-adapter.ts';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { ConsortError } from '@consort/core';
@@ -96,7 +96,7 @@ async function openSqlite(url: string, migrationsDir: string): Promise<Store> {
     if (sqliteOpenQueue.get(path) === queued) sqliteOpenQueue.delete(path);
   }
   const { PrismaClient } = await loadClient(() => import('./generated/sqlite/client.ts'));
-  const db = new PrismaClient({ adapter: new PrismaLibSql({ url: fileUrl, timeout: SQLITE_BUSY_TIMEOUT_MS }) });
+  const db = new PrismaClient({ adapter: new ClosingPrismaLibSql({ url: fileUrl, timeout: SQLITE_BUSY_TIMEOUT_MS }) });
   return new PrismaStore('sqlite', db);
 }
 

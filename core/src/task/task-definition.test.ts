@@ -1,4 +1,4 @@
-// Task definitions: the dropout tolerance that sizes the secure-aggregation graph.
+// Task definitions: the dropout tolerance that sizes the secure-aggregation graph, and the training defaults.
 import { describe, expect, it } from 'vitest';
 import { isConsortError } from '../errors/consort-error.ts';
 import { DEFAULT_DROPOUT_TOLERANCE } from '../secagg/params.ts';
@@ -26,4 +26,31 @@ describe('task definition: dropoutTolerance', () => {
       );
     });
   }
+});
+
+describe('task definition: training defaults', () => {
+  it('trains until early stopping with a generous cap, FedAvg and two local epochs, without any setting', () => {
+    const d = resolveTaskDefinition(base);
+    expect(d.earlyStopping).toEqual({ patience: 10, minDelta: 1e-4 });
+    expect(d.maxRounds).toBe(200);
+    expect(d.strategy).toEqual({ name: 'fedavg' });
+    expect(d.train).toEqual({ localEpochs: 2, batchSize: 64, learningRate: 0.05, proximalMu: 0 });
+  });
+
+  it('keeps what the operator wrote and fills the rest', () => {
+    const d = resolveTaskDefinition({ ...base, earlyStopping: { patience: 3 }, maxRounds: 40, strategy: { name: 'fedadam' }, train: { localEpochs: 1 } });
+    expect(d.earlyStopping).toEqual({ patience: 3, minDelta: 1e-4 });
+    expect(d.maxRounds).toBe(40);
+    expect(d.strategy).toEqual({ name: 'fedadam' });
+    expect(d.train).toEqual({ localEpochs: 1, batchSize: 64, learningRate: 0.05, proximalMu: 0 });
+  });
+
+  it('turns early stopping off with false', () => {
+    expect(resolveTaskDefinition({ ...base, earlyStopping: false }).earlyStopping).toBeUndefined();
+  });
+
+  it('refuses a bad cap or patience, naming the field', () => {
+    expect(() => resolveTaskDefinition({ ...base, maxRounds: 0 })).toThrow(/field "maxRounds": must be an integer ≥ 1/);
+    expect(() => resolveTaskDefinition({ ...base, earlyStopping: { patience: 0 } })).toThrow(/field "earlyStopping": early stopping option "patience"/);
+  });
 });

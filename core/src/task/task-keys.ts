@@ -32,6 +32,7 @@ export const TASK_KEYS: KeyTree = {
   strategy: { name: 'value', serverLearningRate: 'value', momentum: 'value', beta1: 'value', beta2: 'value', tau: 'value', lrSchedule: LR_SCHEDULE },
   sampleFraction: 'value',
   earlyStopping: { patience: 'value', minDelta: 'value' },
+  maxRounds: 'value',
   segmentation: {
     features: 'value',
     k: { min: 'value', max: 'value' },

@@ -1,9 +1,10 @@
 // Datasets for the model-quality benchmark: the synthetic consortium and real public datasets
 // split into members by a natural column (read from ../shared/data when present).
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readMemberCsv } from '@consort/client-sdk';
-import type { TaskDefinitionInput } from '@consort/core';
+import { parse as parseYaml } from 'yaml';
+import { loadMapping, prepareFeatures, readMemberCsv } from '@consort/client-sdk';
+import { resolveTaskDefinition, type TaskDefinitionInput } from '@consort/core';
 import { churnTaskSchema, generateConsortium, toCsv } from '../generator/index.ts';
 
 export interface BenchDataset {
@@ -87,5 +88,44 @@ export async function bankDataset(workDir: string, dataDir: string): Promise<Ben
     name: 'Bank marketing (UCI, Moro et al. 2014)', split: `members = ${split} (12)`,
     members: writeMembers(join(workDir, 'bank'), [...numeric, ...categorical, 'y'], groupBy(table.records, split), 50),
     task: { name: 'bank-propensity', label: 'y', positiveLabel: ['yes'], numeric, categorical: vocabularies, protected: ['age', 'marital', 'education'] },
+  };
+}
+
+/**
+ * Members of the online-retail consortium by country (the natural column of the non-UK UCI
+ * Online Retail sample): the two large countries alone, the rest in two regional groups, so each
+ * member has enough customers to hold out a test split.
+ */
+const RETAIL_MEMBERS: Record<string, string[]> = {
+  Germany: ['Germany'],
+  France: ['France'],
+  'Benelux and Alps': ['Belgium', 'Netherlands', 'Switzerland', 'Austria', 'Channel Islands'],
+  'South, North and overseas': ['Spain', 'Portugal', 'Italy', 'Cyprus', 'Greece', 'Malta', 'Norway', 'Sweden', 'Finland', 'Denmark', 'Iceland', 'Poland',
+    'Lithuania', 'Czech Republic', 'EIRE', 'European Community', 'Unspecified', 'Australia', 'Japan', 'Canada', 'USA', 'Israel', 'Lebanon', 'Bahrain',
+    'Saudi Arabia', 'United Arab Emirates', 'Singapore', 'Brazil', 'RSA', 'Hong Kong'],
+};
+
+/**
+ * The small online-retail churn set: invoice lines turned into customers (RFM features, churn =
+ * no order in the 90 days after the cutoff) with the onboarding mapping of examples/onboarding,
+ * one member per country group (filter `Country in [...]`).
+ */
+export async function retailDataset(workDir: string, dataDir: string, examplesDir = 'examples/onboarding'): Promise<BenchDataset | undefined> {
+  const file = join(dataDir, 'online_retail_sample_non_uk.csv');
+  if (!existsSync(file)) return undefined;
+  const taskInput = parseYaml(readFileSync(join(examplesDir, 'retail-task.yaml'), 'utf8')) as TaskDefinitionInput;
+  const task = resolveTaskDefinition(taskInput);
+  const base = loadMapping(join(examplesDir, 'retail-mapping.yaml'));
+  const dir = join(workDir, 'retail');
+  mkdirSync(dir, { recursive: true });
+  const members: BenchDataset['members'] = [];
+  for (const [name, countries] of Object.entries(RETAIL_MEMBERS)) {
+    const out = join(dir, `${name.replace(/[^A-Za-z0-9]+/g, '_')}.csv`);
+    const r = await prepareFeatures({ ...base, source: { ...base.source, path: file } as typeof base.source, filter: { column: 'Country', in: countries } }, task, out);
+    members.push({ name, file: out, rows: r.rows });
+  }
+  return {
+    name: 'Online retail churn (UCI, non-UK)', split: `members = Country (${Object.keys(RETAIL_MEMBERS).length} groups)`, members,
+    task: { ...taskInput, protected: [] },
   };
 }

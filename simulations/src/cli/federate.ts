@@ -9,14 +9,14 @@ import { runLocalFederation, stopLocalFederation } from '../scenario/local-feder
 import { formatRoundRow, modelVersionTable, ROUND_TABLE_HEADER, segmentSummary } from '../scenario/round-table.ts';
 import { noModelError } from '../scenario/no-model.ts';
 
-interface FederateOptions { task: string; member: string[]; rounds: number; out: string; databaseUrl?: string; json?: boolean }
+interface FederateOptions { task: string; member: string[]; rounds?: number; out: string; databaseUrl?: string; json?: boolean }
 
 const program = new Command()
   .name('consort-federate')
   .description('Run a federation on this machine over member CSV files (one file per member).')
   .requiredOption('--task <file>', 'task definition (YAML or JSON; see docs/task-definition.md)')
   .requiredOption('--member <csv...>', 'one customer-level CSV per member (at least the task\'s minMembers)')
-  .option('--rounds <n>', 'training rounds of a model task (a segmentation task runs until k-means converges; see its header)', integerOption('--rounds', 1, 10_000), 10)
+  .option('--rounds <n>', 'training rounds at most (default: the task\'s maxRounds, 200 unless set; training stops earlier when the held-out loss stops improving; a segmentation task runs until k-means converges)', integerOption('--rounds', 1, 10_000))
   .option('--out <dir>', 'working folder (database, identities, model, report)', '.consort/federate')
   .option('--database-url <url>', 'coordinator database (default SQLite in --out)')
   .option('--json', 'print one JSON document on stdout (rounds, model and report files)')
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     if (!existsSync(file)) throw new ConsortError('FILE_UNREADABLE', `member file ${file} does not exist; check the path (relative paths are read from your current folder)`);
   }
   const say = (line: string) => { if (!o.json) console.log(line); };
-  say(`federation "${task.name}": ${o.member.length} members; ${runPlan(def, o.rounds)}\n`);
+  say(`federation "${task.name}": ${o.member.length} members; ${runPlan(def, o.rounds ?? def.maxRounds)}\n`);
   say('round  purpose     members  dropped  train loss  held-out loss  held-out AUC  result');
   say(ROUND_TABLE_HEADER);
   const fed = await runLocalFederation({

@@ -14,7 +14,8 @@ export interface LocalFederationOptions {
   /** One CSV per member (its own rows only). */
   memberFiles: { name: string; file: string }[];
   task: TaskDefinitionInput;
-  rounds: number;
+  /** Training rounds at most; default the task's maxRounds (early stopping usually ends sooner). */
+  rounds?: number;
   databaseUrl?: string;
   /** Log level of the coordinator (default "warn": the demo prints its own table). */
   logLevel?: string;
@@ -58,9 +59,10 @@ export async function runLocalFederation(opts: LocalFederationOptions): Promise<
       agents.push(agent);
     }
     const task = await admin.createTask(federation.id, opts.task);
-    const reports = await admin.runRounds(task.id, opts.rounds, 30, opts.onReport);
-    // The newest released model: a training round's, or a segmentation task's profile round.
-    const last = [...reports].reverse().find((r) => r.state === 'published' && r.modelVersionId && r.purpose !== 'evaluate');
+    const reports = await admin.runRounds(task.id, opts.rounds ?? 0, 30, opts.onReport);
+    // The final model: the one the closing evaluation measured (after an early stop, the best
+    // one), else the newest released one (a training round's, or a segmentation profile's).
+    const last = [...reports].reverse().find((r) => r.state === 'published' && r.modelVersionId);
     let modelFile: string | undefined;
     if (last) {
       // The same member model file the operator's export-model writes (docs/model-file.md).

@@ -36,14 +36,14 @@ export async function modelVersionTable(store: Store, taskId: string): Promise<s
   const versions = await store.listModelVersions(taskId);
   const lines = ['version  train loss  held-out loss  held-out AUC  held-out rows  sha256', '-------  ----------  -------------  ------------  -------------  ------------'];
   for (const v of versions) {
-    const m = v.metrics as { trainLoss?: number; evaluation?: { evalLoss: number; evalAuc: number | null; evalExamples: number } };
+    const m = v.metrics as { trainLoss?: number; evaluation?: { evalLoss: number; evalAuc: number | null; evalExamples: number }; restoredFrom?: { version: number } };
     lines.push([
       `v${v.version}`.padStart(7),
       num(m.trainLoss).padStart(10),
       num(m.evaluation?.evalLoss).padStart(13),
       num(m.evaluation?.evalAuc ?? undefined).padStart(12),
       String(m.evaluation?.evalExamples ?? NOT_MEASURED).padStart(13),
-      v.sha256.slice(0, 12),
+      v.sha256.slice(0, 12) + (m.restoredFrom ? `  final: v${m.restoredFrom.version} again (lowest held-out loss)` : ''),
     ].join('  '));
   }
   return lines.join('\n');

@@ -98,9 +98,9 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
       call.on('cancelled', () => cancel.abort());
       Promise.resolve().then(async () => {
         checkOperator(call.metadata, adminToken);
-        if (!(call.request.rounds >= 1)) throw new ConsortError('INVALID_ARGUMENT', 'rounds must be at least 1');
+        // 0 (unset) means the task's own cap (maxRounds); early stopping usually ends sooner.
         const waitSeconds = call.request.waitForMembersSeconds || 30;
-        await rounds.runTask(call.request.taskId, call.request.rounds, {
+        await rounds.runTask(call.request.taskId, call.request.rounds || undefined, {
           waitForMembersMs: waitSeconds * 1000,
           signal: cancel.signal,
           onReport: (r) => call.write(toRoundReportMessage(r)),

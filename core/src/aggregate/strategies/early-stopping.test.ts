@@ -43,7 +43,7 @@ describe('EarlyStopping', () => {
 
   it('has documented defaults and rejects bad options naming them', () => {
     const es = new EarlyStopping();
-    expect([es.patience, es.minDelta]).toEqual([5, 0]);
+    expect([es.patience, es.minDelta]).toEqual([10, 1e-4]);
     expect(() => new EarlyStopping({ patience: 0 })).toThrow(/"patience"/);
     expect(() => new EarlyStopping({ minDelta: -1 })).toThrow(/"minDelta"/);
   });
