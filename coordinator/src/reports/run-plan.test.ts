@@ -8,7 +8,9 @@ describe('runPlan', () => {
   const model = resolveTaskDefinition({ name: 't', label: 'churned', numeric: ['x'] });
 
   it('counts a model task\'s statistics, training and evaluation rounds', () => {
-    expect(runPlan(model, 10)).toBe('logistic binary model, secure aggregation: 1 statistics round, 10 training rounds, then 1 evaluation round');
+    expect(runPlan({ ...model, earlyStopping: undefined }, 10)).toBe('logistic binary model, secure aggregation: 1 statistics round, 10 training rounds, then 1 evaluation round');
+    // The default: early stopping, patience 10.
+    expect(runPlan(model, 200)).toBe('logistic binary model, secure aggregation: 1 statistics round, up to 200 training rounds (early stopping once the held-out loss has not improved for 10 rounds), then 1 evaluation round');
     expect(runPlan({ ...model, earlyStopping: { patience: 3 } }, 50, false))
       .toBe('logistic binary model, secure aggregation: up to 50 training rounds (early stopping once the held-out loss has not improved for 3 rounds), then 1 evaluation round');
   });
