@@ -47,7 +47,7 @@ async function startCoordinatorProcess(dir: string, databaseUrl: string, port: n
     { CONSORT_ADMIN_TOKEN: TOKEN, CONSORT_LOG_LEVEL: 'silent' });
   const [address, adminAddress] = await Promise.race([
     until('the coordinator to listen', () => {
-      const m = /listening on (\S+) .*operator commands on (\S+)/.exec(child.output());
+      const m = /listening on (\S+) .*operator commands on ([^\s;]+)/.exec(child.output());
       return m ? [m[1], m[2]] : undefined;
     }),
     child.exited.then((code): never => { throw new Error(`coordinator exited early (${code}): ${child.output()}`); }),
