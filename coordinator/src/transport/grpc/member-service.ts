@@ -25,7 +25,11 @@ const HEARTBEAT_MS = 15_000;
 const UPLOAD_SLOTS = 8;
 /** Model downloads served at once (each buffers up to min(model, 16 MiB) in its stream). */
 const DOWNLOAD_SLOTS = 8;
-/** Enroll calls per peer address and minute: a member enrolls once; a flood is refused before any lookup. */
+/**
+ * Enroll calls in progress or failed per peer address and minute: a flood of bogus enrollments is
+ * refused before any lookup, while successful ones give their place back (a consortium behind one
+ * NAT can enroll all its members at once).
+ */
 export const ENROLLS_PER_PEER_PER_MINUTE = 20;
 
 export interface MemberServiceDeps {
@@ -39,7 +43,7 @@ export interface MemberServiceDeps {
   sealEvent: (event: CoordinatorEvent) => CoordinatorEvent;
   /** Upload deadlines (tests shorten them). */
   uploadDeadlines?: UploadDeadlines;
-  /** Enroll calls per peer and minute (default ENROLLS_PER_PEER_PER_MINUTE). */
+  /** Enroll calls in progress or failed per peer and minute (default ENROLLS_PER_PEER_PER_MINUTE). */
   enrollsPerPeerPerMinute?: number;
 }
 
@@ -65,6 +69,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
       enrollMember(store, {
         token: r.enrollmentToken, identityPublicKey: r.identityPublicKey, displayName: r.displayName, proofOfPossession: r.proofOfPossession,
       }).then(async (member) => {
+        enrolls.refund(peer);
         const federation = await store.getFederation(member.federationId);
         callback(null, { memberId: member.id, federationId: federation.id, federationName: federation.name, coordinatorPublicKey: Buffer.from(coordinatorKey.publicKey) });
       }, (err) => callback(fail(err, 'Enroll', call)));

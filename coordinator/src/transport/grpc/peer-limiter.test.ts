@@ -10,6 +10,8 @@ describe('PeerLimiter', () => {
     expect(l.take('b')).toBe(true);
     expect(l.blocked('a')).toBe(true);
     expect(l.secondsLeft('a')).toBe(60);
+    l.refund('a');
+    expect(l.take('a')).toBe(true);
     t = 60_000;
     expect(l.blocked('a')).toBe(false);
   });

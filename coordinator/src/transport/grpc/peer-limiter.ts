@@ -46,6 +46,12 @@ export class PeerLimiter {
     return true;
   }
 
+  /** Gives back one event counted in the current window (a call that turned out legitimate). */
+  refund(peer: string): void {
+    const w = this.current(peer);
+    if (w.count > 0) w.count--;
+  }
+
   /** Seconds until the peer's window ends (for the refusal message). */
   secondsLeft(peer: string): number {
     return Math.max(1, Math.ceil((this.current(peer).start + this.windowMs - this.now()) / 1000));
