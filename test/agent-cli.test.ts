@@ -26,7 +26,7 @@ describe('consort-agent command line', () => {
 
   beforeAll(async () => {
     coordinator = await startCoordinator({ dataDir: folder(), databaseUrl: sqliteDatabase().url, port: 0, logger: pino({ level: 'silent' }), adminToken: 'op' });
-    admin = new AdminClient(coordinator.address, 'op');
+    admin = new AdminClient(coordinator.adminAddress, 'op');
     federationId = (await admin.createFederation(`agents ${Date.now()}`)).id;
     data = folder();
     writeConsortium(data, generateConsortium({ members: 1, seed: 3, totalCustomers: 300 }));

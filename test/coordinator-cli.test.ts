@@ -27,7 +27,7 @@ describe('consort-coordinator command line', () => {
   beforeAll(async () => {
     // Members that stay connected but never answer while `silent`: a round then waits in its input stage.
     fx = await startFixture({ databaseUrl: sqliteDatabase().url, members: 3, customers: 600, hooks: () => ({ onRoundOpen: () => !silent }) });
-    env = { CONSORT_COORDINATOR: fx.coordinator.address, CONSORT_ADMIN_TOKEN: fx.coordinator.adminToken };
+    env = { CONSORT_ADMIN_ADDRESS: fx.coordinator.adminAddress, CONSORT_ADMIN_TOKEN: fx.coordinator.adminToken };
   });
 
   afterAll(async () => { await fx?.close(); });

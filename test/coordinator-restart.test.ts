@@ -42,14 +42,17 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
   }
 }
 
-async function startCoordinatorProcess(dir: string, databaseUrl: string, port: number): Promise<{ child: Child; address: string }> {
-  const child = spawnTs(['coordinator/src/cli/main.ts', 'serve', '--port', String(port), '--data-dir', dir, '--database-url', databaseUrl],
+async function startCoordinatorProcess(dir: string, databaseUrl: string, port: number): Promise<{ child: Child; address: string; adminAddress: string }> {
+  const child = spawnTs(['coordinator/src/cli/main.ts', 'serve', '--port', String(port), '--admin-port', '0', '--data-dir', dir, '--database-url', databaseUrl],
     { CONSORT_ADMIN_TOKEN: TOKEN, CONSORT_LOG_LEVEL: 'silent' });
-  const address = await Promise.race([
-    until('the coordinator to listen', () => /listening on (\S+)/.exec(child.output())?.[1]),
-    child.exited.then((code) => { throw new Error(`coordinator exited early (${code}): ${child.output()}`); }),
+  const [address, adminAddress] = await Promise.race([
+    until('the coordinator to listen', () => {
+      const m = /listening on (\S+) .*operator commands on ([^\s;]+)/.exec(child.output());
+      return m ? [m[1], m[2]] : undefined;
+    }),
+    child.exited.then((code): never => { throw new Error(`coordinator exited early (${code}): ${child.output()}`); }),
   ]);
-  return { child, address };
+  return { child, address, adminAddress };
 }
 
 describe('coordinator restarts', () => {
@@ -67,7 +70,7 @@ describe('coordinator restarts', () => {
     children.push(first.child);
     const address = first.address;
     const port = Number(address.split(':')[1]);
-    const admin = new AdminClient(address, TOKEN);
+    const admin = new AdminClient(first.adminAddress, TOKEN);
     const fed = await admin.createFederation('restart');
     const tokens = await admin.createEnrollmentTokens(fed.id, 3);
     const files = writeConsortium(join(dir, 'data'), generateConsortium({ members: 3, seed: 3, totalCustomers: 900 })).filter((f) => f.endsWith('.csv'));
@@ -110,7 +113,7 @@ describe('coordinator restarts', () => {
     expect(round.reason).toMatch(/coordinator restarted mid-round/);
     expect((await observer.listModelVersions(task.id)).map((v) => v.version)).toEqual([0]);
     answerTraining = true;
-    const admin2 = new AdminClient(second.address, TOKEN);
+    const admin2 = new AdminClient(second.adminAddress, TOKEN);
     await until('three members back online', () => online(admin2));
     const reports = await admin2.runRounds(task.id, 1, 30);
     expect(reports.map((r) => `${r.purpose}:${r.state}`)).toEqual(['train:published', 'evaluate:published']);
@@ -122,7 +125,7 @@ describe('coordinator restarts', () => {
     admin2.close();
     const third = await startCoordinatorProcess(dir, databaseUrl, port);
     children.push(third.child);
-    const admin3 = new AdminClient(third.address, TOKEN);
+    const admin3 = new AdminClient(third.adminAddress, TOKEN);
     await until('three members online after a clean restart', () => online(admin3));
     const again = await admin3.runRounds(task.id, 1, 30);
     expect(again.map((r) => `${r.purpose}:${r.state}`)).toEqual(['train:published', 'evaluate:published']);

@@ -74,7 +74,7 @@ describe('exact statistics and dollar-scale regression over gRPC with secure agg
       return file;
     });
     coordinator = await startCoordinator({ dataDir: dir, databaseUrl: sqliteDatabase().url, port: 0, logger: pino({ level: 'silent' }), adminToken: 'stats-token' });
-    admin = new AdminClient(coordinator.address, coordinator.adminToken);
+    admin = new AdminClient(coordinator.adminAddress, coordinator.adminToken);
     const federation = await admin.createFederation('stats e2e');
     const tokens = await admin.createEnrollmentTokens(federation.id, files.length);
     for (let i = 0; i < files.length; i++) {

@@ -16,7 +16,7 @@ describe('large models over gRPC', () => {
 
   beforeAll(async () => {
     coordinator = await startCoordinator({ databaseUrl: sqliteDatabase().url, port: 0, logger: pino({ level: 'silent' }), adminToken: 't', dataDir: `${process.env.TMPDIR ?? '/tmp'}/consort-large` });
-    admin = new AdminClient(coordinator.address, coordinator.adminToken);
+    admin = new AdminClient(coordinator.adminAddress, coordinator.adminToken);
   });
   afterAll(async () => {
     for (const c of clients) c.close();

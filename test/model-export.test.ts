@@ -88,7 +88,7 @@ describe('model export and pull over gRPC', () => {
   it('operator export and member pull write the same bytes, equal to the agents\' latest.json, and score', async () => {
     // Both commands run from the person's own folder: relative --out and --identity paths are theirs.
     const conn = ['--coordinator', fx.coordinator.address];
-    const printed = await cli('coordinator', ['export-model', '--task', taskId, '--out', 'operator-model.json', '--json', ...conn, '--token', TOKEN], dir);
+    const printed = await cli('coordinator', ['export-model', '--task', taskId, '--out', 'operator-model.json', '--json', '--coordinator', fx.coordinator.adminAddress, '--token', TOKEN], dir);
     const exported = join(dir, 'operator-model.json');
     expect(JSON.parse(printed.at(-1)!)).toMatchObject({ version: 2, kind: 'model', out: exported, task: taskId, taskName: 'churn-e2e' });
 
@@ -170,7 +170,7 @@ describe('model export and pull over gRPC', () => {
       outsider.close();
     }
 
-    const intruder = new AdminClient(fx.coordinator.address, 'not-the-token');
+    const intruder = new AdminClient(fx.coordinator.adminAddress, 'not-the-token');
     const denied = await refusal(intruder.exportModel(taskId)) as grpc.ServiceError;
     intruder.close();
     expect(denied.code).toBe(grpc.status.PERMISSION_DENIED);

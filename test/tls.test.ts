@@ -23,7 +23,7 @@ describe('TLS', () => {
   afterAll(async () => { await coordinator?.close(); });
 
   it('serves operators and members that trust its certificate', async () => {
-    const admin = new AdminClient(coordinator.address, 'tls', cert);
+    const admin = new AdminClient(coordinator.adminAddress, 'tls', cert);
     const fed = await admin.createFederation('over tls');
     const [token] = await admin.createEnrollmentTokens(fed.id, 1);
     const member = new MemberClient(coordinator.address, generateIdentity(), cert);
@@ -34,7 +34,7 @@ describe('TLS', () => {
   });
 
   it('refuses a client speaking plain TCP', async () => {
-    const plain = new AdminClient(coordinator.address, 'tls');
+    const plain = new AdminClient(coordinator.adminAddress, 'tls');
     await expect(plain.createFederation('nope')).rejects.toMatchObject({ code: 14 }); // UNAVAILABLE
     plain.close();
   });

@@ -3,13 +3,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { keyFingerprint } from '@consort/core';
+import { ConsortError, insecureTransportRefusal, keyFingerprint } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import { openStore } from './store/open-store.ts';
 import type { Store } from './store/store.ts';
 import { MemberConnections } from './members/connections.ts';
 import { RoundRunner } from './round/round-runner.ts';
-import { bindGrpcServer } from './transport/grpc/server.ts';
+import { bindGrpcServer, serveAdmin, serveMembers } from './transport/grpc/server.ts';
 import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 
 export interface CoordinatorOptions {
@@ -20,6 +20,12 @@ export interface CoordinatorOptions {
   host?: string;
   /** 0 picks a free port (tests). Default 50051. */
   port?: number;
+  /** Where operators connect (AdminService), apart from members. Default 127.0.0.1. */
+  adminHost?: string;
+  /** Default 50052, or 0 (a free port) when `port` is 0. */
+  adminPort?: number;
+  /** Accept plain TCP beyond loopback (otherwise refused with INSECURE_TRANSPORT). */
+  insecure?: boolean;
   /** Operator token; default: CONSORT_ADMIN_TOKEN, else `<dataDir>/admin-token` (created once). */
   adminToken?: string;
   logger?: Logger;
@@ -28,7 +34,10 @@ export interface CoordinatorOptions {
 }
 
 export interface Coordinator {
+  /** Where members connect (MemberService). */
   address: string;
+  /** Where operators connect (AdminService); loopback unless --admin-host says otherwise. */
+  adminAddress: string;
   adminToken: string;
   store: Store;
   rounds: RoundRunner;
@@ -60,8 +69,24 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const envTls = process.env.CONSORT_TLS_CERT && process.env.CONSORT_TLS_KEY
     ? { certFile: process.env.CONSORT_TLS_CERT, keyFile: process.env.CONSORT_TLS_KEY } : undefined;
   const tls = options.tls ?? envTls;
-  // The port first: a taken port must leave no database file or token behind.
-  const grpcServer = await bindGrpcServer(options.host ?? '127.0.0.1', options.port ?? 50051, tls);
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port ?? 50051;
+  const adminHost = options.adminHost ?? '127.0.0.1';
+  const adminPort = options.adminPort ?? (port === 0 ? 0 : 50052);
+  // Fail closed: plain TCP only on loopback unless the operator said --insecure.
+  for (const [h, what] of [[host, '--host'], [adminHost, '--admin-host']] as const) {
+    const refusal = insecureTransportRefusal({ action: `listen on ${h} (${what})`, host: h, tls: Boolean(tls), insecure: options.insecure ?? false, tlsWay: '--tls-cert and --tls-key (or CONSORT_TLS_CERT / CONSORT_TLS_KEY)' });
+    if (refusal) throw new ConsortError(refusal.code, refusal.message, { host: h });
+  }
+  // The ports first: a taken port must leave no database file or token behind.
+  const grpcServer = await bindGrpcServer(host, port, tls);
+  let adminServer: Awaited<ReturnType<typeof bindGrpcServer>>;
+  try {
+    adminServer = await bindGrpcServer(adminHost, adminPort, tls, '--admin-port');
+  } catch (err) {
+    await grpcServer.close();
+    throw err;
+  }
   let store: Store;
   try {
     // Owner-only: the database, the operator token and the coordinator's signing key live here.
@@ -70,6 +95,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     store = await openStore(databaseUrl);
   } catch (err) {
     await grpcServer.close();
+    await adminServer.close();
     throw err;
   }
   const connections = new MemberConnections<CoordinatorEvent>();
@@ -79,16 +105,17 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const adminToken = resolveAdminToken(dataDir, options.adminToken);
   const coordinatorKey = loadOrCreateCoordinatorKey(dataDir);
   const sealEvent = roundOpenSigner(coordinatorKey);
-  grpcServer.serve({ store, connections, rounds, logger, adminToken, coordinatorKey, sealEvent });
-  logger.info({ address: grpcServer.address, database: store.provider, tls: Boolean(tls), coordinatorKey: keyFingerprint(coordinatorKey.publicKey) }, 'coordinator listening');
-  if (!tls && !['127.0.0.1', 'localhost', '::1'].includes(options.host ?? '127.0.0.1')) {
-    logger.warn('listening beyond loopback without TLS: set --tls-cert/--tls-key (model downloads and metadata would travel in clear)');
+  serveMembers(grpcServer, { store, connections, rounds, logger, coordinatorKey, sealEvent });
+  serveAdmin(adminServer, { store, connections, rounds, logger, adminToken });
+  logger.info({ address: grpcServer.address, adminAddress: adminServer.address, database: store.provider, tls: Boolean(tls), coordinatorKey: keyFingerprint(coordinatorKey.publicKey) }, 'coordinator listening');
+  if (!tls && options.insecure) {
+    logger.warn('--insecure: serving plain TCP (tokens, signatures and models travel in clear); use only on a network you trust');
   }
   return {
-    address: grpcServer.address, adminToken, store, rounds, connections, logger, coordinatorKey,
+    address: grpcServer.address, adminAddress: adminServer.address, adminToken, store, rounds, connections, logger, coordinatorKey,
     async close() {
       connections.closeAll();
-      await grpcServer.close();
+      await Promise.all([grpcServer.close(), adminServer.close()]);
       await store.close();
     },
   };

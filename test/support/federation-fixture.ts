@@ -37,7 +37,7 @@ export async function startFixture(o: FixtureOptions): Promise<Fixture> {
     ? pino({ level: 'debug' }, { write: (line: string) => o.logSink!(line) })
     : pino({ level: process.env.CONSORT_TEST_LOG ?? 'silent' });
   const coordinator = await startCoordinator({ dataDir: workDir, databaseUrl: o.databaseUrl, port: 0, logger, adminToken: 'test-operator-token' });
-  const admin = new AdminClient(coordinator.address, coordinator.adminToken);
+  const admin = new AdminClient(coordinator.adminAddress, coordinator.adminToken);
   const federation = await admin.createFederation(`fixture ${workDir}`);
   const tokens = await admin.createEnrollmentTokens(federation.id, o.members);
   const agents: MemberAgent[] = [];

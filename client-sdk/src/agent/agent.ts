@@ -65,6 +65,8 @@ export interface MemberAgentOptions {
   modelsDir?: string;
   /** Called after a model version is saved under `modelsDir`. */
   onModelSaved?: (saved: SavedModel) => void;
+  /** CA certificate (PEM file) of the coordinator's TLS; default CONSORT_TLS_CA, else plain TCP. */
+  tlsCaFile?: string;
 }
 
 /** Thrown where the agent declined a round: already logged and reported to the coordinator. */
@@ -107,7 +109,7 @@ export class MemberAgent {
   backend = 'unselected';
 
   constructor(private readonly opts: MemberAgentOptions) {
-    this.client = new MemberClient(opts.coordinator, opts.identity, undefined, AGENT_CHANNEL_OPTIONS);
+    this.client = new MemberClient(opts.coordinator, opts.identity, opts.tlsCaFile, AGENT_CHANNEL_OPTIONS);
     this.log = opts.logger ?? silent;
     this.pins = new PeerPins(opts.peerPinsPath ?? (opts.dataDir ? join(opts.dataDir, 'peer-pins.json') : undefined));
     this.admission = new RoundAdmission({

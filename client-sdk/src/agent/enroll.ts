@@ -7,9 +7,9 @@ import { generateIdentity, saveIdentity, type MemberIdentity } from '../identity
  * Generates an Ed25519 identity, enrolls it with a one-time token and saves it (mode 600) with
  * the coordinator's public key, pinned: from now on only rounds signed by that key are served.
  */
-export async function enrollMember(coordinator: string, token: string, displayName: string, identityPath?: string): Promise<MemberIdentity> {
+export async function enrollMember(coordinator: string, token: string, displayName: string, identityPath?: string, tlsCaFile?: string): Promise<MemberIdentity> {
   const identity = generateIdentity();
-  const client = new MemberClient(coordinator, identity);
+  const client = new MemberClient(coordinator, identity, tlsCaFile);
   try {
     const res = await client.enroll(token, displayName);
     if (res.coordinatorPublicKey.length !== 32) {

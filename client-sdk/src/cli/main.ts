@@ -10,6 +10,7 @@ import { registerPrepareCommand } from './prepare-command.ts';
 import { registerSegmentCommand } from './segment-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerPullCommand } from './pull-command.ts';
+import { resolveTransport, transportOptions, type TransportFlags } from './transport-options.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -18,22 +19,23 @@ const program = new Command().name('consort-agent').description('Consort member 
   // Usage errors are printed once, as `INVALID_ARGUMENT: …`, by the handler at the end (exit 2).
   .exitOverride().configureOutput({ outputError: () => undefined });
 
-program.command('enroll')
+transportOptions(program.command('enroll')
   .description('create this member\'s identity key and enroll with a one-time token')
   .option('--coordinator <address>', 'coordinator host:port (default: CONSORT_COORDINATOR)')
   .requiredOption('--token <token>', 'enrollment token from the operator')
   .requiredOption('--name <name>', 'your business name as the consortium sees it')
   .option('--identity <path>', 'where to keep the identity (private key, mode 600)', '.consort-member/identity.json')
   .option('--force', 'replace an existing identity (its member can no longer take part)')
-  .option('--json', 'print one JSON document on stdout')
-  .action(async (o: { coordinator?: string; token: string; name: string; identity: string; force?: boolean; json?: boolean }) => {
+  .option('--json', 'print one JSON document on stdout'))
+  .action(async (o: TransportFlags & { coordinator?: string; token: string; name: string; identity: string; force?: boolean; json?: boolean }) => {
     const coordinator = o.coordinator ?? process.env.CONSORT_COORDINATOR;
     if (!coordinator) throw new ConsortError('INVALID_ARGUMENT', 'no coordinator address: pass --coordinator host:port or set CONSORT_COORDINATOR');
     // Checked before the coordinator is called: a refused enroll must not spend the token.
+    const tlsCa = resolveTransport(coordinator, o);
     if (existsSync(o.identity) && !o.force) {
       throw new ConsortError('IDENTITY_EXISTS', `a member identity already exists at ${o.identity}; this machine is enrolled already. Pass --force to replace it (the old member loses its key) or --identity <another path> for a second member`);
     }
-    const id = await enrollMember(coordinator, o.token, o.name, o.identity);
+    const id = await enrollMember(coordinator, o.token, o.name, o.identity, tlsCa);
     if (o.json) console.log(JSON.stringify({ memberId: id.memberId, federationId: id.federationId, coordinator, identity: o.identity, coordinatorKey: keyFingerprint(id.coordinatorPublicKey!) }, null, 2));
     else {
       console.log(`enrolled as member ${id.memberId} of federation ${id.federationId}; identity saved to ${o.identity}`);

@@ -6,8 +6,9 @@ import { ConsortError, modelFileSummary, modelVersionOption } from '@consort/cor
 import { MemberClient } from '../agent/member-client.ts';
 import { checkModelFileBytes } from '../agent/model-archive.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
+import { resolveTransport, transportOptions, type TransportFlags } from './transport-options.ts';
 
-interface PullFlags {
+interface PullFlags extends TransportFlags {
   task: string;
   version: number;
   out: string;
@@ -19,19 +20,19 @@ interface PullFlags {
 
 /** Adds `pull-model` to the member CLI. */
 export function registerPullCommand(program: Command): Command {
-  return program.command('pull-model')
+  return transportOptions(program.command('pull-model')
     .description('download the model file of a published version of a task (checked before it is written)')
     .requiredOption('--task <id>', 'task id (from your operator)')
     .option('--version <n>', 'version to fetch; 0 = the latest published', modelVersionOption, 0)
     .requiredOption('--out <file>', 'where to write the model file (e.g. model.json)')
     .option('--identity <path>', 'identity file written by enroll', '.consort-member/identity.json')
     .option('--coordinator <address>', 'coordinator host:port (default: CONSORT_COORDINATOR, else the address saved at enrollment)')
-    .option('--json', 'print what was written as one JSON line')
+    .option('--json', 'print what was written as one JSON line'))
     .action(async (o: PullFlags) => {
       const identity = loadIdentity(o.identity);
       const coordinator = o.coordinator || process.env.CONSORT_COORDINATOR || identity.coordinator;
       if (!coordinator) throw new ConsortError('INVALID_ARGUMENT', `no coordinator address in ${o.identity}; pass --coordinator host:port`, { option: '--coordinator' });
-      const client = new MemberClient(coordinator, identity);
+      const client = new MemberClient(coordinator, identity, resolveTransport(coordinator, o));
       try {
         const { bytes } = await client.fetchModelFile({ taskId: o.task, version: o.version });
         const file = checkModelFileBytes(bytes, `model of task ${o.task}`);

@@ -5,8 +5,9 @@ import { ConsortError, EXIT_CODES, describeError, formatError } from '@consort/c
 import { MemberAgent, type AgentLogger } from '../agent/agent.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
 import { defaultModelsDir } from '../agent/model-archive.ts';
+import { resolveTransport, transportOptions, type TransportFlags } from './transport-options.ts';
 
-interface RunFlags {
+interface RunFlags extends TransportFlags {
   data: string;
   identity: string;
   coordinator?: string;
@@ -35,14 +36,14 @@ export function textLogger(write: (line: string) => void = (line) => process.std
 }
 
 export function registerRunCommand(program: Command): void {
-  program.command('run')
+  transportOptions(program.command('run')
     .description('connect to the coordinator and take part in rounds with your CSV; reconnects by itself until stopped')
     .requiredOption('--data <csv>', 'your customer-level CSV, with the federation\'s column names')
     .option('--identity <path>', 'identity file written by enroll', '.consort-member/identity.json')
     .option('--coordinator <address>', 'coordinator host:port (default: CONSORT_COORDINATOR, else the address saved at enrollment)')
     .option('--give-up-after <duration>', 'exit (code 4) after this long without reaching the coordinator, e.g. 30m or 24h; 0 = never', '24h')
     .option('--allow-plain', 'also serve plain-aggregation rounds, where the coordinator sees your update in clear (debugging only)')
-    .option('--min-members <n>', 'refuse secure rounds whose minimum members per round is below this (at least 3)', '3')
+    .option('--min-members <n>', 'refuse secure rounds whose minimum members per round is below this (at least 3)', '3'))
     .action(async (o: RunFlags) => {
       const log = textLogger();
       let agent: MemberAgent | undefined;
@@ -57,12 +58,13 @@ export function registerRunCommand(program: Command): void {
         const identity = loadIdentity(o.identity);
         const coordinator = o.coordinator ?? process.env.CONSORT_COORDINATOR ?? identity.coordinator;
         if (!coordinator) throw new ConsortError('INVALID_ARGUMENT', 'no coordinator address: pass --coordinator host:port or set CONSORT_COORDINATOR', { option: '--coordinator' });
+        const tlsCaFile = resolveTransport(coordinator, o);
         const minMembersFloor = Number(o.minMembers);
         if (!Number.isInteger(minMembersFloor) || minMembersFloor < 3) {
           throw new ConsortError('INVALID_ARGUMENT', `--min-members must be a whole number of at least 3 (got "${o.minMembers}")`, { option: '--min-members' });
         }
         const running = new MemberAgent({
-          coordinator, identity, dataFile: o.data, logger: log, giveUpAfterMs,
+          coordinator, identity, dataFile: o.data, logger: log, giveUpAfterMs, tlsCaFile,
           // Pinned tasks and peers' identity keys live beside the identity, so they outlast restarts.
           dataDir: dirname(o.identity), allowPlain: o.allowPlain ?? false, minMembersFloor, modelsDir: defaultModelsDir(o.identity),
         });

@@ -35,7 +35,7 @@ export function registerExportCommand(program: Command): Command {
     .option('--version <n>', 'model version to export; 0 = the latest published', modelVersionOption, 0)
     .requiredOption('--out <file>', 'where to write the model file (e.g. model.json)')
     .option('--json', 'print what was written as one JSON line')
-    .option('--coordinator <address>', 'coordinator host:port (CONSORT_COORDINATOR when set)', process.env.CONSORT_COORDINATOR || '127.0.0.1:50051')
+    .option('--coordinator <address>', 'the coordinator\'s operator address host:port (CONSORT_ADMIN_ADDRESS when set)', process.env.CONSORT_ADMIN_ADDRESS || '127.0.0.1:50052')
     .option('--token <token>', 'operator token (default: CONSORT_ADMIN_TOKEN or <data-dir>/admin-token)')
     .option('--data-dir <dir>', 'coordinator data folder (for the token file)', '.consort')
     .action(async (o: ExportFlags) => {

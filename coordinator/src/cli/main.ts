@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import * as grpc from '@grpc/grpc-js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
-import { ConsortError, commandFailure, integerOption, portOption } from '@consort/core';
+import { ConsortError, commandFailure, hostOfAddress, insecureTransportRefusal, integerOption, portOption } from '@consort/core';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 import { startCoordinator } from '../coordinator.ts';
 import { AdminClient } from './admin-client.ts';
@@ -13,9 +13,11 @@ import { renderRoundsReport } from '../reports/rounds-report.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
 import { registerExportCommand } from './export-command.ts';
 import { readTaskFile } from './task-file.ts';
+import { createDevCa } from '../tls/dev-ca.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const DEFAULT_ADDRESS = '127.0.0.1:50051';
+/** Operator commands go to the admin listener (serve --admin-port), never to the member port. */
+const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:50052';
 // grpc-js logs its own copy of errors we report as `CODE: message` (e.g. a taken port); GRPC_VERBOSITY still wins.
 if (!process.env.GRPC_VERBOSITY) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 
@@ -38,18 +40,36 @@ program.command('serve')
   .option('--database-url <url>', 'file:… (SQLite) or postgresql://… (default: DATABASE_URL, else SQLite in --data-dir)')
   .option('--tls-cert <pem>', 'TLS certificate chain (with --tls-key); members then pass the CA with CONSORT_TLS_CA')
   .option('--tls-key <pem>', 'TLS private key')
-  .action(async (o: { host: string; port: number; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string }) => {
+  .option('--admin-host <host>', 'address of the operator listener (AdminService), apart from members', '127.0.0.1')
+  .option('--admin-port <port>', 'port of the operator listener', portOption(), 50052)
+  .option('--insecure', 'allow plain TCP beyond loopback (tokens and models travel in clear): trusted networks only')
+  .action(async (o: { host: string; port: number; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string; adminHost: string; adminPort: number; insecure?: boolean }) => {
     if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new ConsortError('INVALID_ARGUMENT', 'give both --tls-cert and --tls-key, or neither');
     const tls = o.tlsCert && o.tlsKey ? { certFile: o.tlsCert, keyFile: o.tlsKey } : undefined;
-    const c = await startCoordinator({ host: o.host, port: o.port, dataDir: o.dataDir, databaseUrl: o.databaseUrl, tls });
+    const c = await startCoordinator({ host: o.host, port: o.port, adminHost: o.adminHost, adminPort: o.adminPort, insecure: o.insecure, dataDir: o.dataDir, databaseUrl: o.databaseUrl, tls });
     const token = process.env.CONSORT_ADMIN_TOKEN ? 'CONSORT_ADMIN_TOKEN' : join(resolve(o.dataDir), 'admin-token');
-    console.log(`coordinator listening on ${c.address} (${c.store.provider}); operator token in ${token}`);
+    console.log(`coordinator listening on ${c.address} (${c.store.provider}); operator commands on ${c.adminAddress}; operator token in ${token}`);
     const stop = async () => { await c.close(); process.exit(0); };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
   });
 
-interface Conn { coordinator: string; token?: string; dataDir: string; json?: boolean }
+program.command('dev-ca')
+  .description('make a development CA and a TLS certificate for the coordinator (members trust the CA with --tls-ca)')
+  .requiredOption('--out <dir>', 'folder for ca.pem, ca-key.pem, server.pem and server-key.pem (created, mode 700)')
+  .requiredOption('--host <name...>', 'host names or IP addresses members use to reach the coordinator (localhost and 127.0.0.1 are always added)')
+  .option('--json', 'print one JSON document on stdout')
+  .action((o: { out: string; host: string[]; json?: boolean }) => {
+    const f = createDevCa(o.out, o.host.flatMap((h) => h.split(',')));
+    output(o.json, f, () => [
+      `development CA written to ${resolve(o.out)} (files mode 600)`,
+      `  coordinator: consort-coordinator serve --tls-cert ${f.serverCert} --tls-key ${f.serverKey} …`,
+      `  members:     copy ${f.caCert} to each member; consort-agent enroll|run --tls-ca ca.pem … (or CONSORT_TLS_CA=ca.pem)`,
+      `  keep ${f.caKey} offline: it can sign a certificate for any host`,
+    ]);
+  });
+
+interface Conn { coordinator: string; token?: string; dataDir: string; json?: boolean; tlsCa?: string; insecure?: boolean }
 
 function admin(o: Conn): AdminClient {
   let token = o.token ?? process.env.CONSORT_ADMIN_TOKEN;
@@ -60,20 +80,25 @@ function admin(o: Conn): AdminClient {
     }
     token = readFileSync(file, 'utf8').trim();
   }
-  return new AdminClient(o.coordinator, token);
+  const tlsCa = o.tlsCa ?? (process.env.CONSORT_TLS_CA || undefined);
+  const refusal = insecureTransportRefusal({ action: `send the operator token to ${o.coordinator}`, host: hostOfAddress(o.coordinator), tls: Boolean(tlsCa), insecure: o.insecure ?? false, tlsWay: '--tls-ca <ca.pem> (or CONSORT_TLS_CA)' });
+  if (refusal) throw new ConsortError(refusal.code, refusal.message);
+  return new AdminClient(o.coordinator, token, tlsCa);
 }
 
 /** An operator command: connection options, --json, and a client closed after the action. */
 function operatorCommand(spec: string, description: string): Command {
   return program.command(spec).description(description)
-    .option('--coordinator <address>', 'coordinator host:port (default: CONSORT_COORDINATOR, else 127.0.0.1:50051)')
+    .option('--coordinator <address>', 'the coordinator\'s operator address host:port (default: CONSORT_ADMIN_ADDRESS, else 127.0.0.1:50052)')
     .option('--token <token>', 'operator token (default: CONSORT_ADMIN_TOKEN or <data-dir>/admin-token)')
     .option('--data-dir <dir>', 'coordinator data folder (for the token file)', '.consort')
+    .option('--tls-ca <pem>', 'CA certificate of the coordinator\'s TLS (default: CONSORT_TLS_CA)')
+    .option('--insecure', 'allow plain TCP to an operator address beyond loopback')
     .option('--json', 'print one JSON document on stdout');
 }
 
 async function withAdmin<T>(o: Conn, fn: (a: AdminClient) => Promise<T>): Promise<T> {
-  const a = admin({ ...o, coordinator: o.coordinator ?? process.env.CONSORT_COORDINATOR ?? DEFAULT_ADDRESS });
+  const a = admin({ ...o, coordinator: o.coordinator ?? process.env.CONSORT_ADMIN_ADDRESS ?? DEFAULT_ADMIN_ADDRESS });
   try {
     return await fn(a);
   } finally {

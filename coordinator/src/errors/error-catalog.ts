@@ -45,6 +45,9 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   COORDINATOR_SIGNATURE_INVALID: { grpc: status.UNAUTHENTICATED, http: 401, summary: 'A round was not signed by the coordinator key the member pinned at enrollment; the member refused it.' },
   ROUND_POLICY_REFUSED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: "A round breaks the member's own policy (plain aggregation without its opt-in, minimum members, neighbours or threshold below its floors); the member refused it." },
   AGGREGATE_REJECTED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A round\'s summed inputs failed a range check (a forged update); nothing was published.' },
+  INSECURE_TRANSPORT: { grpc: status.FAILED_PRECONDITION, http: 400, summary: 'Plain TCP beyond loopback was refused: give TLS (--tls-cert/--tls-key on the coordinator, --tls-ca or CONSORT_TLS_CA on the agent) or pass --insecure.' },
+  RATE_LIMITED: { grpc: status.RESOURCE_EXHAUSTED, http: 429, summary: 'Too many requests (or failed operator logins) from this address in the last minute; wait a minute and try again.' },
+  REQUEST_TOO_LARGE: { grpc: status.RESOURCE_EXHAUSTED, http: 413, summary: 'The request is larger than this method ever needs; it was refused before it was decoded.' },
   INTERNAL: { grpc: status.INTERNAL, http: 500, summary: 'An unexpected error; details are in the coordinator log.' },
 };
 

@@ -59,6 +59,9 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   COORDINATOR_SIGNATURE_INVALID: 'refused',
   ROUND_POLICY_REFUSED: 'refused',
   AGGREGATE_REJECTED: 'noModel',
+  INSECURE_TRANSPORT: 'usage',
+  RATE_LIMITED: 'refused',
+  REQUEST_TOO_LARGE: 'refused',
   INTERNAL: 'internal',
 };
 

@@ -31,7 +31,7 @@ export interface RoundResult {
 }
 
 export type ChildReply =
-  | { type: 'ready'; address: string; adminToken: string; rss: number }
+  | { type: 'ready'; address: string; adminAddress: string; adminToken: string; rss: number }
   | { type: 'fitted' }
   | { type: 'round'; result: RoundResult }
   | { type: 'error'; message: string };
@@ -52,7 +52,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'consort-bench-'));
 const coordinator = await startCoordinator({
   dataDir, databaseUrl: `file:${join(dataDir, 'consort.db')}`, port: 0, adminToken: 'bench-operator', logger: pino({ level: 'silent' }),
 });
-reply({ type: 'ready', address: coordinator.address, adminToken: coordinator.adminToken, rss: statusKb('VmRSS') });
+reply({ type: 'ready', address: coordinator.address, adminAddress: coordinator.adminAddress, adminToken: coordinator.adminToken, rss: statusKb('VmRSS') });
 
 // The parent died without a 'close' (e.g. killed): do not outlive it.
 process.on('disconnect', () => {

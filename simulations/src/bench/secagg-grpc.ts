@@ -58,13 +58,13 @@ class BenchChild<Req extends { cmd: string }, Reply extends { type: string }> {
 type CoordinatorChild = BenchChild<ChildRequest, ChildReply>;
 type MemberHost = BenchChild<HostRequest, HostReply>;
 
-async function startCoordinator(): Promise<{ child: CoordinatorChild; address: string; adminToken: string }> {
+async function startCoordinator(): Promise<{ child: CoordinatorChild; address: string; adminAddress: string; adminToken: string }> {
   // BENCH_COORDINATOR_PROFILE=<dir> writes a V8 CPU profile of the coordinator (where its time goes).
   const prof = process.env.BENCH_COORDINATOR_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_COORDINATOR_PROFILE] : [];
   const child: CoordinatorChild = new BenchChild('coordinator child', './grpc-coordinator-child.ts', ['--expose-gc', ...prof]);
   const ready = await child.next();
   if (ready.type !== 'ready') throw new Error(`coordinator child: ${JSON.stringify(ready)}`);
-  return { child, address: ready.address, adminToken: ready.adminToken };
+  return { child, address: ready.address, adminAddress: ready.adminAddress, adminToken: ready.adminToken };
 }
 
 export interface GrpcRound extends RoundResult {
@@ -117,8 +117,8 @@ async function startMemberHosts(p: number, address: string, tokens: string[]): P
 
 /** Fresh coordinator child, n enrolled members in P hosts, a plain and a secure task of ≈ d parameters, then the rounds. */
 export async function runScenario(sc: GrpcScenario, log: (line: string) => void = console.error): Promise<GrpcRound[]> {
-  const { child, address, adminToken } = await startCoordinator();
-  const admin = new AdminClient(address, adminToken);
+  const { child, address, adminAddress, adminToken } = await startCoordinator();
+  const admin = new AdminClient(adminAddress, adminToken);
   const p = Math.max(1, Math.min(sc.n, sc.hosts ?? 4));
   let hosts: MemberHost[] = [];
   let failed = false;

@@ -43,7 +43,7 @@ export async function runLocalFederation(opts: LocalFederationOptions): Promise<
   const databaseUrl = opts.databaseUrl ?? `file:${join(workDir, 'consort.db')}`;
   const logger = pino({ level: opts.logLevel ?? 'warn', base: { svc: 'coordinator' } }, pino.destination(2));
   const coordinator = await startCoordinator({ dataDir: workDir, databaseUrl, port: 0, logger });
-  const admin = new AdminClient(coordinator.address, coordinator.adminToken);
+  const admin = new AdminClient(coordinator.adminAddress, coordinator.adminToken);
   const agents: MemberAgent[] = [];
   try {
     const federation = await admin.createFederation(`${opts.task.name} consortium ${new Date().toISOString()}`);

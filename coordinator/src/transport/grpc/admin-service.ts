@@ -14,6 +14,10 @@ import { grpcFailure } from './grpc-failure.ts';
 import { memberModelFile } from '../../models/member-model-file.ts';
 import { writeModelFile } from './model-file-stream.ts';
 import { taskDefinitionOf } from '../../round/task-codec.ts';
+import { PeerLimiter, peerHost } from './peer-limiter.ts';
+
+/** Failed operator logins per peer address and minute before that address is refused for the rest of it. */
+export const OPERATOR_FAILURES_PER_MINUTE = 10;
 
 export interface AdminServiceDeps {
   store: Store;
@@ -21,6 +25,8 @@ export interface AdminServiceDeps {
   connections: MemberConnections<unknown>;
   adminToken: string;
   logger: Logger;
+  /** Failed operator logins allowed per peer and minute (default OPERATOR_FAILURES_PER_MINUTE). */
+  operatorFailuresPerMinute?: number;
 }
 
 function digest(s: string): Buffer {
@@ -51,12 +57,27 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
 
   // Streams report errors by emitting 'error' (grpc-js then sends the status); destroy() would not.
   const fail = grpcFailure(logger, 'AdminService');
+  const failures = new PeerLimiter(deps.operatorFailuresPerMinute ?? OPERATOR_FAILURES_PER_MINUTE);
+
+  /** The token check, behind the per-peer limit: guessing the token costs a minute per 10 tries. */
+  function authorize(call: { metadata: grpc.Metadata; getPeer(): string }): void {
+    const peer = peerHost(call.getPeer());
+    if (failures.blocked(peer)) {
+      throw new ConsortError('RATE_LIMITED', `too many failed operator logins from ${peer}: refused for ${failures.secondsLeft(peer)} s more; check the token (the coordinator's data folder, file admin-token)`, { peer });
+    }
+    try {
+      checkOperator(call.metadata, adminToken);
+    } catch (err) {
+      failures.record(peer);
+      throw err;
+    }
+  }
 
   /** Runs an operator call: auth first, then the domain call, errors translated once. */
   function unary<Req, Res>(where: string, fn: (req: Req) => Promise<Res>) {
     return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>) => {
       Promise.resolve().then(() => {
-        checkOperator(call.metadata, adminToken);
+        authorize(call);
         return fn(call.request);
       }).then((res) => callback(null, res), (err) => callback(fail(err, where, call)));
     };
@@ -97,7 +118,7 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
       const cancel = new AbortController();
       call.on('cancelled', () => cancel.abort());
       Promise.resolve().then(async () => {
-        checkOperator(call.metadata, adminToken);
+        authorize(call);
         // 0 (unset) means the task's own cap (maxRounds); early stopping usually ends sooner.
         const waitSeconds = call.request.waitForMembersSeconds || 30;
         await rounds.runTask(call.request.taskId, call.request.rounds || undefined, {
@@ -114,7 +135,7 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
     },
     ExportModel(call) {
       Promise.resolve().then(async () => {
-        checkOperator(call.metadata, adminToken);
+        authorize(call);
         const r = call.request;
         const built = await memberModelFile(store, { taskId: r.taskId, version: r.version, modelVersionId: r.modelVersionId });
         await writeModelFile(call, built);

@@ -16,6 +16,8 @@ import type { CoordinatorKey } from '../../signing/coordinator-key.ts';
 import { ModelCache } from './model-cache.ts';
 import { ModelFileCache } from '../../models/member-model-file.ts';
 import { writeModelFile } from './model-file-stream.ts';
+import { withRequestLimits } from './request-limits.ts';
+import { PeerLimiter, peerHost } from './peer-limiter.ts';
 
 const PATH = '/consort.v1.MemberService/';
 const HEARTBEAT_MS = 15_000;
@@ -23,6 +25,12 @@ const HEARTBEAT_MS = 15_000;
 const UPLOAD_SLOTS = 8;
 /** Model downloads served at once (each buffers up to min(model, 16 MiB) in its stream). */
 const DOWNLOAD_SLOTS = 8;
+/**
+ * Enroll calls in progress or failed per peer address and minute: a flood of bogus enrollments is
+ * refused before any lookup, while successful ones give their place back (a consortium behind one
+ * NAT can enroll all its members at once).
+ */
+export const ENROLLS_PER_PEER_PER_MINUTE = 20;
 
 export interface MemberServiceDeps {
   store: Store;
@@ -35,6 +43,8 @@ export interface MemberServiceDeps {
   sealEvent: (event: CoordinatorEvent) => CoordinatorEvent;
   /** Upload deadlines (tests shorten them). */
   uploadDeadlines?: UploadDeadlines;
+  /** Enroll calls in progress or failed per peer and minute (default ENROLLS_PER_PEER_PER_MINUTE). */
+  enrollsPerPeerPerMinute?: number;
 }
 
 export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHandlers {
@@ -43,16 +53,23 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
   const downloadSlots = new TransferSlots(DOWNLOAD_SLOTS);
   const models = new ModelCache(store);
   const modelFiles = new ModelFileCache(store);
+  const enrolls = new PeerLimiter(deps.enrollsPerPeerPerMinute ?? ENROLLS_PER_PEER_PER_MINUTE);
 
   // Streams report errors by emitting 'error' (grpc-js then sends the status); destroy() would not.
   const fail = grpcFailure(logger, 'MemberService');
 
-  return {
+  return withRequestLimits<MemberServiceHandlers>({
     Enroll(call, callback) {
       const r = call.request;
+      const peer = peerHost(call.getPeer());
+      if (!enrolls.take(peer)) {
+        callback(fail(new ConsortError('RATE_LIMITED', `too many enrollment attempts from ${peer}: at most ${enrolls.limit} a minute; wait ${enrolls.secondsLeft(peer)} s and enroll again`, { peer }), 'Enroll', call));
+        return;
+      }
       enrollMember(store, {
         token: r.enrollmentToken, identityPublicKey: r.identityPublicKey, displayName: r.displayName, proofOfPossession: r.proofOfPossession,
       }).then(async (member) => {
+        enrolls.refund(peer);
         const federation = await store.getFederation(member.federationId);
         callback(null, { memberId: member.id, federationId: federation.id, federationName: federation.name, coordinatorPublicKey: Buffer.from(coordinatorKey.publicKey) });
       }, (err) => callback(fail(err, 'Enroll', call)));
@@ -137,5 +154,5 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
         }
       }).catch((err) => call.emit('error', fail(err, 'FetchModelFile')));
     },
-  };
+  }, fail);
 }

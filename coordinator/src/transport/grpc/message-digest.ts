@@ -2,16 +2,22 @@
 // what the member sent (grpc-js hands handlers decoded objects only).
 import type { ServiceDefinition } from '@grpc/grpc-js';
 import { sha256 } from '@consort/core';
+import { REQUEST_LIMITS, oversizedRequest } from './request-limits.ts';
 
 const DIGEST = Symbol('consort.messageDigest');
 
-/** Returns a copy of the service whose request deserializers tag each message with its digest. */
+/**
+ * Returns a copy of the service whose request deserializers tag each message with its digest;
+ * a request over its method's limit (REQUEST_LIMITS) is not decoded at all.
+ */
 export function withMessageDigests(service: ServiceDefinition): ServiceDefinition {
   const wrapped: Record<string, ServiceDefinition[string]> = {};
   for (const [name, method] of Object.entries(service)) {
     wrapped[name] = {
       ...method,
       requestDeserialize: (bytes: Buffer) => {
+        const limit = REQUEST_LIMITS[name];
+        if (limit !== undefined && bytes.byteLength > limit) return oversizedRequest(bytes.byteLength);
         const message = method.requestDeserialize(bytes) as object;
         Object.defineProperty(message, DIGEST, { value: sha256(bytes), enumerable: false });
         return message;

@@ -1,4 +1,4 @@
-// Starts the coordinator's gRPC server on a host:port with both services registered.
+// The coordinator's gRPC listeners: members on one port, operators on another.
 import * as grpc from '@grpc/grpc-js';
 import { channelOptions, loadConsortProtocol, serverCredentials } from '@consort/protos';
 import { ConsortError } from '@consort/core';
@@ -21,31 +21,19 @@ export interface GrpcServerHandle {
   close(): Promise<void>;
 }
 
-export async function startGrpcServer(deps: MemberServiceDeps & AdminServiceDeps, host: string, port: number,
-  tls?: { certFile: string; keyFile: string }): Promise<GrpcServerHandle> {
-  const bound = await bindGrpcServer(host, port, tls);
-  bound.serve(deps);
-  return bound;
-}
-
 /**
  * Binds host:port before anything else exists (the coordinator creates its database and token
- * only once the port is its own); `serve` then registers both services. A taken port reads
- * UNAVAILABLE naming it.
+ * only once its ports are its own). A taken port reads UNAVAILABLE naming it and `what` (the
+ * option to change).
  */
-export async function bindGrpcServer(host: string, port: number, tls?: { certFile: string; keyFile: string }): Promise<GrpcServerHandle & { serve(deps: MemberServiceDeps & AdminServiceDeps): void }> {
+export async function bindGrpcServer(host: string, port: number, tls?: { certFile: string; keyFile: string }, what = '--port'): Promise<GrpcServerHandle> {
   const server = new grpc.Server({ ...channelOptions, ...SERVER_KEEPALIVE });
   const bound = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, serverCredentials(tls), (err, p) => (err ? reject(bindError(err, host, port)) : resolve(p)));
+    server.bindAsync(`${host}:${port}`, serverCredentials(tls), (err, p) => (err ? reject(bindError(err, host, port, what)) : resolve(p)));
   });
   return {
     server,
-    address: `${host}:${bound}`,
-    serve(deps) {
-      const { member, admin } = loadConsortProtocol();
-      server.addService(withMessageDigests(member.consort.v1.MemberService.service), memberServiceHandlers(deps));
-      server.addService(admin.consort.v1.AdminService.service, adminServiceHandlers(deps));
-    },
+    address: `${host.includes(':') ? `[${host}]` : host}:${bound}`,
     close: () => new Promise<void>((resolve) => {
       const timer = setTimeout(() => { server.forceShutdown(); resolve(); }, 2000);
       server.tryShutdown(() => { clearTimeout(timer); resolve(); });
@@ -53,9 +41,21 @@ export async function bindGrpcServer(host: string, port: number, tls?: { certFil
   };
 }
 
-function bindError(err: Error, host: string, port: number): ConsortError {
+/** The member port: MemberService only (operators have their own listener). */
+export function serveMembers(handle: GrpcServerHandle, deps: MemberServiceDeps): void {
+  const { member } = loadConsortProtocol();
+  handle.server.addService(withMessageDigests(member.consort.v1.MemberService.service), memberServiceHandlers(deps));
+}
+
+/** The operator port (loopback by default): AdminService only. */
+export function serveAdmin(handle: GrpcServerHandle, deps: AdminServiceDeps): void {
+  const { admin } = loadConsortProtocol();
+  handle.server.addService(admin.consort.v1.AdminService.service, adminServiceHandlers(deps));
+}
+
+function bindError(err: Error, host: string, port: number, what: string): ConsortError {
   if (/EADDRINUSE/.test(err.message)) {
-    return new ConsortError('UNAVAILABLE', `port ${port} is taken on ${host}: stop the program using it or pass another --port`, { host, port });
+    return new ConsortError('UNAVAILABLE', `port ${port} is taken on ${host}: stop the program using it or pass another ${what}`, { host, port });
   }
-  return new ConsortError('UNAVAILABLE', `cannot listen on ${host}:${port} (${err.message}); check --host and --port`, { host, port });
+  return new ConsortError('UNAVAILABLE', `cannot listen on ${host}:${port} (${err.message}); check ${what === '--port' ? '--host and --port' : what}`, { host, port });
 }

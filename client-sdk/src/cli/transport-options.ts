@@ -1,0 +1,30 @@
+// The agent's transport options (--tls-ca, --insecure) and its fail-closed check.
+import type { Command } from 'commander';
+import { ConsortError, hostOfAddress, insecureTransportRefusal } from '@consort/core';
+
+export interface TransportFlags {
+  tlsCa?: string;
+  insecure?: boolean;
+}
+
+/** Adds --tls-ca and --insecure to a command that reaches the coordinator. */
+export function transportOptions(command: Command): Command {
+  return command
+    .option('--tls-ca <pem>', 'CA certificate of the coordinator\'s TLS (default: CONSORT_TLS_CA); required beyond loopback')
+    .option('--insecure', 'allow plain TCP to a coordinator beyond loopback (tokens and models travel in clear): trusted networks only');
+}
+
+/**
+ * The CA file to use (undefined: CONSORT_TLS / plain TCP on loopback). Throws INSECURE_TRANSPORT
+ * for a coordinator beyond loopback without TLS, unless --insecure.
+ */
+export function resolveTransport(coordinator: string, o: TransportFlags): string | undefined {
+  const tlsCa = o.tlsCa ?? (process.env.CONSORT_TLS_CA || undefined);
+  const refusal = insecureTransportRefusal({
+    action: `reach the coordinator at ${coordinator}`, host: hostOfAddress(coordinator),
+    tls: Boolean(tlsCa) || process.env.CONSORT_TLS === '1', insecure: o.insecure ?? false,
+    tlsWay: '--tls-ca <the federation\'s ca.pem> (or CONSORT_TLS_CA)',
+  });
+  if (refusal) throw new ConsortError(refusal.code, refusal.message, { coordinator });
+  return tlsCa;
+}
