@@ -38,11 +38,13 @@ describe('the README\'s real federation, followed step by step', () => {
     const operator = join(root, 'operator');
     mkdirSync(operator);
     const port = await freePort();
+    const adminPort = await freePort();
     const address = `127.0.0.1:${port}`;
-    const opEnv = { CONSORT_COORDINATOR: address };
+    // Operator commands reach the operator listener (loopback), never the member port.
+    const opEnv = { CONSORT_ADMIN_ADDRESS: `127.0.0.1:${adminPort}` };
 
     // Operator: serve (SQLite in ./.consort), then the federation, its tokens and the task.
-    const serve = startCli(CLI.coordinator, ['serve', '--port', String(port)], { cwd: operator });
+    const serve = startCli(CLI.coordinator, ['serve', '--port', String(port), '--admin-port', String(adminPort)], { cwd: operator });
     running.push(serve);
     await until(() => serve.output.stdout.includes('coordinator listening') || serve.child.exitCode !== null);
     expect(serve.output.stdout, serve.output.stderr).toContain(`coordinator listening on ${address}`);

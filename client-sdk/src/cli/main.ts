@@ -10,7 +10,7 @@ import { registerPrepareCommand } from './prepare-command.ts';
 import { registerSegmentCommand } from './segment-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerPullCommand } from './pull-command.ts';
-import { resolveTransport, transportOptions, type TransportFlags } from './transport-options.ts';
+import { resolveTransport, saveCa, transportOptions, type TransportFlags } from './transport-options.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -36,6 +36,7 @@ transportOptions(program.command('enroll')
       throw new ConsortError('IDENTITY_EXISTS', `a member identity already exists at ${o.identity}; this machine is enrolled already. Pass --force to replace it (the old member loses its key) or --identity <another path> for a second member`);
     }
     const id = await enrollMember(coordinator, o.token, o.name, o.identity, tlsCa);
+    saveCa(tlsCa, o.identity);
     if (o.json) console.log(JSON.stringify({ memberId: id.memberId, federationId: id.federationId, coordinator, identity: o.identity, coordinatorKey: keyFingerprint(id.coordinatorPublicKey!) }, null, 2));
     else {
       console.log(`enrolled as member ${id.memberId} of federation ${id.federationId}; identity saved to ${o.identity}`);

@@ -32,7 +32,7 @@ export function registerPullCommand(program: Command): Command {
       const identity = loadIdentity(o.identity);
       const coordinator = o.coordinator || process.env.CONSORT_COORDINATOR || identity.coordinator;
       if (!coordinator) throw new ConsortError('INVALID_ARGUMENT', `no coordinator address in ${o.identity}; pass --coordinator host:port`, { option: '--coordinator' });
-      const client = new MemberClient(coordinator, identity, resolveTransport(coordinator, o));
+      const client = new MemberClient(coordinator, identity, resolveTransport(coordinator, o, o.identity));
       try {
         const { bytes } = await client.fetchModelFile({ taskId: o.task, version: o.version });
         const file = checkModelFileBytes(bytes, `model of task ${o.task}`);

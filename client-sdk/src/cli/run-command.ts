@@ -58,7 +58,7 @@ export function registerRunCommand(program: Command): void {
         const identity = loadIdentity(o.identity);
         const coordinator = o.coordinator ?? process.env.CONSORT_COORDINATOR ?? identity.coordinator;
         if (!coordinator) throw new ConsortError('INVALID_ARGUMENT', 'no coordinator address: pass --coordinator host:port or set CONSORT_COORDINATOR', { option: '--coordinator' });
-        const tlsCaFile = resolveTransport(coordinator, o);
+        const tlsCaFile = resolveTransport(coordinator, o, o.identity);
         const minMembersFloor = Number(o.minMembers);
         if (!Number.isInteger(minMembersFloor) || minMembersFloor < 3) {
           throw new ConsortError('INVALID_ARGUMENT', `--min-members must be a whole number of at least 3 (got "${o.minMembers}")`, { option: '--min-members' });

@@ -1,4 +1,6 @@
 // The agent's transport options (--tls-ca, --insecure) and its fail-closed check.
+import { copyFileSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConsortError, hostOfAddress, insecureTransportRefusal } from '@consort/core';
 
@@ -14,12 +16,24 @@ export function transportOptions(command: Command): Command {
     .option('--insecure', 'allow plain TCP to a coordinator beyond loopback (tokens and models travel in clear): trusted networks only');
 }
 
+/** Where enroll keeps the federation's CA beside the identity, so later commands need no --tls-ca. */
+export function savedCaPath(identityPath: string): string {
+  return join(dirname(identityPath), 'coordinator-ca.pem');
+}
+
+/** Keeps the CA enroll used beside the identity (owner-only). */
+export function saveCa(tlsCa: string | undefined, identityPath: string): void {
+  if (tlsCa) copyFileSync(tlsCa, savedCaPath(identityPath));
+}
+
 /**
- * The CA file to use (undefined: CONSORT_TLS / plain TCP on loopback). Throws INSECURE_TRANSPORT
- * for a coordinator beyond loopback without TLS, unless --insecure.
+ * The CA file to use: --tls-ca, else CONSORT_TLS_CA, else the one enroll saved beside the identity
+ * (undefined: CONSORT_TLS / plain TCP on loopback). Throws INSECURE_TRANSPORT for a coordinator
+ * beyond loopback without TLS, unless --insecure.
  */
-export function resolveTransport(coordinator: string, o: TransportFlags): string | undefined {
-  const tlsCa = o.tlsCa ?? (process.env.CONSORT_TLS_CA || undefined);
+export function resolveTransport(coordinator: string, o: TransportFlags, identityPath?: string): string | undefined {
+  const saved = identityPath && existsSync(savedCaPath(identityPath)) ? savedCaPath(identityPath) : undefined;
+  const tlsCa = o.tlsCa ?? (process.env.CONSORT_TLS_CA || undefined) ?? saved;
   const refusal = insecureTransportRefusal({
     action: `reach the coordinator at ${coordinator}`, host: hostOfAddress(coordinator),
     tls: Boolean(tlsCa) || process.env.CONSORT_TLS === '1', insecure: o.insecure ?? false,
