@@ -152,7 +152,15 @@ describe('model export and pull over gRPC', () => {
     flipTwoBytes(model, [digits.at(-1)!, digits.at(-2)!]);
     const weightsErr = await score(model);
     expect(describeError(weightsErr)).toMatchObject({ code: 'MODEL_INTEGRITY', exitCode: 5 });
-    expect(describeError(weightsErr).message).toContain(`${model}: the weights do not match the recorded sha256`);
+    expect(describeError(weightsErr).message).toContain(`${model}: the file's content (preprocessing, spec, metrics or weights) does not match its recorded contentSha256`);
+
+    // The preprocessing is covered too: a standardization mean scaled by hand (the trial's finding).
+    writeFileSync(model, text);
+    const edited = JSON.parse(text) as { pipeline: { numeric: { mean: number }[] } };
+    edited.pipeline.numeric[0].mean *= 3;
+    writeFileSync(model, JSON.stringify(edited));
+    const meanErr = await score(model);
+    expect(describeError(meanErr)).toMatchObject({ code: 'MODEL_INTEGRITY', exitCode: 5 });
   });
 
   it('a member of another federation gets NOT_FOUND; a wrong operator token, an unknown version or an untrained task are refused', async () => {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { MODEL_FILE_FORMAT, describeError, weightsSha256Hex, type MemberModelFile } from '@consort/core';
+import { MODEL_FILE_FORMAT, describeError, weightsSha256Hex, type MemberModelFile, modelFileContentSha256 } from '@consort/core';
 import { checkModelFileBytes, defaultModelsDir, saveModelFile } from './model-archive.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'consort-archive-'));
@@ -17,7 +17,9 @@ function fileBytes(version: number, overrides: Partial<MemberModelFile> = {}): B
     pipeline: { numeric: [], categorical: [] } as unknown as MemberModelFile['pipeline'], metrics: { trainLoss: 0.5 },
     sha256: weightsSha256Hex(weights), weights: Array.from(weights), ...overrides,
   };
-  return Buffer.from(`${JSON.stringify(file)}\n`);
+  // As the coordinator builds it: the content hash over everything else (unless a test sets one).
+  const sealed = 'contentSha256' in overrides ? file : { ...file, contentSha256: modelFileContentSha256(file) };
+  return Buffer.from(`${JSON.stringify(sealed)}\n`);
 }
 
 describe('model archive', () => {

@@ -2,7 +2,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
-  ConsortError, checkModelFileFormat, verifyModelWeights, type MemberModelFile,
+  ConsortError, checkModelFileFormat, verifyModelFileContent, verifyModelWeights, type MemberModelFile,
 } from '@consort/core';
 import type { RoundClosed__Output } from '@consort/protos/types/RoundClosed';
 import type { MemberClient } from './member-client.ts';
@@ -40,6 +40,7 @@ export function checkModelFileBytes(bytes: Uint8Array, source: string): MemberMo
     throw new ConsortError('MODEL_INTEGRITY', `${source} has no weights; pull the model again`, { file: source });
   }
   checkModelFileFormat(file, source);
+  verifyModelFileContent(file, source);
   verifyModelWeights(Float32Array.from(file.weights), file.sha256, source, true);
   return file;
 }

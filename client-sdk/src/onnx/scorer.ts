@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { parse } from 'csv-parse';
 import * as ort from 'onnxruntime-node';
 import {
-  ConsortError, MODEL_FILE_FORMAT, checkModelFileFormat, parameterCount, parseNumericCell, validateModelSpec, verifyModelWeights,
+  ConsortError, MODEL_FILE_FORMAT, checkModelFileFormat, parameterCount, verifyModelFileContent, parseNumericCell, validateModelSpec, verifyModelWeights,
   type FeaturePipeline, type ModelFileKind, type ModelSpec,
 } from '@consort/core';
 import { detectDelimiter } from '../data/csv-table.ts';
@@ -69,6 +69,7 @@ export function modelFromJson(json: ModelFile, source = 'model JSON'): LoadedMod
     }
   }
   checkModelFileFormat(json, source);
+  verifyModelFileContent(json, source);
   if (json.kind === 'segmentation') {
     throw new ConsortError('INVALID_ARGUMENT', `${source} is a segmentation model; assign segments with "consort-agent segment --model ${source}"`, { file: source });
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeError, weightsSha256Hex } from '@consort/core';
+import { describeError, weightsSha256Hex, modelFileContentSha256 } from '@consort/core';
 import { loadSegmentModel, segmentModelFromJson } from './model-file.ts';
 import { assignSegment } from './onnx-centroids.ts';
 import { exportModelFile } from '../onnx/scorer.ts';
@@ -36,18 +36,28 @@ describe('segmentation model file', () => {
     const centroids = [2, -1, -1, 1];
     const sha256 = weightsSha256Hex(Float32Array.from(centroids));
     const base = { format: 'consort-model/1', kind: 'segmentation', version: 4, metrics, sha256 };
-    expect(segmentModelFromJson(file('v4.json', { ...base, weights: centroids })).version).toBe('4');
-    const altered = file('altered.json', { ...base, weights: [2, -1, -1, 1.5] });
-    let err: unknown;
-    try { segmentModelFromJson(altered); } catch (e) { err = e; }
-    expect(describeError(err)).toMatchObject({ code: 'MODEL_INTEGRITY', exitCode: 5 });
-    expect(describeError(err).message).toContain(`${altered}: the weights do not match the recorded sha256 ${sha256}`);
-    expect(() => segmentModelFromJson(file('nohash.json', { ...base, sha256: undefined, weights: centroids }))).toThrow('no "sha256" of the weights is recorded');
+    const sealed = (o: object) => ({ ...o, contentSha256: modelFileContentSha256(o) });
+    const v4 = sealed({ ...base, weights: centroids });
+    expect(segmentModelFromJson(file('v4.json', v4)).version).toBe('4');
+    // Altered centroids, or an altered name, under the published content hash: refused.
+    for (const [name, altered] of [['centroids', { ...v4, weights: [2, -1, -1, 1.5] }], ['names', { ...v4, metrics: { ...metrics, names: ['Loyal', 'Lapsed'] } }]] as const) {
+      const path = file(`altered-${name}.json`, altered);
+      let err: unknown;
+      try { segmentModelFromJson(path); } catch (e) { err = e; }
+      expect(describeError(err)).toMatchObject({ code: 'MODEL_INTEGRITY', exitCode: 5 });
+      expect(describeError(err).message).toContain(`${path}: the file's content (preprocessing, spec, metrics or weights) does not match its recorded contentSha256`);
+    }
+    // Centroids whose own hash does not match even though the content hash was recomputed.
+    const reHashed = file('rehashed.json', sealed({ ...base, weights: [2, -1, -1, 1.5] }));
+    expect(() => segmentModelFromJson(reHashed)).toThrow(`the weights do not match the recorded sha256 ${sha256}`);
+    expect(() => segmentModelFromJson(file('nohash.json', sealed({ ...base, sha256: undefined, weights: centroids })))).toThrow('no "sha256" of the weights is recorded');
+    expect(() => segmentModelFromJson(file('nocontent.json', { ...base, weights: centroids }))).toThrow('no "contentSha256" is recorded');
   });
 
   it('export-onnx writes the segmentation graph with its sidecar; a tampered graph is refused', async () => {
     const centroids = [2, -1, -1, 1];
-    const json = file('seg.json', { format: 'consort-model/1', kind: 'segmentation', version: 5, metrics, sha256: weightsSha256Hex(Float32Array.from(centroids)), weights: centroids });
+    const seg = { format: 'consort-model/1', kind: 'segmentation', version: 5, metrics, sha256: weightsSha256Hex(Float32Array.from(centroids)), weights: centroids };
+    const json = file('seg.json', { ...seg, contentSha256: modelFileContentSha256(seg) });
     const onnx = join(dir, 'seg.onnx');
     const { features } = await exportModelFile(json, onnx);
     expect(features).toEqual(['recency', 'frequency']);

@@ -2,7 +2,7 @@
 // standardized space; features, standardization and names in metrics) or an .onnx export of it.
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { ConsortError, checkModelFileFormat, verifyModelWeights } from '@consort/core';
+import { ConsortError, checkModelFileFormat, verifyModelFileContent, verifyModelWeights } from '@consort/core';
 import { exportSegmentOnnx, readSegmentModel, type SegmentModel } from './onnx-centroids.ts';
 import { verifyOnnxDigest, writeOnnxWithDigest } from '../onnx/onnx-digest.ts';
 
@@ -31,6 +31,7 @@ function readJson(file: string): SegmentationModelJson {
 
 function modelOf(json: SegmentationModelJson, file: string): SegmentModel {
   checkModelFileFormat(json, file);
+  verifyModelFileContent(json, file);
   const m = json.metrics;
   if (m?.kind !== 'segmentation' || !m.k || !m.dim || !m.features || !m.standardization || !m.names || !json.weights) {
     throw new ConsortError('INVALID_ARGUMENT', `${file} is not a segmentation model (metrics.kind "segmentation" with k, dim, features, standardization, names and weights); use the model of a segmentation task`, { file });

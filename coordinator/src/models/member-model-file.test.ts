@@ -1,6 +1,6 @@
 // The member model file is built from a stored version alone: fixed field order, coordinator-only metrics left out.
 import { describe, expect, it } from 'vitest';
-import { MODEL_FILE_FORMAT, isConsortError, weightsSha256Hex, type MemberModelFile } from '@consort/core';
+import { MODEL_FILE_FORMAT, isConsortError, weightsSha256Hex, type MemberModelFile, verifyModelFileContent } from '@consort/core';
 import type { ModelVersionRecord, Store, TaskRecord } from '../store/store.ts';
 import { ModelFileCache, buildMemberModelFile, serializeModelFile } from './member-model-file.ts';
 
@@ -18,13 +18,17 @@ describe('member model file', () => {
   it('carries what a member needs in a fixed order, without the optimizer state or the later evaluation', () => {
     const mv = version({ trainLoss: 0.4, strategyState: { m: [1, 2, 3] }, evaluation: { evalAuc: 0.8 } });
     const file = buildMemberModelFile(task, mv);
-    expect(Object.keys(file)).toEqual(['format', 'kind', 'taskId', 'task', 'version', 'modelVersionId', 'createdAt', 'spec', 'pipeline', 'metrics', 'sha256', 'weights']);
+    expect(Object.keys(file)).toEqual(['format', 'kind', 'taskId', 'task', 'version', 'modelVersionId', 'createdAt', 'spec', 'pipeline', 'metrics', 'sha256', 'weights', 'contentSha256']);
     expect(file).toMatchObject({ format: MODEL_FILE_FORMAT, kind: 'model', taskId: 'task_1', task: 'churn', version: 2, modelVersionId: 'mv_2', createdAt: '2026-12-07T00:00:00.000Z', metrics: { trainLoss: 0.4 } });
     expect(file.metrics).not.toHaveProperty('strategyState');
     expect(file.metrics).not.toHaveProperty('evaluation');
     // The weights survive the JSON round trip exactly: a reader recomputes the same hash.
     const parsed = JSON.parse(serializeModelFile(file).toString('utf8')) as MemberModelFile;
     expect(weightsSha256Hex(Float32Array.from(parsed.weights))).toBe(mv.sha256);
+    // ... and the same content hash over every field: the preprocessing is covered too.
+    expect(() => verifyModelFileContent(parsed, 'm.json')).not.toThrow();
+    const edited: object = { ...parsed, pipeline: { ...parsed.pipeline!, label: 'other' } };
+    expect(() => verifyModelFileContent(edited, 'm.json')).toThrow(/MODEL_INTEGRITY|does not match its recorded contentSha256/);
     expect(serializeModelFile(buildMemberModelFile(task, version({ trainLoss: 0.4, evaluation: { evalAuc: 0.9 } }))).equals(serializeModelFile(file))).toBe(true);
   });
 

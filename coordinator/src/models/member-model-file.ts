@@ -1,6 +1,6 @@
 // Builds the member model file (docs/model-file.md) of a stored model version: the one place its content is decided.
 import {
-  ConsortError, MODEL_FILE_FORMAT, type FeaturePipeline, type MemberModelFile, type ModelSpec,
+  ConsortError, MODEL_FILE_FORMAT, modelFileContentSha256, type FeaturePipeline, type MemberModelFile, type ModelSpec,
 } from '@consort/core';
 import type { ModelVersionMeta, ModelVersionRecord, Store, TaskRecord } from '../store/store.ts';
 
@@ -31,7 +31,7 @@ const COORDINATOR_ONLY_METRICS = ['strategyState', 'evaluation'];
 /** The member model file of a stored version of `task` (pure: no store access). */
 export function buildMemberModelFile(task: TaskRecord, mv: ModelVersionRecord): MemberModelFile {
   const metrics = Object.fromEntries(Object.entries(mv.metrics).filter(([k]) => !COORDINATOR_ONLY_METRICS.includes(k)));
-  return {
+  const file: MemberModelFile = {
     format: MODEL_FILE_FORMAT,
     kind: metrics.kind === 'segmentation' ? 'segmentation' : 'model',
     taskId: task.id,
@@ -45,6 +45,7 @@ export function buildMemberModelFile(task: TaskRecord, mv: ModelVersionRecord): 
     sha256: mv.sha256,
     weights: Array.from(mv.weights),
   };
+  return { ...file, contentSha256: modelFileContentSha256(file) };
 }
 
 /** The file's bytes: JSON in the field order above, one trailing newline. */

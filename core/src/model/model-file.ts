@@ -1,5 +1,6 @@
 // The member model file (docs/model-file.md): a published model version as members receive it, and its checks.
 import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
 import { ConsortError } from '../errors/consort-error.ts';
 import type { FeaturePipeline } from '../features/pipeline.ts';
 import type { ModelSpec } from './model-spec.ts';
@@ -31,6 +32,11 @@ export interface MemberModelFile {
   sha256: string;
   /** Flat float32 weights (segmentation: k × dim centroids in standardized space). */
   weights: number[];
+  /**
+   * SHA-256 (hex) of every other field as RFC 8785 canonical JSON: the preprocessing, spec and
+   * metrics are covered too, not only the weights (a scaled mean would change every score).
+   */
+  contentSha256?: string;
 }
 
 /** SHA-256 (hex) of float32 weights' little-endian bytes: the hash stored with every model version. */
@@ -64,6 +70,29 @@ export function verifyModelWeights(weights: Float32Array, recorded: string | und
     throw new ConsortError('MODEL_INTEGRITY',
       `${source}: the weights do not match the recorded sha256 ${recorded} (they hash to ${actual}); the file was altered or damaged, export or pull it again`,
       { file: source, expected: recorded, actual });
+  }
+}
+
+/** SHA-256 (hex) of a model file's fields but `contentSha256` itself, as RFC 8785 canonical JSON. */
+export function modelFileContentSha256(file: object): string {
+  const { contentSha256: _hash, ...rest } = file as { contentSha256?: unknown };
+  return createHash('sha256').update(canonicalize(rest) ?? '').digest('hex');
+}
+
+/**
+ * Throws MODEL_INTEGRITY naming `source` unless the file's `contentSha256` matches its other
+ * fields. Files of the versioned format must carry it; older untagged files are accepted without.
+ */
+export function verifyModelFileContent(json: object & { format?: unknown; contentSha256?: unknown }, source: string): void {
+  if (json.contentSha256 === undefined && json.format === undefined) return;
+  if (typeof json.contentSha256 !== 'string') {
+    throw new ConsortError('MODEL_INTEGRITY', `${source}: no "contentSha256" is recorded; export or pull the model file again`, { file: source });
+  }
+  const actual = modelFileContentSha256(json);
+  if (actual !== json.contentSha256.toLowerCase()) {
+    throw new ConsortError('MODEL_INTEGRITY',
+      `${source}: the file's content (preprocessing, spec, metrics or weights) does not match its recorded contentSha256; it was altered or damaged, export or pull it again`,
+      { file: source, expected: json.contentSha256, actual });
   }
 }
 
