@@ -2,7 +2,8 @@
 // Runs one of Consort's TypeScript command lines in this process through tsx, from the user's folder.
 // Used by the root npm scripts (`node scripts/run-ts.mjs --install <entry.ts> args…`: installs the
 // workspace first on a fresh clone) and by the bin launchers. One process from npm to the command, so
-// a signal npm forwards (SIGTERM from a supervisor, SIGINT) reaches the command itself.
+// a signal npm forwards (SIGTERM from a supervisor, SIGINT) reaches the command itself: the npm
+// scripts `exec` this script, so no shell stands between npm and the command (a shell would not pass SIGTERM on).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';

@@ -46,7 +46,7 @@ async function firstLine(file: string): Promise<string> {
   try {
     handle = await open(file, 'r');
   } catch (err) {
-    throw new ConsortError('INVALID_ARGUMENT', `cannot open data file ${file}: ${(err as Error).message}; check the path in the agent's configuration`, { file });
+    throw new ConsortError('FILE_UNREADABLE', `cannot open data file ${file}: ${(err as Error).message}; check the path in the agent's configuration`, { file });
   }
   try {
     const buf = Buffer.alloc(64 * 1024);

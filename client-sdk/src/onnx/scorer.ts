@@ -248,7 +248,7 @@ async function headerLine(file: string): Promise<string> {
   try {
     handle = await open(file, 'r');
   } catch (err) {
-    throw new ConsortError('INVALID_ARGUMENT', `cannot open data file ${file}: ${(err as Error).message}; check the --data path`, { file });
+    throw new ConsortError('FILE_UNREADABLE', `cannot open data file ${file}: ${(err as Error).message}; check the --data path`, { file });
   }
   try {
     const buf = Buffer.alloc(64 * 1024);

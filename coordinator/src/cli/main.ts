@@ -4,7 +4,7 @@ import { Command } from 'commander';
 import * as grpc from '@grpc/grpc-js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
-import { ConsortError, commandFailure, hostOfAddress, insecureTransportRefusal, integerOption, portOption } from '@consort/core';
+import { ConsortError, commandFailure, hostOfAddress, insecureTransportRefusal, integerOption, keyFingerprint, portOption } from '@consort/core';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 import { startCoordinator } from '../coordinator.ts';
 import { AdminClient } from './admin-client.ts';
@@ -49,6 +49,8 @@ program.command('serve')
     const c = await startCoordinator({ host: o.host, port: o.port, adminHost: o.adminHost, adminPort: o.adminPort, insecure: o.insecure, dataDir: o.dataDir, databaseUrl: o.databaseUrl, tls });
     const token = process.env.CONSORT_ADMIN_TOKEN ? 'CONSORT_ADMIN_TOKEN' : join(resolve(o.dataDir), 'admin-token');
     console.log(`coordinator listening on ${c.address} (${c.store.provider}); operator commands on ${c.adminAddress}; operator token in ${token}`);
+    // Members compare this with what their enroll printed: publish it to them out of band.
+    console.log(`coordinator signing key ${keyFingerprint(c.coordinatorKey.publicKey)}`);
     const stop = async () => { await c.close(); process.exit(0); };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

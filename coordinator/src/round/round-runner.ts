@@ -135,6 +135,9 @@ export interface RoundRunnerOptions {
   logger: Logger;
 }
 
+/** How long a statistics round waits, once enough members are online, for the other enrolled ones. */
+const STATISTICS_SETTLE_MS = 5_000;
+
 /** Server-optimizer state is saved with each model version up to this many numbers (JSON). */
 const MAX_PERSISTED_STATE_NUMBERS = 250_000;
 
@@ -235,7 +238,10 @@ export class RoundRunner {
   async runRound(task: TaskRecord, purpose: Purpose, options: RunRoundsOptions = {}): Promise<RoundReport> {
     const { store, logger } = this.opts;
     const def = taskDefinitionOf(task);
-    const online = await this.waitForMembers(task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000, options);
+    // The statistics round fits every member's preprocessing: give enrolled members that are still
+    // connecting a few seconds, so the federation's means and category shares include them.
+    const online = await this.waitForMembers(task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000, options,
+      purpose === 'statistics' ? STATISTICS_SETTLE_MS : 0);
     throwIfCancelled(options.signal);
     const base = await store.latestModelVersion(task.id);
     if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version; create the task again`);
@@ -724,7 +730,11 @@ export class RoundRunner {
     for (const m of round.participants) this.opts.connections.send(m, { roundClosed: closed });
   }
 
-  private async waitForMembers(federationId: string, min: number, waitMs: number, options: RunRoundsOptions = {}): Promise<string[]> {
+  /**
+   * Waits until `min` members are online (or `waitMs` passed); then, for up to `settleMs` more,
+   * until every enrolled member is online: members started together all join a round.
+   */
+  private async waitForMembers(federationId: string, min: number, waitMs: number, options: RunRoundsOptions = {}, settleMs = 0): Promise<string[]> {
     const deadline = Date.now() + waitMs;
     let online = this.opts.connections.online(federationId);
     let told = -1;
@@ -732,6 +742,14 @@ export class RoundRunner {
       if (online.length !== told) options.onWaiting?.((told = online.length), min);
       await new Promise((r) => setTimeout(r, 100));
       online = this.opts.connections.online(federationId);
+    }
+    if (settleMs > 0 && online.length >= min) {
+      const enrolled = (await this.opts.store.listMembers(federationId)).length;
+      const settled = Math.min(deadline, Date.now() + settleMs);
+      while (online.length < enrolled && Date.now() < settled && !options.signal?.aborted) {
+        await new Promise((r) => setTimeout(r, 100));
+        online = this.opts.connections.online(federationId);
+      }
     }
     return online;
   }

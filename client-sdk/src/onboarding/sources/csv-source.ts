@@ -117,7 +117,7 @@ async function headText(path: string, encoding: CsvEncoding): Promise<string> {
   try {
     handle = await open(path, 'r');
   } catch (err) {
-    throw new ConsortError('INVALID_ARGUMENT', `cannot open ${path}: ${(err as Error).message}; check "source.path" in the mapping`, { file: path });
+    throw new ConsortError('FILE_UNREADABLE', `cannot open ${path}: ${(err as Error).message}; check "source.path" in the mapping`, { file: path });
   }
   try {
     const buf = Buffer.alloc(64 * 1024);

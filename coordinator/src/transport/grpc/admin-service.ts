@@ -37,8 +37,11 @@ function digest(s: string): Buffer {
 export function checkOperator(metadata: grpc.Metadata, adminToken: string): void {
   const header = metadata.get('authorization')[0];
   const given = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7) : '';
-  if (!given || !timingSafeEqual(digest(given), digest(adminToken))) {
-    throw new ConsortError('UNAUTHORIZED', 'operator calls need "authorization: Bearer <token>" with the coordinator\'s operator token (see its data folder, file admin-token)');
+  if (!given) {
+    throw new ConsortError('UNAUTHORIZED', 'no operator token was given: pass --token, set CONSORT_ADMIN_TOKEN, or run the command where the coordinator keeps its data (file .consort/admin-token)');
+  }
+  if (!timingSafeEqual(digest(given), digest(adminToken))) {
+    throw new ConsortError('UNAUTHORIZED', 'the operator token was refused: it is not this coordinator\'s; use the token in the coordinator\'s data folder (file admin-token), via --token or CONSORT_ADMIN_TOKEN');
   }
 }
 
