@@ -114,7 +114,7 @@ describe('consort-coordinator command line', () => {
     const task = await fx.admin.createTask(lonely.id, churnTask({ minMembers: 2 }));
     const r = await runCli(CLI.coordinator, ['run', '--task', task.id, '--rounds', '1', '--wait', '1'], { cwd: folder(), env });
     expect(r.stderr).toBe('waiting for members: 0/2 connected (the round starts when 2 are, or after 1 s)\n'
-      + `NO_MODEL_PUBLISHED: no model was published: 1 of 1 rounds of task ${task.id} were aborted (last: too few members: 0 connected, the task needs at least 2); `
+      + `NO_MODEL_PUBLISHED: no model was published: 1 of 1 rounds were aborted (last: too few members: 0 connected, the task needs at least 2); `
       + 'check that the members\' agents are running (consort-coordinator members --federation <id>) and run again\n');
     expect(r.stdout).toBe('round 1 statistics aborted (too few members: 0 connected, the task needs at least 2): 0 members\n');
     expect(r.code).toBe(6);

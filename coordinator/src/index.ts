@@ -15,3 +15,4 @@ export { segmentationPlan, segmentationRoundBudget } from './segmentation/segmen
 export { COORDINATOR_KEY_FILE, loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 export * from './models/member-model-file.ts';
 export { readTaskFile } from './cli/task-file.ts';
+export { noModelError } from './reports/no-model.ts';

@@ -11,6 +11,7 @@ import { AdminClient } from './admin-client.ts';
 import { openStore, sqlitePathOf } from '../store/open-store.ts';
 import { renderRoundsReport } from '../reports/rounds-report.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
+import { noModelError } from '../reports/no-model.ts';
 import { registerExportCommand } from './export-command.ts';
 import { readTaskFile } from './task-file.ts';
 import { createDevCa } from '../tls/dev-ca.ts';
@@ -178,12 +179,7 @@ operatorCommand('run', 'train a task until its held-out loss stops improving, pr
     const models = reports.filter(producedModel);
     const last = models.at(-1);
     if (o.json) console.log(JSON.stringify({ task: o.task, modelVersionId: last?.modelVersionId ?? null, rounds: reports }, null, 2));
-    if (!last) {
-      const aborted = reports.filter((r) => r.state === 'aborted');
-      const why = aborted.at(-1)?.reason;
-      throw new ConsortError('NO_MODEL_PUBLISHED', `no model was published: ${aborted.length} of ${reports.length} rounds of task ${o.task} were aborted`
-        + `${why ? ` (last: ${why})` : ''}; check that the members' agents are running (consort-coordinator members --federation <id>) and run again`);
-    }
+    if (!last) throw noModelError(reports, 'check that the members\' agents are running (consort-coordinator members --federation <id>) and run again');
     if (!o.json) console.log(`latest model ${last.modelVersionId} (round ${last.roundNumber})`);
   }));
 

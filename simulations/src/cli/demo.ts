@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { churnTaskSchema, generateConsortium, writeConsortium } from '../generator/index.ts';
 import { runLocalFederation, stopLocalFederation } from '../scenario/local-federation.ts';
 import { formatRoundRow, ROUND_TABLE_HEADER, modelVersionTable } from '../scenario/round-table.ts';
-import { noModelError } from '../scenario/no-model.ts';
+import { noModelError } from '@consort/coordinator';
 
 const program = new Command()
   .name('consort-demo')

@@ -4,10 +4,9 @@ import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
 import { ConsortError, commandFailure, integerOption, resolveTaskDefinition } from '@consort/core';
-import { readTaskFile, runPlan } from '@consort/coordinator';
+import { noModelError, readTaskFile, runPlan } from '@consort/coordinator';
 import { runLocalFederation, stopLocalFederation } from '../scenario/local-federation.ts';
 import { formatRoundRow, modelVersionTable, ROUND_TABLE_HEADER, segmentSummary } from '../scenario/round-table.ts';
-import { noModelError } from '../scenario/no-model.ts';
 
 interface FederateOptions { task: string; member: string[]; rounds?: number; out: string; databaseUrl?: string; json?: boolean }
 
