@@ -63,6 +63,15 @@ describe('validate', () => {
       `${file}: column "tenure" (from "tenure"): 2 value(s) are not numbers, first at rows 5 ("abc"), 10 ("abc"); fix them, map them with "values", or list the token under "missing"`]);
   });
 
+  it('the HTML page a member may send to the operator holds no cell value, only counts and rows', async () => {
+    const { report } = await run(rows(60, (c, i) => { if (i === 3) c.tenure = 'jane.doe@example.com'; if (i === 5) c.plan = 'Secret Plan X'; if (i === 7) c.id = '1'; }));
+    const html = renderReportHtml(report);
+    expect(report.findings.some((f) => f.message.includes('jane.doe@example.com'))).toBe(true); // the terminal keeps it
+    for (const value of ['jane.doe@example.com', 'Secret Plan X']) expect(html).not.toContain(value);
+    expect(html).toContain('first at rows 5 (&quot;…&quot;)');
+    expect(html).toContain('(rarer values) (1)');
+  });
+
   it('range: values outside the declared bounds', async () => {
     const { only, file } = await run(rows(60, (c, i) => { if (i === 0) c.spend = '-5'; }), { columns: { spend: { from: 'spend', min: 0 } } });
     expect(only('range').map((f) => f.message)).toEqual([

@@ -116,6 +116,9 @@ interface Acc {
   constant: boolean;
 }
 
+/** Rows that must share a value before the validation report names it. */
+const MIN_ROWS_TO_SHOW_VALUE = 5;
+
 function rowsText(ex: { row: number | string; value?: string }[]): string {
   const numbered = typeof ex[0]?.row === 'number';
   return `${numbered ? 'rows' : 'customers'} ${ex.map((e) => (e.value === undefined ? `${e.row}` : `${e.row} ("${e.value}")`)).join(', ')}`;
@@ -315,7 +318,14 @@ export async function validateMapping(mapping: OnboardingMapping, loaded: Loaded
         message: `${file}: column "${c}" (from "${s.from}") has the same value "${a.first}" in every row; it carries no information for this member (fine if other members differ)` });
     }
     s.distinct = a.counts.size || undefined;
-    if (a.counts.size > 0) s.top = [...a.counts].sort((x, y) => y[1] - x[1]).slice(0, 5);
+    if (a.counts.size > 0) {
+      // The report may be sent to the operator: a value shows only if the federation agreed on it
+      // or at least 5 rows share it; rarer ones (a typo, a free-text cell) are only counted.
+      const agreed = new Set(task.vocabularies[c] ?? []);
+      const shown = [...a.counts].filter(([v, n]) => agreed.has(v) || n >= MIN_ROWS_TO_SHOW_VALUE);
+      const hidden = [...a.counts].reduce((sum, [v, n]) => sum + (agreed.has(v) || n >= MIN_ROWS_TO_SHOW_VALUE ? 0 : n), 0);
+      s.top = [...shown.sort((x, y) => y[1] - x[1]).slice(0, 5), ...(hidden > 0 ? [['(rarer values)', hidden] as [string, number]] : [])];
+    }
     if (s.present > 0 && isNumeric(c)) s.mean = a.sum / Math.max(1, s.present - a.nonNumericCount);
     if (binary && c !== task.label && (task.numeric.includes(c) || task.categorical.includes(c))) {
       const auc = task.numeric.includes(c) ? aucOf(a.sample) : categoricalAuc(a.byLabel);
