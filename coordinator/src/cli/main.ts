@@ -12,6 +12,7 @@ import { openStore, sqlitePathOf } from '../store/open-store.ts';
 import { renderRoundsReport } from '../reports/rounds-report.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
 import { registerExportCommand } from './export-command.ts';
+import { registerRevokeCommand } from './revoke-command.ts';
 import { readTaskFile } from './task-file.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -203,6 +204,7 @@ program.command('report')
   });
 
 registerExportCommand(program);
+registerRevokeCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   const f = commandFailure(err, { json: process.argv.includes('--json') });

@@ -39,6 +39,7 @@ export const ERROR_CODES = [
   'ROUND_POLICY_REFUSED',
   'AGGREGATE_REJECTED',
   'INTERNAL',
+  'MEMBER_REVOKED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
