@@ -148,13 +148,13 @@ describe('adversarial: a member holds its own policy against the coordinator', (
     expect([...sentFor('floor-1'), ...sentFor('floor-2')]).toEqual([]);
     // Control: the same round with the parameters the member computes gets its advertised keys.
     const sound = await outcome(m, raw.signed(roundOpen('floor-3')));
-    expect(sound.sent).toMatchObject({ kind: 'stage', detail: 'advertiseKeys' });
+    expect(sound.sent).toMatchObject({ kind: 'stage', detail: 'keyCommitment' });
   });
 
   it('finding 1: a later round that changes the pinned task is refused (TASK_MISMATCH), also after the agent restarts', async () => {
     const m = await member();
     const first = await outcome(m, raw.signed(roundOpen('task-1', { taskId: 'task-pinned' })));
-    expect(first.sent).toMatchObject({ kind: 'stage', detail: 'advertiseKeys' });
+    expect(first.sent).toMatchObject({ kind: 'stage', detail: 'keyCommitment' });
     expect(m.logs.join('\n')).toMatch(/agreed to task task-pinned \(pinned, sha256 [0-9a-f]{16}.*protected gender, age_band/);
     const pinFile = join(m.dataDir, 'tasks', 'task-pinned.json');
     expect(statSync(pinFile).mode & 0o777).toBe(0o600);
@@ -178,7 +178,7 @@ describe('adversarial: a member holds its own policy against the coordinator', (
   it('finding 5: a key set larger than the announced member count is refused (k and t were derived from n)', async () => {
     const m = await member();
     const open = raw.signed(roundOpen('keys-1', { taskId: 'task-keys' }));
-    expect((await outcome(m, open)).sent).toMatchObject({ detail: 'advertiseKeys' });
+    expect((await outcome(m, open)).sent).toMatchObject({ detail: 'keyCommitment' });
     // The refusal, or whatever else ends this member's part in the round (e.g. a failed signature check).
     const refused = m.line(/round keys-1 (refused|failed)/);
     // Seven entries for a round announced with six members (a coordinator hiding sybils from k and t).
@@ -187,6 +187,6 @@ describe('adversarial: a member holds its own policy against the coordinator', (
     }));
     raw.send(m.memberId, { keySet: { roundId: 'keys-1', keys, graphSeed: Buffer.alloc(32) } });
     expect(await refused).toMatch(/ROUND_POLICY_REFUSED: round keys-1 announced 6 invited members but its key set lists 7/);
-    expect(sentFor('keys-1').map((r) => r.detail)).toEqual(['advertiseKeys']); // no shares were sent
+    expect(sentFor('keys-1').map((r) => r.detail)).toEqual(['keyCommitment']); // no shares were sent
   });
 });

@@ -123,4 +123,26 @@ describe('commit-then-reveal: the coordinator cannot re-draw the graph seed', ()
     expect(() => s.coordinator.closeAdvertiseKeys()).toThrow(/member\(s\) member-004 committed to keys but did not reveal them/);
     expect(s.coordinator.stage).toBe('aborted');
   });
+
+  it('a committed member revealing an unusable key stays in the key set (the seed is unchanged); honest members leave it out and share', async () => {
+    const s = setup();
+    const evil = sybils[2];
+    const zero = { publicKey: new Uint8Array(32), secretKey: new Uint8Array(32) };
+    (s.members.get(evil) as unknown as { keys: unknown }).keys = { encryption: zero, mask: zero };
+    for (const id of ids) s.coordinator.receiveCommitment(s.members.get(id)!.commitKeys());
+    const commitments = s.coordinator.closeCommitments();
+    for (const id of ids) s.members.get(id)!.receiveCommitments(commitments, s.identities);
+    for (const id of ids.filter((i) => i !== evil)) s.coordinator.receiveAdvertisement(s.members.get(id)!.advertiseKeys());
+    expect(() => s.coordinator.receiveAdvertisement(s.members.get(evil)!.advertiseKeys())).toThrow(/unusable X25519 key/);
+    const keySet = s.coordinator.closeAdvertiseKeys();
+    expect(keySet.keys.map((k) => k.memberId)).toEqual(ids);
+    const honest = ids.filter((i) => i !== evil);
+    for (const id of honest) s.members.get(id)!.receiveKeySet(keySet, s.identities);
+    for (const id of honest) {
+      const m = s.members.get(id)!;
+      for (const c of m.takeComplaints()) s.coordinator.receiveComplaint(c);
+      expect(s.coordinator.receiveShares(id, await m.shareKeys())).toBe(true);
+    }
+    expect([...s.coordinator.closeShareKeys().keys()].sort()).toEqual(honest);
+  });
 });

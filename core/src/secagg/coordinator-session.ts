@@ -83,6 +83,8 @@ export class CoordinatorSession {
   /** Commit-then-reveal: commitments received, and whether the set was closed and broadcast. */
   private readonly commitments = new Map<string, KeyCommitment>();
   private commitmentsClosed = false;
+  /** Committed members whose revealed key is unusable: in the key set, but nobody shares with them. */
+  private readonly unusable = new Set<string>();
   private graph?: NeighbourGraph;
   private readonly outbox = new Map<string, EncryptedShare[]>();
   private readonly sharers = new Set<string>();
@@ -185,6 +187,12 @@ export class CoordinatorSession {
     const maskProblem = x25519KeyProblem(msg.maskPublicKey);
     if (encProblem || maskProblem) {
       // Signed by the member itself: it is the culprit, and it leaves before anybody uses the key.
+      // Once commitments are fixed its (committed) keys stay in the key set, so the set and the
+      // graph seed stay those of the commitments: members leave it out themselves (invalid_key).
+      if (this.commitmentsClosed) {
+        this.advertised.set(msg.memberId, msg);
+        this.unusable.add(msg.memberId);
+      }
       throw this.error('SECAGG_VERIFICATION_FAILED', msg.memberId, 'advertise_keys',
         `advertised an unusable X25519 key (its ${encProblem ? `encryption key ${encProblem}` : `mask key ${maskProblem}`})`);
     }
@@ -221,7 +229,9 @@ export class CoordinatorSession {
     if (!this.accepts('share_keys', 'receiveShares')) return false;
     if (!this.advertised.has(memberId)) throw this.error('NOT_A_PARTICIPANT', memberId, 'share_keys', 'did not advertise keys this round');
     if (this.sharers.has(memberId)) throw this.error('DUPLICATE_SUBMISSION', memberId, 'share_keys', 'already sent its shares');
-    const expected = this.graph!.neighbours.get(memberId)!;
+    if (this.unusable.has(memberId)) throw this.error('SECAGG_VERIFICATION_FAILED', memberId, 'share_keys', 'advertised an unusable key and takes no part');
+    // Neighbours with an unusable key get no shares: members leave them out (invalid_key).
+    const expected = this.graph!.neighbours.get(memberId)!.filter((v) => !this.unusable.has(v));
     const targets = new Set<string>();
     for (const s of shares) {
       if (s.fromMemberId !== memberId) throw this.error('SECAGG_PROTOCOL_VIOLATION', memberId, 'share_keys', `sent a share claiming to be from ${s.fromMemberId}`);

@@ -213,6 +213,8 @@ export class MemberSession {
           throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `member ${id} advertised malformed keys`);
         }
         for (const k of [entry.encryptionPublicKey, entry.maskPublicKey]) {
+          // An unusable key (e.g. all zeros, kept in a committed key set) leaves only its owner out, below.
+          if (x25519KeyProblem(k)) continue;
           const hex = Buffer.from(k).toString('hex');
           if (seenKeys.has(hex)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', `a public key is advertised twice (member ${id})`);
           seenKeys.add(hex);
