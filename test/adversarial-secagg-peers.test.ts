@@ -1,8 +1,7 @@
 // Adversarial (issue 13, finding 3): one malicious member — the real SDK agent with one stage
 // message changed — must not abort secure rounds; the coordinator names it, over real gRPC.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advertiseMessage, signEd25519 } from '@consort/core';
-import type { MemberIdentity } from '@consort/client-sdk';
+import { MemberSession } from '@consort/core';
 import type { StageSubmission } from '@consort/protos/types/StageSubmission';
 import { sqliteDatabase } from './support/databases.ts';
 import { churnTask, startFixture, type Fixture } from './support/federation-fixture.ts';
@@ -19,17 +18,20 @@ describe('adversarial: a malicious member in secure aggregation', () => {
     fx = await startFixture({ databaseUrl: sqliteDatabase().url, members: 6, customers: 1800, seed: 31 });
     const evil = fx.agents[5];
     evilId = evil.memberId;
-    const identity = (evil as unknown as { opts: { identity: MemberIdentity } }).opts.identity;
     const flip = (b: Buffer) => { const c = Buffer.from(b); c[5] ^= 0xff; return c; };
+    // All-zero (low-order) round keys for the evil member's real session: committed, revealed and
+    // signed by the real code, so neither the commitment nor the signature can single it out.
+    const commitKeys = MemberSession.prototype.commitKeys;
+    MemberSession.prototype.commitKeys = function (this: MemberSession) {
+      if (scenario === 'zero-key' && this.memberId === evilId) {
+        const zero = { publicKey: new Uint8Array(32), secretKey: new Uint8Array(32) };
+        (this as unknown as { keys: { encryption: typeof zero; mask: typeof zero } }).keys = { encryption: zero, mask: zero };
+      }
+      return commitKeys.call(this);
+    };
     // One behaviour changed: what the evil agent's real secure round submits.
     const submit = evil.client.submitStage.bind(evil.client);
     evil.client.submitStage = (s: StageSubmission) => {
-      if (scenario === 'zero-key' && s.advertiseKeys) {
-        // All-zero (low-order) keys, properly signed: the signature cannot single it out.
-        const zero = Buffer.alloc(32);
-        const signature = Buffer.from(signEd25519(advertiseMessage(s.roundId!, evilId, zero, zero), identity.secretKey));
-        return submit({ ...s, advertiseKeys: { encryptionPublicKey: zero, maskPublicKey: zero, signature } });
-      }
       if (scenario === 'bad-bundles' && s.shareKeys) {
         return submit({ ...s, shareKeys: { shares: s.shareKeys.shares!.map((x) => ({ ...x, ciphertext: flip(x.ciphertext as Buffer) })) } });
       }

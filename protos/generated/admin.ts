@@ -22,6 +22,8 @@ import type { ModelFileChunk as _consort_v1_ModelFileChunk, ModelFileChunk__Outp
 import type { ModelFileHeader as _consort_v1_ModelFileHeader, ModelFileHeader__Output as _consort_v1_ModelFileHeader__Output } from './consort/v1/ModelFileHeader';
 import type { ModelFileRequest as _consort_v1_ModelFileRequest, ModelFileRequest__Output as _consort_v1_ModelFileRequest__Output } from './consort/v1/ModelFileRequest';
 import type { ModelSpec as _consort_v1_ModelSpec, ModelSpec__Output as _consort_v1_ModelSpec__Output } from './consort/v1/ModelSpec';
+import type { RevokeMemberRequest as _consort_v1_RevokeMemberRequest, RevokeMemberRequest__Output as _consort_v1_RevokeMemberRequest__Output } from './consort/v1/RevokeMemberRequest';
+import type { RevokedMember as _consort_v1_RevokedMember, RevokedMember__Output as _consort_v1_RevokedMember__Output } from './consort/v1/RevokedMember';
 import type { RoundInfo as _consort_v1_RoundInfo, RoundInfo__Output as _consort_v1_RoundInfo__Output } from './consort/v1/RoundInfo';
 import type { RoundList as _consort_v1_RoundList, RoundList__Output as _consort_v1_RoundList__Output } from './consort/v1/RoundList';
 import type { RoundMetrics as _consort_v1_RoundMetrics, RoundMetrics__Output as _consort_v1_RoundMetrics__Output } from './consort/v1/RoundMetrics';
@@ -62,6 +64,8 @@ export interface ProtoGrpcType {
       ModelFileHeader: MessageTypeDefinition<_consort_v1_ModelFileHeader, _consort_v1_ModelFileHeader__Output>
       ModelFileRequest: MessageTypeDefinition<_consort_v1_ModelFileRequest, _consort_v1_ModelFileRequest__Output>
       ModelSpec: MessageTypeDefinition<_consort_v1_ModelSpec, _consort_v1_ModelSpec__Output>
+      RevokeMemberRequest: MessageTypeDefinition<_consort_v1_RevokeMemberRequest, _consort_v1_RevokeMemberRequest__Output>
+      RevokedMember: MessageTypeDefinition<_consort_v1_RevokedMember, _consort_v1_RevokedMember__Output>
       RoundInfo: MessageTypeDefinition<_consort_v1_RoundInfo, _consort_v1_RoundInfo__Output>
       RoundList: MessageTypeDefinition<_consort_v1_RoundList, _consort_v1_RoundList__Output>
       RoundMetrics: MessageTypeDefinition<_consort_v1_RoundMetrics, _consort_v1_RoundMetrics__Output>

@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { AdvertiseKeys as _consort_v1_AdvertiseKeys, AdvertiseKeys__Output as _consort_v1_AdvertiseKeys__Output } from './consort/v1/AdvertiseKeys';
 import type { AdvertisedKey as _consort_v1_AdvertisedKey, AdvertisedKey__Output as _consort_v1_AdvertisedKey__Output } from './consort/v1/AdvertisedKey';
 import type { AdvertisedKeySet as _consort_v1_AdvertisedKeySet, AdvertisedKeySet__Output as _consort_v1_AdvertisedKeySet__Output } from './consort/v1/AdvertisedKeySet';
+import type { CommittedKey as _consort_v1_CommittedKey, CommittedKey__Output as _consort_v1_CommittedKey__Output } from './consort/v1/CommittedKey';
 import type { Complaint as _consort_v1_Complaint, Complaint__Output as _consort_v1_Complaint__Output } from './consort/v1/Complaint';
 import type { ConnectRequest as _consort_v1_ConnectRequest, ConnectRequest__Output as _consort_v1_ConnectRequest__Output } from './consort/v1/ConnectRequest';
 import type { ConsistencyRequest as _consort_v1_ConsistencyRequest, ConsistencyRequest__Output as _consort_v1_ConsistencyRequest__Output } from './consort/v1/ConsistencyRequest';
@@ -20,6 +21,8 @@ import type { FeatureSchema as _consort_v1_FeatureSchema, FeatureSchema__Output 
 import type { Heartbeat as _consort_v1_Heartbeat, Heartbeat__Output as _consort_v1_Heartbeat__Output } from './consort/v1/Heartbeat';
 import type { InputChunk as _consort_v1_InputChunk, InputChunk__Output as _consort_v1_InputChunk__Output } from './consort/v1/InputChunk';
 import type { InputHeader as _consort_v1_InputHeader, InputHeader__Output as _consort_v1_InputHeader__Output } from './consort/v1/InputHeader';
+import type { KeyCommitment as _consort_v1_KeyCommitment, KeyCommitment__Output as _consort_v1_KeyCommitment__Output } from './consort/v1/KeyCommitment';
+import type { KeyCommitmentSet as _consort_v1_KeyCommitmentSet, KeyCommitmentSet__Output as _consort_v1_KeyCommitmentSet__Output } from './consort/v1/KeyCommitmentSet';
 import type { MaskedInputHeader as _consort_v1_MaskedInputHeader, MaskedInputHeader__Output as _consort_v1_MaskedInputHeader__Output } from './consort/v1/MaskedInputHeader';
 import type { MemberServiceClient as _consort_v1_MemberServiceClient, MemberServiceDefinition as _consort_v1_MemberServiceDefinition } from './consort/v1/MemberService';
 import type { ModelChunk as _consort_v1_ModelChunk, ModelChunk__Output as _consort_v1_ModelChunk__Output } from './consort/v1/ModelChunk';
@@ -56,6 +59,7 @@ export interface ProtoGrpcType {
       AdvertiseKeys: MessageTypeDefinition<_consort_v1_AdvertiseKeys, _consort_v1_AdvertiseKeys__Output>
       AdvertisedKey: MessageTypeDefinition<_consort_v1_AdvertisedKey, _consort_v1_AdvertisedKey__Output>
       AdvertisedKeySet: MessageTypeDefinition<_consort_v1_AdvertisedKeySet, _consort_v1_AdvertisedKeySet__Output>
+      CommittedKey: MessageTypeDefinition<_consort_v1_CommittedKey, _consort_v1_CommittedKey__Output>
       Complaint: MessageTypeDefinition<_consort_v1_Complaint, _consort_v1_Complaint__Output>
       ConnectRequest: MessageTypeDefinition<_consort_v1_ConnectRequest, _consort_v1_ConnectRequest__Output>
       ConsistencyRequest: MessageTypeDefinition<_consort_v1_ConsistencyRequest, _consort_v1_ConsistencyRequest__Output>
@@ -72,6 +76,8 @@ export interface ProtoGrpcType {
       Heartbeat: MessageTypeDefinition<_consort_v1_Heartbeat, _consort_v1_Heartbeat__Output>
       InputChunk: MessageTypeDefinition<_consort_v1_InputChunk, _consort_v1_InputChunk__Output>
       InputHeader: MessageTypeDefinition<_consort_v1_InputHeader, _consort_v1_InputHeader__Output>
+      KeyCommitment: MessageTypeDefinition<_consort_v1_KeyCommitment, _consort_v1_KeyCommitment__Output>
+      KeyCommitmentSet: MessageTypeDefinition<_consort_v1_KeyCommitmentSet, _consort_v1_KeyCommitmentSet__Output>
       MaskedInputHeader: MessageTypeDefinition<_consort_v1_MaskedInputHeader, _consort_v1_MaskedInputHeader__Output>
       MemberService: SubtypeConstructor<typeof grpc.Client, _consort_v1_MemberServiceClient> & { service: _consort_v1_MemberServiceDefinition }
       ModelChunk: MessageTypeDefinition<_consort_v1_ModelChunk, _consort_v1_ModelChunk__Output>

@@ -4,10 +4,13 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { AdvertiseKeys as _consort_v1_AdvertiseKeys, AdvertiseKeys__Output as _consort_v1_AdvertiseKeys__Output } from './consort/v1/AdvertiseKeys';
 import type { AdvertisedKey as _consort_v1_AdvertisedKey, AdvertisedKey__Output as _consort_v1_AdvertisedKey__Output } from './consort/v1/AdvertisedKey';
 import type { AdvertisedKeySet as _consort_v1_AdvertisedKeySet, AdvertisedKeySet__Output as _consort_v1_AdvertisedKeySet__Output } from './consort/v1/AdvertisedKeySet';
+import type { CommittedKey as _consort_v1_CommittedKey, CommittedKey__Output as _consort_v1_CommittedKey__Output } from './consort/v1/CommittedKey';
 import type { Complaint as _consort_v1_Complaint, Complaint__Output as _consort_v1_Complaint__Output } from './consort/v1/Complaint';
 import type { ConsistencyRequest as _consort_v1_ConsistencyRequest, ConsistencyRequest__Output as _consort_v1_ConsistencyRequest__Output } from './consort/v1/ConsistencyRequest';
 import type { ConsistencySignature as _consort_v1_ConsistencySignature, ConsistencySignature__Output as _consort_v1_ConsistencySignature__Output } from './consort/v1/ConsistencySignature';
 import type { EncryptedShare as _consort_v1_EncryptedShare, EncryptedShare__Output as _consort_v1_EncryptedShare__Output } from './consort/v1/EncryptedShare';
+import type { KeyCommitment as _consort_v1_KeyCommitment, KeyCommitment__Output as _consort_v1_KeyCommitment__Output } from './consort/v1/KeyCommitment';
+import type { KeyCommitmentSet as _consort_v1_KeyCommitmentSet, KeyCommitmentSet__Output as _consort_v1_KeyCommitmentSet__Output } from './consort/v1/KeyCommitmentSet';
 import type { MaskedInputHeader as _consort_v1_MaskedInputHeader, MaskedInputHeader__Output as _consort_v1_MaskedInputHeader__Output } from './consort/v1/MaskedInputHeader';
 import type { RevealedShare as _consort_v1_RevealedShare, RevealedShare__Output as _consort_v1_RevealedShare__Output } from './consort/v1/RevealedShare';
 import type { RoutedShares as _consort_v1_RoutedShares, RoutedShares__Output as _consort_v1_RoutedShares__Output } from './consort/v1/RoutedShares';
@@ -27,10 +30,13 @@ export interface ProtoGrpcType {
       AdvertiseKeys: MessageTypeDefinition<_consort_v1_AdvertiseKeys, _consort_v1_AdvertiseKeys__Output>
       AdvertisedKey: MessageTypeDefinition<_consort_v1_AdvertisedKey, _consort_v1_AdvertisedKey__Output>
       AdvertisedKeySet: MessageTypeDefinition<_consort_v1_AdvertisedKeySet, _consort_v1_AdvertisedKeySet__Output>
+      CommittedKey: MessageTypeDefinition<_consort_v1_CommittedKey, _consort_v1_CommittedKey__Output>
       Complaint: MessageTypeDefinition<_consort_v1_Complaint, _consort_v1_Complaint__Output>
       ConsistencyRequest: MessageTypeDefinition<_consort_v1_ConsistencyRequest, _consort_v1_ConsistencyRequest__Output>
       ConsistencySignature: MessageTypeDefinition<_consort_v1_ConsistencySignature, _consort_v1_ConsistencySignature__Output>
       EncryptedShare: MessageTypeDefinition<_consort_v1_EncryptedShare, _consort_v1_EncryptedShare__Output>
+      KeyCommitment: MessageTypeDefinition<_consort_v1_KeyCommitment, _consort_v1_KeyCommitment__Output>
+      KeyCommitmentSet: MessageTypeDefinition<_consort_v1_KeyCommitmentSet, _consort_v1_KeyCommitmentSet__Output>
       MaskedInputHeader: MessageTypeDefinition<_consort_v1_MaskedInputHeader, _consort_v1_MaskedInputHeader__Output>
       RevealedShare: MessageTypeDefinition<_consort_v1_RevealedShare, _consort_v1_RevealedShare__Output>
       RoutedShares: MessageTypeDefinition<_consort_v1_RoutedShares, _consort_v1_RoutedShares__Output>

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
-import { DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, featureStatsLength, roundVectorLayout } from '@consort/core';
+import { commitMessage, signEd25519, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, featureStatsLength, roundVectorLayout } from '@consort/core';
 import { MemberAgent, enrollMember, loadIdentity, type MemberAgentOptions } from '@consort/client-sdk';
 import { churnTaskSchema, generateConsortium, writeConsortium } from '@consort/simulations';
 import type { RoundOpen } from '@consort/protos/types/RoundOpen';
@@ -148,13 +148,13 @@ describe('adversarial: a member holds its own policy against the coordinator', (
     expect([...sentFor('floor-1'), ...sentFor('floor-2')]).toEqual([]);
     // Control: the same round with the parameters the member computes gets its advertised keys.
     const sound = await outcome(m, raw.signed(roundOpen('floor-3')));
-    expect(sound.sent).toMatchObject({ kind: 'stage', detail: 'advertiseKeys' });
+    expect(sound.sent).toMatchObject({ kind: 'stage', detail: 'keyCommitment' });
   });
 
   it('finding 1: a later round that changes the pinned task is refused (TASK_MISMATCH), also after the agent restarts', async () => {
     const m = await member();
     const first = await outcome(m, raw.signed(roundOpen('task-1', { taskId: 'task-pinned' })));
-    expect(first.sent).toMatchObject({ kind: 'stage', detail: 'advertiseKeys' });
+    expect(first.sent).toMatchObject({ kind: 'stage', detail: 'keyCommitment' });
     expect(m.logs.join('\n')).toMatch(/agreed to task task-pinned \(pinned, sha256 [0-9a-f]{16}.*protected gender, age_band/);
     const pinFile = join(m.dataDir, 'tasks', 'task-pinned.json');
     expect(statSync(pinFile).mode & 0o777).toBe(0o600);
@@ -178,7 +178,7 @@ describe('adversarial: a member holds its own policy against the coordinator', (
   it('finding 5: a key set larger than the announced member count is refused (k and t were derived from n)', async () => {
     const m = await member();
     const open = raw.signed(roundOpen('keys-1', { taskId: 'task-keys' }));
-    expect((await outcome(m, open)).sent).toMatchObject({ detail: 'advertiseKeys' });
+    expect((await outcome(m, open)).sent).toMatchObject({ detail: 'keyCommitment' });
     // The refusal, or whatever else ends this member's part in the round (e.g. a failed signature check).
     const refused = m.line(/round keys-1 (refused|failed)/);
     // Seven entries for a round announced with six members (a coordinator hiding sybils from k and t).
@@ -187,6 +187,37 @@ describe('adversarial: a member holds its own policy against the coordinator', (
     }));
     raw.send(m.memberId, { keySet: { roundId: 'keys-1', keys, graphSeed: Buffer.alloc(32) } });
     expect(await refused).toMatch(/ROUND_POLICY_REFUSED: round keys-1 announced 6 invited members but its key set lists 7/);
-    expect(sentFor('keys-1').map((r) => r.detail)).toEqual(['advertiseKeys']); // no shares were sent
+    expect(sentFor('keys-1').map((r) => r.detail)).toEqual(['keyCommitment']); // no shares were sent
+  });
+
+  it('finding 5: each round the member logs how many members committed and their pseudonyms, and warns when unseen members joined', async () => {
+    const m = await member();
+    const peers = Array.from({ length: 8 }, (_, i) => ({ id: `peer-${i}`, key: nacl.sign.keyPair() }));
+    /** Opens a round, takes the member's real commitment and answers with a commitment set of the member and `others`. */
+    const commitRound = async (roundId: string, roundNumber: number, others: typeof peers) => {
+      const open = raw.signed(roundOpen(roundId, { taskId: 'task-visible', roundNumber }));
+      const first = await outcome(m, open);
+      expect(first.sent).toMatchObject({ detail: 'keyCommitment' });
+      const mine = first.sent!.submission!.keyCommitment!;
+      const commitments = [
+        { memberId: m.memberId, commitment: mine, identityPublicKey: Buffer.from(loadIdentity(join(m.dataDir, 'identity.json')).publicKey) },
+        ...others.map((p) => {
+          const commitment = Buffer.alloc(32, p.id.length);
+          return { memberId: p.id, commitment: { commitment, signature: Buffer.from(signEd25519(commitMessage(roundId, p.id, commitment), p.key.secretKey)) }, identityPublicKey: Buffer.from(p.key.publicKey) };
+        }),
+      ];
+      const logged = m.line(new RegExp(`round ${roundNumber} \\(statistics, secure\\): \\d+ members committed`));
+      raw.send(m.memberId, { keyCommitmentSet: { roundId, commitments } });
+      return logged;
+    };
+    const r1 = await commitRound('visible-1', 11, peers.slice(0, 5));
+    expect(r1).toMatch(/round 11 \(statistics, secure\): 6 members committed to keys \(pseudonyms [0-9a-f]{12}(, [0-9a-f]{12}){5}\)/);
+    await m.agent.idle();
+    expect(m.logs.filter((l) => /not seen in earlier rounds/.test(l))).toEqual([]);
+
+    // The coordinator mints three members: the member says so.
+    const warned = m.line(/round 12 \(statistics, secure\): 3 member\(s\) not seen in earlier rounds joined/);
+    await commitRound('visible-2', 12, peers);
+    expect(await warned).toMatch(/this member has now seen 9 members, 6 before\. If the federation did not recruit new businesses, ask the operator who they are/);
   });
 });

@@ -16,6 +16,8 @@ export interface Received {
   memberId: string;
   roundId: string;
   detail: string;
+  /** The stage submission itself (kind 'stage'). */
+  submission?: StageSubmission__Output;
 }
 
 export interface RawCoordinator {
@@ -69,7 +71,7 @@ export async function startRawCoordinator(): Promise<RawCoordinator> {
     },
     SubmitStage(call, callback) {
       const s = call.request as StageSubmission__Output;
-      record({ kind: 'stage', memberId: call.metadata.get('x-consort-member')[0]?.toString() ?? '', roundId: s.roundId, detail: s.stage ?? '' });
+      record({ kind: 'stage', memberId: call.metadata.get('x-consort-member')[0]?.toString() ?? '', roundId: s.roundId, detail: s.stage ?? '', submission: s });
       callback(null, { accepted: true, detail: 'recorded' });
     },
   };

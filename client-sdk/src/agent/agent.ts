@@ -289,11 +289,17 @@ export class MemberAgent {
       this.busy = this.busy.then(() => this.servePlainRound(open)).catch((err: Error) => this.roundFailed(open.roundId, err));
       return;
     }
-    const stage = event.keySet ?? event.routedShares ?? event.consistencyRequest ?? event.unmaskRequest;
+    const stage = event.keyCommitmentSet ?? event.keySet ?? event.routedShares ?? event.consistencyRequest ?? event.unmaskRequest;
     if (stage) {
       const round = this.secureRounds.get(stage.roundId);
       if (!round) return;
-      if (event.keySet && !this.admission.admitKeySet(event.keySet)) this.secureRounds.delete(stage.roundId);
+      if (event.keyCommitmentSet) {
+        this.guard(stage.roundId, async () => {
+          const seen = await round.onCommitments(event.keyCommitmentSet!, roundName(this.rounds.get(stage.roundId), stage.roundId));
+          this.log.info(seen.info, { member: this.memberId });
+          if (seen.warning) this.log.warn(seen.warning, { member: this.memberId });
+        });
+      } else if (event.keySet && !this.admission.admitKeySet(event.keySet)) this.secureRounds.delete(stage.roundId);
       else if (event.keySet) this.guard(stage.roundId, () => round.onKeySet(event.keySet!));
       else if (event.routedShares) this.guard(stage.roundId, () => round.onRoutedShares(event.routedShares!));
       else if (event.consistencyRequest) this.guard(stage.roundId, () => round.onConsistencyRequest(event.consistencyRequest!));

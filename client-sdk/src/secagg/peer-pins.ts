@@ -13,8 +13,12 @@ export class PeerPins {
     }
   }
 
-  /** Throws SECAGG_VERIFICATION_FAILED if a known member arrives with another identity key. */
-  check(peers: Iterable<[string, Uint8Array]>): void {
+  /**
+   * Throws SECAGG_VERIFICATION_FAILED if a known member arrives with another identity key.
+   * Returns the members pinned now for the first time and how many were pinned before.
+   */
+  check(peers: Iterable<[string, Uint8Array]>): { fresh: string[]; knownBefore: number } {
+    const knownBefore = this.pins.size;
     const fresh: [string, string][] = [];
     for (const [id, key] of peers) {
       const hex = Buffer.from(key).toString('hex');
@@ -28,5 +32,6 @@ export class PeerPins {
     }
     for (const [id, hex] of fresh) this.pins.set(id, hex);
     if (fresh.length && this.path) writeFileSync(this.path, JSON.stringify(Object.fromEntries(this.pins), null, 2), { mode: 0o600 });
+    return { fresh: fresh.map(([id]) => id), knownBefore };
   }
 }

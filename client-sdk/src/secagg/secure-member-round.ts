@@ -8,10 +8,12 @@ import {
 import type { AdvertisedKeySet__Output } from '@consort/protos/types/AdvertisedKeySet';
 import type { ConsistencyRequest__Output } from '@consort/protos/types/ConsistencyRequest';
 import type { InputHeader } from '@consort/protos/types/InputHeader';
+import type { KeyCommitmentSet__Output } from '@consort/protos/types/KeyCommitmentSet';
 import type { RoutedShares__Output } from '@consort/protos/types/RoutedShares';
 import type { StageSubmission } from '@consort/protos/types/StageSubmission';
 import type { UnmaskRequest__Output } from '@consort/protos/types/UnmaskRequest';
 import type { PeerPins } from './peer-pins.ts';
+import { membershipReport, type MembershipReport } from './membership.ts';
 
 interface SecureMemberRoundBase {
   roundId: string;
@@ -79,10 +81,27 @@ export class SecureMemberRound {
     this.session = new MemberSession({ memberId: o.memberId, identity: o.identity, params: o.params });
   }
 
-  /** Stage 1: fresh X25519 keys for this round, signed with the identity key. */
+  /** Stage 1, first step: a signed commitment to this round's fresh X25519 keys (revealed in onCommitments). */
   async advertise(): Promise<void> {
+    const c = this.session.commitKeys();
+    await this.o.submit({ roundId: this.o.roundId, keyCommitment: { commitment: buf(c.commitment), signature: buf(c.signature) } });
+  }
+
+  /**
+   * Stage 1, second step: the round's fixed commitments (pinned identities checked); only now
+   * are the keys revealed, so nobody could have chosen keys, or the graph seed, after seeing them.
+   * Returns what the member's operator should see about the round's member set.
+   */
+  async onCommitments(m: KeyCommitmentSet__Output, roundName: string): Promise<MembershipReport> {
+    const identities = new Map(m.commitments.map((c) => [c.memberId, new Uint8Array(c.identityPublicKey)] as [string, Uint8Array]));
+    const { fresh, knownBefore } = this.o.pins.check(identities);
+    this.session.receiveCommitments({
+      roundId: m.roundId,
+      commitments: m.commitments.map((c) => ({ memberId: c.memberId, commitment: u8(c.commitment!.commitment), signature: u8(c.commitment!.signature) })),
+    }, identities);
     const a = this.session.advertiseKeys();
     await this.o.submit({ roundId: this.o.roundId, advertiseKeys: { encryptionPublicKey: buf(a.encryptionPublicKey), maskPublicKey: buf(a.maskPublicKey), signature: buf(a.signature) } });
+    return membershipReport(roundName, identities, fresh, knownBefore);
   }
 
   /** Stage 2: verify every peer's signed keys (pinned identities), then send encrypted shares. */

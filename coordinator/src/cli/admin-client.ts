@@ -15,6 +15,7 @@ import type { RoundInfo__Output } from '@consort/protos/types/RoundInfo';
 import type { RoundList__Output } from '@consort/protos/types/RoundList';
 import type { MembersWaiting__Output } from '@consort/protos/types/MembersWaiting';
 import type { ModelFileHeader__Output } from '@consort/protos/types/ModelFileHeader';
+import type { RevokedMember__Output } from '@consort/protos/types/RevokedMember';
 import { ConsortError, type TaskDefinitionInput } from '@consort/core';
 
 export class AdminClient {
@@ -58,6 +59,12 @@ export class AdminClient {
 
   async listTasks(federationId: string): Promise<TaskInfo__Output[]> {
     return (await this.call<TaskList__Output>((cb) => this.client.ListTasks({ federationId }, this.metadata, cb))).tasks;
+  }
+
+  /** Revokes a member (its requests refused, its stream closed); repeated calls keep the first time. */
+  async revokeMember(memberId: string): Promise<{ id: string; displayName: string; federationId: string; revokedAt: Date; wasConnected: boolean }> {
+    const r = await this.call<RevokedMember__Output>((cb) => this.client.RevokeMember({ memberId }, this.metadata, cb));
+    return { id: r.id, displayName: r.displayName, federationId: r.federationId, revokedAt: new Date(Number(r.revokedUnixMs)), wasConnected: r.wasConnected };
   }
 
   async listRounds(taskId: string): Promise<RoundInfo__Output[]> {

@@ -13,6 +13,7 @@ import { renderRoundsReport } from '../reports/rounds-report.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
 import { noModelError } from '../reports/no-model.ts';
 import { registerExportCommand } from './export-command.ts';
+import { registerRevokeCommand } from './revoke-command.ts';
 import { readTaskFile } from './task-file.ts';
 import { createDevCa } from '../tls/dev-ca.ts';
 
@@ -226,6 +227,7 @@ program.command('report')
   });
 
 registerExportCommand(program);
+registerRevokeCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   const f = commandFailure(err, { json: process.argv.includes('--json') });

@@ -18,6 +18,7 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   REPLAYED_REQUEST: { grpc: status.UNAUTHENTICATED, http: 401, summary: 'The request nonce was already used: a replayed request.' },
   STALE_REQUEST: { grpc: status.UNAUTHENTICATED, http: 401, summary: "The request timestamp is outside the coordinator's clock-skew window." },
   UNKNOWN_MEMBER: { grpc: status.UNAUTHENTICATED, http: 401, summary: 'No enrolled member has this id.' },
+  MEMBER_REVOKED: { grpc: status.PERMISSION_DENIED, http: 403, summary: 'The operator revoked this member; it can no longer take part (enroll a new identity with a new token).' },
   UNAUTHORIZED: { grpc: status.PERMISSION_DENIED, http: 403, summary: 'The caller lacks the role for this operation (e.g. a wrong operator token).' },
   NOT_FOUND: { grpc: status.NOT_FOUND, http: 404, summary: 'The federation, task, round or model version does not exist.' },
   ROUND_NOT_OPEN: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The round is closed or aborted.' },

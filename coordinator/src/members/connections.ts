@@ -1,10 +1,11 @@
 // Which members are connected right now, and the event stream to reach each of them.
 import { EventEmitter } from 'node:events';
 
-/** The part of a server stream the registry needs: write an event, end the stream. */
+/** The part of a server stream the registry needs: write an event, end the stream (with an error status when given). */
 export interface EventSink<E> {
   write(event: E): boolean;
   end(): void;
+  fail?(reason: Error): void;
 }
 
 interface Connection<E> {
@@ -40,6 +41,17 @@ export class MemberConnections<E> extends EventEmitter<{ online: [string]; offli
     if (current?.sink !== sink) return;
     this.connections.delete(memberId);
     this.emit('offline', memberId);
+  }
+
+  /** Closes the member's stream with `reason` (e.g. MEMBER_REVOKED); true when it was connected. */
+  disconnect(memberId: string, reason: Error): boolean {
+    const c = this.connections.get(memberId);
+    if (!c) return false;
+    this.connections.delete(memberId);
+    if (c.sink.fail) c.sink.fail(reason);
+    else c.sink.end();
+    this.emit('offline', memberId);
+    return true;
   }
 
   isOnline(memberId: string): boolean {

@@ -1,11 +1,13 @@
 // Coordinator-side translation between the typed wire messages of secure aggregation and the
 // protocol objects of core/secagg (core speaks Uint8Array, the wire speaks Buffer).
 import type {
-  AdvertiseKeys, AdvertisedKeySet, Complaint, ConsistencyRequest, EncryptedShare, RoutedShares, SurvivorSignature, UnmaskRequest, UnmaskShares,
+  AdvertiseKeys, AdvertisedKeySet, Complaint, KeyCommitment, KeyCommitmentSet, ConsistencyRequest, EncryptedShare, RoutedShares, SurvivorSignature, UnmaskRequest, UnmaskShares,
 } from '@consort/core';
 import type { AdvertiseKeys__Output } from '@consort/protos/types/AdvertiseKeys';
 import type { AdvertisedKeySet as AdvertisedKeySetMessage } from '@consort/protos/types/AdvertisedKeySet';
 import type { Complaint__Output } from '@consort/protos/types/Complaint';
+import type { KeyCommitment__Output } from '@consort/protos/types/KeyCommitment';
+import type { KeyCommitmentSet as KeyCommitmentSetMessage } from '@consort/protos/types/KeyCommitmentSet';
 import type { EncryptedShare__Output } from '@consort/protos/types/EncryptedShare';
 import type { RoutedShares as RoutedSharesMessage } from '@consort/protos/types/RoutedShares';
 import type { UnmaskRequest as UnmaskRequestMessage } from '@consort/protos/types/UnmaskRequest';
@@ -17,6 +19,20 @@ const u8 = (b: Uint8Array) => new Uint8Array(b);
 
 export function advertisementFrom(memberId: string, m: AdvertiseKeys__Output): AdvertiseKeys {
   return { memberId, encryptionPublicKey: u8(m.encryptionPublicKey), maskPublicKey: u8(m.maskPublicKey), signature: u8(m.signature) };
+}
+
+export function commitmentFrom(memberId: string, m: KeyCommitment__Output): KeyCommitment {
+  return { memberId, commitment: u8(m.commitment), signature: u8(m.signature) };
+}
+
+/** The fixed commitments, each with the member's enrolled identity key (members check it against their pins). */
+export function commitmentSetMessage(set: KeyCommitmentSet, identities: ReadonlyMap<string, Uint8Array>): KeyCommitmentSetMessage {
+  return {
+    roundId: set.roundId,
+    commitments: set.commitments.map((c) => ({
+      memberId: c.memberId, commitment: { commitment: buf(c.commitment), signature: buf(c.signature) }, identityPublicKey: buf(identities.get(c.memberId)!),
+    })),
+  };
 }
 
 /** The sender is the authenticated member, whatever the message claims. */

@@ -5,7 +5,7 @@ import { ConsortError, CoordinatorSession, type ModVector, type RoundEvent, type
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import type { StageSubmission__Output } from '@consort/protos/types/StageSubmission';
 import {
-  advertisementFrom, complaintFrom, consistencyMessage, keySetMessage, revealFrom, routedSharesMessage, sharesFrom, signatureFrom, unmaskMessage,
+  advertisementFrom, commitmentFrom, commitmentSetMessage, complaintFrom, consistencyMessage, keySetMessage, revealFrom, routedSharesMessage, sharesFrom, signatureFrom, unmaskMessage,
 } from './secagg-messages.ts';
 
 export interface SecureRoundOptions {
@@ -40,6 +40,8 @@ export class SecureRound {
   private readonly gone = new Set<string>();
   /** Seconds each stage stayed open (from its opening message to its close), in stage order. */
   private readonly stageTimes: Partial<Record<Stage, number>> = {};
+  /** The commitments closed: advertise_keys now takes the revealed keys. */
+  private revealing = false;
   /** Set when declines left too few members to finish a stage: it closed without waiting. */
   private cutShort = false;
 
@@ -50,7 +52,14 @@ export class SecureRound {
   /** Runs the stages after RoundOpen was broadcast (the round is in advertise_keys). */
   async run(): Promise<SecAggResult> {
     const { o, session } = this;
+    // Commit-then-reveal inside advertise_keys: commitments first, the fixed set broadcast, then
+    // the keys. Keys of those who committed only: the member set is fixed before any key is seen.
     await this.collect('advertise_keys', o.participants);
+    const commitments = session.closeCommitments();
+    const committed = commitments.commitments.map((c) => c.memberId);
+    this.broadcast(committed, () => ({ keyCommitmentSet: commitmentSetMessage(commitments, o.identities) }));
+    this.revealing = true;
+    await this.collect('advertise_keys', committed);
     const keySet = session.closeAdvertiseKeys();
     await o.advance({ type: 'keys_advertised' }, Date.now() + o.stageTimeoutMs);
     const sharing = keySet.keys.map((k) => k.memberId);
@@ -100,7 +109,7 @@ export class SecureRound {
   acceptStage(memberId: string, s: StageSubmission__Output): void {
     const stage = this.currentStage();
     const want: Record<string, Stage> = {
-      advertiseKeys: 'advertise_keys', shareKeys: 'share_keys', consistencySignature: 'consistency_check', unmaskShares: 'unmask',
+      keyCommitment: 'advertise_keys', advertiseKeys: 'advertise_keys', shareKeys: 'share_keys', consistencySignature: 'consistency_check', unmaskShares: 'unmask',
     };
     const kind = s.stage ?? 'none';
     if (kind === 'complaint') {
@@ -110,9 +119,13 @@ export class SecureRound {
     if (want[kind] !== stage) {
       throw new ConsortError('WRONG_STAGE', `round ${this.o.params.roundId} is in stage ${stage}; member ${memberId} sent ${kind}`);
     }
+    if (stage === 'advertise_keys' && (kind === 'advertiseKeys') !== this.revealing) {
+      throw new ConsortError('WRONG_STAGE', `round ${this.o.params.roundId} takes ${this.revealing ? 'revealed keys (advertiseKeys)' : 'key commitments (keyCommitment)'} now; member ${memberId} sent ${kind}`);
+    }
     this.expectMember(memberId, stage);
     const accepted =
-      kind === 'advertiseKeys' ? this.session.receiveAdvertisement(advertisementFrom(memberId, s.advertiseKeys!))
+      kind === 'keyCommitment' ? this.session.receiveCommitment(commitmentFrom(memberId, s.keyCommitment!))
+        : kind === 'advertiseKeys' ? this.session.receiveAdvertisement(advertisementFrom(memberId, s.advertiseKeys!))
         : kind === 'shareKeys' ? this.session.receiveShares(memberId, sharesFrom(memberId, s.shareKeys!.shares))
           : kind === 'consistencySignature' ? this.session.receiveConsistencySignature(signatureFrom(memberId, s.consistencySignature!.signature))
             : this.session.receiveUnmaskShares(revealFrom(memberId, s.unmaskShares!));
@@ -247,7 +260,8 @@ export class SecureRound {
     const timer = setTimeout(release, this.o.stageTimeoutMs);
     await done;
     clearTimeout(timer);
-    this.stageTimes[stage] = (performance.now() - opened) / 1000;
+    // advertise_keys is collected twice (commitments, then keys): its time is the sum.
+    this.stageTimes[stage] = (this.stageTimes[stage] ?? 0) + (performance.now() - opened) / 1000;
     const w = this.waiter;
     // Closed early because too few could answer: the others did nothing wrong, the round aborts.
     for (const m of this.cutShort ? [] : w.expected) {

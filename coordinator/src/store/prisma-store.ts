@@ -78,7 +78,7 @@ const parse = <T>(text: string): T => JSON.parse(text) as T;
 const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
 type FederationRow = { id: string; name: string; createdAt: Date };
-type MemberRow = { id: string; federationId: string; displayName: string; identityPublicKey: Uint8Array; enrolledAt: Date; lastSeenAt: Date | null; backend: string | null };
+type MemberRow = { id: string; federationId: string; displayName: string; identityPublicKey: Uint8Array; enrolledAt: Date; lastSeenAt: Date | null; backend: string | null; revokedAt: Date | null };
 type TokenRow = { id: string; federationId: string; tokenHash: string; expiresAt: Date; usedAt: Date | null; usedByMemberId: string | null };
 type TaskRow = { id: string; federationId: string; name: string; modelSpecJson: string; featuresJson: string; trainConfigJson: string; pipelineJson: string; aggregation: string; minMembers: number; stageTimeoutMs: number; createdAt: Date };
 type MetaRow = { id: string; taskId: string; version: number; roundId: string | null; sha256: string; parameterCount: number; metricsJson: string; createdAt: Date };
@@ -97,6 +97,7 @@ const toMember = (r: MemberRow): MemberRecord => ({
   enrolledAt: r.enrolledAt,
   lastSeenAt: opt(r.lastSeenAt),
   backend: opt(r.backend),
+  revokedAt: opt(r.revokedAt),
 });
 const toToken = (r: TokenRow): EnrollmentTokenRecord => ({
   id: r.id, federationId: r.federationId, tokenHash: r.tokenHash, expiresAt: r.expiresAt, usedAt: opt(r.usedAt), usedByMemberId: opt(r.usedByMemberId),
@@ -286,6 +287,14 @@ export class PrismaStore implements Store {
     const data = seen.backend === undefined ? { lastSeenAt: seen.lastSeenAt } : { lastSeenAt: seen.lastSeenAt, backend: seen.backend };
     const res = await this.run('update member', () => this.db.member.updateMany({ where: { id }, data }));
     if (res.count === 0) throw new ConsortError('NOT_FOUND', `Member ${id} does not exist; enroll it first`, { memberId: id });
+  }
+
+  async revokeMember(id: string, at: Date): Promise<MemberRecord> {
+    // Only a member not yet revoked is updated: the first revocation time is the one kept.
+    await this.run('revoke member', () => this.db.member.updateMany({ where: { id, revokedAt: null }, data: { revokedAt: at } }));
+    const member = await this.getMember(id);
+    if (!member) throw new ConsortError('NOT_FOUND', `Member ${id} does not exist; list the federation's members with \`consort-coordinator members --federation <id>\``, { memberId: id });
+    return member;
   }
 
   /**

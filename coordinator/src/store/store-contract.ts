@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isConsortError, type ErrorCode } from '@consort/core';
-import { MIGRATIONS_DIR, MIGRATIONS_TABLE } from './migrate.ts';
+import { MIGRATIONS_DIR, MIGRATIONS_TABLE, loadMigrations } from './migrate.ts';
 import { openStore } from './open-store.ts';
 import type { Store, StoreProvider, TaskInput } from './store.ts';
 
@@ -67,10 +67,13 @@ export function storeContract(harness: StoreHarness): void {
     });
 
     describe('migrations', () => {
+      const shipped = () => loadMigrations(harness.provider).map((m) => m.name);
+
       it('gives a fresh database its schema and records the migration', async () => {
         expect(store.provider).toBe(harness.provider);
         const rows = await harness.query(url, `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" ORDER BY "name"`);
-        expect(rows.map((r) => r.name)).toEqual(['0001_init']);
+        expect(shipped()).toEqual(['0001_init', '0002_member_revocation']);
+        expect(rows.map((r) => r.name)).toEqual(shipped());
         expect(String(rows[0].checksum)).toMatch(/^[0-9a-f]{64}$/);
       });
 
@@ -83,7 +86,7 @@ export function storeContract(harness: StoreHarness): void {
         expect((await second.getFederation(fed.id)).name).toBe('reopen');
         await second.close();
         const rows = await harness.query(fresh, `SELECT "name" FROM "${MIGRATIONS_TABLE}"`);
-        expect(rows).toHaveLength(1);
+        expect(rows).toHaveLength(shipped().length);
       });
 
       it('concurrent opens of a fresh database apply each migration once', async () => {
@@ -91,7 +94,7 @@ export function storeContract(harness: StoreHarness): void {
         const stores = await Promise.all([openStore(fresh), openStore(fresh), openStore(fresh)]);
         await Promise.all(stores.map((s) => s.close()));
         const rows = await harness.query(fresh, `SELECT "name" FROM "${MIGRATIONS_TABLE}"`);
-        expect(rows).toHaveLength(1);
+        expect(rows).toHaveLength(shipped().length);
       });
 
       it('refuses a migration whose file changed after it was applied, naming it', async () => {
@@ -257,6 +260,17 @@ export function storeContract(harness: StoreHarness): void {
         expect(await store.getMember('missing')).toBeUndefined();
         await expectCode(store.touchMember('missing', { lastSeenAt: later }), 'NOT_FOUND');
         expect(await store.listMembers('no-such-federation')).toEqual([]);
+      });
+
+      it('revokes a member once and keeps the first revocation time', async () => {
+        const [member] = await store.listMembers(fedId);
+        expect(member.revokedAt).toBeUndefined();
+        const first = await store.revokeMember(member.id, later);
+        expect(first.revokedAt?.getTime()).toBe(later.getTime());
+        const again = await store.revokeMember(member.id, new Date(later.getTime() + 5000));
+        expect(again.revokedAt?.getTime()).toBe(later.getTime());
+        expect((await store.getMember(member.id))?.revokedAt?.getTime()).toBe(later.getTime());
+        await expectCode(store.revokeMember('missing', later), 'NOT_FOUND');
       });
     });
 

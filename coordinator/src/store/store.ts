@@ -23,6 +23,8 @@ export interface MemberRecord {
   enrolledAt: Date;
   lastSeenAt?: Date;
   backend?: string;
+  /** When the operator revoked the member; its requests are refused from then on. */
+  revokedAt?: Date;
 }
 
 /** A stored enrollment token (only its SHA-256 hex hash is known to the store). */
@@ -170,6 +172,8 @@ export interface Store {
   getMember(id: string): Promise<MemberRecord | undefined>;
   listMembers(federationId: string): Promise<MemberRecord[]>;
   touchMember(id: string, seen: { lastSeenAt: Date; backend?: string }): Promise<void>;
+  /** Marks the member revoked at `at` (kept if already revoked); throws NOT_FOUND for an unknown id. */
+  revokeMember(id: string, at: Date): Promise<MemberRecord>;
 
   /** Remembers a request nonce; throws REPLAYED_REQUEST if (memberId, nonce) was seen before. */
   recordNonce(memberId: string, nonce: string, expiresAt: Date): Promise<void>;

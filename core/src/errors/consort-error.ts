@@ -42,6 +42,7 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'REQUEST_TOO_LARGE',
   'INTERNAL',
+  'MEMBER_REVOKED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

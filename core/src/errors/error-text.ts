@@ -33,6 +33,7 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   REPLAYED_REQUEST: 'refused',
   STALE_REQUEST: 'refused',
   UNKNOWN_MEMBER: 'refused',
+  MEMBER_REVOKED: 'refused',
   UNAUTHORIZED: 'refused',
   ROUND_NOT_OPEN: 'refused',
   WRONG_STAGE: 'refused',

@@ -8,12 +8,14 @@
 import { ConsortError, type ErrorCode } from '../errors/consort-error.ts';
 import { bytesEqual, compareIds, sortedIds } from './encoding.ts';
 import { buildNeighbourGraph, graphSeedFor, type NeighbourGraph } from './graph.ts';
-import { advertiseMessage, complaintMessage, consistencyMessage, pairwiseSeed, publicKeyOf, verify, x25519KeyProblem } from './keys.ts';
+import { advertiseMessage, commitMessage, complaintMessage, consistencyMessage, keyCommitment, pairwiseSeed, publicKeyOf, verify, x25519KeyProblem } from './keys.ts';
 import type {
   AdvertiseKeys,
   AdvertisedKeySet,
   Complaint,
   ConsistencyRequest,
+  KeyCommitment,
+  KeyCommitmentSet,
   RoutedShares,
   SurvivorSignature,
   UnmaskRequest,
@@ -78,6 +80,11 @@ export class CoordinatorSession {
   private currentStage: SecAggStage = 'advertise_keys';
   private abortReason?: string;
   private readonly advertised = new Map<string, AdvertiseKeys>();
+  /** Commit-then-reveal: commitments received, and whether the set was closed and broadcast. */
+  private readonly commitments = new Map<string, KeyCommitment>();
+  private commitmentsClosed = false;
+  /** Committed members whose revealed key is unusable: in the key set, but nobody shares with them. */
+  private readonly unusable = new Set<string>();
   private graph?: NeighbourGraph;
   private readonly outbox = new Map<string, EncryptedShare[]>();
   private readonly sharers = new Set<string>();
@@ -125,11 +132,49 @@ export class CoordinatorSession {
     this.currentStage = transitionSecAgg(this.currentStage, 'aborted');
   }
 
+  /** Stage advertise_keys, first step: verifies and records a member's key commitment. False when it arrives after the commitments closed. */
+  receiveCommitment(msg: KeyCommitment): boolean {
+    if (!this.accepts('advertise_keys', 'receiveCommitment') || this.commitmentsClosed) return false;
+    const identity = this.identities.get(msg.memberId);
+    if (!identity) throw this.error('NOT_A_PARTICIPANT', msg.memberId, 'advertise_keys', 'is not invited to this round');
+    if (this.commitments.has(msg.memberId)) throw this.error('DUPLICATE_SUBMISSION', msg.memberId, 'advertise_keys', 'already committed to keys');
+    if (msg.commitment.length !== 32 || !verify(commitMessage(this.params.roundId, msg.memberId, msg.commitment), msg.signature, identity)) {
+      throw this.error('SECAGG_VERIFICATION_FAILED', msg.memberId, 'advertise_keys', 'sent a key commitment whose signature does not verify');
+    }
+    this.commitments.set(msg.memberId, msg);
+    return true;
+  }
+
+  /**
+   * Closes the commitments: the round's member set is fixed (members refuse any other key set),
+   * and the set is broadcast so members reveal their keys.
+   */
+  closeCommitments(): KeyCommitmentSet {
+    this.expect('advertise_keys', 'closeCommitments');
+    if (this.commitmentsClosed) throw new ConsortError('SECAGG_PROTOCOL_VIOLATION', `Round ${this.params.roundId}: the commitments were already closed.`);
+    const { roundId, minMembers } = this.params;
+    if (this.commitments.size < minMembers) {
+      this.fail('TOO_FEW_MEMBERS', `only ${this.commitments.size} members committed to keys, at least ${minMembers} are required`);
+    }
+    this.commitmentsClosed = true;
+    return { roundId, commitments: sortedIds(this.commitments.keys()).map((id) => this.commitments.get(id)!) };
+  }
+
   /** Stage advertise_keys: verifies and records a member's keys. False when it arrives after the stage closed. */
   receiveAdvertisement(msg: AdvertiseKeys): boolean {
     if (!this.accepts('advertise_keys', 'receiveAdvertisement')) return false;
     const identity = this.identities.get(msg.memberId);
     if (!identity) throw this.error('NOT_A_PARTICIPANT', msg.memberId, 'advertise_keys', 'is not invited to this round');
+    if (this.commitments.size > 0 && !this.commitmentsClosed) {
+      throw this.error('WRONG_STAGE', msg.memberId, 'advertise_keys', 'revealed keys before the commitments closed');
+    }
+    if (this.commitmentsClosed) {
+      const c = this.commitments.get(msg.memberId);
+      if (!c) throw this.error('NOT_A_PARTICIPANT', msg.memberId, 'advertise_keys', 'did not commit to keys before the commitments closed');
+      if (!bytesEqual(c.commitment, keyCommitment(this.params.roundId, msg.memberId, msg.encryptionPublicKey, msg.maskPublicKey))) {
+        throw this.error('SECAGG_VERIFICATION_FAILED', msg.memberId, 'advertise_keys', 'revealed keys other than those it committed to');
+      }
+    }
     if (this.advertised.has(msg.memberId)) throw this.error('DUPLICATE_SUBMISSION', msg.memberId, 'advertise_keys', 'already advertised keys');
     if (
       msg.encryptionPublicKey.length !== 32 ||
@@ -142,6 +187,12 @@ export class CoordinatorSession {
     const maskProblem = x25519KeyProblem(msg.maskPublicKey);
     if (encProblem || maskProblem) {
       // Signed by the member itself: it is the culprit, and it leaves before anybody uses the key.
+      // Once commitments are fixed its (committed) keys stay in the key set, so the set and the
+      // graph seed stay those of the commitments: members leave it out themselves (invalid_key).
+      if (this.commitmentsClosed) {
+        this.advertised.set(msg.memberId, msg);
+        this.unusable.add(msg.memberId);
+      }
       throw this.error('SECAGG_VERIFICATION_FAILED', msg.memberId, 'advertise_keys',
         `advertised an unusable X25519 key (its ${encProblem ? `encryption key ${encProblem}` : `mask key ${maskProblem}`})`);
     }
@@ -155,6 +206,12 @@ export class CoordinatorSession {
     const { roundId, minMembers, neighbours, threshold } = this.params;
     if (this.advertised.size < minMembers) {
       this.fail('TOO_FEW_MEMBERS', `only ${this.advertised.size} members advertised keys, at least ${minMembers} are required`);
+    }
+    if (this.commitmentsClosed) {
+      // Members refuse a key set other than the committed one: dropping a silent member here
+      // would re-draw the graph seed, so the round aborts naming it and a fresh round starts.
+      const silent = sortedIds(this.commitments.keys()).filter((id) => !this.advertised.has(id));
+      if (silent.length > 0) this.fail('TOO_FEW_MEMBERS', `member(s) ${silent.join(', ')} committed to keys but did not reveal them`);
     }
     const keys = sortedIds(this.advertised.keys()).map((id) => ({ ...this.advertised.get(id)!, identityPublicKey: this.identities.get(id)! }));
     const graphSeed = graphSeedFor(roundId, keys);
@@ -172,7 +229,9 @@ export class CoordinatorSession {
     if (!this.accepts('share_keys', 'receiveShares')) return false;
     if (!this.advertised.has(memberId)) throw this.error('NOT_A_PARTICIPANT', memberId, 'share_keys', 'did not advertise keys this round');
     if (this.sharers.has(memberId)) throw this.error('DUPLICATE_SUBMISSION', memberId, 'share_keys', 'already sent its shares');
-    const expected = this.graph!.neighbours.get(memberId)!;
+    if (this.unusable.has(memberId)) throw this.error('SECAGG_VERIFICATION_FAILED', memberId, 'share_keys', 'advertised an unusable key and takes no part');
+    // Neighbours with an unusable key get no shares: members leave them out (invalid_key).
+    const expected = this.graph!.neighbours.get(memberId)!.filter((v) => !this.unusable.has(v));
     const targets = new Set<string>();
     for (const s of shares) {
       if (s.fromMemberId !== memberId) throw this.error('SECAGG_PROTOCOL_VIOLATION', memberId, 'share_keys', `sent a share claiming to be from ${s.fromMemberId}`);

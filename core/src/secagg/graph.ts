@@ -15,13 +15,12 @@ export interface GraphKeyEntry {
  * Graph seed = SHA-256(domain | round | for each member in id order: id | enc pk | mask pk).
  *
  * Why this prevents isolating a member: the seed is a hash of every fresh, signed, member-chosen
- * key in the round, fixed only after advertise_keys closes, and every member recomputes it. The
- * coordinator cannot choose a graph; it can only choose which advertised members to include,
- * and each different set gives an independent uniformly random permutation. Isolating a target
- * (all k neighbours in a coalition holding a fraction g of members) then succeeds with
- * probability about g^k per attempted set, so k = O(log n) keeps it negligible (Bell et al.,
- * Sec. 3); grinding over many member subsets remains the residual risk and is bounded by the
- * members the coordinator is willing to pretend dropped.
+ * key in the round, and every member recomputes it. The keys were committed (keyCommitment)
+ * before any was revealed and members refuse a key set other than the committed members with
+ * their committed keys, so nobody, the coordinator's own members included, can choose keys or
+ * the member subset after seeing honest keys: the coordinator can only abort a round whose
+ * graph it dislikes. Isolating a target (t of its k neighbours in a coalition holding a fraction
+ * g of members) is then as likely as in a random graph, negligible for k = O(log n) (Bell et al.).
  */
 export function graphSeedFor(roundId: string, entries: readonly GraphKeyEntry[]): Uint8Array {
   const byId = new Map(entries.map((e) => [e.memberId, e]));

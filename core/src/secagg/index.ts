@@ -31,7 +31,7 @@ export {
   type VectorLayout,
 } from './quantize.ts';
 export { addMask, expandMask } from './prg.ts';
-export { generateRoundKeys, advertiseMessage, consistencyMessage, complaintMessage, pairwiseSeed, x25519KeyProblem, type RoundKeys } from './keys.ts';
+export { generateRoundKeys, advertiseMessage, keyCommitment, commitMessage, consistencyMessage, complaintMessage, pairwiseSeed, x25519KeyProblem, type RoundKeys } from './keys.ts';
 export { buildNeighbourGraph, neighboursOf, graphSeedFor, type NeighbourGraph, type GraphKeyEntry } from './graph.ts';
 export { splitSecret, combineShares } from './shamir.ts';
 export { sealShares, openShares, type ShareBundle } from './share-box.ts';

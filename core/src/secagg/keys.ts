@@ -14,6 +14,8 @@ export const DOMAIN = {
   graph: 'consort.v1/graph',
   share: 'consort.v1/share',
   complaint: 'consort.v1/complaint',
+  keyCommitment: 'consort.v1/key-commitment',
+  commit: 'consort.v1/commit',
 } as const;
 
 /** An X25519 (or Ed25519) key pair as raw bytes. */
@@ -114,6 +116,20 @@ export function x25519KeyProblem(publicKey: Uint8Array): string | undefined {
 /** The bytes a member signs when advertising its round keys. */
 export function advertiseMessage(roundId: string, memberId: string, encryptionPublicKey: Uint8Array, maskPublicKey: Uint8Array): Uint8Array {
   return signedBytes([DOMAIN.advertise, roundId, memberId, encryptionPublicKey, maskPublicKey]);
+}
+
+/**
+ * A member's commitment to its round keys: SHA-256(domain | round | member | enc pk | mask pk).
+ * Sent before any key is revealed, so nobody (the coordinator's own members included) can pick
+ * its keys after seeing honest ones, and the graph seed hashed over the keys cannot be ground.
+ */
+export function keyCommitment(roundId: string, memberId: string, encryptionPublicKey: Uint8Array, maskPublicKey: Uint8Array): Uint8Array {
+  return sha256(signedBytes([DOMAIN.keyCommitment, roundId, memberId, encryptionPublicKey, maskPublicKey]));
+}
+
+/** The bytes a member signs over its key commitment. */
+export function commitMessage(roundId: string, memberId: string, commitment: Uint8Array): Uint8Array {
+  return signedBytes([DOMAIN.commit, roundId, memberId, commitment]);
 }
 
 /** The bytes a member signs when it complains about a peer (kind and detail included: the evidence is the whole text). */

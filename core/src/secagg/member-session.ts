@@ -9,12 +9,14 @@ import { ConsortError, isConsortError } from '../errors/consort-error.ts';
 import { bytesEqual, compareIds, sortedIds } from './encoding.ts';
 import { graphSeedFor, neighboursOf } from './graph.ts';
 import {
-  advertiseMessage, complaintMessage, consistencyMessage, generateRoundKeys, pairwiseSeed, sign, verify, x25519KeyProblem, type KeyPair, type RoundKeys,
+  advertiseMessage, commitMessage, complaintMessage, consistencyMessage, generateRoundKeys, keyCommitment, pairwiseSeed, sign, verify, x25519KeyProblem, type KeyPair, type RoundKeys,
 } from './keys.ts';
 import type {
   AdvertiseKeys,
   AdvertisedKeySet,
   Complaint,
+  KeyCommitment,
+  KeyCommitmentSet,
   ComplaintKind,
   ConsistencyRequest,
   MaskedInput,
@@ -57,6 +59,9 @@ export class MemberSession {
   private currentStage: SecAggStage = 'advertise_keys';
   private abortReason?: string;
   private advertised = false;
+  private committed = false;
+  /** The round's fixed member set and each member's key commitment (commit-then-reveal), once received. */
+  private commitments?: ReadonlyMap<string, Uint8Array>;
   private sharesSent = false;
   /** Keys of this member's graph neighbours only: O(k) state per member, not O(n) (SecAgg+). */
   private peers = new Map<string, Peer>();
@@ -122,10 +127,58 @@ export class MemberSession {
     return this.myNeighbours;
   }
 
-  /** Stage advertise_keys: the two fresh public keys, signed with the identity key. */
+  /**
+   * Stage advertise_keys, first step (commit-then-reveal): a signed hash of the keys this member
+   * will reveal once the coordinator has fixed every member's commitment (receiveCommitments).
+   */
+  commitKeys(): KeyCommitment {
+    this.expect('advertise_keys', 'commitKeys');
+    if (this.committed || this.advertised) throw this.violation('advertise_keys', 'keys were already committed or advertised this round');
+    this.committed = true;
+    const commitment = keyCommitment(this.params.roundId, this.memberId, this.keys.encryption.publicKey, this.keys.mask.publicKey);
+    return { memberId: this.memberId, commitment, signature: sign(commitMessage(this.params.roundId, this.memberId, commitment), this.identity.secretKey) };
+  }
+
+  /**
+   * Stage advertise_keys: the commitments the coordinator fixed. Checks every signature against
+   * `identities`, that this member's commitment is in the set unchanged and that enough members
+   * committed. From here on the round's member set is fixed: receiveKeySet refuses any other.
+   */
+  receiveCommitments(set: KeyCommitmentSet, identities: ReadonlyMap<string, Uint8Array>): void {
+    this.expect('advertise_keys', 'receiveCommitments');
+    if (!this.committed) throw this.violation('advertise_keys', 'the commitments arrived before this member committed to its keys');
+    if (this.commitments) throw this.violation('advertise_keys', 'the commitments were already received this round');
+    this.guard(() => {
+      const { roundId, minMembers } = this.params;
+      if (set.roundId !== roundId) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', `commitment set is for round ${set.roundId}`);
+      const commitments = new Map<string, Uint8Array>();
+      for (const c of set.commitments) {
+        if (commitments.has(c.memberId)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', `commitment set lists member ${c.memberId} twice`);
+        const identity = identities.get(c.memberId);
+        if (!identity) throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `member ${c.memberId} in the commitment set is not enrolled`);
+        if (c.commitment.length !== 32 || !verify(commitMessage(roundId, c.memberId, c.commitment), c.signature, identity)) {
+          throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `the signature on member ${c.memberId}'s key commitment does not verify`);
+        }
+        commitments.set(c.memberId, c.commitment);
+      }
+      const mine = commitments.get(this.memberId);
+      if (!mine) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', 'the commitment set leaves this member out');
+      if (!bytesEqual(mine, keyCommitment(roundId, this.memberId, this.keys.encryption.publicKey, this.keys.mask.publicKey))) {
+        throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', "the commitment set changed this member's own commitment");
+      }
+      if (commitments.size < minMembers) {
+        throw this.refuse('TOO_FEW_MEMBERS', 'advertise_keys', `only ${commitments.size} members committed to keys, at least ${minMembers} are required`);
+      }
+      this.commitments = commitments;
+    });
+  }
+
+  /** Stage advertise_keys: the two fresh public keys, signed with the identity key (after receiveCommitments when the member committed). */
   advertiseKeys(): AdvertiseKeys {
     this.expect('advertise_keys', 'advertiseKeys');
     if (this.advertised) throw this.violation('advertise_keys', 'keys were already advertised this round');
+    // Revealing before the member set is fixed would let the coordinator choose keys after seeing these.
+    if (this.committed && !this.commitments) throw this.violation('advertise_keys', 'keys are revealed only after the coordinator sent the fixed commitment set');
     this.advertised = true;
     const encryptionPublicKey = this.keys.encryption.publicKey;
     const maskPublicKey = this.keys.mask.publicKey;
@@ -160,6 +213,8 @@ export class MemberSession {
           throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `member ${id} advertised malformed keys`);
         }
         for (const k of [entry.encryptionPublicKey, entry.maskPublicKey]) {
+          // An unusable key (e.g. all zeros, kept in a committed key set) leaves only its owner out, below.
+          if (x25519KeyProblem(k)) continue;
           const hex = Buffer.from(k).toString('hex');
           if (seenKeys.has(hex)) throw this.refuse('SECAGG_PROTOCOL_VIOLATION', 'advertise_keys', `a public key is advertised twice (member ${id})`);
           seenKeys.add(hex);
@@ -175,6 +230,7 @@ export class MemberSession {
       if (peers.size < minMembers) {
         throw this.refuse('TOO_FEW_MEMBERS', 'advertise_keys', `only ${peers.size} members advertised keys, at least ${minMembers} are required`);
       }
+      if (this.commitments) this.checkReveals(peers);
       const entries = [...peers].map(([memberId, p]) => ({ memberId, ...p }));
       const seed = graphSeedFor(roundId, entries);
       if (!bytesEqual(seed, keySet.graphSeed)) {
@@ -428,6 +484,26 @@ export class MemberSession {
     if (this.complaints.has(accused)) return;
     const signature = sign(complaintMessage(this.params.roundId, this.memberId, accused, kind, detail), this.identity.secretKey);
     this.complaints.set(accused, { memberId: this.memberId, accusedMemberId: accused, kind, detail, signature });
+  }
+
+  /**
+   * Commit-then-reveal: the key set must be exactly the committed members, each with the keys it
+   * committed to. Otherwise the coordinator re-drew the graph seed after seeing honest keys
+   * (by dropping, adding or re-keying a member), which is how a victim's neighbourhood is ground.
+   */
+  private checkReveals(peers: ReadonlyMap<string, Peer>): void {
+    const committed = this.commitments!;
+    const roundId = this.params.roundId;
+    for (const id of committed.keys()) {
+      if (!peers.has(id)) throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `the key set leaves out member ${id}, which committed to keys (the member set is fixed at the commitments; the graph seed would be re-drawn)`);
+    }
+    for (const [id, p] of peers) {
+      const c = committed.get(id);
+      if (!c) throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `the key set adds member ${id}, which did not commit to keys (the graph seed would be re-drawn)`);
+      if (!bytesEqual(c, keyCommitment(roundId, id, p.encryptionPublicKey, p.maskPublicKey))) {
+        throw this.refuse('SECAGG_VERIFICATION_FAILED', 'advertise_keys', `member ${id} revealed keys other than those it committed to (the graph seed would be re-drawn)`);
+      }
+    }
   }
 
   private expect(stage: SecAggStage, method: string): void {

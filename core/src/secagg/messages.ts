@@ -12,6 +12,20 @@ export interface AdvertiseKeys {
   signature: Uint8Array;
 }
 
+/** Stage advertise_keys, first step (commit-then-reveal), member -> coordinator: keyCommitment(...) of the keys it will reveal. */
+export interface KeyCommitment {
+  memberId: string;
+  commitment: Uint8Array;
+  /** Ed25519 over commitMessage(round id, member id, commitment). */
+  signature: Uint8Array;
+}
+
+/** Coordinator -> every member once commitments close: the fixed member set of the round. Keys are revealed only after it. */
+export interface KeyCommitmentSet {
+  roundId: string;
+  commitments: KeyCommitment[];
+}
+
 /** One entry of the key set; `identityPublicKey` is informative: members verify against their own registry. */
 export interface AdvertisedKey extends AdvertiseKeys {
   identityPublicKey?: Uint8Array;

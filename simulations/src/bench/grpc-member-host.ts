@@ -88,11 +88,12 @@ class BenchMember {
       else this.guard(this.servePlain(open));
       return;
     }
-    const stage = e.keySet ?? e.routedShares ?? e.consistencyRequest ?? e.unmaskRequest;
+    const stage = e.keyCommitmentSet ?? e.keySet ?? e.routedShares ?? e.consistencyRequest ?? e.unmaskRequest;
     if (stage) {
       const round = this.rounds.get(stage.roundId);
       if (!round) return;
-      if (e.keySet) this.guard(round.onKeySet(e.keySet));
+      if (e.keyCommitmentSet) this.guard(round.onCommitments(e.keyCommitmentSet, `round ${stage.roundId}`).then(() => undefined));
+      else if (e.keySet) this.guard(round.onKeySet(e.keySet));
       else if (e.routedShares) {
         if (this.dropAtMaskedInput) {
           this.dropped = true;

@@ -7,6 +7,7 @@ import type { RoundReport as RoundReportMessage } from '@consort/protos/types/Ro
 import { ConsortError, type TaskDefinitionInput } from '@consort/core';
 import type { Store } from '../../store/store.ts';
 import type { MemberConnections } from '../../members/connections.ts';
+import { revokeMember } from '../../members/revocation.ts';
 import { droppedText, protoMetrics, type RoundReport, type RoundRunner } from '../../round/round-runner.ts';
 import { issueEnrollmentTokens } from '../../federation/enrollment.ts';
 import { createTask } from '../../task/task-service.ts';
@@ -115,6 +116,10 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
           id: m.id, displayName: m.displayName, online: deps.connections.isOnline(m.id), backend: deps.connections.backendOf(m.id) ?? m.backend ?? '',
         })),
       };
+    }),
+    RevokeMember: unary('RevokeMember', async (req) => {
+      const r = await revokeMember({ store, connections: deps.connections, logger }, req.memberId);
+      return { id: r.member.id, displayName: r.member.displayName, federationId: r.member.federationId, revokedUnixMs: String(r.member.revokedAt!.getTime()), wasConnected: r.wasConnected };
     }),
     RunRounds(call) {
       // The operator cancelling the stream (Ctrl-C) aborts the round in progress and stops the run.

@@ -77,11 +77,16 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
 
     Connect(call) {
       authenticateCall(store, call.metadata, `${PATH}Connect`, bodyDigest([messageDigest(call.request)])).then(async (member) => {
-        const sink = { write: (e: CoordinatorEvent) => call.write(sealEvent(e)), end: () => call.end() };
-        connections.attach(member.id, member.federationId, call.request.backend || 'unknown', sink);
-        await store.touchMember(member.id, { lastSeenAt: new Date(), backend: call.request.backend || undefined });
-        logger.info({ member: member.id, backend: call.request.backend }, 'member connected');
         const heartbeat = setInterval(() => call.write({ heartbeat: { unixMs: String(Date.now()) } }), HEARTBEAT_MS);
+        const sink = {
+          write: (e: CoordinatorEvent) => call.write(sealEvent(e)),
+          end: () => call.end(),
+          // A revoked member's stream ends with the catalogued status, so its agent stops reconnecting.
+          fail: (reason: Error) => {
+            clearInterval(heartbeat);
+            call.emit('error', fail(reason, 'Connect', call));
+          },
+        };
         const gone = () => {
           clearInterval(heartbeat);
           connections.detach(member.id, sink);
@@ -89,6 +94,9 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
         call.on('cancelled', gone);
         call.on('close', gone);
         call.on('error', gone);
+        connections.attach(member.id, member.federationId, call.request.backend || 'unknown', sink);
+        await store.touchMember(member.id, { lastSeenAt: new Date(), backend: call.request.backend || undefined });
+        logger.info({ member: member.id, backend: call.request.backend }, 'member connected');
         call.write({ heartbeat: { unixMs: String(Date.now()) } });
       }, (err) => call.emit('error', fail(err, 'Connect', call)));
     },

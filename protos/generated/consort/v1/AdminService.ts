@@ -15,6 +15,8 @@ import type { ListTasksRequest as _consort_v1_ListTasksRequest, ListTasksRequest
 import type { MemberList as _consort_v1_MemberList, MemberList__Output as _consort_v1_MemberList__Output } from '../../consort/v1/MemberList';
 import type { ModelFileChunk as _consort_v1_ModelFileChunk, ModelFileChunk__Output as _consort_v1_ModelFileChunk__Output } from '../../consort/v1/ModelFileChunk';
 import type { ModelFileRequest as _consort_v1_ModelFileRequest, ModelFileRequest__Output as _consort_v1_ModelFileRequest__Output } from '../../consort/v1/ModelFileRequest';
+import type { RevokeMemberRequest as _consort_v1_RevokeMemberRequest, RevokeMemberRequest__Output as _consort_v1_RevokeMemberRequest__Output } from '../../consort/v1/RevokeMemberRequest';
+import type { RevokedMember as _consort_v1_RevokedMember, RevokedMember__Output as _consort_v1_RevokedMember__Output } from '../../consort/v1/RevokedMember';
 import type { RoundList as _consort_v1_RoundList, RoundList__Output as _consort_v1_RoundList__Output } from '../../consort/v1/RoundList';
 import type { RoundReport as _consort_v1_RoundReport, RoundReport__Output as _consort_v1_RoundReport__Output } from '../../consort/v1/RoundReport';
 import type { RunRoundsRequest as _consort_v1_RunRoundsRequest, RunRoundsRequest__Output as _consort_v1_RunRoundsRequest__Output } from '../../consort/v1/RunRoundsRequest';
@@ -90,6 +92,15 @@ export interface AdminServiceClient extends grpc.Client {
   listTasks(argument: _consort_v1_ListTasksRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_TaskList__Output>): grpc.ClientUnaryCall;
   listTasks(argument: _consort_v1_ListTasksRequest, callback: grpc.requestCallback<_consort_v1_TaskList__Output>): grpc.ClientUnaryCall;
   
+  RevokeMember(argument: _consort_v1_RevokeMemberRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_RevokedMember__Output>): grpc.ClientUnaryCall;
+  RevokeMember(argument: _consort_v1_RevokeMemberRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_RevokedMember__Output>): grpc.ClientUnaryCall;
+  RevokeMember(argument: _consort_v1_RevokeMemberRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_RevokedMember__Output>): grpc.ClientUnaryCall;
+  RevokeMember(argument: _consort_v1_RevokeMemberRequest, callback: grpc.requestCallback<_consort_v1_RevokedMember__Output>): grpc.ClientUnaryCall;
+  revokeMember(argument: _consort_v1_RevokeMemberRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_RevokedMember__Output>): grpc.ClientUnaryCall;
+  revokeMember(argument: _consort_v1_RevokeMemberRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_consort_v1_RevokedMember__Output>): grpc.ClientUnaryCall;
+  revokeMember(argument: _consort_v1_RevokeMemberRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_consort_v1_RevokedMember__Output>): grpc.ClientUnaryCall;
+  revokeMember(argument: _consort_v1_RevokeMemberRequest, callback: grpc.requestCallback<_consort_v1_RevokedMember__Output>): grpc.ClientUnaryCall;
+  
   RunRounds(argument: _consort_v1_RunRoundsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_RoundReport__Output>;
   RunRounds(argument: _consort_v1_RunRoundsRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_RoundReport__Output>;
   runRounds(argument: _consort_v1_RunRoundsRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_consort_v1_RoundReport__Output>;
@@ -114,6 +125,8 @@ export interface AdminServiceHandlers extends grpc.UntypedServiceImplementation 
   
   ListTasks: grpc.handleUnaryCall<_consort_v1_ListTasksRequest__Output, _consort_v1_TaskList>;
   
+  RevokeMember: grpc.handleUnaryCall<_consort_v1_RevokeMemberRequest__Output, _consort_v1_RevokedMember>;
+  
   RunRounds: grpc.handleServerStreamingCall<_consort_v1_RunRoundsRequest__Output, _consort_v1_RoundReport>;
   
 }
@@ -127,5 +140,6 @@ export interface AdminServiceDefinition extends grpc.ServiceDefinition {
   ListMembers: MethodDefinition<_consort_v1_ListMembersRequest, _consort_v1_MemberList, _consort_v1_ListMembersRequest__Output, _consort_v1_MemberList__Output>
   ListRounds: MethodDefinition<_consort_v1_ListRoundsRequest, _consort_v1_RoundList, _consort_v1_ListRoundsRequest__Output, _consort_v1_RoundList__Output>
   ListTasks: MethodDefinition<_consort_v1_ListTasksRequest, _consort_v1_TaskList, _consort_v1_ListTasksRequest__Output, _consort_v1_TaskList__Output>
+  RevokeMember: MethodDefinition<_consort_v1_RevokeMemberRequest, _consort_v1_RevokedMember, _consort_v1_RevokeMemberRequest__Output, _consort_v1_RevokedMember__Output>
   RunRounds: MethodDefinition<_consort_v1_RunRoundsRequest, _consort_v1_RoundReport, _consort_v1_RunRoundsRequest__Output, _consort_v1_RoundReport__Output>
 }

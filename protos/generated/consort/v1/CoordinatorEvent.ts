@@ -7,6 +7,7 @@ import type { ConsistencyRequest as _consort_v1_ConsistencyRequest, ConsistencyR
 import type { UnmaskRequest as _consort_v1_UnmaskRequest, UnmaskRequest__Output as _consort_v1_UnmaskRequest__Output } from '../../consort/v1/UnmaskRequest';
 import type { RoundClosed as _consort_v1_RoundClosed, RoundClosed__Output as _consort_v1_RoundClosed__Output } from '../../consort/v1/RoundClosed';
 import type { Heartbeat as _consort_v1_Heartbeat, Heartbeat__Output as _consort_v1_Heartbeat__Output } from '../../consort/v1/Heartbeat';
+import type { KeyCommitmentSet as _consort_v1_KeyCommitmentSet, KeyCommitmentSet__Output as _consort_v1_KeyCommitmentSet__Output } from '../../consort/v1/KeyCommitmentSet';
 
 export interface CoordinatorEvent {
   'roundOpen'?: (_consort_v1_RoundOpen | null);
@@ -16,7 +17,8 @@ export interface CoordinatorEvent {
   'unmaskRequest'?: (_consort_v1_UnmaskRequest | null);
   'roundClosed'?: (_consort_v1_RoundClosed | null);
   'heartbeat'?: (_consort_v1_Heartbeat | null);
-  'event'?: "roundOpen"|"keySet"|"routedShares"|"consistencyRequest"|"unmaskRequest"|"roundClosed"|"heartbeat";
+  'keyCommitmentSet'?: (_consort_v1_KeyCommitmentSet | null);
+  'event'?: "roundOpen"|"keySet"|"routedShares"|"consistencyRequest"|"unmaskRequest"|"roundClosed"|"heartbeat"|"keyCommitmentSet";
 }
 
 export interface CoordinatorEvent__Output {
@@ -27,5 +29,6 @@ export interface CoordinatorEvent__Output {
   'unmaskRequest'?: (_consort_v1_UnmaskRequest__Output | null);
   'roundClosed'?: (_consort_v1_RoundClosed__Output | null);
   'heartbeat'?: (_consort_v1_Heartbeat__Output | null);
-  'event'?: "roundOpen"|"keySet"|"routedShares"|"consistencyRequest"|"unmaskRequest"|"roundClosed"|"heartbeat";
+  'keyCommitmentSet'?: (_consort_v1_KeyCommitmentSet__Output | null);
+  'event'?: "roundOpen"|"keySet"|"routedShares"|"consistencyRequest"|"unmaskRequest"|"roundClosed"|"heartbeat"|"keyCommitmentSet";
 }
