@@ -67,7 +67,7 @@ describe('readMemberCsv', () => {
     expect((await rejection(readMemberCsv(file('f.csv', ''), schema))).message).toContain('f.csv is empty');
     expect((await rejection(readMemberCsv(file('g.csv', '\n\n'), schema))).message).toContain('g.csv is empty');
     const missing = await readMemberCsv(path.join(dir, 'nope.csv'), schema).catch((e: ConsortError) => e);
-    expect((missing as ConsortError).code).toBe('INVALID_ARGUMENT');
+    expect((missing as ConsortError).code).toBe('FILE_UNREADABLE');
     expect((missing as ConsortError).message).toContain('nope.csv');
   });
 });
