@@ -21,7 +21,7 @@ describe('adversarial: operator revokes a member', () => {
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'consort-revoke-'));
     c = await startCoordinator({ dataDir, port: 0, adminToken: 'operator-token', logger: pino({ level: 'silent' }) });
-    admin = new AdminClient(c.address, c.adminToken);
+    admin = new AdminClient(c.adminAddress, c.adminToken);
     const f = await admin.createFederation('revocation');
     const tokens = await admin.createEnrollmentTokens(f.id, 2);
     revoked = await enrollMember(c.address, tokens[0], 'Mallory Gym');
@@ -76,7 +76,7 @@ describe('adversarial: operator revokes a member', () => {
   });
 
   it('revoke-member --json prints the revocation; an unknown member is NOT_FOUND (exit 2)', async () => {
-    const env = { CONSORT_COORDINATOR: c.address, CONSORT_ADMIN_TOKEN: 'operator-token' };
+    const env = { CONSORT_ADMIN_ADDRESS: c.adminAddress, CONSORT_ADMIN_TOKEN: 'operator-token' };
     const ok = await runCli(CLI.coordinator, ['revoke-member', '--member', other.memberId!, '--json'], { cwd: dataDir, env });
     expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);

@@ -90,7 +90,7 @@ describe('model export and pull over gRPC', () => {
     const conn = ['--coordinator', fx.coordinator.address];
     const printed = await cli('coordinator', ['export-model', '--task', taskId, '--out', 'operator-model.json', '--json', '--coordinator', fx.coordinator.adminAddress, '--token', TOKEN], dir);
     const exported = join(dir, 'operator-model.json');
-    expect(JSON.parse(printed.at(-1)!)).toMatchObject({ version: 2, kind: 'model', out: exported, task: taskId, taskName: 'churn-e2e' });
+    expect(JSON.parse(printed.join('\n'))).toMatchObject({ version: 2, kind: 'model', out: exported, task: taskId, taskName: 'churn-e2e' });
 
     const pullLines = await cli('agent', ['pull-model', '--task', taskId, '--out', 'member-model.json', '--identity', 'pulling-member/identity.json', ...conn], dir);
     const pulled = join(dir, 'member-model.json');

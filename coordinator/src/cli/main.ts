@@ -4,10 +4,9 @@ import { Command } from 'commander';
 import * as grpc from '@grpc/grpc-js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
-import { ConsortError, commandFailure, hostOfAddress, insecureTransportRefusal, integerOption, keyFingerprint, portOption } from '@consort/core';
+import { ConsortError, commandFailure, integerOption, keyFingerprint, portOption } from '@consort/core';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 import { startCoordinator } from '../coordinator.ts';
-import { AdminClient } from './admin-client.ts';
 import { openStore, sqlitePathOf } from '../store/open-store.ts';
 import { renderRoundsReport } from '../reports/rounds-report.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
@@ -16,10 +15,9 @@ import { registerExportCommand } from './export-command.ts';
 import { registerRevokeCommand } from './revoke-command.ts';
 import { readTaskFile } from './task-file.ts';
 import { createDevCa } from '../tls/dev-ca.ts';
+import { operatorOptions, output, withAdmin, type Conn } from './operator-client.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-/** Operator commands go to the admin listener (serve --admin-port), never to the member port. */
-const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:50052';
 // grpc-js logs its own copy of errors we report as `CODE: message` (e.g. a taken port); GRPC_VERBOSITY still wins.
 if (!process.env.GRPC_VERBOSITY) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 
@@ -28,11 +26,6 @@ const program = new Command().name('consort-coordinator').description('Consort f
   // Usage errors are printed once, as `INVALID_ARGUMENT: …`, by the handler at the end (exit 2).
   .exitOverride().configureOutput({ outputError: () => undefined });
 
-/** Prints one JSON document (--json) or the text lines. */
-function output(json: boolean | undefined, doc: unknown, text: () => string[]): void {
-  if (json) console.log(JSON.stringify(doc, null, 2));
-  else for (const line of text()) console.log(line);
-}
 
 program.command('serve')
   .description('start the coordinator (gRPC) on the embedded SQLite default or DATABASE_URL')
@@ -58,6 +51,9 @@ program.command('serve')
     process.on('SIGTERM', stop);
   });
 
+/** An operator command of this program (connection options and --json from operator-client.ts). */
+const operatorCommand = (spec: string, description: string): Command => operatorOptions(program.command(spec).description(description));
+
 program.command('dev-ca')
   .description('make a development CA and a TLS certificate for the coordinator (members trust the CA with --tls-ca)')
   .requiredOption('--out <dir>', 'folder for ca.pem, ca-key.pem, server.pem and server-key.pem (created, mode 700)')
@@ -72,43 +68,6 @@ program.command('dev-ca')
       `  keep ${f.caKey} offline: it can sign a certificate for any host`,
     ]);
   });
-
-interface Conn { coordinator: string; token?: string; dataDir: string; json?: boolean; tlsCa?: string; insecure?: boolean }
-
-function admin(o: Conn): AdminClient {
-  let token = o.token ?? process.env.CONSORT_ADMIN_TOKEN;
-  if (!token) {
-    const file = join(resolve(o.dataDir), 'admin-token');
-    if (!existsSync(file)) {
-      throw new ConsortError('INVALID_ARGUMENT', `no operator token: ${file} does not exist; pass --token, set CONSORT_ADMIN_TOKEN, or --data-dir <the coordinator's data folder>`);
-    }
-    token = readFileSync(file, 'utf8').trim();
-  }
-  const tlsCa = o.tlsCa ?? (process.env.CONSORT_TLS_CA || undefined);
-  const refusal = insecureTransportRefusal({ action: `send the operator token to ${o.coordinator}`, host: hostOfAddress(o.coordinator), tls: Boolean(tlsCa), insecure: o.insecure ?? false, tlsWay: '--tls-ca <ca.pem> (or CONSORT_TLS_CA)' });
-  if (refusal) throw new ConsortError(refusal.code, refusal.message);
-  return new AdminClient(o.coordinator, token, tlsCa);
-}
-
-/** An operator command: connection options, --json, and a client closed after the action. */
-function operatorCommand(spec: string, description: string): Command {
-  return program.command(spec).description(description)
-    .option('--coordinator <address>', 'the coordinator\'s operator address host:port (default: CONSORT_ADMIN_ADDRESS, else 127.0.0.1:50052)')
-    .option('--token <token>', 'operator token (default: CONSORT_ADMIN_TOKEN or <data-dir>/admin-token)')
-    .option('--data-dir <dir>', 'coordinator data folder (for the token file)', '.consort')
-    .option('--tls-ca <pem>', 'CA certificate of the coordinator\'s TLS (default: CONSORT_TLS_CA)')
-    .option('--insecure', 'allow plain TCP to an operator address beyond loopback')
-    .option('--json', 'print one JSON document on stdout');
-}
-
-async function withAdmin<T>(o: Conn, fn: (a: AdminClient) => Promise<T>): Promise<T> {
-  const a = admin({ ...o, coordinator: o.coordinator ?? process.env.CONSORT_ADMIN_ADDRESS ?? DEFAULT_ADMIN_ADDRESS });
-  try {
-    return await fn(a);
-  } finally {
-    a.close();
-  }
-}
 
 const iso = (unixMs: string | number): string => (Number(unixMs) > 0 ? new Date(Number(unixMs)).toISOString() : '');
 

@@ -1,0 +1,54 @@
+// The operator's connection to the coordinator's admin listener, shared by every operator command:
+// address, token, TLS options, --json, and a client closed after the action.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ConsortError, hostOfAddress, insecureTransportRefusal } from '@consort/core';
+import { AdminClient } from './admin-client.ts';
+
+/** Operator commands go to the admin listener (serve --admin-port), never to the member port. */
+export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:50052';
+
+/** Prints one JSON document (--json) or the text lines. */
+export function output(json: boolean | undefined, doc: unknown, text: () => string[]): void {
+  if (json) console.log(JSON.stringify(doc, null, 2));
+  else for (const line of text()) console.log(line);
+}
+
+export interface Conn { coordinator: string; token?: string; dataDir: string; json?: boolean; tlsCa?: string; insecure?: boolean }
+
+function admin(o: Conn): AdminClient {
+  let token = o.token ?? process.env.CONSORT_ADMIN_TOKEN;
+  if (!token) {
+    const file = join(resolve(o.dataDir), 'admin-token');
+    if (!existsSync(file)) {
+      throw new ConsortError('INVALID_ARGUMENT', `no operator token: ${file} does not exist; pass --token, set CONSORT_ADMIN_TOKEN, or --data-dir <the coordinator's data folder>`);
+    }
+    token = readFileSync(file, 'utf8').trim();
+  }
+  const tlsCa = o.tlsCa ?? (process.env.CONSORT_TLS_CA || undefined);
+  const refusal = insecureTransportRefusal({ action: `send the operator token to ${o.coordinator}`, host: hostOfAddress(o.coordinator), tls: Boolean(tlsCa), insecure: o.insecure ?? false, tlsWay: '--tls-ca <ca.pem> (or CONSORT_TLS_CA)' });
+  if (refusal) throw new ConsortError(refusal.code, refusal.message);
+  return new AdminClient(o.coordinator, token, tlsCa);
+}
+
+/** An operator command: connection options, --json, and a client closed after the action. */
+export function operatorOptions(command: Command): Command {
+  return command
+    .option('--coordinator <address>', 'the coordinator\'s operator address host:port (default: CONSORT_ADMIN_ADDRESS, else 127.0.0.1:50052)')
+    .option('--token <token>', 'operator token (default: CONSORT_ADMIN_TOKEN or <data-dir>/admin-token)')
+    .option('--data-dir <dir>', 'coordinator data folder (for the token file)', '.consort')
+    .option('--tls-ca <pem>', 'CA certificate of the coordinator\'s TLS (default: CONSORT_TLS_CA)')
+    .option('--insecure', 'allow plain TCP to an operator address beyond loopback')
+    .option('--json', 'print one JSON document on stdout');
+}
+
+/** Runs `fn` with an operator client for `o` (address default: CONSORT_ADMIN_ADDRESS, else DEFAULT_ADMIN_ADDRESS), closed afterwards. */
+export async function withAdmin<T>(o: Conn, fn: (a: AdminClient) => Promise<T>): Promise<T> {
+  const a = admin({ ...o, coordinator: o.coordinator ?? process.env.CONSORT_ADMIN_ADDRESS ?? DEFAULT_ADMIN_ADDRESS });
+  try {
+    return await fn(a);
+  } finally {
+    a.close();
+  }
+}
