@@ -3,25 +3,17 @@
 // refused, and refuses to start on a missing data file.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { AdminClient, startCoordinator, type Coordinator } from '@consort/coordinator';
 import { MemberAgent, enrollMember, generateIdentity, type AgentLogger } from '@consort/client-sdk';
+import { freePort } from './support/ports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'consort-agent-reconnect-'));
 const dataFile = join(dir, 'customers.csv');
 writeFileSync(dataFile, 'tenure,plan,churned\n3,basic,0\n5,pro,1\n');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 function recorder(): AgentLogger & { lines: string[] } {
   const lines: string[] = [];

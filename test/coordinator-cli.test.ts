@@ -1,23 +1,15 @@
 // consort-coordinator as an operator runs it: separate processes, the exact stderr line and exit code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sqliteDatabase } from './support/databases.ts';
 import { churnTask, startFixture, type Fixture } from './support/federation-fixture.ts';
 import { CLI, REPO_ROOT, runCli, startCli, until } from './support/cli.ts';
+import { freePort } from './support/ports.ts';
 
 const folder = () => mkdtempSync(join(tmpdir(), 'consort-cli-'));
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe('consort-coordinator command line', () => {
   let fx: Fixture;
@@ -66,7 +58,7 @@ describe('consort-coordinator command line', () => {
     const cwd = folder();
     writeFileSync(join(cwd, 'empty.yaml'), '\n');
     writeFileSync(join(cwd, 'list.yaml'), '- churned\n');
-    const port = await closedPort();
+    const port = await freePort();
     const [unreachable, noToken, empty, list, missing] = await Promise.all([
       runCli(CLI.coordinator, ['federations', '--token', 't', '--coordinator', `127.0.0.1:${port}`], { cwd }),
       runCli(CLI.coordinator, ['federations'], { cwd }),

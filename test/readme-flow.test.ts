@@ -3,21 +3,13 @@
 // member's steps from enroll to score. If the README's commands stop working, this test fails.
 import { afterAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, REPO_ROOT, runCli, startCli, until, type CliResult, type CliRun } from './support/cli.ts';
+import { freePort } from './support/ports.ts';
 
 const MEMBERS = 5; // examples/churn-task.yaml asks for at least 5 members per round
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** A command that must succeed: its stderr is in the failure message when it does not. */
 function ok(r: CliResult, what: string): CliResult {
