@@ -10,7 +10,7 @@ import { registerPrepareCommand } from './prepare-command.ts';
 import { registerSegmentCommand } from './segment-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerPullCommand } from './pull-command.ts';
-import { resolveTransport, saveCa, transportOptions, type TransportFlags } from './transport-options.ts';
+import { coordinatorAddress, resolveTransport, saveCa, transportOptions, type TransportFlags } from './transport-options.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -28,8 +28,7 @@ transportOptions(program.command('enroll')
   .option('--force', 'replace an existing identity (its member can no longer take part)')
   .option('--json', 'print one JSON document on stdout'))
   .action(async (o: TransportFlags & { coordinator?: string; token: string; name: string; identity: string; force?: boolean; json?: boolean }) => {
-    const coordinator = o.coordinator ?? process.env.CONSORT_COORDINATOR;
-    if (!coordinator) throw new ConsortError('INVALID_ARGUMENT', 'no coordinator address: pass --coordinator host:port or set CONSORT_COORDINATOR');
+    const coordinator = coordinatorAddress(o.coordinator);
     // Checked before the coordinator is called: a refused enroll must not spend the token.
     const tlsCa = resolveTransport(coordinator, o);
     if (existsSync(o.identity) && !o.force) {

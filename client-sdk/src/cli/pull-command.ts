@@ -2,11 +2,11 @@
 import type { Command } from 'commander';
 import { rename, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { ConsortError, modelFileSummary, modelVersionOption } from '@consort/core';
+import { modelFileSummary, modelVersionOption } from '@consort/core';
 import { MemberClient } from '../agent/member-client.ts';
 import { checkModelFileBytes } from '../agent/model-archive.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
-import { resolveTransport, transportOptions, type TransportFlags } from './transport-options.ts';
+import { coordinatorAddress, resolveTransport, transportOptions, type TransportFlags } from './transport-options.ts';
 
 interface PullFlags extends TransportFlags {
   task: string;
@@ -30,8 +30,7 @@ export function registerPullCommand(program: Command): Command {
     .option('--json', 'print what was written as one JSON line'))
     .action(async (o: PullFlags) => {
       const identity = loadIdentity(o.identity);
-      const coordinator = o.coordinator || process.env.CONSORT_COORDINATOR || identity.coordinator;
-      if (!coordinator) throw new ConsortError('INVALID_ARGUMENT', `no coordinator address in ${o.identity}; pass --coordinator host:port`, { option: '--coordinator' });
+      const coordinator = coordinatorAddress(o.coordinator, identity.coordinator);
       const client = new MemberClient(coordinator, identity, resolveTransport(coordinator, o, o.identity));
       try {
         const { bytes } = await client.fetchModelFile({ taskId: o.task, version: o.version });

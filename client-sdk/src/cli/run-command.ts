@@ -5,7 +5,7 @@ import { ConsortError, EXIT_CODES, describeError, formatError } from '@consort/c
 import { MemberAgent, type AgentLogger } from '../agent/agent.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
 import { defaultModelsDir } from '../agent/model-archive.ts';
-import { resolveTransport, transportOptions, type TransportFlags } from './transport-options.ts';
+import { coordinatorAddress, resolveTransport, transportOptions, type TransportFlags } from './transport-options.ts';
 
 interface RunFlags extends TransportFlags {
   data: string;
@@ -56,8 +56,7 @@ export function registerRunCommand(program: Command): void {
       try {
         const giveUpAfterMs = parseDuration(o.giveUpAfter, '--give-up-after');
         const identity = loadIdentity(o.identity);
-        const coordinator = o.coordinator ?? process.env.CONSORT_COORDINATOR ?? identity.coordinator;
-        if (!coordinator) throw new ConsortError('INVALID_ARGUMENT', 'no coordinator address: pass --coordinator host:port or set CONSORT_COORDINATOR', { option: '--coordinator' });
+        const coordinator = coordinatorAddress(o.coordinator, identity.coordinator);
         const tlsCaFile = resolveTransport(coordinator, o, o.identity);
         const minMembersFloor = Number(o.minMembers);
         if (!Number.isInteger(minMembersFloor) || minMembersFloor < 3) {

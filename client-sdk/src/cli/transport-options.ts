@@ -16,6 +16,16 @@ export function transportOptions(command: Command): Command {
     .option('--insecure', 'allow plain TCP to a coordinator beyond loopback (tokens and models travel in clear): trusted networks only');
 }
 
+/**
+ * The coordinator's address: --coordinator, else CONSORT_COORDINATOR, else the address saved at
+ * enrollment. Throws INVALID_ARGUMENT naming both ways in when there is none.
+ */
+export function coordinatorAddress(given: string | undefined, saved?: string): string {
+  const address = given || process.env.CONSORT_COORDINATOR || saved;
+  if (!address) throw new ConsortError('INVALID_ARGUMENT', 'no coordinator address: pass --coordinator host:port or set CONSORT_COORDINATOR', { option: '--coordinator' });
+  return address;
+}
+
 /** Where enroll keeps the federation's CA beside the identity, so later commands need no --tls-ca. */
 export function savedCaPath(identityPath: string): string {
   return join(dirname(identityPath), 'coordinator-ca.pem');
