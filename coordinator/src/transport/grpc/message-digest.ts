@@ -7,7 +7,8 @@ import { REQUEST_LIMITS, oversizedRequest } from './request-limits.ts';
 const DIGEST = Symbol('consort.messageDigest');
 
 /**
- * Returns a copy of the service whose request deserializers tag each message with its digest;
+ * Returns a copy of the service whose request deserializers tag each message with its digest
+ * (computed when first read);
  * a request over its method's limit (REQUEST_LIMITS) is not decoded at all.
  */
 export function withMessageDigests(service: ServiceDefinition): ServiceDefinition {
@@ -19,7 +20,10 @@ export function withMessageDigests(service: ServiceDefinition): ServiceDefinitio
         const limit = REQUEST_LIMITS[name];
         if (limit !== undefined && bytes.byteLength > limit) return oversizedRequest(bytes.byteLength);
         const message = method.requestDeserialize(bytes) as object;
-        Object.defineProperty(message, DIGEST, { value: sha256(bytes), enumerable: false });
+        // Hashed on first use: an upload's data chunks are covered by the payload SHA-256 its
+        // signed header carries, so hashing each chunk's wire bytes as well would be wasted work.
+        let digest: Uint8Array | undefined;
+        Object.defineProperty(message, DIGEST, { get: () => (digest ??= sha256(bytes)), enumerable: false });
         return message;
       },
     };
