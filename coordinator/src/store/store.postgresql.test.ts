@@ -3,7 +3,7 @@
 // a broken PostgreSQL path. Override the server with CONSORT_TEST_PG_URL (an admin connection URL).
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { storeContract } from './store-contract.ts';
+import { storeContract } from '../../test-support/store-contract.ts';
 
 const adminUrl = process.env.CONSORT_TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const prefix = `consort_test_${randomBytes(4).toString('hex')}`;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@libsql/client';
-import { storeContract } from './store-contract.ts';
+import { storeContract } from '../../test-support/store-contract.ts';
 
 let dir: string | undefined;
 let count = 0;

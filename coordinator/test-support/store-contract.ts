@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isConsortError, type ErrorCode } from '@consort/core';
-import { MIGRATIONS_DIR, MIGRATIONS_TABLE, loadMigrations } from './migrate.ts';
-import { openStore } from './open-store.ts';
-import type { Store, StoreProvider, TaskInput } from './store.ts';
+import { MIGRATIONS_DIR, MIGRATIONS_TABLE, loadMigrations } from '../src/store/migrate.ts';
+import { openStore } from '../src/store/open-store.ts';
+import type { Store, StoreProvider, TaskInput } from '../src/store/store.ts';
 
 /** How the suite gets databases of one provider. */
 export interface StoreHarness {
