@@ -13,7 +13,6 @@ export * from './train/trainer.ts';
 export * from './data/csv-table.ts';
 export * from './onnx/export-model.ts';
 export * from './onnx/scorer.ts';
-export * from './onnx/score-bench.ts';
 export { registerScoreCommand } from './cli/score-command.ts';
 export { registerPullCommand } from './cli/pull-command.ts';
 export * from './onboarding/mapping.ts';

@@ -7,7 +7,7 @@ import {
 import { selectBackend, type Backend } from '../train/backend.ts';
 import { predict } from '../train/trainer.ts';
 import { ONNX_IO, exportOnnx, onnxFeatureColumns, readOnnxMetadata } from './export-model.ts';
-import { churnPipeline, randomRecords, randomWeights, rawInputs, specFor } from './test-fixtures.ts';
+import { churnPipeline, randomRecords, randomWeights, rawInputs, specFor } from '../../test-support/onnx-fixtures.ts';
 
 let backend: Backend;
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Command } from 'commander';
 import { isConsortError } from '@consort/core';
 import { registerScoreCommand } from '../cli/score-command.ts';
-import { churnPipeline, modelFile, randomWeights, specFor, writeMemberCsv } from './test-fixtures.ts';
+import { churnPipeline, modelFile, randomWeights, specFor, writeMemberCsv } from '../../test-support/onnx-fixtures.ts';
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'consort-score-cli-')); });

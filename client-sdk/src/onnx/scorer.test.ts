@@ -11,7 +11,7 @@ import {
   exportModelFile, formatReason, formatReasonValue, riskTier, scoreCsv, topContributions, type ScoreProgress,
 } from './scorer.ts';
 import { readOnnxMetadata } from './export-model.ts';
-import { churnPipeline, modelFile, randomWeights, specFor, writeMemberCsv } from './test-fixtures.ts';
+import { churnPipeline, modelFile, randomWeights, specFor, writeMemberCsv } from '../../test-support/onnx-fixtures.ts';
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'consort-score-')); });

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initialWeights, localFeatureStats, pipelineFromStats, pipelineInputDim, resolveTaskDefinition, type ModelSpec } from '@consort/core';
-import { benchmarkScoring } from '@consort/client-sdk';
+import { benchmarkScoring } from './scoring-throughput.ts';
 import { churnTaskSchema, generateConsortium, toCsv, COLUMNS } from '../generator/index.ts';
 import { machineLine, writeBenchmarkSection } from './benchmark-section.ts';
 

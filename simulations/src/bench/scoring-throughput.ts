@@ -1,10 +1,10 @@
-// Scoring benchmark: raw csv-parse throughput of a file vs full scoring of it, measured in the same run.
+// Scoring throughput: raw csv-parse over a file vs full scoring of it, measured in the same run (used by scoring-bench.ts).
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
-import { loadModel, scoreCsv } from './scorer.ts';
+import { loadModel, scoreCsv } from '@consort/client-sdk';
 
 /** Throughput of parsing alone vs scoring, on one file. */
 export interface ScoringBenchmark {

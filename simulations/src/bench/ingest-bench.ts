@@ -1,13 +1,13 @@
 // Ingestion benchmark: writes a synthetic 1M-line transaction CSV, then times raw csv-parse, prepare (streaming RFM derivation) and validate on it.
-// Run: npx tsx client-sdk/src/onboarding/bench-ingest.ts [--lines 1000000] [--dir /tmp/consort-bench] [--repeat 3]
+// Run: npx tsx simulations/src/bench/ingest-bench.ts [--lines 1000000] [--dir /tmp/consort-bench] [--repeat 3]
 import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
 import { resolveTaskDefinition } from '@consort/core';
-import { loadMapping } from './mapping.ts';
-import { prepareFeatures } from './prepare.ts';
-import { validateMapping } from './validate.ts';
+import { loadMapping } from '@consort/client-sdk';
+import { prepareFeatures } from '@consort/client-sdk';
+import { validateMapping } from '@consort/client-sdk';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,10 +1,10 @@
-// Shared fixtures for the ONNX tests and benchmark: a pipeline, random weights, synthetic member rows and CSVs.
+// Fixtures for the ONNX export and scoring tests: a pipeline, random weights, synthetic member rows and CSVs.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import {
   SeededRandom, parameterCount, pipelineInputDim, type FeaturePipeline, type ModelSpec,
 } from '@consort/core';
-import type { ModelFile } from './scorer.ts';
+import type { ModelFile } from '../src/onnx/scorer.ts';
 
 /** A churn-like pipeline: four numeric columns on different scales and two categorical ones (with pooled shares, as fitted). */
 export function churnPipeline(task: 'binary' | 'regression' = 'binary'): FeaturePipeline {
