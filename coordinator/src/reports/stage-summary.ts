@@ -1,10 +1,10 @@
 // One line for where a secure round's time went, shared by the rounds report and the operator CLI.
-import type { SecureStage } from '../secagg/secure-round.ts';
+import { SECAGG_WORKING_STAGES, type SecAggWorkingStage } from '@consort/core';
 
-/** The secure-aggregation stages in protocol order, with the short names operators read. */
-const STAGE_LABELS: [SecureStage, string][] = [
-  ['advertise_keys', 'keys'], ['share_keys', 'shares'], ['masked_input', 'input'], ['consistency_check', 'check'], ['unmask', 'unmask'],
-];
+/** The short names operators read for the secure-aggregation stages. */
+const STAGE_LABEL: Record<SecAggWorkingStage, string> = {
+  advertise_keys: 'keys', share_keys: 'shares', masked_input: 'input', consistency_check: 'check', unmask: 'unmask',
+};
 
 /**
  * "keys 0.21 · shares 0.58 · input 2.60 · check 0.15 · unmask 0.30" from a round's stageSeconds
@@ -13,6 +13,6 @@ const STAGE_LABELS: [SecureStage, string][] = [
 export function formatStageSeconds(stageSeconds: unknown): string | undefined {
   if (!stageSeconds || typeof stageSeconds !== 'object') return undefined;
   const s = stageSeconds as Record<string, unknown>;
-  const parts = STAGE_LABELS.filter(([k]) => typeof s[k] === 'number').map(([k, label]) => `${label} ${(s[k] as number).toFixed(2)}`);
+  const parts = SECAGG_WORKING_STAGES.filter((k) => typeof s[k] === 'number').map((k) => `${STAGE_LABEL[k]} ${(s[k] as number).toFixed(2)}`);
   return parts.length ? parts.join(' · ') : undefined;
 }

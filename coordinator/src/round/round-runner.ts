@@ -10,6 +10,7 @@ import {
   type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
   type VectorLayout,
 } from '@consort/core';
+import { ACTIVE_ROUND_STATES } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import type { InputHeader__Output } from '@consort/protos/types/InputHeader';
 import type { StageSubmission__Output } from '@consort/protos/types/StageSubmission';
@@ -141,7 +142,7 @@ const STATISTICS_SETTLE_MS = 5_000;
 /** Server-optimizer state is saved with each model version up to this many numbers (JSON). */
 const MAX_PERSISTED_STATE_NUMBERS = 250_000;
 
-const NON_TERMINAL: RoundState[] = ['open', 'advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask', 'aggregated'];
+const NON_TERMINAL: RoundState[] = [...ACTIVE_ROUND_STATES];
 
 /** Orchestrates the rounds of tasks; transport handlers call `acceptInput` / `acceptStage`. */
 export class RoundRunner {

@@ -1,7 +1,7 @@
 // The server side of secure aggregation for one round: drives core's CoordinatorSession through
 // advertise_keys -> share_keys -> masked_input -> consistency_check -> unmask, each stage with a
 // deadline, routing only ciphertext and signatures. It hands back the unmasked SUM, nothing else.
-import { ConsortError, CoordinatorSession, type ModVector, type RoundEvent, type SecAggParams, type SecAggResult } from '@consort/core';
+import { ConsortError, CoordinatorSession, type ModVector, type RoundEvent, type SecAggParams, type SecAggResult, type SecAggWorkingStage } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import type { StageSubmission__Output } from '@consort/protos/types/StageSubmission';
 import {
@@ -24,7 +24,7 @@ export interface SecureRoundOptions {
 }
 
 /** The stages a secure round waits for members in (the state machine's non-terminal secagg stages). */
-export type SecureStage = 'advertise_keys' | 'share_keys' | 'masked_input' | 'consistency_check' | 'unmask';
+export type SecureStage = SecAggWorkingStage;
 type Stage = SecureStage;
 
 interface Waiter {

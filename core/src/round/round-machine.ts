@@ -6,14 +6,11 @@
 // The coordinator persists the state before acting on a transition's effects, so a crash
 // leaves a round in a known state; recovery aborts it and starts a fresh round (fresh keys).
 import { ConsortError } from '../errors/consort-error.ts';
+import { SECAGG_WORKING_STAGES } from '../secagg/stages.ts';
 
 export const ROUND_STATES = [
   'open',
-  'advertise_keys',
-  'share_keys',
-  'masked_input',
-  'consistency_check',
-  'unmask',
+  ...SECAGG_WORKING_STAGES,
   'aggregated',
   'published',
   'aborted',
@@ -50,6 +47,9 @@ export interface Transition {
 }
 
 export const TERMINAL_STATES: readonly RoundState[] = ['published', 'aborted'];
+
+/** The states of a round still under way (what crash recovery looks for). */
+export const ACTIVE_ROUND_STATES: readonly RoundState[] = ROUND_STATES.filter((s) => !TERMINAL_STATES.includes(s));
 
 /** The explicit transition table: (state, event type) -> next state and effects. */
 const TABLE: Record<string, Transition> = {

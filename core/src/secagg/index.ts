@@ -1,5 +1,5 @@
 // Public API of secure aggregation (SecAgg, Bonawitz et al. CCS 2017; SecAgg+, Bell et al. CCS 2020).
-export { SECAGG_STAGES, SECAGG_TRANSITIONS, canTransitionSecAgg, transitionSecAgg, secaggStageIndex, type SecAggStage } from './stages.ts';
+export { SECAGG_STAGES, SECAGG_WORKING_STAGES, SECAGG_TRANSITIONS, canTransitionSecAgg, transitionSecAgg, secaggStageIndex, type SecAggStage, type SecAggWorkingStage } from './stages.ts';
 export {
   resolveSecAggParams,
   validateSecAggParams,

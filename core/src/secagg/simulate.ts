@@ -7,7 +7,7 @@ import { addInto, zeroVector, type ModulusBits, type ModVector } from './mod-vec
 import { resolveSecAggParams } from './params.ts';
 import { quantize } from './quantize.ts';
 import { sign } from '../crypto/ed25519.ts';
-import type { SecAggStage } from './stages.ts';
+import { SECAGG_WORKING_STAGES, type SecAggWorkingStage } from './stages.ts';
 
 /** Options of `simulateSecureRound`. */
 export interface SimulateOptions {
@@ -46,13 +46,13 @@ export interface SimulationReport {
   dropped: number;
   /** True when the unmasked sum equals the plain sum of the survivors' inputs exactly. */
   exact: boolean;
-  timings: Record<Exclude<SecAggStage, 'completed' | 'aborted'>, StageTiming>;
+  timings: Record<SecAggWorkingStage, StageTiming>;
   /** Mean payload bytes per member (fields only, no framing). */
   bytesPerMember: { sent: number; received: number };
 }
 
-type StageName = keyof SimulationReport['timings'];
-const STAGES: StageName[] = ['advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask'];
+type StageName = SecAggWorkingStage;
+const STAGES = SECAGG_WORKING_STAGES;
 
 /** Payload size of a message: bytes of every byte field, string and vector. */
 function sizeOf(value: unknown): number {

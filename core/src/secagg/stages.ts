@@ -2,10 +2,19 @@
 import { ConsortError } from '../errors/consort-error.ts';
 
 /**
+ * The stages a secure round works through, in protocol order: the one list of stage names that
+ * the round machine, the coordinator's reports, the in-process simulation and benchmarks use.
+ */
+export const SECAGG_WORKING_STAGES = ['advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask'] as const;
+
+/**
  * advertise_keys -> share_keys -> masked_input -> consistency_check -> unmask -> completed;
  * any non-terminal stage -> aborted. Training happens between share_keys and masked_input.
  */
-export const SECAGG_STAGES = ['advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask', 'completed', 'aborted'] as const;
+export const SECAGG_STAGES = [...SECAGG_WORKING_STAGES, 'completed', 'aborted'] as const;
+
+/** A stage in which members still have work to do (neither completed nor aborted). */
+export type SecAggWorkingStage = (typeof SECAGG_WORKING_STAGES)[number];
 
 export type SecAggStage = (typeof SECAGG_STAGES)[number];
 

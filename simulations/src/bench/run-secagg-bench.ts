@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'no
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SECAGG_WORKING_STAGES } from '@consort/core';
 import { runGrid, type GridRow } from './secagg-grid.ts';
 import { runGrpcBench, type GrpcRound } from './secagg-grpc.ts';
 
@@ -81,7 +82,7 @@ function grpcTable(rows: GrpcRound[]): string[] {
   return out;
 }
 
-const STAGES = ['advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask'] as const;
+const STAGES = SECAGG_WORKING_STAGES;
 
 /** Where each measured secure round's time went: seconds each stage waited for its members (the round's own metrics). */
 function stageTable(rows: GrpcRound[]): string[] {
