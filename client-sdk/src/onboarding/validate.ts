@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import {
   ConsortError, DEFAULT_NEGATIVE_LABELS, parseNumericCell, resolveTaskDefinition, type TaskDefinition, type TaskDefinitionInput,
 } from '@consort/core';
+import { SeededRandom } from '@consort/core';
 import type { OnboardingMapping } from './mapping.ts';
 import { ID_COLUMN, openMappedSource, type MappedSource, type MappingCounts, type OpenMappedOptions } from './mapped-source.ts';
 
@@ -225,8 +226,8 @@ export async function validateMapping(mapping: OnboardingMapping, loaded: Loaded
   let badLabelCount = 0;
   let rows = 0;
   let positives = 0;
-  let seed = 12345;
-  const rand = () => { seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  // Reservoir sampling with a fixed seed: the same file gives the same report.
+  const reservoir = new SeededRandom(12345);
   const negatives = new Set(DEFAULT_NEGATIVE_LABELS);
   const isNumeric = (c: string) => task.numeric.includes(c) || (c === task.label && !binary);
   const where = { file, row: 0 };
@@ -266,7 +267,7 @@ export async function validateMapping(mapping: OnboardingMapping, loaded: Loaded
         if (y >= 0 && c !== task.label) {
           a.seen += 1;
           if (a.sample.length < SAMPLE) a.sample.push([x, y]);
-          else { const k = Math.floor(rand() * a.seen); if (k < SAMPLE) a.sample[k] = [x, y]; }
+          else { const k = reservoir.int(a.seen); if (k < SAMPLE) a.sample[k] = [x, y]; }
         }
       } else {
         if (a.counts.size < 1000 || a.counts.has(raw)) a.counts.set(raw, (a.counts.get(raw) ?? 0) + 1);

@@ -2,23 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import { buildNeighbourGraph } from './graph.ts';
 import { neighboursForDropouts, resolveSecAggParams } from './params.ts';
-
-/** Deterministic uniform [0, 1) (mulberry32), so the dropout draws below are fixed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { SeededRandom } from '../random/seeded-random.ts';
 
 /** Rounds (of `trials`) in which some surviving member keeps fewer than t live neighbours. */
 function abortedRounds(n: number, k: number, dropout: number, trials: number): number {
   const ids = Array.from({ length: n }, (_, i) => `m${String(i).padStart(4, '0')}`);
   const t = Math.floor(k / 2) + 1;
-  const rand = seeded(n * 1000 + k);
+  // Seeded, so the dropout draws below are fixed.
+  const random = new SeededRandom(n * 1000 + k);
+  const rand = () => random.next();
   let aborted = 0;
   for (let trial = 0; trial < trials; trial++) {
     const seed = new Uint8Array(32).map(() => Math.floor(rand() * 256));

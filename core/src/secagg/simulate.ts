@@ -7,6 +7,7 @@ import { addInto, zeroVector, type ModulusBits, type ModVector } from './mod-vec
 import { resolveSecAggParams } from './params.ts';
 import { quantize } from './quantize.ts';
 import { sign } from '../crypto/ed25519.ts';
+import { SeededRandom } from '../random/seeded-random.ts';
 import { SECAGG_WORKING_STAGES, type SecAggWorkingStage } from './stages.ts';
 
 /** Options of `simulateSecureRound`. */
@@ -73,23 +74,13 @@ function identityKeyPair(): { publicKey: Uint8Array; secretKey: Uint8Array } {
   return { publicKey: new Uint8Array(pub), secretKey: new Uint8Array(Buffer.concat([seed, pub])) };
 }
 
-/** Small deterministic PRNG for inputs and dropout choice (not for keys). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Runs every member and the coordinator in-process through one round; throws if the round aborts. */
 export async function simulateSecureRound(opts: SimulateOptions): Promise<SimulationReport> {
   const { n, d, seed } = opts;
   const modulusBits = opts.modulusBits ?? 32;
-  const rand = mulberry32(seed);
+  // Seeds the inputs and the choice of dropouts only: keys are always fresh random.
+  const random = new SeededRandom(seed);
+  const rand = () => random.next();
   const ids = Array.from({ length: n }, (_, i) => `member-${String(i).padStart(4, '0')}`);
   const identityPairs = new Map(ids.map((id) => [id, identityKeyPair()]));
   // A member agent loads its identity once and signs every request with it: import each key into

@@ -4,7 +4,7 @@ import { createReadStream, createWriteStream, existsSync, mkdirSync, statSync, w
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { parse } from 'csv-parse';
-import { resolveTaskDefinition } from '@consort/core';
+import { SeededRandom, resolveTaskDefinition } from '@consort/core';
 import { loadMapping } from '@consort/client-sdk';
 import { prepareFeatures } from '@consort/client-sdk';
 import { validateMapping } from '@consort/client-sdk';
@@ -23,8 +23,8 @@ const csv = join(dir, `transactions-${lines}.csv`);
 async function generate(): Promise<void> {
   const out = createWriteStream(csv);
   out.write('InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country,Channel\n');
-  let seed = 7;
-  const rnd = () => { seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff; return seed / 0x7fffffff; };
+  const random = new SeededRandom(7);
+  const rnd = () => random.next();
   const start = Date.UTC(2022, 0, 1);
   let written = 0;
   let invoice = 100000;

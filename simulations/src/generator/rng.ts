@@ -1,16 +1,16 @@
-// Small seeded PRNG (splitmix32 seeding + mulberry32 stream) for simulations only: not for crypto.
+// The synthetic-data draws of the generator (Poisson, weighted choice...) over core's one seeded PRNG.
+import { SeededRandom } from '@consort/core';
+
 /**
- * Deterministic pseudo-random stream for synthetic data. Simulations only: it is fast and
- * reproducible, not unpredictable, so it must never feed masks, keys or any secret.
- * (A shared one may later live in core/src/random; this one keeps the generator self-contained.)
+ * Deterministic pseudo-random draws for synthetic data, taken from core's SeededRandom (the one
+ * PRNG of the project). Reproducible, not unpredictable: it must never feed masks, keys or secrets.
  */
 export class Rng {
-  private state: number;
+  private readonly source: SeededRandom;
 
-  /** Seeds the stream; any 32-bit-representable integer works, equal seeds give equal streams. */
-  constructor(seed: number) {
-    // splitmix32 scrambles the seed so that nearby seeds (7, 8) start far apart.
-    this.state = splitmix32(seed >>> 0);
+  /** Seeds the stream; equal seeds give equal streams, nearby seeds unrelated ones. */
+  constructor(seed: number | SeededRandom) {
+    this.source = typeof seed === 'number' ? new SeededRandom(seed) : seed;
   }
 
   /**
@@ -19,26 +19,22 @@ export class Rng {
    * member 4 byte-identical).
    */
   fork(label: number): Rng {
-    return new Rng(splitmix32((this.nextUint32() ^ Math.imul(label + 1, 0x9e3779b9)) >>> 0));
+    return new Rng(this.source.fork(label));
   }
 
-  /** Next raw 32-bit unsigned integer (mulberry32). */
+  /** Next raw 32-bit unsigned integer. */
   nextUint32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.source.nextUint32();
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    return this.nextUint32() / 4294967296;
+    return this.source.next();
   }
 
   /** Uniform in [lo, hi). */
   uniform(lo: number, hi: number): number {
-    return lo + (hi - lo) * this.next();
+    return this.source.uniform(lo, hi);
   }
 
   /** Uniform integer in [lo, hi] (inclusive). */
@@ -119,11 +115,4 @@ export class Rng {
     }
     return out;
   }
-}
-
-function splitmix32(x: number): number {
-  let z = (x + 0x9e3779b9) >>> 0;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
 }
