@@ -11,6 +11,7 @@ export * from './train/backend.ts';
 export * from './train/tf-model.ts';
 export * from './train/trainer.ts';
 export * from './data/csv-table.ts';
+export * from './data/csv-head.ts';
 export * from './onnx/export-model.ts';
 export * from './onnx/scorer.ts';
 export { registerScoreCommand } from './cli/score-command.ts';

@@ -1,15 +1,13 @@
 // Fail fast on a member's data: the file at start, each round's columns and rows before any work,
 // and the reason a member gives the coordinator when it declines a round (never a cell value).
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import {
   ConsortError, describeError, encodeLabel, encodeRow, pipelineInputDim, type FeaturePipeline, type FeatureSchema,
 } from '@consort/core';
-import { detectDelimiter, rowOf } from '../data/csv-table.ts';
-
-/** Bytes read to find the header line (a header longer than this is not a customer table). */
-const HEADER_BYTES = 64 * 1024;
+import { rowOf } from '../data/csv-table.ts';
+import { HEAD_BYTES, detectDelimiter, firstLineOf, readHead } from '../data/csv-head.ts';
 
 /**
  * Checks that the member's data file exists, is a readable file and starts with a CSV header
@@ -25,27 +23,14 @@ export async function checkDataFile(file: string): Promise<{ columns: string[] }
     throw new ConsortError('FILE_UNREADABLE', code === 'ENOENT' ? `data file ${file} does not exist; ${fix}` : `cannot read data file ${file} (${code}); check its permissions`, { file });
   }
   if (!info.isFile()) throw new ConsortError('FILE_UNREADABLE', `data file ${file} is not a file (a folder?); ${fix}`, { file });
-  let head: Buffer;
-  try {
-    const handle = await open(file, 'r');
-    try {
-      const buf = Buffer.alloc(HEADER_BYTES);
-      const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-      head = buf.subarray(0, bytesRead);
-    } finally {
-      await handle.close();
-    }
-  } catch (err) {
-    throw new ConsortError('FILE_UNREADABLE', `cannot read data file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check its permissions`, { file });
-  }
+  const head = await readHead(file, 'check its permissions');
   if (head.includes(0)) throw new ConsortError('DATA_INVALID', `data file ${file} is not a text CSV (it contains binary data); ${fix}`, { file });
-  const text = head.toString('utf8').replace(/^\uFEFF/, '');
-  const newline = text.search(/\r?\n/);
+  const text = head.toString('utf8');
   if (text.trim() === '') throw new ConsortError('DATA_INVALID', `data file ${file} is empty; export the customer table with a header row (column names) first`, { file });
-  if (newline < 0 && head.byteLength === HEADER_BYTES) {
-    throw new ConsortError('DATA_INVALID', `data file ${file} has no line break in its first ${HEADER_BYTES / 1024} KiB: not a CSV with a header row`, { file });
+  if (!/\r?\n/.test(text) && head.byteLength === HEAD_BYTES) {
+    throw new ConsortError('DATA_INVALID', `data file ${file} has no line break in its first ${HEAD_BYTES / 1024} KiB: not a CSV with a header row`, { file });
   }
-  const line = newline < 0 ? text : text.slice(0, newline);
+  const line = firstLineOf(text);
   let columns: string[];
   try {
     columns = (parse(line, { delimiter: detectDelimiter(line), relax_quotes: false }) as string[][])[0]?.map((c) => c.trim()) ?? [];

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConsortError, localFeatureStats, pipelineFromStats, type FeatureSchema } from '@consort/core';
-import { detectDelimiter, readMemberCsv, rowOf, stratifiedSplit, toMatrix } from './csv-table.ts';
+import { readMemberCsv, rowOf, stratifiedSplit, toMatrix } from './csv-table.ts';
+import { detectDelimiter } from './csv-head.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'consort-csv-'));
 function file(name: string, text: string): string {

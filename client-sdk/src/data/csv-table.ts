@@ -1,10 +1,10 @@
 // Member CSV exports: streaming read with validation, encoding into matrices, deterministic stratified split.
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { parse, type Info } from 'csv-parse';
 import {
   ConsortError, SeededRandom, encodeRow, encodeTarget, pipelineInputDim, type FeaturePipeline, type FeatureSchema,
 } from '@consort/core';
+import { detectDelimiter, readHeaderLine } from './csv-head.ts';
 
 /** Options for readMemberCsv. */
 export interface ReadCsvOptions {
@@ -31,31 +31,6 @@ const rowNumbers = new WeakMap<object, number>();
 /** The spreadsheet row a record was read from (header = row 1), if it came from readMemberCsv. */
 export function rowOf(record: Record<string, string>): number | undefined {
   return rowNumbers.get(record);
-}
-
-/** Picks `;` or tab over `,` when the header line has more of them (European Excel exports use `;`). */
-export function detectDelimiter(headerLine: string): string {
-  const count = (ch: string) => headerLine.split(ch).length - 1;
-  const candidates: [string, number][] = [[',', count(',')], [';', count(';')], ['\t', count('\t')]];
-  candidates.sort((a, b) => b[1] - a[1]);
-  return candidates[0][1] > 0 ? candidates[0][0] : ',';
-}
-
-async function firstLine(file: string): Promise<string> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    throw new ConsortError('FILE_UNREADABLE', `cannot open data file ${file}: ${(err as Error).message}; check the path in the agent's configuration`, { file });
-  }
-  try {
-    const buf = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    const text = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
-    return text.split(/\r?\n/)[0] ?? '';
-  } finally {
-    await handle.close();
-  }
 }
 
 function delimiterName(ch: string): string {
@@ -100,7 +75,7 @@ function translateParseError(err: unknown, file: string, delimiter: string, head
  * a ragged row or bad quoting (naming the line).
  */
 export async function readMemberCsv(file: string, schema: FeatureSchema, opts: ReadCsvOptions = {}): Promise<MemberTable> {
-  const header = await firstLine(file);
+  const header = await readHeaderLine(file, "check the path in the agent's configuration");
   if (header.trim() === '') {
     throw new ConsortError('DATA_INVALID', `${file} is empty; export the customer table with a header row (column names) first`, { file });
   }

@@ -1,6 +1,6 @@
 // Member-side scoring: streams a CSV through the exported ONNX graph (onnxruntime-node) into scores, risk tiers and reason codes.
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { once } from 'node:events';
 import { parse } from 'csv-parse';
 import * as ort from 'onnxruntime-node';
@@ -8,7 +8,7 @@ import {
   ConsortError, MODEL_FILE_FORMAT, checkModelFileFormat, parameterCount, verifyModelFileContent, parseNumericCell, validateModelSpec, verifyModelWeights,
   type FeaturePipeline, type ModelFileKind, type ModelSpec,
 } from '@consort/core';
-import { detectDelimiter } from '../data/csv-table.ts';
+import { detectDelimiter, readHeaderLine } from '../data/csv-head.ts';
 import { ONNX_IO, exportOnnx, onnxFeatureColumns, readOnnxMetadata } from './export-model.ts';
 import { verifyOnnxDigest, writeOnnxWithDigest } from './onnx-digest.ts';
 import { exportSegmentModelFile, isSegmentationModelJson } from '../segmentation/model-file.ts';
@@ -243,22 +243,6 @@ export interface ScoreSummary {
   columns: string[];
 }
 
-async function headerLine(file: string): Promise<string> {
-  let handle;
-  try {
-    handle = await open(file, 'r');
-  } catch (err) {
-    throw new ConsortError('FILE_UNREADABLE', `cannot open data file ${file}: ${(err as Error).message}; check the --data path`, { file });
-  }
-  try {
-    const buf = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    return buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0] ?? '';
-  } finally {
-    await handle.close();
-  }
-}
-
 function parseErrorToConsort(err: unknown, file: string): unknown {
   const e = err as Error & { code?: string; lines?: number };
   if (err instanceof ConsortError || !(e.code?.startsWith('CSV_') || e.code === 'INVALID_OPENING_QUOTE')) return err;
@@ -315,7 +299,7 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
     return quoted[j] ? csvCell(text) : text;
   };
 
-  const header = await headerLine(file);
+  const header = await readHeaderLine(file, 'check the --data path');
   if (header.trim() === '') throw new ConsortError('DATA_INVALID', `${file} is empty; export the customer table with a header row first`, { file });
   const delimiter = detectDelimiter(header);
   const totalBytes = (await stat(file)).size;

@@ -5,6 +5,7 @@ import { parse } from 'csv-parse';
 import { ConsortError, parseNumericCell } from '@consort/core';
 import { SegmentScorer } from './onnx-centroids.ts';
 import { resolveScoreId } from '../onnx/score-id.ts';
+import { detectDelimiter, readHeaderLine } from '../data/csv-head.ts';
 
 /** Options of scoreSegmentsCsv. */
 export interface ScoreSegmentsOptions {
@@ -60,7 +61,9 @@ export async function scoreSegmentsCsv(model: Uint8Array, opts: ScoreSegmentsOpt
     batchIds = [];
   };
   try {
-    const parser = createReadStream(opts.input).pipe(parse({ bom: true, columns: true, skip_empty_lines: true }));
+    // The same delimiter detection as the agent and model scoring: a `;` export scores here too.
+    const delimiter = detectDelimiter(await readHeaderLine(opts.input, 'check the --data path'));
+    const parser = createReadStream(opts.input).pipe(parse({ bom: true, columns: true, delimiter, skip_empty_lines: true }));
     let row = 1;
     for await (const record of parser as AsyncIterable<Record<string, string>>) {
       row++;

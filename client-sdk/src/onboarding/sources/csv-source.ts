@@ -1,12 +1,13 @@
 // Streaming CSV source: decodes any supported encoding, detects delimiter and header, yields only the requested columns.
 import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 import { isUtf8 } from 'node:buffer';
 import { parse } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import { ConsortError } from '@consort/core';
 import type { CsvEncoding } from '../mapping.ts';
+import { detectDelimiter, firstLineOf, readHead } from '../../data/csv-head.ts';
 import type { RecordSource, SourceRow } from './source.ts';
 
 /** Options for openCsvSource. */
@@ -19,17 +20,6 @@ export interface CsvSourceOptions {
   header?: boolean | 'auto';
   /** Called as bytes are read (for progress bars). */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
-}
-
-/** Picks the candidate delimiter that occurs most often in the first line. */
-export function sniffDelimiter(line: string): string {
-  let best = ',';
-  let bestCount = 0;
-  for (const ch of [',', ';', '\t', '|']) {
-    const n = line.split(ch).length - 1;
-    if (n > bestCount) { best = ch; bestCount = n; }
-  }
-  return best;
 }
 
 /** True when a first row looks like column names: all present, distinct, none a number. */
@@ -113,25 +103,13 @@ function decoderStream(encoding: CsvEncoding, file: string): Transform {
 }
 
 async function headText(path: string, encoding: CsvEncoding): Promise<string> {
-  let handle;
+  const head = await readHead(path, 'check "source.path" in the mapping');
   try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw new ConsortError('FILE_UNREADABLE', `cannot open ${path}: ${(err as Error).message}; check "source.path" in the mapping`, { file: path });
-  }
-  try {
-    const buf = Buffer.alloc(64 * 1024);
-    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
-    const head = buf.subarray(0, bytesRead);
-    try {
-      // stream: a multi-byte character cut at the 64 KiB edge is not an error, a wrong encoding is.
-      return new TextDecoder(encoding, { fatal: true }).decode(head, { stream: true }).replace(/^\uFEFF/, '');
-    } catch {
-      const at = locateBadByte(head, encoding);
-      throw encodingError(path, encoding, at.lines + 1, at.bytes);
-    }
-  } finally {
-    await handle.close();
+    // stream: a multi-byte character cut at the 64 KiB edge is not an error, a wrong encoding is.
+    return new TextDecoder(encoding, { fatal: true }).decode(head, { stream: true }).replace(/^\uFEFF/, '');
+  } catch {
+    const at = locateBadByte(head, encoding);
+    throw encodingError(path, encoding, at.lines + 1, at.bytes);
   }
 }
 
@@ -177,8 +155,7 @@ export async function openCsvSource(opts: CsvSourceOptions): Promise<RecordSourc
   const file = opts.path;
   const head = await headText(file, encoding);
   if (head.trim() === '') throw new ConsortError('DATA_INVALID', `${file} is empty; export the table with a header row first`, { file });
-  const firstLine = head.split(/\r?\n/)[0];
-  const delimiter = opts.delimiter ?? sniffDelimiter(firstLine);
+  const delimiter = opts.delimiter ?? detectDelimiter(firstLineOf(head));
   const sample = firstRows(head, delimiter);
   const hasHeader = opts.header === 'auto' || opts.header === undefined ? looksLikeHeader(sample[0] ?? []) : opts.header;
   const columns = hasHeader ? sample[0].map((c) => c.trim()) : sample[0].map((_, i) => `column_${i + 1}`);
