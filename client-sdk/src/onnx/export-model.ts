@@ -1,21 +1,11 @@
 // ONNX export: the fitted feature pipeline and the model as one graph (opset 13 + ai.onnx.ml), with reason-code contributions.
-import onnxProto from 'onnx-proto';
 import {
   ConsortError, pipelineInputDim, splitWeights, validateModelSpec, type FeaturePipeline, type ModelSpec,
 } from '@consort/core';
 import { contributionReference } from './contribution-reference.ts';
+import { DT, GraphBuilder, encodeOnnxModel, readOnnxProps, valueInfo } from './onnx-graph.ts';
 
-const { onnx } = onnxProto;
-const DT = onnx.TensorProto.DataType;
-const ATTR = onnx.AttributeProto.AttributeType;
-
-/** Default-domain opset of exported graphs. */
-export const ONNX_OPSET = 13;
-/**
- * ai.onnx.ml opset, for OneHotEncoder: Equal only accepts strings from opset 19 on, and
- * onnxruntime rejects a string Equal in an opset-13 graph, so the one-hot comes from ai.onnx.ml.
- */
-export const ONNX_ML_OPSET = 1;
+export { ONNX_OPSET, ONNX_ML_OPSET } from './onnx-graph.ts';
 
 /** Names of the graph's inputs and outputs: the contract between exportOnnx and the scorer. */
 export const ONNX_IO = {
@@ -50,58 +40,6 @@ export type OnnxProvenance = Record<string, string | number | undefined>;
  */
 export function onnxFeatureColumns(p: Pick<FeaturePipeline, 'numeric' | 'categorical'>): string[] {
   return [...p.numeric.map((n) => n.name), ...p.categorical.map((c) => c.name)];
-}
-
-type Dim = number | string;
-type Node = InstanceType<typeof onnx.NodeProto>;
-type Tensor = InstanceType<typeof onnx.TensorProto>;
-
-/** Small helper that names intermediate values and collects nodes and initializers. */
-class GraphBuilder {
-  readonly nodes: Node[] = [];
-  readonly initializers: Tensor[] = [];
-  private counter = 0;
-
-  fresh(prefix: string): string {
-    return `${prefix}_${this.counter++}`;
-  }
-
-  op(opType: string, inputs: string[], attrs: Record<string, number | number[] | string[]> = {}, output?: string, domain = ''): string {
-    const out = output ?? this.fresh(opType.toLowerCase());
-    const attribute = Object.entries(attrs).map(([name, v]) => {
-      if (typeof v === 'number') return { name, type: ATTR.INT, i: v };
-      if (v.length > 0 && typeof v[0] === 'string') return { name, type: ATTR.STRINGS, strings: (v as string[]).map((s) => Buffer.from(s, 'utf8')) };
-      return { name, type: ATTR.INTS, ints: v as number[] };
-    });
-    this.nodes.push(onnx.NodeProto.create({ opType, domain, input: inputs, output: [out], attribute, name: out }));
-    return out;
-  }
-
-  // rawData keeps large kernels compact and exact (little-endian, as ONNX requires; Node runs on LE hosts).
-  float(name: string, values: ArrayLike<number>, dims: number[]): string {
-    const data = Float32Array.from(values);
-    this.initializers.push(onnx.TensorProto.create({ name, dataType: DT.FLOAT, dims, rawData: new Uint8Array(data.buffer) }));
-    return name;
-  }
-
-  double(name: string, values: ArrayLike<number>, dims: number[]): string {
-    const data = Float64Array.from(values);
-    this.initializers.push(onnx.TensorProto.create({ name, dataType: DT.DOUBLE, dims, rawData: new Uint8Array(data.buffer) }));
-    return name;
-  }
-
-  int64(name: string, values: number[], dims: number[]): string {
-    const data = BigInt64Array.from(values.map((v) => BigInt(v)));
-    this.initializers.push(onnx.TensorProto.create({ name, dataType: DT.INT64, dims, rawData: new Uint8Array(data.buffer) }));
-    return name;
-  }
-}
-
-function valueInfo(name: string, elemType: number, dims: Dim[]) {
-  return onnx.ValueInfoProto.create({
-    name,
-    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  });
 }
 
 function checkInputs(spec: ModelSpec, pipeline: FeaturePipeline, weights: Float32Array): void {
@@ -275,25 +213,10 @@ export function exportOnnx(spec: ModelSpec, pipeline: FeaturePipeline, weights: 
     [ONNX_METADATA_KEYS.contributions]: spec.kind === 'logistic' ? 'linear-vs-reference' : 'occlusion-vs-reference',
     [ONNX_METADATA_KEYS.reference]: JSON.stringify(Object.fromEntries(columns.map((c, j) => [c, ref.kinds[j]]))),
   };
-  for (const [k, v] of Object.entries(provenance)) if (v !== undefined) metadata[`consort.${k}`] = String(v);
-
-  const graph = onnx.GraphProto.create({
-    name: 'consort_model',
-    node: g.nodes,
-    initializer: g.initializers,
-    input: inputs,
-    output: outputs,
-    docString: 'Consort feature pipeline + model; see client-sdk/src/onnx/export-model.ts',
+  return encodeOnnxModel(g, {
+    name: 'consort_model', docString: 'Consort feature pipeline + model; see client-sdk/src/onnx/export-model.ts',
+    inputs, outputs, metadata, provenance, ml: true,
   });
-  const model = onnx.ModelProto.create({
-    irVersion: 7, // the IR version that goes with opset 13
-    producerName: 'consort',
-    producerVersion: '0.1.0',
-    opsetImport: [{ domain: '', version: ONNX_OPSET }, { domain: 'ai.onnx.ml', version: ONNX_ML_OPSET }],
-    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
-    graph,
-  });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 /** What exportOnnx stored in an .onnx file's metadata_props. */
@@ -310,14 +233,7 @@ export interface OnnxMetadata {
  * `source` when the bytes are not an ONNX model or were not exported by Consort.
  */
 export function readOnnxMetadata(bytes: Uint8Array, source = 'ONNX model'): OnnxMetadata {
-  let model;
-  try {
-    model = onnx.ModelProto.decode(bytes);
-  } catch (err) {
-    throw new ConsortError('INVALID_ARGUMENT', `${source} is not an ONNX model (${(err as Error).message}); pass a file written by export-onnx`, { file: source });
-  }
-  const props: Record<string, string> = {};
-  for (const e of model.metadataProps ?? []) if (e.key) props[e.key] = e.value ?? '';
+  const props = readOnnxProps(bytes, source, 'export-onnx');
   const need = [ONNX_METADATA_KEYS.spec, ONNX_METADATA_KEYS.pipeline, ONNX_METADATA_KEYS.features];
   const missing = need.filter((k) => props[k] === undefined);
   if (missing.length > 0) {

@@ -1,11 +1,7 @@
 // ONNX nearest-centroid graph with the segmentation standardization folded in, plus the TypeScript assignment it must agree with.
-import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { ConsortError, nearestCentroid, standardizePoint, type SegmentationFeatures } from '@consort/core';
-
-const { onnx } = onnxProto;
-const DT = onnx.TensorProto.DataType;
-const ATTR = onnx.AttributeProto.AttributeType;
+import { DT, GraphBuilder, encodeOnnxModel, readOnnxProps, valueInfo } from '../onnx/onnx-graph.ts';
 
 /** Names of the segmentation graph's inputs and outputs. */
 export const SEGMENT_ONNX_IO = {
@@ -44,9 +40,6 @@ export function assignSegment(m: SegmentModel, raw: ArrayLike<number>): { segmen
   return { segment: index, distance: Math.sqrt(distance2) };
 }
 
-type Node = InstanceType<typeof onnx.NodeProto>;
-type Tensor = InstanceType<typeof onnx.TensorProto>;
-
 /**
  * Builds the ONNX graph (opset 13): Where(IsNaN(x), mean, x) → (x − mean)/std → Clip(±zClip) →
  * squared distances to every centroid as Σ_f (z − c)² over a broadcast [N, K, F] difference (the
@@ -61,65 +54,33 @@ export function exportSegmentOnnx(m: SegmentModel, provenance: Record<string, st
   checkModel(m);
   const F = m.features.names.length;
   const K = m.centroids.length;
-  const nodes: Node[] = [];
-  const inits: Tensor[] = [];
-  const dbl = (name: string, values: ArrayLike<number>, dims: number[]) => {
-    const data = Float64Array.from(values);
-    inits.push(onnx.TensorProto.create({ name, dataType: DT.DOUBLE, dims, rawData: new Uint8Array(data.buffer) }));
-    return name;
-  };
-  const i64 = (name: string, values: number[]) => {
-    const data = BigInt64Array.from(values.map(BigInt));
-    inits.push(onnx.TensorProto.create({ name, dataType: DT.INT64, dims: [values.length], rawData: new Uint8Array(data.buffer) }));
-    return name;
-  };
-  const op = (opType: string, input: string[], output: string, attrs: Record<string, number | number[]> = {}) => {
-    const attribute = Object.entries(attrs).map(([name, v]) => (typeof v === 'number' ? { name, type: ATTR.INT, i: v } : { name, type: ATTR.INTS, ints: v }));
-    nodes.push(onnx.NodeProto.create({ opType, input, output: [output], name: output, attribute }));
-    return output;
-  };
-  const mean = dbl('seg/mean', m.features.mean, [1, F]);
-  const std = dbl('seg/std', m.features.std, [1, F]);
-  const lo = dbl('seg/clip_lo', [-m.features.zClip], []);
-  const hi = dbl('seg/clip_hi', [m.features.zClip], []);
-  const C = dbl('seg/centroids', m.centroids.flatMap((c) => Array.from(c)), [1, K, F]);
-  const filled = op('Where', [op('IsNaN', [SEGMENT_ONNX_IO.numeric], 'seg/isnan'), mean, SEGMENT_ONNX_IO.numeric], 'seg/filled');
-  const z = op('Clip', [op('Div', [op('Sub', [filled, mean], 'seg/centred'), std], 'seg/z_raw'), lo, hi], 'seg/z');
-  const diff = op('Sub', [op('Unsqueeze', [z, i64('seg/axis1', [1])], 'seg/z3'), C], 'seg/diff');
-  const d2 = op('ReduceSum', [op('Mul', [diff, diff], 'seg/sq'), i64('seg/axis2', [2])], 'seg/d2', { keepdims: 0 });
-  op('ArgMin', [d2], SEGMENT_ONNX_IO.segment, { axis: 1, keepdims: 0 });
-  op('Sqrt', [op('ReduceMin', [d2], 'seg/min_d2', { axes: [1], keepdims: 0 })], SEGMENT_ONNX_IO.distance);
-  const vi = (name: string, elemType: number, dims: (number | string)[]) => onnx.ValueInfoProto.create({
-    name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } },
-  });
+  const g = new GraphBuilder();
+  const x = SEGMENT_ONNX_IO.numeric;
+  const mean = g.double('seg/mean', m.features.mean, [1, F]);
+  const std = g.double('seg/std', m.features.std, [1, F]);
+  const lo = g.double('seg/clip_lo', [-m.features.zClip], []);
+  const hi = g.double('seg/clip_hi', [m.features.zClip], []);
+  const C = g.double('seg/centroids', m.centroids.flatMap((c) => Array.from(c)), [1, K, F]);
+  const filled = g.op('Where', [g.op('IsNaN', [x], {}, 'seg/isnan'), mean, x], {}, 'seg/filled');
+  const z = g.op('Clip', [g.op('Div', [g.op('Sub', [filled, mean], {}, 'seg/centred'), std], {}, 'seg/z_raw'), lo, hi], {}, 'seg/z');
+  const diff = g.op('Sub', [g.op('Unsqueeze', [z, g.int64('seg/axis1', [1], [1])], {}, 'seg/z3'), C], {}, 'seg/diff');
+  const d2 = g.op('ReduceSum', [g.op('Mul', [diff, diff], {}, 'seg/sq'), g.int64('seg/axis2', [2], [1])], { keepdims: 0 }, 'seg/d2');
+  g.op('ArgMin', [d2], { axis: 1, keepdims: 0 }, SEGMENT_ONNX_IO.segment);
+  g.op('Sqrt', [g.op('ReduceMin', [d2], { axes: [1], keepdims: 0 }, 'seg/min_d2')], {}, SEGMENT_ONNX_IO.distance);
   const metadata: Record<string, string> = {
     [SEGMENT_METADATA_KEY]: JSON.stringify({ features: m.features, centroids: m.centroids.map((c) => Array.from(c)), names: m.names, version: m.version }),
   };
-  for (const [k, v] of Object.entries(provenance)) if (v !== undefined) metadata[`consort.${k}`] = String(v);
-  const model = onnx.ModelProto.create({
-    irVersion: 7,
-    producerName: 'consort',
-    producerVersion: '0.1.0',
-    opsetImport: [{ domain: '', version: 13 }],
-    metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
-    graph: onnx.GraphProto.create({
-      name: 'consort_segments', node: nodes, initializer: inits,
-      input: [vi(SEGMENT_ONNX_IO.numeric, DT.DOUBLE, ['N', F])],
-      output: [vi(SEGMENT_ONNX_IO.segment, DT.INT64, ['N']), vi(SEGMENT_ONNX_IO.distance, DT.DOUBLE, ['N'])],
-      docString: 'Consort nearest-centroid segmentation; see client-sdk/src/segmentation/onnx-centroids.ts',
-    }),
+  return encodeOnnxModel(g, {
+    name: 'consort_segments', docString: 'Consort nearest-centroid segmentation; see client-sdk/src/segmentation/onnx-centroids.ts',
+    inputs: [valueInfo(SEGMENT_ONNX_IO.numeric, DT.DOUBLE, ['N', F])],
+    outputs: [valueInfo(SEGMENT_ONNX_IO.segment, DT.INT64, ['N']), valueInfo(SEGMENT_ONNX_IO.distance, DT.DOUBLE, ['N'])],
+    metadata, provenance,
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 /** Reads the segment model stored in an exported graph's metadata. */
 export function readSegmentModel(bytes: Uint8Array, source = 'segment model'): SegmentModel {
-  let raw: string | undefined;
-  try {
-    raw = onnx.ModelProto.decode(bytes).metadataProps.find((p) => p.key === SEGMENT_METADATA_KEY)?.value ?? undefined;
-  } catch (err) {
-    throw new ConsortError('INVALID_ARGUMENT', `${source} is not an ONNX model (${(err as Error).message}); pass a file written by exportSegmentOnnx`, { file: source });
-  }
+  const raw = readOnnxProps(bytes, source, 'exportSegmentOnnx')[SEGMENT_METADATA_KEY];
   if (!raw) throw new ConsortError('INVALID_ARGUMENT', `${source} carries no ${SEGMENT_METADATA_KEY} metadata; it is not a Consort segmentation model`, { file: source });
   const parsed = JSON.parse(raw) as { features: SegmentationFeatures; centroids: number[][]; names: string[]; version?: string };
   return { features: parsed.features, centroids: parsed.centroids.map((c) => Float64Array.from(c)), names: parsed.names, version: parsed.version };
