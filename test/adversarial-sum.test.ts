@@ -30,7 +30,7 @@ describe('adversarial: forged inputs in the secure sum', () => {
   beforeAll(async () => {
     fx = await startFixture({
       databaseUrl: sqliteDatabase().url, members: 5, customers: 1500,
-      hooks: (i) => (i === 0 ? { tamperPacked: (v: ModVector, l: VectorLayout) => forge(v, l) } : {}),
+      hooks: (i) => (i === 0 ? { misbehave: { packed: (v: ModVector, l: VectorLayout) => forge(v, l) } } : {}),
     });
     const task = await fx.admin.createTask(fx.federationId, churnTask({ aggregation: 'secure', minMembers: 5, stageTimeoutSeconds: 20 }));
     taskId = task.id;

@@ -18,7 +18,7 @@ describe('consort-coordinator command line', () => {
 
   beforeAll(async () => {
     // Members that stay connected but never answer while `silent`: a round then waits in its input stage.
-    fx = await startFixture({ databaseUrl: sqliteDatabase().url, members: 3, customers: 600, hooks: () => ({ onRoundOpen: () => !silent }) });
+    fx = await startFixture({ databaseUrl: sqliteDatabase().url, members: 3, customers: 600, hooks: () => ({ misbehave: { takesPart: () => !silent } }) });
     env = { CONSORT_ADMIN_ADDRESS: fx.coordinator.adminAddress, CONSORT_ADMIN_TOKEN: fx.coordinator.adminToken };
   });
 

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AdminClient, openStore } from '@consort/coordinator';
 import { MemberAgent, enrollMember } from '@consort/client-sdk';
+import { MisbehavingWork } from './support/misbehaving-work.ts';
 import { generateConsortium, writeConsortium } from '@consort/simulations';
 import { churnTask } from './support/federation-fixture.ts';
 
@@ -80,8 +81,8 @@ describe('coordinator restarts', () => {
     for (let i = 0; i < 2; i++) {
       const identity = await enrollMember(address, tokens[i], `Shop ${i}`);
       const agent = new MemberAgent({
-        coordinator: address, identity, dataFile: files[i], allowPlain: true, reconnectBaseMs: 200, reconnectCapMs: 1000,
-        onRoundOpen: (o) => o.purpose !== 'train' || answerTraining,
+        coordinator: address, identity, allowPlain: true, reconnectBaseMs: 200, reconnectCapMs: 1000,
+        localWork: new MisbehavingWork(files[i], { takesPart: (o) => o.purpose !== 'train' || answerTraining }),
       });
       await agent.start();
       agents.push(agent);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient, startCoordinator, type Coordinator } from '@consort/coordinator';
-import { MemberAgent, enrollMember } from '@consort/client-sdk';
+import { CsvLocalWork, MemberAgent, enrollMember } from '@consort/client-sdk';
 import { SeededRandom, encodeRow, encodeLabel, pipelineInputDim, type FeaturePipeline, type TaskDefinitionInput } from '@consort/core';
 import { sqliteDatabase } from './support/databases.ts';
 
@@ -63,6 +63,7 @@ describe('exact statistics and dollar-scale regression over gRPC with secure agg
   let coordinator: Coordinator;
   let admin: AdminClient;
   const agents: MemberAgent[] = [];
+  const works: CsvLocalWork[] = [];
   let securePipeline: FeaturePipeline | undefined;
 
   beforeAll(async () => {
@@ -80,7 +81,10 @@ describe('exact statistics and dollar-scale regression over gRPC with secure agg
     for (let i = 0; i < files.length; i++) {
       const identity = await enrollMember(coordinator.address, tokens[i], `member ${i}`);
       // allowPlain: one test runs the plain debug path on purpose.
-      const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: files[i], allowPlain: true });
+      // The default local work, held here too: the test reads the split each member made.
+      const work = new CsvLocalWork({ dataFile: files[i] });
+      works.push(work);
+      const agent = new MemberAgent({ coordinator: coordinator.address, identity, localWork: work, allowPlain: true });
       await agent.start();
       agents.push(agent);
     }
@@ -108,7 +112,7 @@ describe('exact statistics and dollar-scale regression over gRPC with secure agg
     securePipeline = pipeline;
     // Pooled rows: the same train/test split each agent made for the task.
     const schema = { numeric: NUMERIC, categorical: ['plan'], label: 'spend' };
-    const splits = await Promise.all(agents.map((a) => a.dataset(task.id, schema, def.testFraction, def.seed)));
+    const splits = await Promise.all(works.map((w) => w.dataset(task.id, schema, def.testFraction, def.seed)));
     const train = splits.flatMap((s) => s.train);
     const test = splits.flatMap((s) => s.test);
     for (const col of pipeline.numeric) {

@@ -16,13 +16,15 @@ describe.each(DATABASES)('federated rounds end to end on $name', ({ create }) =>
     fx = await startFixture({
       databaseUrl: db.url, members: 5, customers: 2500,
       hooks: (i) => ({
-        tamperInput: (input: LocalInput, open) => {
-          if (open.purpose === 'train') {
-            const list = sent.get(open.roundId) ?? [];
-            list.push({ memberIndex: i, weights: new Float32Array(input.values as Float32Array), n: input.numExamples });
-            sent.set(open.roundId, list);
-          }
-          return input;
+        misbehave: {
+          input: (input: LocalInput, open) => {
+            if (open.purpose === 'train') {
+              const list = sent.get(open.roundId) ?? [];
+              list.push({ memberIndex: i, weights: new Float32Array(input.values as Float32Array), n: input.numExamples });
+              sent.set(open.roundId, list);
+            }
+            return input;
+          },
         },
       }),
     });

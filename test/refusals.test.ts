@@ -31,13 +31,13 @@ describe('refusals over gRPC', () => {
 
   beforeAll(async () => {
     const misbehave = (i: number) => ({
-      tamperInput: (input: LocalInput, open: RoundOpen__Output): LocalInput => {
+      input: (input: LocalInput, open: RoundOpen__Output): LocalInput => {
         if (open.purpose !== 'train' || scenario !== 'bad-updates') return input;
         if (i === 0) return { ...input, values: input.values.slice(0, input.values.length - 1) };
         if (i === 1) { const v = new Float32Array(input.values); v[3] = Number.NaN; return { ...input, values: v }; }
         return input;
       },
-      onRoundOpen: (open: RoundOpen__Output): boolean => {
+      takesPart: (open: RoundOpen__Output): boolean => {
         if (open.purpose !== 'train') return true;
         if (scenario === 'vanish' && i === 2) return false; // silent: the deadline must end its wait
         if (scenario === 'vanish' && i === 3) { fx.agents[3].stop(); return false; } // disconnects mid-round
@@ -45,7 +45,7 @@ describe('refusals over gRPC', () => {
         return true;
       },
     });
-    fx = await startFixture({ databaseUrl: sqliteDatabase().url, members: 6, customers: 2000, hooks: misbehave });
+    fx = await startFixture({ databaseUrl: sqliteDatabase().url, members: 6, customers: 2000, hooks: (i) => ({ misbehave: misbehave(i) }) });
     const task = await fx.admin.createTask(fx.federationId, churnTask({ minMembers: 4, stageTimeoutSeconds: 3 }));
     taskId = task.id;
     modelVersionId = task.initialModelVersionId;

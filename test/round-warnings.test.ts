@@ -1,4 +1,4 @@
-// Every round warning end to end over gRPC: members send odd inputs (tamperInput), the coordinator
+// Every round warning end to end over gRPC: members send odd inputs (misbehaving local work), the coordinator
 // names the warning in the round it belongs to — in the admin stream, in members' RoundClosed and
 // in the stored round — and a sound run raises none.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +58,7 @@ describe('round warnings end to end', () => {
     fx = await startFixture({
       databaseUrl: sqliteDatabase().url, members: 3, customers: 1500, seed: 5,
       hooks: (i) => ({
-        tamperInput: (input: LocalInput, open: RoundOpen__Output) => tamper(odd, i, input, open),
+        misbehave: { input: (input: LocalInput, open: RoundOpen__Output) => tamper(odd, i, input, open) },
         onRoundClosed: (c: RoundClosed__Output) => { if (i === 0) closed.push(c); },
       }),
     });

@@ -23,18 +23,20 @@ describe('secure aggregation end to end', () => {
       databaseUrl: db.url, members: 5, customers: 2000, seed: 21,
       logSink: (line) => logLines.push(line),
       hooks: (i) => ({
-        tamperInput: (input: LocalInput, open: RoundOpen__Output) => {
-          if (open.purpose !== 'train') return input;
-          const vanish = (scenario === 'one-vanishes' && i === 4) || (scenario === 'three-vanish' && i >= 2);
-          if (vanish) {
-            // Keys and shares were exchanged: the member disappears before its masked input.
-            fx.agents[i].stop();
-            throw new Error('member vanished (test)');
-          }
-          const list = sent.get(open.roundId) ?? [];
-          list.push({ weights: new Float32Array(input.values as Float32Array), n: input.numExamples });
-          sent.set(open.roundId, list);
-          return input;
+        misbehave: {
+          input: (input: LocalInput, open: RoundOpen__Output) => {
+            if (open.purpose !== 'train') return input;
+            const vanish = (scenario === 'one-vanishes' && i === 4) || (scenario === 'three-vanish' && i >= 2);
+            if (vanish) {
+              // Keys and shares were exchanged: the member disappears before its masked input.
+              fx.agents[i].stop();
+              throw new Error('member vanished (test)');
+            }
+            const list = sent.get(open.roundId) ?? [];
+            list.push({ weights: new Float32Array(input.values as Float32Array), n: input.numExamples });
+            sent.set(open.roundId, list);
+            return input;
+          },
         },
       }),
     });

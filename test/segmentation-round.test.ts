@@ -4,9 +4,8 @@ import { kmeansBestOf, kmeansCost, segmentationFeatures, standardizeRows, type F
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 // The member-side reader is internal to the agent; the test reuses it to pool the same rows.
-import { readSegmentationData } from '../client-sdk/src/agent/segmentation-work.ts';
 import { escapeHtml, renderRoundsReport } from '@consort/coordinator';
-import { exportModelFile, loadSegmentModel } from '@consort/client-sdk';
+import { exportModelFile, loadSegmentModel, readSegmentationData } from '@consort/client-sdk';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,12 +35,14 @@ describe('federated segmentation end to end', () => {
     fx = await startFixture({
       databaseUrl: db.url, members: 5, customers: 2500, seed: 17,
       hooks: (i) => ({
-        onRoundOpen: (open: RoundOpen__Output) => {
-          if (!vanish || i !== 4 || open.purpose !== 'segmentation-lloyd') return true;
-          // The two candidate-refinement rounds are Lloyd rounds too: vanish in the main Lloyd phase.
-          if (++lloydOpens < 4) return true;
-          setImmediate(() => fx.agents[i].stop());
-          return false;
+        misbehave: {
+          takesPart: (open: RoundOpen__Output) => {
+            if (!vanish || i !== 4 || open.purpose !== 'segmentation-lloyd') return true;
+            // The two candidate-refinement rounds are Lloyd rounds too: vanish in the main Lloyd phase.
+            if (++lloydOpens < 4) return true;
+            setImmediate(() => fx.agents[i].stop());
+            return false;
+          },
         },
       }),
     });

@@ -4,6 +4,8 @@ export * from './agent/enroll.ts';
 export * from './agent/member-client.ts';
 export * from './agent/model-archive.ts';
 export * from './agent/local-work.ts';
+export * from './agent/csv-local-work.ts';
+export { readSegmentationData, segmentationVector, type SegmentationData } from './agent/segmentation-work.ts';
 export * from './agent/round-policy.ts';
 export * from './agent/task-pin.ts';
 export * from './identity/member-identity.ts';

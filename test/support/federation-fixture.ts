@@ -7,6 +7,7 @@ import { AdminClient, startCoordinator, type Coordinator } from '@consort/coordi
 import { MemberAgent, enrollMember, type MemberAgentOptions } from '@consort/client-sdk';
 import { churnTaskSchema, generateConsortium, writeConsortium } from '@consort/simulations';
 import type { TaskDefinitionInput } from '@consort/core';
+import { MisbehavingWork, type Misbehaviour } from './misbehaving-work.ts';
 
 export interface Fixture {
   coordinator: Coordinator;
@@ -25,8 +26,11 @@ export interface FixtureOptions {
   seed?: number;
   /** Receives every coordinator log line (debug level) when given. */
   logSink?: (line: string) => void;
-  /** Extra agent options per member index (test hooks). Agents serve plain rounds (allowPlain) unless a hook says otherwise. */
-  hooks?: (index: number) => Partial<MemberAgentOptions>;
+  /**
+   * Extra agent options per member index, and how that member misbehaves (its local work, see
+   * misbehaving-work.ts). Agents serve plain rounds (allowPlain) unless a hook says otherwise.
+   */
+  hooks?: (index: number) => Partial<MemberAgentOptions> & { misbehave?: Misbehaviour };
 }
 
 export async function startFixture(o: FixtureOptions): Promise<Fixture> {
@@ -43,7 +47,9 @@ export async function startFixture(o: FixtureOptions): Promise<Fixture> {
   const agents: MemberAgent[] = [];
   for (let i = 0; i < o.members; i++) {
     const identity = await enrollMember(coordinator.address, tokens[i], datasets[i].name);
-    const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: files[i], allowPlain: true, ...o.hooks?.(i) });
+    const { misbehave, ...options } = o.hooks?.(i) ?? {};
+    const localWork = misbehave ? new MisbehavingWork(files[i], misbehave) : undefined;
+    const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: files[i], localWork, allowPlain: true, ...options });
     await agent.start();
     agents.push(agent);
   }

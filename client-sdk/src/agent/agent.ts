@@ -1,25 +1,24 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
 import { join } from 'node:path';
 import {
-  ConsortError, EXIT_CODES, describeError, featureStatsLength, formatError, type FeaturePipeline, type FeatureSchema, type ModulusBits, type SecAggParams, type SegmentationWorkOrder, type ModVector, type VectorLayout,
+  ConsortError, EXIT_CODES, describeError, featureStatsLength, formatError, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
 } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import type { RoundClosed__Output } from '@consort/protos/types/RoundClosed';
 import { MemberClient } from './member-client.ts';
-import { roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput } from './local-work.ts';
+import { roundContextOf, type LocalInput, type LocalRound, type LocalWork } from './local-work.ts';
+import { CsvLocalWork } from './csv-local-work.ts';
 import type { MemberIdentity } from '../identity/member-identity.ts';
-import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
-import { selectBackend } from '../train/backend.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound } from '../secagg/secure-member-round.ts';
-import { readSegmentationData, segmentationLayoutOf, segmentationVector, type SegmentationData } from './segmentation-work.ts';
+import { segmentationLayoutOf } from './segmentation-work.ts';
 import { ModelArchive, type SavedModel } from './model-archive.ts';
 import { RoundAdmission } from './round-admission.ts';
 import { DEFAULT_MIN_MEMBERS_FLOOR } from './round-policy.ts';
 import { TaskPins } from './task-pin.ts';
 import { ReconnectBackoff } from './reconnect-backoff.ts';
-import { checkDataFile, checkPipeline, checkRows, declineReasonOf } from './data-check.ts';
+import { declineReasonOf } from './data-check.ts';
 import { roundClosedLine, roundName, roundSeenOf, type RoundSeen } from './round-log.ts';
 
 export const AGENT_VERSION = '0.1.0';
@@ -32,17 +31,16 @@ export interface AgentLogger {
 export interface MemberAgentOptions {
   coordinator: string;
   identity: MemberIdentity;
-  /** The member's customer-level CSV (mapped to the federation's column names). */
-  dataFile: string;
+  /**
+   * The member's customer-level CSV (mapped to the federation's column names), served by the
+   * default local work (CsvLocalWork). Required unless `localWork` is given.
+   */
+  dataFile?: string;
+  /** What the member computes in rounds (default: CsvLocalWork on `dataFile`); simulations and tests plug in their own. */
+  localWork?: LocalWork;
   logger?: AgentLogger;
   /** Called after each round this member took part in closes. */
   onRoundClosed?: (closed: RoundClosed__Output) => void;
-  /** Test hook: transform the input before upload (e.g. to send a bad update on purpose). */
-  tamperInput?: (input: LocalInput, open: RoundOpen__Output) => LocalInput;
-  /** Test hook: changes a secure round's packed vector before masking (forged inputs in adversarial tests). */
-  tamperPacked?: (vector: ModVector, layout: VectorLayout) => void;
-  /** Test hook: called when a round opens; return false to ignore the round (simulates a vanished member). */
-  onRoundOpen?: (open: RoundOpen__Output) => boolean;
   /** Where to keep trust-on-first-use pins of peers' identity keys (default: `<dataDir>/peer-pins.json`, else memory only). */
   peerPinsPath?: string;
   /**
@@ -95,22 +93,25 @@ export class MemberAgent {
   /** Counts connections: work begun on an earlier one is abandoned, not sent on a later one. */
   private generation = 0;
   private readonly rounds = new Map<string, RoundSeen & { generation: number }>();
-  private readonly checkedTasks = new Set<string>();
   private readonly waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
   private readonly finished: Promise<void>;
   private finish!: (err?: Error) => void;
   private busy: Promise<void> = Promise.resolve();
-  private readonly datasets = new Map<string, Promise<LocalDataset>>();
-  private readonly segmentationData = new Map<string, Promise<SegmentationData>>();
   private readonly secureRounds = new Map<string, SecureMemberRound>();
   private readonly pins: PeerPins;
   private readonly admission: RoundAdmission;
   readonly archive?: ModelArchive;
+  /** The member's local work: `opts.localWork`, else CsvLocalWork on `opts.dataFile`. */
+  readonly localWork: LocalWork;
   backend = 'unselected';
 
   constructor(private readonly opts: MemberAgentOptions) {
     this.client = new MemberClient(opts.coordinator, opts.identity, opts.tlsCaFile, AGENT_CHANNEL_OPTIONS);
     this.log = opts.logger ?? silent;
+    if (!opts.localWork && opts.dataFile === undefined) {
+      throw new ConsortError('INVALID_ARGUMENT', 'a member agent needs its data file (dataFile) or its own local work (localWork)');
+    }
+    this.localWork = opts.localWork ?? new CsvLocalWork({ dataFile: opts.dataFile!, logger: this.log, memberId: () => this.memberId });
     this.pins = new PeerPins(opts.peerPinsPath ?? (opts.dataDir ? join(opts.dataDir, 'peer-pins.json') : undefined));
     this.admission = new RoundAdmission({
       coordinatorPublicKey: opts.identity.coordinatorPublicKey, allowPlain: opts.allowPlain ?? false,
@@ -129,15 +130,13 @@ export class MemberAgent {
   }
 
   /**
-   * Checks the data file (refuses to start on a missing, unreadable or header-less file), selects
-   * the TensorFlow.js backend and connects; resolves once connected, however many attempts that
-   * takes. Rejects when the agent gives up (UNAVAILABLE), is refused, or is stopped first.
+   * Starts the local work (the default one refuses a missing, unreadable or header-less data
+   * file and selects the TensorFlow.js backend) and connects; resolves once connected, however
+   * many attempts that takes. Rejects when the agent gives up (UNAVAILABLE), is refused, or is stopped first.
    */
   async start(): Promise<void> {
-    await checkDataFile(this.opts.dataFile);
-    const backend = await selectBackend();
-    this.backend = backend.name;
-    this.log.info(`TensorFlow.js backend: ${backend.name}`, { member: this.memberId });
+    this.backend = await this.localWork.start();
+    this.log.info(`TensorFlow.js backend: ${this.backend}`, { member: this.memberId });
     if (this.stopped) throw new ConsortError('CANCELLED', 'the agent was stopped before it connected');
     const connected = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
     this.openStream();
@@ -270,7 +269,8 @@ export class MemberAgent {
   private onEvent(event: CoordinatorEvent__Output): void {
     if (event.roundOpen) {
       const open = event.roundOpen;
-      if (this.opts.onRoundOpen && !this.opts.onRoundOpen(open)) return;
+      // A simulated member that vanished ignores the round before anything else.
+      if (this.localWork.takesPart && !this.localWork.takesPart(this.localRound(open))) return;
       // The member's own policy first: nothing is read, generated or sent for a refused round.
       if (!this.admission.admit(open, (err) => this.tellRefused(open, err))) return;
       const seen = { ...roundSeenOf(open), generation: this.generation };
@@ -361,28 +361,14 @@ export class MemberAgent {
     }
   }
 
-  /**
-   * Checks a round's columns and rows against this member's data before any work: columns
-   * present, enough rows, every cell the round reads parses (once per task while the file loads fine).
-   */
-  private async checkRound(open: RoundOpen__Output): Promise<void> {
-    const order = segmentationOrderOf(open);
-    if (order) {
-      await this.segmentationRows(open.taskId, order);
-      return;
-    }
-    const ctx = roundContextOf(open);
-    const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, open.splitSeed);
-    if (this.checkedTasks.has(open.taskId)) return;
-    const fitted = open.pipelineJson ? JSON.parse(open.pipelineJson) as FeaturePipeline : undefined;
-    try {
-      checkRows(checkPipeline(ctx.schema, ctx.vocabularies, ctx.task, fitted), [...data.train, ...data.test], data.file);
-    } catch (err) {
-      // Read the file again at the next round: the member may have fixed it meanwhile.
-      this.datasets.delete(open.taskId);
-      throw err;
-    }
-    this.checkedTasks.add(open.taskId);
+  /** Checks a round's columns and rows against this member's data before any work (the local work's check). */
+  private checkRound(open: RoundOpen__Output): Promise<void> {
+    return this.localWork.check(this.localRound(open));
+  }
+
+  /** What the local work is given of a round: its RoundOpen and its decoded segmentation work order. */
+  private localRound(open: RoundOpen__Output): LocalRound {
+    return { open, segmentation: segmentationOrderOf(open) };
   }
 
   private async startSecureRound(open: RoundOpen__Output): Promise<void> {
@@ -396,17 +382,14 @@ export class MemberAgent {
       roundId: open.roundId, memberId: this.memberId, identity: this.opts.identity, pins: this.pins, params,
       submit: (sub: Parameters<MemberClient['submitStage']>[0]) => this.client.submitStage(sub),
       upload: (header: Parameters<MemberClient['uploadInput']>[0], payload: Uint8Array) => this.client.uploadInput(header, payload),
-      tamperPacked: this.opts.tamperPacked,
+      tamperPacked: this.localWork.alterPacked?.bind(this.localWork),
     };
     const order = segmentationOrderOf(open);
     if (order && order.purpose !== 'statistics') {
       // Segmentation rounds: the vector's layout comes from the work order, not the model.
       const layout = segmentationLayoutOf(order, s.invitedMembers);
-      const packed = this.enqueue(async () => {
-        const data = await this.segmentationRows(open.taskId, order);
-        const pipeline = JSON.parse(open.pipelineJson) as FeaturePipeline;
-        return this.declineOnError(open, async () => ({ vector: segmentationVector(order, pipeline, data, s.invitedMembers), clipped: 0 }));
-      });
+      const packed = this.enqueue(() => this.declineOnError(open, async () => (
+        { vector: await this.localWork.segmentationVector({ open, segmentation: order }, s.invitedMembers), clipped: 0 })));
       packed.catch(() => undefined);
       const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
       this.secureRounds.set(open.roundId, round);
@@ -435,61 +418,9 @@ export class MemberAgent {
     return result;
   }
 
-  /** Loads, validates and splits the member's rows for a task (once per task). */
-  dataset(taskId: string, schema: FeatureSchema, testFraction: number, splitSeed: number): Promise<LocalDataset> {
-    let ds = this.datasets.get(taskId);
-    if (!ds) {
-      ds = (async () => {
-        const columns = [...schema.numeric, ...schema.categorical, schema.label];
-        const table = await readMemberCsv(this.opts.dataFile, schema);
-        if (table.rowCount < 2) throw new ConsortError('DATA_INVALID', `${this.opts.dataFile} has ${table.rowCount} usable rows; a member needs at least 2`, { file: this.opts.dataFile, rows: table.rowCount });
-        // The split must stay the same for every round of a task: the task fixes its seed.
-        const seed = splitSeed;
-        const positive = new Set(schema.positiveLabel ?? ['1']);
-        const { train, test } = stratifiedSplit(table.records, (r) => (positive.has(r[schema.label]) ? 1 : 0), testFraction, seed);
-        this.log.info(`loaded ${table.rowCount} rows (${train.length} train, ${test.length} test) with ${columns.length} columns`, { member: this.memberId });
-        return { file: this.opts.dataFile, train, test };
-      })();
-      this.datasets.set(taskId, ds);
-      ds.catch(() => this.datasets.delete(taskId));
-    }
-    return ds;
-  }
-
-  /** The member's segmentation rows for a task (once per task): features and profile labels only. */
-  private segmentationRows(taskId: string, order: SegmentationWorkOrder): Promise<SegmentationData> {
-    let data = this.segmentationData.get(taskId);
-    if (!data) {
-      data = readSegmentationData(this.opts.dataFile, order).then((d) => {
-        if (d.raw.length < 2) throw new ConsortError('DATA_INVALID', `${this.opts.dataFile} has ${d.raw.length} usable rows; a member needs at least 2`, { file: this.opts.dataFile, rows: d.raw.length });
-        this.log.info(`loaded ${d.raw.length} rows for segmentation on ${order.features.length} features`, { member: this.memberId });
-        return d;
-      });
-      this.segmentationData.set(taskId, data);
-      data.catch(() => this.segmentationData.delete(taskId));
-    }
-    return data;
-  }
-
   /** The member's local work for a round: feature sums, or evaluation plus local training. */
-  private async localContribution(open: RoundOpen__Output): Promise<LocalInput> {
-    const ctx = roundContextOf(open);
-    const order = segmentationOrderOf(open);
-    if (order) {
-      // Segmentation fits its standardization on every row: there is no held-out evaluation.
-      const rows = await this.segmentationRows(open.taskId, order);
-      const input = statisticsInput(ctx, { file: rows.file, train: rows.records, test: [] });
-      return this.opts.tamperInput ? this.opts.tamperInput(input, open) : input;
-    }
-    const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, open.splitSeed);
-    let input: LocalInput;
-    if (open.purpose === 'statistics') {
-      input = statisticsInput(ctx, data);
-    } else {
-      const model = await this.client.downloadModel(open.modelVersionId, open.modelSha256);
-      input = await trainingInput(open, model.weights, data);
-    }
-    return this.opts.tamperInput ? this.opts.tamperInput(input, open) : input;
+  private localContribution(open: RoundOpen__Output): Promise<LocalInput> {
+    return this.localWork.contribution(this.localRound(open), async () => (await this.client.downloadModel(open.modelVersionId, open.modelSha256)).weights);
   }
 
   private async servePlainRound(open: RoundOpen__Output): Promise<void> {

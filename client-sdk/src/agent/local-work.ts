@@ -3,6 +3,7 @@
 import {
   localFeatureStats, validateModelSpec, type FeaturePipeline, type FeatureSchema, type ModelSpec, type RoundContribution,
 } from '@consort/core';
+import type { ModVector, SegmentationWorkOrder, VectorLayout } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import { evaluate, trainLocal } from '../train/trainer.ts';
 import { toMatrix } from '../data/csv-table.ts';
@@ -86,4 +87,46 @@ export async function trainingInput(open: RoundOpen__Output, global: Float32Arra
     values: result.weights, dtype: 'float32', numExamples: result.numExamples, trainLossSum: result.lossSum,
     evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg, ...labels,
   };
+}
+
+/** A round as the agent hands it to local work: its RoundOpen and, for segmentation, the decoded work order. */
+export interface LocalRound {
+  open: RoundOpen__Output;
+  segmentation?: SegmentationWorkOrder;
+}
+
+/** A segmentation round (its work order decoded). */
+export type SegmentationRound = LocalRound & { segmentation: SegmentationWorkOrder };
+
+/**
+ * The member's local work, behind one seam (`MemberAgent({ localWork })`): the agent owns the
+ * connection, round admission, secure aggregation and uploads; a LocalWork owns the member's data
+ * and what is computed on it. The default is CsvLocalWork (the member's CSV, TensorFlow.js);
+ * simulations, benchmarks and tests plug in their own, e.g. a member that sends odd inputs.
+ */
+export interface LocalWork {
+  /**
+   * Runs once before the agent connects: checks the data and readies compute. Returns the compute
+   * backend's name (told to the coordinator); a rejection keeps the agent from starting.
+   */
+  start(): Promise<string>;
+  /**
+   * Whether this member answers a round at all. False ignores the round without a word (not even
+   * a refusal), as a member that vanished would: simulations of silent members. Default: every round.
+   */
+  takesPart?(round: LocalRound): boolean;
+  /** Checks the round's columns and rows against the member's data before any work; a throw declines the round. */
+  check(round: LocalRound): Promise<void>;
+  /**
+   * The member's input to a statistics, training or evaluation round (a segmentation task's
+   * statistics round included), before any masking. `model` downloads the round's global model.
+   */
+  contribution(round: LocalRound, model: () => Promise<Float32Array>): Promise<LocalInput>;
+  /** The packed sums of a secure segmentation round past its statistics round. */
+  segmentationVector(round: SegmentationRound, members: number): Promise<ModVector>;
+  /**
+   * Changes a secure round's packed vector in place before it is masked. Only adversarial
+   * simulations set it (forged inputs the coordinator's sum checks must catch). Default: none.
+   */
+  alterPacked?(vector: ModVector, layout: VectorLayout): void;
 }

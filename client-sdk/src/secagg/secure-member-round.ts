@@ -24,7 +24,7 @@ interface SecureMemberRoundBase {
   pins: PeerPins;
   submit(s: StageSubmission): Promise<unknown>;
   upload(header: Omit<InputHeader, 'byteLength'>, payload: Uint8Array): Promise<unknown>;
-  /** Test hook (adversarial tests): changes the packed vector in place before it is masked. */
+  /** Changes the packed vector in place before it is masked (LocalWork.alterPacked: adversarial simulations only). */
   tamperPacked?: (vector: ModVector, layout: VectorLayout) => void;
 }
 

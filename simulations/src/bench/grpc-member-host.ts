@@ -5,9 +5,8 @@ import { MemberClient, enrollMember, roundContextOf, type MemberIdentity } from 
 import { featureStatsLength, type ModulusBits, type RoundContribution } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
-// The member-side round wrapper is not exported by @consort/client-sdk; the benchmark drives it directly.
-import { SecureMemberRound } from '../../../client-sdk/src/secagg/secure-member-round.ts';
-import { PeerPins } from '../../../client-sdk/src/secagg/peer-pins.ts';
+// Many members per process, each on its own connection: the benchmark drives the member-side round itself.
+import { PeerPins, SecureMemberRound } from '@consort/client-sdk/secagg';
 import { startRoundProfile, stopRoundProfile } from './round-profiler.ts';
 
 export type HostRequest =

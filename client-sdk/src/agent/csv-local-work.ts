@@ -1,0 +1,128 @@
+// The default local work of a member agent: the member's CSV export, TensorFlow.js training, segmentation sums.
+import { ConsortError, type FeaturePipeline, type FeatureSchema, type ModVector } from '@consort/core';
+import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
+import { selectBackend } from '../train/backend.ts';
+import { checkDataFile, checkPipeline, checkRows } from './data-check.ts';
+import {
+  roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type SegmentationRound,
+} from './local-work.ts';
+import { readSegmentationData, segmentationVector, type SegmentationData } from './segmentation-work.ts';
+
+/** Options of CsvLocalWork. */
+export interface CsvLocalWorkOptions {
+  /** The member's customer-level CSV (mapped to the federation's column names). */
+  dataFile: string;
+  /** Where "loaded N rows" lines go (default: nowhere). */
+  logger?: { info(msg: string, fields?: Record<string, unknown>): void };
+  /** The member id put on log lines (the agent's, once enrolled). */
+  memberId?: () => string;
+}
+
+/**
+ * Local work on a CSV file: checks the file at start and selects the TensorFlow.js backend;
+ * loads, checks and splits the rows once per task; computes feature statistics, evaluation plus
+ * local training, or segmentation sums. Subclass it to change one step (e.g. a simulated member
+ * that sends odd inputs) and pass it as `MemberAgent({ localWork })`.
+ */
+export class CsvLocalWork implements LocalWork {
+  readonly dataFile: string;
+  private readonly datasets = new Map<string, Promise<LocalDataset>>();
+  private readonly segmentationData = new Map<string, Promise<SegmentationData>>();
+  private readonly checkedTasks = new Set<string>();
+
+  constructor(private readonly opts: CsvLocalWorkOptions) {
+    this.dataFile = opts.dataFile;
+  }
+
+  /** Refuses a missing, unreadable or header-less file, then selects the TensorFlow.js backend. */
+  async start(): Promise<string> {
+    await checkDataFile(this.dataFile);
+    return (await selectBackend()).name;
+  }
+
+  /**
+   * Columns present, enough rows, every cell the round reads parses (once per task while the
+   * file loads fine; after a failure the file is read again at the next round, as the member
+   * may have fixed it meanwhile).
+   */
+  async check(round: LocalRound): Promise<void> {
+    const { open, segmentation } = round;
+    if (segmentation) {
+      await this.segmentationRows({ ...round, segmentation });
+      return;
+    }
+    const ctx = roundContextOf(open);
+    const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, open.splitSeed);
+    if (this.checkedTasks.has(open.taskId)) return;
+    const fitted = open.pipelineJson ? JSON.parse(open.pipelineJson) as FeaturePipeline : undefined;
+    try {
+      checkRows(checkPipeline(ctx.schema, ctx.vocabularies, ctx.task, fitted), [...data.train, ...data.test], data.file);
+    } catch (err) {
+      this.datasets.delete(open.taskId);
+      throw err;
+    }
+    this.checkedTasks.add(open.taskId);
+  }
+
+  /** Feature sums (statistics rounds, segmentation's included), else evaluation plus local training. */
+  async contribution(round: LocalRound, model: () => Promise<Float32Array>): Promise<LocalInput> {
+    const { open, segmentation } = round;
+    const ctx = roundContextOf(open);
+    if (segmentation) {
+      // Segmentation fits its standardization on every row: there is no held-out evaluation.
+      const rows = await this.segmentationRows({ ...round, segmentation });
+      return statisticsInput(ctx, { file: rows.file, train: rows.records, test: [] });
+    }
+    const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, open.splitSeed);
+    if (open.purpose === 'statistics') return statisticsInput(ctx, data);
+    return trainingInput(open, await model(), data);
+  }
+
+  /** The packed sums of a segmentation round, over rows standardized with the task's fitted pipeline. */
+  async segmentationVector(round: SegmentationRound, members: number): Promise<ModVector> {
+    const data = await this.segmentationRows(round);
+    const pipeline = JSON.parse(round.open.pipelineJson) as FeaturePipeline;
+    return segmentationVector(round.segmentation, pipeline, data, members);
+  }
+
+  /** Loads, validates and splits the member's rows for a task (once per task). */
+  dataset(taskId: string, schema: FeatureSchema, testFraction: number, splitSeed: number): Promise<LocalDataset> {
+    let ds = this.datasets.get(taskId);
+    if (!ds) {
+      ds = (async () => {
+        const file = this.dataFile;
+        const columns = [...schema.numeric, ...schema.categorical, schema.label];
+        const table = await readMemberCsv(file, schema);
+        if (table.rowCount < 2) throw new ConsortError('DATA_INVALID', `${file} has ${table.rowCount} usable rows; a member needs at least 2`, { file, rows: table.rowCount });
+        // The split must stay the same for every round of a task: the task fixes its seed.
+        const positive = new Set(schema.positiveLabel ?? ['1']);
+        const { train, test } = stratifiedSplit(table.records, (r) => (positive.has(r[schema.label]) ? 1 : 0), testFraction, splitSeed);
+        this.info(`loaded ${table.rowCount} rows (${train.length} train, ${test.length} test) with ${columns.length} columns`);
+        return { file, train, test };
+      })();
+      this.datasets.set(taskId, ds);
+      ds.catch(() => this.datasets.delete(taskId));
+    }
+    return ds;
+  }
+
+  /** The member's segmentation rows for a task (once per task): features and profile labels only. */
+  private segmentationRows({ open, segmentation: order }: SegmentationRound): Promise<SegmentationData> {
+    let data = this.segmentationData.get(open.taskId);
+    if (!data) {
+      const file = this.dataFile;
+      data = readSegmentationData(file, order).then((d) => {
+        if (d.raw.length < 2) throw new ConsortError('DATA_INVALID', `${file} has ${d.raw.length} usable rows; a member needs at least 2`, { file, rows: d.raw.length });
+        this.info(`loaded ${d.raw.length} rows for segmentation on ${order.features.length} features`);
+        return d;
+      });
+      this.segmentationData.set(open.taskId, data);
+      data.catch(() => this.segmentationData.delete(open.taskId));
+    }
+    return data;
+  }
+
+  private info(msg: string): void {
+    this.opts.logger?.info(msg, { member: this.opts.memberId?.() ?? '' });
+  }
+}
