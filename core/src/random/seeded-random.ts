@@ -79,8 +79,8 @@ export class SeededRandom {
     return x % n;
   }
 
-  /** Fisher–Yates shuffle in place; returns the same array. */
-  shuffle<T>(items: T[]): T[] {
+  /** Fisher–Yates shuffle in place (an array or a typed array); returns the same object. */
+  shuffle<A extends { length: number; [index: number]: unknown }>(items: A): A {
     for (let i = items.length - 1; i > 0; i--) {
       const j = this.int(i + 1);
       const tmp = items[i];
@@ -92,15 +92,7 @@ export class SeededRandom {
 
   /** A random permutation of 0..n-1. */
   permutation(n: number): Uint32Array {
-    const p = new Uint32Array(n);
-    for (let i = 0; i < n; i++) p[i] = i;
-    for (let i = n - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      const tmp = p[i];
-      p[i] = p[j];
-      p[j] = tmp;
-    }
-    return p;
+    return this.shuffle(Uint32Array.from({ length: n }, (_, i) => i));
   }
 
   /** An independent child stream derived from this one and a label (e.g. an epoch number). */

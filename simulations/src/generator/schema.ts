@@ -1,5 +1,5 @@
 // The churn task a consortium trains on the generated data: features, label, protected attributes.
-import { CHANNELS, PLANS, REGIONS, type Column } from './vocabulary.ts';
+import { BEHAVIOUR_COLUMNS, CHANNELS, PLANS, REGIONS, type Column } from './vocabulary.ts';
 
 /** Description of a tabular binary task over the generated columns. */
 export interface ChurnTaskSchema {
@@ -25,21 +25,7 @@ export interface ChurnTaskSchema {
  */
 export function churnTaskSchema(): ChurnTaskSchema {
   return {
-    numeric: [
-      'tenure_days',
-      'recency_days',
-      'frequency',
-      'monetary',
-      'avg_order_value',
-      'inter_purchase_days',
-      'email_opens',
-      'email_clicks',
-      'web_visits',
-      'support_tickets',
-      'ticket_sentiment',
-      'nps',
-      'referrals',
-    ],
+    numeric: ['tenure_days', ...BEHAVIOUR_COLUMNS],
     categorical: ['plan', 'channel', 'region'],
     label: 'churned',
     positiveLabel: ['1'],

@@ -16,17 +16,8 @@ export type Region = (typeof REGIONS)[number];
 export type AgeBand = (typeof AGE_BANDS)[number];
 export type Gender = (typeof GENDERS)[number];
 
-/** Every column of a member CSV, in file order. */
-export const COLUMNS = [
-  'customer_id',
-  'signup_date',
-  'tenure_days',
-  'plan',
-  'channel',
-  'region',
-  'age_band',
-  'gender',
-  'consent',
+/** The behavioural numeric columns (purchases, engagement, service), in file order. */
+export const BEHAVIOUR_COLUMNS = [
   'recency_days',
   'frequency',
   'monetary',
@@ -39,6 +30,20 @@ export const COLUMNS = [
   'ticket_sentiment',
   'nps',
   'referrals',
+] as const;
+
+/** Every column of a member CSV, in file order. */
+export const COLUMNS = [
+  'customer_id',
+  'signup_date',
+  'tenure_days',
+  'plan',
+  'channel',
+  'region',
+  'age_band',
+  'gender',
+  'consent',
+  ...BEHAVIOUR_COLUMNS,
   'churned',
   'converted',
   'next_period_spend',
