@@ -38,4 +38,3 @@ export { sealShares, openShares, type ShareBundle } from './share-box.ts';
 export type * from './messages.ts';
 export { MemberSession, type MemberSessionOptions } from './member-session.ts';
 export { CoordinatorSession, type Blame, type ComplaintOutcome, type CoordinatorSessionOptions, type SecAggResult } from './coordinator-session.ts';
-export { simulateSecureRound, type SimulateOptions, type SimulationReport, type StageTiming } from './simulate.ts';

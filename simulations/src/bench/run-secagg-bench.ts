@@ -146,7 +146,7 @@ export function renderSection(grid: GridRow[], grpc: GrpcRound[], quick: boolean
     `Machine: ${machine(measuredAt)}.${quick ? ' **Quick run (`--quick`): a small subset, not the issue\'s grid.**' : ''}`,
     '',
     'Reproduce: `cd simulations && npx tsx src/bench/run-secagg-bench.ts --out ../docs/benchmarks.md` (about 20 minutes: grid ~13, gRPC ~7; `--quick` for a',
-    'one-minute subset). Code: `simulations/src/bench/` (`secagg-grid.ts`, `secagg-grpc.ts`, `grpc-coordinator-child.ts`).',
+    'one-minute subset). Code: `simulations/src/bench/` (`secagg-simulate.ts`, `secagg-grid.ts`, `secagg-grpc.ts`, `grpc-coordinator-child.ts`).',
     '',
     '### In-process protocol cost (`simulateSecureRound`)',
     '',

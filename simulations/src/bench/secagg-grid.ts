@@ -1,7 +1,8 @@
 // In-process secure-aggregation grid (issue 3): per-member and coordinator compute and bytes, n × d × dropouts.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DEFAULT_DROPOUT_TOLERANCE, simulateSecureRound, type ModulusBits, type SimulationReport } from '@consort/core';
+import { DEFAULT_DROPOUT_TOLERANCE, type ModulusBits } from '@consort/core';
+import { simulateSecureRound, type SimulationReport } from './secagg-simulate.ts';
 
 /** One combination to simulate; `skip` rows are reported as not run (with the reason) instead of vanishing. */
 export interface GridCase {

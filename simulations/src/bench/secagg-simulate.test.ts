@@ -1,7 +1,7 @@
 // Tests of the in-process round simulation (exactness, dropouts, timings and byte counts).
 import { describe, expect, it } from 'vitest';
-import { neighboursForDropouts } from './params.ts';
-import { simulateSecureRound } from './simulate.ts';
+import { neighboursForDropouts } from '@consort/core';
+import { simulateSecureRound } from './secagg-simulate.ts';
 
 describe('simulateSecureRound', () => {
   it('n=30, d=10^4, 10% dropouts at masked_input: exact, with timings and bytes', async () => {

@@ -1,14 +1,9 @@
-// In-process simulation of one secure-aggregation round (all members + coordinator) with timings and bytes.
+// In-process simulation of one secure-aggregation round (all members + coordinator) with timings and bytes: the secagg benchmark's protocol-cost grid.
 import { generateKeyPairSync } from 'node:crypto';
-import { ConsortError } from '../errors/consort-error.ts';
-import { CoordinatorSession } from './coordinator-session.ts';
-import { MemberSession } from './member-session.ts';
-import { addInto, zeroVector, type ModulusBits, type ModVector } from './mod-vector.ts';
-import { resolveSecAggParams } from './params.ts';
-import { quantize } from './quantize.ts';
-import { sign } from '../crypto/ed25519.ts';
-import { SeededRandom } from '../random/seeded-random.ts';
-import { SECAGG_WORKING_STAGES, type SecAggWorkingStage } from './stages.ts';
+import {
+  ConsortError, CoordinatorSession, MemberSession, SECAGG_WORKING_STAGES, SeededRandom, addInto, quantize, resolveSecAggParams, signEd25519 as sign, zeroVector,
+  type ModVector, type ModulusBits, type SecAggWorkingStage,
+} from '@consort/core';
 
 /** Options of `simulateSecureRound`. */
 export interface SimulateOptions {
