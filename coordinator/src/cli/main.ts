@@ -96,10 +96,12 @@ operatorCommand('create-task', 'define a task from a JSON or YAML file')
   .requiredOption('--federation <id>', 'federation id')
   .requiredOption('--file <path>', 'task definition (see docs/task-definition.md)')
   .action((o: Conn & { federation: string; file: string }) => {
-    const def = readTaskFile(o.file);
+    const { input, task } = readTaskFile(o.file);
     return withAdmin(o, async (a) => {
-      const t = await a.createTask(o.federation, def);
-      output(o.json, t, () => [`task ${t.id}: ${t.parameterCount} parameters, initial model ${t.initialModelVersionId}`]);
+      const t = await a.createTask(o.federation, input);
+      output(o.json, t, () => [task.kind === 'segmentation'
+        ? `task ${t.id}: segmentation on ${task.segmentation.features.length} features (no model to train)`
+        : `task ${t.id}: ${t.parameterCount} parameters, initial model ${t.initialModelVersionId}`]);
     });
   });
 
