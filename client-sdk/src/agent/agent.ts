@@ -419,7 +419,7 @@ export class MemberAgent {
     const round = new SecureMemberRound({
       ...link,
       vector: {
-        purpose: open.purpose as 'train' | 'statistics' | 'evaluate', task: ctx.task, parameterCount: Number(open.model!.parameterCount),
+        purpose: open.purpose as 'train' | 'statistics' | 'evaluate', task: ctx.task, parameterCount: Number(open.model?.parameterCount ?? 0),
         statisticsLength: featureStatsLength(ctx.schema, ctx.vocabularies, ctx.task), members: s.invitedMembers, maxExamples: s.maxExamples,
         weightClip: s.clip, weightScaleBits: s.scaleBits,
       },
