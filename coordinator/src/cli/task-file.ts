@@ -13,11 +13,7 @@ export function readTaskFile(path: string): { input: TaskDefinitionInput; task: 
   } catch (err) {
     throw new ConsortError('FILE_UNREADABLE', `cannot read task file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}; check the path (see docs/task-definition.md)`, { file: path });
   }
-  const input = parseTaskText(text, `task file ${path}`);
-  try {
-    return { input: input as unknown as TaskDefinitionInput, task: resolveTask(input) };
-  } catch (err) {
-    if (err instanceof ConsortError) throw new ConsortError(err.code, `task file ${path}: ${err.message}`, { ...err.details, file: path });
-    throw err;
-  }
+  const source = `task file ${path}`;
+  const input = parseTaskText(text, source);
+  return { input: input as unknown as TaskDefinitionInput, task: resolveTask(input, source) };
 }

@@ -224,6 +224,17 @@ export function parseTaskText(text: string, source = 'task file'): Record<string
  */
 export function resolveTask(input: unknown, source?: string): ResolvedTask {
   const doc = typeof input === 'string' ? parseTaskText(input, source) : input;
+  if (source === undefined) return resolveDocument(doc);
+  try {
+    return resolveDocument(doc);
+  } catch (err) {
+    // Name the file too: "task file churn.yaml: task definition field …".
+    if (err instanceof ConsortError) throw new ConsortError(err.code, `${source}: ${err.message}`, { ...err.details, file: source });
+    throw err;
+  }
+}
+
+function resolveDocument(doc: unknown): ResolvedTask {
   if (!isPlainObject(doc)) bad('name', 'a task definition is a mapping of settings ("name: …", "label: …"; see docs/task-definition.md)');
   checkTaskKeys(doc);
   const t = doc as unknown as TaskDefinitionInput;
