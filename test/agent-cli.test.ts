@@ -88,7 +88,7 @@ describe('consort-agent command line', () => {
       run(['score', '--model', 'model.json', '--data', csv, '--out', 'scores.csv']),
     ]);
     expect([identity.stderr, identity.code]).toEqual(['INVALID_ARGUMENT: no member identity at nope.json; run "consort-agent enroll" first\n', 2]);
-    expect([emptyTask.stderr, emptyTask.code]).toEqual(['INVALID_ARGUMENT: task file empty-task.yaml is empty; use the federation\'s task file (see docs/task-definition.md)\n', 2]);
+    expect([emptyTask.stderr, emptyTask.code]).toEqual(['INVALID_ARGUMENT: task file empty-task.yaml is empty; write the task\'s settings in it (see docs/task-definition.md)\n', 2]);
     expect([ragged.stderr, ragged.code]).toEqual([`DATA_INVALID: ${join(cwd, 'ragged.csv')}, line 4: the row has 3 fields but the header has ${lines[0].split(',').length}; look for a missing or extra "," (quote values that contain it)\n`, 3]);
     expect([empty.stderr, empty.code]).toEqual([`DATA_INVALID: ${join(cwd, 'empty.csv')} is empty; export the table with a header row first\n`, 3]);
     expect(broken.stderr).toMatch(/^INVALID_ARGUMENT: broken\.yaml is not valid YAML: .+\n$/);

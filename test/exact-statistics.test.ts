@@ -107,7 +107,8 @@ describe('exact statistics and dollar-scale regression over gRPC with secure agg
     expect(reports.map((r) => `${r.purpose}:${r.state}`)).toEqual(['statistics:published', ...Array(8).fill('train:published'), 'evaluate:published']);
 
     const stored = await coordinator.store.getTask(task.id);
-    const def = stored.features as unknown as { testFraction: number; seed: number };
+    const def = stored.definition;
+    if (def.kind !== 'model') throw new Error('a model task was stored');
     const pipeline = stored.pipeline as unknown as FeaturePipeline;
     securePipeline = pipeline;
     // Pooled rows: the same train/test split each agent made for the task.

@@ -1,36 +1,24 @@
 // Composition root of the coordinator: store, round runner, member registry, gRPC server.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { ConsortError, insecureTransportRefusal, keyFingerprint } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import { openStore } from './store/open-store.ts';
+import { resolveCoordinatorSettings, type CoordinatorSettingsInput } from './config/coordinator-config.ts';
 import type { Store } from './store/store.ts';
 import { MemberConnections } from './members/connections.ts';
 import { RoundRunner } from './round/round-runner.ts';
 import { bindGrpcServer, serveAdmin, serveMembers } from './transport/grpc/server.ts';
 import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 
-export interface CoordinatorOptions {
-  /** SQLite `file:` URL (default `file:<dataDir>/consort.db`) or a `postgresql://` URL. */
-  databaseUrl?: string;
-  /** Folder for the SQLite file and the operator token (default `./.consort`). */
-  dataDir?: string;
-  host?: string;
-  /** 0 picks a free port (tests). Default 50051. */
-  port?: number;
-  /** Where operators connect (AdminService), apart from members. Default 127.0.0.1. */
-  adminHost?: string;
-  /** Default 50052, or 0 (a free port) when `port` is 0. */
-  adminPort?: number;
-  /** Accept plain TCP beyond loopback (otherwise refused with INSECURE_TRANSPORT). */
-  insecure?: boolean;
-  /** Operator token; default: CONSORT_ADMIN_TOKEN, else `<dataDir>/admin-token` (created once). */
-  adminToken?: string;
+/**
+ * The coordinator's settings (each resolved with the environment and the defaults by
+ * config/coordinator-config.ts: see docs/configuration.md), plus the logger to use.
+ */
+export interface CoordinatorOptions extends CoordinatorSettingsInput {
   logger?: Logger;
-  /** TLS certificate chain and key (PEM files); default CONSORT_TLS_CERT / CONSORT_TLS_KEY, else plain TCP. */
-  tls?: { certFile: string; keyFile: string };
 }
 
 export interface Coordinator {
@@ -48,13 +36,12 @@ export interface Coordinator {
   close(): Promise<void>;
 }
 
-export function defaultLogger(level = process.env.CONSORT_LOG_LEVEL ?? 'info'): Logger {
+export function defaultLogger(level = resolveCoordinatorSettings().logLevel): Logger {
   return pino({ level, base: { svc: 'coordinator' } }, pino.destination(2));
 }
 
 function resolveAdminToken(dataDir: string, given?: string): string {
   if (given) return given;
-  if (process.env.CONSORT_ADMIN_TOKEN) return process.env.CONSORT_ADMIN_TOKEN;
   const path = join(dataDir, 'admin-token');
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
   mkdirSync(dataDir, { recursive: true });
@@ -64,18 +51,12 @@ function resolveAdminToken(dataDir: string, given?: string): string {
 }
 
 export async function startCoordinator(options: CoordinatorOptions = {}): Promise<Coordinator> {
-  const dataDir = resolve(options.dataDir ?? '.consort');
-  const logger = options.logger ?? defaultLogger();
-  const envTls = process.env.CONSORT_TLS_CERT && process.env.CONSORT_TLS_KEY
-    ? { certFile: process.env.CONSORT_TLS_CERT, keyFile: process.env.CONSORT_TLS_KEY } : undefined;
-  const tls = options.tls ?? envTls;
-  const host = options.host ?? '127.0.0.1';
-  const port = options.port ?? 50051;
-  const adminHost = options.adminHost ?? '127.0.0.1';
-  const adminPort = options.adminPort ?? (port === 0 ? 0 : 50052);
+  const settings = resolveCoordinatorSettings(options);
+  const { dataDir, tls, host, port, adminHost, adminPort } = settings;
+  const logger = options.logger ?? defaultLogger(settings.logLevel);
   // Fail closed: plain TCP only on loopback unless the operator said --insecure.
   for (const [h, what] of [[host, '--host'], [adminHost, '--admin-host']] as const) {
-    const refusal = insecureTransportRefusal({ action: `listen on ${h} (${what})`, host: h, tls: Boolean(tls), insecure: options.insecure ?? false, tlsWay: '--tls-cert and --tls-key (or CONSORT_TLS_CERT / CONSORT_TLS_KEY)' });
+    const refusal = insecureTransportRefusal({ action: `listen on ${h} (${what})`, host: h, tls: Boolean(tls), insecure: settings.insecure, tlsWay: '--tls-cert and --tls-key (or CONSORT_TLS_CERT / CONSORT_TLS_KEY)' });
     if (refusal) throw new ConsortError(refusal.code, refusal.message, { host: h });
   }
   // The ports first: a taken port must leave no database file or token behind.
@@ -91,8 +72,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   try {
     // Owner-only: the database, the operator token and the coordinator's signing key live here.
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(dataDir, 'consort.db')}`;
-    store = await openStore(databaseUrl);
+    store = await openStore(settings.databaseUrl);
   } catch (err) {
     await grpcServer.close();
     await adminServer.close();
@@ -102,13 +82,13 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const rounds = new RoundRunner({ store, connections, logger });
   const recovered = await rounds.recoverInterruptedRounds();
   if (recovered) logger.warn({ recovered }, 'rounds interrupted by a previous coordinator process were closed');
-  const adminToken = resolveAdminToken(dataDir, options.adminToken);
+  const adminToken = resolveAdminToken(dataDir, settings.adminToken);
   const coordinatorKey = loadOrCreateCoordinatorKey(dataDir);
   const sealEvent = roundOpenSigner(coordinatorKey);
   serveMembers(grpcServer, { store, connections, rounds, logger, coordinatorKey, sealEvent });
   serveAdmin(adminServer, { store, connections, rounds, logger, adminToken });
   logger.info({ address: grpcServer.address, adminAddress: adminServer.address, database: store.provider, tls: Boolean(tls), coordinatorKey: keyFingerprint(coordinatorKey.publicKey) }, 'coordinator listening');
-  if (!tls && options.insecure) {
+  if (!tls && settings.insecure) {
     logger.warn('--insecure: serving plain TCP (tokens, signatures and models travel in clear); use only on a network you trust');
   }
   return {

@@ -4,7 +4,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync, appendFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isConsortError, type ErrorCode } from '@consort/core';
+import { isConsortError, resolveTask, type ErrorCode } from '@consort/core';
 import { MIGRATIONS_DIR, MIGRATIONS_TABLE, loadMigrations } from '../src/store/migrate.ts';
 import { openStore } from '../src/store/open-store.ts';
 import type { Store, StoreProvider, TaskInput } from '../src/store/store.ts';
@@ -38,14 +38,9 @@ const key = (): Uint8Array => new Uint8Array(randomBytes(32));
 function taskInput(federationId: string, name = 'churn'): TaskInput {
   return {
     federationId,
-    name,
-    modelSpec: { kind: 'logistic', inputs: 3 },
-    features: [{ name: 'recency', type: 'numeric' }],
-    trainConfig: { epochs: 2, lr: 0.1 },
+    definition: resolveTask({ name, label: 'churned', numeric: ['recency'], categorical: { plan: ['a', 'b'] }, protected: ['gender'] }),
+    modelSpec: { kind: 'logistic', task: 'binary', inputDim: 3 },
     pipeline: { steps: ['standardize'] },
-    aggregation: 'secure',
-    minMembers: 5,
-    stageTimeoutMs: 30_000,
   };
 }
 
@@ -72,7 +67,7 @@ export function storeContract(harness: StoreHarness): void {
       it('gives a fresh database its schema and records the migration', async () => {
         expect(store.provider).toBe(harness.provider);
         const rows = await harness.query(url, `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" ORDER BY "name"`);
-        expect(shipped()).toEqual(['0001_init', '0002_member_revocation']);
+        expect(shipped()).toEqual(['0001_init', '0002_member_revocation', '0003_task_definition']);
         expect(rows.map((r) => r.name)).toEqual(shipped());
         expect(String(rows[0].checksum)).toMatch(/^[0-9a-f]{64}$/);
       });
@@ -134,6 +129,44 @@ export function storeContract(harness: StoreHarness): void {
           const s = await openStore(fresh);
           await s.close();
           await expect(harness.query(fresh, 'SELECT * FROM "Half"')).rejects.toThrow();
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+
+      it('migrates a task stored before 0003 (definition in featuresJson, copies in trainConfigJson/stageTimeoutMs) and still loads it', async () => {
+        const fresh = await harness.freshUrl();
+        const dir = mkdtempSync(join(tmpdir(), 'consort-migrations-'));
+        try {
+          cpSync(MIGRATIONS_DIR, dir, { recursive: true });
+          rmSync(join(dir, harness.provider, '0003_task_definition'), { recursive: true });
+          const old = await openStore(fresh, { migrationsDir: dir });
+          const fed = await old.createFederation('before');
+          await old.close();
+          const legacy = {
+            name: 'seg', kind: 'segmentation', label: '', positiveLabel: [], numeric: ['r', 'f'], categorical: [], vocabularies: {}, protected: [],
+            model: { kind: 'logistic', task: 'binary', hidden: [], activation: 'relu', dropout: 0, l2: 0 }, train: { localEpochs: 2, batchSize: 64, learningRate: 0.05, proximalMu: 0 },
+            minMembers: 4, stageTimeoutSeconds: 15, aggregation: 'secure', testFraction: 0.2, seed: 3, strategy: { name: 'fedavg' },
+            segmentation: { features: ['r', 'f'], ks: [2, 3], restarts: 5, minClusterCount: 20, roles: {}, profileLabels: [], maxIterations: 30 },
+          };
+          const now = harness.provider === 'sqlite' ? String(Date.now()) : 'now()';
+          await harness.query(fresh, 'INSERT INTO "Task" ("id", "federationId", "name", "modelSpecJson", "featuresJson", "trainConfigJson", "pipelineJson", "aggregation", "minMembers", "stageTimeoutMs", "createdAt") '
+            + `VALUES ('old-task', '${fed.id}', 'seg', '{"kind":"logistic"}', '${JSON.stringify(legacy)}', '{}', 'null', 'secure', 4, 15000, ${now})`);
+          const store = await openStore(fresh);
+          try {
+            const task = await store.getTask('old-task');
+            expect(task.definition).toEqual(resolveTask({ name: 'seg', kind: 'segmentation', minMembers: 4, stageTimeoutSeconds: 15, seed: 3, segmentation: { features: ['r', 'f'], k: { min: 2, max: 3 } } }));
+            expect(task).toMatchObject({ name: 'seg', aggregation: 'secure', minMembers: 4 });
+          } finally {
+            await store.close();
+          }
+          const cols = harness.provider === 'sqlite'
+            ? (await harness.query(fresh, 'PRAGMA table_info("Task")')).map((r) => r.name)
+            : (await harness.query(fresh, `SELECT column_name AS name FROM information_schema.columns WHERE table_name = 'Task'`)).map((r) => r.name);
+          expect(cols).toContain('definitionJson');
+          expect(cols).not.toContain('featuresJson');
+          expect(cols).not.toContain('trainConfigJson');
+          expect(cols).not.toContain('stageTimeoutMs');
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }
@@ -333,8 +366,10 @@ export function storeContract(harness: StoreHarness): void {
         const input = taskInput(fedId);
         const task = await store.createTask(input);
         taskId = task.id;
-        expect(task).toMatchObject(input);
+        expect(task).toMatchObject({ ...input, name: 'churn', aggregation: 'secure', minMembers: 5 });
         expect(await store.getTask(task.id)).toEqual(task);
+        const rows = await harness.query(url, `SELECT "definitionJson" FROM "Task" WHERE "id" = '${task.id}'`);
+        expect(JSON.parse(String(rows[0].definitionJson))).toMatchObject({ schemaVersion: 1, task: { name: 'churn', kind: 'model' } });
         await expectCode(store.getTask('nope'), 'NOT_FOUND');
         await expectCode(store.createTask(taskInput('no-such-federation')), 'NOT_FOUND');
       });

@@ -2,6 +2,7 @@
 // one (the real server code with one behaviour changed) that alters a task between rounds and
 // signs the altered RoundOpen with its own key. Unmodified agents refuse; no model comes of it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeTask, encodeTask, taskSha256 } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import { sqliteDatabase } from '../support/databases.ts';
 import { churnTask, startFixture, type Fixture } from '../support/federation-fixture.ts';
@@ -40,8 +41,10 @@ describe('adversarial: the real coordinator, turned hostile', () => {
     connections.send = (memberId: string, event: CoordinatorEvent) => {
       const open = event.roundOpen;
       if (!open || open.taskId !== task.id || open.purpose === 'statistics') return send(memberId, event);
-      const f = open.features!;
-      return send(memberId, { roundOpen: { ...open, features: { ...f, numericFeatures: [...f.numericFeatures!, 'gender'], protectedAttributes: f.protectedAttributes!.filter((p) => p !== 'gender') } } });
+      const def = decodeTask(open.task as Buffer);
+      if (def.kind !== 'model') return send(memberId, event);
+      const altered = encodeTask({ ...def, numeric: [...def.numeric, 'gender'], protected: def.protected.filter((p) => p !== 'gender') });
+      return send(memberId, { roundOpen: { ...open, task: Buffer.from(altered), taskSha256: taskSha256(altered) } });
     };
     try {
       const reports = await fx.admin.runRounds(task.id, 1, 10);
@@ -49,7 +52,7 @@ describe('adversarial: the real coordinator, turned hostile', () => {
       for (const lines of logs) {
         const text = lines.join('\n');
         expect(text).toMatch(new RegExp(`agreed to task ${task.id} \\(pinned.*protected gender, age_band`));
-        expect(text).toMatch(new RegExp(`round ${reports[1].roundId} refused: TASK_MISMATCH: .*numeric features: pinned .*protected attributes: pinned \\["gender","age_band"\\], now \\["age_band"\\]`));
+        expect(text).toMatch(new RegExp(`round ${reports[1].roundId} refused: TASK_MISMATCH: .*numeric: pinned .*protected: pinned \\["gender","age_band"\\], now \\["age_band"\\]`));
       }
       // Only the statistics round's model version (the fitted pipeline's start) exists: no training result.
       const rounds = await fx.coordinator.store.listRounds(task.id);

@@ -6,7 +6,10 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nacl from 'tweetnacl';
-import { commitMessage, signEd25519, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, featureStatsLength, roundVectorLayout } from '@consort/core';
+import {
+  commitMessage, signEd25519, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, encodeTask, modelSpecOf, parameterCount, resolveTaskDefinition,
+  roundVectorLayout, statisticsLengthOf, taskSha256, type TaskDefinitionInput,
+} from '@consort/core';
 import { MemberAgent, enrollMember, loadIdentity, type MemberAgentOptions } from '@consort/client-sdk';
 import { churnTaskSchema, generateConsortium, writeConsortium } from '@consort/simulations';
 import type { RoundOpen } from '@consort/protos/types/RoundOpen';
@@ -15,22 +18,31 @@ import { startRawCoordinator, type RawCoordinator, type Received } from '../supp
 const schema = churnTaskSchema();
 const INVITED = 6;
 
-/** A statistics RoundOpen for the churn schema, secure with the parameters core resolves for 6 members. */
-function roundOpen(roundId: string, overrides: Partial<RoundOpen> = {}, secagg: Partial<NonNullable<RoundOpen['secagg']>> = {}): RoundOpen {
-  const statisticsLength = featureStatsLength({ numeric: schema.numeric, categorical: schema.categorical, label: schema.label, protected: schema.protected }, schema.vocabularies);
+/** The churn task as the coordinator would resolve it from a task file. */
+const TASK: TaskDefinitionInput = {
+  name: 'churn', label: schema.label, positiveLabel: schema.positiveLabel, numeric: schema.numeric, categorical: schema.vocabularies,
+  protected: schema.protected, minMembers: 4, seed: 1,
+};
+
+/**
+ * A statistics RoundOpen for the churn task (sent whole, with its hash), secure with the
+ * parameters core resolves for 6 members.
+ */
+function roundOpen(roundId: string, overrides: Partial<RoundOpen> = {}, secagg: Partial<NonNullable<RoundOpen['secagg']>> = {}, taskChanges: Partial<TaskDefinitionInput> = {}): RoundOpen {
+  const task = resolveTaskDefinition({ ...TASK, ...taskChanges });
+  const encoded = encodeTask(task);
+  const statisticsLength = statisticsLengthOf(task);
   const layout = roundVectorLayout({
     purpose: 'statistics', task: 'binary', parameterCount: 0, statisticsLength, members: INVITED,
     maxExamples: DEFAULT_MAX_EXAMPLES, weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS,
   });
   return {
     roundId, taskId: 'task-churn', roundNumber: 1, modelVersionId: 'mv-0', modelSha256: Buffer.alloc(32),
-    model: { kind: 'logistic', optionsJson: JSON.stringify({ kind: 'logistic', task: 'binary' }), layout: [], parameterCount: '0' },
-    features: { numericFeatures: schema.numeric, categoricalFeatures: schema.categorical, label: schema.label, protectedAttributes: schema.protected },
+    model: { kind: 'logistic', optionsJson: JSON.stringify(modelSpecOf(task)), layout: [], parameterCount: String(parameterCount(modelSpecOf(task))) },
     train: { localEpochs: 1, batchSize: 32, learningRate: 0.1 },
     deadlines: [{ stage: 'masked_input', deadlineUnixMs: String(Date.now() + 60_000) }],
-    aggregation: 'secure', purpose: 'statistics', pipelineJson: '',
-    vocabulariesJson: JSON.stringify({ vocabularies: schema.vocabularies, positiveLabel: schema.positiveLabel, task: 'binary' }),
-    seed: 1, splitSeed: 1, testFraction: 0.2, payloadJson: '', dropoutTolerance: 0.1,
+    aggregation: task.aggregation, purpose: 'statistics', pipelineJson: '', seed: 2, payloadJson: '',
+    task: Buffer.from(encoded), taskSha256: taskSha256(encoded),
     secagg: {
       threshold: 3, neighbours: 5, minMembers: 4, scaleBits: DEFAULT_WEIGHT_SCALE_BITS, clip: DEFAULT_WEIGHT_CLIP, modulusBits: layout.modulusBits,
       vectorLength: String(layout.length), invitedMembers: INVITED, maxExamples: DEFAULT_MAX_EXAMPLES, ...secagg,
@@ -113,7 +125,7 @@ describe('adversarial: a member holds its own policy against the coordinator', (
 
   it('finding 1: a plain RoundOpen from the coordinator gets no upload; the agent logs the refusal', async () => {
     const m = await member();
-    const open = raw.signed(roundOpen('plain-1', { aggregation: 'plain', secagg: null }));
+    const open = raw.signed(roundOpen('plain-1', { secagg: null }, {}, { aggregation: 'plain' }));
     const { refused, sent } = await outcome(m, open);
     expect(sent).toBeUndefined();
     expect(refused).toMatch(/ROUND_POLICY_REFUSED: .*plain aggregation.*--allow-plain/);
@@ -121,7 +133,7 @@ describe('adversarial: a member holds its own policy against the coordinator', (
     expect(m.logs.join('\n')).not.toMatch(/loaded \d+ rows/); // no data was even read
     // Control: a member whose own operator allowed plain rounds does upload: the fake would have seen it.
     const opted = await member({ allowPlain: true });
-    const control = await outcome(opted, raw.signed(roundOpen('plain-2', { aggregation: 'plain', secagg: null })));
+    const control = await outcome(opted, raw.signed(roundOpen('plain-2', { secagg: null }, {}, { aggregation: 'plain' })));
     expect(control.sent).toMatchObject({ kind: 'upload', detail: expect.stringMatching(/^plain/) as unknown });
   });
 
@@ -142,7 +154,7 @@ describe('adversarial: a member holds its own policy against the coordinator', (
     const m = await member();
     const weak = await outcome(m, raw.signed(roundOpen('floor-1', {}, { minMembers: 0, neighbours: 2, threshold: 2 })));
     expect(weak.sent).toBeUndefined();
-    expect(weak.refused).toMatch(/ROUND_POLICY_REFUSED: .*at least 0 members per round; this member's floor is 3/);
+    expect(weak.refused).toMatch(/ROUND_POLICY_REFUSED: .*at least 0 members per round; this member's floor is 4/);
     const sparse = await outcome(m, raw.signed(roundOpen('floor-2', {}, { neighbours: 2, threshold: 2 })));
     expect(sparse.refused).toMatch(/k = 2 neighbours and threshold t = 2 for 6 members; this member computes k = 5, t = 3/);
     expect([...sentFor('floor-1'), ...sentFor('floor-2')]).toEqual([]);
@@ -159,20 +171,18 @@ describe('adversarial: a member holds its own policy against the coordinator', (
     const pinFile = join(m.dataDir, 'tasks', 'task-pinned.json');
     expect(statSync(pinFile).mode & 0o777).toBe(0o600);
     // The coordinator moves a protected attribute into the model's inputs and lowers minMembers.
-    const changed = roundOpen('task-2', {
-      taskId: 'task-pinned',
-      features: { numericFeatures: [...schema.numeric, 'gender'], categoricalFeatures: schema.categorical, label: schema.label, protectedAttributes: ['age_band'] },
-    }, { minMembers: 3 });
+    const changed = roundOpen('task-2', { taskId: 'task-pinned' }, { minMembers: 3 },
+      { numeric: [...schema.numeric, 'gender'], protected: ['age_band'], minMembers: 3 });
     const refused = await outcome(m, raw.signed(changed));
     expect(refused.sent).toBeUndefined();
-    expect(refused.refused).toMatch(/TASK_MISMATCH: round task-2 differs from task task-pinned.*minMembers: pinned 4, now 3.*protected attributes: pinned \["gender","age_band"\], now \["age_band"\]/);
+    expect(refused.refused).toMatch(/TASK_MISMATCH: round task-2 differs from task task-pinned.*minMembers: pinned 4, now 3.*protected: pinned \["gender","age_band"\], now \["age_band"\]/);
     // A restarted agent reads the pin from its data folder.
     m.agent.stop();
     const again = await member({}, m.dataDir);
     const afterRestart = await outcome(again, raw.signed({ ...changed, roundId: 'task-3' }));
     expect(afterRestart.refused).toMatch(/TASK_MISMATCH/);
     expect([...sentFor('task-2'), ...sentFor('task-3')]).toEqual([]);
-    expect(JSON.parse(readFileSync(pinFile, 'utf8'))).toMatchObject({ taskId: 'task-pinned', terms: { minMembers: 4, protected: ['gender', 'age_band'] } });
+    expect(JSON.parse(readFileSync(pinFile, 'utf8'))).toMatchObject({ taskId: 'task-pinned', version: 2, terms: { task: { minMembers: 4, protected: ['gender', 'age_band'] } } });
   });
 
   it('finding 5: a key set larger than the announced member count is refused (k and t were derived from n)', async () => {

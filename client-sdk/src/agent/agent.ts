@@ -15,7 +15,7 @@ import { SecureMemberRound } from '../secagg/secure-member-round.ts';
 import { segmentationLayoutOf } from './segmentation-work.ts';
 import { ModelArchive, type SavedModel } from './model-archive.ts';
 import { RoundAdmission } from './round-admission.ts';
-import { DEFAULT_MIN_MEMBERS_FLOOR } from './round-policy.ts';
+import { DEFAULT_MIN_MEMBERS_FLOOR, roundTaskOf } from './round-policy.ts';
 import { TaskPins } from './task-pin.ts';
 import { ReconnectBackoff } from './reconnect-backoff.ts';
 import { declineReasonOf } from './data-check.ts';
@@ -352,7 +352,7 @@ export class MemberAgent {
       const seen = this.rounds.get(open.roundId);
       if (!seen || seen.generation !== this.generation) throw err;
       this.log.warn(`${roundName(seen, open.roundId)} declined: ${formatError(err)}`, { member: this.memberId });
-      const { code, reason } = declineReasonOf(err, open.features?.label);
+      const { code, reason } = declineReasonOf(err, labelOf(open));
       await this.client.declineRound(open.roundId, code, reason).then(
         (ack) => { if (!ack.accepted) this.log.warn(`the coordinator kept this member in ${roundName(seen, open.roundId)}: ${ack.detail}`, { member: this.memberId }); },
         (e: unknown) => this.log.warn(`could not tell the coordinator that ${roundName(seen, open.roundId)} is declined: ${formatError(e)}`, { member: this.memberId }),
@@ -402,7 +402,7 @@ export class MemberAgent {
     const round = new SecureMemberRound({
       ...link,
       vector: {
-        purpose: open.purpose as 'train' | 'statistics' | 'evaluate', task: ctx.task, parameterCount: Number(open.model!.parameterCount),
+        purpose: open.purpose as 'train' | 'statistics' | 'evaluate', task: ctx.task, parameterCount: Number(open.model?.parameterCount ?? 0),
         statisticsLength: featureStatsLength(ctx.schema, ctx.vocabularies, ctx.task), members: s.invitedMembers, maxExamples: s.maxExamples,
         weightClip: s.clip, weightScaleBits: s.scaleBits,
       },
@@ -465,14 +465,28 @@ export class MemberAgent {
   }
 }
 
-/** The segmentation work order of a round, if it is one (RoundOpen.payload_json). */
+/**
+ * The segmentation work order of a round of a segmentation task: its shape, runs and masks from
+ * RoundOpen.payload_json; its columns from the task (pinned), never from the work order.
+ */
 function segmentationOrderOf(open: RoundOpen__Output): SegmentationWorkOrder | undefined {
-  if (!open.payloadJson) return undefined;
-  const order = JSON.parse(open.payloadJson) as SegmentationWorkOrder;
+  const task = roundTaskOf(open);
+  if (task.kind !== 'segmentation') return undefined;
+  const order = (open.payloadJson ? JSON.parse(open.payloadJson) : { kind: 'segmentation', purpose: 'statistics' }) as SegmentationWorkOrder;
   if (order.kind !== 'segmentation') {
     throw new ConsortError('INVALID_ARGUMENT', `round ${open.roundId} carries a "${String(order.kind)}" work order this agent does not know; update the agent`);
   }
-  return order;
+  return { ...order, features: task.segmentation.features, profileLabels: task.segmentation.profileLabels };
+}
+
+/** The task's label, for a decline message (none for segmentation, or when the task cannot be read). */
+function labelOf(open: RoundOpen__Output): string | undefined {
+  try {
+    const task = roundTaskOf(open);
+    return task.kind === 'model' ? task.label : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** "24h", "90s", "1h30m": for messages about the give-up time. */

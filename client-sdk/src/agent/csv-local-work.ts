@@ -52,7 +52,7 @@ export class CsvLocalWork implements LocalWork {
       return;
     }
     const ctx = roundContextOf(open);
-    const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, open.splitSeed);
+    const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
     if (this.checkedTasks.has(open.taskId)) return;
     const fitted = open.pipelineJson ? JSON.parse(open.pipelineJson) as FeaturePipeline : undefined;
     try {
@@ -73,7 +73,7 @@ export class CsvLocalWork implements LocalWork {
       const rows = await this.segmentationRows({ ...round, segmentation });
       return statisticsInput(ctx, { file: rows.file, train: rows.records, test: [] });
     }
-    const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, open.splitSeed);
+    const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
     if (open.purpose === 'statistics') return statisticsInput(ctx, data);
     return trainingInput(open, await model(), data);
   }

@@ -1,10 +1,12 @@
 // What a member computes in a round, independent of transport and of secure aggregation:
 // feature statistics, local training plus evaluation, or evaluation alone.
 import {
-  localFeatureStats, validateModelSpec, type FeaturePipeline, type FeatureSchema, type ModelSpec, type RoundContribution,
+  ConsortError, featureSchemaOf, localFeatureStats, modelSpecOf as taskModelSpec, predictionOf, vocabulariesOf,
+  type FeaturePipeline, type FeatureSchema, type ModelSpec, type ResolvedTask, type RoundContribution,
 } from '@consort/core';
 import type { ModVector, SegmentationWorkOrder, VectorLayout } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
+import { roundTaskOf } from './round-policy.ts';
 import { evaluate, trainLocal } from '../train/trainer.ts';
 import { toMatrix } from '../data/csv-table.ts';
 
@@ -24,29 +26,36 @@ export interface LocalInput extends RoundContribution {
 }
 
 export interface RoundContext {
+  /** The task the round belongs to (decoded from RoundOpen.task by core). */
+  definition: ResolvedTask;
   schema: FeatureSchema;
   vocabularies: Record<string, string[]>;
   task: 'binary' | 'regression';
+  /** Held-out fraction and seed of the member's train/test split: fixed by the task. */
+  testFraction: number;
+  splitSeed: number;
 }
 
-/** Reads the task's schema and vocabularies out of a RoundOpen. */
-export function roundContextOf(open: RoundOpen__Output): RoundContext {
-  const extra = JSON.parse(open.vocabulariesJson || '{}') as { vocabularies?: Record<string, string[]>; positiveLabel?: string[]; task?: 'binary' | 'regression' };
-  const f = open.features!;
+/** The columns, vocabularies and split a task asks of the member's rows. */
+export function contextOfTask(definition: ResolvedTask): RoundContext {
   return {
-    schema: {
-      numeric: f.numericFeatures, categorical: f.categoricalFeatures, label: f.label,
-      positiveLabel: extra.positiveLabel, protected: f.protectedAttributes,
-    },
-    vocabularies: extra.vocabularies ?? {},
-    task: extra.task ?? 'binary',
+    definition, schema: featureSchemaOf(definition), vocabularies: vocabulariesOf(definition), task: predictionOf(definition),
+    // A segmentation task fits on every row: nothing is held out.
+    testFraction: definition.kind === 'model' ? definition.testFraction : 0,
+    splitSeed: definition.seed,
   };
 }
 
+/** The round's task context, decoded from RoundOpen.task (hash checked) by core's one decoder. */
+export function roundContextOf(open: RoundOpen__Output): RoundContext {
+  return contextOfTask(roundTaskOf(open));
+}
+
+/** The model a round trains, derived from its task (a segmentation task trains none). */
 export function modelSpecOf(open: RoundOpen__Output): ModelSpec {
-  const spec = JSON.parse(open.model!.optionsJson) as ModelSpec;
-  validateModelSpec(spec);
-  return spec;
+  const task = roundTaskOf(open);
+  if (task.kind !== 'model') throw new ConsortError('INVALID_ARGUMENT', `round ${open.roundId} belongs to a ${task.kind} task, which trains no model`);
+  return taskModelSpec(task);
 }
 
 /**

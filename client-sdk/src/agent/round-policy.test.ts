@@ -1,27 +1,40 @@
 // The member's round policy: signatures over the wire encoding, pinned task terms, plain opt-in, floors.
 import { describe, expect, it } from 'vitest';
 import nacl from 'tweetnacl';
-import { SIGNED_ROUND_OPEN_FIELDS, signRoundOpen, type ConsortError } from '@consort/core';
+import {
+  SIGNED_ROUND_OPEN_FIELDS, encodeTask, modelSpecOf, parameterCount, resolveTask, signRoundOpen, taskSha256, type ConsortError, type TaskDefinitionInput,
+} from '@consort/core';
 import { loadConsortProtocol } from '@consort/protos';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen } from '@consort/protos/types/RoundOpen';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
-import { checkKeySetSize, checkRoundOpen, describeTerms, taskTermsHash, taskTermsOf, type MemberPolicy } from './round-policy.ts';
+import { checkKeySetSize, checkRoundOpen, describeTerms, roundTaskOf, taskTermsHash, type MemberPolicy } from './round-policy.ts';
 
 const coordinator = nacl.sign.keyPair();
 const policy: MemberPolicy = { coordinatorPublicKey: coordinator.publicKey, allowPlain: false, minMembersFloor: 3 };
 
+const TASK: TaskDefinitionInput = {
+  name: 'churn', label: 'churned', positiveLabel: ['1'], numeric: ['tenure', 'spend'], categorical: { plan: ['basic', 'premium'] },
+  protected: ['gender'], minMembers: 4, dropoutTolerance: 0.1, testFraction: 0.2, seed: 7,
+};
+
+/** RoundOpen.task and task_sha256 of a task file, as the coordinator sends them. */
+function taskFields(input: TaskDefinitionInput): Pick<RoundOpen, 'task' | 'taskSha256' | 'model' | 'aggregation'> {
+  const task = resolveTask(input);
+  const text = encodeTask(task);
+  const model = task.kind === 'model'
+    ? { kind: task.model.kind, optionsJson: JSON.stringify(modelSpecOf(task)), layout: [], parameterCount: String(parameterCount(modelSpecOf(task))) } : null;
+  return { task: Buffer.from(text), taskSha256: taskSha256(text), model, aggregation: task.aggregation };
+}
+
 /** A secure training RoundOpen as the coordinator builds it (input types). */
-function secureOpen(overrides: Partial<RoundOpen> = {}, secagg: Partial<NonNullable<RoundOpen['secagg']>> = {}): RoundOpen {
+function secureOpen(overrides: Partial<RoundOpen> = {}, secagg: Partial<NonNullable<RoundOpen['secagg']>> = {}, task: TaskDefinitionInput = TASK): RoundOpen {
   return {
     roundId: 'round-1', taskId: 'task-1', roundNumber: 2, modelVersionId: 'mv-1', modelSha256: Buffer.alloc(32, 7),
-    model: { kind: 'logistic', optionsJson: JSON.stringify({ kind: 'logistic', task: 'binary', inputs: 5 }), layout: [{ name: 'w', shape: [5, 1] }], parameterCount: '6' },
-    features: { numericFeatures: ['tenure', 'spend'], categoricalFeatures: ['plan'], label: 'churned', protectedAttributes: ['gender'] },
+    ...taskFields(task),
     train: { localEpochs: 3, batchSize: 32, learningRate: 0.1, proximalMu: 0 },
     deadlines: [{ stage: 'masked_input', deadlineUnixMs: String(1_700_000_000_000) }],
-    aggregation: 'secure', pipelineJson: '', purpose: 'train',
-    vocabulariesJson: JSON.stringify({ vocabularies: { plan: ['basic', 'premium'] }, positiveLabel: ['1'], task: 'binary' }),
-    seed: 9, splitSeed: 7, testFraction: 0.2, payloadJson: '', dropoutTolerance: 0.1,
+    pipelineJson: '', purpose: 'train', seed: 9, payloadJson: '',
     secagg: { threshold: 4, neighbours: 5, minMembers: 4, scaleBits: 16, clip: 16, modulusBits: 64, vectorLength: '40', graphSeed: Buffer.alloc(0), invitedMembers: 6, maxExamples: 1e6, ...secagg },
     ...overrides,
   };
@@ -70,17 +83,20 @@ describe('RoundOpen signature', () => {
 
 describe('member policy', () => {
   it('refuses plain aggregation unless the member opted in', () => {
-    const open = overTheWire(secureOpen({ aggregation: 'plain', secagg: null }));
+    const open = overTheWire(secureOpen({ secagg: null }, {}, { ...TASK, aggregation: 'plain' }));
     const err = refusal(() => checkRoundOpen(open, undefined, policy));
     expect(err.code).toBe('ROUND_POLICY_REFUSED');
     expect(err.message).toMatch(/plain aggregation.*--allow-plain/);
-    expect(checkRoundOpen(open, undefined, { ...policy, allowPlain: true }).aggregation).toBe('plain');
+    expect(checkRoundOpen(open, undefined, { ...policy, allowPlain: true }).task.aggregation).toBe('plain');
+    // A plain round of a task defined as secure is refused whatever the member allows.
+    const downgraded = refusal(() => checkRoundOpen(overTheWire(secureOpen({ aggregation: 'plain', secagg: null })), undefined, { ...policy, allowPlain: true }));
+    expect(downgraded.message).toMatch(/announces plain aggregation for a task defined with secure aggregation/);
   });
 
   it('refuses minMembers below the floor and k, t below what the member computes from n', () => {
     const zero = refusal(() => checkRoundOpen(overTheWire(secureOpen({}, { minMembers: 0, neighbours: 2, threshold: 2 })), undefined, policy));
     expect(zero.code).toBe('ROUND_POLICY_REFUSED');
-    expect(zero.message).toMatch(/at least 0 members.*floor is 3/);
+    expect(zero.message).toMatch(/at least 0 members.*floor is 4/);
     const floor5 = refusal(() => checkRoundOpen(overTheWire(secureOpen()), undefined, { ...policy, minMembersFloor: 5 }));
     expect(floor5.message).toMatch(/floor is 5/);
     // 6 invited: complete graph, k = 5, t = 3; a coordinator announcing k = t = 2 is refused.
@@ -110,12 +126,14 @@ describe('pinned task', () => {
 
   it('refuses a round that changes what the member agreed to, naming each difference', () => {
     const cases: [RoundOpen, RegExp][] = [
-      [secureOpen({ features: { numericFeatures: ['tenure', 'spend', 'gender'], categoricalFeatures: ['plan'], label: 'churned', protectedAttributes: [] } }), /numeric features: pinned .*now .*gender.*protected attributes: pinned \["gender"\], now \[\]/],
-      [secureOpen({}, { minMembers: 3, threshold: 3 }), /minMembers: pinned 4, now 3/],
-      [secureOpen({ aggregation: 'plain', secagg: null }), /aggregation: pinned "secure", now "plain"/],
-      [secureOpen({ model: { kind: 'mlp', optionsJson: '{"kind":"mlp","hidden":[4]}', layout: [], parameterCount: '30' } }), /model: pinned/],
-      [secureOpen({ vocabulariesJson: JSON.stringify({ vocabularies: { plan: ['basic', 'premium', 'gold'] }, positiveLabel: ['1'], task: 'binary' }) }), /vocabularies/],
-      [secureOpen({ dropoutTolerance: 0 }), /dropoutTolerance: pinned 0.1, now 0/],
+      [secureOpen({}, {}, { ...TASK, numeric: ['tenure', 'spend', 'gender'], protected: [] }), /numeric: pinned .*now .*gender.*protected: pinned \["gender"\], now \[\]/],
+      [secureOpen({}, { minMembers: 3, threshold: 3 }, { ...TASK, minMembers: 3 }), /minMembers: pinned 4, now 3/],
+      [secureOpen({ secagg: null }, {}, { ...TASK, aggregation: 'plain' }), /aggregation: pinned "secure", now "plain"/],
+      [secureOpen({}, {}, { ...TASK, model: { kind: 'mlp', hidden: [4] } }), /model: pinned/],
+      [secureOpen({}, {}, { ...TASK, categorical: { plan: ['basic', 'premium', 'gold'] } }), /categorical: pinned/],
+      [secureOpen({}, {}, { ...TASK, dropoutTolerance: 0 }), /dropoutTolerance: pinned 0.1, now 0/],
+      [secureOpen({}, {}, { ...TASK, testFraction: 0.5 }), /testFraction: pinned 0.2, now 0.5/],
+      [secureOpen({}, {}, { ...TASK, seed: 8 }), /seed: pinned 7, now 8/],
     ];
     for (const [open, why] of cases) {
       const err = refusal(() => checkRoundOpen(overTheWire(open), pinned, { ...policy, allowPlain: true }));
@@ -124,8 +142,23 @@ describe('pinned task', () => {
     }
   });
 
-  it('reads the terms of a segmentation work order', () => {
-    const seg = secureOpen({ payloadJson: JSON.stringify({ kind: 'segmentation', purpose: 'statistics', features: ['a', 'b'], profileLabels: ['churned'] }) });
-    expect(taskTermsOf(overTheWire(seg)).segmentation).toEqual({ features: ['a', 'b'], profileLabels: ['churned'] });
+  it('decodes a segmentation task, which has no model', () => {
+    const segTask: TaskDefinitionInput = { name: 'seg', kind: 'segmentation', minMembers: 4, segmentation: { features: ['a', 'b'], profileLabels: ['churned'] } };
+    const seg = overTheWire(secureOpen({ modelVersionId: '', modelSha256: Buffer.alloc(0), payloadJson: JSON.stringify({ kind: 'segmentation', purpose: 'statistics' }) }, {}, segTask));
+    const terms = checkRoundOpen(seg, undefined, policy);
+    expect(terms.task).toMatchObject({ kind: 'segmentation', segmentation: { features: ['a', 'b'], profileLabels: ['churned'] } });
+    expect(roundTaskOf(seg)).toEqual(resolveTask(segTask));
+    expect(describeTerms(terms)).toMatch(/segmentation on a, b; profile labels churned/);
+  });
+
+  it('refuses task bytes that do not match their hash, a missing task, and a model of another size', () => {
+    const swapped = overTheWire(secureOpen({ task: Buffer.from(encodeTask(resolveTask({ ...TASK, protected: [] }))) }));
+    expect(refusal(() => checkRoundOpen(swapped, undefined, policy)).message).toMatch(/does not match the hash it announces/);
+    const none = overTheWire(secureOpen({ task: Buffer.alloc(0), taskSha256: '' }));
+    expect(refusal(() => checkRoundOpen(none, undefined, policy)).message).toMatch(/carries no task definition/);
+    const bigger = overTheWire(secureOpen({ model: { kind: 'logistic', optionsJson: '', layout: [], parameterCount: '99' } }));
+    expect(refusal(() => checkRoundOpen(bigger, undefined, policy)).message).toMatch(/its model has 99 parameters; the task's model has 5/);
+    const garbage = overTheWire(secureOpen({ task: Buffer.from('{"schemaVersion":1,"task":{"name":"x"}}'), taskSha256: taskSha256('{"schemaVersion":1,"task":{"name":"x"}}') }));
+    expect(refusal(() => checkRoundOpen(garbage, undefined, policy)).message).toMatch(/task definition cannot be read .*field "label"/);
   });
 });

@@ -3,7 +3,8 @@
 // operator's opt-in, and minMembers, neighbours k and threshold t no lower than it computes itself.
 import { createHash } from 'node:crypto';
 import {
-  ConsortError, resolveSecAggParams, validateSecAggParams, verifyRoundOpen, type ModulusBits, type SecAggParams,
+  ConsortError, decodeTask, modelSpecOf, parameterCount, resolveSecAggParams, resolveTask, taskInputOf, taskSha256, validateSecAggParams, verifyRoundOpen,
+  type ModulusBits, type ResolvedTask, type SecAggParams, type TaskDefinitionInput,
 } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 
@@ -21,28 +22,16 @@ export interface MemberPolicy {
 }
 
 /**
- * The part of a RoundOpen that defines the task, identical in every round of it: what the
- * member agrees to at the first round and pins. Round-specific fields (ids, model version,
+ * What the member agrees to at a task's first round and pins: the task itself (RoundOpen.task,
+ * decoded by core), identical in every round of it. Round-specific fields (ids, model version,
  * learning-rate schedule, deadlines, fitted pipeline, k and t for this round's n) are not in it.
  */
 export interface TaskTerms {
   taskId: string;
-  aggregation: string;
-  /** The task's minimum members per round (secure rounds; null for plain). */
-  minMembers: number | null;
-  dropoutTolerance: number;
-  label: string;
-  numeric: string[];
-  categorical: string[];
-  protected: string[];
-  /** The federation's vocabularies, positive label values and prediction task (binary/regression). */
-  context: unknown;
-  /** Kind and options (its parameter count follows; a segmentation task's stored versions vary in size). */
-  model: { kind: string; spec: unknown } | null;
-  testFraction: number;
-  splitSeed: number;
-  /** Segmentation tasks: the features and profile labels of the work order. */
-  segmentation: { features: unknown; profileLabels: unknown } | null;
+  /** SHA-256 of the task's canonical encoding (RoundOpen.task_sha256, checked against its bytes). */
+  taskSha256: string;
+  /** The task as a task file with every default written out (core taskInputOf): each field is compared to the pin. */
+  task: TaskDefinitionInput;
 }
 
 /** JSON with object keys sorted at every level: equal values give equal text. */
@@ -52,35 +41,27 @@ export function stableJson(value: unknown): string {
     : v));
 }
 
-function parseJson(text: string, field: string, open: RoundOpen__Output): unknown {
-  if (!text) return null;
+/**
+ * The task a RoundOpen carries: its bytes checked against the announced hash, then decoded and
+ * checked by core's one task decoder (the resolver a task file goes through).
+ */
+export function roundTaskOf(open: RoundOpen__Output): ResolvedTask {
+  const bytes = open.task;
+  if (!bytes || bytes.length === 0) throw refuse(open, 'it carries no task definition (a coordinator older than this agent); update the coordinator');
+  const sha256 = taskSha256(bytes);
+  if (sha256 !== open.taskSha256) {
+    throw refuse(open, `its task does not match the hash it announces (${String(open.taskSha256).slice(0, 16)}…, the bytes hash to ${sha256.slice(0, 16)}…)`);
+  }
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new ConsortError('ROUND_POLICY_REFUSED', `round ${open.roundId} of task ${open.taskId} carries malformed JSON in ${field}; refused`, { field });
+    return decodeTask(bytes);
+  } catch (err) {
+    throw refuse(open, `its task definition cannot be read (${(err as Error).message}); update the agent if the coordinator is newer`);
   }
 }
 
 /** The task terms a RoundOpen announces. */
 export function taskTermsOf(open: RoundOpen__Output): TaskTerms {
-  const f = open.features;
-  const payload = parseJson(open.payloadJson, 'payload_json', open) as { features?: unknown; profileLabels?: unknown } | null;
-  const spec = open.model ? parseJson(open.model.optionsJson, 'model.options_json', open) : null;
-  return {
-    taskId: open.taskId,
-    aggregation: open.aggregation,
-    minMembers: open.aggregation === 'secure' && open.secagg ? open.secagg.minMembers : null,
-    dropoutTolerance: open.dropoutTolerance,
-    label: f?.label ?? '',
-    numeric: f?.numericFeatures ?? [],
-    categorical: f?.categoricalFeatures ?? [],
-    protected: f?.protectedAttributes ?? [],
-    context: parseJson(open.vocabulariesJson, 'vocabularies_json', open),
-    model: open.model ? { kind: open.model.kind, spec } : null,
-    testFraction: open.testFraction,
-    splitSeed: open.splitSeed,
-    segmentation: payload ? { features: payload.features ?? null, profileLabels: payload.profileLabels ?? null } : null,
-  };
+  return { taskId: open.taskId, taskSha256: open.taskSha256, task: taskInputOf(roundTaskOf(open)) };
 }
 
 /** SHA-256 (hex) of the terms' canonical JSON: the pinned task's identity. */
@@ -88,34 +69,35 @@ export function taskTermsHash(terms: TaskTerms): string {
   return createHash('sha256').update(stableJson(terms)).digest('hex');
 }
 
-const FIELD_NAMES: Record<keyof TaskTerms, string> = {
-  taskId: 'task id', aggregation: 'aggregation', minMembers: 'minMembers', dropoutTolerance: 'dropoutTolerance', label: 'label',
-  numeric: 'numeric features', categorical: 'categorical features', protected: 'protected attributes',
-  context: 'vocabularies / positive label / prediction task', model: 'model', testFraction: 'testFraction', splitSeed: 'split seed',
-  segmentation: 'segmentation features / profile labels',
-};
-
 function short(v: unknown): string {
   const s = stableJson(v);
   return s.length > 120 ? `${s.slice(0, 120)}…` : s;
 }
 
-/** Each term that differs, as "field: pinned X, now Y". */
+/** Each term that differs, as "field: pinned X, now Y" (task fields by their task-file name). */
 export function termDifferences(pinned: TaskTerms, now: TaskTerms): string[] {
-  return (Object.keys(FIELD_NAMES) as (keyof TaskTerms)[])
-    .filter((k) => stableJson(pinned[k]) !== stableJson(now[k]))
-    .map((k) => `${FIELD_NAMES[k]}: pinned ${short(pinned[k])}, now ${short(now[k])}`);
+  const diffs = pinned.taskId === now.taskId ? [] : [`task id: pinned ${pinned.taskId}, now ${now.taskId}`];
+  const a = pinned.task as unknown as Record<string, unknown>;
+  const b = now.task as unknown as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  for (const k of keys) {
+    if (stableJson(a[k]) !== stableJson(b[k])) diffs.push(`${k}: pinned ${short(a[k])}, now ${short(b[k])}`);
+  }
+  return diffs;
 }
 
 /** One line of what the member agreed to, for its log. */
-export function describeTerms(t: TaskTerms): string {
+export function describeTerms(terms: TaskTerms): string {
+  const t = resolveTask(terms.task);
   const list = (xs: string[]) => (xs.length ? xs.join(', ') : 'none');
-  const model = t.model ? `model ${short(t.model.spec)}` : 'no model';
-  const members = t.minMembers === null ? 'plain aggregation (the coordinator sees each update)'
+  const members = t.aggregation === 'plain' ? 'plain aggregation (the coordinator sees each update)'
     : `${t.aggregation} aggregation with at least ${t.minMembers} members per round (dropout tolerance ${t.dropoutTolerance})`;
-  const seg = t.segmentation ? `; segmentation on ${short(t.segmentation.features)}` : '';
-  return `${members}; label ${t.label || 'none'}; numeric ${list(t.numeric)}; categorical ${list(t.categorical)}; `
-    + `protected ${list(t.protected)}; ${model}; test fraction ${t.testFraction}${seg}`;
+  if (t.kind === 'segmentation') {
+    return `${members}; segmentation on ${list(t.segmentation.features)}; profile labels ${list(t.segmentation.profileLabels)}; protected ${list(t.protected)}`;
+  }
+  return `${members}; label ${t.label}; numeric ${list(t.numeric)}; categorical ${list(t.categorical)}; `
+    + `protected ${list(t.protected)}${t.protectedInputs.length ? ` (also inputs: ${list(t.protectedInputs)})` : ''}; `
+    + `model ${t.model.kind} ${t.model.task}${t.model.hidden.length ? ` [${t.model.hidden.join(', ')}]` : ''}; test fraction ${t.testFraction}`;
 }
 
 function refuse(open: RoundOpen__Output, why: string, details: Record<string, unknown> = {}): ConsortError {
@@ -133,10 +115,11 @@ export function expectedSecAgg(open: RoundOpen__Output, minMembers: number, drop
   }, s.invitedMembers);
 }
 
-function checkSecure(open: RoundOpen__Output, pinned: TaskTerms | undefined, policy: MemberPolicy): void {
+function checkSecure(open: RoundOpen__Output, task: ResolvedTask, policy: MemberPolicy): void {
   const s = open.secagg;
   if (!s) throw refuse(open, 'a secure round without secure-aggregation parameters');
-  const floor = Math.max(DEFAULT_MIN_MEMBERS_FLOOR, policy.minMembersFloor, pinned?.minMembers ?? 0);
+  // The task's own minimum (pinned: a later round carrying another task was refused before).
+  const floor = Math.max(DEFAULT_MIN_MEMBERS_FLOOR, policy.minMembersFloor, task.minMembers);
   if (s.minMembers < floor) {
     throw refuse(open, `it asks for at least ${s.minMembers} members per round; this member's floor is ${floor} (with fewer members a sum reveals too much of each)`,
       { minMembers: s.minMembers, floor });
@@ -144,7 +127,7 @@ function checkSecure(open: RoundOpen__Output, pinned: TaskTerms | undefined, pol
   if (s.invitedMembers < s.minMembers) throw refuse(open, `only ${s.invitedMembers} members are invited, fewer than the minimum ${s.minMembers}`);
   let expected: SecAggParams;
   try {
-    expected = expectedSecAgg(open, s.minMembers, pinned?.dropoutTolerance ?? open.dropoutTolerance);
+    expected = expectedSecAgg(open, s.minMembers, task.dropoutTolerance);
     validateSecAggParams({ roundId: open.roundId, vectorLength: expected.vectorLength, modulusBits: expected.modulusBits, neighbours: s.neighbours, threshold: s.threshold, minMembers: s.minMembers });
   } catch (err) {
     throw refuse(open, `its secure-aggregation parameters are unsound (${(err as Error).message})`);
@@ -172,7 +155,8 @@ export function checkRoundOpen(open: RoundOpen__Output, pinned: TaskTerms | unde
       `round ${open.roundId} of task ${open.taskId} is not signed by the coordinator key pinned at enrollment: it was altered on the way or sent by another server; refused (nothing was read or sent)`,
       { roundId: open.roundId, taskId: open.taskId });
   }
-  const terms = taskTermsOf(open);
+  const task = roundTaskOf(open);
+  const terms: TaskTerms = { taskId: open.taskId, taskSha256: open.taskSha256, task: taskInputOf(task) };
   if (pinned) {
     const diffs = termDifferences(pinned, terms);
     if (diffs.length) {
@@ -182,13 +166,22 @@ export function checkRoundOpen(open: RoundOpen__Output, pinned: TaskTerms | unde
         { roundId: open.roundId, taskId: open.taskId, differences: diffs });
     }
   }
+  if (open.aggregation !== task.aggregation) {
+    throw refuse(open, `it announces ${open.aggregation || 'no'} aggregation for a task defined with ${task.aggregation} aggregation`);
+  }
+  if (task.kind === 'model') {
+    const expected = parameterCount(modelSpecOf(task));
+    if (!open.model || Number(open.model.parameterCount) !== expected) {
+      throw refuse(open, `its model has ${open.model ? open.model.parameterCount : 'no'} parameters; the task's model has ${expected}`);
+    }
+  }
   if (open.aggregation === 'plain') {
     if (!policy.allowPlain) {
       throw refuse(open, 'it asks for plain aggregation, where the coordinator sees this member\'s update and counts in clear; '
         + 'serve plain rounds only in a debugging federation you trust, by starting the agent with --allow-plain');
     }
   } else if (open.aggregation === 'secure') {
-    checkSecure(open, pinned, policy);
+    checkSecure(open, task, policy);
   } else {
     throw refuse(open, `unknown aggregation "${open.aggregation}"`);
   }

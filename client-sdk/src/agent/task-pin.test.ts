@@ -4,12 +4,13 @@ import { mkdtempSync, readdirSync, statSync, writeFileSync, readFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TaskPins } from './task-pin.ts';
+import { encodeTask, resolveTask, taskInputOf, taskSha256 } from '@consort/core';
 import type { TaskTerms } from './round-policy.ts';
 
-const terms = (taskId: string, protectedAttrs = ['gender']): TaskTerms => ({
-  taskId, aggregation: 'secure', minMembers: 4, dropoutTolerance: 0.1, label: 'churned', numeric: ['spend'], categorical: [], protected: protectedAttrs,
-  context: { vocabularies: {} }, model: { kind: 'logistic', spec: { kind: 'logistic' } }, testFraction: 0.2, splitSeed: 7, segmentation: null,
-});
+const terms = (taskId: string, protectedAttrs = ['gender']): TaskTerms => {
+  const task = resolveTask({ name: 'churn', label: 'churned', numeric: ['spend'], protected: protectedAttrs, minMembers: 4 });
+  return { taskId, taskSha256: taskSha256(encodeTask(task)), task: taskInputOf(task) };
+};
 
 describe('task pins', () => {
   it('persist owner-only in the data folder and are read back by a fresh agent', () => {
@@ -30,15 +31,22 @@ describe('task pins', () => {
     const file = join(dir, 'task-1.json');
     new TaskPins(dir).pin(terms('task-1'));
     const edited = JSON.parse(readFileSync(file, 'utf8')) as { terms: TaskTerms };
-    edited.terms.protected = [];
+    edited.terms.task.protected = [];
     writeFileSync(file, JSON.stringify(edited));
     expect(() => new TaskPins(dir).get('task-1')).toThrow(/does not match its own hash/);
+  });
+
+  it('refuse a pin written by an older agent (field-by-field terms), saying to delete it', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'consort-pins-')), 'tasks');
+    const pin = new TaskPins(dir).pin(terms('task-1'));
+    writeFileSync(join(dir, 'task-1.json'), JSON.stringify({ ...pin, version: 1 }));
+    expect(() => new TaskPins(dir).get('task-1')).toThrow(/written by an older agent .*delete it/);
   });
 
   it('live in memory only without a folder', () => {
     const pins = new TaskPins();
     pins.pin(terms('t'));
-    expect(pins.get('t')?.terms.protected).toEqual(['gender']);
+    expect(pins.get('t')?.terms.task.protected).toEqual(['gender']);
     expect(pins.fileOf('t')).toBeUndefined();
   });
 });

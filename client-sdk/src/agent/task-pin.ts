@@ -7,7 +7,8 @@ import { taskTermsHash, type TaskTerms } from './round-policy.ts';
 
 /** One pinned task, as written to its file. */
 export interface TaskPin {
-  version: 1;
+  /** 2: terms hold the whole task (RoundOpen.task). Pins of version 1 held separate fields. */
+  version: 2;
   taskId: string;
   /** SHA-256 of the terms' canonical JSON. */
   sha256: string;
@@ -36,6 +37,9 @@ export class TaskPins {
       } catch (err) {
         throw new ConsortError('TASK_MISMATCH', `task pin ${path} is not valid JSON (${(err as Error).message}); restore it, or delete it to agree to the task again at its next round`, { path });
       }
+      if (pin.version !== 2) {
+        throw new ConsortError('TASK_MISMATCH', `task pin ${path} was written by an older agent (pin version ${String(pin.version)}), which pinned the task field by field; delete it to agree to the task again at its next round`, { path });
+      }
       if (pin.taskId !== taskId || taskTermsHash(pin.terms) !== pin.sha256) {
         throw new ConsortError('TASK_MISMATCH', `task pin ${path} does not match its own hash (edited or damaged); restore it, or delete it to agree to the task again at its next round`, { path });
       }
@@ -46,7 +50,7 @@ export class TaskPins {
 
   /** Pins a task's terms (first round); never replaces an existing pin. */
   pin(terms: TaskTerms): TaskPin {
-    const pin: TaskPin = { version: 1, taskId: terms.taskId, sha256: taskTermsHash(terms), pinnedAt: new Date().toISOString(), terms };
+    const pin: TaskPin = { version: 2, taskId: terms.taskId, sha256: taskTermsHash(terms), pinnedAt: new Date().toISOString(), terms };
     const path = this.fileOf(terms.taskId);
     if (path && this.dir) {
       mkdirSync(this.dir, { recursive: true, mode: 0o700 });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveTaskDefinition, type TaskDefinitionInput } from '@consort/core';
 import { parseMapping } from './mapping.ts';
 import { renderReportHtml } from './report-html.ts';
-import { aucOf, validateMapping, type Finding, type LoadedTask, type ValidationThresholds } from './validate.ts';
+import { aucOf, loadTaskFile, validateMapping, type Finding, type LoadedTask, type ValidationThresholds } from './validate.ts';
 
 const TASK: TaskDefinitionInput = {
   name: 't', label: 'churned', positiveLabel: ['1'], numeric: ['tenure', 'spend'], categorical: { plan: ['basic', 'premium'] }, protected: ['gender'], minMembers: 3,
@@ -156,5 +156,31 @@ describe('validate', () => {
   it('aucOf gives half credit to ties', () => {
     expect(aucOf([[1, 0], [2, 1], [3, 0], [4, 1]])).toBe(0.75);
     expect(aucOf([[1, 0], [1, 1]])).toBe(0.5);
+  });
+});
+
+describe('loadTaskFile: the member reads the task with the resolver the coordinator uses', () => {
+  const write = (text: string): string => {
+    const file = join(mkdtempSync(join(tmpdir(), 'consort-task-')), 'task.yaml');
+    writeFileSync(file, text);
+    return file;
+  };
+
+  it('takes protectedInputs from the task, as the coordinator does', () => {
+    const file = write('name: t\nlabel: churned\nnumeric: [tenure, age]\nprotected: [age, gender]\nprotectedInputs: [age]\n');
+    const loaded = loadTaskFile(file);
+    expect(loaded.protectedInputs).toEqual(['age']);
+    expect(loaded.task.protected).toEqual(['age', 'gender']);
+    expect(loaded.task.numeric).toEqual(['tenure', 'age']);
+  });
+
+  it('refuses what the coordinator refuses, naming the file and the field', () => {
+    expect(() => loadTaskFile(write('name: t\nlabel: churned\nnumeric: [tenure, age]\nprotected: [age]\n')))
+      .toThrow(/^task file .*task\.yaml: task definition field "protected": "age" is protected and cannot be a model input/);
+    expect(() => loadTaskFile(write('name: t\nlabel: churned\nnumeric: [tenure]\nprotectedInputs: [age]\n')))
+      .toThrow(/field "protectedInputs": "age" is not listed in protected/);
+    expect(() => loadTaskFile(write('name: t\nlabel: churned\nnumeric: [tenure]\ntrain: { learningRat: 0.1 }\n')))
+      .toThrow(/field "train.learningRat": unknown key; did you mean train.learningRate\?/);
+    expect(() => loadTaskFile(write('name: s\nkind: segmentation\nsegmentation: { features: [a, b] }\n'))).toThrow(/field "kind": this command trains or checks a model task/);
   });
 });

@@ -1,8 +1,7 @@
 // Member-side validation of mapped data against the federation's task: rules -> findings with severity, column and example rows.
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import {
-  ConsortError, DEFAULT_NEGATIVE_LABELS, parseNumericCell, resolveTaskDefinition, type TaskDefinition, type TaskDefinitionInput,
+  DEFAULT_NEGATIVE_LABELS, parseNumericCell, resolveTaskDefinition, type TaskDefinition,
 } from '@consort/core';
 import { SeededRandom } from '@consort/core';
 import type { OnboardingMapping } from './mapping.ts';
@@ -68,33 +67,22 @@ export interface ValidationThresholds {
 /** Defaults: small members are welcome (50 rows, 10 positives), leakage at AUC 0.98. */
 export const DEFAULT_THRESHOLDS: ValidationThresholds = { minRows: 50, minPositives: 10, missingWarn: 0.2, missingError: 0.5, leakageAuc: 0.98 };
 
-/** A task file as read by the member: the task plus the operator's explicit opt-ins. */
+/** A task file as read by the member: the task (resolved by core, as the coordinator does) and its protected inputs. */
 export interface LoadedTask {
   task: TaskDefinition;
-  /** Protected attributes the operator explicitly allowed as model inputs (`protectedInputs:`). */
+  /** Protected attributes the operator explicitly allowed as model inputs (`protectedInputs:`, checked by core). */
   protectedInputs: string[];
 }
 
 /**
- * Reads a task file (core's TaskDefinitionInput, YAML or JSON). A protected attribute is never a
- * model input unless the operator lists it under `protectedInputs`, an explicit opt-in: it then
- * stays a protected (audit) column and may also be declared as a feature.
+ * Reads the federation's task file (YAML or JSON) through core's one task resolver, with the
+ * same rules as the coordinator: a protected attribute is never a model input unless the task
+ * lists it under `protectedInputs`, an explicit opt-in (it then stays an audit column too).
  */
 export function loadTaskFile(path: string): LoadedTask {
-  let doc: TaskDefinitionInput & { protectedInputs?: string[] };
-  try {
-    doc = parseYaml(readFileSync(path, 'utf8')) as typeof doc;
-  } catch (err) {
-    throw new ConsortError('INVALID_ARGUMENT', `cannot read task file ${path}: ${(err as Error).message.split('\n')[0]}`, { file: path });
-  }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-    const what = doc === null ? 'is empty' : `is not a mapping of settings (it holds ${Array.isArray(doc) ? 'a list' : `a single ${typeof doc}`})`;
-    throw new ConsortError('INVALID_ARGUMENT', `task file ${path} ${what}; use the federation's task file (see docs/task-definition.md)`, { file: path });
-  }
-  const optIn = doc.protectedInputs ?? [];
-  const task = resolveTaskDefinition({ ...doc, protected: (doc.protected ?? []).filter((p) => !optIn.includes(p)) });
-  task.protected = [...task.protected, ...optIn.filter((p) => (doc.protected ?? []).includes(p))];
-  return { task, protectedInputs: optIn };
+  const source = `task file ${path}`;
+  const task = resolveTaskDefinition(readFileSync(path, 'utf8'), source);
+  return { task, protectedInputs: task.protectedInputs };
 }
 
 const SAMPLE = 50_000;

@@ -73,6 +73,7 @@ export function modelFromJson(json: ModelFile, source = 'model JSON'): LoadedMod
   if (json.kind === 'segmentation') {
     throw new ConsortError('INVALID_ARGUMENT', `${source} is a segmentation model; assign segments with "consort-agent segment --model ${source}"`, { file: source });
   }
+  if (!json.spec) throw new ConsortError('INVALID_ARGUMENT', `${source}: field "spec" is empty; pass the model JSON the coordinator published (spec, pipeline, weights)`, { file: source, field: 'spec' });
   validateModelSpec(json.spec);
   const weights = Float32Array.from(json.weights);
   if (weights.length !== parameterCount(json.spec)) {

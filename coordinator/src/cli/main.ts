@@ -16,6 +16,7 @@ import { registerRevokeCommand } from './revoke-command.ts';
 import { readTaskFile } from './task-file.ts';
 import { createDevCa } from '../tls/dev-ca.ts';
 import { operatorOptions, output, withAdmin, type Conn } from './operator-client.ts';
+import { COORDINATOR_DEFAULTS as D, COORDINATOR_ENV, databaseUrlOf } from '../config/coordinator-config.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 // grpc-js logs its own copy of errors we report as `CODE: message` (e.g. a taken port); GRPC_VERBOSITY still wins.
@@ -29,20 +30,20 @@ const program = new Command().name('consort-coordinator').description('Consort f
 
 program.command('serve')
   .description('start the coordinator (gRPC) on the embedded SQLite default or DATABASE_URL')
-  .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--port <port>', 'port to listen on', portOption(), 50051)
-  .option('--data-dir <dir>', 'folder for the SQLite file and the operator token', '.consort')
+  .option('--host <host>', 'address to listen on', D.host)
+  .option('--port <port>', 'port to listen on', portOption(), D.port)
+  .option('--data-dir <dir>', 'folder for the SQLite file and the operator token', D.dataDir)
   .option('--database-url <url>', 'file:… (SQLite) or postgresql://… (default: DATABASE_URL, else SQLite in --data-dir)')
   .option('--tls-cert <pem>', 'TLS certificate chain (with --tls-key); members then pass the CA with CONSORT_TLS_CA')
   .option('--tls-key <pem>', 'TLS private key')
-  .option('--admin-host <host>', 'address of the operator listener (AdminService), apart from members', '127.0.0.1')
-  .option('--admin-port <port>', 'port of the operator listener', portOption(), 50052)
+  .option('--admin-host <host>', 'address of the operator listener (AdminService), apart from members', D.adminHost)
+  .option('--admin-port <port>', 'port of the operator listener', portOption(), D.adminPort)
   .option('--insecure', 'allow plain TCP beyond loopback (tokens and models travel in clear): trusted networks only')
   .action(async (o: { host: string; port: number; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string; adminHost: string; adminPort: number; insecure?: boolean }) => {
     if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new ConsortError('INVALID_ARGUMENT', 'give both --tls-cert and --tls-key, or neither');
     const tls = o.tlsCert && o.tlsKey ? { certFile: o.tlsCert, keyFile: o.tlsKey } : undefined;
     const c = await startCoordinator({ host: o.host, port: o.port, adminHost: o.adminHost, adminPort: o.adminPort, insecure: o.insecure, dataDir: o.dataDir, databaseUrl: o.databaseUrl, tls });
-    const token = process.env.CONSORT_ADMIN_TOKEN ? 'CONSORT_ADMIN_TOKEN' : join(resolve(o.dataDir), 'admin-token');
+    const token = process.env[COORDINATOR_ENV.adminToken] ? COORDINATOR_ENV.adminToken : join(resolve(o.dataDir), 'admin-token');
     console.log(`coordinator listening on ${c.address} (${c.store.provider}); operator commands on ${c.adminAddress}; operator token in ${token}`);
     // Members compare this with what their enroll printed: publish it to them out of band.
     console.log(`coordinator signing key ${keyFingerprint(c.coordinatorKey.publicKey)}`);
@@ -96,10 +97,12 @@ operatorCommand('create-task', 'define a task from a JSON or YAML file')
   .requiredOption('--federation <id>', 'federation id')
   .requiredOption('--file <path>', 'task definition (see docs/task-definition.md)')
   .action((o: Conn & { federation: string; file: string }) => {
-    const def = readTaskFile(o.file);
+    const { input, task } = readTaskFile(o.file);
     return withAdmin(o, async (a) => {
-      const t = await a.createTask(o.federation, def);
-      output(o.json, t, () => [`task ${t.id}: ${t.parameterCount} parameters, initial model ${t.initialModelVersionId}`]);
+      const t = await a.createTask(o.federation, input);
+      output(o.json, t, () => [task.kind === 'segmentation'
+        ? `task ${t.id}: segmentation on ${task.segmentation.features.length} features (no model to train)`
+        : `task ${t.id}: ${t.parameterCount} parameters, initial model ${t.initialModelVersionId}`]);
     });
   });
 
@@ -167,11 +170,11 @@ program.command('report')
   .description('write the HTML page of a task\'s rounds and model versions (reads the coordinator database)')
   .requiredOption('--task <id>', 'task id')
   .option('--out <file>', 'HTML file to write', 'rounds-report.html')
-  .option('--data-dir <dir>', 'coordinator data folder (SQLite default)', '.consort')
+  .option('--data-dir <dir>', 'coordinator data folder (SQLite default)', D.dataDir)
   .option('--database-url <url>', 'file:… or postgresql://… (default: DATABASE_URL, else SQLite in --data-dir)')
   .option('--json', 'print one JSON document on stdout')
   .action(async (o: { task: string; out: string; dataDir: string; databaseUrl?: string; json?: boolean }) => {
-    const url = o.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(resolve(o.dataDir), 'consort.db')}`;
+    const url = databaseUrlOf(o);
     // Opening a SQLite file that is not there would create an empty database: refuse instead.
     if (url.startsWith('file:') && !existsSync(sqlitePathOf(url))) {
       throw new ConsortError('NOT_FOUND', `no coordinator database at ${sqlitePathOf(url)}; run report in the folder where serve ran, or pass --data-dir / --database-url`);

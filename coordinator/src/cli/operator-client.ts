@@ -5,9 +5,10 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConsortError, hostOfAddress, insecureTransportRefusal } from '@consort/core';
 import { AdminClient } from './admin-client.ts';
+import { COORDINATOR_DEFAULTS, COORDINATOR_ENV, adminAddressOf } from '../config/coordinator-config.ts';
 
 /** Operator commands go to the admin listener (serve --admin-port), never to the member port. */
-export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:50052';
+export const DEFAULT_ADMIN_ADDRESS = COORDINATOR_DEFAULTS.adminAddress;
 
 /** Prints one JSON document (--json) or the text lines. */
 export function output(json: boolean | undefined, doc: unknown, text: () => string[]): void {
@@ -18,7 +19,7 @@ export function output(json: boolean | undefined, doc: unknown, text: () => stri
 export interface Conn { coordinator: string; token?: string; dataDir: string; json?: boolean; tlsCa?: string; insecure?: boolean }
 
 function admin(o: Conn): AdminClient {
-  let token = o.token ?? process.env.CONSORT_ADMIN_TOKEN;
+  let token = o.token ?? (process.env[COORDINATOR_ENV.adminToken] || undefined);
   if (!token) {
     const file = join(resolve(o.dataDir), 'admin-token');
     if (!existsSync(file)) {
@@ -26,7 +27,7 @@ function admin(o: Conn): AdminClient {
     }
     token = readFileSync(file, 'utf8').trim();
   }
-  const tlsCa = o.tlsCa ?? (process.env.CONSORT_TLS_CA || undefined);
+  const tlsCa = o.tlsCa ?? (process.env[COORDINATOR_ENV.tlsCa] || undefined);
   const refusal = insecureTransportRefusal({ action: `send the operator token to ${o.coordinator}`, host: hostOfAddress(o.coordinator), tls: Boolean(tlsCa), insecure: o.insecure ?? false, tlsWay: '--tls-ca <ca.pem> (or CONSORT_TLS_CA)' });
   if (refusal) throw new ConsortError(refusal.code, refusal.message);
   return new AdminClient(o.coordinator, token, tlsCa);
@@ -37,7 +38,7 @@ export function operatorOptions(command: Command): Command {
   return command
     .option('--coordinator <address>', 'the coordinator\'s operator address host:port (default: CONSORT_ADMIN_ADDRESS, else 127.0.0.1:50052)')
     .option('--token <token>', 'operator token (default: CONSORT_ADMIN_TOKEN or <data-dir>/admin-token)')
-    .option('--data-dir <dir>', 'coordinator data folder (for the token file)', '.consort')
+    .option('--data-dir <dir>', 'coordinator data folder (for the token file)', COORDINATOR_DEFAULTS.dataDir)
     .option('--tls-ca <pem>', 'CA certificate of the coordinator\'s TLS (default: CONSORT_TLS_CA)')
     .option('--insecure', 'allow plain TCP to an operator address beyond loopback')
     .option('--json', 'print one JSON document on stdout');
@@ -45,7 +46,7 @@ export function operatorOptions(command: Command): Command {
 
 /** Runs `fn` with an operator client for `o` (address default: CONSORT_ADMIN_ADDRESS, else DEFAULT_ADMIN_ADDRESS), closed afterwards. */
 export async function withAdmin<T>(o: Conn, fn: (a: AdminClient) => Promise<T>): Promise<T> {
-  const a = admin({ ...o, coordinator: o.coordinator ?? process.env.CONSORT_ADMIN_ADDRESS ?? DEFAULT_ADMIN_ADDRESS });
+  const a = admin({ ...o, coordinator: adminAddressOf(o.coordinator) });
   try {
     return await fn(a);
   } finally {

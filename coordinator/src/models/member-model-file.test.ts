@@ -1,12 +1,13 @@
 // The member model file is built from a stored version alone: fixed field order, coordinator-only metrics left out.
 import { describe, expect, it } from 'vitest';
-import { MODEL_FILE_FORMAT, isConsortError, weightsSha256Hex, type MemberModelFile, verifyModelFileContent } from '@consort/core';
+import { MODEL_FILE_FORMAT, isConsortError, resolveTask, weightsSha256Hex, type MemberModelFile, verifyModelFileContent } from '@consort/core';
 import type { ModelVersionRecord, Store, TaskRecord } from '../store/store.ts';
 import { ModelFileCache, buildMemberModelFile, serializeModelFile } from './member-model-file.ts';
 
 const task: TaskRecord = {
   id: 'task_1', federationId: 'fed_1', name: 'churn', createdAt: new Date(0), modelSpec: { kind: 'logistic', task: 'binary', inputDim: 2 },
-  features: {}, trainConfig: {}, pipeline: { numeric: [{ name: 'recency', mean: 1, std: 2 }], categorical: [] }, aggregation: 'secure', minMembers: 3, stageTimeoutMs: 1000,
+  definition: resolveTask({ name: 'churn', label: 'churned', numeric: ['recency', 'spend'], minMembers: 3 }),
+  pipeline: { numeric: [{ name: 'recency', mean: 1, std: 2 }], categorical: [] }, aggregation: 'secure', minMembers: 3,
 };
 
 function version(metrics: Record<string, unknown>): ModelVersionRecord {
@@ -33,9 +34,12 @@ describe('member model file', () => {
   });
 
   it('marks a segmentation version and has no pipeline when the task has none', () => {
-    const file = buildMemberModelFile({ ...task, pipeline: null }, version({ kind: 'segmentation', k: 1, dim: 3 }));
+    const seg = resolveTask({ name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f', 'm'], k: 2 } });
+    const file = buildMemberModelFile({ ...task, definition: seg, modelSpec: null, pipeline: null }, version({ kind: 'segmentation', k: 1, dim: 3 }));
     expect(file.kind).toBe('segmentation');
     expect(file.pipeline).toBeNull();
+    // A segmentation trains no model: no placeholder spec in its file.
+    expect(file.spec).toBeNull();
   });
 
   it('the cache builds a version once, resolves "latest" and the federation check on every call', async () => {

@@ -1,6 +1,6 @@
 // Builds the member model file (docs/model-file.md) of a stored model version: the one place its content is decided.
 import {
-  ConsortError, MODEL_FILE_FORMAT, modelFileContentSha256, type FeaturePipeline, type MemberModelFile, type ModelSpec,
+  ConsortError, MODEL_FILE_FORMAT, modelFileContentSha256, type FeaturePipeline, type MemberModelFile,
 } from '@consort/core';
 import type { ModelVersionMeta, ModelVersionRecord, Store, TaskRecord } from '../store/store.ts';
 
@@ -39,7 +39,7 @@ export function buildMemberModelFile(task: TaskRecord, mv: ModelVersionRecord): 
     version: mv.version,
     modelVersionId: mv.id,
     createdAt: mv.createdAt.toISOString(),
-    spec: task.modelSpec as ModelSpec,
+    spec: task.modelSpec,
     pipeline: (task.pipeline ?? null) as FeaturePipeline | null,
     metrics,
     sha256: mv.sha256,

@@ -1,6 +1,6 @@
 // Run headers say what will happen: the rounds a model task runs, a segmentation task's k range and round budget.
 import { describe, expect, it } from 'vitest';
-import { resolveTaskDefinition } from '@consort/core';
+import { resolveTask, resolveTaskDefinition } from '@consort/core';
 import { runPlan } from './run-plan.ts';
 import { segmentationRoundBudget } from '../segmentation/segmentation-task.ts';
 
@@ -16,13 +16,14 @@ describe('runPlan', () => {
   });
 
   it('gives a segmentation run its k range and real round budget, not the round count it was given', () => {
-    const seg = resolveTaskDefinition({ name: 's', kind: 'segmentation', label: '', segmentation: { features: ['a', 'b'], k: { min: 2, max: 6 } } });
+    const seg = resolveTask({ name: 's', kind: 'segmentation', segmentation: { features: ['a', 'b'], k: { min: 2, max: 6 } } });
+    if (seg.kind !== 'segmentation') throw new Error('kind');
     // statistics + histogram + 2 refinement steps × 2 + 30 iterations × 2 + 2 profile rounds: the 68 a run really took.
-    expect(segmentationRoundBudget(seg.segmentation!)).toBe(68);
+    expect(segmentationRoundBudget(seg.segmentation)).toBe(68);
     const text = runPlan(seg, 10);
     expect(text).toMatch(/^segmentation: k in 2\.\.6 \(chosen by Calinski–Harabasz\), 5 restarts, up to 68 secure-sum rounds/);
     expect(text).not.toContain('10');
-    const fixed = resolveTaskDefinition({ name: 's', kind: 'segmentation', label: '', segmentation: { features: ['a'], k: 4, maxIterations: 10 } });
+    const fixed = resolveTask({ name: 's', kind: 'segmentation', segmentation: { features: ['a'], k: 4, maxIterations: 10 } });
     expect(runPlan(fixed, 10)).toMatch(/^segmentation: k = 4 \(fixed\), 5 restarts, up to 28 secure-sum rounds/);
   });
 });

@@ -1,5 +1,5 @@
 // The header of a run: the rounds that will actually run, and how their number is decided.
-import type { TaskDefinition } from '@consort/core';
+import type { ResolvedTask } from '@consort/core';
 import { segmentationPlan } from '../segmentation/segmentation-task.ts';
 
 /**
@@ -7,8 +7,8 @@ import { segmentationPlan } from '../segmentation/segmentation-task.ts';
  * evaluation round" — or, for a segmentation task, its k range and round budget (the operator's
  * round count does not apply there). `withStatistics`: the task has no fitted statistics yet.
  */
-export function runPlan(def: TaskDefinition, rounds: number, withStatistics = true): string {
-  if (def.kind === 'segmentation' && def.segmentation) return segmentationPlan(def.segmentation, withStatistics);
+export function runPlan(def: ResolvedTask, rounds: number, withStatistics = true): string {
+  if (def.kind === 'segmentation') return segmentationPlan(def.segmentation, withStatistics);
   const training = def.earlyStopping
     ? `up to ${rounds} training rounds (early stopping once the held-out loss has not improved for ${def.earlyStopping.patience ?? 10} rounds)`
     : `${rounds} training round${rounds === 1 ? '' : 's'}`;

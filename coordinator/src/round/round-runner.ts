@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   ConsortError, ERROR_CODES, checkPublishableModel, checkRoundSum, DEFAULT_MAX_EXAMPLES, maxRoundsOf, roundWarnings, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, EarlyStopping, aucFromHistograms, binaryEvaluation, createStrategy, sampleMembers,
-  fitPipeline, isConsortError, regressionEvaluation, resolveSecAggParams, targetScaleOf, DEFAULT_DROPOUT_TOLERANCE, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
+  fitPipeline, isConsortError, regressionEvaluation, resolveSecAggParams, targetScaleOf, predictionOf, roundVectorLayout, transition, unpackRoundSum, wordsPerElement,
   type BinaryEvaluation, type FeaturePipeline, type FittedPipeline, type ModelSpec, type RoundWarning, type ModVector, type ModulusBits, type RoundEvent, type RoundState, type RoundSumTotals, type RoundVectorOptions,
-  type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type StatefulStrategy, type StrategyState, type TaskDefinition, type TrainSettings,
+  type SecAggParams, type SecAggResult, type SegmentationRoundPurpose, type ResolvedTask, type StatefulStrategy, type StrategyState, type TrainSettings, TRAINING_DEFAULTS, vocabulariesOf,
   type VectorLayout,
 } from '@consort/core';
 import { ACTIVE_ROUND_STATES } from '@consort/core';
@@ -20,7 +20,7 @@ import type { MemberConnections } from '../members/connections.ts';
 import { enrolledMember } from '../members/member-auth.ts';
 import { SecureRound, type SecureStage } from '../secagg/secure-round.ts';
 import { RoundInputs, decodeVector, type Purpose } from './round-inputs.ts';
-import { featureSchemaOf, roundOpenEvent, statisticsLength, taskDefinitionOf } from './task-codec.ts';
+import { featureSchemaOf, roundOpenEvent, statisticsLength, taskDefinitionOf, trainSettingsOf, type RoundBase } from './task-codec.ts';
 import { runSegmentationTask } from '../segmentation/segmentation-task.ts';
 
 export interface DroppedMember {
@@ -192,14 +192,14 @@ export class RoundRunner {
       return report;
     };
     let task = await this.opts.store.getTask(taskId);
-    if (taskDefinitionOf(task).kind === 'segmentation') {
+    const def = taskDefinitionOf(task);
+    if (def.kind === 'segmentation') {
       return runSegmentationTask({ rounds: this, store: this.opts.store }, task, options, (report) => { reports.push(report); options.onReport?.(report); });
     }
     if (!task.pipeline) {
       if ((await run(task, 'statistics')).state !== 'published') return reports;
       task = await this.opts.store.getTask(taskId);
     }
-    const def = taskDefinitionOf(task);
     const cap = rounds ?? maxRoundsOf(def);
     const stopper = def.earlyStopping ? new EarlyStopping(def.earlyStopping) : undefined;
     // The model version each observed loss belongs to: a training round evaluates the model it starts from.
@@ -244,20 +244,21 @@ export class RoundRunner {
     const online = await this.waitForMembers(task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000, options,
       purpose === 'statistics' ? STATISTICS_SETTLE_MS : 0);
     throwIfCancelled(options.signal);
+    // A task that trains no model (segmentation) has no version to start from.
     const base = await store.latestModelVersion(task.id);
-    if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version; create the task again`);
+    if (!base && def.kind === 'model') throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version; create the task again`);
     const number = (await store.listRounds(task.id)).length + 1;
     // Client sampling applies to training; statistics and evaluation ask every member.
-    const participants = purpose === 'train' && def.sampleFraction < 1
+    const participants = purpose === 'train' && def.kind === 'model' && def.sampleFraction < 1
       ? sampleMembers(online, def.sampleFraction, def.minMembers, def.seed, number) : online;
-    const strategy = this.strategyFor(task.id, def, base.metrics);
-    const train = strategy.configureTrain(number, def.train);
+    const strategy = this.strategyFor(task.id, def, base?.metrics ?? {});
+    const train = strategy.configureTrain(number, trainSettingsOf(def));
     const timeoutMs = def.stageTimeoutSeconds * 1000;
     const secure = def.aggregation === 'secure';
     const firstStage = secure ? 'advertise_keys' : 'masked_input';
     const record = await store.createRound({
       taskId: task.id, number, state: 'open', deadlines: { [firstStage]: Date.now() + timeoutMs },
-      baseModelVersionId: base.id, participants,
+      baseModelVersionId: base?.id, participants,
     });
     const round: ActiveRound = { id: record.id, number, state: 'open', purpose, train, participants: new Set(participants), dropped: new Map() };
     const log = logger.child({ round: record.id, task: task.id, number, purpose, aggregation: def.aggregation });
@@ -270,7 +271,7 @@ export class RoundRunner {
     this.active.set(round.id, round);
     try {
       const vectorOptions: RoundVectorOptions = {
-        purpose, task: def.model.task, parameterCount: base.parameterCount, statisticsLength: statisticsLength(def),
+        purpose, task: predictionOf(def), parameterCount: base?.parameterCount ?? 0, statisticsLength: statisticsLength(def),
         members: participants.length, maxExamples: DEFAULT_MAX_EXAMPLES, weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS,
       };
       const collecting = secure
@@ -295,7 +296,7 @@ export class RoundRunner {
   }
 
   /** Plain path: open -> masked_input (inputs in clear) -> totals. Undefined when too few survive. */
-  private async collectPlain(round: ActiveRound, task: TaskRecord, def: TaskDefinition, base: { id: string; sha256: string; parameterCount: number },
+  private async collectPlain(round: ActiveRound, task: TaskRecord, def: ResolvedTask, base: RoundBase | undefined,
     v: RoundVectorOptions, timeoutMs: number, train: TrainSettings): Promise<(RoundSumTotals & { survivors: string[] }) | undefined> {
     let settle!: () => void;
     const settled = new Promise<void>((r) => { settle = r; });
@@ -318,7 +319,7 @@ export class RoundRunner {
   }
 
   /** Secure path: advertise_keys -> share_keys -> masked_input -> consistency_check -> unmask -> totals. */
-  private async collectSecure(round: ActiveRound, task: TaskRecord, def: TaskDefinition, base: { id: string; sha256: string; parameterCount: number },
+  private async collectSecure(round: ActiveRound, task: TaskRecord, def: ResolvedTask, base: RoundBase | undefined,
     v: RoundVectorOptions, timeoutMs: number, train: TrainSettings): Promise<RoundSumTotals & { survivors: string[] }> {
     const layout = roundVectorLayout(v);
     const open = roundOpenEvent(task, def, round.id, round.number, base, v.purpose, Date.now() + timeoutMs, train);
@@ -327,12 +328,11 @@ export class RoundRunner {
   }
 
   /** Drives the secure-aggregation stages for any packed layout; hands back the unmasked sum. */
-  private async secureSum(round: ActiveRound, def: TaskDefinition, layout: VectorLayout, timeoutMs: number,
+  private async secureSum(round: ActiveRound, def: ResolvedTask, layout: VectorLayout, timeoutMs: number,
     roundOpen: ReturnType<typeof roundOpenEvent>, quantization: { scaleBits: number; clip: number; maxExamples: number }): Promise<SecAggResult> {
     const params = resolveSecAggParams({
       roundId: round.id, vectorLength: layout.length, modulusBits: layout.modulusBits, minMembers: def.minMembers,
-      // Tasks stored before the field existed resolve to the default.
-      dropoutTolerance: def.dropoutTolerance ?? DEFAULT_DROPOUT_TOLERANCE,
+      dropoutTolerance: def.dropoutTolerance,
     }, round.participants.size);
     const identities = new Map<string, Uint8Array>();
     // Enrolled identities never change: the authentication cache has every member that connected.
@@ -374,14 +374,14 @@ export class RoundRunner {
     }
     const participants = await this.waitForMembers(task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000, options);
     throwIfCancelled(options.signal);
+    // Segmentation trains no model: its rounds start from no version, and its result is version 1.
     const base = await store.latestModelVersion(task.id);
-    if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version; create the task again`);
     const number = (await store.listRounds(task.id)).length + 1;
     const timeoutMs = def.stageTimeoutSeconds * 1000;
     const record = await store.createRound({
-      taskId: task.id, number, state: 'open', deadlines: { advertise_keys: Date.now() + timeoutMs }, baseModelVersionId: base.id, participants,
+      taskId: task.id, number, state: 'open', deadlines: { advertise_keys: Date.now() + timeoutMs }, baseModelVersionId: base?.id, participants,
     });
-    const round: ActiveRound = { id: record.id, number, state: 'open', purpose, train: def.train, participants: new Set(participants), dropped: new Map() };
+    const round: ActiveRound = { id: record.id, number, state: 'open', purpose, train: trainSettingsOf(def), participants: new Set(participants), dropped: new Map() };
     const members = participants.length;
     await this.audit('round.created', record.id, { taskId: task.id, number, purpose, participants, aggregation: 'secure', minMembers: def.minMembers });
     const finish = (report: RoundReport, sum?: ModVector, survivors: string[] = []): SumRoundResult => {
@@ -394,7 +394,7 @@ export class RoundRunner {
     this.active.set(round.id, round);
     try {
       const layout = layoutFor(members);
-      const open = roundOpenEvent(task, def, round.id, number, base, purpose, Date.now() + timeoutMs, def.train, payloadJson);
+      const open = roundOpenEvent(task, def, round.id, number, base, purpose, Date.now() + timeoutMs, trainSettingsOf(def), payloadJson);
       const result = await this.secureSum(round, def, layout, timeoutMs, open, { scaleBits: 0, clip: 0, maxExamples: DEFAULT_MAX_EXAMPLES });
       logger.info({ round: round.id, purpose, survivors: result.survivors.length, dropped: round.dropped.size }, 'secure sum unmasked');
       const closed = await close(result.sum, members, result.survivors);
@@ -406,7 +406,7 @@ export class RoundRunner {
       if (closed.model) {
         const { weights, metrics } = closed.model;
         const { modelVersion } = await store.completeRound(round.id, from, {
-          taskId: task.id, version: base.version + 1, roundId: round.id, weights, sha256: weightsSha256(weights), metrics,
+          taskId: task.id, version: (base?.version ?? 0) + 1, roundId: round.id, weights, sha256: weightsSha256(weights), metrics,
         }, patch);
         produced = modelVersion;
         await this.audit('model.stored', modelVersion.id, { roundId: round.id, version: modelVersion.version, aggregation: 'secure' });
@@ -571,10 +571,10 @@ export class RoundRunner {
   }
 
   /** The task's strategy, restored from the state saved with the latest model version. */
-  private strategyFor(taskId: string, def: TaskDefinition, latestMetrics: Record<string, unknown>): StatefulStrategy {
+  private strategyFor(taskId: string, def: ResolvedTask, latestMetrics: Record<string, unknown>): StatefulStrategy {
     let s = this.strategies.get(taskId);
     if (!s) {
-      s = createStrategy(def.strategy);
+      s = createStrategy(def.kind === 'model' ? def.strategy : TRAINING_DEFAULTS.strategy);
       const saved = latestMetrics.strategyState as StrategyState | undefined;
       if (saved) s.restore(saved);
       this.strategies.set(taskId, s);
@@ -591,21 +591,26 @@ export class RoundRunner {
     return round;
   }
 
-  private async aggregate(round: ActiveRound, task: TaskRecord, def: TaskDefinition,
-    base: { id: string; version: number }, totals: RoundSumTotals & { survivors: string[] }, strategy: StatefulStrategy): Promise<RoundReport> {
+  private async aggregate(round: ActiveRound, task: TaskRecord, def: ResolvedTask,
+    base: { id: string; version: number } | undefined, totals: RoundSumTotals & { survivors: string[] }, strategy: StatefulStrategy): Promise<RoundReport> {
     const { store } = this.opts;
+    // Training and evaluation rounds start from a model version (only statistics rounds of a segmentation task have none).
+    const from0 = (): { id: string; version: number } => {
+      if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version for a ${round.purpose} round; create the task again`);
+      return base;
+    };
     // A forged input shows in the sum: refuse it before any metric, strategy or store sees it.
     checkRoundSum(totals, {
-      purpose: round.purpose as Purpose, task: def.model.task, survivors: totals.survivors.length, maxExamples: DEFAULT_MAX_EXAMPLES,
+      purpose: round.purpose as Purpose, task: predictionOf(def), survivors: totals.survivors.length, maxExamples: DEFAULT_MAX_EXAMPLES,
       weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS, clippable: Math.max(totals.vector.length, 1),
     });
-    const regression = def.model.task === 'regression';
+    const regression = predictionOf(def) === 'regression';
     const evaluated = round.purpose !== 'statistics' && totals.evalExamples > 0;
     // The statistics round fits the preprocessing; what the fit noticed goes into its metrics.
     const fitted: FittedPipeline | undefined = round.purpose === 'statistics'
-      ? fitPipeline(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task) : undefined;
+      ? fitPipeline(featureSchemaOf(def), vocabulariesOf(def), totals.vector, predictionOf(def)) : undefined;
     // Regression sums arrive in standardized target units; report them in the target's units.
-    const target = targetScaleOf((task.pipeline ?? { task: def.model.task }) as Pick<FeaturePipeline, 'task' | 'target'>);
+    const target = targetScaleOf((task.pipeline ?? { task: predictionOf(def) }) as Pick<FeaturePipeline, 'task' | 'target'>);
     const reg = regression && evaluated ? regressionEvaluation({
       squaredErrorSum: totals.evalLossSum, absErrorSum: totals.evalAbsErrSum, labelSum: totals.evalLabelSum,
       labelSquareSum: totals.evalLabelSquareSum, count: totals.evalExamples,
@@ -635,7 +640,7 @@ export class RoundRunner {
     const closedPatch = { state: 'aggregated' as const, dropped: droppedForStore(dropped), metrics: { ...metrics }, finishedAt: new Date() };
     let produced: { id: string; version: number } | undefined;
     if (round.purpose === 'train') {
-      const globalWeights = (await store.getModelVersion(base.id)).weights;
+      const globalWeights = (await store.getModelVersion(from0().id)).weights;
       const weights = strategy.aggregateTrain(globalWeights, {
         weightedSum: totals.vector, totalExamples: totals.totalExamples, contributions: totals.survivors.length,
       }, task.modelSpec as ModelSpec);
@@ -643,7 +648,7 @@ export class RoundRunner {
       const state = strategy.state();
       const stateSize = Object.values(state).reduce<number>((n, v) => n + (Array.isArray(v) ? v.length : 1), 0);
       const { modelVersion } = await store.completeRound(round.id, from, {
-        taskId: task.id, version: base.version + 1, roundId: round.id, weights, sha256: weightsSha256(weights),
+        taskId: task.id, version: from0().version + 1, roundId: round.id, weights, sha256: weightsSha256(weights),
         metrics: {
           trainLoss: metrics.trainLoss, numExamples: metrics.numExamples, participants: metrics.participants, aggregation: metrics.aggregation,
           clipped: metrics.clipped, strategy: strategy.name, learningRate: round.train.learningRate,
@@ -662,7 +667,7 @@ export class RoundRunner {
       await this.audit('task.pipeline_fitted', task.id, { roundId: round.id, rows: metrics.numExamples });
     } else if (evaluated) {
       // Members evaluate the model the round started from: its held-out quality belongs to it.
-      await store.recordModelEvaluation(base.id, {
+      await store.recordModelEvaluation(from0().id, {
         roundId: round.id, evalLoss: metrics.evalLoss, evalAuc: metrics.evalAuc, evalExamples: metrics.evalExamples,
         evalRmse: metrics.evalRmse, evalMae: metrics.evalMae, evalR2: metrics.evalR2, evalDetail: metrics.evalDetail,
       });
@@ -671,14 +676,14 @@ export class RoundRunner {
     this.announce(round, { roundId: round.id, outcome: 'aggregated', reason: '', modelVersionId: produced?.id ?? '', metrics: protoMetrics(metrics) });
     return {
       roundId: round.id, number: round.number, purpose: round.purpose, state: 'published',
-      modelVersionId: produced?.id ?? (round.purpose === 'evaluate' ? base.id : undefined),
-      modelVersion: produced?.version ?? (round.purpose === 'evaluate' ? base.version : undefined),
+      modelVersionId: produced?.id ?? (round.purpose === 'evaluate' ? from0().id : undefined),
+      modelVersion: produced?.version ?? (round.purpose === 'evaluate' ? from0().version : undefined),
       metrics, participants: [...round.participants], dropped,
     };
   }
 
   /** The round's named warnings, judged against the task's earlier rounds (stored metrics). */
-  private async warningsOf(round: ActiveRound, taskId: string, def: TaskDefinition, totals: RoundSumTotals & { survivors: string[] }, m: RoundMetricsSummary): Promise<RoundWarning[]> {
+  private async warningsOf(round: ActiveRound, taskId: string, def: ResolvedTask, totals: RoundSumTotals & { survivors: string[] }, m: RoundMetricsSummary): Promise<RoundWarning[]> {
     const earlier = (await this.opts.store.listRounds(taskId))
       .filter((r) => r.id !== round.id && r.state === 'published' && r.metrics)
       .map((r) => {
@@ -688,7 +693,7 @@ export class RoundRunner {
       .sort((a, b) => a.number - b.number);
     const vectorLength = totals.vector.length;
     return roundWarnings({
-      purpose: round.purpose, task: def.model.task, trainLoss: m.trainLoss, evalAuc: m.evalAuc, evalExamples: m.evalExamples,
+      purpose: round.purpose, task: predictionOf(def), trainLoss: m.trainLoss, evalAuc: m.evalAuc, evalExamples: m.evalExamples,
       histPos: totals.histPos, histNeg: totals.histNeg, clipped: totals.clipped, clippable: vectorLength * totals.survivors.length,
       weightClip: DEFAULT_WEIGHT_CLIP, nonFiniteValues: totals.nonFinite, nonFiniteMembers: round.plain?.nonFinite,
     }, earlier);

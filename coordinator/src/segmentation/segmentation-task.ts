@@ -8,7 +8,7 @@ import {
   seedFromCandidates, segmentationFeatures, segmentationRoundLayout, segmentProfiles, sessionCentroids, startKMeans, unpackClusterCounts,
   unpackHistograms, unpackLloydSum, unpackProfileStats, DEFAULT_HISTOGRAM_BINS, DEFAULT_MAX_EXAMPLES, DEFAULT_Z_CLIP,
   type Candidates, type ClusterAggregates, type KMeansSession, type ModVector, type SegmentationFeatures, type SegmentationRoundPurpose,
-  type SegmentationRoundShape, type SegmentationSettings, type SegmentationWorkOrder, type TaskDefinition, type VectorLayout,
+  type SegmentationRoundShape, type SegmentationSettings, type SegmentationTask, type SegmentationWorkOrder, type VectorLayout,
 } from '@consort/core';
 import type { JsonObject, Store, TaskRecord } from '../store/store.ts';
 import type { RoundReport, RunRoundsOptions, SumRoundClose, SumRoundResult } from '../round/round-runner.ts';
@@ -29,7 +29,7 @@ const TOLERANCE = 1e-4;
 interface Ctx {
   rounds: SegmentationRounds;
   task: TaskRecord;
-  def: TaskDefinition;
+  def: SegmentationTask;
   s: SegmentationSettings;
   features: SegmentationFeatures;
   dim: number;
@@ -68,8 +68,8 @@ export async function runSegmentationTask(deps: { rounds: SegmentationRounds; st
   const reports: RoundReport[] = [];
   const collect = (r: RoundReport) => { reports.push(r); report(r); };
   const def = taskDefinitionOf(task);
+  if (def.kind !== 'segmentation') throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} is not a segmentation task; create one with kind "segmentation"`);
   const s = def.segmentation;
-  if (!s) throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} has no segmentation settings; create it with kind "segmentation"`);
   if (!task.pipeline) {
     const stats = await rounds.runRound(task, 'statistics', { ...options, onReport: undefined });
     collect(stats);

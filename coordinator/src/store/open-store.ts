@@ -7,12 +7,13 @@ import { ClosingPrismaLibSql } from './libsql-adapter.ts';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { ConsortError } from '@consort/core';
+import { databaseUrlOf } from '../config/coordinator-config.ts';
 import { loadMigrations, migratePostgres, migrateSqlite, MIGRATIONS_DIR, type Migration } from './migrate.ts';
 import { PrismaStore, type Db } from './prisma-store.ts';
 import type { Store } from './store.ts';
 
-/** Where the coordinator keeps its data when no DATABASE_URL is given (relative to the cwd). */
-export const DEFAULT_DATABASE_URL = 'file:./.consort/consort.db';
+/** The database when none is given and DATABASE_URL is unset: SQLite in the default data folder (config/coordinator-config.ts). */
+export const DEFAULT_DATABASE_URL = databaseUrlOf({}, {});
 
 // How long a SQLite statement waits for another process's write lock before failing.
 const SQLITE_BUSY_TIMEOUT_MS = 10_000;
@@ -53,7 +54,7 @@ function redact(url: string): string {
 }
 
 /**
- * Opens the store for `databaseUrl` (default DATABASE_URL, then file:./.consort/consort.db):
+ * Opens the store for `databaseUrl` (default DATABASE_URL, then .consort/consort.db: databaseUrlOf):
  * `file:` -> SQLite through libsql, `postgres://` / `postgresql://` -> PostgreSQL through pg.
  * Pending migrations are applied first, so a fresh database needs no manual step.
  * Keep one Store per SQLite file per process: libsql is synchronous, so a second store's write
@@ -61,7 +62,7 @@ function redact(url: string): string {
  * STORE_FAILURE). Several processes, or several PostgreSQL stores, are fine.
  */
 export async function openStore(databaseUrl?: string, options: OpenStoreOptions = {}): Promise<Store> {
-  const url = databaseUrl || process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+  const url = databaseUrlOf({ databaseUrl });
   const migrationsDir = options.migrationsDir ?? MIGRATIONS_DIR;
   if (url.startsWith('file:')) return openSqlite(url, migrationsDir);
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgres(url, migrationsDir);

@@ -1,5 +1,5 @@
 // The Store over a generated Prisma client (SQLite or PostgreSQL); maps rows to domain records.
-import { ConsortError } from '@consort/core';
+import { ConsortError, decodeTask, encodeTask, type ModelSpec } from '@consort/core';
 import type { PrismaClient } from './generated/sqlite/client.ts';
 import { NonceGroupCommit, type NonceGroupCommitOptions, type NonceRow } from './nonce-group-commit.ts';
 import type {
@@ -80,7 +80,7 @@ const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 type FederationRow = { id: string; name: string; createdAt: Date };
 type MemberRow = { id: string; federationId: string; displayName: string; identityPublicKey: Uint8Array; enrolledAt: Date; lastSeenAt: Date | null; backend: string | null; revokedAt: Date | null };
 type TokenRow = { id: string; federationId: string; tokenHash: string; expiresAt: Date; usedAt: Date | null; usedByMemberId: string | null };
-type TaskRow = { id: string; federationId: string; name: string; modelSpecJson: string; featuresJson: string; trainConfigJson: string; pipelineJson: string; aggregation: string; minMembers: number; stageTimeoutMs: number; createdAt: Date };
+type TaskRow = { id: string; federationId: string; name: string; definitionJson: string; modelSpecJson: string; pipelineJson: string; aggregation: string; minMembers: number; createdAt: Date };
 type MetaRow = { id: string; taskId: string; version: number; roundId: string | null; sha256: string; parameterCount: number; metricsJson: string; createdAt: Date };
 type RoundRow = {
   id: string; taskId: string; number: number; state: string; reason: string | null; deadlinesJson: string; participantsJson: string; droppedJson: string;
@@ -102,17 +102,16 @@ const toMember = (r: MemberRow): MemberRecord => ({
 const toToken = (r: TokenRow): EnrollmentTokenRecord => ({
   id: r.id, federationId: r.federationId, tokenHash: r.tokenHash, expiresAt: r.expiresAt, usedAt: opt(r.usedAt), usedByMemberId: opt(r.usedByMemberId),
 });
+// The definition is decoded (and checked) by core on every read: rows stored before schema versions are upgraded there.
 const toTask = (r: TaskRow): TaskRecord => ({
   id: r.id,
   federationId: r.federationId,
   name: r.name,
-  modelSpec: parse(r.modelSpecJson),
-  features: parse(r.featuresJson),
-  trainConfig: parse(r.trainConfigJson),
+  definition: decodeTask(r.definitionJson),
+  modelSpec: parse<ModelSpec | null>(r.modelSpecJson),
   pipeline: parse(r.pipelineJson),
   aggregation: r.aggregation as TaskRecord['aggregation'],
   minMembers: r.minMembers,
-  stageTimeoutMs: r.stageTimeoutMs,
   createdAt: r.createdAt,
 });
 const toMeta = (r: MetaRow): ModelVersionMeta => ({
@@ -128,7 +127,8 @@ const toRound = (r: RoundRow): RoundRecord => ({
   participants: parse(r.participantsJson),
   dropped: parse(r.droppedJson),
   secagg: r.secaggJson === null ? undefined : parse<JsonObject>(r.secaggJson),
-  baseModelVersionId: r.baseModelVersionId,
+  // Stored as "" for rounds of a task that trains no model (the column predates such tasks).
+  baseModelVersionId: r.baseModelVersionId || undefined,
   resultModelVersionId: opt(r.resultModelVersionId),
   metrics: r.metricsJson === null ? undefined : parse<JsonObject>(r.metricsJson),
   startedAt: r.startedAt,
@@ -328,19 +328,17 @@ export class PrismaStore implements Store {
   }
 
   createTask(input: TaskInput): Promise<TaskRecord> {
-    return this.run(`create task "${input.name}"`, async () =>
+    return this.run(`create task "${input.definition.name}"`, async () =>
       toTask(
         await this.db.task.create({
           data: {
             federationId: input.federationId,
-            name: input.name,
+            name: input.definition.name,
+            definitionJson: encodeTask(input.definition),
             modelSpecJson: json(input.modelSpec),
-            featuresJson: json(input.features),
-            trainConfigJson: json(input.trainConfig),
             pipelineJson: json(input.pipeline),
-            aggregation: input.aggregation,
-            minMembers: input.minMembers,
-            stageTimeoutMs: input.stageTimeoutMs,
+            aggregation: input.definition.aggregation,
+            minMembers: input.definition.minMembers,
           },
         }),
       ),
@@ -418,7 +416,7 @@ export class PrismaStore implements Store {
               deadlinesJson: json(input.deadlines),
               participantsJson: json(input.participants),
               droppedJson: json([]),
-              baseModelVersionId: input.baseModelVersionId,
+              baseModelVersionId: input.baseModelVersionId ?? '',
             },
           }),
         ),

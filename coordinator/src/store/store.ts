@@ -1,5 +1,6 @@
 // The coordinator's persistence contract: domain records in, domain records out, no Prisma types.
 // JSON columns are parsed inside the store; weights are Float32Array; times are Date.
+import type { ModelSpec, ResolvedTask } from '@consort/core';
 
 /** Which database a store runs on. */
 export type StoreProvider = 'sqlite' | 'postgresql';
@@ -37,22 +38,23 @@ export interface EnrollmentTokenRecord {
   usedByMemberId?: string;
 }
 
-/** What a task is made of; the spec documents are validated by core before they get here. */
+/** What a task is made of: its resolved definition (core resolveTask), stored as one canonical document. */
 export interface TaskInput {
   federationId: string;
-  name: string;
-  modelSpec: unknown;
-  features: unknown;
-  trainConfig: unknown;
+  /** The task's name, aggregation and minMembers are read from it. */
+  definition: ResolvedTask;
+  /** The model a model task trains; null for a segmentation task. */
+  modelSpec: ModelSpec | null;
+  /** The fitted feature pipeline (null until the statistics round). */
   pipeline: unknown;
-  aggregation: 'secure' | 'plain';
-  minMembers: number;
-  stageTimeoutMs: number;
 }
 
 /** A stored task. */
 export interface TaskRecord extends TaskInput {
   id: string;
+  name: string;
+  aggregation: 'secure' | 'plain';
+  minMembers: number;
   createdAt: Date;
 }
 
@@ -91,7 +93,8 @@ export interface RoundInput {
   state: string;
   /** Deadline per stage name, epoch milliseconds. */
   deadlines: Record<string, number>;
-  baseModelVersionId: string;
+  /** The model version the round starts from; absent for a task that trains no model (segmentation). */
+  baseModelVersionId?: string;
   participants: string[];
 }
 
@@ -106,7 +109,7 @@ export interface RoundRecord {
   participants: string[];
   dropped: string[];
   secagg?: JsonObject;
-  baseModelVersionId: string;
+  baseModelVersionId?: string;
   resultModelVersionId?: string;
   metrics?: JsonObject;
   startedAt: Date;

@@ -20,7 +20,6 @@ export interface RoundOpenFields {
   modelVersionId?: string;
   modelSha256?: Bytes;
   model?: { kind?: string; optionsJson?: string; layout?: { name?: string; shape?: number[] }[]; parameterCount?: Num } | null;
-  features?: { numericFeatures?: string[]; categoricalFeatures?: string[]; label?: string; protectedAttributes?: string[] } | null;
   train?: { localEpochs?: number; batchSize?: number; learningRate?: Num; proximalMu?: Num } | null;
   deadlines?: { stage?: string; deadlineUnixMs?: Num }[];
   aggregation?: string;
@@ -30,19 +29,17 @@ export interface RoundOpenFields {
   } | null;
   pipelineJson?: string;
   purpose?: string;
-  vocabulariesJson?: string;
   seed?: number;
-  testFraction?: Num;
-  splitSeed?: number;
   payloadJson?: string;
-  dropoutTolerance?: Num;
   coordinatorSignature?: Bytes;
+  task?: Bytes;
+  taskSha256?: string;
 }
 
 /** Names of the RoundOpen fields the signature covers (a test checks this against the .proto). */
 export const SIGNED_ROUND_OPEN_FIELDS = [
-  'roundId', 'taskId', 'roundNumber', 'modelVersionId', 'modelSha256', 'model', 'features', 'train', 'deadlines', 'aggregation',
-  'secagg', 'pipelineJson', 'purpose', 'vocabulariesJson', 'seed', 'testFraction', 'splitSeed', 'payloadJson', 'dropoutTolerance',
+  'roundId', 'taskId', 'roundNumber', 'modelVersionId', 'modelSha256', 'model', 'train', 'deadlines', 'aggregation',
+  'secagg', 'pipelineJson', 'purpose', 'seed', 'payloadJson', 'task', 'taskSha256',
 ] as const;
 
 // Proto3 sends no default values: an absent field and its default must encode alike.
@@ -51,7 +48,6 @@ const num = (v: Num): number => Number(v ?? 0);
 // 64-bit integers travel as decimal strings (loader option longs: String).
 const int64 = (v: Num): string => (v === null || v === undefined ? '0' : v.toString());
 const hex = (v: Bytes): string => (typeof v === 'string' ? Buffer.from(v, 'base64') : Buffer.from(v ?? new Uint8Array(0))).toString('hex');
-const strs = (v: string[] | undefined): string[] => v ?? [];
 
 /**
  * The canonical bytes of a RoundOpen: a fixed-order JSON array of every signed field (absent
@@ -60,20 +56,17 @@ const strs = (v: string[] | undefined): string[] => v ?? [];
  */
 export function roundOpenSigningBytes(o: RoundOpenFields): Uint8Array {
   const m = o.model;
-  const f = o.features;
   const t = o.train;
   const s = o.secagg;
   const fields = [
     str(o.roundId), str(o.taskId), num(o.roundNumber), str(o.modelVersionId), hex(o.modelSha256),
     m ? [str(m.kind), str(m.optionsJson), (m.layout ?? []).map((l) => [str(l.name), (l.shape ?? []).map(num)]), int64(m.parameterCount)] : null,
-    f ? [strs(f.numericFeatures), strs(f.categoricalFeatures), str(f.label), strs(f.protectedAttributes)] : null,
     t ? [num(t.localEpochs), num(t.batchSize), num(t.learningRate), num(t.proximalMu)] : null,
     (o.deadlines ?? []).map((d) => [str(d.stage), int64(d.deadlineUnixMs)]),
     str(o.aggregation),
     s ? [num(s.threshold), num(s.neighbours), num(s.minMembers), num(s.scaleBits), num(s.clip), num(s.modulusBits),
       int64(s.vectorLength), hex(s.graphSeed), num(s.invitedMembers), num(s.maxExamples)] : null,
-    str(o.pipelineJson), str(o.purpose), str(o.vocabulariesJson), num(o.seed), num(o.testFraction), num(o.splitSeed),
-    str(o.payloadJson), num(o.dropoutTolerance),
+    str(o.pipelineJson), str(o.purpose), num(o.seed), str(o.payloadJson), hex(o.task), str(o.taskSha256),
   ];
   return signedBytes([DOMAIN, JSON.stringify(fields)]);
 }

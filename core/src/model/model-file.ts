@@ -23,7 +23,8 @@ export interface MemberModelFile {
   modelVersionId: string;
   /** When the coordinator stored this version (ISO 8601). */
   createdAt: string;
-  spec: ModelSpec;
+  /** The trained model's spec; null for segmentation, which trains no model. */
+  spec: ModelSpec | null;
   /** Fitted preprocessing (model tasks); null for segmentation (its standardization is in metrics). */
   pipeline: FeaturePipeline | null;
   /** The version's stored metrics; for segmentation k, dim, features, standardization, names, profiles. */

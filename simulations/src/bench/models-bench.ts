@@ -121,7 +121,7 @@ async function compare(ds: BenchDataset, kind: 'logistic' | 'mlp', rounds: numbe
   const pooled = await trainCentral(kind, ds, pooledTrain, CENTRAL.epochs, CENTRAL.lr);
   const perMember = [];
   for (const m of members) {
-    const labels = new Set(m.test.map((r) => r[ds.task.label]));
+    const labels = new Set(m.test.map((r) => r[ds.task.label ?? '']));
     if (labels.size < 2 || m.train.length < 20) continue; // AUC needs both classes in the member's test rows
     const alone = await trainCentral(kind, ds, m.train, CENTRAL.epochs, CENTRAL.lr);
     perMember.push({

@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { basename, relative, resolve } from 'node:path';
-import { ConsortError, commandFailure, integerOption, resolveTaskDefinition } from '@consort/core';
+import { ConsortError, commandFailure, integerOption } from '@consort/core';
 import { noModelError, readTaskFile, runPlan } from '@consort/coordinator';
 import { runLocalFederation, stopLocalFederation } from '../scenario/local-federation.ts';
 import { formatRoundRow, modelVersionTable, ROUND_TABLE_HEADER, segmentSummary } from '../scenario/round-table.ts';
@@ -25,14 +25,13 @@ const program = new Command()
 async function main(): Promise<void> {
   program.parse();
   const o = program.opts<FederateOptions>();
-  const task = readTaskFile(o.task);
-  // Checked here too, so a typo in the task file is refused before anything starts.
-  const def = resolveTaskDefinition(task);
+  // Resolved here, so a typo in the task file is refused before anything starts.
+  const { input: task, task: def } = readTaskFile(o.task);
   for (const file of o.member) {
     if (!existsSync(file)) throw new ConsortError('FILE_UNREADABLE', `member file ${file} does not exist; check the path (relative paths are read from your current folder)`);
   }
   const say = (line: string) => { if (!o.json) console.log(line); };
-  say(`federation "${task.name}": ${o.member.length} members; ${runPlan(def, o.rounds ?? def.maxRounds)}\n`);
+  say(`federation "${task.name}": ${o.member.length} members; ${runPlan(def, o.rounds ?? (def.kind === 'model' ? def.maxRounds : 0))}\n`);
   say('round  purpose     members  dropped  train loss  held-out loss  held-out AUC  result');
   say(ROUND_TABLE_HEADER);
   const fed = await runLocalFederation({

@@ -4,7 +4,7 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AdminServiceHandlers } from '@consort/protos';
 import type { RoundReport as RoundReportMessage } from '@consort/protos/types/RoundReport';
-import { ConsortError, type TaskDefinitionInput } from '@consort/core';
+import { ConsortError } from '@consort/core';
 import type { Store } from '../../store/store.ts';
 import type { MemberConnections } from '../../members/connections.ts';
 import { revokeMember } from '../../members/revocation.ts';
@@ -14,7 +14,6 @@ import { createTask } from '../../task/task-service.ts';
 import { grpcFailure } from './grpc-failure.ts';
 import { memberModelFile } from '../../models/member-model-file.ts';
 import { writeModelFile } from './model-file-stream.ts';
-import { taskDefinitionOf } from '../../round/task-codec.ts';
 import { PeerLimiter, peerHost } from './peer-limiter.ts';
 
 /** Failed operator logins per peer address and minute before that address is refused for the rest of it. */
@@ -99,15 +98,16 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
       return { tokens, expiresUnixMs: String(expiresAt.getTime()) };
     }),
     CreateTask: unary('CreateTask', async (req) => {
-      let input: TaskDefinitionInput;
+      let input: unknown;
       try {
-        input = JSON.parse(req.definitionJson) as TaskDefinitionInput;
+        input = JSON.parse(req.definitionJson) as unknown;
       } catch (err) {
         throw new ConsortError('INVALID_ARGUMENT', `definition_json is not valid JSON: ${(err as Error).message}`);
       }
       const { task, modelVersionId } = await createTask(store, req.federationId, input);
-      const mv = await store.getModelVersionMeta(modelVersionId);
-      return { id: task.id, name: task.name, initialModelVersionId: modelVersionId, parameterCount: String(mv.parameterCount) };
+      // A segmentation task trains no model: no initial version, no parameters.
+      const parameters = modelVersionId ? (await store.getModelVersionMeta(modelVersionId)).parameterCount : 0;
+      return { id: task.id, name: task.name, initialModelVersionId: modelVersionId ?? '', parameterCount: String(parameters) };
     }),
     ListMembers: unary('ListMembers', async (req) => {
       const members = await store.listMembers(req.federationId);
@@ -163,10 +163,10 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
       const tasks = await store.listTasks(req.federationId);
       return {
         tasks: await Promise.all(tasks.map(async (t) => {
-          const def = taskDefinitionOf(t);
+          const def = t.definition;
           const latest = await store.latestModelVersion(t.id);
           return {
-            id: t.id, name: t.name, kind: def.kind === 'segmentation' ? 'segmentation' : def.model?.kind ?? 'model', minMembers: t.minMembers,
+            id: t.id, name: t.name, kind: def.kind === 'segmentation' ? 'segmentation' : def.model.kind, minMembers: t.minMembers,
             aggregation: t.aggregation, rounds: (await store.listRounds(t.id)).length,
             latestVersion: latest?.version ?? 0, latestModelVersionId: latest?.id ?? '', createdUnixMs: String(t.createdAt.getTime()),
           };
