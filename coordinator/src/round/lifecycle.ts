@@ -19,7 +19,8 @@ export interface RoundPlan {
   task: TaskRecord;
   def: TaskDefinition;
   purpose: AnyPurpose;
-  collector: Collector;
+  /** Which of the lifecycle's collectors gathers the inputs. */
+  aggregation: 'plain' | 'secure';
   /** The model version the round starts from (default: the task's latest). */
   base?: ModelVersionMeta;
   /** Extra wait, once enough members are online, for the other enrolled ones. */
@@ -59,6 +60,8 @@ export interface LifecycleDeps {
   connections: Pick<MemberConnections<CoordinatorEvent>, 'send' | 'online'>;
   logger: Logger;
   active: ActiveRounds;
+  /** The injected collectors: the real ones in the coordinator, fakes in unit tests. */
+  collectors: Record<'plain' | 'secure', Collector>;
 }
 
 interface MoveExtra {
@@ -73,7 +76,8 @@ export class RoundLifecycle {
   /** One round from member selection to its published result, or a clean abort with the reason. */
   async run(plan: RoundPlan, options: RunRoundsOptions = {}): Promise<RoundOutcome> {
     const { store, logger, active } = this.deps;
-    const { task, def, purpose, collector } = plan;
+    const { task, def, purpose } = plan;
+    const collector = this.deps.collectors[plan.aggregation];
     const online = await waitForMembers(this.deps, task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000, options, plan.settleMs ?? 0);
     throwIfCancelled(options.signal);
     const base = plan.base ?? await store.latestModelVersion(task.id);

@@ -8,8 +8,6 @@ import {
 import type { ModelVersionMeta, Store, TaskRecord } from '../store/store.ts';
 import type { ActiveRound } from './active-round.ts';
 import type { Collected } from './collector.ts';
-import { plainCollector } from './collectors/plain-collector.ts';
-import { secureCollector } from './collectors/secure-collector.ts';
 import type { RoundClose, RoundPlan } from './lifecycle.ts';
 import { modelRoundWarnings, summarizeModelRound, type SurvivorTotals } from './model-round-metrics.ts';
 import type { Purpose } from './round-inputs.ts';
@@ -43,7 +41,7 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
   });
   return {
     task, def, purpose, base,
-    collector: def.aggregation === 'secure' ? secureCollector : plainCollector,
+    aggregation: def.aggregation,
     settleMs: purpose === 'statistics' ? STATISTICS_SETTLE_MS : 0,
     train: purpose === 'train' ? (number) => strategy.configureTrain(number, def.train) : undefined,
     select: purpose === 'train' && def.sampleFraction < 1
