@@ -11,6 +11,7 @@ import { openStore, sqlitePathOf } from '../store/open-store.ts';
 import { renderRoundsReport } from '../reports/rounds-report.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
 import { noModelError } from '../reports/no-model.ts';
+import { registerEvaluateCommand } from './evaluate-command.ts';
 import { registerExportCommand } from './export-command.ts';
 import { registerRevokeCommand } from './revoke-command.ts';
 import { readTaskFile } from './task-file.ts';
@@ -186,6 +187,7 @@ program.command('report')
   });
 
 registerExportCommand(program);
+registerEvaluateCommand(program);
 registerRevokeCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
