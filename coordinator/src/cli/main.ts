@@ -24,6 +24,8 @@ if (!process.env.GRPC_VERBOSITY) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 
 const program = new Command().name('consort-coordinator').description('Consort federated-learning coordinator')
   .version(VERSION)
+  // Program options only before the command: `export-model --version 3` and `evaluate --version 3` are the command's.
+  .enablePositionalOptions()
   // Usage errors are printed once, as `INVALID_ARGUMENT: …`, by the handler at the end (exit 2).
   .exitOverride().configureOutput({ outputError: () => undefined });
 
