@@ -18,9 +18,6 @@ import { weightsSha256 } from './weights-sha256.ts';
 /** How long a statistics round waits, once enough members are online, for the other enrolled ones. */
 const STATISTICS_SETTLE_MS = 5_000;
 
-/** Server-optimizer state is saved with each model version up to this many numbers (JSON). */
-const MAX_PERSISTED_STATE_NUMBERS = 250_000;
-
 export interface ModelRoundDeps {
   store: Store;
   logger: Logger;
@@ -33,8 +30,7 @@ export interface ModelRoundDeps {
  */
 export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, purpose: Purpose, base?: ModelVersionMeta): Promise<RoundPlan> {
   const def = taskDefinitionOf(task);
-  const latest = await deps.store.latestModelVersion(task.id);
-  const strategy = deps.strategies.for(task.id, def, latest?.metrics.strategyState as StrategyState | undefined);
+  const strategy = deps.strategies.for(task.id, def, await savedStrategyState(deps.store, task.id));
   const vectorOptions = (b: ModelVersionMeta, members: number): RoundVectorOptions => ({
     purpose, task: def.model.task, parameterCount: b.parameterCount, statisticsLength: statisticsLength(def),
     members, maxExamples: DEFAULT_MAX_EXAMPLES, weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS,
@@ -91,18 +87,27 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
         }, task.modelSpec as ModelSpec);
         checkPublishableModel(weights);
         const state = strategy.state();
-        const stateSize = Object.values(state).reduce<number>((n, x) => n + (Array.isArray(x) ? x.length : 1), 0);
+        // Saved as its own record with the version, so a restarted coordinator resumes the optimizer exactly.
+        if (Object.keys(state).length > 0) close.result.strategyState = state;
         close.result.modelVersion = {
           taskId: task.id, version: b.version + 1, roundId: round.id, weights, sha256: weightsSha256(weights),
           metrics: {
             trainLoss: summary.trainLoss, numExamples: summary.numExamples, participants: summary.participants, aggregation: summary.aggregation,
             clipped: summary.clipped, strategy: strategy.name, learningRate: round.train.learningRate,
-            // Saved with the model so a restarted coordinator resumes the optimizer exactly (bounded size).
-            ...(stateSize > 0 && stateSize <= MAX_PERSISTED_STATE_NUMBERS ? { strategyState: state } : {}),
           },
         };
       }
       return close;
     },
   };
+}
+
+/**
+ * The optimizer state a new strategy resumes from: the task's latest StrategyState record, or, for
+ * a database written before that record existed, the state kept in the latest version's metrics.
+ */
+async function savedStrategyState(store: Store, taskId: string): Promise<StrategyState | undefined> {
+  const saved = await store.latestStrategyState(taskId);
+  if (saved) return saved.state as StrategyState;
+  return (await store.latestModelVersion(taskId))?.metrics.strategyState as StrategyState | undefined;
 }
