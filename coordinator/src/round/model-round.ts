@@ -2,7 +2,7 @@
 // sum becomes the round's result (a new model version, the fitted preprocessing, or an evaluation).
 import type { Logger } from 'pino';
 import {
-  checkPublishableModel, checkRoundSum, fitPipeline, roundVectorLayout, sampleMembers, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
+  checkPublishableModel, checkRoundSum, fitPipeline, roundVectorLayout, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
   DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, type ModelSpec, type RoundVectorOptions, type StrategyState,
 } from '@consort/core';
 import type { ModelVersionMeta, Store, TaskRecord } from '../store/store.ts';
@@ -39,9 +39,11 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
     task, def, purpose, base,
     aggregation: def.aggregation,
     settleMs: purpose === 'statistics' ? STATISTICS_SETTLE_MS : 0,
-    train: purpose === 'train' ? (number) => strategy.configureTrain(number, def.train) : undefined,
-    select: purpose === 'train' && def.sampleFraction < 1
-      ? (online, number) => sampleMembers(online, def.sampleFraction, def.minMembers, def.seed, number) : undefined,
+    configure(number, online) {
+      if (purpose !== 'train') return strategy.configureEvaluate(number, online);
+      const { members, settings } = strategy.configureTrain(number, def.train, online);
+      return { members, train: settings };
+    },
     request(round, b) {
       const v = vectorOptions(b, round.participants.size);
       const timeoutMs = def.stageTimeoutSeconds * 1000;
@@ -64,7 +66,7 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
       });
       // The statistics round fits the preprocessing; what the fit noticed goes into its metrics.
       const fitted = purpose === 'statistics' ? fitPipeline(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task) : undefined;
-      const summary = summarizeModelRound(round, task, def, totals, fitted);
+      const summary = summarizeModelRound(round, task, def, totals, fitted, strategy);
       summary.warnings.push(...await modelRoundWarnings(deps.store, round, task.id, def, totals, summary));
       if (summary.warnings.length) deps.logger.warn({ round: round.id, warnings: summary.warnings }, 'round warnings');
       const close: RoundClose = { metrics: { ...summary }, result: {}, summary };
