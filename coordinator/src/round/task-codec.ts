@@ -1,7 +1,7 @@
 // The stored task as the runner reads it, and the RoundOpen members receive: one typed task, sent as its canonical encoding and hash.
 import {
   ConsortError, encodeTask, featureSchemaOf, layoutOf, statisticsLengthOf, taskSha256,
-  type FeatureSchema, type ModelSpec, type ResolvedTask, type SegmentationTask, type SegmentationWorkOrder, type TrainSettings, TRAINING_DEFAULTS,
+  type FeatureSchema, type ModelSpec, type ModelTask, type ResolvedTask, type SegmentationTask, type SegmentationWorkOrder, type TrainSettings, TRAINING_DEFAULTS,
 } from '@consort/core';
 import type { RoundOpen } from '@consort/protos/types/RoundOpen';
 import type { TaskRecord } from '../store/store.ts';
@@ -10,6 +10,13 @@ import type { Purpose } from './round-inputs.ts';
 /** The task's resolved definition (decoded and checked by core when the store read it). */
 export function taskDefinitionOf(task: TaskRecord): ResolvedTask {
   return task.definition;
+}
+
+/** A model task's definition; a round that trains or evaluates a model refuses any other kind. */
+export function modelTaskOf(task: TaskRecord): ModelTask {
+  const def = task.definition;
+  if (def.kind !== 'model') throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} is a ${def.kind} task; it trains no model`);
+  return def;
 }
 
 export { featureSchemaOf };
