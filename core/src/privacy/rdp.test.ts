@@ -109,3 +109,10 @@ describe('conversion to (ε, δ)', () => {
     expect(eps).toBeGreaterThan(1.99);
   });
 });
+
+describe('fractional orders at large sampling rates', () => {
+  it('converge and agree with the integration where the series decays only polynomially', () => {
+    const series = rdpSubsampledGaussian(0.5, 2, 1.25);
+    expect(Math.abs(series - rdpByIntegration(0.5, 2, 1.25)) / series).toBeLessThan(1e-4);
+  });
+});

@@ -77,9 +77,10 @@ function logAFractional(q: number, sigma: number, alpha: number): number {
     const t2 = logAbsBinom + j * logQ + i * log1mQ + (j * j - j) / (2 * sigma * sigma) + Math.log(0.5) + logErfc((z0 - j) / s2);
     if (sign > 0) pos = logAdd(pos, logAdd(t1, t2));
     else neg = logAdd(neg, logAdd(t1, t2));
-    // Past α the terms shrink geometrically; stop once they no longer move the sum (e^-40).
-    if (i > alpha && Math.max(t1, t2) < Math.max(pos, neg) - 40) break;
-    if (i > 100_000) throw new RangeError(`fractional RDP series did not converge (q=${q}, σ=${sigma}, α=${alpha})`);
+    // Past α the terms shrink (only polynomially when q is large: the exponentials cancel);
+    // A_α ≥ 1, so a term below e^-30 no longer moves the sum.
+    if (i > alpha && Math.max(t1, t2) < -30) break;
+    if (i > 10_000_000) throw new RangeError(`fractional RDP series did not converge (q=${q}, σ=${sigma}, α=${alpha})`);
   }
   return logSub(pos, neg);
 }
