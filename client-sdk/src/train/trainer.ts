@@ -5,6 +5,7 @@ import {
 } from '@consort/core';
 import { selectBackend, type Backend } from './backend.ts';
 import { TfModel } from './tf-model.ts';
+import { runDpSgd, type DpSgdOptions } from './dp-sgd.ts';
 
 /** Everything one local training run needs. */
 export interface TrainOptions {
@@ -27,6 +28,11 @@ export interface TrainOptions {
   onEpoch?: (epoch: number, meanLoss: number) => void;
   /** Backend to use; default selectBackend() (cached). */
   backend?: Backend;
+  /**
+   * Customer-level differential privacy: when set, training is DP-SGD (dp-sgd.ts) for
+   * `dp.steps` Poisson-sampled steps instead of `epochs` shuffled epochs.
+   */
+  dp?: DpSgdOptions;
 }
 
 /** Result of local training. */
@@ -39,6 +45,8 @@ export interface TrainResult {
    * mix the weights of different batches.
    */
   lossSum: number;
+  /** DP-SGD only: examples whose gradient was clipped, and examples sampled, over all steps. */
+  dp?: { clippedExamples: number; sampledExamples: number };
 }
 
 /** Evaluation of a model on held-out rows, in additive form (sums and counts) for secure aggregation. */
@@ -114,7 +122,10 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
   const yAll = tf.tensor2d(opts.y, [rows, 1]);
   const rng = new SeededRandom(opts.seed);
   try {
-    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    const dp = opts.dp
+      ? runDpSgd(tf, model, xAll, yAll, { ...opts.dp, learningRate: opts.learningRate, l2, proximalMu: mu, globals, dropoutSeed: () => rng.nextUint32() })
+      : undefined;
+    for (let epoch = 0; epoch < (opts.dp ? 0 : opts.epochs); epoch++) {
       const perm = tf.tensor1d(Int32Array.from(rng.permutation(rows)), 'int32');
       const xs = tf.gather(xAll, perm);
       const ys = tf.gather(yAll, perm);
@@ -159,7 +170,7 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
       }
     }
     const { lossSum } = await evaluateWith(tf, model, xAll, yAll, rows, false);
-    return { weights, numExamples: rows, lossSum };
+    return { weights, numExamples: rows, lossSum, ...(dp ? { dp } : {}) };
   } finally {
     model.dispose();
     optimizer.dispose();
