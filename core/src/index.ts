@@ -7,6 +7,7 @@ export * from './auth/round-open-signature.ts';
 export * from './aggregate/weighted-sum.ts';
 export * from './aggregate/strategy.ts';
 export * from './task/task-definition.ts';
+export * from './task/task-record.ts';
 export * from './secagg/index.ts';
 export * from './random/seeded-random.ts';
 export * from './model/model-spec.ts';

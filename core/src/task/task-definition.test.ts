@@ -1,8 +1,8 @@
-// Task definitions: the dropout tolerance that sizes the secure-aggregation graph, and the training defaults.
+// The task resolver: every kind, defaults, and every refusal naming its field.
 import { describe, expect, it } from 'vitest';
 import { isConsortError } from '../errors/consort-error.ts';
 import { DEFAULT_DROPOUT_TOLERANCE } from '../secagg/params.ts';
-import { resolveTaskDefinition, type TaskDefinitionInput } from './task-definition.ts';
+import { resolveTask, resolveTaskDefinition, type TaskDefinitionInput } from './task-definition.ts';
 
 const base: TaskDefinitionInput = { name: 'churn', label: 'churned', numeric: ['recency_days'] };
 
@@ -52,5 +52,104 @@ describe('task definition: training defaults', () => {
   it('refuses a bad cap or patience, naming the field', () => {
     expect(() => resolveTaskDefinition({ ...base, maxRounds: 0 })).toThrow(/field "maxRounds": must be an integer ≥ 1/);
     expect(() => resolveTaskDefinition({ ...base, earlyStopping: { patience: 0 } })).toThrow(/field "earlyStopping": early stopping option "patience"/);
+  });
+});
+
+const seg: TaskDefinitionInput = { name: 'segments', kind: 'segmentation', segmentation: { features: ['recency', 'frequency'], profileLabels: ['churned'] } };
+
+function errorOf(input: unknown): { field?: unknown; message: string } {
+  try {
+    resolveTask(input);
+  } catch (e) {
+    expect(isConsortError(e) && e.code).toBe('INVALID_ARGUMENT');
+    return { field: isConsortError(e) ? e.details?.field : undefined, message: (e as Error).message };
+  }
+  throw new Error('expected the task to be refused');
+}
+
+describe('resolveTask: one resolver for every kind', () => {
+  it('resolves a binary logistic, a regression linear and an MLP model task', () => {
+    const bin = resolveTask(base);
+    expect(bin.kind).toBe('model');
+    if (bin.kind !== 'model') throw new Error('kind');
+    expect(bin.model).toEqual({ kind: 'logistic', task: 'binary', hidden: [], activation: 'relu', dropout: 0, l2: 0 });
+    const reg = resolveTask({ ...base, model: { task: 'regression' } });
+    expect(reg.kind === 'model' && reg.model.task).toBe('regression');
+    const mlp = resolveTask({ ...base, model: { kind: 'mlp' } });
+    expect(mlp.kind === 'model' && mlp.model.hidden).toEqual([32, 16]);
+  });
+
+  it('resolves a segmentation task with no label, no model and no training settings', () => {
+    const t = resolveTask(seg);
+    expect(t.kind).toBe('segmentation');
+    expect(t).not.toHaveProperty('label');
+    expect(t).not.toHaveProperty('model');
+    expect(t).not.toHaveProperty('train');
+    if (t.kind !== 'segmentation') throw new Error('kind');
+    expect(t.segmentation).toMatchObject({ features: ['recency', 'frequency'], ks: [2, 3, 4, 5, 6, 7, 8], restarts: 5, minClusterCount: 20, churnLabel: 'churned' });
+    expect(t.aggregation).toBe('secure');
+  });
+
+  it('reads YAML and JSON text the same as an object', () => {
+    expect(resolveTask('name: churn\nlabel: churned\nnumeric: [recency_days]\n')).toEqual(resolveTask(base));
+    expect(resolveTask(JSON.stringify(base))).toEqual(resolveTask(base));
+    expect(() => resolveTask('', 'x.yaml')).toThrow(/x\.yaml is empty/);
+    expect(() => resolveTask('- a\n- b\n', 'x.yaml')).toThrow(/x\.yaml is not a mapping of settings \(it holds a list\)/);
+    expect(() => resolveTask('name: [', 'x.yaml')).toThrow(/x\.yaml is not valid YAML or JSON/);
+  });
+
+  it('lets protectedInputs allow a protected attribute as a model input, and nothing else', () => {
+    expect(errorOf({ ...base, numeric: ['recency_days', 'age'], protected: ['age'] }).field).toBe('protected');
+    const t = resolveTask({ ...base, numeric: ['recency_days', 'age'], protected: ['age', 'gender'], protectedInputs: ['age'] });
+    expect(t.protected).toEqual(['age', 'gender']);
+    expect(t.protectedInputs).toEqual(['age']);
+    expect(errorOf({ ...base, protectedInputs: ['age'] }).field).toBe('protectedInputs');
+    expect(errorOf({ ...base, protected: ['churned'] }).field).toBe('protected');
+  });
+
+  const refusals: [string, unknown][] = [
+    ['name', { ...base, name: ' ' }],
+    ['kind', { ...base, kind: 'clustering' }],
+    ['label', { name: 'x', numeric: ['a'] }],
+    ['numeric', { name: 'x', label: 'y' }],
+    ['numeric', { ...base, numeric: 'recency_days' }],
+    ['categorical.plan', { ...base, categorical: { plan: [] } }],
+    ['model.kind', { ...base, model: { kind: 'forest' } }],
+    ['model.task', { ...base, model: { task: 'multiclass' } }],
+    ['model.hidden', { ...base, model: { kind: 'mlp', hidden: [0] } }],
+    ['model.activation', { ...base, model: { activation: 'gelu' } }],
+    ['model.dropout', { ...base, model: { dropout: 1 } }],
+    ['train.localEpochs', { ...base, train: { localEpochs: 0 } }],
+    ['train.learningRate', { ...base, train: { learningRate: -1 } }],
+    ['minMembers', { ...base, minMembers: 1 }],
+    ['minMembers', { ...base, minMembers: 2 }],
+    ['stageTimeoutSeconds', { ...base, stageTimeoutSeconds: 0 }],
+    ['aggregation', { ...base, aggregation: 'masked' }],
+    ['testFraction', { ...base, testFraction: 0.95 }],
+    ['seed', { ...base, seed: -1 }],
+    ['sampleFraction', { ...base, sampleFraction: 0 }],
+    ['train.learningRat', { ...base, train: { learningRat: 0.1 } }],
+    ['segmentation', { name: 's', kind: 'segmentation' }],
+    ['segmentation', { ...base, segmentation: { features: ['a'] } }],
+    ['segmentation.features', { ...seg, segmentation: { features: [] } }],
+    ['segmentation.k', { ...seg, segmentation: { features: ['a'], k: 1 } }],
+    ['segmentation.restarts', { ...seg, segmentation: { features: ['a'], restarts: 0 } }],
+    ['segmentation.roles.recency', { ...seg, segmentation: { features: ['a'], roles: { recency: 'b' } } }],
+    ['segmentation.profileLabels', { ...seg, segmentation: { features: ['a'], profileLabels: ['a'] } }],
+    ['aggregation', { ...seg, aggregation: 'plain' }],
+    ['label', { ...seg, label: 'churned' }],
+    ['model', { ...seg, model: { kind: 'logistic' } }],
+    ['numeric', { ...seg, numeric: ['a'] }],
+  ];
+  for (const [field, input] of refusals) {
+    it(`refuses a bad ${field}, naming the field`, () => {
+      const err = errorOf(input);
+      expect(err.field).toBe(field);
+      expect(err.message).toContain(`field "${field}"`);
+    });
+  }
+
+  it('resolveTaskDefinition (model-only callers) refuses a segmentation task', () => {
+    expect(() => resolveTaskDefinition(seg)).toThrow(/field "kind"/);
   });
 });

@@ -1,4 +1,5 @@
 // What an operator declares for a task, with every default resolved in one place.
+import { parse as parseYaml } from 'yaml';
 import { ConsortError } from '../errors/consort-error.ts';
 import type { TrainSettings } from '../aggregate/strategy.ts';
 import { resolveStrategyOptions, type StrategyOptions } from '../aggregate/strategies/strategy-options.ts';
@@ -67,17 +68,13 @@ export interface SegmentationWorkOrder {
   include?: boolean[];
 }
 
-/** The operator's task file (JSON/YAML). Every field but name, features and label is optional. */
+/** The operator's task file (JSON/YAML). Every field but name and the kind's own fields is optional. */
 export interface TaskDefinitionInput {
   name: string;
   /** 'model' (default) or 'segmentation'. */
   kind?: TaskKind;
-  /**
-   * Target column; binary targets list the values meaning 1 in positiveLabel. Segmentation
-   * tasks have no target: a task file may omit it (validation does not ask for it); typed
-   * callers pass "". Required in the type so model-task code can index rows by it.
-   */
-  label: string;
+  /** Target column of a model task; binary targets list the values meaning 1 in positiveLabel. Segmentation tasks have none. */
+  label?: string;
   /** Segmentation settings (kind 'segmentation'). */
   segmentation?: SegmentationInput;
   positiveLabel?: string[];
@@ -85,8 +82,10 @@ export interface TaskDefinitionInput {
   numeric?: string[];
   /** Categorical model inputs, each with the vocabulary the federation agreed on. */
   categorical?: Record<string, string[]>;
-  /** Protected attributes: read for audits only, never model inputs. */
+  /** Protected attributes: columns members read for fairness audits; never model inputs unless listed in protectedInputs. */
   protected?: string[];
+  /** Protected attributes the operator explicitly allows as model inputs too (each must be listed in protected). */
+  protectedInputs?: string[];
   model?: { kind?: 'logistic' | 'mlp'; task?: 'binary' | 'regression'; hidden?: number[]; activation?: 'relu' | 'tanh'; dropout?: number; l2?: number };
   train?: Partial<TrainSettings>;
   /** Members that must survive every stage of a round (default 5, at least 2). */
@@ -114,32 +113,51 @@ export interface TaskDefinitionInput {
   maxRounds?: number;
 }
 
-export interface TaskDefinition {
+/** What every resolved task holds, whatever its kind. */
+export interface TaskCommon {
   name: string;
-  kind: TaskKind;
-  /** Empty for segmentation tasks. */
-  label: string;
-  segmentation?: SegmentationSettings;
-  positiveLabel: string[];
-  numeric: string[];
-  categorical: string[];
-  vocabularies: Record<string, string[]>;
+  /** Columns members read for audits (fairness by group); never sent in the clear. */
   protected: string[];
-  model: { kind: 'logistic' | 'mlp'; task: 'binary' | 'regression'; hidden: number[]; activation: 'relu' | 'tanh'; dropout: number; l2: number };
-  train: TrainSettings;
+  /** The protected attributes that are also model inputs (the operator's explicit opt-in); a subset of `protected`. */
+  protectedInputs: string[];
   minMembers: number;
   stageTimeoutSeconds: number;
   dropoutTolerance: number;
   aggregation: Aggregation;
-  testFraction: number;
   seed: number;
+}
+
+/** A predictor trained by federated rounds: binary or regression, logistic/linear or MLP. */
+export interface ModelTask extends TaskCommon {
+  kind: 'model';
+  label: string;
+  positiveLabel: string[];
+  numeric: string[];
+  categorical: string[];
+  vocabularies: Record<string, string[]>;
+  model: { kind: 'logistic' | 'mlp'; task: 'binary' | 'regression'; hidden: number[]; activation: 'relu' | 'tanh'; dropout: number; l2: number };
+  train: TrainSettings;
+  testFraction: number;
   strategy: StrategyOptions;
   sampleFraction: number;
   /** Undefined when the operator turned early stopping off. */
   earlyStopping?: EarlyStoppingOptions;
-  /** Absent from tasks stored before the field existed: read it with `maxRoundsOf`. */
   maxRounds: number;
 }
+
+/** Federated k-means over members' behavioural columns: no target, no trained model. */
+export interface SegmentationTask extends TaskCommon {
+  kind: 'segmentation';
+  /** Segmentation runs on secure aggregation only. */
+  aggregation: 'secure';
+  segmentation: SegmentationSettings;
+}
+
+/** A task file resolved: every field checked and every default filled, one shape per kind. */
+export type ResolvedTask = ModelTask | SegmentationTask;
+
+/** The resolved model task (the name most model-only code knows it by). */
+export type TaskDefinition = ModelTask;
 
 export const DEFAULT_MIN_MEMBERS = 5;
 
@@ -159,7 +177,7 @@ export const TRAINING_DEFAULTS = {
 } as const;
 
 /** A stored task's round cap (tasks stored before `maxRounds` existed get the default). */
-export function maxRoundsOf(def: Pick<TaskDefinition, 'maxRounds'>): number {
+export function maxRoundsOf(def: Pick<ModelTask, 'maxRounds'>): number {
   return def.maxRounds ?? TRAINING_DEFAULTS.maxRounds;
 }
 
@@ -167,41 +185,119 @@ function bad(field: string, message: string): never {
   throw new ConsortError('INVALID_ARGUMENT', `task definition field "${field}": ${message}`, { field });
 }
 
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** A list of column names (or values); the field is named when it is anything else. */
+function names(field: string, v: unknown, fallback: string[] = []): string[] {
+  if (v === undefined) return [...fallback];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string' || x.trim() === '')) bad(field, 'write a list of names, e.g. [a, b]');
+  return [...(v as string[])];
+}
+
 /**
- * Fills defaults and checks every field; errors name the field and what to write instead. An
- * unknown key anywhere (a typo such as train.learningRat) is refused with the nearest valid key.
+ * Task-file text (YAML, or JSON, which YAML reads too) as a plain object. `source` names the
+ * text in messages (e.g. the file path). Pure: the caller reads the file.
  */
-export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinition {
-  checkTaskKeys(input);
-  if (!input.name?.trim()) bad('name', 'give the task a name');
-  const kind = input.kind ?? 'model';
+export function parseTaskText(text: string, source = 'task file'): Record<string, unknown> {
+  const see = 'see docs/task-definition.md';
+  if (text.trim() === '') throw new ConsortError('INVALID_ARGUMENT', `${source} is empty; write the task's settings in it (${see})`, { file: source });
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    throw new ConsortError('INVALID_ARGUMENT', `${source} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { file: source });
+  }
+  if (!isPlainObject(doc)) {
+    const held = doc === null ? 'nothing' : Array.isArray(doc) ? 'a list' : `a single ${typeof doc}`;
+    throw new ConsortError('INVALID_ARGUMENT', `${source} is not a mapping of settings (it holds ${held}); write "name: …", "label: …" and so on (${see})`, { file: source });
+  }
+  return doc;
+}
+
+/**
+ * The one task resolver, used by the coordinator (create-task, federate) and by the member
+ * (validate, prepare): task-file text or a parsed object in, a typed task with every default
+ * filled out. Errors name the field and what to write instead; an unknown key anywhere (a typo
+ * such as train.learningRat) is refused with the nearest valid key.
+ */
+export function resolveTask(input: unknown, source?: string): ResolvedTask {
+  const doc = typeof input === 'string' ? parseTaskText(input, source) : input;
+  if (!isPlainObject(doc)) bad('name', 'a task definition is a mapping of settings ("name: …", "label: …"; see docs/task-definition.md)');
+  checkTaskKeys(doc);
+  const t = doc as unknown as TaskDefinitionInput;
+  if (typeof t.name !== 'string' || !t.name.trim()) bad('name', 'give the task a name');
+  const kind = t.kind ?? 'model';
   if (kind !== 'model' && kind !== 'segmentation') bad('kind', 'use "model" or "segmentation"');
-  if (kind === 'segmentation') return resolveSegmentationTask(input);
-  if (!input.label?.trim()) bad('label', 'name the target column (e.g. "churned"), or set kind "segmentation" for a task without a target');
+  const common = resolveCommon(t, kind);
+  return kind === 'segmentation' ? resolveSegmentationTask(t, common) : resolveModelTask(t, common);
+}
+
+/** The resolver for callers that only run model tasks (benchmarks, onboarding): refuses a segmentation task. */
+export function resolveTaskDefinition(input: unknown, source?: string): ModelTask {
+  const task = resolveTask(input, source);
+  if (task.kind !== 'model') bad('kind', 'this command trains or checks a model task; a segmentation task runs with `federate` or the member agent');
+  return task;
+}
+
+function resolveCommon(t: TaskDefinitionInput, kind: TaskKind): TaskCommon {
+  const protectedAttrs = names('protected', t.protected);
+  const protectedInputs = names('protectedInputs', t.protectedInputs);
+  for (const p of protectedInputs) {
+    if (!protectedAttrs.includes(p)) bad('protectedInputs', `"${p}" is not listed in protected; protectedInputs names protected attributes that may also be model inputs`);
+  }
+  if (kind === 'segmentation' && protectedInputs.length) bad('protectedInputs', 'a segmentation task has no model inputs; remove protectedInputs');
+  const minMembers = t.minMembers ?? DEFAULT_MIN_MEMBERS;
+  if (!Number.isInteger(minMembers) || minMembers < 2) bad('minMembers', 'must be an integer ≥ 2 (one member alone would reveal its update)');
+  const stageTimeoutSeconds = t.stageTimeoutSeconds ?? 120;
+  if (typeof stageTimeoutSeconds !== 'number' || !(stageTimeoutSeconds > 0)) bad('stageTimeoutSeconds', 'must be > 0');
+  const dropoutTolerance = t.dropoutTolerance ?? DEFAULT_DROPOUT_TOLERANCE;
+  if (typeof dropoutTolerance !== 'number' || !(dropoutTolerance >= 0 && dropoutTolerance < 0.5)) bad('dropoutTolerance', 'must be in [0, 0.5): the fraction of members a round may lose (e.g. 0.3); beyond half no secure round can finish');
+  const aggregation = t.aggregation ?? 'secure';
+  if (aggregation !== 'secure' && aggregation !== 'plain') bad('aggregation', 'use "secure" or "plain"');
+  if (kind === 'segmentation' && aggregation === 'plain') bad('aggregation', 'segmentation runs on secure aggregation only; remove "aggregation": "plain"');
+  if (aggregation === 'secure' && minMembers < 3) bad('minMembers', 'secure aggregation needs at least 3 members per round (with 2, each learns the other\'s input from the sum)');
+  const seed = t.seed ?? 1;
+  if (!Number.isInteger(seed) || seed < 0) bad('seed', 'must be a whole number ≥ 0');
+  return { name: t.name.trim(), protected: protectedAttrs, protectedInputs, minMembers, stageTimeoutSeconds, dropoutTolerance, aggregation, seed };
+}
+
+function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): ModelTask {
+  if (typeof input.label !== 'string' || !input.label.trim()) bad('label', 'name the target column (e.g. "churned"), or set kind "segmentation" for a task without a target');
   if (input.segmentation) bad('segmentation', 'segmentation settings need kind "segmentation"');
   const label = input.label;
-  const numeric = input.numeric ?? [];
+  const numeric = names('numeric', input.numeric);
   const vocabularies = input.categorical ?? {};
+  if (!isPlainObject(vocabularies)) bad('categorical', 'map each categorical column to its list of values, e.g. { plan: [basic, premium] }');
   const categorical = Object.keys(vocabularies);
   if (numeric.length + categorical.length === 0) bad('numeric', 'declare at least one numeric or categorical feature');
   for (const [col, vocab] of Object.entries(vocabularies)) {
     if (!Array.isArray(vocab) || vocab.length === 0) bad(`categorical.${col}`, 'list the allowed values of the column');
     if (new Set(vocab).size !== vocab.length) bad(`categorical.${col}`, 'values must be unique');
   }
-  const protectedAttrs = input.protected ?? [];
   const features = [...numeric, ...categorical];
   const dupes = features.filter((f, i) => features.indexOf(f) !== i);
   if (dupes.length) bad('numeric', `column(s) ${dupes.join(', ')} declared twice`);
   if (features.includes(label)) bad('label', `the label "${label}" cannot also be a feature`);
-  for (const p of protectedAttrs) {
-    if (features.includes(p)) bad('protected', `"${p}" is protected and cannot be a model input`);
+  if (common.protected.includes(label)) bad('protected', `"${label}" is the label; a protected attribute is an audit column, not the target`);
+  for (const p of common.protected) {
+    if (features.includes(p) && !common.protectedInputs.includes(p)) {
+      bad('protected', `"${p}" is protected and cannot be a model input; remove it from the features, or list it under protectedInputs to allow it explicitly`);
+    }
   }
   const modelKind = input.model?.kind ?? 'logistic';
   if (modelKind !== 'logistic' && modelKind !== 'mlp') bad('model.kind', 'use "logistic" or "mlp"');
   const task = input.model?.task ?? 'binary';
   if (task !== 'binary' && task !== 'regression') bad('model.task', 'use "binary" or "regression"');
   const hidden = input.model?.hidden ?? (modelKind === 'mlp' ? [32, 16] : []);
-  if (hidden.some((h) => !Number.isInteger(h) || h < 1)) bad('model.hidden', 'hidden layer sizes must be positive integers');
+  if (!Array.isArray(hidden) || hidden.some((h) => !Number.isInteger(h) || h < 1)) bad('model.hidden', 'hidden layer sizes must be positive integers');
+  const activation = input.model?.activation ?? 'relu';
+  if (activation !== 'relu' && activation !== 'tanh') bad('model.activation', 'use "relu" or "tanh"');
+  const dropout = input.model?.dropout ?? 0;
+  if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) bad('model.dropout', 'must be in [0, 1)');
+  const l2 = input.model?.l2 ?? 0;
+  if (typeof l2 !== 'number' || !(l2 >= 0)) bad('model.l2', 'must be ≥ 0');
   const d = TRAINING_DEFAULTS;
   const train: TrainSettings = {
     localEpochs: input.train?.localEpochs ?? d.train.localEpochs,
@@ -213,15 +309,6 @@ export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinitio
   if (!Number.isInteger(train.batchSize) || train.batchSize < 1) bad('train.batchSize', 'must be an integer ≥ 1');
   if (!(train.learningRate > 0)) bad('train.learningRate', 'must be > 0');
   if (!(train.proximalMu >= 0)) bad('train.proximalMu', 'must be ≥ 0');
-  const minMembers = input.minMembers ?? DEFAULT_MIN_MEMBERS;
-  if (!Number.isInteger(minMembers) || minMembers < 2) bad('minMembers', 'must be an integer ≥ 2 (one member alone would reveal its update)');
-  const stageTimeoutSeconds = input.stageTimeoutSeconds ?? 120;
-  if (!(stageTimeoutSeconds > 0)) bad('stageTimeoutSeconds', 'must be > 0');
-  const dropoutTolerance = input.dropoutTolerance ?? DEFAULT_DROPOUT_TOLERANCE;
-  if (!(dropoutTolerance >= 0 && dropoutTolerance < 0.5)) bad('dropoutTolerance', 'must be in [0, 0.5): the fraction of members a round may lose (e.g. 0.3); beyond half no secure round can finish');
-  const aggregation = input.aggregation ?? 'secure';
-  if (aggregation !== 'secure' && aggregation !== 'plain') bad('aggregation', 'use "secure" or "plain"');
-  if (aggregation === 'secure' && minMembers < 3) bad('minMembers', 'secure aggregation needs at least 3 members per round (with 2, each learns the other\'s input from the sum)');
   const testFraction = input.testFraction ?? 0.2;
   if (!(testFraction > 0 && testFraction < 0.9)) bad('testFraction', 'must be between 0 and 0.9');
   const strategy: StrategyOptions = input.strategy ?? { ...d.strategy };
@@ -241,48 +328,43 @@ export function resolveTaskDefinition(input: TaskDefinitionInput): TaskDefinitio
   const sampleFraction = input.sampleFraction ?? 1;
   if (!(sampleFraction > 0 && sampleFraction <= 1)) bad('sampleFraction', 'must be in (0, 1]');
   return {
-    name: input.name.trim(),
-    kind,
+    ...common,
+    kind: 'model',
     label,
-    positiveLabel: input.positiveLabel ?? ['1', 'yes', 'Yes', 'true', 'True'],
+    positiveLabel: names('positiveLabel', input.positiveLabel, ['1', 'yes', 'Yes', 'true', 'True']),
     numeric,
     categorical,
     vocabularies,
-    protected: protectedAttrs,
-    model: {
-      kind: modelKind, task, hidden,
-      activation: input.model?.activation ?? 'relu',
-      dropout: input.model?.dropout ?? 0,
-      l2: input.model?.l2 ?? 0,
-    },
+    model: { kind: modelKind, task, hidden, activation, dropout, l2 },
     train,
-    minMembers,
-    stageTimeoutSeconds,
-    dropoutTolerance,
-    aggregation,
     testFraction,
-    seed: input.seed ?? 1,
     strategy,
     sampleFraction,
-    earlyStopping,
+    ...(earlyStopping ? { earlyStopping } : {}),
     maxRounds,
   };
 }
 
+/** Model-task settings a segmentation task does not read: refused rather than silently ignored. */
+const MODEL_ONLY_FIELDS = ['numeric', 'categorical', 'positiveLabel', 'model', 'train', 'testFraction', 'strategy', 'sampleFraction', 'earlyStopping', 'maxRounds'] as const;
+
 /**
- * A segmentation task: the k-means features become the numeric columns (so the existing
- * statistics round fits their means and stds); no target, no training settings that matter.
- * Secure aggregation only: plain rounds would show the coordinator each member's cluster sums.
+ * A segmentation task: k-means settings, no target and no model. Its statistics round
+ * standardizes segmentation.features (segmentationSchemaOf). Secure aggregation only: plain
+ * rounds would show the coordinator each member's cluster sums.
  */
-function resolveSegmentationTask(input: TaskDefinitionInput): TaskDefinition {
+function resolveSegmentationTask(input: TaskDefinitionInput, common: TaskCommon): SegmentationTask {
   const s = input.segmentation;
-  if (!s) bad('segmentation', 'a segmentation task needs "segmentation": { "features": [...] }');
-  if (input.aggregation === 'plain') bad('aggregation', 'segmentation runs on secure aggregation only; remove "aggregation": "plain"');
-  if (input.categorical && Object.keys(input.categorical).length > 0) bad('categorical', 'segmentation uses numeric behavioural columns only; list them in segmentation.features');
-  const features = s.features ?? [];
-  if (!Array.isArray(features) || features.length === 0) bad('segmentation.features', 'list the numeric behavioural columns to segment on (e.g. recency_days, frequency, monetary)');
+  if (!isPlainObject(s)) bad('segmentation', 'a segmentation task needs "segmentation": { "features": [...] }');
+  if (typeof input.label === 'string' && input.label.trim() !== '') bad('label', 'a segmentation task has no target; remove label (summarize outcomes with segmentation.profileLabels)');
+  for (const field of MODEL_ONLY_FIELDS) {
+    if (input[field] !== undefined) bad(field, `is a model-task setting; a segmentation task does not read it (its columns go in segmentation.features); remove it`);
+  }
+  const features = names('segmentation.features', s.features);
+  if (features.length === 0) bad('segmentation.features', 'list the numeric behavioural columns to segment on (e.g. recency_days, frequency, monetary)');
   const dupes = features.filter((f, i) => features.indexOf(f) !== i);
   if (dupes.length) bad('segmentation.features', `column(s) ${dupes.join(', ')} listed twice`);
+  for (const p of common.protected) if (features.includes(p)) bad('protected', `"${p}" is protected and cannot be a segmentation feature`);
   let ks: number[];
   let fixedK: number | undefined;
   const k = s.k ?? { min: 2, max: 8 };
@@ -291,7 +373,7 @@ function resolveSegmentationTask(input: TaskDefinitionInput): TaskDefinition {
     ks = [k];
     fixedK = k;
   } else {
-    if (!Number.isInteger(k.min) || !Number.isInteger(k.max) || k.min < 2 || k.max < k.min || k.max > 50) bad('segmentation.k', 'give { "min": 2, "max": 8 } style integers with 2 ≤ min ≤ max ≤ 50');
+    if (!isPlainObject(k) || !Number.isInteger(k.min) || !Number.isInteger(k.max) || k.min < 2 || k.max < k.min || k.max > 50) bad('segmentation.k', 'give { "min": 2, "max": 8 } style integers with 2 ≤ min ≤ max ≤ 50');
     ks = Array.from({ length: k.max - k.min + 1 }, (_, i) => k.min + i);
   }
   const restarts = s.restarts ?? 5;
@@ -304,19 +386,20 @@ function resolveSegmentationTask(input: TaskDefinitionInput): TaskDefinition {
   for (const [role, col] of Object.entries(roles)) {
     if (col !== undefined && !features.includes(col)) bad(`segmentation.roles.${role}`, `"${col}" is not one of segmentation.features`);
   }
-  const profileLabels = s.profileLabels ?? [];
+  const profileLabels = names('segmentation.profileLabels', s.profileLabels);
   for (const l of profileLabels) if (features.includes(l)) bad('segmentation.profileLabels', `"${l}" is a segmentation feature; profile labels are outcomes summarized per segment`);
   const churnLabel = s.churnLabel ?? profileLabels.find((l) => /churn/i.test(l));
   const valueLabel = s.valueLabel ?? profileLabels.find((l) => l !== churnLabel);
   for (const [field, l] of [['churnLabel', churnLabel], ['valueLabel', valueLabel]] as const) {
     if (l !== undefined && !profileLabels.includes(l)) bad(`segmentation.${field}`, `"${l}" must be one of segmentation.profileLabels`);
   }
-  const base = resolveTaskDefinition({
-    ...input, kind: 'model', label: '__segmentation__', segmentation: undefined, numeric: features, categorical: {}, aggregation: 'secure',
-    model: { kind: 'logistic', task: 'binary' },
-  });
   return {
-    ...base, kind: 'segmentation', label: '', positiveLabel: [],
-    segmentation: { features, ks, fixedK, restarts, minClusterCount, roles, profileLabels, churnLabel, valueLabel, maxIterations },
+    ...common,
+    kind: 'segmentation',
+    aggregation: 'secure',
+    segmentation: {
+      features, ks, ...(fixedK !== undefined ? { fixedK } : {}), restarts, minClusterCount, roles, profileLabels,
+      ...(churnLabel !== undefined ? { churnLabel } : {}), ...(valueLabel !== undefined ? { valueLabel } : {}), maxIterations,
+    },
   };
 }

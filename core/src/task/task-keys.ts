@@ -19,7 +19,7 @@ export const TASK_KEYS: KeyTree = {
   numeric: 'value',
   categorical: 'named',
   protected: 'value',
-  /** Read by the member's task loader (validate/prepare): protected attributes allowed as inputs. */
+  /** Protected attributes the operator explicitly allows as model inputs too (a subset of protected). */
   protectedInputs: 'value',
   model: { kind: 'value', task: 'value', hidden: 'value', activation: 'value', dropout: 'value', l2: 'value' },
   train: { localEpochs: 'value', batchSize: 'value', learningRate: 'value', proximalMu: 'value' },

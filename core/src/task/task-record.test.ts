@@ -1,0 +1,70 @@
+// The stored/sent task document: canonical round trip, hash, version check and the upgrade of rows stored before versions.
+import { describe, expect, it } from 'vitest';
+import { resolveTask, type TaskDefinitionInput } from './task-definition.ts';
+import { decodeTask, encodeTask, featureSchemaOf, modelSpecOf, statisticsLengthOf, taskInputOf, taskSha256 } from './task-record.ts';
+
+const inputs: Record<string, TaskDefinitionInput> = {
+  binary: { name: 'churn', label: 'churned', numeric: ['spend'], categorical: { plan: ['a', 'b'] }, protected: ['gender', 'age'], protectedInputs: ['age'] },
+  regression: { name: 'spend', label: 'next_spend', numeric: ['spend'], model: { kind: 'mlp', task: 'regression', hidden: [8] }, earlyStopping: false, strategy: { name: 'fedadam' } },
+  segmentation: { name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f', 'm'], k: 4, profileLabels: ['churned', 'spend'] } },
+  segmentationRange: { name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f'], k: { min: 3, max: 5 } } },
+};
+
+describe('task record', () => {
+  for (const [name, input] of Object.entries(inputs)) {
+    it(`${name}: decode(encode(task)) is the task, and resolving its spelled-out input is idempotent`, () => {
+      const task = resolveTask(input);
+      expect(decodeTask(encodeTask(task))).toEqual(task);
+      expect(resolveTask(taskInputOf(task))).toEqual(task);
+      expect(decodeTask(new TextEncoder().encode(encodeTask(task)))).toEqual(task);
+    });
+  }
+
+  it('is canonical: key order does not change the text or the hash', () => {
+    const a = resolveTask(inputs.binary);
+    const b = resolveTask(Object.fromEntries(Object.entries(inputs.binary).reverse()));
+    expect(encodeTask(a)).toBe(encodeTask(b));
+    expect(taskSha256(encodeTask(a))).toMatch(/^[0-9a-f]{64}$/);
+    expect(taskSha256(encodeTask(a))).not.toBe(taskSha256(encodeTask(resolveTask({ ...inputs.binary, protected: ['age'] }))));
+  });
+
+  it('refuses a newer schema version, a non-object and a task that fails the resolver', () => {
+    expect(() => decodeTask('{"schemaVersion":2,"task":{}}')).toThrow(/schema version 2 is not known/);
+    expect(() => decodeTask('[1]')).toThrow(/not a JSON object/);
+    expect(() => decodeTask('nope')).toThrow(/not valid JSON/);
+    expect(() => decodeTask('{"schemaVersion":1,"task":{"name":"x","label":"y","numeric":["a"],"minMembers":1}}')).toThrow(/field "minMembers"/);
+  });
+
+  it('upgrades a model task stored before schema versions (old resolved form, no early stopping recorded)', () => {
+    const old = {
+      name: 'churn', kind: 'model', label: 'churned', positiveLabel: ['1'], numeric: ['spend'], categorical: ['plan'], vocabularies: { plan: ['a', 'b'] },
+      protected: [], model: { kind: 'logistic', task: 'binary', hidden: [], activation: 'relu', dropout: 0, l2: 0 },
+      train: { localEpochs: 1, batchSize: 32, learningRate: 0.1, proximalMu: 0 }, minMembers: 3, stageTimeoutSeconds: 30, aggregation: 'secure',
+      testFraction: 0.2, seed: 7, strategy: { name: 'fedavg' },
+    };
+    const task = decodeTask(JSON.stringify(old));
+    expect(task).toMatchObject({ kind: 'model', label: 'churned', vocabularies: { plan: ['a', 'b'] }, seed: 7, maxRounds: 200, sampleFraction: 1, dropoutTolerance: 0.1 });
+    expect(task.kind === 'model' && task.earlyStopping).toBeUndefined();
+  });
+
+  it('upgrades a segmentation task stored with the old placeholder label and logistic model', () => {
+    const old = {
+      name: 'seg', kind: 'segmentation', label: '', positiveLabel: [], numeric: ['r', 'f'], categorical: [], vocabularies: {}, protected: [],
+      model: { kind: 'logistic', task: 'binary', hidden: [], activation: 'relu', dropout: 0, l2: 0 }, train: { localEpochs: 2, batchSize: 64, learningRate: 0.05, proximalMu: 0 },
+      minMembers: 4, stageTimeoutSeconds: 15, dropoutTolerance: 0.1, aggregation: 'secure', testFraction: 0.2, seed: 3, strategy: { name: 'fedavg' },
+      sampleFraction: 1, earlyStopping: { patience: 10, minDelta: 1e-4 }, maxRounds: 200,
+      segmentation: { features: ['r', 'f'], ks: [4], fixedK: 4, restarts: 5, minClusterCount: 20, roles: {}, profileLabels: ['churned'], churnLabel: 'churned', maxIterations: 30 },
+    };
+    const task = decodeTask(JSON.stringify(old));
+    expect(task).toEqual(resolveTask({ name: 'seg', kind: 'segmentation', minMembers: 4, stageTimeoutSeconds: 15, seed: 3, segmentation: { features: ['r', 'f'], k: 4, profileLabels: ['churned'] } }));
+  });
+
+  it('derives the statistics schema and the model spec from the task', () => {
+    const seg = resolveTask(inputs.segmentation);
+    expect(featureSchemaOf(seg)).toEqual({ numeric: ['r', 'f', 'm'], categorical: [], label: '', positiveLabel: [], protected: [] });
+    expect(statisticsLengthOf(seg)).toBeGreaterThan(0);
+    const bin = resolveTask(inputs.binary);
+    if (bin.kind !== 'model') throw new Error('kind');
+    expect(modelSpecOf(bin)).toMatchObject({ kind: 'logistic', task: 'binary', inputDim: 3 });
+  });
+});
