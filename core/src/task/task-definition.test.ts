@@ -153,3 +153,16 @@ describe('resolveTask: one resolver for every kind', () => {
     expect(() => resolveTaskDefinition(seg)).toThrow(/field "kind"/);
   });
 });
+
+describe('privacy settings in a task', () => {
+  const base = { name: 'dp', label: 'churned', numeric: ['a'] };
+  it('resolves privacy: and refuses member level without secure aggregation', () => {
+    const t = resolveTaskDefinition({ ...base, privacy: { level: 'customer', epsilon: 4, noiseMultiplier: 1.1, clipNorm: 1 } });
+    expect(t.privacy).toMatchObject({ level: 'customer', epsilon: 4, delta: 1e-5 });
+    expect(resolveTaskDefinition(base).privacy).toBeUndefined();
+    expect(() => resolveTaskDefinition({ ...base, aggregation: 'plain', privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1 } }))
+      .toThrow(/privacy.level.*secure/);
+    expect(() => resolveTaskDefinition({ ...base, privacy: { level: 'customer', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, clip: 2 } }))
+      .toThrow(/privacy.clip.*did you mean privacy.clipNorm/);
+  });
+});
