@@ -69,6 +69,8 @@ export interface EvaluateOptions {
   x: Float32Array;
   y: Float32Array;
   backend?: Backend;
+  /** Caps each row's loss (DP evaluation bounds one customer's effect on the loss sum). */
+  rowLossCap?: number;
 }
 
 // Rows per forward pass when evaluating: bounds memory on large member tables.
@@ -179,7 +181,7 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
 }
 
 async function evaluateWith(tf: Backend['tf'], model: TfModel, x: tfjs.Tensor2D, y: tfjs.Tensor2D, rows: number,
-  withHistograms: boolean): Promise<EvaluateResult & { logits: Float32Array }> {
+  withHistograms: boolean, rowLossCap = Infinity): Promise<EvaluateResult & { logits: Float32Array }> {
   const logits = new Float32Array(rows);
   for (let start = 0; start < rows; start += EVAL_CHUNK) {
     const size = Math.min(EVAL_CHUNK, rows - start);
@@ -194,10 +196,10 @@ async function evaluateWith(tf: Backend['tf'], model: TfModel, x: tfjs.Tensor2D,
   let labelSum = 0;
   let labelSquareSum = 0;
   if (model.spec.task === 'binary') {
-    for (let i = 0; i < rows; i++) lossSum += logLossFromLogit(logits[i], labels[i]);
+    for (let i = 0; i < rows; i++) lossSum += Math.min(rowLossCap, logLossFromLogit(logits[i], labels[i]));
   } else {
     for (let i = 0; i < rows; i++) {
-      lossSum += (logits[i] - labels[i]) ** 2;
+      lossSum += Math.min(rowLossCap, (logits[i] - labels[i]) ** 2);
       absErrSum += Math.abs(logits[i] - labels[i]);
       labelSum += labels[i];
       labelSquareSum += labels[i] ** 2;
@@ -229,7 +231,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const x = tf.tensor2d(opts.x, [rows, opts.spec.inputDim]);
   const y = tf.tensor2d(opts.y, [rows, 1]);
   try {
-    const { lossSum, absErrSum, labelSum, labelSquareSum, count, histPos, histNeg } = await evaluateWith(tf, model, x, y, rows, true);
+    const { lossSum, absErrSum, labelSum, labelSquareSum, count, histPos, histNeg } = await evaluateWith(tf, model, x, y, rows, true, opts.rowLossCap);
     return { lossSum, absErrSum, labelSum, labelSquareSum, count, histPos, histNeg };
   } finally {
     model.dispose();

@@ -2,7 +2,7 @@
 // sum becomes the round's result (a new model version, the fitted preprocessing, or an evaluation).
 import type { Logger } from 'pino';
 import {
-  checkPublishableModel, checkRoundSum, fitPipeline, roundVectorLayout, sampleMembers, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
+  checkPublishableModel, checkRoundSum, cleanNoisyEvaluation, fitPipeline, roundVectorLayout, sampleMembers, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
   DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, type ModelSpec, type RoundVectorOptions, type StrategyState,
 } from '@consort/core';
 import type { ModelVersionMeta, Store, TaskRecord } from '../store/store.ts';
@@ -16,6 +16,7 @@ import type { Purpose } from './round-inputs.ts';
 import { featureSchemaOf, roundOpenEvent, statisticsLength, taskDefinitionOf } from './task-codec.ts';
 import type { TaskStrategies } from './task-strategies.ts';
 import { weightsSha256 } from './weights-sha256.ts';
+import { chargeRound, checkRoundFits, loadLedger, roundCharges, type RoundPrivacy } from '../privacy/privacy-budget.ts';
 
 /** How long a statistics round waits, once enough members are online, for the other enrolled ones. */
 const STATISTICS_SETTLE_MS = 5_000;
@@ -33,8 +34,12 @@ export interface ModelRoundDeps {
  * One model round of `task`. Client sampling applies to training; statistics and evaluation
  * ask every member. `base` pins the model the round starts from (default: the latest version).
  */
-export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, purpose: Purpose, base?: ModelVersionMeta): Promise<RoundPlan> {
+export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, purpose: Purpose, base?: ModelVersionMeta,
+  privacyState?: RoundPrivacy): Promise<RoundPlan> {
   const def = taskDefinitionOf(task);
+  // Differential privacy: the task's ledger (replayed from the audit log unless the workflow holds it).
+  const { privacy } = def;
+  const dp = privacy ? privacyState ?? { ledger: await loadLedger(deps.store, task.id, privacy), refused: false } : undefined;
   const latest = await deps.store.latestModelVersion(task.id);
   const strategy = deps.strategies.for(task.id, def, latest?.metrics.strategyState as StrategyState | undefined);
   const vectorOptions = (b: ModelVersionMeta, members: number): RoundVectorOptions => ({
@@ -49,6 +54,15 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
     select: purpose === 'train' && def.sampleFraction < 1
       ? (online, number) => sampleMembers(online, def.sampleFraction, def.minMembers, def.seed, number) : undefined,
     request(round, b) {
+      if (privacy && dp) {
+        try {
+          // Before any member hears of the round: its worst case must fit the budget.
+          checkRoundFits(def, privacy, dp.ledger, purpose, round.number, round.participants.size);
+        } catch (err) {
+          dp.refused = true;
+          throw err;
+        }
+      }
       const v = vectorOptions(b, round.participants.size);
       const timeoutMs = def.stageTimeoutSeconds * 1000;
       return {
@@ -60,17 +74,28 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
     },
     async close(round: ActiveRound, collected: Collected, b: ModelVersionMeta): Promise<RoundClose> {
       const v = vectorOptions(b, round.participants.size);
-      const totals: SurvivorTotals = collected.aggregation === 'plain'
+      let totals: SurvivorTotals = collected.aggregation === 'plain'
         ? { ...collected.totals, survivors: collected.survivors }
         : { ...unpackRoundSum(v, collected.sum), survivors: collected.survivors };
+      // The sum is seen: its privacy cost is spent now, whatever the checks below decide.
+      const privacyStatus = privacy && dp ? await chargeRound(deps.store, task.id, dp.ledger, roundCharges(def, privacy, {
+        purpose, round: round.number, modelVersion: b.version, invited: round.participants.size, survivors: totals.survivors.length,
+      }), privacy) : undefined;
+      if (privacyStatus) {
+        deps.logger.info({ round: round.id, privacy: privacyStatus }, `privacy spent: ε=${privacyStatus.epsilon.toFixed(3)} of ${privacyStatus.budgetEpsilon} (δ=${privacyStatus.delta})`);
+      }
       // A forged input shows in the sum: refuse it before any metric, strategy or store sees it.
       checkRoundSum(totals, {
         purpose, task: def.model.task, survivors: totals.survivors.length, maxExamples: DEFAULT_MAX_EXAMPLES,
         weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS, clippable: Math.max(totals.vector.length, 1),
+        ...(privacy ? { noisyEvaluation: true } : {}),
       });
+      // Noisy evaluation sums read as counts (post-processing: no privacy cost).
+      if (privacy && privacy.releaseNoiseMultiplier > 0 && purpose !== 'statistics') totals = { ...totals, ...cleanNoisyEvaluation(totals) };
       // The statistics round fits the preprocessing; what the fit noticed goes into its metrics.
       const fitted = purpose === 'statistics' ? fitPipeline(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task) : undefined;
       const summary = summarizeModelRound(round, task, def, totals, fitted);
+      if (privacyStatus) summary.privacy = privacyStatus;
       summary.warnings.push(...await modelRoundWarnings(deps.store, round, task.id, def, totals, summary));
       if (summary.warnings.length) deps.logger.warn({ round: round.id, warnings: summary.warnings }, 'round warnings');
       const close: RoundClose = { metrics: { ...summary }, result: {}, summary };
@@ -99,6 +124,7 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
           metrics: {
             trainLoss: summary.trainLoss, numExamples: summary.numExamples, participants: summary.participants, aggregation: summary.aggregation,
             clipped: summary.clipped, strategy: strategy.name, learningRate: round.train.learningRate,
+            ...(privacyStatus ? { privacy: { ...privacyStatus } } : {}),
             // Saved with the model so a restarted coordinator resumes the optimizer exactly (bounded size).
             ...(stateSize > 0 && stateSize <= MAX_PERSISTED_STATE_NUMBERS ? { strategyState: state } : {}),
           },

@@ -6,3 +6,4 @@ export * from './distributed-noise.ts';
 export * from './adaptive-clipping.ts';
 export * from './privacy-ledger.ts';
 export * from './privacy-options.ts';
+export * from './evaluation-release.ts';

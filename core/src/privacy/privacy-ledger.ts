@@ -100,6 +100,15 @@ export class PrivacyLedger {
     return this.epsilonAfter(charges) > this.budget.epsilon;
   }
 
+  /**
+   * Records charges for releases that already happened (a sum the coordinator has seen), even
+   * past the budget: the ledger must say what was spent. Refusal belongs before the release.
+   */
+  recordReleased(charges: readonly PrivacyCharge[]): PrivacySpent {
+    for (const c of charges) this.record(c);
+    return this.spent();
+  }
+
   /** Records the charges, or throws PRIVACY_BUDGET_EXHAUSTED and records none of them. */
   charge(...charges: PrivacyCharge[]): PrivacySpent {
     const after = this.epsilonAfter(charges);
