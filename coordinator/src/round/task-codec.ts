@@ -40,7 +40,8 @@ export function roundOpenEvent(task: TaskRecord, def: TaskDefinition, roundId: s
     aggregation: 'plain',
     pipelineJson: task.pipeline ? JSON.stringify(task.pipeline) : '',
     purpose,
-    vocabulariesJson: JSON.stringify({ vocabularies: def.vocabularies, positiveLabel: def.positiveLabel, task: def.model.task }),
+    // The task's privacy rides here: members pin it with the task, so it cannot be lowered mid-task.
+    vocabulariesJson: JSON.stringify({ vocabularies: def.vocabularies, positiveLabel: def.positiveLabel, task: def.model.task, ...(def.privacy ? { privacy: def.privacy } : {}) }),
     seed: def.seed + number,
     splitSeed: def.seed,
     testFraction: def.testFraction,

@@ -15,6 +15,27 @@ import { memberNoiseStd } from './distributed-noise.ts';
 /** L2 sensitivity of one customer's held-out row in the evaluation release. */
 export const EVALUATION_SENSITIVITY = Math.sqrt(3);
 
+/**
+ * Score bins released under DP: the 1,000 fine bins are merged into this many before noising, or
+ * the noise on 2,000 near-empty bins would drown the AUC. A merged count sits at its group's
+ * middle bin; the other bins are structurally 0 and carry no noise.
+ */
+export const DP_SCORE_BINS = 20;
+
+/** Merges a fine histogram into `groups` equal groups, each total placed at its group's middle bin. */
+export function coarsenHistogram(hist: readonly number[], groups: number): number[] {
+  if (hist.length === 0) return [];
+  if (hist.length % groups !== 0) throw new RangeError(`${hist.length} bins do not split into ${groups} equal groups`);
+  const width = hist.length / groups;
+  const out = new Array<number>(hist.length).fill(0);
+  for (let g = 0; g < groups; g++) {
+    let sum = 0;
+    for (let i = g * width; i < (g + 1) * width; i++) sum += hist[i];
+    out[g * width + Math.floor(width / 2)] = sum;
+  }
+  return out;
+}
+
 /** Per-row loss cap under DP: log-loss (binary) or squared error in standardized units (regression). */
 export const DP_EVAL_LOSS_CAP = { binary: 10, regression: 25 } as const;
 
@@ -33,11 +54,17 @@ export interface EvaluationSums {
 export function privatizeEvaluation(ev: EvaluationSums, o: { noiseMultiplier: number; invited: number; lossCap: number; normals: NormalSource }): EvaluationSums {
   const std = memberNoiseStd(o.noiseMultiplier, EVALUATION_SENSITIVITY, o.invited);
   const noisyInt = (v: number) => v + Math.round(addGaussianNoise([0], std, o.normals)[0]);
+  const noisyHist = (h: number[]) => {
+    if (h.length === 0) return [];
+    const width = h.length / DP_SCORE_BINS;
+    // Only each group's middle bin is released; the rest stay 0 on every member.
+    return coarsenHistogram(h, DP_SCORE_BINS).map((v, i) => (i % width === Math.floor(width / 2) ? noisyInt(v) : 0));
+  };
   return {
     count: noisyInt(ev.count),
     lossSum: ev.lossSum + addGaussianNoise([0], std * o.lossCap, o.normals)[0],
-    histPos: ev.histPos.map(noisyInt),
-    histNeg: ev.histNeg.map(noisyInt),
+    histPos: noisyHist(ev.histPos),
+    histNeg: noisyHist(ev.histNeg),
   };
 }
 

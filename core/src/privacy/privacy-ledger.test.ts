@@ -86,3 +86,9 @@ describe('privacy options and round charges', () => {
     expect(evaluationCharge(on, 0, 5, 5)[0]).toMatchObject({ kind: 'evaluate', samplingRate: 1, noiseMultiplier: 20 });
   });
 });
+
+describe('an empty ledger', () => {
+  it('has spent nothing (not the conversion\'s ε of a zero curve)', () => {
+    expect(new PrivacyLedger({ epsilon: 1, delta: 1e-5 }).spent().customer.epsilon).toBe(0);
+  });
+});

@@ -85,7 +85,8 @@ export class PrivacyLedger {
     const member = this.entries.some((c) => c.unit === 'member')
       ? epsilonFromRdp(this.orders, this.memberOnly, delta)
       : { epsilon: 0, delta, order: this.orders[0] };
-    return { customer: epsilonFromRdp(this.orders, this.all, delta), member, charges: this.entries.length };
+    const customer = this.entries.length > 0 ? epsilonFromRdp(this.orders, this.all, delta) : { epsilon: 0, delta, order: this.orders[0] };
+    return { customer, member, charges: this.entries.length };
   }
 
   /** Customer-level ε after the given charges, without recording them. */

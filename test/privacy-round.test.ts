@@ -1,0 +1,80 @@
+// Differential privacy end to end over gRPC: ε reported per round and stored with each model
+// version and in the audit log, a run whose plan exceeds the budget refused before any round,
+// and training stopped when the next round could pass the budget.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as grpc from '@grpc/grpc-js';
+import type { LocalInput } from '@consort/client-sdk';
+import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
+import { sqliteDatabase } from './support/databases.ts';
+import { churnTask, startFixture, type Fixture } from './support/federation-fixture.ts';
+
+describe('differential privacy end to end', () => {
+  let fx: Fixture;
+  const db = sqliteDatabase();
+  const sent: { purpose: string; numExamples: number; trainLossSum: number }[] = [];
+
+  beforeAll(async () => {
+    fx = await startFixture({
+      databaseUrl: db.url, members: 4, customers: 4000, seed: 31,
+      hooks: () => ({
+        logger: { info: () => {}, warn: (m: string) => console.log('AGENT', m) },
+        tamperInput: (input: LocalInput, open: RoundOpen__Output) => {
+          sent.push({ purpose: open.purpose, numExamples: input.numExamples, trainLossSum: input.trainLossSum });
+          return input;
+        },
+      }),
+    });
+  });
+  afterAll(async () => { await fx?.close(); });
+
+  it('customer level (DP-SGD, secure): ε per round grows, stays within budget, is stored with each model version and audited', async () => {
+    const task = await fx.admin.createTask(fx.federationId, churnTask({
+      name: 'dp-customer', aggregation: 'secure', minMembers: 3, seed: 3, earlyStopping: false,
+      train: { localEpochs: 1, batchSize: 32, learningRate: 0.2 },
+      privacy: { level: 'customer', epsilon: 15, delta: 1e-5, noiseMultiplier: 1.5, clipNorm: 1, minRows: 100, releaseNoiseMultiplier: 2 },
+    }));
+    const reports = await fx.admin.runRounds(task.id, 2, 20);
+    expect(reports.map((r) => `${r.purpose}:${r.state}${r.reason ? ` ${r.reason}` : ''}`)).toEqual(['statistics:published', 'train:published', 'train:published', 'evaluate:published']);
+    const eps = reports.map((r) => r.metrics?.privacyEpsilon);
+    expect(eps[0]).toBe(0); // the statistics round is not charged (docs/privacy.md says what it releases)
+    expect(eps[1]).toBeGreaterThan(0);
+    expect(eps[2]).toBeGreaterThan(eps[1]!);
+    expect(eps[3]).toBeGreaterThan(eps[2]!);
+    expect(eps[3]).toBeLessThanOrEqual(15);
+    expect(reports[3].metrics!.privacyDelta).toBe(1e-5);
+    expect(reports[3].metrics!.privacyBudgetEpsilon).toBe(15);
+    // Members sent weight 1 and no training loss: row counts and losses are not released.
+    for (const s of sent.filter((x) => x.purpose === 'train')) expect(s).toMatchObject({ numExamples: 1, trainLossSum: 0 });
+    const mv = await fx.coordinator.store.getModelVersion(reports[2].modelVersionId);
+    expect((mv.metrics as { privacy?: { epsilon: number } }).privacy?.epsilon).toBeCloseTo(eps[2]!, 10);
+    const charged = await fx.coordinator.store.listAuditEvents({ subjectId: task.id, kind: 'privacy.charged' });
+    expect(charged).toHaveLength(3);
+  });
+
+  it('refuses a run whose planned rounds exceed the budget, before any round', async () => {
+    const task = await fx.admin.createTask(fx.federationId, churnTask({
+      name: 'dp-too-small', aggregation: 'secure', minMembers: 3, seed: 4, maxRounds: 50,
+      privacy: { level: 'member', epsilon: 1, noiseMultiplier: 1, clipNorm: 0.5 },
+    }));
+    const err = await fx.admin.runRounds(task.id, 0, 20).then(() => undefined, (e: grpc.ServiceError) => e);
+    expect(err?.details).toMatch(/^PRIVACY_BUDGET_EXHAUSTED: task "dp-too-small" would spend ε=.* in 50 training rounds/);
+    expect(await fx.coordinator.store.listRounds(task.id)).toHaveLength(0);
+  });
+
+  it('member level (DP-FedAvg, secure): stops training when the next round could pass the budget', async () => {
+    // σ = 3 at q = 1: the plan of 2 rounds fits ε = 4.5 with every member surviving, but a round's
+    // worst case (only minMembers of 4 survive) stops training after fewer.
+    const task = await fx.admin.createTask(fx.federationId, churnTask({
+      name: 'dp-member', aggregation: 'secure', minMembers: 3, seed: 6, earlyStopping: false,
+      privacy: { level: 'member', epsilon: 4.5, noiseMultiplier: 3, clipNorm: 0.5 },
+    }));
+    const reports = await fx.admin.runRounds(task.id, 2, 20);
+    const trained = reports.filter((r) => r.purpose === 'train' && r.state === 'published');
+    const refused = reports.filter((r) => r.state === 'aborted');
+    expect(trained.length).toBeGreaterThanOrEqual(1);
+    expect(trained.length + refused.length).toBeLessThanOrEqual(3);
+    for (const r of reports) if (r.metrics?.privacyEpsilon !== undefined) expect(r.metrics.privacyEpsilon).toBeLessThanOrEqual(4.5);
+    for (const r of refused) expect(r.reason).toMatch(/PRIVACY_BUDGET_EXHAUSTED|privacy budget|budget ε=4.5/);
+    expect(trained.at(-1)!.metrics!.privacyMemberEpsilon).toBeGreaterThan(0);
+  });
+});
