@@ -27,9 +27,8 @@ export interface PrivacyOptions {
   /** Member level only: adaptive (quantile) clipping, starting from clipNorm. */
   adaptiveClipping?: AdaptiveClippingOptions;
   /**
-   * Noise multiplier of the evaluation histograms and counts (sensitivity 1: one customer moves
-   * one count); each release is charged. 0 = the releases are not made private and not charged
-   * (the report says so).
+   * Noise multiplier of each round's evaluation (held-out count, merged score bins, capped loss;
+   * evaluation-release.ts); each release is charged. 0 = members release no evaluation at all.
    */
   releaseNoiseMultiplier: number;
 }

@@ -164,5 +164,7 @@ describe('privacy settings in a task', () => {
       .toThrow(/privacy.level.*secure/);
     expect(() => resolveTaskDefinition({ ...base, privacy: { level: 'customer', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, clip: 2 } }))
       .toThrow(/"privacy.clip": unknown key/);
+    expect(() => resolveTaskDefinition({ ...base, privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, adaptiveClipping: { countNoiseMultiplier: 10 } } }))
+      .toThrow(/privacy.adaptiveClipping.*not available in rounds yet/);
   });
 });

@@ -333,6 +333,10 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
   const sampleFraction = input.sampleFraction ?? 1;
   if (!(sampleFraction > 0 && sampleFraction <= 1)) bad('sampleFraction', 'must be in (0, 1]');
   const privacy = resolvePrivacyOptions(input.privacy);
+  if (privacy?.adaptiveClipping) {
+    // The update rule and its accounting exist (core/src/privacy/adaptive-clipping.ts); rounds do not carry the clip count yet.
+    bad('privacy.adaptiveClipping', 'adaptive clipping is not available in rounds yet (docs/privacy.md, "What is not covered"); set a fixed privacy.clipNorm');
+  }
   // Member-level noise is split across members: only the masked sum carries all of it.
   if (privacy?.level === 'member' && common.aggregation !== 'secure') {
     bad('privacy.level', 'member-level DP splits the noise across members and needs aggregation "secure" (with "plain" the coordinator would see each update with a fraction of the noise); use level "customer" for plain rounds');
