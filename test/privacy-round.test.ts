@@ -84,4 +84,24 @@ describe('differential privacy end to end', () => {
     const stopped = await fx.coordinator.store.listAuditEvents({ subjectId: task.id, kind: 'training.privacy_budget_exhausted' });
     expect(stopped).toHaveLength(1);
   });
+
+  it('member level with adaptive clipping: the bound moves towards the target quantile, round by round', async () => {
+    // Every update is far longer than 0.001, so the noisy count of unclipped updates is near 0 and
+    // the bound grows by about e^(0.2 × 0.5) each round; σ = 0.3 is split between update and count.
+    const task = await fx.admin.createTask(fx.federationId, churnTask({
+      name: 'dp-adaptive', aggregation: 'secure', minMembers: 3, seed: 8, earlyStopping: false,
+      privacy: { level: 'member', epsilon: 1000, noiseMultiplier: 0.3, clipNorm: 0.001, adaptiveClipping: { countNoiseMultiplier: 0.6, targetQuantile: 0.5, learningRate: 0.2 } },
+    }));
+    const reports = await fx.admin.runRounds(task.id, 2, 20);
+    expect(reports.map((r) => `${r.purpose}:${r.state}`)).toEqual(['statistics:published', 'train:published', 'train:published', 'evaluate:published']);
+    const clips = await Promise.all([reports[1], reports[2]].map(async (r) => {
+      const mv = await fx.coordinator.store.getModelVersion(r.modelVersionId);
+      return (mv.metrics as { privacy: { clipNorm: number; clipNormUsed: number } }).privacy;
+    }));
+    expect(clips[0].clipNormUsed).toBe(0.001);
+    expect(clips[0].clipNorm).toBeGreaterThan(0.001);
+    expect(clips[1].clipNormUsed).toBe(clips[0].clipNorm);
+    expect(clips[1].clipNorm).toBeGreaterThan(clips[0].clipNorm);
+    expect(clips[1].clipNorm).toBeLessThan(0.001 * Math.exp(2 * 0.2 * 0.5) * 1.0001);
+  });
 });

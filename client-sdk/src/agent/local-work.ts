@@ -1,7 +1,7 @@
 // What a member computes in a round, independent of transport and of secure aggregation:
 // feature statistics, local training plus evaluation, or evaluation alone.
 import {
-  ConsortError, DP_EVAL_LOSS_CAP, dpSgdSchedule, localFeatureStats, privatizeEvaluation, resolvePrivacyOptions, validateModelSpec,
+  ConsortError, DP_EVAL_LOSS_CAP, addGaussianNoise, dpSgdSchedule, memberNoiseStd, unclippedIndicator, updateNoiseMultiplier, localFeatureStats, privatizeEvaluation, resolvePrivacyOptions, validateModelSpec,
   type FeaturePipeline, type FeatureSchema, type ModelSpec, type NormalSource, type PrivacyOptions, type RoundContribution,
 } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
@@ -127,10 +127,20 @@ export async function trainingInput(open: RoundOpen__Output, global: Float32Arra
     seed: open.seed, onEpoch, ...(dp ? { dp } : {}),
   });
   let weights = result.weights;
+  let dpClipCount: number | undefined;
   if (privacy?.level === 'member' && dpMeans) {
-    weights = privatizeUpdate({ global, local: result.weights, clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier, invited: dpMeans.invited, normals: dpMeans.normals }).weights;
+    const adaptive = privacy.adaptiveClipping;
+    // Adaptive clipping: the round's bound comes with the round; σ is split between update and count (Andrew et al. 2021).
+    const clipNorm = adaptive && t.dpClipNorm && t.dpClipNorm > 0 ? t.dpClipNorm : privacy.clipNorm;
+    const noiseMultiplier = adaptive ? updateNoiseMultiplier(privacy.noiseMultiplier, adaptive.countNoiseMultiplier) : privacy.noiseMultiplier;
+    const u = privatizeUpdate({ global, local: result.weights, clipNorm, noiseMultiplier, invited: dpMeans.invited, normals: dpMeans.normals });
+    weights = u.weights;
+    if (adaptive) {
+      dpClipCount = addGaussianNoise([unclippedIndicator(u.updateNorm, clipNorm)], memberNoiseStd(adaptive.countNoiseMultiplier, 1, dpMeans.invited), dpMeans.normals)[0];
+    }
   }
   return {
+    ...(dpClipCount !== undefined ? { dpClipCount } : {}),
     values: weights, dtype: 'float32', numExamples: privacy ? 1 : result.numExamples, trainLossSum: privacy ? 0 : result.lossSum,
     evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg, ...labels,
   };

@@ -2,7 +2,7 @@
 // sum becomes the round's result (a new model version, the fitted preprocessing, or an evaluation).
 import type { Logger } from 'pino';
 import {
-  checkPublishableModel, checkRoundSum, cleanNoisyEvaluation, fitPipeline, roundVectorLayout, sampleMembers, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
+  checkPublishableModel, checkRoundSum, cleanNoisyEvaluation, nextClipNorm, fitPipeline, roundVectorLayout, sampleMembers, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
   DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, type ModelSpec, type RoundVectorOptions, type StrategyState,
 } from '@consort/core';
 import type { ModelVersionMeta, Store, TaskRecord } from '../store/store.ts';
@@ -39,18 +39,23 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
   const def = taskDefinitionOf(task);
   // Differential privacy: the task's ledger (replayed from the audit log unless the workflow holds it).
   const { privacy } = def;
-  const dp = privacy ? privacyState ?? { ledger: await loadLedger(deps.store, task.id, privacy), refused: false } : undefined;
   const latest = await deps.store.latestModelVersion(task.id);
+  const dp = privacy ? privacyState ?? { ledger: await loadLedger(deps.store, task.id, privacy), refused: false } : undefined;
+  // Adaptive clipping: this round's update bound, moved by the previous training round (kept with its model version).
+  const adaptive = privacy?.level === 'member' && purpose === 'train' ? privacy.adaptiveClipping : undefined;
+  const storedClip = (latest?.metrics as { privacy?: { clipNorm?: number } } | undefined)?.privacy?.clipNorm;
+  const clipNorm = adaptive && typeof storedClip === 'number' && storedClip > 0 ? storedClip : privacy?.clipNorm;
   const strategy = deps.strategies.for(task.id, def, latest?.metrics.strategyState as StrategyState | undefined);
   const vectorOptions = (b: ModelVersionMeta, members: number): RoundVectorOptions => ({
     purpose, task: def.model.task, parameterCount: b.parameterCount, statisticsLength: statisticsLength(def),
     members, maxExamples: DEFAULT_MAX_EXAMPLES, weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS,
+    ...(adaptive ? { dpClipCount: true } : {}),
   });
   return {
     task, def, purpose, base,
     collector: def.aggregation === 'secure' ? secureCollector : plainCollector,
     settleMs: purpose === 'statistics' ? STATISTICS_SETTLE_MS : 0,
-    train: purpose === 'train' ? (number) => strategy.configureTrain(number, def.train) : undefined,
+    train: purpose === 'train' ? (number) => ({ ...strategy.configureTrain(number, def.train), ...(adaptive ? { dpClipNorm: clipNorm } : {}) }) : undefined,
     select: purpose === 'train' && def.sampleFraction < 1
       ? (online, number) => sampleMembers(online, def.sampleFraction, def.minMembers, def.seed, number) : undefined,
     request(round, b) {
@@ -124,7 +129,13 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
           metrics: {
             trainLoss: summary.trainLoss, numExamples: summary.numExamples, participants: summary.participants, aggregation: summary.aggregation,
             clipped: summary.clipped, strategy: strategy.name, learningRate: round.train.learningRate,
-            ...(privacyStatus ? { privacy: { ...privacyStatus } } : {}),
+            ...(privacyStatus ? {
+              privacy: {
+                ...privacyStatus,
+                // The bound the next round uses: moved towards the target quantile by this round's noisy count.
+                ...(adaptive && clipNorm ? { clipNorm: nextClipNorm(clipNorm, totals.dpClipCount ?? 0, totals.survivors.length, adaptive), clipNormUsed: clipNorm } : {}),
+              },
+            } : {}),
             // Saved with the model so a restarted coordinator resumes the optimizer exactly (bounded size).
             ...(stateSize > 0 && stateSize <= MAX_PERSISTED_STATE_NUMBERS ? { strategyState: state } : {}),
           },

@@ -164,7 +164,9 @@ describe('privacy settings in a task', () => {
       .toThrow(/privacy.level.*secure/);
     expect(() => resolveTaskDefinition({ ...base, privacy: { level: 'customer', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, clip: 2 } }))
       .toThrow(/"privacy.clip": unknown key/);
-    expect(() => resolveTaskDefinition({ ...base, privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, adaptiveClipping: { countNoiseMultiplier: 10 } } }))
-      .toThrow(/privacy.adaptiveClipping.*not available in rounds yet/);
+    expect(resolveTaskDefinition({ ...base, privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, adaptiveClipping: { countNoiseMultiplier: 10 } } }).privacy?.adaptiveClipping)
+      .toEqual({ targetQuantile: 0.5, learningRate: 0.2, countNoiseMultiplier: 10 });
+    expect(() => resolveTaskDefinition({ ...base, privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, adaptiveClipping: { countNoiseMultiplier: 0.8 } } }))
+      .toThrow(/privacy.adaptiveClipping.countNoiseMultiplier.*must exceed/);
   });
 });

@@ -333,9 +333,8 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
   const sampleFraction = input.sampleFraction ?? 1;
   if (!(sampleFraction > 0 && sampleFraction <= 1)) bad('sampleFraction', 'must be in (0, 1]');
   const privacy = resolvePrivacyOptions(input.privacy);
-  if (privacy?.adaptiveClipping) {
-    // The update rule and its accounting exist (core/src/privacy/adaptive-clipping.ts); rounds do not carry the clip count yet.
-    bad('privacy.adaptiveClipping', 'adaptive clipping is not available in rounds yet (docs/privacy.md, "What is not covered"); set a fixed privacy.clipNorm');
+  if (privacy?.adaptiveClipping && privacy.adaptiveClipping.countNoiseMultiplier <= privacy.noiseMultiplier) {
+    bad('privacy.adaptiveClipping.countNoiseMultiplier', `must exceed privacy.noiseMultiplier (${privacy.noiseMultiplier}): σ is split between the update and the clip count (Andrew et al. 2021), e.g. members / 20`);
   }
   // Member-level noise is split across members: only the masked sum carries all of it.
   if (privacy?.level === 'member' && common.aggregation !== 'secure') {
