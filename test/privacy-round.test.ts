@@ -46,6 +46,7 @@ describe('differential privacy end to end', () => {
     expect(reports[3].metrics!.privacyBudgetEpsilon).toBe(15);
     // Members sent weight 1 and no training loss: row counts and losses are not released.
     for (const s of sent.filter((x) => x.purpose === 'train')) expect(s).toMatchObject({ numExamples: 1, trainLossSum: 0 });
+    expect(reports[1].metrics!.trainLoss).toBeUndefined(); // not released, so not shown as 0
     const mv = await fx.coordinator.store.getModelVersion(reports[2].modelVersionId);
     expect((mv.metrics as { privacy?: { epsilon: number } }).privacy?.epsilon).toBeCloseTo(eps[2]!, 10);
     const charged = await fx.coordinator.store.listAuditEvents({ subjectId: task.id, kind: 'privacy.charged' });
@@ -63,7 +64,7 @@ describe('differential privacy end to end', () => {
       privacy: { level: 'member', epsilon: 1, noiseMultiplier: 1, clipNorm: 0.5 },
     }));
     const err = await fx.admin.runRounds(task.id, 0, 20).then(() => undefined, (e: grpc.ServiceError) => e);
-    expect(err?.details).toMatch(/^PRIVACY_BUDGET_EXHAUSTED: task "dp-too-small" would spend ε=.* in 50 training rounds/);
+    expect(err?.details).toMatch(/^PRIVACY_BUDGET_EXHAUSTED: task "dp-too-small" would spend ε=.* in 50 training rounds, beyond its budget ε=1; not even one round fits/);
     expect(await fx.coordinator.store.listRounds(task.id)).toHaveLength(0);
   });
 

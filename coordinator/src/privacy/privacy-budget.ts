@@ -91,7 +91,9 @@ export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, le
     throw new ConsortError('PRIVACY_BUDGET_EXHAUSTED',
       `task "${def.name}" would spend ε=${planned.toFixed(3)} (δ=${privacy.delta}) in ${rounds} training rounds, beyond its budget ε=${privacy.epsilon}`
       + (ledger.charges.length ? ` (ε=${ledger.spent().customer.epsilon.toFixed(3)} already spent)` : '')
-      + `; ${fit} rounds fit: lower maxRounds (or --rounds) to ${fit}, raise privacy.noiseMultiplier, or define the task with a larger budget`,
+      + (fit > 0
+        ? `; ${fit} rounds fit: lower maxRounds (or --rounds) to ${fit}, raise privacy.noiseMultiplier, or define the task with a larger budget`
+        : '; not even one round fits: raise privacy.noiseMultiplier (or releaseNoiseMultiplier), or define the task with a larger budget'),
       { plannedEpsilon: planned, budgetEpsilon: privacy.epsilon, roundsThatFit: fit });
   }
   return planned;

@@ -101,6 +101,8 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
       const fitted = purpose === 'statistics' ? fitPipeline(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task) : undefined;
       const summary = summarizeModelRound(round, task, def, totals, fitted);
       if (privacyStatus) summary.privacy = privacyStatus;
+      // Under DP members release no training loss (it is not noised): not measured, not 0.
+      if (privacy) summary.trainLoss = null;
       summary.warnings.push(...await modelRoundWarnings(deps.store, round, task.id, def, totals, summary));
       if (summary.warnings.length) deps.logger.warn({ round: round.id, warnings: summary.warnings }, 'round warnings');
       const close: RoundClose = { metrics: { ...summary }, result: {}, summary };
