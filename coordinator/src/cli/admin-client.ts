@@ -77,10 +77,10 @@ export class AdminClient {
    * then rejects with gRPC CANCELLED, which reads as the CANCELLED code).
    */
   runRounds(taskId: string, rounds: number, waitForMembersSeconds = 30, onReport?: (r: RoundReport__Output) => void,
-    more: { onWaiting?: (w: MembersWaiting__Output) => void; signal?: AbortSignal } = {}): Promise<RoundReport__Output[]> {
+    more: { onWaiting?: (w: MembersWaiting__Output) => void; signal?: AbortSignal; workflow?: string; modelVersion?: number } = {}): Promise<RoundReport__Output[]> {
     return new Promise((resolve, reject) => {
       const reports: RoundReport__Output[] = [];
-      const stream = this.client.RunRounds({ taskId, rounds, waitForMembersSeconds }, this.metadata);
+      const stream = this.client.RunRounds({ taskId, rounds, waitForMembersSeconds, workflow: more.workflow ?? '', modelVersion: more.modelVersion ?? 0 }, this.metadata);
       const cancel = () => stream.cancel();
       more.signal?.addEventListener('abort', cancel, { once: true });
       const done = () => more.signal?.removeEventListener('abort', cancel);

@@ -19,15 +19,14 @@ export interface RoundPlan {
   task: TaskRecord;
   def: TaskDefinition;
   purpose: AnyPurpose;
-  collector: Collector;
+  /** Which of the lifecycle's collectors gathers the inputs. */
+  aggregation: 'plain' | 'secure';
   /** The model version the round starts from (default: the task's latest). */
   base?: ModelVersionMeta;
   /** Extra wait, once enough members are online, for the other enrolled ones. */
   settleMs?: number;
-  /** Local training settings sent to members in round `number` (default: the task's). */
-  train?(number: number): TrainSettings;
-  /** Which of the online members take part (client sampling); default: all of them. */
-  select?(online: string[], number: number): string[];
+  /** The strategy's configure step for round `number`: which online members take part, and their local settings (default: all, the task's). */
+  configure?(number: number, online: string[]): { members: string[]; train?: TrainSettings };
   /** The collection request, once the round exists (its RoundOpen comes from task-codec). */
   request(round: ActiveRound, base: ModelVersionMeta): CollectRequest;
   /** Turns the sum into what the round stores and reports; nothing is stored until the round closes. */
@@ -59,6 +58,8 @@ export interface LifecycleDeps {
   connections: Pick<MemberConnections<CoordinatorEvent>, 'send' | 'online'>;
   logger: Logger;
   active: ActiveRounds;
+  /** The injected collectors: the real ones in the coordinator, fakes in unit tests. */
+  collectors: Record<'plain' | 'secure', Collector>;
 }
 
 interface MoveExtra {
@@ -73,20 +74,22 @@ export class RoundLifecycle {
   /** One round from member selection to its published result, or a clean abort with the reason. */
   async run(plan: RoundPlan, options: RunRoundsOptions = {}): Promise<RoundOutcome> {
     const { store, logger, active } = this.deps;
-    const { task, def, purpose, collector } = plan;
+    const { task, def, purpose } = plan;
+    const collector = this.deps.collectors[plan.aggregation];
     const online = await waitForMembers(this.deps, task.federationId, def.minMembers, options.waitForMembersMs ?? 30_000, options, plan.settleMs ?? 0);
     throwIfCancelled(options.signal);
     const base = plan.base ?? await store.latestModelVersion(task.id);
     if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version; create the task again`);
     const number = (await store.listRounds(task.id)).length + 1;
-    const participants = plan.select ? plan.select(online, number) : online;
+    const configured = plan.configure?.(number, online) ?? { members: online };
+    const participants = configured.members;
     const timeoutMs = def.stageTimeoutSeconds * 1000;
     const firstStage = collector.aggregation === 'secure' ? 'advertise_keys' : 'masked_input';
     const record = await store.createRound({
       taskId: task.id, number, state: 'open', deadlines: { [firstStage]: Date.now() + timeoutMs }, baseModelVersionId: base.id, participants,
     });
     const round: ActiveRound = {
-      id: record.id, number, state: 'open', purpose, train: plan.train?.(number) ?? def.train, minMembers: def.minMembers,
+      id: record.id, number, state: 'open', purpose, train: configured.train ?? def.train, minMembers: def.minMembers,
       participants: new Set(participants), dropped: new Map(),
     };
     const log = logger.child({ round: round.id, task: task.id, number, purpose, aggregation: collector.aggregation });

@@ -2,14 +2,12 @@
 // sum becomes the round's result (a new model version, the fitted preprocessing, or an evaluation).
 import type { Logger } from 'pino';
 import {
-  checkPublishableModel, checkRoundSum, cleanNoisyEvaluation, nextClipNorm, fitPipeline, roundVectorLayout, sampleMembers, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
+  checkPublishableModel, checkRoundSum, cleanNoisyEvaluation, nextClipNorm, fitPipeline, roundVectorLayout, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
   DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, type ModelSpec, type RoundVectorOptions, type StrategyState,
 } from '@consort/core';
 import type { ModelVersionMeta, Store, TaskRecord } from '../store/store.ts';
 import type { ActiveRound } from './active-round.ts';
 import type { Collected } from './collector.ts';
-import { plainCollector } from './collectors/plain-collector.ts';
-import { secureCollector } from './collectors/secure-collector.ts';
 import type { RoundClose, RoundPlan } from './lifecycle.ts';
 import { modelRoundWarnings, summarizeModelRound, type SurvivorTotals } from './model-round-metrics.ts';
 import type { Purpose } from './round-inputs.ts';
@@ -20,9 +18,6 @@ import { chargeRound, checkRoundFits, loadLedger, roundCharges, type RoundPrivac
 
 /** How long a statistics round waits, once enough members are online, for the other enrolled ones. */
 const STATISTICS_SETTLE_MS = 5_000;
-
-/** Server-optimizer state is saved with each model version up to this many numbers (JSON). */
-const MAX_PERSISTED_STATE_NUMBERS = 250_000;
 
 export interface ModelRoundDeps {
   store: Store;
@@ -45,7 +40,7 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
   const adaptive = privacy?.level === 'member' && purpose === 'train' ? privacy.adaptiveClipping : undefined;
   const storedClip = (latest?.metrics as { privacy?: { clipNorm?: number } } | undefined)?.privacy?.clipNorm;
   const clipNorm = adaptive && typeof storedClip === 'number' && storedClip > 0 ? storedClip : privacy?.clipNorm;
-  const strategy = deps.strategies.for(task.id, def, latest?.metrics.strategyState as StrategyState | undefined);
+  const strategy = deps.strategies.for(task.id, def, await savedStrategyState(deps.store, task.id));
   const vectorOptions = (b: ModelVersionMeta, members: number): RoundVectorOptions => ({
     purpose, task: def.model.task, parameterCount: b.parameterCount, statisticsLength: statisticsLength(def),
     members, maxExamples: DEFAULT_MAX_EXAMPLES, weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS,
@@ -53,11 +48,13 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
   });
   return {
     task, def, purpose, base,
-    collector: def.aggregation === 'secure' ? secureCollector : plainCollector,
+    aggregation: def.aggregation,
     settleMs: purpose === 'statistics' ? STATISTICS_SETTLE_MS : 0,
-    train: purpose === 'train' ? (number) => ({ ...strategy.configureTrain(number, def.train), ...(adaptive ? { dpClipNorm: clipNorm } : {}) }) : undefined,
-    select: purpose === 'train' && def.sampleFraction < 1
-      ? (online, number) => sampleMembers(online, def.sampleFraction, def.minMembers, def.seed, number) : undefined,
+    configure(number, online) {
+      if (purpose !== 'train') return strategy.configureEvaluate(number, online);
+      const { members, settings } = strategy.configureTrain(number, def.train, online);
+      return { members, train: adaptive ? { ...settings, dpClipNorm: clipNorm } : settings };
+    },
     request(round, b) {
       if (privacy && dp) {
         try {
@@ -99,7 +96,7 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
       if (privacy && privacy.releaseNoiseMultiplier > 0 && purpose !== 'statistics') totals = { ...totals, ...cleanNoisyEvaluation(totals) };
       // The statistics round fits the preprocessing; what the fit noticed goes into its metrics.
       const fitted = purpose === 'statistics' ? fitPipeline(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task) : undefined;
-      const summary = summarizeModelRound(round, task, def, totals, fitted);
+      const summary = summarizeModelRound(round, task, def, totals, fitted, strategy);
       if (privacyStatus) summary.privacy = privacyStatus;
       // Under DP members release no training loss (it is not noised): not measured, not 0.
       if (privacy) summary.trainLoss = null;
@@ -125,7 +122,8 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
         }, task.modelSpec as ModelSpec);
         checkPublishableModel(weights);
         const state = strategy.state();
-        const stateSize = Object.values(state).reduce<number>((n, x) => n + (Array.isArray(x) ? x.length : 1), 0);
+        // Saved as its own record with the version, so a restarted coordinator resumes the optimizer exactly.
+        if (Object.keys(state).length > 0) close.result.strategyState = state;
         close.result.modelVersion = {
           taskId: task.id, version: b.version + 1, roundId: round.id, weights, sha256: weightsSha256(weights),
           metrics: {
@@ -138,12 +136,20 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
                 ...(adaptive && clipNorm ? { clipNorm: nextClipNorm(clipNorm, totals.dpClipCount ?? 0, totals.survivors.length, adaptive), clipNormUsed: clipNorm } : {}),
               },
             } : {}),
-            // Saved with the model so a restarted coordinator resumes the optimizer exactly (bounded size).
-            ...(stateSize > 0 && stateSize <= MAX_PERSISTED_STATE_NUMBERS ? { strategyState: state } : {}),
           },
         };
       }
       return close;
     },
   };
+}
+
+/**
+ * The optimizer state a new strategy resumes from: the task's latest StrategyState record, or, for
+ * a database written before that record existed, the state kept in the latest version's metrics.
+ */
+async function savedStrategyState(store: Store, taskId: string): Promise<StrategyState | undefined> {
+  const saved = await store.latestStrategyState(taskId);
+  if (saved) return saved.state as StrategyState;
+  return (await store.latestModelVersion(taskId))?.metrics.strategyState as StrategyState | undefined;
 }

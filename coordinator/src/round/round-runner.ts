@@ -10,6 +10,8 @@ import type { Store, TaskRecord } from '../store/store.ts';
 import { workflowFor } from '../workflows/registry.ts';
 import type { WorkflowArgs } from '../workflows/workflow.ts';
 import { ActiveRounds } from './active-round.ts';
+import { plainCollector } from './collectors/plain-collector.ts';
+import { secureCollector } from './collectors/secure-collector.ts';
 import { RoundLifecycle } from './lifecycle.ts';
 import { modelRoundPlan } from './model-round.ts';
 import { RoundIntake } from './round-intake.ts';
@@ -41,7 +43,7 @@ export class RoundRunner {
   constructor(private readonly opts: RoundRunnerOptions) {
     this.active = new ActiveRounds(opts.logger);
     this.intake = new RoundIntake(this.active, opts.store);
-    this.lifecycle = new RoundLifecycle({ ...opts, active: this.active });
+    this.lifecycle = new RoundLifecycle({ ...opts, active: this.active, collectors: { plain: plainCollector, secure: secureCollector } });
     opts.connections.on('offline', (memberId) => this.active.memberOffline(memberId));
   }
 

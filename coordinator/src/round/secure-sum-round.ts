@@ -2,7 +2,6 @@
 // deadlines, dropout recovery and audit trail as a model round, with the caller decoding the sum.
 import { ConsortError, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES, type ModVector, type SegmentationRoundPurpose, type VectorLayout } from '@consort/core';
 import type { JsonObject, TaskRecord } from '../store/store.ts';
-import { secureCollector } from './collectors/secure-collector.ts';
 import type { RoundPlan } from './lifecycle.ts';
 import { roundOpenEvent, taskDefinitionOf } from './task-codec.ts';
 import { weightsSha256 } from './weights-sha256.ts';
@@ -27,7 +26,7 @@ export function secureSumRoundPlan(task: TaskRecord, purpose: SegmentationRoundP
     throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} uses plain aggregation; ${purpose} rounds run on secure aggregation only (set "aggregation": "secure")`);
   }
   return {
-    task, def, purpose, collector: secureCollector,
+    task, def, purpose, aggregation: 'secure',
     request(round, base) {
       const timeoutMs = def.stageTimeoutSeconds * 1000;
       return {

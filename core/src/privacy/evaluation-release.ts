@@ -40,7 +40,7 @@ export function coarsenHistogram(hist: readonly number[], groups: number): numbe
 export const DP_EVAL_LOSS_CAP = { binary: 10, regression: 25 } as const;
 
 /** The additive evaluation sums a member reports. */
-export interface EvaluationSums {
+export interface EvaluationReleaseSums {
   count: number;
   lossSum: number;
   histPos: number[];
@@ -51,7 +51,7 @@ export interface EvaluationSums {
  * A member's evaluation sums with its share of the noise: integers stay integers. `lossSum` must
  * already be a sum of per-row losses capped at `lossCap`.
  */
-export function privatizeEvaluation(ev: EvaluationSums, o: { noiseMultiplier: number; invited: number; lossCap: number; normals: NormalSource }): EvaluationSums {
+export function privatizeEvaluation(ev: EvaluationReleaseSums, o: { noiseMultiplier: number; invited: number; lossCap: number; normals: NormalSource }): EvaluationReleaseSums {
   const std = memberNoiseStd(o.noiseMultiplier, EVALUATION_SENSITIVITY, o.invited);
   const noisyInt = (v: number) => v + Math.round(addGaussianNoise([0], std, o.normals)[0]);
   const noisyHist = (h: number[]) => {

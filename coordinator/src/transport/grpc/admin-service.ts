@@ -129,12 +129,16 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         authorize(call);
         // 0 (unset) means the task's own cap (maxRounds); early stopping usually ends sooner.
         const waitSeconds = call.request.waitForMembersSeconds || 30;
-        await rounds.runTask(call.request.taskId, call.request.rounds || undefined, {
+        const options = {
           waitForMembersMs: waitSeconds * 1000,
           signal: cancel.signal,
-          onReport: (r) => call.write(toRoundReportMessage(r)),
-          onWaiting: (online, needed) => call.write({ waiting: { online, needed, waitSeconds } }),
-        });
+          onReport: (r: RoundReport) => call.write(toRoundReportMessage(r)),
+          onWaiting: (online: number, needed: number) => call.write({ waiting: { online, needed, waitSeconds } }),
+        };
+        const { taskId, workflow, modelVersion } = call.request;
+        // No workflow named: the task's own (model training or segmentation).
+        if (workflow) await rounds.runWorkflow(workflow, taskId, { rounds: call.request.rounds || undefined, version: modelVersion || undefined }, options);
+        else await rounds.runTask(taskId, call.request.rounds || undefined, options);
         call.end();
       }).catch((err) => {
         if (cancel.signal.aborted) logger.info({ task: call.request.taskId }, 'run cancelled by the operator');

@@ -5,10 +5,14 @@ export interface RunRoundsRequest {
   'taskId'?: (string);
   'rounds'?: (number);
   'waitForMembersSeconds'?: (number);
+  'workflow'?: (string);
+  'modelVersion'?: (number);
 }
 
 export interface RunRoundsRequest__Output {
   'taskId': (string);
   'rounds': (number);
   'waitForMembersSeconds': (number);
+  'workflow': (string);
+  'modelVersion': (number);
 }
