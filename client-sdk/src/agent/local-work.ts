@@ -100,7 +100,7 @@ export async function trainingInput(open: RoundOpen__Output, global: Float32Arra
     ? await evaluate({ spec, weights: global, x: test.x, y: test.y, rowLossCap })
     : { lossSum: 0, absErrSum: 0, labelSum: 0, labelSquareSum: 0, count: 0, histPos: [], histNeg: [] };
   if (privacy && dpMeans) {
-    const bins = spec.task === 'binary' ? ev.histPos.length || 0 : 0;
+    const bins = spec.task === 'binary' ? ev.histPos.length : 0;
     const released = privacy.releaseNoiseMultiplier > 0
       ? privatizeEvaluation({ count: ev.count, lossSum: ev.lossSum, histPos: ev.histPos, histNeg: ev.histNeg },
         { noiseMultiplier: privacy.releaseNoiseMultiplier, invited: dpMeans.invited, lossCap: rowLossCap!, normals: dpMeans.normals })
