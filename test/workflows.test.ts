@@ -76,11 +76,12 @@ describe('segmentation workflow', () => {
     expect(reports[0].purpose).toBe('statistics');
     expect(new Set(reports.slice(1).map((r) => r.purpose))).toEqual(new Set(['segmentation-histogram', 'segmentation-count-gate', 'segmentation-lloyd', 'segmentation-profile']));
     const versions = await fx.store.listModelVersions(fx.task.id);
-    expect(versions.map((v) => v.version)).toEqual([0, 1]);
+    // A segmentation task has no placeholder version 0: its result is its first version.
+    expect(versions.map((v) => v.version)).toEqual([1]);
     expect(reports.at(-1)?.modelVersion).toBe(1);
-    expect(versions[1].metrics).toMatchObject({ kind: 'segmentation', k: 2, dim: 2 });
+    expect(versions[0].metrics).toMatchObject({ kind: 'segmentation', k: 2, dim: 2 });
     // Two well-separated groups of customers: both segments found, every customer in one of them.
-    const sizes = (versions[1].metrics.profiles as { segments: { size: number | null }[] }).segments.map((s) => s.size ?? 0);
+    const sizes = (versions[0].metrics.profiles as { segments: { size: number | null }[] }).segments.map((s) => s.size ?? 0);
     expect(sizes).toHaveLength(2);
     expect(Math.min(...sizes)).toBeGreaterThan(40);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(180);

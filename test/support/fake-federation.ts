@@ -2,8 +2,8 @@
 // compute their real contributions from rows in memory; nothing goes over a network and nothing is masked.
 import pino from 'pino';
 import {
-  addInto, localFeatureStats, SeededRandom, packContribution, zeroVector, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, SCORE_BINS,
-  type FeaturePipeline, type ModVector, type RoundContribution, type RoundPurpose, type SegmentationWorkOrder, type TaskDefinition, type TaskDefinitionInput,
+  addInto, localFeatureStats, predictionOf, vocabulariesOf, SeededRandom, packContribution, zeroVector, DEFAULT_MAX_EXAMPLES, DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, SCORE_BINS,
+  type FeaturePipeline, type ModVector, type RoundContribution, type RoundPurpose, type ResolvedTask, type SegmentationWorkOrder, type TaskDefinitionInput,
 } from '@consort/core';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 // The member-side segmentation work is internal to the agent; the fake members reuse it.
@@ -12,7 +12,7 @@ import { ActiveRounds, type ActiveRound } from '../../coordinator/src/round/acti
 import type { Collected, CollectRequest, Collector, CollectorIo } from '../../coordinator/src/round/collector.ts';
 import { RoundLifecycle } from '../../coordinator/src/round/lifecycle.ts';
 import { RoundInputs } from '../../coordinator/src/round/round-inputs.ts';
-import { featureSchemaOf, modelTaskOf, taskDefinitionOf } from '../../coordinator/src/round/task-codec.ts';
+import { featureSchemaOf, taskDefinitionOf } from '../../coordinator/src/round/task-codec.ts';
 import { TaskStrategies } from '../../coordinator/src/round/task-strategies.ts';
 import { MemoryStore } from '../../coordinator/src/store/memory-store.test-support.ts';
 import { createTask } from '../../coordinator/src/task/task-service.ts';
@@ -51,10 +51,10 @@ export function fakeSegmentationTask(): TaskDefinitionInput {
 }
 
 /** What each fake member sends: its real contribution for the round's purpose. */
-function contributionOf(member: FakeMember, purpose: RoundPurpose, def: TaskDefinition, base: Float32Array, index: number): RoundContribution {
+function contributionOf(member: FakeMember, purpose: RoundPurpose, def: ResolvedTask, base: Float32Array, index: number): RoundContribution {
   const n = member.records.length;
   const side = { numExamples: n, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [] as number[], evalHistNeg: [] as number[] };
-  if (purpose === 'statistics') return { ...side, values: localFeatureStats(featureSchemaOf(def), def.vocabularies, member.records, member.id, def.model.task) };
+  if (purpose === 'statistics') return { ...side, values: localFeatureStats(featureSchemaOf(def), vocabulariesOf(def), member.records, member.id, predictionOf(def)) };
   // Every row is held out for evaluation: positives score high, negatives low.
   const pos = new Array<number>(SCORE_BINS).fill(0);
   const neg = new Array<number>(SCORE_BINS).fill(0);
@@ -98,7 +98,7 @@ export class FakeCollector implements Collector {
     const resolved = taskDefinitionOf(task);
     const purpose = round.purpose;
     const survivors = answering.map((m) => m.id);
-    if (resolved.kind === 'segmentation') {
+    if (resolved.kind === 'segmentation' && purpose.startsWith('segmentation-')) {
       // The work order carries the round's shape; its columns come from the task (as on a real member).
       const order = { ...JSON.parse(req.open.payloadJson!), features: resolved.segmentation.features, profileLabels: resolved.segmentation.profileLabels } as SegmentationWorkOrder;
       const sum = zeroVector(req.layout.modulusBits, req.layout.length);
@@ -108,16 +108,16 @@ export class FakeCollector implements Collector {
       }
       return { aggregation: 'secure', sum, survivors };
     }
-    const def = modelTaskOf(task);
-    const base = (await this.store.getModelVersion(req.open.modelVersionId!)).weights;
-    const contributions = answering.map((m) => contributionOf(m, purpose as RoundPurpose, def, base, this.members.indexOf(m)));
+    // A statistics round of a segmentation task starts from no model version.
+    const base = req.open.modelVersionId ? (await this.store.getModelVersion(req.open.modelVersionId)).weights : new Float32Array(0);
+    const contributions = answering.map((m) => contributionOf(m, purpose as RoundPurpose, resolved, base, this.members.indexOf(m)));
     if (this.aggregation === 'plain') {
       const inputs = new RoundInputs(purpose as RoundPurpose, req.plainLength);
       contributions.forEach((c, i) => inputs.add(survivors[i], Float64Array.from(c.values), c));
       return { aggregation: 'plain', totals: inputs.totals(), survivors };
     }
     const v = {
-      purpose: purpose as RoundPurpose, task: def.model.task, parameterCount: base.length, statisticsLength: purpose === 'statistics' ? req.plainLength : 0,
+      purpose: purpose as RoundPurpose, task: predictionOf(resolved), parameterCount: base.length, statisticsLength: purpose === 'statistics' ? req.plainLength : 0,
       members: round.participants.size, maxExamples: DEFAULT_MAX_EXAMPLES, weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS,
     };
     let sum: ModVector | undefined;

@@ -405,6 +405,8 @@ export class MemberAgent {
         purpose: open.purpose as 'train' | 'statistics' | 'evaluate', task: ctx.task, parameterCount: Number(open.model?.parameterCount ?? 0),
         statisticsLength: featureStatsLength(ctx.schema, ctx.vocabularies, ctx.task), members: s.invitedMembers, maxExamples: s.maxExamples,
         weightClip: s.clip, weightScaleBits: s.scaleBits,
+        // Member-level DP with adaptive clipping: the noisy "fitted under the bound" indicator rides in the sum.
+        ...(open.purpose === 'train' && ctx.privacy?.level === 'member' && ctx.privacy.adaptiveClipping ? { dpClipCount: true } : {}),
       },
       contribution,
     });

@@ -1,13 +1,16 @@
 // What a member computes in a round, independent of transport and of secure aggregation:
 // feature statistics, local training plus evaluation, or evaluation alone.
 import {
-  ConsortError, featureSchemaOf, localFeatureStats, modelSpecOf as taskModelSpec, predictionOf, vocabulariesOf,
-  type FeaturePipeline, type FeatureSchema, type ModelSpec, type ResolvedTask, type RoundContribution,
+  ConsortError, DP_EVAL_LOSS_CAP, addGaussianNoise, dpSgdSchedule, featureSchemaOf, memberNoiseStd, localFeatureStats, modelSpecOf as taskModelSpec, predictionOf,
+  privatizeEvaluation, unclippedIndicator, updateNoiseMultiplier, vocabulariesOf,
+  type FeaturePipeline, type FeatureSchema, type ModelSpec, type NormalSource, type PrivacyOptions, type ResolvedTask, type RoundContribution,
 } from '@consort/core';
 import type { ModVector, SegmentationWorkOrder, VectorLayout } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import { roundTaskOf } from './round-policy.ts';
 import { evaluate, trainLocal } from '../train/trainer.ts';
+import { privatizeUpdate } from '../train/dp-fedavg.ts';
+import { cryptoNormals, cryptoUint32Source } from '../train/secure-normals.ts';
 import { toMatrix } from '../data/csv-table.ts';
 
 /** A member's rows for one task, already split into train and held-out test rows. */
@@ -34,6 +37,23 @@ export interface RoundContext {
   /** Held-out fraction and seed of the member's train/test split: fixed by the task. */
   testFraction: number;
   splitSeed: number;
+  /** The task's differential privacy (part of the pinned task). */
+  privacy?: PrivacyOptions;
+}
+
+/**
+ * Where a member's DP randomness comes from and how many members share the noise. Production:
+ * the CSPRNG (never the round's seed, which the coordinator picks). `invited` is the secure
+ * round's member count; 1 in a plain round, where the coordinator sees each input alone.
+ */
+export interface PrivacyMeans {
+  invited: number;
+  normals: NormalSource;
+  uniform32: () => number;
+}
+
+export function cryptoPrivacyMeans(invited: number): PrivacyMeans {
+  return { invited, normals: cryptoNormals(), uniform32: cryptoUint32Source() };
 }
 
 /** The columns, vocabularies and split a task asks of the member's rows. */
@@ -43,6 +63,7 @@ export function contextOfTask(definition: ResolvedTask): RoundContext {
     // A segmentation task fits on every row: nothing is held out.
     testFraction: definition.kind === 'model' ? definition.testFraction : 0,
     splitSeed: definition.seed,
+    ...(definition.kind === 'model' && definition.privacy ? { privacy: definition.privacy } : {}),
   };
 }
 
@@ -70,30 +91,66 @@ export function statisticsInput(ctx: RoundContext, data: LocalDataset): LocalInp
 
 /**
  * Evaluates the incoming global model on the held-out rows (its quality, reported for the model
- * version the round started from), then trains locally from it.
+ * version the round started from), then trains locally from it. Under differential privacy
+ * (docs/privacy.md): customer level trains with DP-SGD; member level clips the update and adds
+ * this member's noise share; either way the member reports weight 1 (its row count is not
+ * released), no training loss, and an evaluation with its noise share (or none, when the task
+ * sets no releaseNoiseMultiplier).
  */
 export async function trainingInput(open: RoundOpen__Output, global: Float32Array, data: LocalDataset,
-  onEpoch?: (epoch: number, loss: number) => void): Promise<LocalInput> {
+  onEpoch?: (epoch: number, loss: number) => void, means?: PrivacyMeans): Promise<LocalInput> {
   const spec = modelSpecOf(open);
+  const { privacy } = roundContextOf(open);
+  const dpMeans = privacy ? means ?? cryptoPrivacyMeans(open.aggregation === 'secure' && open.secagg ? open.secagg.invitedMembers : 1) : undefined;
   const pipeline = JSON.parse(open.pipelineJson) as FeaturePipeline;
   const test = toMatrix(pipeline, data.test, data.file);
-  const ev = test.rows > 0
-    ? await evaluate({ spec, weights: global, x: test.x, y: test.y })
+  const rowLossCap = privacy ? DP_EVAL_LOSS_CAP[spec.task] : undefined;
+  let ev = test.rows > 0
+    ? await evaluate({ spec, weights: global, x: test.x, y: test.y, rowLossCap })
     : { lossSum: 0, absErrSum: 0, labelSum: 0, labelSquareSum: 0, count: 0, histPos: [], histNeg: [] };
+  if (privacy && dpMeans) {
+    const bins = spec.task === 'binary' ? ev.histPos.length : 0;
+    const released = privacy.releaseNoiseMultiplier > 0
+      ? privatizeEvaluation({ count: ev.count, lossSum: ev.lossSum, histPos: ev.histPos, histNeg: ev.histNeg },
+        { noiseMultiplier: privacy.releaseNoiseMultiplier, invited: dpMeans.invited, lossCap: rowLossCap!, normals: dpMeans.normals })
+      : { count: 0, lossSum: 0, histPos: new Array<number>(bins).fill(0), histNeg: new Array<number>(bins).fill(0) };
+    // Absolute errors and label sums have no noisy form yet: not released under DP.
+    ev = { ...released, absErrSum: 0, labelSum: 0, labelSquareSum: 0 };
+  }
   // Regression labels and errors are in the target's standardized units (toMatrix encodes them so).
   const labels = { evalLabelSum: ev.labelSum, evalLabelSquareSum: ev.labelSquareSum };
   if (open.purpose === 'evaluate') {
-    return { values: new Float32Array(0), dtype: 'float32', numExamples: Math.max(1, ev.count), trainLossSum: 0, evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg, ...labels };
+    return { values: new Float32Array(0), dtype: 'float32', numExamples: privacy ? 1 : Math.max(1, ev.count), trainLossSum: 0, evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg, ...labels };
   }
   const train = toMatrix(pipeline, data.train, data.file);
   const t = open.train!;
+  if (privacy?.level === 'customer' && train.rows < privacy.minRows) {
+    throw new ConsortError('DATA_INVALID', `this member has ${train.rows} training rows; the task's customer-level privacy needs at least privacy.minRows = ${privacy.minRows} (fewer rows would weaken every customer's guarantee)`, { rows: train.rows, minRows: privacy.minRows });
+  }
+  const dp = privacy?.level === 'customer' && dpMeans
+    ? { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier, ...dpSgdSchedule(privacy, t), normals: dpMeans.normals, uniform32: dpMeans.uniform32 }
+    : undefined;
   const result = await trainLocal({
     spec, weights: global, x: train.x, y: train.y,
     epochs: t.localEpochs, batchSize: t.batchSize, learningRate: t.learningRate, proximalMu: t.proximalMu,
-    seed: open.seed, onEpoch,
+    seed: open.seed, onEpoch, ...(dp ? { dp } : {}),
   });
+  let weights = result.weights;
+  let dpClipCount: number | undefined;
+  if (privacy?.level === 'member' && dpMeans) {
+    const adaptive = privacy.adaptiveClipping;
+    // Adaptive clipping: the round's bound comes with the round; σ is split between update and count (Andrew et al. 2021).
+    const clipNorm = adaptive && t.dpClipNorm && t.dpClipNorm > 0 ? t.dpClipNorm : privacy.clipNorm;
+    const noiseMultiplier = adaptive ? updateNoiseMultiplier(privacy.noiseMultiplier, adaptive.countNoiseMultiplier) : privacy.noiseMultiplier;
+    const u = privatizeUpdate({ global, local: result.weights, clipNorm, noiseMultiplier, invited: dpMeans.invited, normals: dpMeans.normals });
+    weights = u.weights;
+    if (adaptive) {
+      dpClipCount = addGaussianNoise([unclippedIndicator(u.updateNorm, clipNorm)], memberNoiseStd(adaptive.countNoiseMultiplier, 1, dpMeans.invited), dpMeans.normals)[0];
+    }
+  }
   return {
-    values: result.weights, dtype: 'float32', numExamples: result.numExamples, trainLossSum: result.lossSum,
+    ...(dpClipCount !== undefined ? { dpClipCount } : {}),
+    values: weights, dtype: 'float32', numExamples: privacy ? 1 : result.numExamples, trainLossSum: privacy ? 0 : result.lossSum,
     evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg, ...labels,
   };
 }

@@ -5,6 +5,7 @@ import {
 } from '@consort/core';
 import { selectBackend, type Backend } from './backend.ts';
 import { TfModel } from './tf-model.ts';
+import { runDpSgd, type DpSgdOptions } from './dp-sgd.ts';
 
 /** Everything one local training run needs. */
 export interface TrainOptions {
@@ -27,6 +28,11 @@ export interface TrainOptions {
   onEpoch?: (epoch: number, meanLoss: number) => void;
   /** Backend to use; default selectBackend() (cached). */
   backend?: Backend;
+  /**
+   * Customer-level differential privacy: when set, training is DP-SGD (dp-sgd.ts) for
+   * `dp.steps` Poisson-sampled steps instead of `epochs` shuffled epochs.
+   */
+  dp?: DpSgdOptions;
 }
 
 /** Result of local training. */
@@ -39,6 +45,8 @@ export interface TrainResult {
    * mix the weights of different batches.
    */
   lossSum: number;
+  /** DP-SGD only: examples whose gradient was clipped, and examples sampled, over all steps. */
+  dp?: { clippedExamples: number; sampledExamples: number };
 }
 
 /** Evaluation of a model on held-out rows, in additive form (sums and counts) for secure aggregation. */
@@ -61,6 +69,8 @@ export interface EvaluateOptions {
   x: Float32Array;
   y: Float32Array;
   backend?: Backend;
+  /** Caps each row's loss (DP evaluation bounds one customer's effect on the loss sum). */
+  rowLossCap?: number;
 }
 
 // Rows per forward pass when evaluating: bounds memory on large member tables.
@@ -114,7 +124,10 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
   const yAll = tf.tensor2d(opts.y, [rows, 1]);
   const rng = new SeededRandom(opts.seed);
   try {
-    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    const dp = opts.dp
+      ? runDpSgd(tf, model, xAll, yAll, { ...opts.dp, learningRate: opts.learningRate, l2, proximalMu: mu, globals, dropoutSeed: () => rng.nextUint32() })
+      : undefined;
+    for (let epoch = 0; epoch < (opts.dp ? 0 : opts.epochs); epoch++) {
       const perm = tf.tensor1d(Int32Array.from(rng.permutation(rows)), 'int32');
       const xs = tf.gather(xAll, perm);
       const ys = tf.gather(yAll, perm);
@@ -159,7 +172,7 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
       }
     }
     const { lossSum } = await evaluateWith(tf, model, xAll, yAll, rows, false);
-    return { weights, numExamples: rows, lossSum };
+    return { weights, numExamples: rows, lossSum, ...(dp ? { dp } : {}) };
   } finally {
     model.dispose();
     optimizer.dispose();
@@ -168,7 +181,7 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
 }
 
 async function evaluateWith(tf: Backend['tf'], model: TfModel, x: tfjs.Tensor2D, y: tfjs.Tensor2D, rows: number,
-  withHistograms: boolean): Promise<EvaluateResult & { logits: Float32Array }> {
+  withHistograms: boolean, rowLossCap = Infinity): Promise<EvaluateResult & { logits: Float32Array }> {
   const logits = new Float32Array(rows);
   for (let start = 0; start < rows; start += EVAL_CHUNK) {
     const size = Math.min(EVAL_CHUNK, rows - start);
@@ -183,10 +196,10 @@ async function evaluateWith(tf: Backend['tf'], model: TfModel, x: tfjs.Tensor2D,
   let labelSum = 0;
   let labelSquareSum = 0;
   if (model.spec.task === 'binary') {
-    for (let i = 0; i < rows; i++) lossSum += logLossFromLogit(logits[i], labels[i]);
+    for (let i = 0; i < rows; i++) lossSum += Math.min(rowLossCap, logLossFromLogit(logits[i], labels[i]));
   } else {
     for (let i = 0; i < rows; i++) {
-      lossSum += (logits[i] - labels[i]) ** 2;
+      lossSum += Math.min(rowLossCap, (logits[i] - labels[i]) ** 2);
       absErrSum += Math.abs(logits[i] - labels[i]);
       labelSum += labels[i];
       labelSquareSum += labels[i] ** 2;
@@ -218,7 +231,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<EvaluateResult> {
   const x = tf.tensor2d(opts.x, [rows, opts.spec.inputDim]);
   const y = tf.tensor2d(opts.y, [rows, 1]);
   try {
-    const { lossSum, absErrSum, labelSum, labelSquareSum, count, histPos, histNeg } = await evaluateWith(tf, model, x, y, rows, true);
+    const { lossSum, absErrSum, labelSum, labelSquareSum, count, histPos, histNeg } = await evaluateWith(tf, model, x, y, rows, true, opts.rowLossCap);
     return { lossSum, absErrSum, labelSum, labelSquareSum, count, histPos, histNeg };
   } finally {
     model.dispose();

@@ -51,6 +51,7 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   RATE_LIMITED: { grpc: status.RESOURCE_EXHAUSTED, http: 429, summary: 'Too many requests (or failed operator logins) from this address in the last minute; wait a minute and try again.' },
   REQUEST_TOO_LARGE: { grpc: status.RESOURCE_EXHAUSTED, http: 413, summary: 'The request is larger than this method ever needs; it was refused before it was decoded.' },
   INTERNAL: { grpc: status.INTERNAL, http: 500, summary: 'An unexpected error; details are in the coordinator log.' },
+  PRIVACY_BUDGET_EXHAUSTED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: "The task's differential-privacy budget (ε, δ) would be exceeded: the task does not start, or training stops at the last model within budget (see docs/privacy.md)." },
 };
 
 /** A gRPC error object: status code plus the ConsortError code in metadata-free `details`. */

@@ -29,6 +29,7 @@ export function formatRoundLine(r: RoundReport__Output): string {
   const head = `round ${r.roundNumber} ${r.purpose} ${r.state}${r.reason ? ` (${r.reason})` : ''}: ${r.participants.length - r.dropped.length} members`
     + (m ? `, train loss ${trained ? metricCell(m.trainLoss) : NOT_MEASURED}, held-out loss ${evaluated ? metricCell(m.evalLoss) : NOT_MEASURED}, AUC ${evaluated ? metricCell(m.evalAuc) : NOT_MEASURED}` : '')
     + (r.modelVersionId ? `, model ${r.modelVersionId}` : '')
+    + (m && typeof m.privacyEpsilon === 'number' ? `, privacy ε ${m.privacyEpsilon.toFixed(3)} of ${m.privacyBudgetEpsilon ?? '?'} (δ ${m.privacyDelta ?? '?'})` : '')
     + (stages ? `; stages (s): ${stages}` : '')
     + (m?.warnings?.length ? `; ${m.warnings.length} warning${m.warnings.length > 1 ? 's' : ''}` : '');
   return [head, ...formatWarningLines(m?.warnings), ...r.dropped.map((d) => `  dropped ${d}`)].join('\n');

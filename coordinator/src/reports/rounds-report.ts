@@ -4,7 +4,10 @@ import type { Store } from '../store/store.ts';
 import { escapeHtml, lineChart } from './html.ts';
 import { formatStageSeconds } from './stage-summary.ts';
 
+interface PrivacyMetrics { epsilon: number; memberEpsilon: number; delta: number; budgetEpsilon: number; level: string }
+
 interface VersionMetrics {
+  privacy?: PrivacyMetrics;
   trainLoss?: number;
   aggregation?: string;
   evaluation?: { evalLoss: number; evalAuc: number | null; evalExamples: number; evalRmse?: number; evalMae?: number; evalDetail?: BinaryEvaluation };
@@ -92,6 +95,23 @@ ${lineChart('Calibration: observed churn rate vs mean score (10 score bins)', [
 
 const fmt = (x: unknown, d = 4) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '–');
 
+/**
+ * The task's privacy budget (docs/privacy.md): what is spent after the last round, against the
+ * budget, and per model version. Empty for tasks without differential privacy.
+ */
+function privacySection(rounds: { number: number; metrics?: unknown }[], vm: { v: { version: number }; m: VersionMetrics }[]): string {
+  const spent = rounds.map((r) => ((r.metrics ?? {}) as { privacy?: PrivacyMetrics }).privacy).filter((p): p is PrivacyMetrics => p !== undefined);
+  const last = spent.at(-1);
+  if (!last) return '';
+  const rows = vm.filter(({ m }) => m.privacy).map(({ v, m }) => `<tr><td>v${v.version}</td><td>${m.privacy!.epsilon.toFixed(3)}</td>${last.level === 'member' ? `<td>${m.privacy!.memberEpsilon.toFixed(3)}</td>` : ''}</tr>`).join('\n');
+  return `<h2>Differential privacy</h2>
+<p class="note">Level <b>${escapeHtml(last.level)}</b> · spent <b>ε = ${last.epsilon.toFixed(3)}</b> of the budget ε = ${last.budgetEpsilon} at δ = ${last.delta}
+(every noisy release of the task, for each customer)${last.level === 'member' ? ` · ε = ${last.memberEpsilon.toFixed(3)} for each member as a whole (training)` : ''}.
+Rényi-DP accounting of the sampled Gaussian mechanism; the preprocessing statistics round is not noised (docs/privacy.md).</p>
+<table id="privacy"><tr><th>version</th><th>ε spent (customer)</th>${last.level === 'member' ? '<th>ε spent (member)</th>' : ''}</tr>
+${rows}</table>`;
+}
+
 /** Renders a self-contained page (inline CSS and SVG, no scripts, no external requests). */
 export async function renderRoundsReport(store: Store, taskId: string): Promise<string> {
   const task = await store.getTask(taskId);
@@ -122,6 +142,7 @@ td:nth-child(2),td:nth-child(3),td:last-child{text-align:left}tr.aborted{backgro
 <p class="note">Task <code>${escapeHtml(task.id)}</code> · aggregation <b>${escapeHtml(task.aggregation)}</b> · at least ${task.minMembers} members per round ·
 held-out metrics are federated (summed over members' test splits; AUC from summed score histograms) and belong to the model a round started from.</p>
 ${warningsSection(rounds)}
+${privacySection(rounds, vm)}
 ${auc.length ? lineChart('Held-out AUC by model version', [{ name: 'held-out AUC', color: '#1f6feb', points: auc }]) : ''}
 ${evalLoss.length || trainLoss.length ? lineChart('Loss by model version', [{ name: 'held-out loss', color: '#d1242f', points: evalLoss }, { name: 'train loss (members, local)', color: '#8250df', points: trainLoss }]) : ''}
 ${latestModelSection(vm)}

@@ -204,5 +204,8 @@ export function protoMetrics(m: RoundMetricsSummary): RoundClosed['metrics'] {
     participants: m.participants, numExamples: m.numExamples, trainLoss: m.trainLoss ?? undefined, evalLoss: m.evalLoss ?? undefined,
     evalAuc: m.evalAuc ?? undefined, evalExamples: m.evalExamples, stageSeconds: { ...m.stageSeconds },
     warnings: (m.warnings ?? []).map((w) => ({ code: w.code, message: w.message, column: w.column ?? '' })),
+    ...(m.privacy ? {
+      privacyEpsilon: m.privacy.epsilon, privacyMemberEpsilon: m.privacy.memberEpsilon, privacyDelta: m.privacy.delta, privacyBudgetEpsilon: m.privacy.budgetEpsilon,
+    } : {}),
   };
 }

@@ -1,7 +1,7 @@
 // A model round's metrics from its summed totals: losses, AUC, regression errors, named warnings.
 import {
-  roundWarnings, targetScaleOf, DEFAULT_WEIGHT_CLIP,
-  type FeaturePipeline, type FittedPipeline, type RoundStrategy, type RoundSumTotals, type RoundWarning, type TaskDefinition,
+  predictionOf, roundWarnings, targetScaleOf, DEFAULT_WEIGHT_CLIP,
+  type FeaturePipeline, type FittedPipeline, type RoundStrategy, type RoundSumTotals, type RoundWarning, type ResolvedTask,
 } from '@consort/core';
 import type { Store, TaskRecord } from '../store/store.ts';
 import type { ActiveRound } from './active-round.ts';
@@ -10,13 +10,13 @@ import type { RoundMetricsSummary } from './round-types.ts';
 export type SurvivorTotals = RoundSumTotals & { survivors: string[] };
 
 /** The round's common metrics; the held-out ones are the strategy's aggregateEvaluate; `fitted` is the statistics round's preprocessing fit. */
-export function summarizeModelRound(round: ActiveRound, task: TaskRecord, def: TaskDefinition, totals: SurvivorTotals,
+export function summarizeModelRound(round: ActiveRound, task: TaskRecord, def: ResolvedTask, totals: SurvivorTotals,
   fitted: FittedPipeline | undefined, strategy: RoundStrategy): RoundMetricsSummary {
-  const regression = def.model.task === 'regression';
+  const regression = predictionOf(def) === 'regression';
   // Regression sums arrive in standardized target units; report them in the target's units.
-  const target = targetScaleOf((task.pipeline ?? { task: def.model.task }) as Pick<FeaturePipeline, 'task' | 'target'>);
+  const target = targetScaleOf((task.pipeline ?? { task: predictionOf(def) }) as Pick<FeaturePipeline, 'task' | 'target'>);
   const evaluation = strategy.aggregateEvaluate({
-    task: def.model.task, examples: round.purpose === 'statistics' ? 0 : totals.evalExamples, lossSum: totals.evalLossSum, absErrSum: totals.evalAbsErrSum,
+    task: predictionOf(def), examples: round.purpose === 'statistics' ? 0 : totals.evalExamples, lossSum: totals.evalLossSum, absErrSum: totals.evalAbsErrSum,
     labelSum: totals.evalLabelSum, labelSquareSum: totals.evalLabelSquareSum, histPos: totals.histPos, histNeg: totals.histNeg, target,
   });
   const lossScale = regression ? target.std ** 2 : 1;
@@ -39,7 +39,7 @@ export function summarizeModelRound(round: ActiveRound, task: TaskRecord, def: T
 }
 
 /** The round's named warnings, judged against the task's earlier rounds (stored metrics). */
-export async function modelRoundWarnings(store: Pick<Store, 'listRounds'>, round: ActiveRound, taskId: string, def: TaskDefinition,
+export async function modelRoundWarnings(store: Pick<Store, 'listRounds'>, round: ActiveRound, taskId: string, def: ResolvedTask,
   totals: SurvivorTotals, m: RoundMetricsSummary): Promise<RoundWarning[]> {
   const earlier = (await store.listRounds(taskId))
     .filter((r) => r.id !== round.id && r.state === 'published' && r.metrics)
@@ -49,7 +49,7 @@ export async function modelRoundWarnings(store: Pick<Store, 'listRounds'>, round
     })
     .sort((a, b) => a.number - b.number);
   return roundWarnings({
-    purpose: round.purpose, task: def.model.task, trainLoss: m.trainLoss, evalAuc: m.evalAuc, evalExamples: m.evalExamples,
+    purpose: round.purpose, task: predictionOf(def), trainLoss: m.trainLoss, evalAuc: m.evalAuc, evalExamples: m.evalExamples,
     histPos: totals.histPos, histNeg: totals.histNeg, clipped: totals.clipped, clippable: totals.vector.length * totals.survivors.length,
     weightClip: DEFAULT_WEIGHT_CLIP, nonFiniteValues: totals.nonFinite, nonFiniteMembers: round.plain?.nonFinite,
   }, earlier);

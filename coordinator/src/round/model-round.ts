@@ -2,8 +2,8 @@
 // sum becomes the round's result (a new model version, the fitted preprocessing, or an evaluation).
 import type { Logger } from 'pino';
 import {
-  ConsortError, checkPublishableModel, checkRoundSum, fitPipeline, roundVectorLayout, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
-  DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, type ModelSpec, type RoundVectorOptions, type StrategyState,
+  ConsortError, checkPublishableModel, checkRoundSum, cleanNoisyEvaluation, nextClipNorm, fitPipeline, roundVectorLayout, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
+  DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, predictionOf, vocabulariesOf, type ModelSpec, type RoundVectorOptions, type StrategyState,
 } from '@consort/core';
 import type { ModelVersionMeta, Store, TaskRecord } from '../store/store.ts';
 import type { ActiveRound } from './active-round.ts';
@@ -11,9 +11,10 @@ import type { Collected } from './collector.ts';
 import type { RoundClose, RoundPlan } from './lifecycle.ts';
 import { modelRoundWarnings, summarizeModelRound, type SurvivorTotals } from './model-round-metrics.ts';
 import type { Purpose } from './round-inputs.ts';
-import { featureSchemaOf, modelTaskOf, roundOpenEvent, statisticsLength } from './task-codec.ts';
+import { featureSchemaOf, roundOpenEvent, statisticsLength, taskDefinitionOf, trainSettingsOf } from './task-codec.ts';
 import type { TaskStrategies } from './task-strategies.ts';
 import { weightsSha256 } from './weights-sha256.ts';
+import { chargeRound, checkRoundFits, loadLedger, roundCharges, type RoundPrivacy } from '../privacy/privacy-budget.ts';
 
 /** How long a statistics round waits, once enough members are online, for the other enrolled ones. */
 const STATISTICS_SETTLE_MS = 5_000;
@@ -28,12 +29,25 @@ export interface ModelRoundDeps {
  * One model round of `task`. Client sampling applies to training; statistics and evaluation
  * ask every member. `base` pins the model the round starts from (default: the latest version).
  */
-export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, purpose: Purpose, base?: ModelVersionMeta): Promise<RoundPlan> {
-  const def = modelTaskOf(task);
+export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, purpose: Purpose, base?: ModelVersionMeta,
+  privacyState?: RoundPrivacy): Promise<RoundPlan> {
+  // A model task's rounds, or the statistics round of a segmentation task (its standardization).
+  const def = taskDefinitionOf(task);
+  const model = def.kind === 'model' ? def : undefined;
+  const prediction = predictionOf(def);
+  // Differential privacy: the task's ledger (replayed from the audit log unless the workflow holds it).
+  const privacy = model?.privacy;
+  const latest = await deps.store.latestModelVersion(task.id);
+  const dp = privacy ? privacyState ?? { ledger: await loadLedger(deps.store, task.id, privacy), refused: false } : undefined;
+  // Adaptive clipping: this round's update bound, moved by the previous training round (kept with its model version).
+  const adaptive = privacy?.level === 'member' && purpose === 'train' ? privacy.adaptiveClipping : undefined;
+  const storedClip = (latest?.metrics as { privacy?: { clipNorm?: number } } | undefined)?.privacy?.clipNorm;
+  const clipNorm = adaptive && typeof storedClip === 'number' && storedClip > 0 ? storedClip : privacy?.clipNorm;
   const strategy = deps.strategies.for(task.id, def, await savedStrategyState(deps.store, task.id));
-  const vectorOptions = (b: ModelVersionMeta, members: number): RoundVectorOptions => ({
-    purpose, task: def.model.task, parameterCount: b.parameterCount, statisticsLength: statisticsLength(def),
+  const vectorOptions = (b: ModelVersionMeta | undefined, members: number): RoundVectorOptions => ({
+    purpose, task: prediction, parameterCount: b?.parameterCount ?? 0, statisticsLength: statisticsLength(def),
     members, maxExamples: DEFAULT_MAX_EXAMPLES, weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS,
+    ...(adaptive ? { dpClipCount: true } : {}),
   });
   return {
     task, def, purpose, base,
@@ -41,39 +55,61 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
     settleMs: purpose === 'statistics' ? STATISTICS_SETTLE_MS : 0,
     configure(number, online) {
       if (purpose !== 'train') return strategy.configureEvaluate(number, online);
-      const { members, settings } = strategy.configureTrain(number, def.train, online);
-      return { members, train: settings };
+      const { members, settings } = strategy.configureTrain(number, trainSettingsOf(def), online);
+      return { members, train: adaptive ? { ...settings, dpClipNorm: clipNorm } : settings };
     },
     request(round, given) {
       const b = baseOf(task, purpose, given);
+      if (model && privacy && dp) {
+        try {
+          // Before any member hears of the round: its worst case must fit the budget.
+          checkRoundFits(model, privacy, dp.ledger, purpose, round.number, round.participants.size);
+        } catch (err) {
+          dp.refused = true;
+          throw err;
+        }
+      }
       const v = vectorOptions(b, round.participants.size);
       const timeoutMs = def.stageTimeoutSeconds * 1000;
       return {
         open: roundOpenEvent(task, def, round.id, round.number, b, purpose, Date.now() + timeoutMs, round.train),
         timeoutMs, minMembers: def.minMembers, dropoutTolerance: def.dropoutTolerance ?? DEFAULT_DROPOUT_TOLERANCE,
-        plainLength: purpose === 'train' ? b.parameterCount : purpose === 'statistics' ? v.statisticsLength : 0,
+        plainLength: purpose === 'train' ? b?.parameterCount ?? 0 : purpose === 'statistics' ? v.statisticsLength : 0,
         layout: roundVectorLayout(v), quantization: { scaleBits: v.weightScaleBits, clip: v.weightClip, maxExamples: v.maxExamples },
       };
     },
     async close(round: ActiveRound, collected: Collected, given: ModelVersionMeta | undefined): Promise<RoundClose> {
       const b = baseOf(task, purpose, given);
       const v = vectorOptions(b, round.participants.size);
-      const totals: SurvivorTotals = collected.aggregation === 'plain'
+      let totals: SurvivorTotals = collected.aggregation === 'plain'
         ? { ...collected.totals, survivors: collected.survivors }
         : { ...unpackRoundSum(v, collected.sum), survivors: collected.survivors };
+      // The sum is seen: its privacy cost is spent now, whatever the checks below decide.
+      const privacyStatus = model && privacy && dp ? await chargeRound(deps.store, task.id, dp.ledger, roundCharges(model, privacy, {
+        purpose, round: round.number, modelVersion: b?.version ?? 0, invited: round.participants.size, survivors: totals.survivors.length,
+      }), privacy) : undefined;
+      if (privacyStatus) {
+        deps.logger.info({ round: round.id, privacy: privacyStatus }, `privacy spent: ε=${privacyStatus.epsilon.toFixed(3)} of ${privacyStatus.budgetEpsilon} (δ=${privacyStatus.delta})`);
+      }
       // A forged input shows in the sum: refuse it before any metric, strategy or store sees it.
       checkRoundSum(totals, {
-        purpose, task: def.model.task, survivors: totals.survivors.length, maxExamples: DEFAULT_MAX_EXAMPLES,
+        purpose, task: prediction, survivors: totals.survivors.length, maxExamples: DEFAULT_MAX_EXAMPLES,
         weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS, clippable: Math.max(totals.vector.length, 1),
+        ...(privacy ? { noisyEvaluation: true } : {}),
       });
+      // Noisy evaluation sums read as counts (post-processing: no privacy cost).
+      if (privacy && privacy.releaseNoiseMultiplier > 0 && purpose !== 'statistics') totals = { ...totals, ...cleanNoisyEvaluation(totals) };
       // The statistics round fits the preprocessing; what the fit noticed goes into its metrics.
-      const fitted = purpose === 'statistics' ? fitPipeline(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task) : undefined;
+      const fitted = purpose === 'statistics' ? fitPipeline(featureSchemaOf(def), vocabulariesOf(def), totals.vector, prediction) : undefined;
       const summary = summarizeModelRound(round, task, def, totals, fitted, strategy);
+      if (privacyStatus) summary.privacy = privacyStatus;
+      // Under DP members release no training loss (it is not noised): not measured, not 0.
+      if (privacy) summary.trainLoss = null;
       summary.warnings.push(...await modelRoundWarnings(deps.store, round, task.id, def, totals, summary));
       if (summary.warnings.length) deps.logger.warn({ round: round.id, warnings: summary.warnings }, 'round warnings');
       const close: RoundClose = { metrics: { ...summary }, result: {}, summary };
       if (fitted) close.result.pipeline = { taskId: task.id, pipeline: fitted.pipeline };
-      else if (summary.evalLoss !== null) {
+      else if (summary.evalLoss !== null && b) {
         // Members evaluate the model the round started from: its held-out quality belongs to it.
         close.result.evaluation = {
           modelVersionId: b.id,
@@ -83,8 +119,8 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
           },
         };
       }
-      if (purpose === 'evaluate') close.measured = { id: b.id, version: b.version };
-      if (purpose === 'train') {
+      if (purpose === 'evaluate' && b) close.measured = { id: b.id, version: b.version };
+      if (purpose === 'train' && b) {
         const globalWeights = (await deps.store.getModelVersion(b.id)).weights;
         const weights = strategy.aggregateTrain(globalWeights, {
           weightedSum: totals.vector, totalExamples: totals.totalExamples, contributions: totals.survivors.length,
@@ -98,6 +134,13 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
           metrics: {
             trainLoss: summary.trainLoss, numExamples: summary.numExamples, participants: summary.participants, aggregation: summary.aggregation,
             clipped: summary.clipped, strategy: strategy.name, learningRate: round.train.learningRate,
+            ...(privacyStatus ? {
+              privacy: {
+                ...privacyStatus,
+                // The bound the next round uses: moved towards the target quantile by this round's noisy count.
+                ...(adaptive && clipNorm ? { clipNorm: nextClipNorm(clipNorm, totals.dpClipCount ?? 0, totals.survivors.length, adaptive), clipNormUsed: clipNorm } : {}),
+              },
+            } : {}),
           },
         };
       }
@@ -116,8 +159,8 @@ async function savedStrategyState(store: Store, taskId: string): Promise<Strateg
   return (await store.latestModelVersion(taskId))?.metrics.strategyState as StrategyState | undefined;
 }
 
-/** Model rounds start from a model version (a model task is created with its version 0). */
-function baseOf(task: TaskRecord, purpose: Purpose, base: ModelVersionMeta | undefined): ModelVersionMeta {
-  if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version for a ${purpose} round; create the task again`);
+/** Training and evaluation rounds start from a model version (a model task is created with its version 0); a statistics round may not. */
+function baseOf(task: TaskRecord, purpose: Purpose, base: ModelVersionMeta | undefined): ModelVersionMeta | undefined {
+  if (!base && purpose !== 'statistics') throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version for a ${purpose} round; create the task again`);
   return base;
 }

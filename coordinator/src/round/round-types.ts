@@ -51,6 +51,8 @@ export interface RoundMetricsSummary {
   stageSeconds?: Partial<Record<SecureStage, number>>;
   /** Named warnings (core's roundWarnings, plus zero-variance columns of a statistics round); empty when sound. */
   warnings: RoundWarning[];
+  /** Tasks with differential privacy: the budget spent so far, after this round (docs/privacy.md). */
+  privacy?: { epsilon: number; memberEpsilon: number; delta: number; budgetEpsilon: number; level: 'customer' | 'member' };
 }
 
 /** What the operator sees of a finished round. */

@@ -8,11 +8,12 @@ import { modelTaskOf } from '../round/task-codec.ts';
 import { weightsSha256 } from '../round/weights-sha256.ts';
 import type { TaskRecord } from '../store/store.ts';
 import type { Workflow, WorkflowContext } from './workflow.ts';
+import { checkPlannedRun, loadLedger, type RoundPrivacy } from '../privacy/privacy-budget.ts';
 
 /** One model round of the task through the lifecycle; its report goes to the caller. */
-export async function runModelRound(ctx: WorkflowContext, task: TaskRecord, purpose: Purpose): Promise<RoundReport> {
+export async function runModelRound(ctx: WorkflowContext, task: TaskRecord, purpose: Purpose, privacy?: RoundPrivacy): Promise<RoundReport> {
   throwIfCancelled(ctx.options.signal);
-  const plan = await modelRoundPlan(ctx, task, purpose);
+  const plan = await modelRoundPlan(ctx, task, purpose, undefined, privacy);
   const { report } = await ctx.lifecycle.run(plan, ctx.options);
   ctx.report(report);
   return report;
@@ -29,6 +30,15 @@ export const trainingWorkflow: Workflow = {
   async run(ctx) {
     const { store } = ctx;
     let task = ctx.task;
+    // Differential privacy: refuse to start a run whose planned rounds cannot fit the budget.
+    const startDef = modelTaskOf(task);
+    const privacy = startDef.privacy
+      ? { ledger: await loadLedger(store, task.id, startDef.privacy), refused: false } satisfies RoundPrivacy : undefined;
+    if (privacy && startDef.privacy) {
+      const planned = checkPlannedRun(startDef, startDef.privacy, privacy.ledger, ctx.args.rounds ?? maxRoundsOf(startDef));
+      ctx.logger.info({ task: task.id, plannedEpsilon: planned, budget: startDef.privacy }, `privacy: planned ε=${planned.toFixed(3)} of ${startDef.privacy.epsilon} (δ=${startDef.privacy.delta})`);
+      ctx.logger.warn({ task: task.id }, 'privacy: the preprocessing statistics round releases exact feature sums (not yet noised; docs/privacy.md)');
+    }
     if (!task.pipeline) {
       if ((await runModelRound(ctx, task, 'statistics')).state !== 'published') return;
       task = await store.getTask(task.id);
@@ -40,7 +50,13 @@ export const trainingWorkflow: Workflow = {
     let bestModel: { id: string; version: number } | undefined;
     for (let i = 0; i < cap; i++) {
       const startsFrom = stopper ? await store.latestModelVersion(task.id) : undefined;
-      const report = await runModelRound(ctx, task, 'train');
+      const report = await runModelRound(ctx, task, 'train', privacy);
+      if (privacy?.refused) {
+        // Training stops at the last model within budget; the refused round told no member anything.
+        await audit(ctx, 'training.privacy_budget_exhausted', task.id, { afterRound: report.number, spent: privacy.ledger.spent().customer.epsilon });
+        ctx.logger.warn({ task: task.id }, 'privacy budget reached: training stopped');
+        break;
+      }
       if (!stopper || report.state !== 'published' || !report.metrics || report.metrics.evalExamples === 0 || report.metrics.evalLoss === null) continue;
       const verdict = stopper.observe(report.number, report.metrics.evalLoss);
       if (stopper.best?.round === report.number && startsFrom) bestModel = { id: startsFrom.id, version: startsFrom.version };
@@ -52,7 +68,7 @@ export const trainingWorkflow: Workflow = {
       }
     }
     // The final model's held-out quality is measured by one more round that only evaluates.
-    await runModelRound(ctx, task, 'evaluate');
+    await runModelRound(ctx, task, 'evaluate', privacy && { ...privacy, refused: false });
   },
 };
 

@@ -24,6 +24,11 @@ export interface RoundVectorOptions {
   weightClip: number;
   /** Fractional bits of the weighted model (2^-bits resolution per member and value). */
   weightScaleBits: number;
+  /**
+   * Adaptive clipping under member-level DP (core/src/privacy/adaptive-clipping.ts): one more
+   * segment holding each member's noisy "my update fitted under the bound" indicator.
+   */
+  dpClipCount?: boolean;
 }
 
 export const DEFAULT_MAX_EXAMPLES = 1_000_000;
@@ -47,6 +52,8 @@ export interface RoundSideSums {
   /** Regression: Σy and Σy² of the held-out labels, in the target's standardized units (for R²). */
   evalLabelSum?: number;
   evalLabelSquareSum?: number;
+  /** Adaptive clipping: this member's unclipped indicator plus its noise share. */
+  dpClipCount?: number;
 }
 
 /** The member's plain contribution before quantization and masking. */
@@ -73,6 +80,8 @@ export interface RoundSumTotals {
   clipped: number;
   /** NaN/Infinity values members found in their inputs (each such input was sent as zeros). */
   nonFinite: number;
+  /** Adaptive clipping: the noisy count of members whose update fitted under the bound (absent or 0 without it). */
+  dpClipCount?: number;
 }
 
 /**
@@ -108,6 +117,8 @@ export function roundSegments(o: RoundVectorOptions): SegmentSpec[] {
     { name: 'nonFinite', kind: 'integer', length: 1, maxAbs: Math.max(o.parameterCount, o.statisticsLength, 1) + SIDE_SUMS },
     { name: 'evalLabelSum', kind: 'fixed', length: labelSums, ...loss },
     { name: 'evalLabelSquareSum', kind: 'fixed', length: labelSums, ...loss },
+    // An indicator (0/1) plus a Gaussian noise share: ±1,000 is far beyond any honest value.
+    { name: 'dpClipCount', kind: 'fixed', length: o.dpClipCount ? 1 : 0, clip: 1000, scaleBits: 16 },
   ];
 }
 
@@ -168,6 +179,7 @@ export function packContribution(o: RoundVectorOptions, input: RoundContribution
     values, numExamples: [c.numExamples], trainLossSum: [clamp(c.trainLossSum)], evalLossSum: [clamp(c.evalLossSum)], evalAbsErrSum: [clamp(c.evalAbsErrSum)],
     evalExamples: [c.evalExamples], histPos: hist(c.evalHistPos), histNeg: hist(c.evalHistNeg), nonFinite: [nonFinite],
     evalLabelSum: labelSums ? [clamp(c.evalLabelSum ?? 0)] : [], evalLabelSquareSum: labelSums ? [clamp(c.evalLabelSquareSum ?? 0)] : [],
+    dpClipCount: o.dpClipCount ? [Math.max(-1000, Math.min(1000, c.dpClipCount ?? 0))] : [],
   };
   data.clipped = [clipped];
   for (const s of specs) {
@@ -195,5 +207,6 @@ export function unpackRoundSum(o: RoundVectorOptions, sum: ModVector): RoundSumT
     evalLabelSquareSum: parts.evalLabelSquareSum[0] ?? 0,
     clipped: parts.clipped[0],
     nonFinite: parts.nonFinite[0],
+    dpClipCount: parts.dpClipCount?.[0] ?? 0,
   };
 }

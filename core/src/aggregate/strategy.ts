@@ -10,6 +10,8 @@ export interface TrainSettings {
   learningRate: number;
   /** FedProx proximal term (Li et al., MLSys 2020); 0 means plain FedAvg. */
   proximalMu: number;
+  /** Member-level DP with adaptive clipping: this round's update bound (absent = the task's privacy.clipNorm). */
+  dpClipNorm?: number;
 }
 
 /** The only thing a strategy ever sees of the members: their sum. */

@@ -19,6 +19,11 @@ export interface SumBounds {
   weightScaleBits: number;
   /** Values each member could clip (bounds the summed clip counter). */
   clippable: number;
+  /**
+   * The held-out count, histograms and loss carry DP noise (core/src/privacy/evaluation-release.ts):
+   * they may be negative or disagree, so only their finiteness is checked.
+   */
+  noisyEvaluation?: boolean;
 }
 
 function reject(what: string): never {
@@ -38,13 +43,19 @@ export function checkRoundSum(t: RoundSumTotals, b: SumBounds): void {
     if (!Number.isFinite(v) || !Number.isInteger(v) || v < min || v > maxRows) reject(`${name} is ${v}, outside [${min}, ${maxRows}] for ${b.survivors} members`);
   };
   count('the example count', t.totalExamples, b.purpose === 'train' ? 1 : 0);
-  count('the held-out example count', t.evalExamples);
-  let binned = 0;
-  for (const h of [t.histPos, t.histNeg]) for (let i = 0; i < h.length; i++) { count('a score-histogram bin', h[i]); binned += h[i]; }
-  if (b.task === 'binary' && binned !== t.evalExamples) reject(`the score histograms hold ${binned} rows but ${t.evalExamples} were held out`);
+  const noisy = b.noisyEvaluation === true;
+  if (noisy) {
+    for (const v of [t.evalExamples, t.evalLossSum, ...t.histPos, ...t.histNeg]) if (!Number.isFinite(v)) reject(`a noisy evaluation sum is ${v}`);
+  } else {
+    count('the held-out example count', t.evalExamples);
+    let binned = 0;
+    for (const h of [t.histPos, t.histNeg]) for (let i = 0; i < h.length; i++) { count('a score-histogram bin', h[i]); binned += h[i]; }
+    if (b.task === 'binary' && binned !== t.evalExamples) reject(`the score histograms hold ${binned} rows but ${t.evalExamples} were held out`);
+  }
   // Loss sums are fixed-point with at least integer resolution: rounding is < 1 per member.
   const lossSlack = b.survivors;
-  for (const [name, v] of [['training loss sum', t.trainLossSum], ['held-out loss sum', t.evalLossSum], ['held-out absolute error sum', t.evalAbsErrSum]] as const) {
+  const losses = [['training loss sum', t.trainLossSum], ['held-out absolute error sum', t.evalAbsErrSum]] as const;
+  for (const [name, v] of noisy ? losses : [...losses, ['held-out loss sum', t.evalLossSum] as const]) {
     if (!Number.isFinite(v) || v < -lossSlack) reject(`the ${name} is ${v}; losses are never negative`);
   }
   if (!Number.isInteger(t.clipped) || t.clipped < 0 || t.clipped > b.survivors * b.clippable) reject(`the clip counter is ${t.clipped}`);

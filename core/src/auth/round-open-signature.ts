@@ -20,7 +20,7 @@ export interface RoundOpenFields {
   modelVersionId?: string;
   modelSha256?: Bytes;
   model?: { kind?: string; optionsJson?: string; layout?: { name?: string; shape?: number[] }[]; parameterCount?: Num } | null;
-  train?: { localEpochs?: number; batchSize?: number; learningRate?: Num; proximalMu?: Num } | null;
+  train?: { localEpochs?: number; batchSize?: number; learningRate?: Num; proximalMu?: Num; dpClipNorm?: Num } | null;
   deadlines?: { stage?: string; deadlineUnixMs?: Num }[];
   aggregation?: string;
   secagg?: {
@@ -61,7 +61,8 @@ export function roundOpenSigningBytes(o: RoundOpenFields): Uint8Array {
   const fields = [
     str(o.roundId), str(o.taskId), num(o.roundNumber), str(o.modelVersionId), hex(o.modelSha256),
     m ? [str(m.kind), str(m.optionsJson), (m.layout ?? []).map((l) => [str(l.name), (l.shape ?? []).map(num)]), int64(m.parameterCount)] : null,
-    t ? [num(t.localEpochs), num(t.batchSize), num(t.learningRate), num(t.proximalMu)] : null,
+    // dpClipNorm (adaptive clipping) is signed when set; absent, the bytes are those of before it existed.
+    t ? [num(t.localEpochs), num(t.batchSize), num(t.learningRate), num(t.proximalMu), ...(Number(t.dpClipNorm ?? 0) ? [num(t.dpClipNorm)] : [])] : null,
     (o.deadlines ?? []).map((d) => [str(d.stage), int64(d.deadlineUnixMs)]),
     str(o.aggregation),
     s ? [num(s.threshold), num(s.neighbours), num(s.minMembers), num(s.scaleBits), num(s.clip), num(s.modulusBits),

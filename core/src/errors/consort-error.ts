@@ -44,6 +44,7 @@ export const ERROR_CODES = [
   'REQUEST_TOO_LARGE',
   'INTERNAL',
   'MEMBER_REVOKED',
+  'PRIVACY_BUDGET_EXHAUSTED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

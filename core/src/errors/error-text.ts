@@ -65,6 +65,7 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   RATE_LIMITED: 'refused',
   REQUEST_TOO_LARGE: 'refused',
   INTERNAL: 'internal',
+  PRIVACY_BUDGET_EXHAUSTED: 'refused',
 };
 
 /** One error as a person reads it. */

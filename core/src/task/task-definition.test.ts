@@ -153,3 +153,20 @@ describe('resolveTask: one resolver for every kind', () => {
     expect(() => resolveTaskDefinition(seg)).toThrow(/field "kind"/);
   });
 });
+
+describe('privacy settings in a task', () => {
+  const base = { name: 'dp', label: 'churned', numeric: ['a'] };
+  it('resolves privacy: and refuses member level without secure aggregation', () => {
+    const t = resolveTaskDefinition({ ...base, privacy: { level: 'customer', epsilon: 4, noiseMultiplier: 1.1, clipNorm: 1 } });
+    expect(t.privacy).toMatchObject({ level: 'customer', epsilon: 4, delta: 1e-5 });
+    expect(resolveTaskDefinition(base).privacy).toBeUndefined();
+    expect(() => resolveTaskDefinition({ ...base, aggregation: 'plain', privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1 } }))
+      .toThrow(/privacy.level.*secure/);
+    expect(() => resolveTaskDefinition({ ...base, privacy: { level: 'customer', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, clip: 2 } }))
+      .toThrow(/"privacy.clip": unknown key/);
+    expect(resolveTaskDefinition({ ...base, privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, adaptiveClipping: { countNoiseMultiplier: 10 } } }).privacy?.adaptiveClipping)
+      .toEqual({ targetQuantile: 0.5, learningRate: 0.2, countNoiseMultiplier: 10 });
+    expect(() => resolveTaskDefinition({ ...base, privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, adaptiveClipping: { countNoiseMultiplier: 0.8 } } }))
+      .toThrow(/privacy.adaptiveClipping.countNoiseMultiplier.*must exceed/);
+  });
+});

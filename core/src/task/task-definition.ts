@@ -8,6 +8,7 @@ import { DEFAULT_DROPOUT_TOLERANCE } from '../secagg/params.ts';
 import type { FeatureRoles } from '../segmentation/profiles.ts';
 import type { SegmentationRoundShape } from '../segmentation/rounds.ts';
 import { checkTaskKeys } from './task-keys.ts';
+import { resolvePrivacyOptions, type PrivacyOptions } from '../privacy/privacy-options.ts';
 
 export type Aggregation = 'secure' | 'plain';
 
@@ -111,6 +112,8 @@ export interface TaskDefinitionInput {
   earlyStopping?: EarlyStoppingOptions | false;
   /** Training rounds at most (default 200); early stopping usually ends training sooner. */
   maxRounds?: number;
+  /** Differential privacy with a budget (docs/privacy.md); resolved by resolvePrivacyOptions. */
+  privacy?: unknown;
 }
 
 /** What every resolved task holds, whatever its kind. */
@@ -143,6 +146,8 @@ export interface ModelTask extends TaskCommon {
   /** Undefined when the operator turned early stopping off. */
   earlyStopping?: EarlyStoppingOptions;
   maxRounds: number;
+  /** Differential privacy; absent = none (and absent from tasks stored before it existed). */
+  privacy?: PrivacyOptions;
 }
 
 /** Federated k-means over members' behavioural columns: no target, no trained model. */
@@ -338,6 +343,14 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
   if (!Number.isInteger(maxRounds) || maxRounds < 1) bad('maxRounds', `must be an integer ≥ 1 (got ${maxRounds}); early stopping usually ends training sooner`);
   const sampleFraction = input.sampleFraction ?? 1;
   if (!(sampleFraction > 0 && sampleFraction <= 1)) bad('sampleFraction', 'must be in (0, 1]');
+  const privacy = resolvePrivacyOptions(input.privacy);
+  if (privacy?.adaptiveClipping && privacy.adaptiveClipping.countNoiseMultiplier <= privacy.noiseMultiplier) {
+    bad('privacy.adaptiveClipping.countNoiseMultiplier', `must exceed privacy.noiseMultiplier (${privacy.noiseMultiplier}): σ is split between the update and the clip count (Andrew et al. 2021), e.g. members / 20`);
+  }
+  // Member-level noise is split across members: only the masked sum carries all of it.
+  if (privacy?.level === 'member' && common.aggregation !== 'secure') {
+    bad('privacy.level', 'member-level DP splits the noise across members and needs aggregation "secure" (with "plain" the coordinator would see each update with a fraction of the noise); use level "customer" for plain rounds');
+  }
   return {
     ...common,
     kind: 'model',
@@ -353,11 +366,12 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
     sampleFraction,
     ...(earlyStopping ? { earlyStopping } : {}),
     maxRounds,
+    ...(privacy ? { privacy } : {}),
   };
 }
 
 /** Model-task settings a segmentation task does not read: refused rather than silently ignored. */
-const MODEL_ONLY_FIELDS = ['numeric', 'categorical', 'positiveLabel', 'model', 'train', 'testFraction', 'strategy', 'sampleFraction', 'earlyStopping', 'maxRounds'] as const;
+const MODEL_ONLY_FIELDS = ['numeric', 'categorical', 'positiveLabel', 'model', 'train', 'testFraction', 'strategy', 'sampleFraction', 'earlyStopping', 'maxRounds', 'privacy'] as const;
 
 /**
  * A segmentation task: k-means settings, no target and no model. Its statistics round

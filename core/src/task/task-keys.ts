@@ -33,6 +33,11 @@ export const TASK_KEYS: KeyTree = {
   sampleFraction: 'value',
   earlyStopping: { patience: 'value', minDelta: 'value' },
   maxRounds: 'value',
+  /** Differential privacy (core/src/privacy/privacy-options.ts, docs/privacy.md). */
+  privacy: {
+    level: 'value', epsilon: 'value', delta: 'value', noiseMultiplier: 'value', clipNorm: 'value', minRows: 'value',
+    releaseNoiseMultiplier: 'value', adaptiveClipping: { targetQuantile: 'value', learningRate: 'value', countNoiseMultiplier: 'value' },
+  },
   segmentation: {
     features: 'value',
     k: { min: 'value', max: 'value' },

@@ -11,9 +11,17 @@ export interface RoundMetrics {
   'evalExamples'?: (number | string);
   'stageSeconds'?: ({[key: string]: number | string});
   'warnings'?: (_consort_v1_RoundWarning)[];
+  'privacyEpsilon'?: (number | string);
+  'privacyMemberEpsilon'?: (number | string);
+  'privacyDelta'?: (number | string);
+  'privacyBudgetEpsilon'?: (number | string);
   '_trainLoss'?: "trainLoss";
   '_evalLoss'?: "evalLoss";
   '_evalAuc'?: "evalAuc";
+  '_privacyEpsilon'?: "privacyEpsilon";
+  '_privacyMemberEpsilon'?: "privacyMemberEpsilon";
+  '_privacyDelta'?: "privacyDelta";
+  '_privacyBudgetEpsilon'?: "privacyBudgetEpsilon";
 }
 
 export interface RoundMetrics__Output {
@@ -25,7 +33,15 @@ export interface RoundMetrics__Output {
   'evalExamples': (number);
   'stageSeconds': ({[key: string]: number});
   'warnings': (_consort_v1_RoundWarning__Output)[];
+  'privacyEpsilon'?: (number);
+  'privacyMemberEpsilon'?: (number);
+  'privacyDelta'?: (number);
+  'privacyBudgetEpsilon'?: (number);
   '_trainLoss'?: "trainLoss";
   '_evalLoss'?: "evalLoss";
   '_evalAuc'?: "evalAuc";
+  '_privacyEpsilon'?: "privacyEpsilon";
+  '_privacyMemberEpsilon'?: "privacyMemberEpsilon";
+  '_privacyDelta'?: "privacyDelta";
+  '_privacyBudgetEpsilon'?: "privacyBudgetEpsilon";
 }
