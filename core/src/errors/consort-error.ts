@@ -43,6 +43,8 @@ export const ERROR_CODES = [
   'REQUEST_TOO_LARGE',
   'INTERNAL',
   'MEMBER_REVOKED',
+  'API_TOKEN_INVALID',
+  'NO_AUDIT_REPORT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

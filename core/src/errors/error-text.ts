@@ -64,6 +64,8 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   RATE_LIMITED: 'refused',
   REQUEST_TOO_LARGE: 'refused',
   INTERNAL: 'internal',
+  API_TOKEN_INVALID: 'refused',
+  NO_AUDIT_REPORT: 'usage',
 };
 
 /** One error as a person reads it. */
