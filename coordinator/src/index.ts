@@ -16,3 +16,9 @@ export { COORDINATOR_KEY_FILE, loadOrCreateCoordinatorKey, roundOpenSigner, type
 export * from './models/member-model-file.ts';
 export { readTaskFile } from './cli/task-file.ts';
 export { noModelError } from './reports/no-model.ts';
+export { buildApp, type BuildAppOptions } from './http/app.ts';
+export { POLICY, ROUTE_IDS, type RouteId, type RoutePolicy } from './http/policy.ts';
+export type { ApiDeps, AuditReportSource, AuditReportSummary } from './http/api-deps.ts';
+export { TaskRuns, type TaskRun } from './round/task-runs.ts';
+export { issueApiToken, revokeApiToken, hashApiToken, parseLifetime, API_ROLES } from './accounts/api-tokens.ts';
+export { MemberConnections } from './members/connections.ts';

@@ -1,5 +1,5 @@
 // The coordinator's HTTP API as a fastify app, built apart from listening (tests use app.inject()).
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { publicAccount } from '../accounts/api-tokens.ts';
 import type { ApiDeps } from './api-deps.ts';
@@ -30,7 +30,8 @@ export interface BuildAppOptions extends ApiDeps {
 export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: o.logger.child({ svc: 'http' }),
-    disableRequestLogging: true,
+    // Requests are logged once, with their actor, by the authorization hooks.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimit ?? 4 * 1024 * 1024,
     ...(o.https ? { https: o.https } : {}),
     // Integers in query strings arrive as numbers, booleans as booleans; extra body fields are dropped.
