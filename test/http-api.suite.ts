@@ -3,10 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import type { FastifyInstance } from 'fastify';
 import {
   buildApp, issueApiToken, MemberConnections, openStore, POLICY, ROUTE_IDS, revokeApiToken, TaskRuns, createTask,
-  type RoundRunner, type RouteId, type Store, type TaskRun,
+  type RoundRunner, type RouteId, type Store,
 } from '@consort/coordinator';
 import type { TaskDefinitionInput } from '@consort/core';
 import type { TestDatabase } from './support/databases.ts';
@@ -58,7 +57,7 @@ function scriptedRunner(store: Store) {
 
 interface World {
   store: Store;
-  app: FastifyInstance;
+  app: Awaited<ReturnType<typeof buildApp>>;
   runs: TaskRuns;
   release: () => void;
   ids: { federation: string; otherFederation: string; member: string; otherMember: string; spareMember: string; task: string; otherTask: string; round: string; model: string; spareToken: string };

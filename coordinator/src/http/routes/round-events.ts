@@ -32,6 +32,11 @@ export function runSnapshot(run: TaskRun): Record<string, unknown> {
   };
 }
 
+/** A run with the report of every round it finished (what `run` prints per round). */
+export function runWithReports(run: TaskRun): Record<string, unknown> {
+  return { ...runSnapshot(run), reports: run.reports };
+}
+
 /**
  * Remembers what a watcher has been sent and yields only what changed since: rounds whose record
  * moved, the audit events of the task's rounds after `afterEventId`, and the run's state.

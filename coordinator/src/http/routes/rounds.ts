@@ -4,7 +4,7 @@ import { actorOf } from '../../accounts/api-tokens.ts';
 import { taskRounds } from '../../operator/operator-service.ts';
 import type { ApiDeps } from '../api-deps.ts';
 import { route, S } from '../route.ts';
-import { RoundEventTracker, roundSnapshot, runSnapshot, sseFrame } from './round-events.ts';
+import { RoundEventTracker, roundSnapshot, runSnapshot, runWithReports, sseFrame } from './round-events.ts';
 
 const RUN = S.obj({
   taskId: S.str, state: { type: 'string', enum: ['waiting', 'running', 'finished', 'failed', 'aborted'] }, startedAt: S.date, finishedAt: S.dateOrNull,
@@ -42,10 +42,11 @@ export async function roundRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     return reply.status(202).send(runSnapshot(run));
   });
 
-  route(app, 'rounds.run', { params: S.params('taskId'), response: { 200: S.obj({ run: { anyOf: [RUN, { type: 'null' }] } }) } }, async (request) => {
+  const RUN_WITH_REPORTS = { ...RUN, properties: { ...RUN.properties, reports: S.array(S.anyObject) } };
+  route(app, 'rounds.run', { params: S.params('taskId'), response: { 200: S.obj({ run: { anyOf: [RUN_WITH_REPORTS, { type: 'null' }] } }) } }, async (request) => {
     await store.getTask(request.params.taskId);
     const run = runs.get(request.params.taskId);
-    return { run: run ? runSnapshot(run) : null };
+    return { run: run ? runWithReports(run) : null };
   });
 
   route(app, 'rounds.abort', { params: S.params('taskId'), response: { 200: RUN } }, async (request) => runSnapshot(await runs.abort(request.params.taskId)));
