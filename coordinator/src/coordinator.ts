@@ -12,7 +12,7 @@ import { RoundRunner } from './round/round-runner.ts';
 import { bindGrpcServer, serveAdmin, serveMembers } from './transport/grpc/server.ts';
 import { TaskRuns } from './round/task-runs.ts';
 import { DEFAULT_HTTP_ADDRESS, parseHttpAddress, startHttpListener, type HttpListener } from './http/http-listener.ts';
-import type { AuditReportSource } from './http/api-deps.ts';
+import type { ApiDeps, AuditReportSource } from './http/api-deps.ts';
 import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 
 export interface CoordinatorOptions {
@@ -39,6 +39,8 @@ export interface CoordinatorOptions {
   httpAddress?: string | false;
   /** Audit report storage for the HTTP API (absent: reports answer 404 NO_AUDIT_REPORT). */
   auditReports?: AuditReportSource;
+  /** Builds ONNX graphs for the HTTP API's model download (client-sdk's exporter, passed in by a caller that may import it). */
+  exportOnnx?: ApiDeps['exportOnnx'];
   /** TLS certificate chain and key (PEM files); default CONSORT_TLS_CERT / CONSORT_TLS_KEY, else plain TCP. */
   tls?: { certFile: string; keyFile: string };
 }
@@ -131,7 +133,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   let http: HttpListener | undefined;
   if (httpAddress) {
     try {
-      http = await startHttpListener({ ...httpAddress, tls, insecure: options.insecure, store, connections, runs, logger, auditReports: options.auditReports });
+      http = await startHttpListener({ ...httpAddress, tls, insecure: options.insecure, store, connections, runs, logger, auditReports: options.auditReports, exportOnnx: options.exportOnnx });
     } catch (err) {
       await Promise.all([grpcServer.close(), adminServer.close()]);
       await store.close();

@@ -33,7 +33,7 @@ export interface ApiDeps {
    * Builds the ONNX graph of a member model file. The builder lives in client-sdk, which the
    * coordinator package may not import: the composition root that can passes it in.
    */
-  exportOnnx?: (file: MemberModelFile) => Uint8Array;
+  exportOnnx?: (file: MemberModelFile) => Uint8Array | Promise<Uint8Array>;
   /** How often the live round stream looks at the store (default 500 ms). */
   watchPollMs?: number;
 }

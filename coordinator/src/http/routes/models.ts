@@ -74,7 +74,7 @@ export async function modelRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     if (!deps.exportOnnx) {
       throw new ConsortError('NOT_FOUND', 'this coordinator was started without the ONNX exporter; download the member model file (…/model-file) and convert it with consort-agent export-onnx');
     }
-    const bytes = Buffer.from(deps.exportOnnx(built.file));
+    const bytes = Buffer.from(await deps.exportOnnx(built.file));
     return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${built.file.task.replace(/[^\w.-]+/g, '_')}-v${built.file.version}.onnx"`).send(bytes);
   });
 }
