@@ -43,7 +43,7 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
 }
 
 async function startCoordinatorProcess(dir: string, databaseUrl: string, port: number): Promise<{ child: Child; address: string; adminAddress: string }> {
-  const child = spawnTs(['coordinator/src/cli/main.ts', 'serve', '--port', String(port), '--admin-port', '0', '--data-dir', dir, '--database-url', databaseUrl],
+  const child = spawnTs(['coordinator/src/cli/main.ts', 'serve', '--port', String(port), '--admin-port', '0', '--http-address', '127.0.0.1:0', '--data-dir', dir, '--database-url', databaseUrl],
     { CONSORT_ADMIN_TOKEN: TOKEN, CONSORT_LOG_LEVEL: 'silent' });
   const [address, adminAddress] = await Promise.race([
     until('the coordinator to listen', () => {
