@@ -246,6 +246,37 @@ export function httpApiSuite(db: { name: string; create: () => Promise<TestDatab
       });
     });
 
+    describe('rate limit and unexpected errors', () => {
+      it('refuses an address after its failed logins, others go on', async () => {
+        const app = await buildApp({ store: w.store, connections: new MemberConnections(), runs: w.runs, logger, authFailuresPerMinute: 3 });
+        try {
+          const from = (ip: string, token: string) => app.inject({ method: 'GET', url: '/api/v1/me', remoteAddress: ip, headers: bearer(token) });
+          for (let i = 0; i < 3; i++) expect((await from('10.1.1.1', `cst_guess${i}`)).statusCode).toBe(401);
+          const blocked = await from('10.1.1.1', w.tokens.operator);
+          expect(blocked.statusCode).toBe(429);
+          expect(blocked.json()).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/too many failed API logins from 10\.1\.1\.1/) });
+          expect((await from('10.2.2.2', w.tokens.operator)).statusCode).toBe(200);
+        } finally {
+          await app.close();
+        }
+      });
+
+      it('answers 500 INTERNAL without the details of an unexpected failure', async () => {
+        const broken = new Proxy(w.store, {
+          get: (target, prop, receiver) => (prop === 'listFederations' ? async () => { throw new Error('secret connection string'); } : Reflect.get(target, prop, receiver) as unknown),
+        });
+        const app = await buildApp({ store: broken, connections: new MemberConnections(), runs: w.runs, logger });
+        try {
+          const res = await app.inject({ method: 'GET', url: '/api/v1/federations', headers: bearer(w.tokens.operator) });
+          expect(res.statusCode).toBe(500);
+          expect(res.json().code).toBe('INTERNAL');
+          expect(res.body).not.toContain('secret');
+        } finally {
+          await app.close();
+        }
+      });
+    });
+
     describe('areas', () => {
       it('federations, invitations, members, tasks', async () => {
         const f = await call(w.tokens.operator, { method: 'POST', url: '/api/v1/federations', payload: { name: 'east' } });
