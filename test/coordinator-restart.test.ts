@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AdminClient, openStore } from '@consort/coordinator';
+import { AdminClient, issueApiToken, openStore } from '@consort/coordinator';
 import { MemberAgent, enrollMember } from '@consort/client-sdk';
 import { generateConsortium, writeConsortium } from '@consort/simulations';
 import { churnTask } from './support/federation-fixture.ts';
@@ -42,7 +42,7 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
   }
 }
 
-async function startCoordinatorProcess(dir: string, databaseUrl: string, port: number): Promise<{ child: Child; address: string; adminAddress: string }> {
+async function startCoordinatorProcess(dir: string, databaseUrl: string, port: number): Promise<{ child: Child; address: string; adminAddress: string; httpUrl: () => string | undefined }> {
   const child = spawnTs(['coordinator/src/cli/main.ts', 'serve', '--port', String(port), '--admin-port', '0', '--http-address', '127.0.0.1:0', '--data-dir', dir, '--database-url', databaseUrl],
     { CONSORT_ADMIN_TOKEN: TOKEN, CONSORT_LOG_LEVEL: 'silent' });
   const [address, adminAddress] = await Promise.race([
@@ -52,7 +52,7 @@ async function startCoordinatorProcess(dir: string, databaseUrl: string, port: n
     }),
     child.exited.then((code): never => { throw new Error(`coordinator exited early (${code}): ${child.output()}`); }),
   ]);
-  return { child, address, adminAddress };
+  return { child, address, adminAddress, httpUrl: () => /HTTP API on (\S+)/.exec(child.output())?.[1] };
 }
 
 describe('coordinator restarts', () => {
@@ -118,6 +118,19 @@ describe('coordinator restarts', () => {
     const reports = await admin2.runRounds(task.id, 1, 30);
     expect(reports.map((r) => `${r.purpose}:${r.state}`)).toEqual(['train:published', 'evaluate:published']);
     expect(reports[0].dropped).toEqual([]);
+    // The HTTP API of the restarted coordinator shows the aborted round and the clean one after it.
+    const { token } = await issueApiToken(observer, { name: 'restart-auditor', role: 'auditor', issuedBy: 'test' });
+    const httpUrl = await until('the HTTP API address', second.httpUrl);
+    const api = async (path: string) => {
+      const res = await fetch(`${httpUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      return res;
+    };
+    const listed = await (await api(`/api/v1/tasks/${task.id}/rounds`)).json() as { rounds: { roundId: string; number: number; state: string; reason: string | null }[] };
+    expect(listed.rounds.find((r) => r.roundId === interrupted)).toMatchObject({ state: 'aborted', reason: expect.stringMatching(/coordinator restarted mid-round/) });
+    expect(listed.rounds.filter((r) => r.number > 2).map((r) => r.state)).toEqual(['published', 'published']);
+    const stream = await (await api(`/api/v1/tasks/${task.id}/events?follow=false`)).text();
+    expect(stream).toContain(`"roundId":"${interrupted}","number":2,"kind":"round.aborted"`);
 
     // A clean stop (SIGTERM) and a restart: the same again.
     second.child.process.kill('SIGTERM');
