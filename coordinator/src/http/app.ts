@@ -4,6 +4,7 @@ import swagger from '@fastify/swagger';
 import { publicAccount } from '../accounts/api-tokens.ts';
 import type { ApiDeps } from './api-deps.ts';
 import { registerAuthorization } from './authorization.ts';
+import { registerDashboard, type DashboardOptions } from './dashboard/dashboard.ts';
 import { ERROR_BODY_SCHEMA, handleError, handleNotFound } from './http-errors.ts';
 import { route, S } from './route.ts';
 import { ACCOUNT, accountRoutes } from './routes/accounts.ts';
@@ -24,6 +25,8 @@ export interface BuildAppOptions extends ApiDeps {
   bodyLimit?: number;
   /** Clock of token expiry (tests). */
   now?: () => Date;
+  /** The web dashboard under /dashboard/ (default on); false leaves only the API. */
+  dashboard?: boolean | DashboardOptions;
 }
 
 /** Builds the API; call `listen()` (or `inject()`) on what it returns. */
@@ -57,5 +60,6 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
   for (const plugin of [federationRoutes, memberRoutes, taskRoutes, roundRoutes, modelRoutes, auditRoutes, logRoutes, accountRoutes]) {
     await app.register(async (scope) => plugin(scope, o));
   }
+  if (o.dashboard !== false) registerDashboard(app, o.dashboard === true || o.dashboard === undefined ? {} : o.dashboard);
   return app;
 }
