@@ -719,6 +719,10 @@ export class RoundRunner {
     if (round.dropped.has(memberId) || round.plain?.submitted.has(memberId)) return;
     round.dropped.set(memberId, { memberId, stage: round.state, reason });
     this.opts.logger.warn({ round: round.id, member: memberId, reason }, 'member dropped from round');
+    // Recorded when it happens (the round record lists its dropped members only once it closes), so
+    // the live round stream of the HTTP API and the dashboard show the survivors falling mid-round.
+    void this.audit('round.member_dropped', round.id, { member: memberId, stage: round.state, reason })
+      .catch((err: unknown) => this.opts.logger.error({ err }, 'audit event not stored'));
     this.checkSettled(round);
   }
 

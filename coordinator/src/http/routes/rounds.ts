@@ -78,6 +78,8 @@ export async function roundRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    // Send the headers now: a watcher of a quiet task would otherwise wait for the first event to learn it is connected.
+    res.flushHeaders();
     let closed = false;
     request.raw.on('close', () => { closed = true; });
     let quietSince = Date.now();

@@ -27,7 +27,8 @@ export async function renderMembers(main, [federationId], { signal, showError })
   const body = h('div', {});
   const draw = ({ members }) => {
     const online = members.filter((m) => m.online).length;
-    fill(body, h('p', { class: 'stats' }, h('strong', { class: 'online-count' }, `${online} / ${members.length}`), ' members online · read at ', when(new Date().toISOString())),
+    fill(body, h('p', { class: 'stats' }, h('span', { class: 'stat' }, h('strong', { class: 'online-count' }, `${online} / ${members.length}`), ' members online'),
+      h('span', { class: 'stat muted' }, 'read at ', when(new Date().toISOString()))),
       table('members', TITLES, memberRows(members), 'no member has enrolled yet: invite with consort-coordinator invite'));
   };
   draw(await load()); // a refusal is shown by the router

@@ -8,6 +8,8 @@ const enc = encodeURIComponent;
 const SECURE_STAGES = ['open', 'advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask', 'aggregated', 'published'];
 const PLAIN_STAGES = ['open', 'masked_input', 'aggregated', 'published'];
 const TERMINAL = new Set(['published', 'aborted']);
+/** The coordinator's event for a member dropped from a round (its reason and stage in the detail). */
+const DROPPED = 'round.member_dropped';
 
 /** Seconds between two ISO times, "12.3 s". */
 const took = (from, to) => `${((Date.parse(to) - Date.parse(from)) / 1000).toFixed(1)} s`;
@@ -41,17 +43,22 @@ export async function renderTask(main, [taskId], { account, signal, showError })
       ' · stream: ', status),
     runBox, h('h2', {}, 'Current round'), live, h('h2', {}, 'Metrics over rounds'), charts, h('h2', {}, 'Rounds'), list);
 
+  const createdOf = (r) => (stages.get(r.roundId) ?? []).find((e) => e.kind === 'round.created');
   const latest = () => [...rounds.values()].sort((a, b) => b.number - a.number)[0];
 
   const drawLive = () => {
     const r = latest();
     if (!r) return fill(live, h('p', { class: 'muted', id: 'live-stage', 'data-state': 'none' }, 'No round yet.'));
     const events = (stages.get(r.roundId) ?? []).slice().sort((a, b) => a.eventId - b.eventId);
-    const created = events.find((e) => e.kind === 'round.created');
+    const created = createdOf(r);
     const aggregation = created?.detail?.aggregation ?? r.metrics?.aggregation ?? 'secure';
     const order = aggregation === 'plain' ? PLAIN_STAGES : SECURE_STAGES;
     const reached = order.indexOf(r.state);
-    const stageEvents = events.filter((e) => /^round\./.test(e.kind));
+    const stageEvents = events.filter((e) => /^round\./.test(e.kind) && e.kind !== DROPPED);
+    // Drops are events as they happen; the round record lists them only once the round closes.
+    const dropsLive = events.filter((e) => e.kind === DROPPED);
+    const survivors = TERMINAL.has(r.state) ? r.survivors : r.participants - Math.max(r.dropped.length, new Set(dropsLive.map((e) => e.detail?.member)).size);
+    const droppedText = r.dropped.length ? r.dropped : dropsLive.map((e) => `${e.detail?.member}: ${e.detail?.reason ?? 'dropped'} (stage ${e.detail?.stage ?? '?'})`);
     const timings = stageEvents.map((e, i) => {
       const next = stageEvents[i + 1];
       const stage = e.kind === 'round.created' ? 'open' : e.kind.slice('round.'.length);
@@ -62,7 +69,7 @@ export async function renderTask(main, [taskId], { account, signal, showError })
       h('div', { class: 'stats' },
         h('span', { class: 'stat' }, 'round ', h('strong', { id: 'live-number' }, String(r.number))),
         h('span', { class: 'stat' }, 'stage ', h('strong', { id: 'live-stage', 'data-state': r.state }, badge(r.state))),
-        h('span', { class: 'stat' }, 'survivors ', h('strong', { id: 'live-survivors' }, `${r.survivors} / ${r.participants}`)),
+        h('span', { class: 'stat' }, 'survivors ', h('strong', { id: 'live-survivors' }, `${survivors} / ${r.participants}`)),
         h('span', { class: 'stat' }, 'deadline ', h('strong', { id: 'live-deadline', 'data-at': TERMINAL.has(r.state) ? '' : r.deadline ?? '' }, TERMINAL.has(r.state) ? '—' : countdown(r.deadline))),
         h('span', { class: 'stat muted' }, aggregation, ' aggregation')),
       h('ol', { class: 'stepper', 'aria-label': 'stages' }, order.map((s, i) => h('li', {
@@ -70,7 +77,7 @@ export async function renderTask(main, [taskId], { account, signal, showError })
           : i < reached ? 'done' : i === reached ? (TERMINAL.has(s) ? 'done' : 'active') : 'todo',
       }, s.replace(/_/g, ' ')))),
       r.state === 'aborted' ? h('p', { class: 'error', id: 'live-reason' }, 'aborted: ', r.reason ?? 'no reason recorded') : null,
-      r.dropped.length ? h('p', { class: 'muted', id: 'live-dropped' }, 'dropped: ', r.dropped.join('; ')) : null,
+      droppedText.length ? h('p', { class: 'muted', id: 'live-dropped' }, 'dropped: ', droppedText.join('; ')) : null,
       h('h3', {}, 'Stage timings'),
       table('stage-timings', ['Stage', 'Began', 'Took'], timings, 'no stage yet'));
   };
@@ -96,7 +103,7 @@ export async function renderTask(main, [taskId], { account, signal, showError })
   const drawList = () => {
     const all = [...rounds.values()].sort((a, b) => b.number - a.number);
     fill(list, table('rounds', ['Round', 'Purpose', 'State', 'Survivors', 'Started', 'Finished', 'AUC', 'Eval loss', 'Train loss', 'Reason'], all.map((r) => [
-      String(r.number), r.metrics?.purpose ?? '—', badge(r.state), `${r.survivors} / ${r.participants}`, when(r.startedAt), when(r.finishedAt),
+      String(r.number), r.metrics?.purpose ?? createdOf(r)?.detail?.purpose ?? '—', badge(r.state), `${r.survivors} / ${r.participants}`, when(r.startedAt), when(r.finishedAt),
       num(r.metrics?.evalAuc), num(r.metrics?.evalLoss), num(r.metrics?.trainLoss), r.reason ?? '',
     ]), 'no round yet'));
   };
