@@ -11,6 +11,29 @@ import { browserAvailable, launchBrowser } from './support/browser.ts';
 
 const SHOTS = process.env.CONSORT_DASHBOARD_SHOTS; // a directory: screenshots of every page (development)
 
+/**
+ * Runs in the page: records every (round, stage, survivors) the live panel shows and every state of
+ * round 2's row in the rounds table; `notReloaded` would be gone after a reload.
+ */
+const RECORDER = `(() => {
+  window.seen = [];
+  window.rows = [];
+  window.notReloaded = true;
+  const record = () => {
+    const stage = document.querySelector('#live-stage')?.getAttribute('data-state');
+    const number = document.querySelector('#live-number')?.textContent;
+    const survivors = document.querySelector('#live-survivors')?.textContent;
+    const s = number + ' ' + stage + ' ' + survivors;
+    if (number && window.seen.at(-1) !== s) window.seen.push(s);
+    for (const tr of document.querySelectorAll('#rounds tbody tr')) {
+      const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent);
+      const row = cells.slice(0, 4).join(' ');
+      if (cells[0] === '2' && window.rows.at(-1) !== row) window.rows.push(row);
+    }
+  };
+  new MutationObserver(record).observe(document.getElementById('main'), { subtree: true, childList: true, characterData: true });
+})()`;
+
 /** Everything a page did that a visitor should never see or that left the coordinator. */
 interface Watch { consoleErrors: string[]; pageErrors: string[]; outside: string[] }
 
@@ -137,25 +160,7 @@ describe.runIf(browserAvailable())('web dashboard in a browser', () => {
     await expect.poll(() => page.locator('#stream-status').textContent()).toBe('live');
     // Record every (round, stage, survivors) the live panel and the rounds table show, and prove the
     // page is never reloaded (the flag would be gone).
-    await page.evaluate(() => {
-      const w = window as unknown as { seen: string[]; rows: string[]; notReloaded: boolean };
-      w.seen = [];
-      w.rows = [];
-      w.notReloaded = true;
-      const record = () => {
-        const stage = document.querySelector('#live-stage')?.getAttribute('data-state');
-        const number = document.querySelector('#live-number')?.textContent;
-        const survivors = document.querySelector('#live-survivors')?.textContent;
-        const s = `${number} ${stage} ${survivors}`;
-        if (number && w.seen.at(-1) !== s) w.seen.push(s);
-        for (const tr of document.querySelectorAll('#rounds tbody tr')) {
-          const cells = [...tr.querySelectorAll('td')].map((td) => td.textContent);
-          const row = `${cells[0]} ${cells[1]} ${cells[2]} ${cells[3]}`;
-          if (cells[0] === '2' && w.rows.at(-1) !== row) w.rows.push(row);
-        }
-      };
-      new MutationObserver(record).observe(document.getElementById('main')!, { subtree: true, childList: true, characterData: true });
-    });
+    await page.evaluate(RECORDER);
     await api(`/api/v1/tasks/${String(task.id)}/runs`, { method: 'POST', body: JSON.stringify({ rounds: 1, waitSeconds: 30 }) });
     // The training round (round 2) waits in advertise_keys for the silent member: the page says so, with its deadline.
     await expect.poll(() => page.locator('#live-number').textContent(), { timeout: 30_000 }).toBe('2');
@@ -166,15 +171,12 @@ describe.runIf(browserAvailable())('web dashboard in a browser', () => {
     // Then the silent member is dropped at the deadline and the round goes on with three.
     await expect.poll(() => page.locator('#live-number').textContent(), { timeout: 60_000 }).toBe('3');
     await expect.poll(() => page.locator('#live-stage').getAttribute('data-state'), { timeout: 60_000 }).toBe('published');
-    const { seen, rows } = await page.evaluate(() => {
-      const w = window as unknown as { seen: string[]; rows: string[] };
-      return { seen: w.seen, rows: w.rows };
-    });
+    const { seen, rows } = await page.evaluate('({ seen: window.seen, rows: window.rows })') as { seen: string[]; rows: string[] };
     expect(seen.filter((s) => s.startsWith('2 '))[0]).toBe('2 advertise_keys 4 / 4');
     // The same round's row moved from waiting for keys (four invited) to published with three survivors.
     expect(rows[0]).toBe('2 train advertise_keys 4 / 4');
     expect(rows.at(-1)).toBe('2 train published 3 / 4');
-    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    expect(await page.evaluate('window.notReloaded')).toBe(true);
     // Every stage of the training round has its timing, and the rounds table and charts follow.
     await page.locator('#round-list').scrollIntoViewIfNeeded();
     await expect.poll(() => page.locator('#rounds tbody tr').count()).toBe(3);
@@ -187,7 +189,7 @@ describe.runIf(browserAvailable())('web dashboard in a browser', () => {
     const aucPoints = await page.locator('svg[aria-label="Held-out AUC by round"] circle.point').count();
     expect(aucPoints).toBeGreaterThanOrEqual(1);
     expect(await page.locator('svg[aria-label="Training loss by round"] circle.point').count()).toBe(1);
-    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.evaluate('window.scrollTo(0, 0)');
     await shot(page, 'round-done');
     // The last round shown is the evaluation round; its stage timings cover each stage the coordinator
     // recorded (aggregation and publication are one step: no event of its own for "aggregated").

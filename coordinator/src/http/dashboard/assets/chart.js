@@ -9,15 +9,24 @@ function s(tag, attrs = {}, text) {
   return el;
 }
 
-/** About five round numbers covering [lo, hi]. */
-export function ticks(lo, hi, count = 5) {
+/** About `count` round numbers covering [lo, hi] (whole numbers only when `integer`). */
+export function ticks(lo, hi, count = 5, integer = false) {
   if (!(hi > lo)) return [lo];
   const raw = (hi - lo) / count;
   const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((x) => x >= raw) ?? raw;
+  let step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((x) => x >= raw) ?? raw;
+  if (integer) step = Math.max(1, Math.round(step));
   const out = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Number(v.toPrecision(12)));
   return out;
+}
+
+/** Decimals that tell ticks `step` apart (0.25 -> 2, 0.1 -> 1, 5 -> 0). */
+function decimalsOf(values) {
+  const step = values.length > 1 ? Math.abs(values[1] - values[0]) : 1;
+  let d = 0;
+  while (d < 6 && Math.abs(step * 10 ** d - Math.round(step * 10 ** d)) > 1e-9) d++;
+  return d;
 }
 
 /**
@@ -44,7 +53,8 @@ export function lineChart({ title, points, yLabel = '', width = 420, height = 20
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
   let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
   if (x0 === x1) { x0 -= 1; x1 += 1; }
-  if (y0 === y1) { const pad = Math.abs(y0) * 0.1 || 0.1; y0 -= pad; y1 += pad; }
+  const integer = digits === 0;
+  if (y0 === y1) { const pad = integer ? 1 : Math.abs(y0) * 0.1 || 0.1; y0 -= pad; y1 += pad; }
   const pad = (y1 - y0) * 0.08;
   y0 -= pad; y1 += pad;
   const X = (x) => m.left + ((x - x0) / (x1 - x0)) * (width - m.left - m.right);
@@ -52,11 +62,13 @@ export function lineChart({ title, points, yLabel = '', width = 420, height = 20
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, role: 'img', 'aria-label': title, class: 'line-chart' });
   svg.append(s('title', {}, title));
   const axes = s('g', { class: 'axes' });
-  for (const t of ticks(y0, y1, 4)) {
+  const yTicks = ticks(y0, y1, 4, integer);
+  const decimals = decimalsOf(yTicks);
+  for (const t of yTicks) {
     axes.append(s('line', { x1: m.left, x2: width - m.right, y1: Y(t), y2: Y(t), class: 'grid' }));
-    axes.append(s('text', { x: m.left - 6, y: Y(t) + 4, 'text-anchor': 'end' }, t.toFixed(Math.abs(t) >= 100 ? 0 : digits > 2 ? 2 : digits)));
+    axes.append(s('text', { x: m.left - 6, y: Y(t) + 4, 'text-anchor': 'end' }, t.toFixed(decimals)));
   }
-  for (const t of ticks(x0, x1, Math.min(8, Math.max(1, Math.round(x1 - x0)))).filter(Number.isInteger)) {
+  for (const t of ticks(x0, x1, Math.min(8, Math.max(1, Math.round(x1 - x0))), true)) {
     axes.append(s('text', { x: X(t), y: height - m.bottom + 16, 'text-anchor': 'middle' }, String(t)));
   }
   axes.append(s('line', { x1: m.left, x2: m.left, y1: m.top, y2: height - m.bottom, class: 'axis' }));

@@ -62,7 +62,7 @@ export async function renderTask(main, [taskId], { account, signal, showError })
     const timings = stageEvents.map((e, i) => {
       const next = stageEvents[i + 1];
       const stage = e.kind === 'round.created' ? 'open' : e.kind.slice('round.'.length);
-      const duration = next ? took(e.at, next.at) : TERMINAL.has(r.state) ? '—' : h('span', { class: 'running', 'data-since': e.at }, took(e.at, new Date().toISOString()));
+      const duration = next ? took(e.at, next.at) : TERMINAL.has(r.state) ? '—' : h('span', { class: 'ticking', 'data-since': e.at }, took(e.at, new Date().toISOString()));
       return [stage, when(e.at), duration];
     });
     fill(live,
@@ -120,7 +120,7 @@ export async function renderTask(main, [taskId], { account, signal, showError })
 
   // Running stage times and the deadline count on between events.
   const timer = setInterval(() => {
-    for (const el of main.querySelectorAll('.running')) el.textContent = took(el.dataset.since, new Date().toISOString());
+    for (const el of main.querySelectorAll('.ticking')) el.textContent = took(el.dataset.since, new Date().toISOString());
     const d = main.querySelector('#live-deadline');
     if (d?.dataset.at) d.textContent = countdown(d.dataset.at);
   }, 1000);
