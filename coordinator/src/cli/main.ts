@@ -50,6 +50,7 @@ program.command('serve')
     console.log(`coordinator listening on ${c.address} (${c.store.provider}); operator commands on ${c.adminAddress}; operator token in ${token}`);
     // Members compare this with what their enroll printed: publish it to them out of band.
     if (c.httpUrl) console.log(`HTTP API on ${c.httpUrl} (accounts: consort-coordinator api-token create --role operator --name <you>)`);
+    if (c.httpUrl) console.log(`web dashboard on ${c.httpUrl}/dashboard/ (log in with an API token)`);
     console.log(`coordinator signing key ${keyFingerprint(c.coordinatorKey.publicKey)}`);
     const stop = async () => { await c.close(); process.exit(0); };
     process.on('SIGINT', stop);
