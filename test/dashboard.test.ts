@@ -191,6 +191,12 @@ describe.runIf(browserAvailable())('web dashboard in a browser', () => {
     expect(await page.locator('svg[aria-label="Training loss by round"] circle.point').count()).toBe(1);
     await page.evaluate('window.scrollTo(0, 0)');
     await shot(page, 'round-done');
+    if (SHOTS) {
+      // The picture in docs/operator.md: the top of the page, narrower.
+      await page.setViewportSize({ width: 1000, height: 820 });
+      await page.screenshot({ path: `${SHOTS}/dashboard-rounds.png` });
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
     // The last round shown is the evaluation round; its stage timings cover each stage the coordinator
     // recorded (aggregation and publication are one step: no event of its own for "aggregated").
     const stagesShown = await page.locator('#stage-timings tbody tr td:first-child').allTextContents();
