@@ -201,10 +201,13 @@ export function httpApiSuite(db: { name: string; create: () => Promise<TestDatab
         expect(me.body).not.toMatch(/tokenHash/);
         const log = await call(w.tokens.auditor, { method: 'GET', url: '/api/v1/log?limit=1000&after=0' });
         expect(log.statusCode).toBe(200);
-        const events = log.json().events as { actor: string; kind: string; subjectId: string; detail: Record<string, unknown> }[];
+        const events = log.json().events as { id: number; actor: string; kind: string; subjectId: string; detail: Record<string, unknown> }[];
         expect(events.some((e) => e.kind === 'api.auth_failed' && e.actor === 'anonymous' && e.subjectId === 'me')).toBe(true);
         expect(events.some((e) => e.kind === 'api.denied' && e.actor === 'auditor:alice' && e.subjectId === 'federations.create')).toBe(true);
         expect(events.some((e) => e.kind === 'api.request' && e.actor === 'operator:olga' && e.subjectId === 'me' && e.detail.status === 200)).toBe(true);
+        const paged = await call(w.tokens.auditor, { method: 'GET', url: `/api/v1/log?limit=2&after=${events[0].id}` });
+        expect(paged.json().events).toHaveLength(2);
+        expect(paged.json().next).toBe(paged.json().events[1].id);
         const filtered = await call(w.tokens.auditor, { method: 'GET', url: '/api/v1/log?kind=api.denied' });
         expect((filtered.json().events as { kind: string }[]).every((e) => e.kind === 'api.denied')).toBe(true);
       });

@@ -55,7 +55,7 @@ export class RoundEventTracker {
     for (const r of rounds) {
       // A finished round's events were read once after it finished; they never change again.
       if (this.finished.has(r.id)) continue;
-      stageEvents.push(...(await this.store.listAuditEvents({ subjectId: r.id })).filter((e) => e.id > this.afterEventId));
+      stageEvents.push(...await this.store.listAuditEvents({ subjectId: r.id, afterId: this.afterEventId }));
       const snapshot = roundSnapshot(r);
       const key = JSON.stringify([r.state, r.updatedAt.getTime(), r.dropped.length, r.participants.length]);
       if (this.sentRounds.get(r.id) !== key) {
