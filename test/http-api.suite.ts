@@ -344,7 +344,7 @@ export function httpApiSuite(db: { name: string; create: () => Promise<TestDatab
         expect(again.json().message).toMatch(/already in progress/);
         // Publish once the watcher has seen the round reach masked_input.
         const watch = w.app.inject({ method: 'GET', url: `/api/v1/tasks/${w.ids.task}/events?untilRunEnds=true`, headers: bearer(w.tokens.auditor) });
-        await expect.poll(async () => (await w.store.listRounds(w.ids.task)).at(-1)?.state, { timeout: 5000 }).toBe('masked_input');
+        await expect.poll(async () => (await w.store.listRounds(w.ids.task)).at(-1)?.state, { timeout: 20_000 }).toBe('masked_input');
         await new Promise((r) => setTimeout(r, 100));
         w.release();
         const res = await watch;
@@ -363,7 +363,7 @@ export function httpApiSuite(db: { name: string; create: () => Promise<TestDatab
 
       it('aborts the run in progress', async () => {
         expect((await call(w.tokens.operator, { method: 'POST', url: `/api/v1/tasks/${w.ids.task}/runs`, payload: {} })).statusCode).toBe(202);
-        await expect.poll(async () => (await w.store.listRounds(w.ids.task)).at(-1)?.state, { timeout: 5000 }).toBe('masked_input');
+        await expect.poll(async () => (await w.store.listRounds(w.ids.task)).at(-1)?.state, { timeout: 20_000 }).toBe('masked_input');
         const aborted = await call(w.tokens.operator, { method: 'POST', url: `/api/v1/tasks/${w.ids.task}/run/abort` });
         expect(aborted.statusCode).toBe(200);
         expect(aborted.json().state).toBe('aborted');
