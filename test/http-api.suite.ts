@@ -201,10 +201,13 @@ export function httpApiSuite(db: { name: string; create: () => Promise<TestDatab
         expect(me.body).not.toMatch(/tokenHash/);
         const log = await call(w.tokens.auditor, { method: 'GET', url: '/api/v1/log?limit=1000&after=0' });
         expect(log.statusCode).toBe(200);
-        const events = log.json().events as { actor: string; kind: string; subjectId: string; detail: Record<string, unknown> }[];
+        const events = log.json().events as { id: number; actor: string; kind: string; subjectId: string; detail: Record<string, unknown> }[];
         expect(events.some((e) => e.kind === 'api.auth_failed' && e.actor === 'anonymous' && e.subjectId === 'me')).toBe(true);
         expect(events.some((e) => e.kind === 'api.denied' && e.actor === 'auditor:alice' && e.subjectId === 'federations.create')).toBe(true);
         expect(events.some((e) => e.kind === 'api.request' && e.actor === 'operator:olga' && e.subjectId === 'me' && e.detail.status === 200)).toBe(true);
+        const paged = await call(w.tokens.auditor, { method: 'GET', url: `/api/v1/log?limit=2&after=${events[0].id}` });
+        expect(paged.json().events).toHaveLength(2);
+        expect(paged.json().next).toBe(paged.json().events[1].id);
         const filtered = await call(w.tokens.auditor, { method: 'GET', url: '/api/v1/log?kind=api.denied' });
         expect((filtered.json().events as { kind: string }[]).every((e) => e.kind === 'api.denied')).toBe(true);
       });
@@ -341,7 +344,7 @@ export function httpApiSuite(db: { name: string; create: () => Promise<TestDatab
         expect(again.json().message).toMatch(/already in progress/);
         // Publish once the watcher has seen the round reach masked_input.
         const watch = w.app.inject({ method: 'GET', url: `/api/v1/tasks/${w.ids.task}/events?untilRunEnds=true`, headers: bearer(w.tokens.auditor) });
-        await expect.poll(async () => (await w.store.listRounds(w.ids.task)).at(-1)?.state, { timeout: 5000 }).toBe('masked_input');
+        await expect.poll(async () => (await w.store.listRounds(w.ids.task)).at(-1)?.state, { timeout: 20_000 }).toBe('masked_input');
         await new Promise((r) => setTimeout(r, 100));
         w.release();
         const res = await watch;
@@ -360,7 +363,7 @@ export function httpApiSuite(db: { name: string; create: () => Promise<TestDatab
 
       it('aborts the run in progress', async () => {
         expect((await call(w.tokens.operator, { method: 'POST', url: `/api/v1/tasks/${w.ids.task}/runs`, payload: {} })).statusCode).toBe(202);
-        await expect.poll(async () => (await w.store.listRounds(w.ids.task)).at(-1)?.state, { timeout: 5000 }).toBe('masked_input');
+        await expect.poll(async () => (await w.store.listRounds(w.ids.task)).at(-1)?.state, { timeout: 20_000 }).toBe('masked_input');
         const aborted = await call(w.tokens.operator, { method: 'POST', url: `/api/v1/tasks/${w.ids.task}/run/abort` });
         expect(aborted.statusCode).toBe(200);
         expect(aborted.json().state).toBe('aborted');

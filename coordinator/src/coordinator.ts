@@ -11,7 +11,7 @@ import { MemberConnections } from './members/connections.ts';
 import { RoundRunner } from './round/round-runner.ts';
 import { bindGrpcServer, serveAdmin, serveMembers } from './transport/grpc/server.ts';
 import { TaskRuns } from './round/task-runs.ts';
-import { DEFAULT_HTTP_ADDRESS, parseHttpAddress, startHttpListener, type HttpListener } from './http/http-listener.ts';
+import { bindHttpServer, DEFAULT_HTTP_ADDRESS, parseHttpAddress, serveHttpApi, type BoundHttpServer, type HttpListener } from './http/http-listener.ts';
 import type { ApiDeps, AuditReportSource } from './http/api-deps.ts';
 import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 
@@ -96,17 +96,20 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   }
   const httpAddress = options.httpAddress === false ? undefined
     : parseHttpAddress(options.httpAddress ?? process.env.CONSORT_HTTP_ADDRESS ?? (port === 0 ? '127.0.0.1:0' : DEFAULT_HTTP_ADDRESS));
-  if (httpAddress) {
-    const refusal = insecureTransportRefusal({ action: `serve the HTTP API on ${httpAddress.host} (--http-address)`, host: httpAddress.host, tls: Boolean(tls), insecure: options.insecure ?? false, tlsWay: '--tls-cert and --tls-key (or CONSORT_TLS_CERT / CONSORT_TLS_KEY)' });
-    if (refusal) throw new ConsortError(refusal.code, refusal.message, { host: httpAddress.host });
-  }
   // The ports first: a taken port must leave no database file or token behind.
   const grpcServer = await bindGrpcServer(host, port, tls);
   let adminServer: Awaited<ReturnType<typeof bindGrpcServer>>;
+  let httpServer: BoundHttpServer | undefined;
   try {
     adminServer = await bindGrpcServer(adminHost, adminPort, tls, '--admin-port');
   } catch (err) {
     await grpcServer.close();
+    throw err;
+  }
+  try {
+    if (httpAddress) httpServer = await bindHttpServer({ ...httpAddress, tls, insecure: options.insecure });
+  } catch (err) {
+    await Promise.all([grpcServer.close(), adminServer.close()]);
     throw err;
   }
   let store: Store;
@@ -116,8 +119,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     const databaseUrl = options.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(dataDir, 'consort.db')}`;
     store = await openStore(databaseUrl);
   } catch (err) {
-    await grpcServer.close();
-    await adminServer.close();
+    await Promise.all([grpcServer.close(), adminServer.close(), httpServer?.close()]);
     throw err;
   }
   const connections = new MemberConnections<CoordinatorEvent>();
@@ -130,16 +132,9 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   serveMembers(grpcServer, { store, connections, rounds, logger, coordinatorKey, sealEvent });
   serveAdmin(adminServer, { store, connections, rounds, logger, adminToken });
   const runs = new TaskRuns(rounds);
-  let http: HttpListener | undefined;
-  if (httpAddress) {
-    try {
-      http = await startHttpListener({ ...httpAddress, tls, insecure: options.insecure, store, connections, runs, logger, auditReports: options.auditReports, exportOnnx: options.exportOnnx });
-    } catch (err) {
-      await Promise.all([grpcServer.close(), adminServer.close()]);
-      await store.close();
-      throw err;
-    }
-  }
+  const http: HttpListener | undefined = httpServer
+    ? await serveHttpApi(httpServer, { store, connections, runs, logger, auditReports: options.auditReports, exportOnnx: options.exportOnnx })
+    : undefined;
   logger.info({ address: grpcServer.address, adminAddress: adminServer.address, database: store.provider, tls: Boolean(tls), coordinatorKey: keyFingerprint(coordinatorKey.publicKey) }, 'coordinator listening');
   if (http) logger.info({ url: http.url }, 'HTTP API listening');
   if (!tls && options.insecure) {

@@ -1,4 +1,5 @@
 // The coordinator's HTTP API as a fastify app, built apart from listening (tests use app.inject()).
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { publicAccount } from '../accounts/api-tokens.ts';
@@ -19,6 +20,8 @@ import { taskRoutes } from './routes/tasks.ts';
 export interface BuildAppOptions extends ApiDeps {
   /** TLS certificate chain and key (PEM contents); absent = plain HTTP (loopback or --insecure). */
   https?: { cert: string | Buffer; key: string | Buffer };
+  /** A server bound beforehand (the coordinator binds its ports before opening the database). */
+  serverFactory?: (handler: (req: IncomingMessage, res: ServerResponse) => void) => Server;
   /** Failed authentications allowed per address and minute (default API_AUTH_FAILURES_PER_MINUTE). */
   authFailuresPerMinute?: number;
   /** Largest request body (default 4 MiB: task files are small). */
@@ -37,6 +40,7 @@ export async function buildApp(o: BuildAppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: o.bodyLimit ?? 4 * 1024 * 1024,
     ...(o.https ? { https: o.https } : {}),
+    ...(o.serverFactory ? { serverFactory: o.serverFactory } : {}),
     // Integers in query strings arrive as numbers, booleans as booleans; extra body fields are dropped.
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: true, useDefaults: true } },
   }) as unknown as FastifyInstance;

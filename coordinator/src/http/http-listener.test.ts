@@ -1,7 +1,7 @@
 // The HTTP API's listener: HTTPS with the coordinator's certificate, plain HTTP refused off loopback,
 // addresses parsed strictly.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { get } from 'node:https';
@@ -10,6 +10,7 @@ import { createDevCa } from '../tls/dev-ca.ts';
 import { MemberConnections } from '../members/connections.ts';
 import { TaskRuns } from '../round/task-runs.ts';
 import type { Store } from '../store/store.ts';
+import { startCoordinator } from '../coordinator.ts';
 import { parseHttpAddress, startHttpListener, type HttpListener } from './http-listener.ts';
 
 // The routes used here never reach the store.
@@ -47,6 +48,15 @@ describe('HTTP listener', () => {
     open.push(first);
     const port = Number(new URL(first.url).port);
     await expect(startHttpListener({ ...deps, host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/--http-address/) });
+  });
+
+  it('a coordinator whose HTTP port is taken stops before creating its database', async () => {
+    const first = await startHttpListener({ ...deps, host: '127.0.0.1', port: 0 });
+    open.push(first);
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'consort-http-taken-')), 'data');
+    await expect(startCoordinator({ dataDir, port: 0, httpAddress: `127.0.0.1:${new URL(first.url).port}`, logger: pino({ level: 'silent' }) }))
+      .rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/is taken on 127\.0\.0\.1: .*--http-address/) });
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('parses host:port, [v6]:port, and refuses anything else', () => {

@@ -481,11 +481,12 @@ export class PrismaStore implements Store {
     );
   }
 
-  async listAuditEvents(filter: { subjectId?: string; kind?: string } = {}): Promise<AuditEventRecord[]> {
-    const where: { subjectId?: string; kind?: string } = {};
+  async listAuditEvents(filter: { subjectId?: string; kind?: string; afterId?: number; limit?: number } = {}): Promise<AuditEventRecord[]> {
+    const where: { subjectId?: string; kind?: string; id?: { gt: number } } = {};
     if (filter.subjectId !== undefined) where.subjectId = filter.subjectId;
     if (filter.kind !== undefined) where.kind = filter.kind;
-    const rows = await this.run('list audit events', () => this.db.auditEvent.findMany({ where, orderBy: { id: 'asc' } }));
+    if (filter.afterId !== undefined) where.id = { gt: filter.afterId };
+    const rows = await this.run('list audit events', () => this.db.auditEvent.findMany({ where, orderBy: { id: 'asc' }, ...(filter.limit !== undefined ? { take: filter.limit } : {}) }));
     return rows.map(toAudit);
   }
 

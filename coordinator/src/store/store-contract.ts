@@ -499,6 +499,8 @@ export function storeContract(harness: StoreHarness): void {
         expect(await store.listAuditEvents({ kind: 'round.aborted' })).toEqual([b]);
         expect(await store.listAuditEvents({ subjectId: 'r1', kind: 'round.published' })).toEqual([c]);
         expect(b.detail).toEqual({ reason: 'timeout' });
+        expect(await store.listAuditEvents({ afterId: a.id, limit: 1 })).toEqual([b]);
+        expect(await store.listAuditEvents({ subjectId: 'r1', afterId: b.id })).toEqual([c]);
       });
     });
 

@@ -247,8 +247,8 @@ export interface Store {
   ): Promise<{ round: RoundRecord; modelVersion: ModelVersionMeta }>;
 
   appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord>;
-  /** Events in append order, optionally filtered. */
-  listAuditEvents(filter?: { subjectId?: string; kind?: string }): Promise<AuditEventRecord[]>;
+  /** Events in append order, optionally filtered; `afterId`/`limit` page through a long log. */
+  listAuditEvents(filter?: { subjectId?: string; kind?: string; afterId?: number; limit?: number }): Promise<AuditEventRecord[]>;
 
   createApiToken(input: ApiTokenInput): Promise<ApiTokenRecord>;
   /** The token with this SHA-256 hex hash, revoked or expired ones included. */

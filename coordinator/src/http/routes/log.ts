@@ -24,7 +24,8 @@ export async function logRoutes(app: FastifyInstance, deps: ApiDeps): Promise<vo
     if (q.subjectId) filter.subjectId = String(q.subjectId);
     const after = Number(q.after ?? 0);
     const limit = Number(q.limit ?? 200);
-    const matching = (await deps.store.listAuditEvents(filter)).filter((e) => e.id > after);
+    // One more than asked: whether there is a next page.
+    const matching = await deps.store.listAuditEvents({ ...filter, afterId: after, limit: limit + 1 });
     const page = matching.slice(0, limit);
     return { events: page.map((e) => ({ ...e, at: iso(e.at) })), next: matching.length > limit ? page[page.length - 1].id : null };
   });

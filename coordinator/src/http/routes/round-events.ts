@@ -13,6 +13,8 @@ export interface WatchEvent {
 }
 
 const TERMINAL = new Set(['published', 'aborted']);
+/** How long after a round's last change its closing audit event may still arrive. */
+const CLOSING_GRACE_MS = 10_000;
 
 /** A round as the watch stream shows it: stage, survivors, the current stage's deadline. */
 export function roundSnapshot(r: RoundRecord): Record<string, unknown> {
@@ -44,6 +46,7 @@ export function runWithReports(run: TaskRun): Record<string, unknown> {
 export class RoundEventTracker {
   private readonly sentRounds = new Map<string, string>();
   private readonly finished = new Set<string>();
+  private readonly closingEventSeen = new Set<string>();
   private lastRun = '';
 
   constructor(private readonly store: Store, private readonly taskId: string, private afterEventId = 0) {}
@@ -55,14 +58,18 @@ export class RoundEventTracker {
     for (const r of rounds) {
       // A finished round's events were read once after it finished; they never change again.
       if (this.finished.has(r.id)) continue;
-      stageEvents.push(...(await this.store.listAuditEvents({ subjectId: r.id })).filter((e) => e.id > this.afterEventId));
+      const events = await this.store.listAuditEvents({ subjectId: r.id, afterId: this.afterEventId });
+      stageEvents.push(...events);
       const snapshot = roundSnapshot(r);
       const key = JSON.stringify([r.state, r.updatedAt.getTime(), r.dropped.length, r.participants.length]);
       if (this.sentRounds.get(r.id) !== key) {
         this.sentRounds.set(r.id, key);
         out.push({ event: 'round', data: snapshot });
       }
-      if (TERMINAL.has(r.state)) this.finished.add(r.id);
+      // The runner stores the state first and its audit event just after: a round is done once
+      // that event was read too (or, for rounds closed without one, a while after its last change).
+      if (events.some((e) => e.kind === `round.${r.state}`)) this.closingEventSeen.add(r.id);
+      if (TERMINAL.has(r.state) && (this.closingEventSeen.has(r.id) || Date.now() - r.updatedAt.getTime() > CLOSING_GRACE_MS)) this.finished.add(r.id);
     }
     const numberOf = new Map(rounds.map((r) => [r.id, r.number]));
     for (const e of stageEvents.sort((a, b) => a.id - b.id)) {
