@@ -12,6 +12,9 @@ function memberRows(members) {
   ]);
 }
 
+/** Seconds between two reads of the member list. */
+const REFRESH_S = 15;
+
 const TITLES = ['Member', 'State', 'Last seen', 'Backend', 'Enrolled', 'Id'];
 
 /** Keeps "12 s ago" true without asking the API again. */
@@ -36,8 +39,11 @@ export async function renderMembers(main, [federationId], { signal, showError })
     try { draw(await load()); } catch (err) { if (!signal.aborted) showError(main, err); }
   };
   fill(main, h('h1', {}, 'Members'), h('p', {}, h('a', { href: '#/overview' }, '← Overview'), ' ',
-    h('button', { type: 'button', id: 'refresh', onclick: refresh }, 'Refresh')), body);
+    h('button', { type: 'button', id: 'refresh', onclick: refresh }, 'Refresh'), h('span', { class: 'muted' }, ` read again every ${REFRESH_S} s`)), body);
   tickLastSeen(main, signal);
+  // Online state changes without an event to follow: read it again now and then (each read is one log entry).
+  const timer = setInterval(refresh, REFRESH_S * 1000);
+  signal.addEventListener('abort', () => clearInterval(timer));
 }
 
 export async function renderMember(main, [memberId], { signal }) {
