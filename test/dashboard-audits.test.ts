@@ -70,7 +70,7 @@ describe.runIf(browserAvailable())('dashboard audit pages in a browser', () => {
     const frame = page.frameLocator('#report');
     await expect.poll(() => frame.locator('h1').textContent()).toBe('Fairness audit of churn v0');
     // The report's own style applies inside the frame; its script never runs.
-    expect(await frame.locator('h1').evaluate('(el) => getComputedStyle(el).color')).toBe('rgb(18, 52, 86)');
+    expect(await frame.locator('h1').evaluate((el) => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(el).color)).toBe('rgb(18, 52, 86)');
     expect(await page.title()).toBe('Consort dashboard');
     expect(await page.locator('#report').getAttribute('sandbox')).toBe('');
     expect(errors.filter((e) => !/Blocked script execution/.test(e))).toEqual([]);
