@@ -151,7 +151,7 @@ describe.runIf(browserAvailable())('web dashboard in a browser', () => {
   it('shows a round live: stage, survivors and deadline change on the open page while the round runs', async () => {
     const task = await api(`/api/v1/federations/${fx.federationId}/tasks`, {
       method: 'POST', body: JSON.stringify(churnTask({
-        name: 'churn-live', minMembers: 3, aggregation: 'secure', stageTimeoutSeconds: 3,
+        name: 'churn-live', minMembers: 3, aggregation: 'secure', stageTimeoutSeconds: 5,
       })),
     });
     const { page, watch } = await tab();
@@ -172,9 +172,9 @@ describe.runIf(browserAvailable())('web dashboard in a browser', () => {
     await expect.poll(() => page.locator('#live-number').textContent(), { timeout: 60_000 }).toBe('3');
     await expect.poll(() => page.locator('#live-stage').getAttribute('data-state'), { timeout: 60_000 }).toBe('published');
     const { seen, rows } = await page.evaluate('({ seen: window.seen, rows: window.rows })') as { seen: string[]; rows: string[] };
-    expect(seen.filter((s) => s.startsWith('2 '))[0]).toBe('2 advertise_keys 4 / 4');
+    expect(seen).toContain('2 advertise_keys 4 / 4');
     // The same round's row moved from waiting for keys (four invited) to published with three survivors.
-    expect(rows[0]).toBe('2 train advertise_keys 4 / 4');
+    expect(rows).toContain('2 train advertise_keys 4 / 4');
     expect(rows.at(-1)).toBe('2 train published 3 / 4');
     expect(await page.evaluate('window.notReloaded')).toBe(true);
     // Every stage of the training round has its timing, and the rounds table and charts follow.
@@ -220,7 +220,7 @@ describe.runIf(browserAvailable())('web dashboard in a browser', () => {
     expect(watch.consoleErrors).toEqual([]);
     expect(watch.pageErrors).toEqual([]);
     expect(watch.outside).toEqual([]);
-  });
+  }, 120_000);
 
   it('refuses an auditor on operator pages with a clear view, and lets it read rounds and the log', async () => {
     const { page, watch } = await tab();
