@@ -1,7 +1,8 @@
 // A coordinator process killed (SIGKILL) mid-round, then stopped cleanly (SIGTERM), each time
 // restarted on the same port and SQLite file: the interrupted round is aborted, nothing is
 // half-stored, and every member (agents in this process and a `consort-agent run` process)
-// comes back by itself so that the next round publishes.
+// comes back by itself so that the next round publishes; the API and the dashboard show the
+// aborted round and the clean ones after it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { AdminClient, issueApiToken, openStore } from '@consort/coordinator';
 import { MemberAgent, enrollMember } from '@consort/client-sdk';
 import { generateConsortium, writeConsortium } from '@consort/simulations';
 import { churnTask } from './support/federation-fixture.ts';
+import { browserAvailable, launchBrowser } from './support/browser.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const TOKEN = 'restart-token';
@@ -131,6 +133,26 @@ describe('coordinator restarts', () => {
     expect(listed.rounds.filter((r) => r.number > 2).map((r) => r.state)).toEqual(['published', 'published']);
     const stream = await (await api(`/api/v1/tasks/${task.id}/events?follow=false`)).text();
     expect(stream).toContain(`"roundId":"${interrupted}","number":2,"kind":"round.aborted"`);
+    // The dashboard shows the same to the auditor: the aborted round with its reason, the clean rounds after it.
+    if (browserAvailable()) {
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${httpUrl}/dashboard/`);
+        await page.locator('#token').fill(token);
+        await page.locator('#login button[type=submit]').click();
+        await page.locator('h1').first().waitFor();
+        await page.goto(`${httpUrl}/dashboard/#/tasks/${task.id}`);
+        await expect.poll(() => page.locator('#rounds tbody tr').count()).toBe(listed.rounds.length);
+        const rows = await Promise.all((await page.locator('#rounds tbody tr').all()).map((tr) => tr.locator('td').allTextContents()));
+        const byNumber = new Map(rows.map((cells) => [Number(cells[0]), cells]));
+        expect(byNumber.get(2)?.[2]).toBe('aborted');
+        expect(byNumber.get(2)?.at(-1)).toMatch(/coordinator restarted mid-round/);
+        expect([3, 4].map((n) => byNumber.get(n)?.[2])).toEqual(['published', 'published']);
+      } finally {
+        await browser.close();
+      }
+    }
 
     // A clean stop (SIGTERM) and a restart: the same again.
     second.child.process.kill('SIGTERM');
