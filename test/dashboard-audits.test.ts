@@ -5,13 +5,16 @@ import pino from 'pino';
 import type { Browser, Page } from 'playwright-core';
 import { buildApp, createTask, issueApiToken, MemberConnections, openStore, TaskRuns, type AuditReportSource, type Store } from '@consort/coordinator';
 import { sqliteDatabase } from './support/databases.ts';
-import { browserAvailable, launchBrowser } from './support/browser.ts';
+import { browserAvailable, CHROMIUM, launchBrowser } from './support/browser.ts';
 import { CHURN_TASK } from './http-api.suite.ts';
 
 const REPORT_HTML = '<!doctype html><html><head><style>h1 { color: rgb(18, 52, 86); }</style></head>'
   + '<body><h1>Fairness audit of churn v0</h1><svg width="20" height="20"><rect width="20" height="20"/></svg><script>parent.document.title = "escaped";</script></body></html>';
 
-describe.runIf(browserAvailable())('dashboard audit pages in a browser', () => {
+const haveBrowser = browserAvailable();
+if (!haveBrowser) console.warn(`dashboard audit pages in a browser: skipped, no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CONSORT_CHROMIUM)`);
+
+describe.runIf(haveBrowser)('dashboard audit pages in a browser', () => {
   let store: Store;
   let app: Awaited<ReturnType<typeof buildApp>>;
   let browser: Browser;

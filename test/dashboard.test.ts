@@ -7,7 +7,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { issueApiToken } from '@consort/coordinator';
 import { sqliteDatabase } from './support/databases.ts';
 import { churnTask, startFixture, type Fixture } from './support/federation-fixture.ts';
-import { browserAvailable, launchBrowser } from './support/browser.ts';
+import { browserAvailable, CHROMIUM, launchBrowser } from './support/browser.ts';
 
 const SHOTS = process.env.CONSORT_DASHBOARD_SHOTS; // a directory: screenshots of every page (development)
 
@@ -37,7 +37,10 @@ const RECORDER = `(() => {
 /** Everything a page did that a visitor should never see or that left the coordinator. */
 interface Watch { consoleErrors: string[]; pageErrors: string[]; outside: string[] }
 
-describe.runIf(browserAvailable())('web dashboard in a browser', () => {
+const haveBrowser = browserAvailable();
+if (!haveBrowser) console.warn(`web dashboard in a browser: skipped, no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CONSORT_CHROMIUM)`);
+
+describe.runIf(haveBrowser)('web dashboard in a browser', () => {
   let fx: Fixture;
   let browser: Browser;
   let base: string;
