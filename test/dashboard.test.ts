@@ -127,6 +127,7 @@ describe.runIf(haveBrowser)('web dashboard in a browser', () => {
     await login(op.page, tokens.operator);
     await expect.poll(() => op.page.locator('.federation .online-count').textContent()).toBe('4 / 4');
     expect(await op.page.locator('#who').textContent()).toContain('olga · operator');
+    await shot(op.page, 'overview');
     await op.page.locator('.federation a.stat').click();
     await expect.poll(() => op.page.locator('#members tbody tr').count()).toBe(4);
     expect(await op.page.locator('#members .badge.online').count()).toBe(4);
