@@ -28,6 +28,8 @@ function scriptedRunner(store: Store) {
   let release: () => void = () => undefined;
   const runner: Runner = {
     async runTask(taskId, _rounds, options = {}) {
+      // Armed before the round exists: a test may release it as soon as it sees the round.
+      const released = new Promise<void>((resolve) => { release = resolve; });
       const base = (await store.listModelVersions(taskId))[0];
       options.onWaiting?.(1, 2);
       const number = (await store.listRounds(taskId)).length + 1;
@@ -38,7 +40,6 @@ function scriptedRunner(store: Store) {
         await store.appendAuditEvent({ actor: 'coordinator', kind: `round.${to}`, subjectType: 'round', subjectId: r.id, detail: {} });
       }
       const aborted = new Promise<void>((resolve) => (options.signal?.aborted ? resolve() : options.signal?.addEventListener('abort', () => resolve())));
-      const released = new Promise<void>((resolve) => { release = resolve; });
       await Promise.race([aborted, released]);
       if (options.signal?.aborted) {
         await store.updateRound(r.id, 'masked_input', { state: 'aborted', reason: 'cancelled by the operator', finishedAt: new Date() });
