@@ -205,6 +205,15 @@ describe.runIf(haveBrowser)('web dashboard in a browser', () => {
     // recorded (aggregation and publication are one step: no event of its own for "aggregated").
     const stagesShown = await page.locator('#stage-timings tbody tr td:first-child').allTextContents();
     expect(stagesShown).toEqual(['open', 'advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask', 'published']);
+    // A round picked in the table shows its own stages: round 2 waited about 5 s for the silent member's keys.
+    await page.locator('#rounds tbody tr').nth(1).locator('button.round-pick').click();
+    await expect.poll(() => page.locator('#live-number').textContent()).toBe('2');
+    expect(await page.locator('#live-dropped').textContent()).toMatch(/advertise_keys/);
+    const waited = await page.locator('#stage-timings tbody tr').nth(1).locator('td').allTextContents();
+    expect(waited[0]).toBe('advertise_keys');
+    expect(Number.parseFloat(waited[2])).toBeGreaterThanOrEqual(4);
+    await page.locator('#follow-latest').click();
+    await expect.poll(() => page.locator('#live-number').textContent()).toBe('3');
     silentInTraining = false;
     expect(watch.consoleErrors).toEqual([]);
     expect(watch.pageErrors).toEqual([]);

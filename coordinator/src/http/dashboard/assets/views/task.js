@@ -33,6 +33,7 @@ export async function renderTask(main, [taskId], { account, signal, showError })
   let streamState = 'connecting';
 
   const status = h('span', { id: 'stream-status' });
+  const heading = h('h2', {});
   const runBox = h('div', { id: 'run' });
   const live = h('section', { id: 'live', class: 'card' });
   const charts = h('section', { id: 'charts', class: 'charts' });
@@ -41,13 +42,18 @@ export async function renderTask(main, [taskId], { account, signal, showError })
     h('h1', {}, name, ' ', shortId(taskId)),
     h('p', {}, h('a', { href: '#/overview' }, '← Overview'), account.role !== 'auditor' ? [' · ', h('a', { href: `#/tasks/${enc(taskId)}/models` }, 'model versions')] : null,
       ' · stream: ', status),
-    runBox, h('h2', {}, 'Current round'), live, h('h2', {}, 'Metrics over rounds'), charts, h('h2', {}, 'Rounds'), list);
+    runBox, heading, live, h('h2', {}, 'Metrics over rounds'), charts, h('h2', {}, 'Rounds'), list);
 
   const createdOf = (r) => (stages.get(r.roundId) ?? []).find((e) => e.kind === 'round.created');
   const latest = () => [...rounds.values()].sort((a, b) => b.number - a.number)[0];
+  // A round picked in the table stays in the panel (its stages and timings) until "follow the latest".
+  let pinned = null;
+  const shown = () => (pinned && rounds.get(pinned)) || latest();
+  const pin = (roundId) => { pinned = roundId; redraw(); };
 
   const drawLive = () => {
-    const r = latest();
+    const r = shown();
+    fill(heading, pinned ? ['Round ', String(r?.number ?? ''), ' ', h('button', { type: 'button', class: 'link', id: 'follow-latest', onclick: () => pin(null) }, 'follow the latest round')] : 'Current round');
     if (!r) return fill(live, h('p', { class: 'muted', id: 'live-stage', 'data-state': 'none' }, 'No round yet.'));
     const events = (stages.get(r.roundId) ?? []).slice().sort((a, b) => a.eventId - b.eventId);
     const created = createdOf(r);
@@ -103,7 +109,7 @@ export async function renderTask(main, [taskId], { account, signal, showError })
   const drawList = () => {
     const all = [...rounds.values()].sort((a, b) => b.number - a.number);
     fill(list, table('rounds', ['Round', 'Purpose', 'State', 'Survivors', 'Started', 'Finished', 'AUC', 'Eval loss', 'Train loss', 'Reason'], all.map((r) => [
-      String(r.number), r.metrics?.purpose ?? createdOf(r)?.detail?.purpose ?? '—', badge(r.state), `${r.survivors} / ${r.participants}`, when(r.startedAt), when(r.finishedAt),
+      h('button', { type: 'button', class: 'link round-pick', title: 'show its stages and timings above', onclick: () => { pin(r.roundId); heading.scrollIntoView(); } }, String(r.number)), r.metrics?.purpose ?? createdOf(r)?.detail?.purpose ?? '—', badge(r.state), `${r.survivors} / ${r.participants}`, when(r.startedAt), when(r.finishedAt),
       num(r.metrics?.evalAuc), num(r.metrics?.evalLoss), num(r.metrics?.trainLoss), r.reason ?? '',
     ]), 'no round yet'));
   };
