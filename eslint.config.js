@@ -20,6 +20,15 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', Buffer: 'readonly' } },
   },
   {
+    // The dashboard's pages run in the browser: plain ES modules served as they are, no bundler.
+    files: ['coordinator/src/http/dashboard/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(['window', 'document', 'location', 'sessionStorage', 'fetch', 'Node', 'URLSearchParams', 'TextDecoder',
+        'AbortController', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'console'].map((name) => [name, 'readonly'])),
+    },
+  },
+  {
     // core is pure: no I/O, no network, no database, no training framework.
     files: ['core/src/**/*.ts'],
     rules: {

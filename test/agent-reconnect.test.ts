@@ -33,7 +33,7 @@ describe('member agent connection', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    coordinator = await startCoordinator({ dataDir: dir, port, logger: pino({ level: 'silent' }), adminToken: 'agent-test' });
+    coordinator = await startCoordinator({ dataDir: dir, port, httpAddress: '127.0.0.1:0', logger: pino({ level: 'silent' }), adminToken: 'agent-test' });
     const admin = new AdminClient(coordinator.adminAddress, 'agent-test');
     const fed = await admin.createFederation('reconnect');
     const [token] = await admin.createEnrollmentTokens(fed.id, 1);
@@ -54,7 +54,7 @@ describe('member agent connection', () => {
     const started = agent.start();
     await until('a failed first attempt', () => log.lines.some((l) => l.startsWith('reconnecting in')));
     expect(log.lines.find((l) => l.startsWith('reconnecting in'))).toMatch(/^reconnecting in \d+\.\d s \(attempt 1; giving up at \d{4}-\d\d-\d\dT[\d:.]+Z\): UNAVAILABLE: /);
-    coordinator = await startCoordinator({ dataDir: dir, port, logger: pino({ level: 'silent' }), adminToken: 'agent-test' });
+    coordinator = await startCoordinator({ dataDir: dir, port, httpAddress: '127.0.0.1:0', logger: pino({ level: 'silent' }), adminToken: 'agent-test' });
     await started;
     expect(log.lines).toContain(`connected to 127.0.0.1:${port} as member ${identity.memberId}; waiting for rounds`);
     // The coordinator's heartbeat comes every 15 s: a 1 s silence limit takes the stream for lost.

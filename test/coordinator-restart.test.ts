@@ -1,17 +1,19 @@
 // A coordinator process killed (SIGKILL) mid-round, then stopped cleanly (SIGTERM), each time
 // restarted on the same port and SQLite file: the interrupted round is aborted, nothing is
 // half-stored, and every member (agents in this process and a `consort-agent run` process)
-// comes back by itself so that the next round publishes.
+// comes back by itself so that the next round publishes; the API and the dashboard show the
+// aborted round and the clean ones after it.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AdminClient, openStore } from '@consort/coordinator';
+import { AdminClient, issueApiToken, openStore } from '@consort/coordinator';
 import { MemberAgent, enrollMember } from '@consort/client-sdk';
 import { MisbehavingWork } from './support/misbehaving-work.ts';
 import { generateConsortium, writeConsortium } from '@consort/simulations';
 import { churnTask } from './support/federation-fixture.ts';
+import { browserAvailable, launchBrowser } from './support/browser.ts';
 
 const repoRoot = resolve(import.meta.dirname, '..');
 const TOKEN = 'restart-token';
@@ -43,8 +45,8 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
   }
 }
 
-async function startCoordinatorProcess(dir: string, databaseUrl: string, port: number): Promise<{ child: Child; address: string; adminAddress: string }> {
-  const child = spawnTs(['coordinator/src/cli/main.ts', 'serve', '--port', String(port), '--admin-port', '0', '--data-dir', dir, '--database-url', databaseUrl],
+async function startCoordinatorProcess(dir: string, databaseUrl: string, port: number): Promise<{ child: Child; address: string; adminAddress: string; httpUrl: () => string | undefined }> {
+  const child = spawnTs(['coordinator/src/cli/main.ts', 'serve', '--port', String(port), '--admin-port', '0', '--http-address', '127.0.0.1:0', '--data-dir', dir, '--database-url', databaseUrl],
     { CONSORT_ADMIN_TOKEN: TOKEN, CONSORT_LOG_LEVEL: 'silent' });
   const [address, adminAddress] = await Promise.race([
     until('the coordinator to listen', () => {
@@ -53,7 +55,7 @@ async function startCoordinatorProcess(dir: string, databaseUrl: string, port: n
     }),
     child.exited.then((code): never => { throw new Error(`coordinator exited early (${code}): ${child.output()}`); }),
   ]);
-  return { child, address, adminAddress };
+  return { child, address, adminAddress, httpUrl: () => /HTTP API on (\S+)/.exec(child.output())?.[1] };
 }
 
 describe('coordinator restarts', () => {
@@ -119,6 +121,39 @@ describe('coordinator restarts', () => {
     const reports = await admin2.runRounds(task.id, 1, 30);
     expect(reports.map((r) => `${r.purpose}:${r.state}`)).toEqual(['train:published', 'evaluate:published']);
     expect(reports[0].dropped).toEqual([]);
+    // The HTTP API of the restarted coordinator shows the aborted round and the clean one after it.
+    const { token } = await issueApiToken(observer, { name: 'restart-auditor', role: 'auditor', issuedBy: 'test' });
+    const httpUrl = await until('the HTTP API address', second.httpUrl);
+    const api = async (path: string) => {
+      const res = await fetch(`${httpUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+      return res;
+    };
+    const listed = await (await api(`/api/v1/tasks/${task.id}/rounds`)).json() as { rounds: { roundId: string; number: number; state: string; reason: string | null }[] };
+    expect(listed.rounds.find((r) => r.roundId === interrupted)).toMatchObject({ state: 'aborted', reason: expect.stringMatching(/coordinator restarted mid-round/) });
+    expect(listed.rounds.filter((r) => r.number > 2).map((r) => r.state)).toEqual(['published', 'published']);
+    const stream = await (await api(`/api/v1/tasks/${task.id}/events?follow=false`)).text();
+    expect(stream).toContain(`"roundId":"${interrupted}","number":2,"kind":"round.aborted"`);
+    // The dashboard shows the same to the auditor: the aborted round with its reason, the clean rounds after it.
+    if (browserAvailable()) {
+      const browser = await launchBrowser();
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${httpUrl}/dashboard/`);
+        await page.locator('#token').fill(token);
+        await page.locator('#login button[type=submit]').click();
+        await page.locator('h1').first().waitFor();
+        await page.goto(`${httpUrl}/dashboard/#/tasks/${task.id}`);
+        await expect.poll(() => page.locator('#rounds tbody tr').count()).toBe(listed.rounds.length);
+        const rows = await Promise.all((await page.locator('#rounds tbody tr').all()).map((tr) => tr.locator('td').allTextContents()));
+        const byNumber = new Map(rows.map((cells) => [Number(cells[0]), cells]));
+        expect(byNumber.get(2)?.[2]).toBe('aborted');
+        expect(byNumber.get(2)?.at(-1)).toMatch(/coordinator restarted mid-round/);
+        expect([3, 4].map((n) => byNumber.get(n)?.[2])).toEqual(['published', 'published']);
+      } finally {
+        await browser.close();
+      }
+    }
 
     // A clean stop (SIGTERM) and a restart: the same again.
     second.child.process.kill('SIGTERM');

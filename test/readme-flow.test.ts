@@ -36,7 +36,8 @@ describe('the README\'s real federation, followed step by step', () => {
     const opEnv = { CONSORT_ADMIN_ADDRESS: `127.0.0.1:${adminPort}` };
 
     // Operator: serve (SQLite in ./.consort), then the federation, its tokens and the task.
-    const serve = startCli(CLI.coordinator, ['serve', '--port', String(port), '--admin-port', String(adminPort)], { cwd: operator });
+    // A free HTTP API port too (the README's default 8080 may be taken on a test machine).
+    const serve = startCli(CLI.coordinator, ['serve', '--port', String(port), '--admin-port', String(adminPort)], { cwd: operator, env: { CONSORT_HTTP_ADDRESS: '127.0.0.1:0' } });
     running.push(serve);
     await until(() => serve.output.stdout.includes('coordinator listening') || serve.child.exitCode !== null);
     expect(serve.output.stdout, serve.output.stderr).toContain(`coordinator listening on ${address}`);

@@ -11,6 +11,9 @@ import type { Store } from './store/store.ts';
 import { MemberConnections } from './members/connections.ts';
 import { RoundRunner } from './round/round-runner.ts';
 import { bindGrpcServer, serveAdmin, serveMembers } from './transport/grpc/server.ts';
+import { TaskRuns } from './round/task-runs.ts';
+import { bindHttpServer, DEFAULT_HTTP_ADDRESS, parseHttpAddress, serveHttpApi, type BoundHttpServer, type HttpListener } from './http/http-listener.ts';
+import type { ApiDeps, AuditReportSource } from './http/api-deps.ts';
 import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 
 /**
@@ -19,6 +22,17 @@ import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from
  */
 export interface CoordinatorOptions extends CoordinatorSettingsInput {
   logger?: Logger;
+  /**
+   * Where the HTTP API listens: "host:port" (default CONSORT_HTTP_ADDRESS, else 127.0.0.1:8080, or
+   * 127.0.0.1:0 when `port` is 0); `false` serves no HTTP API.
+   */
+  httpAddress?: string | false;
+  /** Audit report storage for the HTTP API (absent: reports answer 404 NO_AUDIT_REPORT). */
+  auditReports?: AuditReportSource;
+  /** Builds ONNX graphs for the HTTP API's model download (client-sdk's exporter, passed in by a caller that may import it). */
+  exportOnnx?: ApiDeps['exportOnnx'];
+  /** TLS certificate chain and key (PEM files); default CONSORT_TLS_CERT / CONSORT_TLS_KEY, else plain TCP. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface Coordinator {
@@ -27,6 +41,10 @@ export interface Coordinator {
   /** Where operators connect (AdminService); loopback unless --admin-host says otherwise. */
   adminAddress: string;
   adminToken: string;
+  /** Base URL of the HTTP API (http(s)://host:port), absent when httpAddress was false. */
+  httpUrl?: string;
+  /** Runs of tasks started over the HTTP API. */
+  runs: TaskRuns;
   store: Store;
   rounds: RoundRunner;
   connections: MemberConnections<CoordinatorEvent>;
@@ -59,13 +77,22 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     const refusal = insecureTransportRefusal({ action: `listen on ${h} (${what})`, host: h, tls: Boolean(tls), insecure: settings.insecure, tlsWay: '--tls-cert and --tls-key (or CONSORT_TLS_CERT / CONSORT_TLS_KEY)' });
     if (refusal) throw new ConsortError(refusal.code, refusal.message, { host: h });
   }
+  const httpAddress = options.httpAddress === false ? undefined
+    : parseHttpAddress(options.httpAddress ?? process.env.CONSORT_HTTP_ADDRESS ?? (port === 0 ? '127.0.0.1:0' : DEFAULT_HTTP_ADDRESS));
   // The ports first: a taken port must leave no database file or token behind.
   const grpcServer = await bindGrpcServer(host, port, tls);
   let adminServer: Awaited<ReturnType<typeof bindGrpcServer>>;
+  let httpServer: BoundHttpServer | undefined;
   try {
     adminServer = await bindGrpcServer(adminHost, adminPort, tls, '--admin-port');
   } catch (err) {
     await grpcServer.close();
+    throw err;
+  }
+  try {
+    if (httpAddress) httpServer = await bindHttpServer({ ...httpAddress, tls, insecure: options.insecure });
+  } catch (err) {
+    await Promise.all([grpcServer.close(), adminServer.close()]);
     throw err;
   }
   let store: Store;
@@ -74,8 +101,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     store = await openStore(settings.databaseUrl);
   } catch (err) {
-    await grpcServer.close();
-    await adminServer.close();
+    await Promise.all([grpcServer.close(), adminServer.close(), httpServer?.close()]);
     throw err;
   }
   const connections = new MemberConnections<CoordinatorEvent>();
@@ -87,15 +113,21 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const sealEvent = roundOpenSigner(coordinatorKey);
   serveMembers(grpcServer, { store, connections, rounds, logger, coordinatorKey, sealEvent });
   serveAdmin(adminServer, { store, connections, rounds, logger, adminToken });
+  const runs = new TaskRuns(rounds);
+  const http: HttpListener | undefined = httpServer
+    ? await serveHttpApi(httpServer, { store, connections, runs, logger, auditReports: options.auditReports, exportOnnx: options.exportOnnx })
+    : undefined;
   logger.info({ address: grpcServer.address, adminAddress: adminServer.address, database: store.provider, tls: Boolean(tls), coordinatorKey: keyFingerprint(coordinatorKey.publicKey) }, 'coordinator listening');
+  if (http) logger.info({ url: http.url }, 'HTTP API listening');
   if (!tls && settings.insecure) {
     logger.warn('--insecure: serving plain TCP (tokens, signatures and models travel in clear); use only on a network you trust');
   }
   return {
-    address: grpcServer.address, adminAddress: adminServer.address, adminToken, store, rounds, connections, logger, coordinatorKey,
+    address: grpcServer.address, adminAddress: adminServer.address, adminToken, httpUrl: http?.url, runs, store, rounds, connections, logger, coordinatorKey,
     async close() {
+      await runs.abortAll();
       connections.closeAll();
-      await Promise.all([grpcServer.close(), adminServer.close()]);
+      await Promise.all([grpcServer.close(), adminServer.close(), http?.close()]);
       await store.close();
     },
   };

@@ -67,7 +67,7 @@ export function storeContract(harness: StoreHarness): void {
       it('gives a fresh database its schema and records the migration', async () => {
         expect(store.provider).toBe(harness.provider);
         const rows = await harness.query(url, `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" ORDER BY "name"`);
-        expect(shipped()).toEqual(['0001_init', '0002_member_revocation', '0003_task_definition', '0004_strategy_state']);
+        expect(shipped()).toEqual(['0001_init', '0002_member_revocation', '0003_task_definition', '0004_strategy_state', '0005_api_tokens']);
         expect(rows.map((r) => r.name)).toEqual(shipped());
         expect(String(rows[0].checksum)).toMatch(/^[0-9a-f]{64}$/);
       });
@@ -570,6 +570,29 @@ export function storeContract(harness: StoreHarness): void {
         expect(await store.listAuditEvents({ kind: 'round.aborted' })).toEqual([b]);
         expect(await store.listAuditEvents({ subjectId: 'r1', kind: 'round.published' })).toEqual([c]);
         expect(b.detail).toEqual({ reason: 'timeout' });
+        expect(await store.listAuditEvents({ afterId: a.id, limit: 1 })).toEqual([b]);
+        expect(await store.listAuditEvents({ subjectId: 'r1', afterId: b.id })).toEqual([c]);
+      });
+    });
+
+    describe('API tokens', () => {
+      it('creates, finds by hash, lists and revokes (idempotently), unknown ids NOT_FOUND', async () => {
+        const expiresAt = new Date(Date.now() + 3_600_000);
+        const a = await store.createApiToken({ name: 'alice', role: 'auditor', tokenHash: 'a'.repeat(64), expiresAt });
+        const b = await store.createApiToken({ name: 'bob', role: 'member-contact', memberId: 'm1', tokenHash: 'b'.repeat(64) });
+        expect(a).toMatchObject({ name: 'alice', role: 'auditor', expiresAt, memberId: undefined, revokedAt: undefined });
+        expect(b.memberId).toBe('m1');
+        expect(b.expiresAt).toBeUndefined();
+        expect(await store.findApiTokenByHash('a'.repeat(64))).toEqual(a);
+        expect(await store.findApiTokenByHash('c'.repeat(64))).toBeUndefined();
+        expect((await store.listApiTokens()).map((t) => t.id)).toEqual([a.id, b.id]);
+        await expectCode(store.createApiToken({ name: 'dup', role: 'operator', tokenHash: 'a'.repeat(64) }), 'INVALID_ARGUMENT');
+        const at = new Date();
+        const revoked = await store.revokeApiToken(a.id, at);
+        expect(revoked.revokedAt).toEqual(at);
+        expect((await store.revokeApiToken(a.id, new Date(at.getTime() + 5000))).revokedAt).toEqual(at);
+        expect((await store.findApiTokenByHash('a'.repeat(64)))?.revokedAt).toEqual(at);
+        await expectCode(store.revokeApiToken('no-such-token', at), 'NOT_FOUND');
       });
     });
   });

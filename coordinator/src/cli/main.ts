@@ -14,6 +14,8 @@ import { noModelError } from '../reports/no-model.ts';
 import { registerEvaluateCommand } from './evaluate-command.ts';
 import { registerExportCommand } from './export-command.ts';
 import { registerRevokeCommand } from './revoke-command.ts';
+import { registerApiTokenCommand } from './api-token-command.ts';
+import { registerApiCommands, watchLine } from './api-commands.ts';
 import { readTaskFile } from './task-file.ts';
 import { createDevCa } from '../tls/dev-ca.ts';
 import { operatorOptions, output, withAdmin, type Conn } from './operator-client.ts';
@@ -41,14 +43,18 @@ program.command('serve')
   .option('--tls-key <pem>', 'TLS private key')
   .option('--admin-host <host>', 'address of the operator listener (AdminService), apart from members', D.adminHost)
   .option('--admin-port <port>', 'port of the operator listener', portOption(), D.adminPort)
+  .option('--http-address <host:port>', 'where the HTTP API listens (default: CONSORT_HTTP_ADDRESS, else 127.0.0.1:8080); "off" for none')
   .option('--insecure', 'allow plain TCP beyond loopback (tokens and models travel in clear): trusted networks only')
-  .action(async (o: { host: string; port: number; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string; adminHost: string; adminPort: number; insecure?: boolean }) => {
+  .action(async (o: { host: string; port: number; dataDir: string; databaseUrl?: string; tlsCert?: string; tlsKey?: string; adminHost: string; adminPort: number; httpAddress?: string; insecure?: boolean }) => {
     if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new ConsortError('INVALID_ARGUMENT', 'give both --tls-cert and --tls-key, or neither');
     const tls = o.tlsCert && o.tlsKey ? { certFile: o.tlsCert, keyFile: o.tlsKey } : undefined;
-    const c = await startCoordinator({ host: o.host, port: o.port, adminHost: o.adminHost, adminPort: o.adminPort, insecure: o.insecure, dataDir: o.dataDir, databaseUrl: o.databaseUrl, tls });
+    const httpAddress = o.httpAddress === 'off' ? false : o.httpAddress;
+    const c = await startCoordinator({ host: o.host, port: o.port, adminHost: o.adminHost, adminPort: o.adminPort, httpAddress, insecure: o.insecure, dataDir: o.dataDir, databaseUrl: o.databaseUrl, tls });
     const token = process.env[COORDINATOR_ENV.adminToken] ? COORDINATOR_ENV.adminToken : join(resolve(o.dataDir), 'admin-token');
     console.log(`coordinator listening on ${c.address} (${c.store.provider}); operator commands on ${c.adminAddress}; operator token in ${token}`);
     // Members compare this with what their enroll printed: publish it to them out of band.
+    if (c.httpUrl) console.log(`HTTP API on ${c.httpUrl} (accounts: consort-coordinator api-token create --role operator --name <you>)`);
+    if (c.httpUrl) console.log(`web dashboard on ${c.httpUrl}/dashboard/ (log in with an API token)`);
     console.log(`coordinator signing key ${keyFingerprint(c.coordinatorKey.publicKey)}`);
     const stop = async () => { await c.close(); process.exit(0); };
     process.on('SIGINT', stop);
@@ -135,7 +141,10 @@ operatorCommand('run', 'train a task until its held-out loss stops improving, pr
       reports = await a.runRounds(o.task, o.rounds ?? 0, o.wait, (r) => { if (!o.json) console.log(formatRoundLine(r)); }, {
         signal: cancel.signal,
         onWaiting: (w) => console.error(`waiting for members: ${w.online}/${w.needed} connected (the round starts when ${w.needed} are, or after ${w.waitSeconds} s)`),
+        // Over the HTTP API the live stage stream is shown as a progress line (terminals only).
+        onEvent: (e) => { if (!o.json && e.event === 'round' && process.stderr.isTTY) process.stderr.write(`\r\x1b[K${watchLine(e) ?? ''}`); },
       });
+      if (!o.json && process.stderr.isTTY) process.stderr.write('\r\x1b[K');
     } catch (err) {
       if (cancel.signal.aborted) throw new ConsortError('CANCELLED', `run of task ${o.task} cancelled: the coordinator aborted the round in progress and stopped the run`);
       throw err;
@@ -194,6 +203,8 @@ program.command('report')
 registerExportCommand(program);
 registerEvaluateCommand(program);
 registerRevokeCommand(program);
+registerApiTokenCommand(program);
+registerApiCommands(program);
 
 program.parseAsync().catch((err: unknown) => {
   const f = commandFailure(err, { json: process.argv.includes('--json') });

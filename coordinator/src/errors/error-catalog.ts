@@ -50,6 +50,8 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   INSECURE_TRANSPORT: { grpc: status.FAILED_PRECONDITION, http: 400, summary: 'Plain TCP beyond loopback was refused: give TLS (--tls-cert/--tls-key on the coordinator, --tls-ca or CONSORT_TLS_CA on the agent) or pass --insecure.' },
   RATE_LIMITED: { grpc: status.RESOURCE_EXHAUSTED, http: 429, summary: 'Too many requests (or failed operator logins) from this address in the last minute; wait a minute and try again.' },
   REQUEST_TOO_LARGE: { grpc: status.RESOURCE_EXHAUSTED, http: 413, summary: 'The request is larger than this method ever needs; it was refused before it was decoded.' },
+  API_TOKEN_INVALID: { grpc: status.UNAUTHENTICATED, http: 401, summary: 'No API token was given, or it is unknown, expired or revoked; ask the operator for one (consort-coordinator api-token create).' },
+  NO_AUDIT_REPORT: { grpc: status.NOT_FOUND, http: 404, summary: 'No audit report is stored for this model version (or audit reports are not stored by this coordinator).' },
   INTERNAL: { grpc: status.INTERNAL, http: 500, summary: 'An unexpected error; details are in the coordinator log.' },
   PRIVACY_BUDGET_EXHAUSTED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: "The task's differential-privacy budget (ε, δ) would be exceeded: the task does not start, or training stops at the last model within budget (see docs/privacy.md)." },
 };

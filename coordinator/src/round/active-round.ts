@@ -36,7 +36,8 @@ export interface ActiveRound {
 export class ActiveRounds {
   private readonly rounds = new Map<string, ActiveRound>();
 
-  constructor(private readonly logger: Logger) {}
+  /** `onDrop` hears each drop as it happens (the round record lists dropped members only when it closes). */
+  constructor(private readonly logger: Logger, private readonly onDrop?: (round: ActiveRound, memberId: string, reason: string) => void) {}
 
   add(round: ActiveRound): void {
     this.rounds.set(round.id, round);
@@ -65,6 +66,7 @@ export class ActiveRounds {
     if (round.dropped.has(memberId) || round.plain?.submitted.has(memberId)) return;
     round.dropped.set(memberId, { memberId, stage: round.state, reason });
     this.logger.warn({ round: round.id, member: memberId, reason }, 'member dropped from round');
+    this.onDrop?.(round, memberId, reason);
     settleIfComplete(round);
   }
 

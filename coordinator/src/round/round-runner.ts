@@ -41,7 +41,11 @@ export class RoundRunner {
   private readonly strategies = new TaskStrategies();
 
   constructor(private readonly opts: RoundRunnerOptions) {
-    this.active = new ActiveRounds(opts.logger);
+    // Drops are logged as they happen, so the live round stream (HTTP API, dashboard) shows survivors falling mid-round.
+    this.active = new ActiveRounds(opts.logger, (round, memberId, reason) => {
+      void this.audit('round.member_dropped', round.id, { member: memberId, stage: round.state, reason })
+        .catch((err: unknown) => opts.logger.error({ err }, 'audit event not stored'));
+    });
     this.intake = new RoundIntake(this.active, opts.store);
     this.lifecycle = new RoundLifecycle({ ...opts, active: this.active, collectors: { plain: plainCollector, secure: secureCollector } });
     opts.connections.on('offline', (memberId) => this.active.memberOffline(memberId));

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConsortError } from '@consort/core';
 import type {
-  AuditEventInput, AuditEventRecord, EnrollmentTokenRecord, FederationRecord, JsonObject, MemberRecord, ModelVersionInput, ModelVersionMeta,
+  ApiTokenInput, ApiTokenRecord, AuditEventInput, AuditEventRecord, EnrollmentTokenRecord, FederationRecord, JsonObject, MemberRecord, ModelVersionInput, ModelVersionMeta,
   ModelVersionRecord, RoundInput, RoundPatch, RoundRecord, RoundResultInput, Store, StrategyStateRecord, TaskInput, TaskRecord,
 } from './store.ts';
 
@@ -20,6 +20,7 @@ export class MemoryStore implements Store {
   private readonly rounds = new Map<string, RoundRecord>();
   private readonly audit: AuditEventRecord[] = [];
   private readonly strategyStates: StrategyStateRecord[] = [];
+  private readonly apiTokens = new Map<string, ApiTokenRecord>();
   /** Makes the next closeRound fail after its checks (a crash mid-close), to prove nothing half-stored stays. */
   failNextClose = false;
 
@@ -181,8 +182,28 @@ export class MemoryStore implements Store {
     this.audit.push(e);
     return copy(e);
   }
-  async listAuditEvents(filter: { subjectId?: string; kind?: string } = {}): Promise<AuditEventRecord[]> {
-    return this.audit.filter((e) => (filter.subjectId === undefined || e.subjectId === filter.subjectId) && (filter.kind === undefined || e.kind === filter.kind)).map(copy);
+  async listAuditEvents(filter: { subjectId?: string; kind?: string; afterId?: number; limit?: number } = {}): Promise<AuditEventRecord[]> {
+    const hits = this.audit.filter((e) => (filter.subjectId === undefined || e.subjectId === filter.subjectId) && (filter.kind === undefined || e.kind === filter.kind)
+      && (filter.afterId === undefined || e.id > filter.afterId));
+    return hits.slice(0, filter.limit ?? hits.length).map(copy);
+  }
+
+  async createApiToken(input: ApiTokenInput): Promise<ApiTokenRecord> {
+    if ([...this.apiTokens.values()].some((t) => t.tokenHash === input.tokenHash)) throw new ConsortError('INVALID_ARGUMENT', 'an API token with this hash exists');
+    const t: ApiTokenRecord = { ...copy(input), id: randomUUID(), createdAt: new Date() };
+    this.apiTokens.set(t.id, t);
+    return copy(t);
+  }
+  async findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined> {
+    const t = [...this.apiTokens.values()].find((x) => x.tokenHash === tokenHash);
+    return t && copy(t);
+  }
+  async listApiTokens(): Promise<ApiTokenRecord[]> { return [...this.apiTokens.values()].map(copy); }
+  async revokeApiToken(id: string, at: Date): Promise<ApiTokenRecord> {
+    const t = this.apiTokens.get(id);
+    if (!t) throw notFound('API token', id);
+    t.revokedAt ??= at;
+    return copy(t);
   }
 
   private casTarget(id: string, expectedState: string): RoundRecord {

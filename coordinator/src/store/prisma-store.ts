@@ -3,6 +3,9 @@ import { ConsortError, decodeTask, encodeTask, type ModelSpec } from '@consort/c
 import type { PrismaClient } from './generated/sqlite/client.ts';
 import { NonceGroupCommit, type NonceGroupCommitOptions, type NonceRow } from './nonce-group-commit.ts';
 import type {
+  ApiRole,
+  ApiTokenInput,
+  ApiTokenRecord,
   AuditEventInput,
   AuditEventRecord,
   EnrollmentTokenRecord,
@@ -90,6 +93,11 @@ type RoundRow = {
 };
 type AuditRow = { id: number; at: Date; actor: string; kind: string; subjectType: string; subjectId: string; detailJson: string };
 
+type ApiTokenRow = { id: string; name: string; role: string; memberId: string | null; tokenHash: string; createdAt: Date; expiresAt: Date | null; revokedAt: Date | null };
+
+const toApiToken = (r: ApiTokenRow): ApiTokenRecord => ({
+  id: r.id, name: r.name, role: r.role as ApiRole, memberId: opt(r.memberId), tokenHash: r.tokenHash, createdAt: r.createdAt, expiresAt: opt(r.expiresAt), revokedAt: opt(r.revokedAt),
+});
 const toFederation = (r: FederationRow): FederationRecord => ({ id: r.id, name: r.name, createdAt: r.createdAt });
 const toMember = (r: MemberRow): MemberRecord => ({
   id: r.id,
@@ -506,11 +514,37 @@ export class PrismaStore implements Store {
     );
   }
 
-  async listAuditEvents(filter: { subjectId?: string; kind?: string } = {}): Promise<AuditEventRecord[]> {
-    const where: { subjectId?: string; kind?: string } = {};
+  async listAuditEvents(filter: { subjectId?: string; kind?: string; afterId?: number; limit?: number } = {}): Promise<AuditEventRecord[]> {
+    const where: { subjectId?: string; kind?: string; id?: { gt: number } } = {};
     if (filter.subjectId !== undefined) where.subjectId = filter.subjectId;
     if (filter.kind !== undefined) where.kind = filter.kind;
-    const rows = await this.run('list audit events', () => this.db.auditEvent.findMany({ where, orderBy: { id: 'asc' } }));
+    if (filter.afterId !== undefined) where.id = { gt: filter.afterId };
+    const rows = await this.run('list audit events', () => this.db.auditEvent.findMany({ where, orderBy: { id: 'asc' }, ...(filter.limit !== undefined ? { take: filter.limit } : {}) }));
     return rows.map(toAudit);
+  }
+
+  async createApiToken(input: ApiTokenInput): Promise<ApiTokenRecord> {
+    return toApiToken(await this.run('create API token', () => this.db.apiToken.create({
+      data: { name: input.name, role: input.role, memberId: input.memberId ?? null, tokenHash: input.tokenHash, expiresAt: input.expiresAt ?? null },
+    }), 'a token with this hash exists already'));
+  }
+
+  async findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined> {
+    const row = await this.run('look up API token', () => this.db.apiToken.findUnique({ where: { tokenHash } }));
+    return row ? toApiToken(row) : undefined;
+  }
+
+  async listApiTokens(): Promise<ApiTokenRecord[]> {
+    const rows = await this.run('list API tokens', () => this.db.apiToken.findMany({ orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }));
+    return rows.map(toApiToken);
+  }
+
+  async revokeApiToken(id: string, at: Date): Promise<ApiTokenRecord> {
+    return this.run('revoke API token', async () => {
+      const row = await this.db.apiToken.findUnique({ where: { id } });
+      if (!row) throw new ConsortError('NOT_FOUND', `API token ${id} does not exist; list them with consort-coordinator api-token list`, { tokenId: id });
+      if (row.revokedAt) return toApiToken(row);
+      return toApiToken(await this.db.apiToken.update({ where: { id }, data: { revokedAt: at } }));
+    });
   }
 }

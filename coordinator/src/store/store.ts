@@ -165,6 +165,27 @@ export interface AuditEventRecord extends AuditEventInput {
   at: Date;
 }
 
+/** Roles of HTTP API accounts (see coordinator/src/accounts/roles.ts). */
+export type ApiRole = 'operator' | 'auditor' | 'member-contact';
+
+/** Input of createApiToken; only the SHA-256 hex of the token reaches the store. */
+export interface ApiTokenInput {
+  name: string;
+  role: ApiRole;
+  /** The member a member-contact speaks for (absent for other roles). */
+  memberId?: string;
+  tokenHash: string;
+  expiresAt?: Date;
+}
+
+/** A stored API token (an account: a person with a role). */
+export interface ApiTokenRecord extends Omit<ApiTokenInput, 'tokenHash'> {
+  id: string;
+  tokenHash: string;
+  createdAt: Date;
+  revokedAt?: Date;
+}
+
 /**
  * The coordinator's persistence layer. Every method is atomic; methods that check-then-write
  * (token consumption, round transitions) do so in one transaction.
@@ -264,6 +285,14 @@ export interface Store {
   latestStrategyState(taskId: string): Promise<StrategyStateRecord | undefined>;
 
   appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord>;
-  /** Events in append order, optionally filtered. */
-  listAuditEvents(filter?: { subjectId?: string; kind?: string }): Promise<AuditEventRecord[]>;
+  /** Events in append order, optionally filtered; `afterId`/`limit` page through a long log. */
+  listAuditEvents(filter?: { subjectId?: string; kind?: string; afterId?: number; limit?: number }): Promise<AuditEventRecord[]>;
+
+  createApiToken(input: ApiTokenInput): Promise<ApiTokenRecord>;
+  /** The token with this SHA-256 hex hash, revoked or expired ones included. */
+  findApiTokenByHash(tokenHash: string): Promise<ApiTokenRecord | undefined>;
+  /** Every API token, oldest first. */
+  listApiTokens(): Promise<ApiTokenRecord[]>;
+  /** Marks the token revoked at `at` (kept if already revoked); throws NOT_FOUND for an unknown id. */
+  revokeApiToken(id: string, at: Date): Promise<ApiTokenRecord>;
 }

@@ -45,6 +45,8 @@ export const ERROR_CODES = [
   'INTERNAL',
   'MEMBER_REVOKED',
   'PRIVACY_BUDGET_EXHAUSTED',
+  'API_TOKEN_INVALID',
+  'NO_AUDIT_REPORT',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

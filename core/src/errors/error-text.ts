@@ -66,6 +66,8 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   REQUEST_TOO_LARGE: 'refused',
   INTERNAL: 'internal',
   PRIVACY_BUDGET_EXHAUSTED: 'refused',
+  API_TOKEN_INVALID: 'refused',
+  NO_AUDIT_REPORT: 'usage',
 };
 
 /** One error as a person reads it. */

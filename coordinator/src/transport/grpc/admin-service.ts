@@ -14,6 +14,7 @@ import { createTask } from '../../task/task-service.ts';
 import { grpcFailure } from './grpc-failure.ts';
 import { memberModelFile } from '../../models/member-model-file.ts';
 import { writeModelFile } from './model-file-stream.ts';
+import { createFederation, federationSummaries, memberViews, taskRounds, taskSummaries } from '../../operator/operator-service.ts';
 import { PeerLimiter, peerHost } from './peer-limiter.ts';
 
 /** Failed operator logins per peer address and minute before that address is refused for the rest of it. */
@@ -88,9 +89,7 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
 
   return {
     CreateFederation: unary('CreateFederation', async (req) => {
-      if (!req.name.trim()) throw new ConsortError('INVALID_ARGUMENT', 'federation name must not be empty');
-      const f = await store.createFederation(req.name.trim());
-      await store.appendAuditEvent({ actor: 'operator', kind: 'federation.created', subjectType: 'federation', subjectId: f.id, detail: { name: f.name } });
+      const f = await createFederation(store, req.name);
       return { id: f.id, name: f.name };
     }),
     CreateEnrollmentTokens: unary('CreateEnrollmentTokens', async (req) => {
@@ -109,14 +108,9 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
       const parameters = modelVersionId ? (await store.getModelVersionMeta(modelVersionId)).parameterCount : 0;
       return { id: task.id, name: task.name, initialModelVersionId: modelVersionId ?? '', parameterCount: String(parameters) };
     }),
-    ListMembers: unary('ListMembers', async (req) => {
-      const members = await store.listMembers(req.federationId);
-      return {
-        members: members.map((m) => ({
-          id: m.id, displayName: m.displayName, online: deps.connections.isOnline(m.id), backend: deps.connections.backendOf(m.id) ?? m.backend ?? '',
-        })),
-      };
-    }),
+    ListMembers: unary('ListMembers', async (req) => ({
+      members: (await memberViews(store, deps.connections, req.federationId)).map((m) => ({ id: m.id, displayName: m.displayName, online: m.online, backend: m.backend })),
+    })),
     RevokeMember: unary('RevokeMember', async (req) => {
       const r = await revokeMember({ store, connections: deps.connections, logger }, req.memberId);
       return { id: r.member.id, displayName: r.member.displayName, federationId: r.member.federationId, revokedUnixMs: String(r.member.revokedAt!.getTime()), wasConnected: r.wasConnected };
@@ -153,39 +147,23 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         await writeModelFile(call, built);
       }).catch((err) => call.emit('error', fail(err, 'ExportModel', call)));
     },
-    ListFederations: unary('ListFederations', async () => {
-      const federations = await store.listFederations();
-      return {
-        federations: await Promise.all(federations.map(async (f) => ({
-          id: f.id, name: f.name, createdUnixMs: String(f.createdAt.getTime()),
-          members: (await store.listMembers(f.id)).length, tasks: (await store.listTasks(f.id)).length,
-        }))),
-      };
-    }),
-    ListTasks: unary('ListTasks', async (req) => {
-      await store.getFederation(req.federationId);
-      const tasks = await store.listTasks(req.federationId);
-      return {
-        tasks: await Promise.all(tasks.map(async (t) => {
-          const def = t.definition;
-          const latest = await store.latestModelVersion(t.id);
-          return {
-            id: t.id, name: t.name, kind: def.kind === 'segmentation' ? 'segmentation' : def.model.kind, minMembers: t.minMembers,
-            aggregation: t.aggregation, rounds: (await store.listRounds(t.id)).length,
-            latestVersion: latest?.version ?? 0, latestModelVersionId: latest?.id ?? '', createdUnixMs: String(t.createdAt.getTime()),
-          };
-        })),
-      };
-    }),
-    ListRounds: unary('ListRounds', async (req) => {
-      await store.getTask(req.taskId);
-      return {
-        rounds: (await store.listRounds(req.taskId)).map((r) => ({
-          id: r.id, number: r.number, state: r.state, reason: r.reason ?? '', resultModelVersionId: r.resultModelVersionId ?? '',
-          participants: r.participants.length, dropped: r.dropped, startedUnixMs: String(r.startedAt.getTime()),
-          finishedUnixMs: r.finishedAt ? String(r.finishedAt.getTime()) : '0',
-        })),
-      };
-    }),
+    ListFederations: unary('ListFederations', async () => ({
+      federations: (await federationSummaries(store)).map((f) => ({
+        id: f.id, name: f.name, createdUnixMs: String(f.createdAt.getTime()), members: f.members, tasks: f.tasks,
+      })),
+    })),
+    ListTasks: unary('ListTasks', async (req) => ({
+      tasks: (await taskSummaries(store, req.federationId)).map((t) => ({
+        id: t.id, name: t.name, kind: t.kind, minMembers: t.minMembers, aggregation: t.aggregation, rounds: t.rounds,
+        latestVersion: t.latestVersion, latestModelVersionId: t.latestModelVersionId, createdUnixMs: String(t.createdAt.getTime()),
+      })),
+    })),
+    ListRounds: unary('ListRounds', async (req) => ({
+      rounds: (await taskRounds(store, req.taskId)).map((r) => ({
+        id: r.id, number: r.number, state: r.state, reason: r.reason ?? '', resultModelVersionId: r.resultModelVersionId ?? '',
+        participants: r.participants.length, dropped: r.dropped, startedUnixMs: String(r.startedAt.getTime()),
+        finishedUnixMs: r.finishedAt ? String(r.finishedAt.getTime()) : '0',
+      })),
+    })),
   };
 }
