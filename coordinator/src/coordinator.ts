@@ -11,6 +11,7 @@ import { MemberConnections } from './members/connections.ts';
 import { RoundRunner } from './round/round-runner.ts';
 import { bindGrpcServer, serveAdmin, serveMembers } from './transport/grpc/server.ts';
 import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
+import { AuditCheckpointer, withAuditCheckpoints } from './ledger/checkpointer.ts';
 
 export interface CoordinatorOptions {
   /** SQLite `file:` URL (default `file:<dataDir>/consort.db`) or a `postgresql://` URL. */
@@ -31,6 +32,8 @@ export interface CoordinatorOptions {
   logger?: Logger;
   /** TLS certificate chain and key (PEM files); default CONSORT_TLS_CERT / CONSORT_TLS_KEY, else plain TCP. */
   tls?: { certFile: string; keyFile: string };
+  /** Audit log entries between two signed checkpoints (default 100; one is also made at close). */
+  auditCheckpointEvery?: number;
 }
 
 export interface Coordinator {
@@ -98,12 +101,20 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     await adminServer.close();
     throw err;
   }
+  const coordinatorKey = loadOrCreateCoordinatorKey(dataDir);
+  // Every audit event, from any caller, counts towards the next signed checkpoint of the log.
+  const checkpointer = new AuditCheckpointer(store, coordinatorKey, {
+    every: options.auditCheckpointEvery,
+    onError: (err) => logger.error({ err }, 'audit log checkpoint failed; the next append or shutdown retries'),
+  });
+  store = withAuditCheckpoints(store, checkpointer);
+  // Also chains any events of a database upgraded from before the hash chain (see ledger/).
+  await store.appendAuditEvent({ actor: 'coordinator', kind: 'coordinator.started', subjectType: 'coordinator', subjectId: keyFingerprint(coordinatorKey.publicKey), detail: { database: store.provider, tls: Boolean(tls) } });
   const connections = new MemberConnections<CoordinatorEvent>();
   const rounds = new RoundRunner({ store, connections, logger });
   const recovered = await rounds.recoverInterruptedRounds();
   if (recovered) logger.warn({ recovered }, 'rounds interrupted by a previous coordinator process were closed');
   const adminToken = resolveAdminToken(dataDir, options.adminToken);
-  const coordinatorKey = loadOrCreateCoordinatorKey(dataDir);
   const sealEvent = roundOpenSigner(coordinatorKey);
   serveMembers(grpcServer, { store, connections, rounds, logger, coordinatorKey, sealEvent });
   serveAdmin(adminServer, { store, connections, rounds, logger, adminToken });
@@ -116,6 +127,9 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     async close() {
       connections.closeAll();
       await Promise.all([grpcServer.close(), adminServer.close()]);
+      await store.appendAuditEvent({ actor: 'coordinator', kind: 'coordinator.stopped', subjectType: 'coordinator', subjectId: keyFingerprint(coordinatorKey.publicKey), detail: {} })
+        .catch((err: unknown) => logger.error({ err }, 'could not log the shutdown'));
+      await checkpointer.checkpoint().catch((err: unknown) => logger.error({ err }, 'audit log checkpoint at shutdown failed'));
       await store.close();
     },
   };

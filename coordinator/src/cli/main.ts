@@ -13,6 +13,7 @@ import { formatRoundLine } from '../reports/round-line.ts';
 import { noModelError } from '../reports/no-model.ts';
 import { registerExportCommand } from './export-command.ts';
 import { registerRevokeCommand } from './revoke-command.ts';
+import { registerVerifyLogCommand } from '../ledger/verify-log-command.ts';
 import { readTaskFile } from './task-file.ts';
 import { createDevCa } from '../tls/dev-ca.ts';
 import { operatorOptions, output, withAdmin, type Conn } from './operator-client.ts';
@@ -187,6 +188,7 @@ program.command('report')
 
 registerExportCommand(program);
 registerRevokeCommand(program);
+registerVerifyLogCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   const f = commandFailure(err, { json: process.argv.includes('--json') });

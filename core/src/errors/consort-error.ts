@@ -43,6 +43,7 @@ export const ERROR_CODES = [
   'REQUEST_TOO_LARGE',
   'INTERNAL',
   'MEMBER_REVOKED',
+  'LOG_TAMPERED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
