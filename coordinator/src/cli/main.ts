@@ -14,7 +14,7 @@ import { noModelError } from '../reports/no-model.ts';
 import { registerExportCommand } from './export-command.ts';
 import { registerRevokeCommand } from './revoke-command.ts';
 import { registerVerifyLogCommand } from '../ledger/verify-log-command.ts';
-import { registerModelsCommand } from './models-command.ts';
+import { registerBackupCommand, registerModelsCommand } from './models-command.ts';
 import { readTaskFile } from './task-file.ts';
 import { createDevCa } from '../tls/dev-ca.ts';
 import { operatorOptions, output, withAdmin, type Conn } from './operator-client.ts';
@@ -191,6 +191,7 @@ registerExportCommand(program);
 registerRevokeCommand(program);
 registerVerifyLogCommand(program);
 registerModelsCommand(program);
+registerBackupCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   const f = commandFailure(err, { json: process.argv.includes('--json') });

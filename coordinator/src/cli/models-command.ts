@@ -1,7 +1,9 @@
-// `models`: the model registry of a task (every published version, or one), read from the coordinator database.
+// `models` (the model registry of a task, every published version or one) and `backup` (SQLite copy): offline commands on the coordinator database.
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { modelVersionOption } from '@consort/core';
 import { openStore } from '../store/open-store.ts';
+import { backupSqlite } from '../store/backup.ts';
 import { getRegisteredModel, listRegisteredModels, type RegistryEntry } from '../models/registry.ts';
 import { offlineDatabaseUrl } from '../ledger/verify-log-command.ts';
 import { output } from './operator-client.ts';
@@ -20,6 +22,20 @@ function lines(entries: RegistryEntry[]): string[] {
     `v${e.version}  ${e.createdAt}  ${e.round ? `round ${e.round.number} (${e.round.participants} members, ${e.round.dropped} dropped)` : 'no round'}  ${metricText(e.metrics)}`.trimEnd(),
     `    weights sha256 ${e.sha256}  model file ${e.modelFileSha256}  audit report ${e.auditReportId ?? '(none yet)'}`,
   ]);
+}
+
+/** Adds `backup` to the coordinator CLI. */
+export function registerBackupCommand(program: Command): Command {
+  return program.command('backup')
+    .description('copy the SQLite database to a new file while the coordinator runs (PostgreSQL: pg_dump, see docs/operations.md)')
+    .requiredOption('--out <file>', 'the backup file to write (never overwritten)')
+    .option('--data-dir <dir>', 'coordinator data folder (SQLite default)', '.consort')
+    .option('--database-url <url>', 'file:… (default: DATABASE_URL, else SQLite in --data-dir)')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (o: { out: string; dataDir: string; databaseUrl?: string; json?: boolean }) => {
+      const b = await backupSqlite(o.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(resolve(o.dataDir), 'consort.db')}`, o.out);
+      output(o.json, b, () => [`backup written to ${b.file} (${b.bytes} bytes); keep it with a copy of ${join(resolve(o.dataDir), 'coordinator-key.json')}`]);
+    });
 }
 
 /** Adds `models` to the coordinator CLI. */

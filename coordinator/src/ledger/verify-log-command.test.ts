@@ -2,32 +2,14 @@
 // an edited, removed or reordered entry and a truncated tail fail with LOG_TAMPERED and exit 5.
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { COORDINATOR_CLI, runCli } from '../cli/run-cli.fixture.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const APPENDER = join(here, 'append-events.fixture.ts');
-const COORDINATOR_CLI = join(here, '../cli/main.ts');
-const TSX_LOADER = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
+const APPENDER = join(dirname(fileURLToPath(import.meta.url)), 'append-events.fixture.ts');
 
-/** Runs a TypeScript entry in its own process (as a user runs the command) and collects its output. */
-function runCli(script: string, args: string[], o: { cwd: string }): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env, DATABASE_URL: undefined, INIT_CWD: undefined };
-  const child = spawn(process.execPath, ['--import', TSX_LOADER, script, ...args], { cwd: o.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 let work: string;
 let pristine: string;
 
