@@ -122,6 +122,10 @@ describe('model export and pull over gRPC', () => {
     const v1 = await fx.admin.exportModel(taskId, 1);
     expect(v1.header).toMatchObject({ version: 1, taskId, kind: 'model' });
     expect(readFileSync(join(dir, 'member-0', 'models', taskId, 'v1.json')).equals(v1.bytes)).toBe(true);
+    // A member pins an older version: the same bytes the operator exports for it.
+    const pinned = await run('agent', ['pull-model', '--task', taskId, '--version', '1', '--out', 'member-v1.json', '--identity', 'pulling-member/identity.json', ...conn], dir);
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'member-v1.json')).equals(v1.bytes)).toBe(true);
 
     // Scoring works on the pulled file and on an agent's latest.json alike.
     const rows = readFileSync(fx.files[0], 'utf8').trim().split('\n').length - 1;

@@ -25,6 +25,9 @@ if (!process.env.GRPC_VERBOSITY) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 
 const program = new Command().name('consort-coordinator').description('Consort federated-learning coordinator')
   .version(VERSION)
+  // The program's own options only before the command name: otherwise the program's --version
+  // swallows a command's `--version <n>` (pull-model, export-model, models) and prints 0.1.0.
+  .enablePositionalOptions()
   // Usage errors are printed once, as `INVALID_ARGUMENT: …`, by the handler at the end (exit 2).
   .exitOverride().configureOutput({ outputError: () => undefined });
 
