@@ -16,3 +16,8 @@ export { COORDINATOR_KEY_FILE, loadOrCreateCoordinatorKey, roundOpenSigner, type
 export * from './models/member-model-file.ts';
 export { readTaskFile } from './cli/task-file.ts';
 export { noModelError } from './reports/no-model.ts';
+export * from './models/registry.ts';
+export { verifyAuditLog, type LogVerification, type LogProblem, type LogProblemKind } from './ledger/verify-chain.ts';
+export { verifyLogOf, tamperedError } from './ledger/verify-log-command.ts';
+export { AuditCheckpointer, withAuditCheckpoints, DEFAULT_CHECKPOINT_EVERY } from './ledger/checkpointer.ts';
+export { backupSqlite } from './store/backup.ts';

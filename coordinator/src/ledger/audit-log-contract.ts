@@ -52,6 +52,13 @@ export function auditLogContract(harness: StoreHarness): void {
       expect(v).toMatchObject({ ok: true, entries: 5, firstBadSeq: undefined, problems: [] });
     });
 
+    it('pages through the chain with afterSeq and limit', async () => {
+      await fill(7);
+      expect((await store.listAuditEvents({ afterSeq: 2, limit: 3 })).map((e) => e.seq)).toEqual([3, 4, 5]);
+      expect((await store.listAuditEvents({ afterSeq: 5 })).map((e) => e.seq)).toEqual([6, 7]);
+      expect((await store.listAuditEvents({ kind: 'round.created', afterSeq: 3 })).map((e) => e.seq)).toEqual([4, 6]);
+    });
+
     it('does not fork under 200 concurrent appends', async () => {
       const made = await Promise.all(Array.from({ length: 200 }, (_, i) => store.appendAuditEvent(event(i))));
       expect(new Set(made.map((e) => e.seq)).size).toBe(200);

@@ -5,6 +5,7 @@ import { auditEntryHash, GENESIS_HASH } from '../ledger/chain.ts';
 import { NonceGroupCommit, type NonceGroupCommitOptions, type NonceRow } from './nonce-group-commit.ts';
 import type {
   AuditCheckpointRecord,
+  AuditEventFilter,
   AuditEventInput,
   AuditEventRecord,
   AuditLogHead,
@@ -568,11 +569,12 @@ export class PrismaStore implements Store {
     return rows.map((r) => ({ seq: r.seq, headHash: r.headHash, at: r.at, publicKey: r.publicKey, signature: r.signature }));
   }
 
-  async listAuditEvents(filter: { subjectId?: string; kind?: string } = {}): Promise<AuditEventRecord[]> {
-    const where: { subjectId?: string; kind?: string } = {};
+  async listAuditEvents(filter: AuditEventFilter = {}): Promise<AuditEventRecord[]> {
+    const where: { subjectId?: string; kind?: string; seq?: { gt: number } } = {};
     if (filter.subjectId !== undefined) where.subjectId = filter.subjectId;
     if (filter.kind !== undefined) where.kind = filter.kind;
-    const rows = await this.run('list audit events', () => this.db.auditEvent.findMany({ where, orderBy: { id: 'asc' } }));
+    if (filter.afterSeq !== undefined) where.seq = { gt: filter.afterSeq };
+    const rows = await this.run('list audit events', () => this.db.auditEvent.findMany({ where, orderBy: { id: 'asc' }, take: filter.limit }));
     return rows.map(toAudit);
   }
 }

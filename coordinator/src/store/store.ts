@@ -150,6 +150,16 @@ export interface AuditEventRecord extends AuditEventInput {
   hash?: string;
 }
 
+/** Which audit events to list (all given conditions hold). */
+export interface AuditEventFilter {
+  subjectId?: string;
+  kind?: string;
+  /** Only entries with a greater seq (a page after the last one seen). */
+  afterSeq?: number;
+  /** At most this many (the first ones in append order). */
+  limit?: number;
+}
+
 /** The last entry of the audit log's chain. */
 export interface AuditLogHead {
   seq: number;
@@ -258,8 +268,8 @@ export interface Store {
    * concurrent appends, even from several processes, never fork the chain.
    */
   appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord>;
-  /** Events in append order, optionally filtered. */
-  listAuditEvents(filter?: { subjectId?: string; kind?: string }): Promise<AuditEventRecord[]>;
+  /** Events in append order, optionally filtered; `afterSeq`/`limit` page through the chain. */
+  listAuditEvents(filter?: AuditEventFilter): Promise<AuditEventRecord[]>;
   /** The chain's last entry, or undefined while the log is empty. */
   auditLogHead(): Promise<AuditLogHead | undefined>;
   /** Stores a signed checkpoint (at most one per seq: a second one for the same seq is ignored). */
