@@ -5,7 +5,7 @@ import { modelVersionOption } from '@consort/core';
 import { openStore } from '../store/open-store.ts';
 import { backupSqlite } from '../store/backup.ts';
 import { getRegisteredModel, listRegisteredModels, type RegistryEntry } from '../models/registry.ts';
-import { offlineDatabaseUrl } from '../ledger/verify-log-command.ts';
+import { offlineDatabaseUrl } from './offline-database.ts';
 import { output } from './operator-client.ts';
 
 const metricText = (m: RegistryEntry['metrics']): string => {
@@ -48,7 +48,7 @@ export function registerModelsCommand(program: Command): Command {
     .option('--database-url <url>', 'file:… or postgresql://… (default: DATABASE_URL, else SQLite in --data-dir)')
     .option('--json', 'print one JSON document on stdout')
     .action(async (o: { task: string; version?: number; dataDir: string; databaseUrl?: string; json?: boolean }) => {
-      const store = await openStore(offlineDatabaseUrl(o));
+      const store = await openStore(offlineDatabaseUrl(o, 'models'));
       try {
         const entries = o.version === undefined ? await listRegisteredModels(store, o.task) : [await getRegisteredModel(store, o.task, o.version)];
         output(o.json, o.version === undefined ? { task: o.task, models: entries } : entries[0], () => (entries.length === 0

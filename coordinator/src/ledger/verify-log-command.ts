@@ -3,7 +3,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConsortError, describeError } from '@consort/core';
-import { openStore, sqlitePathOf } from '../store/open-store.ts';
+import { openStore } from '../store/open-store.ts';
+import { offlineDatabaseUrl } from '../cli/offline-database.ts';
 import { COORDINATOR_KEY_FILE } from '../signing/coordinator-key.ts';
 import { verifyAuditLog, type LogVerification } from './verify-chain.ts';
 
@@ -13,16 +14,6 @@ export interface VerifyLogSource {
   databaseUrl: string;
   /** The coordinator's Ed25519 public key the verifier trusts. */
   publicKey: Uint8Array;
-}
-
-/** The database URL of an offline command: --database-url, else DATABASE_URL, else the SQLite file in --data-dir. */
-export function offlineDatabaseUrl(o: { dataDir: string; databaseUrl?: string }): string {
-  const url = o.databaseUrl ?? process.env.DATABASE_URL ?? `file:${join(resolve(o.dataDir), 'consort.db')}`;
-  // Opening a SQLite file that is not there would create an empty database: refuse instead.
-  if (url.startsWith('file:') && !existsSync(sqlitePathOf(url))) {
-    throw new ConsortError('NOT_FOUND', `no coordinator database at ${sqlitePathOf(url)}; run in the folder where serve ran, or pass --data-dir / --database-url`);
-  }
-  return url;
 }
 
 /** The coordinator's public key: --public-key (base64), else `<dataDir>/coordinator-key.json`. */
@@ -82,7 +73,7 @@ export function registerVerifyLogCommand(program: Command): Command {
     .option('--json', 'print one JSON document on stdout')
     .action(async (o: { dataDir: string; databaseUrl?: string; publicKey?: string; json?: boolean }) => {
       const publicKey = trustedPublicKey(o);
-      const v = await verifyLogOf({ databaseUrl: offlineDatabaseUrl(o), publicKey });
+      const v = await verifyLogOf({ databaseUrl: offlineDatabaseUrl(o, 'verify-log'), publicKey });
       if (v.ok) {
         if (o.json) console.log(JSON.stringify(v, null, 2));
         else for (const line of ['audit log verifies', ...summary(v)]) console.log(line);
