@@ -1,7 +1,6 @@
 // The audit log's hash chain and signed checkpoints: what an entry's hash covers and what a checkpoint signs (pure).
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import nacl from 'tweetnacl';
 
 /** prevHash of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -56,15 +55,32 @@ function statementBytes(s: CheckpointStatement): Uint8Array {
   return new TextEncoder().encode(canonicalize({ purpose: CHECKPOINT_PURPOSE, seq: s.seq, headHash: s.headHash }) ?? '');
 }
 
-/** Signs a checkpoint with the coordinator's 64-byte tweetnacl secret key. */
+// DER headers that wrap raw Ed25519 keys for node:crypto (RFC 8410): PKCS#8 around the 32-byte
+// seed, SubjectPublicKeyInfo around the 32-byte public key. node:crypto verifies a log's thousands
+// of checkpoints ~100x faster than pure-JS tweetnacl; the signatures are the same bytes.
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+function publicKeyObject(raw: Uint8Array): KeyObject {
+  return createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+/** Signs a checkpoint with the coordinator's 64-byte tweetnacl secret key (seed + public key). */
 export function signCheckpoint(s: CheckpointStatement, secretKey: Uint8Array, at: Date = new Date()): SignedCheckpoint {
-  const signature = nacl.sign.detached(statementBytes(s), secretKey);
-  return { seq: s.seq, headHash: s.headHash, at, publicKey: Buffer.from(secretKey.subarray(32)).toString('base64'), signature: Buffer.from(signature).toString('base64') };
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_ED25519_PREFIX, secretKey.subarray(0, 32)]), format: 'der', type: 'pkcs8' });
+  const signature = sign(null, statementBytes(s), key);
+  return { seq: s.seq, headHash: s.headHash, at, publicKey: Buffer.from(secretKey.subarray(32)).toString('base64'), signature: signature.toString('base64') };
 }
 
 /** True when `cp` carries a valid signature by `publicKey` (the key the verifier trusts, not the one stored beside it). */
-export function checkpointSignatureValid(cp: SignedCheckpoint, publicKey: Uint8Array): boolean {
+export function checkpointSignatureValid(cp: SignedCheckpoint, publicKey: Uint8Array | KeyObject): boolean {
   const sig = Buffer.from(cp.signature, 'base64');
-  if (sig.length !== nacl.sign.signatureLength || publicKey.length !== nacl.sign.publicKeyLength) return false;
-  return nacl.sign.detached.verify(statementBytes(cp), new Uint8Array(sig), publicKey);
+  if (sig.length !== 64) return false;
+  if (publicKey instanceof Uint8Array && publicKey.length !== 32) return false;
+  return verify(null, statementBytes(cp), publicKey instanceof Uint8Array ? publicKeyObject(publicKey) : publicKey, sig);
+}
+
+/** The KeyObject of a raw 32-byte Ed25519 public key (to verify many checkpoints with one key). */
+export function checkpointKey(publicKey: Uint8Array): KeyObject {
+  return publicKeyObject(publicKey);
 }

@@ -1,6 +1,6 @@
 // Verifies the audit log: recomputes every entry's hash and link, and checks signed checkpoints against the trusted key (pure).
 import type { AuditCheckpointRecord, AuditEventRecord } from '../store/store.ts';
-import { auditEntryHash, checkpointSignatureValid, GENESIS_HASH } from './chain.ts';
+import { auditEntryHash, checkpointKey, checkpointSignatureValid, GENESIS_HASH } from './chain.ts';
 
 /** What is wrong at one place of the log. */
 export type LogProblemKind =
@@ -80,8 +80,9 @@ export function verifyAuditLog(entries: AuditEventRecord[], checkpoints: AuditCh
   const last = chained.at(-1);
 
   let lastGood: AuditCheckpointRecord | undefined;
+  const key = publicKey.length === 32 ? checkpointKey(publicKey) : undefined;
   for (const cp of [...checkpoints].sort((a, b) => a.seq - b.seq)) {
-    if (!checkpointSignatureValid(cp, publicKey)) {
+    if (!key || !checkpointSignatureValid(cp, key)) {
       problems.push({ kind: 'bad_checkpoint_signature', seq: cp.seq, message: `checkpoint at seq ${cp.seq} is not signed by the coordinator key: it was forged or altered` });
       continue;
     }
