@@ -103,6 +103,12 @@ describe('model export and pull over gRPC', () => {
     expect(Float32Array.from(file.weights)).toEqual(stored.weights);
     expect(file.pipeline).toBeTruthy();
     expect(Date.parse(file.createdAt)).toBe(stored.createdAt.getTime());
+    // Both downloads are in the tamper-evident log, the member's under its pseudonym (its id).
+    const downloads = await fx.coordinator.store.listAuditEvents({ subjectId: file.modelVersionId });
+    expect(downloads.filter((e) => e.kind === 'model.exported')).toMatchObject([{ actor: 'operator', detail: { taskId, version: 2, sha256: stored.sha256 } }]);
+    const pulls = downloads.filter((e) => e.kind === 'model.pulled');
+    expect(pulls.length).toBeGreaterThanOrEqual(1);
+    for (const p of pulls) expect(p).toMatchObject({ actor: expect.not.stringMatching(/^operator$/), detail: { taskId, version: 2, sha256: stored.sha256 } });
 
     // Every running agent saved v1 and v2 of the task; latest.json is the export, byte for byte.
     await lastSaved;
@@ -116,6 +122,10 @@ describe('model export and pull over gRPC', () => {
     const v1 = await fx.admin.exportModel(taskId, 1);
     expect(v1.header).toMatchObject({ version: 1, taskId, kind: 'model' });
     expect(readFileSync(join(dir, 'member-0', 'models', taskId, 'v1.json')).equals(v1.bytes)).toBe(true);
+    // A member pins an older version: the same bytes the operator exports for it.
+    const pinned = await run('agent', ['pull-model', '--task', taskId, '--version', '1', '--out', 'member-v1.json', '--identity', 'pulling-member/identity.json', ...conn], dir);
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'member-v1.json')).equals(v1.bytes)).toBe(true);
 
     // Scoring works on the pulled file and on an agent's latest.json alike.
     const rows = readFileSync(fx.files[0], 'utf8').trim().split('\n').length - 1;
@@ -182,6 +192,10 @@ describe('model export and pull over gRPC', () => {
     const denied = await refusal(intruder.exportModel(taskId)) as grpc.ServiceError;
     intruder.close();
     expect(denied.code).toBe(grpc.status.PERMISSION_DENIED);
+    // The failed login is logged under a pseudonym of the address, never the address itself.
+    const failed = await fx.coordinator.store.listAuditEvents({ kind: 'operator.auth_failed' });
+    expect(failed.at(-1)).toMatchObject({ actor: 'unauthenticated', subjectType: 'peer', subjectId: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    expect(JSON.stringify(failed)).not.toContain('127.0.0.1');
 
     const missing = await refusal(fx.admin.exportModel(taskId, 9)) as grpc.ServiceError;
     expect(missing.code).toBe(grpc.status.NOT_FOUND);

@@ -15,6 +15,7 @@ import { TaskRuns } from './round/task-runs.ts';
 import { bindHttpServer, DEFAULT_HTTP_ADDRESS, parseHttpAddress, serveHttpApi, type BoundHttpServer, type HttpListener } from './http/http-listener.ts';
 import type { ApiDeps, AuditReportSource } from './http/api-deps.ts';
 import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
+import { AuditCheckpointer, withAuditCheckpoints } from './ledger/checkpointer.ts';
 
 /**
  * The coordinator's settings (each resolved with the environment and the defaults by
@@ -33,6 +34,8 @@ export interface CoordinatorOptions extends CoordinatorSettingsInput {
   exportOnnx?: ApiDeps['exportOnnx'];
   /** TLS certificate chain and key (PEM files); default CONSORT_TLS_CERT / CONSORT_TLS_KEY, else plain TCP. */
   tls?: { certFile: string; keyFile: string };
+  /** Audit log entries between two signed checkpoints (default 100; one is also made at close). */
+  auditCheckpointEvery?: number;
 }
 
 export interface Coordinator {
@@ -104,12 +107,20 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
     await Promise.all([grpcServer.close(), adminServer.close(), httpServer?.close()]);
     throw err;
   }
+  const coordinatorKey = loadOrCreateCoordinatorKey(dataDir);
+  // Every audit event, from any caller, counts towards the next signed checkpoint of the log.
+  const checkpointer = new AuditCheckpointer(store, coordinatorKey, {
+    every: options.auditCheckpointEvery,
+    onError: (err) => logger.error({ err }, 'audit log checkpoint failed; the next append or shutdown retries'),
+  });
+  store = withAuditCheckpoints(store, checkpointer);
+  // Also chains any events of a database upgraded from before the hash chain (see ledger/).
+  await store.appendAuditEvent({ actor: 'coordinator', kind: 'coordinator.started', subjectType: 'coordinator', subjectId: keyFingerprint(coordinatorKey.publicKey), detail: { database: store.provider, tls: Boolean(tls) } });
   const connections = new MemberConnections<CoordinatorEvent>();
   const rounds = new RoundRunner({ store, connections, logger });
   const recovered = await rounds.recoverInterruptedRounds();
   if (recovered) logger.warn({ recovered }, 'rounds interrupted by a previous coordinator process were closed');
   const adminToken = resolveAdminToken(dataDir, settings.adminToken);
-  const coordinatorKey = loadOrCreateCoordinatorKey(dataDir);
   const sealEvent = roundOpenSigner(coordinatorKey);
   serveMembers(grpcServer, { store, connections, rounds, logger, coordinatorKey, sealEvent });
   serveAdmin(adminServer, { store, connections, rounds, logger, adminToken });
@@ -128,6 +139,9 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
       await runs.abortAll();
       connections.closeAll();
       await Promise.all([grpcServer.close(), adminServer.close(), http?.close()]);
+      await store.appendAuditEvent({ actor: 'coordinator', kind: 'coordinator.stopped', subjectType: 'coordinator', subjectId: keyFingerprint(coordinatorKey.publicKey), detail: {} })
+        .catch((err: unknown) => logger.error({ err }, 'could not log the shutdown'));
+      await checkpointer.checkpoint().catch((err: unknown) => logger.error({ err }, 'audit log checkpoint at shutdown failed'));
       await store.close();
     },
   };

@@ -23,3 +23,8 @@ export type { ApiDeps, AuditReportSource, AuditReportSummary } from './http/api-
 export { TaskRuns, type TaskRun } from './round/task-runs.ts';
 export { issueApiToken, revokeApiToken, hashApiToken, parseLifetime, API_ROLES } from './accounts/api-tokens.ts';
 export { MemberConnections } from './members/connections.ts';
+export * from './models/registry.ts';
+export { verifyAuditLog, type LogVerification, type LogProblem, type LogProblemKind } from './ledger/verify-chain.ts';
+export { verifyLogOf, tamperedError } from './ledger/verify-log-command.ts';
+export { AuditCheckpointer, withAuditCheckpoints, DEFAULT_CHECKPOINT_EVERY } from './ledger/checkpointer.ts';
+export { backupSqlite } from './store/backup.ts';

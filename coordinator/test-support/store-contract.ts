@@ -67,7 +67,7 @@ export function storeContract(harness: StoreHarness): void {
       it('gives a fresh database its schema and records the migration', async () => {
         expect(store.provider).toBe(harness.provider);
         const rows = await harness.query(url, `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" ORDER BY "name"`);
-        expect(shipped()).toEqual(['0001_init', '0002_member_revocation', '0003_task_definition', '0004_strategy_state', '0005_api_tokens']);
+        expect(shipped()).toEqual(['0001_init', '0002_member_revocation', '0003_task_definition', '0004_strategy_state', '0005_api_tokens', '0006_audit_chain_registry']);
         expect(rows.map((r) => r.name)).toEqual(shipped());
         expect(String(rows[0].checksum)).toMatch(/^[0-9a-f]{64}$/);
       });

@@ -16,6 +16,9 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 const program = new Command().name('consort-agent').description('Consort member agent: your customer rows never leave this machine')
   .version(VERSION)
+  // The program's own options only before the command name: otherwise the program's --version
+  // swallows a command's `--version <n>` (pull-model, export-model, models) and prints 0.1.0.
+  .enablePositionalOptions()
   // Usage errors are printed once, as `INVALID_ARGUMENT: …`, by the handler at the end (exit 2).
   .exitOverride().configureOutput({ outputError: () => undefined });
 

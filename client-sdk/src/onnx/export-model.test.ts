@@ -235,6 +235,18 @@ describe('exportOnnx', () => {
     });
   });
 
+  it('is deterministic: the same inputs give the same bytes (the registry pins the graph by the model file\'s hash)', () => {
+    const pipeline = churnPipeline('binary');
+    for (const kind of ['logistic', 'mlp'] as const) {
+      const spec = specFor(pipeline, kind, 'relu');
+      const weights = randomWeights(spec, 3);
+      const provenance = { task: 'churn', modelVersionId: 'mv-2', version: 2, sha256: 'ab'.repeat(32) };
+      const a = exportOnnx(spec, pipeline, weights, provenance);
+      const b = exportOnnx(structuredClone(spec), structuredClone(pipeline), Float32Array.from(weights), { ...provenance });
+      expect(Buffer.from(a).equals(Buffer.from(b))).toBe(true);
+    }
+  });
+
   it('works with numeric-only and categorical-only pipelines', async () => {
     const base = churnPipeline('binary');
     for (const pipeline of [{ ...base, categorical: [] }, { ...base, numeric: [] }]) {

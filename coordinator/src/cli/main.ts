@@ -2,12 +2,12 @@
 // consort-coordinator: start the coordinator, and the operator's commands against it.
 import { Command } from 'commander';
 import * as grpc from '@grpc/grpc-js';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { ConsortError, commandFailure, integerOption, keyFingerprint, portOption } from '@consort/core';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 import { startCoordinator } from '../coordinator.ts';
-import { openStore, sqlitePathOf } from '../store/open-store.ts';
+import { openStore } from '../store/open-store.ts';
 import { renderRoundsReport } from '../reports/rounds-report.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
 import { noModelError } from '../reports/no-model.ts';
@@ -16,6 +16,9 @@ import { registerExportCommand } from './export-command.ts';
 import { registerRevokeCommand } from './revoke-command.ts';
 import { registerApiTokenCommand } from './api-token-command.ts';
 import { registerApiCommands, watchLine } from './api-commands.ts';
+import { registerVerifyLogCommand } from '../ledger/verify-log-command.ts';
+import { registerBackupCommand, registerModelsCommand } from './models-command.ts';
+import { offlineDatabaseUrl } from './offline-database.ts';
 import { readTaskFile } from './task-file.ts';
 import { createDevCa } from '../tls/dev-ca.ts';
 import { operatorOptions, output, withAdmin, type Conn } from './operator-client.ts';
@@ -186,12 +189,7 @@ program.command('report')
   .option('--database-url <url>', 'file:… or postgresql://… (default: DATABASE_URL, else SQLite in --data-dir)')
   .option('--json', 'print one JSON document on stdout')
   .action(async (o: { task: string; out: string; dataDir: string; databaseUrl?: string; json?: boolean }) => {
-    const url = databaseUrlOf(o);
-    // Opening a SQLite file that is not there would create an empty database: refuse instead.
-    if (url.startsWith('file:') && !existsSync(sqlitePathOf(url))) {
-      throw new ConsortError('NOT_FOUND', `no coordinator database at ${sqlitePathOf(url)}; run report in the folder where serve ran, or pass --data-dir / --database-url`);
-    }
-    const store = await openStore(url);
+    const store = await openStore(offlineDatabaseUrl(o, 'report'));
     try {
       writeFileSync(o.out, await renderRoundsReport(store, o.task), { mode: 0o600 });
       output(o.json, { task: o.task, file: resolve(o.out) }, () => [`report written to ${o.out}`]);
@@ -205,6 +203,9 @@ registerEvaluateCommand(program);
 registerRevokeCommand(program);
 registerApiTokenCommand(program);
 registerApiCommands(program);
+registerVerifyLogCommand(program);
+registerModelsCommand(program);
+registerBackupCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   const f = commandFailure(err, { json: process.argv.includes('--json') });

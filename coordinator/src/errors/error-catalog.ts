@@ -49,6 +49,7 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   AGGREGATE_REJECTED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A round\'s summed inputs failed a range check (a forged update); nothing was published.' },
   INSECURE_TRANSPORT: { grpc: status.FAILED_PRECONDITION, http: 400, summary: 'Plain TCP beyond loopback was refused: give TLS (--tls-cert/--tls-key on the coordinator, --tls-ca or CONSORT_TLS_CA on the agent) or pass --insecure.' },
   RATE_LIMITED: { grpc: status.RESOURCE_EXHAUSTED, http: 429, summary: 'Too many requests (or failed operator logins) from this address in the last minute; wait a minute and try again.' },
+  LOG_TAMPERED: { grpc: status.DATA_LOSS, http: 500, summary: 'The audit log fails verification (an entry edited, removed or reordered, a checkpoint forged, or the tail cut off after a signed checkpoint): restore from a backup that verifies and investigate.' },
   REQUEST_TOO_LARGE: { grpc: status.RESOURCE_EXHAUSTED, http: 413, summary: 'The request is larger than this method ever needs; it was refused before it was decoded.' },
   API_TOKEN_INVALID: { grpc: status.UNAUTHENTICATED, http: 401, summary: 'No API token was given, or it is unknown, expired or revoked; ask the operator for one (consort-coordinator api-token create).' },
   NO_AUDIT_REPORT: { grpc: status.NOT_FOUND, http: 404, summary: 'No audit report is stored for this model version (or audit reports are not stored by this coordinator).' },

@@ -43,6 +43,6 @@ export async function enrollMember(store: Store, input: EnrollInput): Promise<Me
     throw new ConsortError('BAD_SIGNATURE', 'enrollment proof of possession does not verify: sign the token and public key with the identity key being enrolled');
   }
   const member = await store.consumeEnrollmentToken(tokenHash(input.token), { displayName: name, identityPublicKey: input.identityPublicKey }, new Date());
-  await store.appendAuditEvent({ actor: member.id, kind: 'member.enrolled', subjectType: 'member', subjectId: member.id, detail: { displayName: name, federationId: member.federationId } });
+  await store.appendAuditEvent({ actor: member.id, kind: 'member.enrolled', subjectType: 'member', subjectId: member.id, detail: { federationId: member.federationId } });
   return member;
 }

@@ -23,7 +23,7 @@ export async function revokeMember(deps: RevocationDeps, memberId: string, now =
   forgetMember(deps.store, memberId);
   const reason = new ConsortError('MEMBER_REVOKED', `member "${member.id}" (${member.displayName}) was revoked by the operator; ask the operator for a new enrollment token and enroll a new identity`, { memberId: member.id });
   const wasConnected = deps.connections.disconnect(memberId, reason);
-  await deps.store.appendAuditEvent({ actor: 'operator', kind: 'member.revoked', subjectType: 'member', subjectId: member.id, detail: { displayName: member.displayName, revokedAt: member.revokedAt!.toISOString(), wasConnected } });
+  await deps.store.appendAuditEvent({ actor: 'operator', kind: 'member.revoked', subjectType: 'member', subjectId: member.id, detail: { revokedAt: member.revokedAt!.toISOString(), wasConnected } });
   deps.logger.warn({ member: member.id, wasConnected }, 'member revoked by the operator');
   return { member, wasConnected };
 }

@@ -1,8 +1,9 @@
 // An in-memory Store for unit tests (not exported): the same contract as prisma-store, kept in maps.
 import { randomUUID } from 'node:crypto';
 import { ConsortError } from '@consort/core';
+import { GENESIS_HASH, auditEntryHash } from '../ledger/chain.ts';
 import type {
-  ApiTokenInput, ApiTokenRecord, AuditEventInput, AuditEventRecord, EnrollmentTokenRecord, FederationRecord, JsonObject, MemberRecord, ModelVersionInput, ModelVersionMeta,
+  ApiTokenInput, ApiTokenRecord, AuditCheckpointRecord, AuditEventFilter, AuditEventInput, AuditLogHead, AuditEventRecord, EnrollmentTokenRecord, FederationRecord, JsonObject, MemberRecord, ModelVersionInput, ModelVersionMeta,
   ModelVersionRecord, RoundInput, RoundPatch, RoundRecord, RoundResultInput, Store, StrategyStateRecord, TaskInput, TaskRecord,
 } from './store.ts';
 
@@ -21,6 +22,7 @@ export class MemoryStore implements Store {
   private readonly audit: AuditEventRecord[] = [];
   private readonly strategyStates: StrategyStateRecord[] = [];
   private readonly apiTokens = new Map<string, ApiTokenRecord>();
+  private readonly checkpoints: AuditCheckpointRecord[] = [];
   /** Makes the next closeRound fail after its checks (a crash mid-close), to prove nothing half-stored stays. */
   failNextClose = false;
 
@@ -177,15 +179,38 @@ export class MemoryStore implements Store {
     return copy(this.strategyStates.filter((s) => s.taskId === taskId).at(-1));
   }
 
+  /** Chained like the real store's log (same hash), so code that verifies the chain works on it. */
   async appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord> {
-    const e = { ...copy(event), id: this.audit.length + 1, at: new Date() };
+    const head = this.audit.at(-1);
+    const at = new Date();
+    const seq = this.audit.length + 1;
+    const prevHash = head?.hash ?? GENESIS_HASH;
+    const detail = JSON.parse(JSON.stringify(event.detail)) as unknown;
+    const hash = auditEntryHash({ seq, prevHash, at, kind: event.kind, subjectType: event.subjectType, subjectId: event.subjectId, actor: event.actor, detail });
+    const e = { ...copy(event), id: seq, at, seq, prevHash, hash };
     this.audit.push(e);
     return copy(e);
   }
-  async listAuditEvents(filter: { subjectId?: string; kind?: string; afterId?: number; limit?: number } = {}): Promise<AuditEventRecord[]> {
+  async listAuditEvents(filter: AuditEventFilter = {}): Promise<AuditEventRecord[]> {
     const hits = this.audit.filter((e) => (filter.subjectId === undefined || e.subjectId === filter.subjectId) && (filter.kind === undefined || e.kind === filter.kind)
-      && (filter.afterId === undefined || e.id > filter.afterId));
+      && (filter.afterId === undefined || e.id > filter.afterId) && (filter.afterSeq === undefined || (e.seq ?? 0) > filter.afterSeq));
     return hits.slice(0, filter.limit ?? hits.length).map(copy);
+  }
+
+  async auditLogHead(): Promise<AuditLogHead | undefined> {
+    const last = this.audit.at(-1);
+    return last ? { seq: last.seq!, hash: last.hash! } : undefined;
+  }
+  async appendAuditCheckpoint(checkpoint: AuditCheckpointRecord): Promise<void> {
+    if (!this.checkpoints.some((c) => c.seq === checkpoint.seq)) this.checkpoints.push(copy(checkpoint));
+  }
+  async listAuditCheckpoints(): Promise<AuditCheckpointRecord[]> { return [...this.checkpoints].sort((a, b) => a.seq - b.seq).map(copy); }
+
+  async setModelVersionAuditReport(id: string, auditReportId: string | null): Promise<ModelVersionMeta> {
+    const v = this.versions.get(id);
+    if (!v) throw notFound('Model version', id);
+    v.auditReportId = auditReportId ?? undefined;
+    return meta(v);
   }
 
   async createApiToken(input: ApiTokenInput): Promise<ApiTokenRecord> {

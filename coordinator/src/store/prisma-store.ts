@@ -1,13 +1,17 @@
 // The Store over a generated Prisma client (SQLite or PostgreSQL); maps rows to domain records.
 import { ConsortError, decodeTask, encodeTask, type ModelSpec } from '@consort/core';
 import type { PrismaClient } from './generated/sqlite/client.ts';
+import { auditEntryHash, GENESIS_HASH } from '../ledger/chain.ts';
 import { NonceGroupCommit, type NonceGroupCommitOptions, type NonceRow } from './nonce-group-commit.ts';
 import type {
   ApiRole,
   ApiTokenInput,
   ApiTokenRecord,
+  AuditCheckpointRecord,
+  AuditEventFilter,
   AuditEventInput,
   AuditEventRecord,
+  AuditLogHead,
   EnrollmentTokenRecord,
   FederationRecord,
   JsonObject,
@@ -86,12 +90,12 @@ type FederationRow = { id: string; name: string; createdAt: Date };
 type MemberRow = { id: string; federationId: string; displayName: string; identityPublicKey: Uint8Array; enrolledAt: Date; lastSeenAt: Date | null; backend: string | null; revokedAt: Date | null };
 type TokenRow = { id: string; federationId: string; tokenHash: string; expiresAt: Date; usedAt: Date | null; usedByMemberId: string | null };
 type TaskRow = { id: string; federationId: string; name: string; definitionJson: string; modelSpecJson: string; pipelineJson: string; aggregation: string; minMembers: number; createdAt: Date };
-type MetaRow = { id: string; taskId: string; version: number; roundId: string | null; sha256: string; parameterCount: number; metricsJson: string; createdAt: Date };
+type MetaRow = { id: string; taskId: string; version: number; roundId: string | null; sha256: string; parameterCount: number; metricsJson: string; createdAt: Date; auditReportId: string | null };
 type RoundRow = {
   id: string; taskId: string; number: number; state: string; reason: string | null; deadlinesJson: string; participantsJson: string; droppedJson: string;
   secaggJson: string | null; baseModelVersionId: string; resultModelVersionId: string | null; metricsJson: string | null; startedAt: Date; updatedAt: Date; finishedAt: Date | null;
 };
-type AuditRow = { id: number; at: Date; actor: string; kind: string; subjectType: string; subjectId: string; detailJson: string };
+type AuditRow = { id: number; at: Date; actor: string; kind: string; subjectType: string; subjectId: string; detailJson: string; seq: number | null; prevHash: string | null; hash: string | null };
 
 type ApiTokenRow = { id: string; name: string; role: string; memberId: string | null; tokenHash: string; createdAt: Date; expiresAt: Date | null; revokedAt: Date | null };
 
@@ -126,6 +130,7 @@ const toTask = (r: TaskRow): TaskRecord => ({
 });
 const toMeta = (r: MetaRow): ModelVersionMeta => ({
   id: r.id, taskId: r.taskId, version: r.version, roundId: opt(r.roundId), sha256: r.sha256, parameterCount: r.parameterCount, metrics: parse(r.metricsJson), createdAt: r.createdAt,
+  auditReportId: opt(r.auditReportId),
 });
 const toRound = (r: RoundRow): RoundRecord => ({
   id: r.id,
@@ -147,9 +152,15 @@ const toRound = (r: RoundRow): RoundRecord => ({
 });
 const toAudit = (r: AuditRow): AuditEventRecord => ({
   id: r.id, at: r.at, actor: r.actor, kind: r.kind, subjectType: r.subjectType, subjectId: r.subjectId, detail: parse(r.detailJson),
+  seq: opt(r.seq), prevHash: opt(r.prevHash), hash: opt(r.hash),
 });
 
-const META_SELECT = { id: true, taskId: true, version: true, roundId: true, sha256: true, parameterCount: true, metricsJson: true, createdAt: true } as const;
+const META_SELECT = { id: true, taskId: true, version: true, roundId: true, sha256: true, parameterCount: true, metricsJson: true, createdAt: true, auditReportId: true } as const;
+
+// Any fixed 64-bit key (not the migrator's): appends to the audit log take turns across processes.
+const PG_AUDIT_LOCK_KEY = 7_243_051_178;
+// A concurrent append from another process that took the same seq first: re-read the head and retry.
+const AUDIT_APPEND_ATTEMPTS = 8;
 
 /** Row fields of a RoundPatch (undefined = leave alone, null = clear). */
 function roundData(patch: RoundPatch) {
@@ -413,6 +424,12 @@ export class PrismaStore implements Store {
     return rows.map(toMeta);
   }
 
+  async setModelVersionAuditReport(id: string, auditReportId: string | null): Promise<ModelVersionMeta> {
+    const res = await this.run('attach audit report', () => this.db.modelVersion.updateMany({ where: { id }, data: { auditReportId } }));
+    if (res.count === 0) throw new ConsortError('NOT_FOUND', `Model version ${id} does not exist; list the task's model versions to find a valid id`, { modelVersionId: id });
+    return this.getModelVersionMeta(id);
+  }
+
   createRound(input: RoundInput): Promise<RoundRecord> {
     return this.run(
       `create round ${input.number}`,
@@ -503,23 +520,102 @@ export class PrismaStore implements Store {
     const row = await this.run('read optimizer state', () => this.db.strategyState.findFirst({ where: { taskId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }));
     return row ? { taskId: row.taskId, modelVersionId: row.modelVersionId, state: parse<JsonObject>(row.stateJson), createdAt: row.createdAt } : undefined;
   }
+  /** The last append of this store: the next one starts after it (one chain writer per process). */
+  private auditTail: Promise<unknown> = Promise.resolve();
 
   appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord> {
-    return this.run('append audit event', async () =>
-      toAudit(
-        await this.db.auditEvent.create({
-          data: { actor: event.actor, kind: event.kind, subjectType: event.subjectType, subjectId: event.subjectId, detailJson: json(event.detail) },
-        }),
-      ),
-    );
+    const appended = this.auditTail.then(() => this.appendChained(event));
+    this.auditTail = appended.catch(() => undefined);
+    return appended;
   }
 
-  async listAuditEvents(filter: { subjectId?: string; kind?: string; afterId?: number; limit?: number } = {}): Promise<AuditEventRecord[]> {
-    const where: { subjectId?: string; kind?: string; id?: { gt: number } } = {};
+  /** This process's view of the chain's head (SQLite path); re-read whenever an insert races. */
+  private auditHead: AuditLogHead | undefined | null = null;
+
+  /**
+   * One append: the next seq after the head, its hash, one insert. The unique seq is what keeps
+   * the chain from forking: an insert that lost a race to another process fails and is retried on
+   * the new head. PostgreSQL also takes an advisory lock in a transaction, so that concurrent
+   * coordinators wait their turn instead of retrying. SQLite skips the transaction (each costs a
+   * fresh connection here, 25 ms per append instead of 11 ms) and caches the head between appends.
+   */
+  private async appendChained(event: AuditEventInput): Promise<AuditEventRecord> {
+    const detailJson = json(event.detail);
+    const row = (head: AuditLogHead | undefined) => {
+      const at = new Date();
+      const seq = (head?.seq ?? 0) + 1;
+      const prevHash = head?.hash ?? GENESIS_HASH;
+      const hash = auditEntryHash({ seq, prevHash, at, kind: event.kind, subjectType: event.subjectType, subjectId: event.subjectId, actor: event.actor, detail: parse(detailJson) });
+      return { at, actor: event.actor, kind: event.kind, subjectType: event.subjectType, subjectId: event.subjectId, detailJson, seq, prevHash, hash };
+    };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (this.provider === 'postgresql') {
+          return await this.tx('append audit event', async (tx) => {
+            await tx.$executeRawUnsafe(`SELECT pg_advisory_xact_lock(${PG_AUDIT_LOCK_KEY})`);
+            return toAudit(await tx.auditEvent.create({ data: row(await this.chainLegacyEvents(tx)) }));
+          });
+        }
+        if (this.auditHead === null) this.auditHead = await this.tx('chain audit events', (tx) => this.chainLegacyEvents(tx));
+        const created = toAudit(await this.run('append audit event', () => this.db.auditEvent.create({ data: row(this.auditHead ?? undefined) })));
+        this.auditHead = { seq: created.seq!, hash: created.hash! };
+        return created;
+      } catch (err) {
+        this.auditHead = null;
+        // P2002: another process took that seq (the unique index refused the fork); P1008: SQLite busy.
+        const code = err instanceof ConsortError && err.code === 'STORE_FAILURE' ? err.details.prismaCode : undefined;
+        if ((code !== 'P2002' && code !== 'P1008') || attempt >= AUDIT_APPEND_ATTEMPTS) throw err;
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  /**
+   * Chains, in id order, events written before the log was chained (a database upgraded by
+   * migration 0003), then returns the head. Their content before this moment is not attested.
+   */
+  private async chainLegacyEvents(tx: Tx): Promise<AuditLogHead | undefined> {
+    const last = await tx.auditEvent.findFirst({ where: { seq: { not: null } }, orderBy: { seq: 'desc' }, select: { seq: true, hash: true } });
+    let head: AuditLogHead | undefined = last && last.seq !== null && last.hash !== null ? { seq: last.seq, hash: last.hash } : undefined;
+    const legacy = await tx.auditEvent.findMany({ where: { seq: null }, orderBy: { id: 'asc' } });
+    for (const row of legacy) {
+      const seq = (head?.seq ?? 0) + 1;
+      const prevHash = head?.hash ?? GENESIS_HASH;
+      const hash = auditEntryHash({ seq, prevHash, at: row.at, kind: row.kind, subjectType: row.subjectType, subjectId: row.subjectId, actor: row.actor, detail: parse(row.detailJson) });
+      await tx.auditEvent.update({ where: { id: row.id }, data: { seq, prevHash, hash } });
+      head = { seq, hash };
+    }
+    return head;
+  }
+
+  async auditLogHead(): Promise<AuditLogHead | undefined> {
+    const row = await this.run('read audit log head', () => this.db.auditEvent.findFirst({ where: { seq: { not: null } }, orderBy: { seq: 'desc' }, select: { seq: true, hash: true } }));
+    return row && row.seq !== null && row.hash !== null ? { seq: row.seq, hash: row.hash } : undefined;
+  }
+
+  async appendAuditCheckpoint(cp: AuditCheckpointRecord): Promise<void> {
+    await this.run('store audit log checkpoint', async () => {
+      try {
+        await this.db.auditCheckpoint.create({ data: { seq: cp.seq, headHash: cp.headHash, at: cp.at, publicKey: cp.publicKey, signature: cp.signature } });
+      } catch (err) {
+        // A checkpoint of that seq exists (a concurrent checkpointer): the first one stays.
+        if (prismaCode(err) !== 'P2002') throw err;
+      }
+    });
+  }
+
+  async listAuditCheckpoints(): Promise<AuditCheckpointRecord[]> {
+    const rows = await this.run('list audit log checkpoints', () => this.db.auditCheckpoint.findMany({ orderBy: { seq: 'asc' } }));
+    return rows.map((r) => ({ seq: r.seq, headHash: r.headHash, at: r.at, publicKey: r.publicKey, signature: r.signature }));
+  }
+
+  async listAuditEvents(filter: AuditEventFilter = {}): Promise<AuditEventRecord[]> {
+    const where: { subjectId?: string; kind?: string; seq?: { gt: number }; id?: { gt: number } } = {};
     if (filter.subjectId !== undefined) where.subjectId = filter.subjectId;
     if (filter.kind !== undefined) where.kind = filter.kind;
+    if (filter.afterSeq !== undefined) where.seq = { gt: filter.afterSeq };
     if (filter.afterId !== undefined) where.id = { gt: filter.afterId };
-    const rows = await this.run('list audit events', () => this.db.auditEvent.findMany({ where, orderBy: { id: 'asc' }, ...(filter.limit !== undefined ? { take: filter.limit } : {}) }));
+    const rows = await this.run('list audit events', () => this.db.auditEvent.findMany({ where, orderBy: { id: 'asc' }, take: filter.limit }));
     return rows.map(toAudit);
   }
 

@@ -79,6 +79,8 @@ export interface ModelVersionMeta {
   parameterCount: number;
   metrics: JsonObject;
   createdAt: Date;
+  /** The version's audit report, once one is attached (setModelVersionAuditReport). */
+  auditReportId?: string;
 }
 
 /** A model version with its weights. */
@@ -159,10 +161,45 @@ export interface AuditEventInput {
   detail: JsonObject;
 }
 
-/** A stored audit event; ids increase in append order. */
+/**
+ * A stored audit event; ids increase in append order. seq/prevHash/hash place it in the hash
+ * chain (coordinator/src/ledger/chain.ts); every event appended through the store has them.
+ */
 export interface AuditEventRecord extends AuditEventInput {
   id: number;
   at: Date;
+  seq?: number;
+  prevHash?: string;
+  hash?: string;
+}
+
+/** Which audit events to list (all given conditions hold). */
+export interface AuditEventFilter {
+  subjectId?: string;
+  kind?: string;
+  /** Only entries with a greater seq (a page after the last one seen). */
+  afterSeq?: number;
+  /** Only entries with a greater id (the HTTP API's paging; ids follow append order). */
+  afterId?: number;
+  /** At most this many (the first ones in append order). */
+  limit?: number;
+}
+
+/** The last entry of the audit log's chain. */
+export interface AuditLogHead {
+  seq: number;
+  hash: string;
+}
+
+/** A signed checkpoint of the audit log (see coordinator/src/ledger/chain.ts). */
+export interface AuditCheckpointRecord {
+  seq: number;
+  headHash: string;
+  at: Date;
+  /** base64 Ed25519 public key that signed it (the verifier trusts its own copy, not this one). */
+  publicKey: string;
+  /** base64 Ed25519 signature. */
+  signature: string;
 }
 
 /** Roles of HTTP API accounts (see coordinator/src/accounts/roles.ts). */
@@ -245,6 +282,8 @@ export interface Store {
   latestModelVersion(taskId: string): Promise<ModelVersionMeta | undefined>;
   /** Ordered by version. */
   listModelVersions(taskId: string): Promise<ModelVersionMeta[]>;
+  /** Attaches (or with null detaches) an audit report to a model version. Throws NOT_FOUND. */
+  setModelVersionAuditReport(id: string, auditReportId: string | null): Promise<ModelVersionMeta>;
 
   createRound(input: RoundInput): Promise<RoundRecord>;
   /** Throws NOT_FOUND when there is no such round. */
@@ -284,9 +323,20 @@ export interface Store {
   /** The optimizer state saved with the task's newest model version that has one (undefined: none yet). */
   latestStrategyState(taskId: string): Promise<StrategyStateRecord | undefined>;
 
+  /**
+   * Appends an event to the hash-chained audit log: the next seq, the head's hash as prevHash, and
+   * its own hash, under a lock (in-process queue; PostgreSQL advisory lock; unique seq), so
+   * concurrent appends, even from several processes, never fork the chain.
+   */
   appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord>;
-  /** Events in append order, optionally filtered; `afterId`/`limit` page through a long log. */
-  listAuditEvents(filter?: { subjectId?: string; kind?: string; afterId?: number; limit?: number }): Promise<AuditEventRecord[]>;
+  /** Events in append order, optionally filtered; `afterSeq`/`limit` page through the chain. */
+  listAuditEvents(filter?: AuditEventFilter): Promise<AuditEventRecord[]>;
+  /** The chain's last entry, or undefined while the log is empty. */
+  auditLogHead(): Promise<AuditLogHead | undefined>;
+  /** Stores a signed checkpoint (at most one per seq: a second one for the same seq is ignored). */
+  appendAuditCheckpoint(checkpoint: AuditCheckpointRecord): Promise<void>;
+  /** Every checkpoint, by seq. */
+  listAuditCheckpoints(): Promise<AuditCheckpointRecord[]>;
 
   createApiToken(input: ApiTokenInput): Promise<ApiTokenRecord>;
   /** The token with this SHA-256 hex hash, revoked or expired ones included. */

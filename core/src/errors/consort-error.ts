@@ -47,6 +47,7 @@ export const ERROR_CODES = [
   'PRIVACY_BUDGET_EXHAUSTED',
   'API_TOKEN_INVALID',
   'NO_AUDIT_REPORT',
+  'LOG_TAMPERED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -64,6 +64,7 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   INSECURE_TRANSPORT: 'usage',
   RATE_LIMITED: 'refused',
   REQUEST_TOO_LARGE: 'refused',
+  LOG_TAMPERED: 'refused',
   INTERNAL: 'internal',
   PRIVACY_BUDGET_EXHAUSTED: 'refused',
   API_TOKEN_INVALID: 'refused',

@@ -73,6 +73,10 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
       checkOperator(call.metadata, adminToken);
     } catch (err) {
       failures.record(peer);
+      // Logged under a pseudonym of the address (the log never holds addresses); at most the
+      // limiter's allowance per peer and minute, so a flood cannot grow the log.
+      void store.appendAuditEvent({ actor: 'unauthenticated', kind: 'operator.auth_failed', subjectType: 'peer', subjectId: createHash('sha256').update(peer).digest('hex').slice(0, 16), detail: {} })
+        .catch((e: unknown) => logger.error({ err: e }, 'audit event not stored'));
       throw err;
     }
   }
@@ -123,18 +127,30 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         authorize(call);
         // 0 (unset) means the task's own cap (maxRounds); early stopping usually ends sooner.
         const waitSeconds = call.request.waitForMembersSeconds || 30;
+        let reports = 0;
+        let lastModelVersionId: string | null = null;
         const options = {
           waitForMembersMs: waitSeconds * 1000,
           signal: cancel.signal,
-          onReport: (r: RoundReport) => call.write(toRoundReportMessage(r)),
+          onReport: (r: RoundReport) => {
+            reports += 1;
+            if (r.modelVersionId) lastModelVersionId = r.modelVersionId;
+            call.write(toRoundReportMessage(r));
+          },
           onWaiting: (online: number, needed: number) => call.write({ waiting: { online, needed, waitSeconds } }),
         };
         const { taskId, workflow, modelVersion } = call.request;
+        const run = { taskId, rounds: call.request.rounds || null, waitSeconds, workflow: workflow || null };
+        await store.appendAuditEvent({ actor: 'operator', kind: 'run.started', subjectType: 'task', subjectId: taskId, detail: run });
         // No workflow named: the task's own (model training or segmentation).
         if (workflow) await rounds.runWorkflow(workflow, taskId, { rounds: call.request.rounds || undefined, version: modelVersion || undefined }, options);
         else await rounds.runTask(taskId, call.request.rounds || undefined, options);
+        await store.appendAuditEvent({ actor: 'coordinator', kind: 'run.finished', subjectType: 'task', subjectId: taskId, detail: { rounds: reports, lastModelVersionId } });
         call.end();
       }).catch((err) => {
+        const outcome = cancel.signal.aborted ? { kind: 'run.cancelled', detail: {} } : { kind: 'run.failed', detail: { code: (err as { code?: unknown }).code ?? 'INTERNAL' } };
+        void store.appendAuditEvent({ actor: cancel.signal.aborted ? 'operator' : 'coordinator', kind: outcome.kind, subjectType: 'task', subjectId: call.request.taskId, detail: outcome.detail })
+          .catch((e: unknown) => logger.error({ err: e }, 'audit event not stored'));
         if (cancel.signal.aborted) logger.info({ task: call.request.taskId }, 'run cancelled by the operator');
         else call.emit('error', fail(err, 'RunRounds', call));
       });
@@ -144,6 +160,7 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         authorize(call);
         const r = call.request;
         const built = await memberModelFile(store, { taskId: r.taskId, version: r.version, modelVersionId: r.modelVersionId });
+        await store.appendAuditEvent({ actor: 'operator', kind: 'model.exported', subjectType: 'model', subjectId: built.file.modelVersionId, detail: { taskId: built.file.taskId, version: built.file.version, sha256: built.file.sha256 } });
         await writeModelFile(call, built);
       }).catch((err) => call.emit('error', fail(err, 'ExportModel', call)));
     },

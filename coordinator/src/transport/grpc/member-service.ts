@@ -154,6 +154,7 @@ export function memberServiceHandlers(deps: MemberServiceDeps): MemberServiceHan
         const r = call.request;
         // Scoped to the member's federation: another federation's task answers NOT_FOUND, like a missing one.
         const built = await modelFiles.get({ taskId: r.taskId, version: r.version, modelVersionId: r.modelVersionId, federationId: member.federationId });
+        await store.appendAuditEvent({ actor: member.id, kind: 'model.pulled', subjectType: 'model', subjectId: built.file.modelVersionId, detail: { taskId: built.file.taskId, version: built.file.version, sha256: built.file.sha256 } });
         await downloadSlots.acquire();
         try {
           await writeModelFile(call, built);
