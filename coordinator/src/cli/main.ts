@@ -22,7 +22,7 @@ import { offlineDatabaseUrl } from './offline-database.ts';
 import { readTaskFile } from './task-file.ts';
 import { createDevCa } from '../tls/dev-ca.ts';
 import { operatorOptions, output, withAdmin, type Conn } from './operator-client.ts';
-import { COORDINATOR_DEFAULTS as D, COORDINATOR_ENV, databaseUrlOf } from '../config/coordinator-config.ts';
+import { COORDINATOR_DEFAULTS as D, COORDINATOR_ENV } from '../config/coordinator-config.ts';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 // grpc-js logs its own copy of errors we report as `CODE: message` (e.g. a taken port); GRPC_VERBOSITY still wins.
