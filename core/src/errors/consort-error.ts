@@ -43,6 +43,10 @@ export const ERROR_CODES = [
   'REQUEST_TOO_LARGE',
   'INTERNAL',
   'MEMBER_REVOKED',
+  'AUDIT_SIGNATURE_INVALID',
+  'AUDIT_POLICY_MISMATCH',
+  'AUDIT_RECOMPUTE_MISMATCH',
+  'AUDIT_MISSING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -64,6 +64,10 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   RATE_LIMITED: 'refused',
   REQUEST_TOO_LARGE: 'refused',
   INTERNAL: 'internal',
+  AUDIT_SIGNATURE_INVALID: 'refused',
+  AUDIT_POLICY_MISMATCH: 'refused',
+  AUDIT_RECOMPUTE_MISMATCH: 'refused',
+  AUDIT_MISSING: 'noModel',
 };
 
 /** One error as a person reads it. */
