@@ -72,7 +72,7 @@ export function storeContract(harness: StoreHarness): void {
       it('gives a fresh database its schema and records the migration', async () => {
         expect(store.provider).toBe(harness.provider);
         const rows = await harness.query(url, `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" ORDER BY "name"`);
-        expect(shipped()).toEqual(['0001_init', '0002_member_revocation']);
+        expect(shipped()).toEqual(['0001_init', '0002_member_revocation', '0003_audit_reports']);
         expect(rows.map((r) => r.name)).toEqual(shipped());
         expect(String(rows[0].checksum)).toMatch(/^[0-9a-f]{64}$/);
       });
@@ -483,6 +483,31 @@ export function storeContract(harness: StoreHarness): void {
         );
         expect(await store.getRound(r.id)).toEqual(r);
         expect((await store.listModelVersions(taskId)).some((m) => m.version === 4)).toBe(false);
+      });
+    });
+
+    describe('audit reports', () => {
+      it('stores one signed report per model version, reads it back and lists without bodies', async () => {
+        const fed = await store.createFederation('audited shops');
+        const task = await store.createTask(taskInput(fed.id));
+        const v1 = await store.createModelVersion({ taskId: task.id, version: 1, weights: new Float32Array([1]), sha256: 'aa', metrics: {} });
+        const v2 = await store.createModelVersion({ taskId: task.id, version: 2, weights: new Float32Array([2]), sha256: 'bb', metrics: {} });
+        expect(await store.getAuditReportForModelVersion(v1.id)).toBeUndefined();
+        const input = { taskId: task.id, modelVersionId: v1.id, policyHash: 'p'.repeat(64), reportSha256: 'r'.repeat(64), verdict: 'fail', bodyJson: '{"a":"é","b":[1,2.5]}', signature: 'c2ln', publicKey: 'a2V5' };
+        const saved = await store.saveAuditReport(input);
+        expect(saved).toMatchObject(input);
+        expect(saved.createdAt).toBeInstanceOf(Date);
+        expect(await store.getAuditReportForModelVersion(v1.id)).toEqual(saved);
+        expect(await store.getAuditReport(saved.id)).toEqual(saved);
+        await expectCode(store.saveAuditReport(input), 'INVALID_ARGUMENT');
+        await expectCode(store.saveAuditReport({ ...input, modelVersionId: 'nope' }), 'NOT_FOUND');
+        await expectCode(store.getAuditReport('nope'), 'NOT_FOUND');
+        const second = await store.saveAuditReport({ ...input, modelVersionId: v2.id, verdict: 'pass' });
+        const list = await store.listAuditReports(task.id);
+        expect(list.map((r) => [r.modelVersionId, r.verdict])).toEqual([[v1.id, 'fail'], [v2.id, 'pass']]);
+        expect(list[1]).not.toHaveProperty('bodyJson');
+        expect(list[1].id).toBe(second.id);
+        expect(await store.listAuditReports('no-such-task')).toEqual([]);
       });
     });
 
