@@ -22,3 +22,4 @@ export { sign as signEd25519, verify } from './crypto/ed25519.ts';
 export * from './task/task-keys.ts';
 export * from './cli/option-values.ts';
 export * from './transport/transport-policy.ts';
+export * from './audit/index.ts';

@@ -1,0 +1,3 @@
+// Public surface of the fairness audit: policy, layout, member vector, metrics and mitigation (all pure).
+export * from './types.ts';
+export * from './policy.ts';
