@@ -168,8 +168,8 @@ export interface CellAggregate {
   key: string[];
   /** Members with ≥ 1 row in the cell. */
   members: number;
-  /** Rows in the cell. */
-  n: number;
+  /** Rows in the cell; null when withheld (fewer than minCellCount rows). */
+  n: number | null;
   confusion: ConfusionCounts[] | null;
   histNeg: number[] | null;
   histPos: number[] | null;
@@ -230,7 +230,7 @@ export interface CalibrationRow {
 export interface GroupResult {
   key: string[];
   label: string;
-  n: number;
+  n: number | null;
   members: number;
   suppressed: SuppressionReason | null;
   positives: number | null;
