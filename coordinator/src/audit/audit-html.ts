@@ -36,7 +36,7 @@ function groupTable(g: GroupingResult, threshold: number): string {
   const rows = g.groups.map((r) => {
     const t = r.atThreshold.find((x) => x.threshold === threshold) ?? r.atThreshold[0];
     if (r.suppressed) {
-      return `<tr class="suppressed" data-group="${e(r.label)}"><td>${e(r.label)}</td><td>${r.n}</td><td>${r.members}</td><td colspan="9" class="na">suppressed (${e(r.suppressed.replace(/-/g, ' '))})</td></tr>`;
+      return `<tr class="suppressed" data-group="${e(r.label)}"><td>${e(r.label)}</td><td>${r.n ?? '&lt; min'}</td><td>${r.members}</td><td colspan="9" class="na">suppressed (${e(r.suppressed.replace(/-/g, ' '))})</td></tr>`;
     }
     return `<tr data-group="${e(r.label)}"><td>${e(r.label)}</td><td>${r.n}</td><td>${r.members}</td>${metricCell(r.baseRate)}${metricCell(t?.selectionRate)}${metricCell(t?.tpr)}${metricCell(t?.fpr)}${metricCell(t?.fnr)}${metricCell(t?.ppv)}${metricCell(t?.npv)}${metricCell(t?.accuracy)}${metricCell(r.auc)}</tr>`;
   }).join('');
@@ -135,8 +135,8 @@ function heatMaps(result: AuditResult, threshold: number): string {
       const y = pad.t + rows.indexOf(r.key[0]) * ch;
       const sel = (r.atThreshold.find((t) => t.threshold === threshold) ?? r.atThreshold[0])?.selectionRate.value ?? null;
       const fill = r.suppressed || sel === null ? '#eee' : `hsl(215, 80%, ${(92 - sel * 55).toFixed(0)}%)`;
-      const text = r.suppressed ? 'suppressed' : `${pct(sel)} (n ${r.n})`;
-      return `<g class="cell" data-cell="${e(r.label)}"><rect x="${x}" y="${y}" width="${cw - 2}" height="${ch - 2}" fill="${fill}"/><text x="${x + cw / 2}" y="${y + ch / 2 + 4}" font-size="11" text-anchor="middle" fill="${sel !== null && sel > 0.6 ? '#fff' : '#222'}">${e(text)}</text><title>${e(r.label)}: selection rate ${pct(sel)}, ${r.n} rows, ${r.members} members</title></g>`;
+      const text = r.suppressed ? 'suppressed' : `${pct(sel)} (n ${r.n ?? '–'})`;
+      return `<g class="cell" data-cell="${e(r.label)}"><rect x="${x}" y="${y}" width="${cw - 2}" height="${ch - 2}" fill="${fill}"/><text x="${x + cw / 2}" y="${y + ch / 2 + 4}" font-size="11" text-anchor="middle" fill="${sel !== null && sel > 0.6 ? '#fff' : '#222'}">${e(text)}</text><title>${e(r.label)}: selection rate ${pct(sel)}, ${r.n ?? 'too few'} rows, ${r.members} members</title></g>`;
     }).join('');
     const rowLabels = rows.map((v, i) => `<text x="${pad.l - 6}" y="${pad.t + i * ch + ch / 2 + 4}" font-size="11" text-anchor="end">${e(v)}</text>`).join('');
     const colLabels = cols.map((v, i) => `<text x="${pad.l + i * cw + cw / 2}" y="${pad.t - 8}" font-size="11" text-anchor="middle">${e(v)}</text>`).join('');
@@ -228,7 +228,7 @@ export function renderAuditHtml(signed: SignedAuditReport, verification?: AuditP
   const r = signed.report;
   const thresholds = policy.thresholds ?? [0.5];
   const first = result.groupings.find((g) => !g.controlled) ?? result.groupings[0];
-  const rows = first ? first.groups.reduce((a, g) => a + g.n, 0) : 0;
+  const rows = first ? first.groups.reduce((a, g) => a + (g.n ?? 0), 0) : 0;
   const fingerprint = (() => { try { return keyFingerprint(new Uint8Array(Buffer.from(signed.signature.publicKey, 'base64'))); } catch { return '(unreadable key)'; } })();
   const verified = verification
     ? `<p class="verify ${verification.ok ? 'ok' : 'bad'}">${verification.ok ? badge('pass', 'verified') : badge('fail', 'NOT verified')} ${e(verification.detail)}</p>`
