@@ -1,3 +1,7 @@
 // Public surface of the fairness audit: policy, layout, member vector, metrics and mitigation (all pure).
 export * from './types.ts';
 export * from './policy.ts';
+export * from './layout.ts';
+export * from './intervals.ts';
+export * from './bootstrap.ts';
+export * from './compute.ts';

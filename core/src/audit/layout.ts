@@ -1,6 +1,6 @@
 // The audit vector: its layout from the policy, a member's integer vector from its rows, and the decoded sum.
 import { ConsortError } from '../errors/consort-error.ts';
-import { scoreBin } from '../metrics/auc.ts';
+import { exactAuc, scoreBin } from '../metrics/auc.ts';
 import type {
   AuditAggregates, AuditAttribute, AuditLayout, AuditPolicy, AuditRow, CellAggregate, CellSlots, Grouping,
 } from './types.ts';
@@ -80,23 +80,6 @@ export function groupIndex(attribute: AuditAttribute, raw: string | number | nul
   let i = 0;
   while (i < attribute.bands.length && x >= attribute.bands[i]) i++;
   return i;
-}
-
-/** Exact AUC (Mann–Whitney, ties half) of one member's rows; NaN without both labels. */
-export function exactAuc(scores: number[], labels: number[]): number {
-  const order = scores.map((_, i) => i).sort((a, b) => scores[a] - scores[b]);
-  let pos = 0;
-  let neg = 0;
-  let rankSumPos = 0;
-  for (let i = 0; i < order.length;) {
-    let j = i;
-    while (j < order.length && scores[order[j]] === scores[order[i]]) j++;
-    const midRank = (i + 1 + j) / 2;
-    for (let k = i; k < j; k++) if (labels[order[k]] === 1) { pos++; rankSumPos += midRank; } else neg++;
-    i = j;
-  }
-  if (pos === 0 || neg === 0) return NaN;
-  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
 function checkRow(row: AuditRow, i: number, layout: AuditLayout): void {

@@ -20,7 +20,7 @@ describe('parseAuditPolicy', () => {
   it('resolves every default', () => {
     const p = parseAuditPolicy(minimal);
     expect(p.thresholds).toEqual([0.5]);
-    expect(p.histogramBins).toBe(100);
+    expect(p.histogramBins).toBe(1000);
     expect(p.band).toEqual({ lo: 0.8, hi: 1.25 });
     expect(p.confidenceLevel).toBe(0.95);
     expect(p.minCellCount).toBe(10);

@@ -6,18 +6,22 @@ import { ConsortError } from '../errors/consort-error.ts';
 import { CHECK_METRICS, type AuditAttribute, type AuditPolicy, type CheckMetric, type ParityMetric } from './types.ts';
 
 /** Every default of the policy, in one place (docs/audits.md lists them). */
-export const AUDIT_POLICY_DEFAULTS = {
+export const AUDIT_POLICY_DEFAULTS: {
+  thresholds: number[]; histogramBins: number; band: { lo: number; hi: number }; confidenceLevel: number; minCellCount: number;
+  minMembers: number; bootstrap: { resamples: number; seed: number }; checks: CheckMetric[]; calibrationBins: number;
+  memberParity: { metric: ParityMetric; bins: number };
+} = {
   thresholds: [0.5],
-  histogramBins: 100,
+  histogramBins: 1000,
   band: { lo: 0.8, hi: 1.25 },
   confidenceLevel: 0.95,
   minCellCount: 10,
   minMembers: 5,
   bootstrap: { resamples: 1000, seed: 1 },
-  checks: ['selectionRate', 'tpr', 'fpr'] as CheckMetric[],
+  checks: ['selectionRate', 'tpr', 'fpr'],
   calibrationBins: 10,
-  memberParity: { metric: 'auc' as ParityMetric, bins: 20 },
-} as const;
+  memberParity: { metric: 'auc', bins: 20 },
+};
 
 const TOP_KEYS = [
   'attributes', 'intersections', 'control', 'thresholds', 'histogramBins', 'band', 'confidenceLevel',
