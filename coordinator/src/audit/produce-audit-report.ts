@@ -5,7 +5,7 @@ import type { AuditReportRecord, Store, TaskRecord } from '../store/store.ts';
 import type { CoordinatorKey } from '../signing/coordinator-key.ts';
 import {
   AUDIT_REPORT_FORMAT, canonicalJson, memberPseudonym, reportSha256, signAuditReport,
-  type AuditedTask, type AuditReportBody, type SignedAuditReport,
+  type AuditedModel, type AuditedTask, type AuditReportBody, type SignedAuditReport,
 } from './audit-report.ts';
 import type { AuditRecompute } from './verify-audit-report.ts';
 
@@ -68,7 +68,49 @@ export function revealedQuantities(policy: AuditPolicy, aggregates: AuditAggrega
   ];
 }
 
-/** Builds the report body (unsigned) of an audit round's outcome. */
+/** Everything a report states besides the audit outcome itself (read from the store by buildAuditReportBody). */
+export interface AuditReportContext {
+  model: AuditedModel;
+  task: AuditedTask;
+  /** Pseudonyms of the members whose vectors are in the sum. */
+  contributors: string[];
+  /** Pseudonyms of the invited members that dropped out. */
+  dropped: string[];
+}
+
+/** The report body (unsigned) of an audit outcome: pure, the result recomputed with `math`. */
+export function assembleAuditReportBody(
+  context: AuditReportContext,
+  outcome: Omit<AuditRoundOutcome, 'modelVersionId' | 'contributors' | 'dropped'>,
+  math: AuditRecompute,
+  now = new Date(),
+): AuditReportBody {
+  // Through canonical JSON: what is signed is exactly what a file holds and verify reads back.
+  const policy = JSON.parse(canonicalJson(outcome.policy)) as AuditPolicy;
+  const aggregates = JSON.parse(canonicalJson(outcome.aggregates)) as AuditAggregates;
+  const result = JSON.parse(canonicalJson(math.recompute(policy, aggregates))) as AuditResult;
+  return {
+    format: AUDIT_REPORT_FORMAT,
+    createdAt: now.toISOString(),
+    model: context.model,
+    task: context.task,
+    members: { count: context.contributors.length, pseudonyms: [...context.contributors].sort() },
+    privacy: {
+      protocol: outcome.protocol,
+      minMembers: outcome.minMembers,
+      revealed: revealedQuantities(policy, aggregates),
+      roundIds: outcome.roundIds,
+      droppedPseudonyms: [...context.dropped].sort(),
+    },
+    policy,
+    policyHash: math.policyHash(policy),
+    aggregates,
+    result,
+    mitigations: outcome.mitigations ?? [],
+  };
+}
+
+/** Builds the report body (unsigned) of an audit round's outcome, reading model, task and members from the store. */
 export async function buildAuditReportBody(
   store: Store,
   outcome: AuditRoundOutcome,
@@ -82,31 +124,14 @@ export async function buildAuditReportBody(
   const pseudonymsOf = (ids: string[]) => ids.map((id) => {
     const m = members.get(id);
     return m ? memberPseudonym(m.identityPublicKey) : `unknown:${id.slice(0, 6)}`;
-  }).sort();
+  });
   const def = task.features as Partial<TaskDefinition> | null;
-  // Through canonical JSON: what is signed is exactly what a file holds and verify reads back.
-  const policy = JSON.parse(canonicalJson(outcome.policy)) as AuditPolicy;
-  const aggregates = JSON.parse(canonicalJson(outcome.aggregates)) as AuditAggregates;
-  const result = JSON.parse(canonicalJson(math.recompute(policy, aggregates))) as AuditResult;
-  return {
-    format: AUDIT_REPORT_FORMAT,
-    createdAt: now.toISOString(),
+  return assembleAuditReportBody({
     model: { taskId: task.id, taskName: task.name, kind: def?.kind ?? 'model', modelVersionId: mv.id, version: mv.version, sha256: mv.sha256 },
     task: auditedTask(task, declared),
-    members: { count: outcome.contributors.length, pseudonyms: pseudonymsOf(outcome.contributors) },
-    privacy: {
-      protocol: outcome.protocol,
-      minMembers: outcome.minMembers,
-      revealed: revealedQuantities(policy, aggregates),
-      roundIds: outcome.roundIds,
-      droppedPseudonyms: pseudonymsOf(outcome.dropped),
-    },
-    policy,
-    policyHash: math.policyHash(policy),
-    aggregates,
-    result,
-    mitigations: outcome.mitigations ?? [],
-  };
+    contributors: pseudonymsOf(outcome.contributors),
+    dropped: pseudonymsOf(outcome.dropped),
+  }, outcome, math, now);
 }
 
 /** Signs a body and stores it with its model version (one report per version). */

@@ -1,6 +1,6 @@
 // The auditor's check of a report file: the signature over its canonical bytes, the policy hash,
 // and every metric recomputed from the released aggregates, compared bit for bit.
-import nacl from 'tweetnacl';
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { ConsortError, keyFingerprint } from '@consort/core';
 import { AUDIT_REPORT_FORMAT, canonicalBytes, canonicalJson, reportSha256, type SignedAuditReport } from './audit-report.ts';
 
@@ -54,6 +54,15 @@ function decodeBase64(value: unknown, bytes: number, what: string): Uint8Array {
   return out;
 }
 
+// DER prefix of an Ed25519 SubjectPublicKeyInfo (RFC 8410): node:crypto takes raw keys only in this wrapping.
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** Ed25519 verification with node:crypto (native: a report of thousands of values checks in milliseconds). */
+function ed25519Verify(message: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+  return cryptoVerify(null, message, key, signature);
+}
+
 /** Throws AUDIT_SIGNATURE_INVALID unless the signature verifies (and is by the trusted key, when given). */
 export function verifyAuditSignature(signed: SignedAuditReport, trustedPublicKey?: Uint8Array): Uint8Array {
   if (signed.signature.algorithm !== 'Ed25519') {
@@ -71,7 +80,7 @@ export function verifyAuditSignature(signed: SignedAuditReport, trustedPublicKey
   } catch (err) {
     throw new ConsortError('AUDIT_SIGNATURE_INVALID', `the report body cannot be canonicalized (${(err as Error).message}); the file was altered`);
   }
-  if (!nacl.sign.detached.verify(bytes, signature, publicKey)) {
+  if (!ed25519Verify(bytes, signature, publicKey)) {
     throw new ConsortError('AUDIT_SIGNATURE_INVALID',
       `the signature does not verify over the report's canonical bytes (key ${keyFingerprint(publicKey)}): the report was altered after it was signed; ask the coordinator's operator for the original`);
   }
