@@ -1,7 +1,7 @@
 // The audit report as a static page an auditor opens offline: verdicts, a plain-language summary,
 // the group table and charts as inline SVG (no script, no external request).
 import { keyFingerprint } from '@consort/core';
-import type { AuditAggregates, AuditPolicy, AuditResult, CheckResult, GroupResult, GroupingResult, MetricValue, Verdict } from '@consort/core';
+import type { AuditAggregates, AuditPolicy, AuditResult, CheckResult, GroupingResult, MetricValue, Verdict } from '@consort/core';
 import { escapeHtml } from '../reports/html.ts';
 import type { SignedAuditReport } from './audit-report.ts';
 
