@@ -16,3 +16,4 @@ export { COORDINATOR_KEY_FILE, loadOrCreateCoordinatorKey, roundOpenSigner, type
 export * from './models/member-model-file.ts';
 export { readTaskFile } from './cli/task-file.ts';
 export { noModelError } from './reports/no-model.ts';
+export * from './audit/index.ts';
