@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  SeededRandom, buildAuditLayout, computeAudit, decodeAuditAggregates, memberAuditVector, parseAuditPolicy, parseAuditPolicyText,
+  SeededRandom, buildAuditLayout, computeAudit, decodeAuditAggregates, memberAuditVector, parseAuditPolicy, parseAuditPolicyText, policyHash,
   type AuditPolicy, type AuditResult, type AuditRow,
 } from '@consort/core';
 
@@ -276,6 +276,13 @@ function telcoRows(): PooledRow[] {
 
 describe('audit conformance: telco churn (6 members, gender × senior, contract control)', () => {
   const policy = telcoPolicy();
+
+  it('reads the example policy file', () => {
+    expect(policy.attributes.map((a) => a.name)).toEqual(['gender', 'senior']);
+    expect(policy.intersections).toEqual([['gender', 'senior']]);
+    expect(policy.control?.groups).toEqual(['Month-to-month', 'One year', 'Two year']);
+    expect(policyHash(policy)).toMatch(/^[0-9a-f]{64}$/);
+  });
   const rows = telcoRows();
   const result = federatedAudit(policy, rows, 6);
 

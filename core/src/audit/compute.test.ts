@@ -181,3 +181,46 @@ describe('mitigation', () => {
     expect(Number.isFinite(plan.overall.accuracyAfter)).toBe(true);
   });
 });
+
+describe('the worked example of docs/audits.md', () => {
+  function example(scale: number) {
+    const policy = parseAuditPolicy({ attributes: [{ name: 'group', groups: ['A', 'B'], reference: 'A' }], minMembers: 1, histogramBins: 100, bootstrap: { resamples: 200, seed: 1 } });
+    const layout = buildAuditLayout(policy);
+    const sum = new Array<number>(layout.length).fill(0);
+    sum[0] = 1;
+    sum[layout.parity.offset + 15] = 1;
+    const fill = (cell: number, tp: number, fp: number, tn: number, fn: number) => {
+      const s = layout.slots[0][cell];
+      [tp, fp, tn, fn].forEach((x, i) => { sum[s.confusion + i] = x * scale; });
+      sum[s.histogram + 100 + 80] = tp * scale;
+      sum[s.histogram + 100 + 30] = fn * scale;
+      sum[s.histogram + 60] = fp * scale;
+      sum[s.histogram + 20] = tn * scale;
+      sum[s.members] = 1;
+    };
+    fill(0, 30, 10, 50, 10);
+    fill(1, 10, 5, 25, 10);
+    return computeAudit(decodeAuditAggregates(sum, layout), policy);
+  }
+  const r4 = (x: number | null) => Math.round(x! * 1e4) / 1e4;
+
+  it('gives the documented numbers', () => {
+    const r = example(1);
+    const [A, B] = r.groupings[0].groups;
+    expect(A.baseRate.interval!.map(r4)).toEqual([0.3094, 0.498]);
+    expect(B.atThreshold[0].selectionRate.interval!.map(r4)).toEqual([0.191, 0.4375]);
+    const d = r.groupings[0].disparities[0];
+    expect(r4(d.fairlearn.demographic_parity_difference.value)).toBe(0.1);
+    expect(r4(d.fairlearn.equalized_odds_ratio.value)).toBe(0.6667);
+    expect(d.aif360.B.statistical_parity_difference.interval!.map(r4)).toEqual([-0.2465, 0.0647]);
+    expect(d.aif360.B.disparate_impact.interval!.map(r4)).toEqual([0.461, 1.2202]);
+    expect(d.aif360.B.equal_opportunity_difference.interval!.map(r4)).toEqual([-0.478, 0.0017]);
+    expect(r4(d.aif360.B.average_odds_difference.value)).toBe(-0.125);
+    expect(d.aif360.B.average_odds_difference.interval!.map(r4)).toEqual([-0.2606, 0.031]);
+    expect(r.checks.map((c) => c.verdict)).toEqual(['inconclusive', 'inconclusive', 'inconclusive']);
+  });
+
+  it('with 100 times the rows: selection rate and TPR fail, FPR passes', () => {
+    expect(example(100).checks.map((c) => [c.metric, c.verdict])).toEqual([['selectionRate', 'fail'], ['tpr', 'fail'], ['fpr', 'pass']]);
+  });
+});
