@@ -4,8 +4,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  SeededRandom, buildAuditLayout, computeAudit, decodeAuditAggregates, memberAuditVector, parseAuditPolicy, parseAuditPolicyText,
-  type AuditPolicy, type AuditResult, type AuditRow,
+  SeededRandom, buildAuditLayout, computeAudit, decodeAuditAggregates, memberAuditVector, parseAuditPolicy, parseAuditPolicyText, policyHash, releaseAggregates,
+  type AuditAggregates, type AuditPolicy, type AuditResult, type AuditRow,
 } from '@consort/core';
 
 const FIXTURES = new URL('./fixtures/audit/', import.meta.url);
@@ -179,7 +179,7 @@ function compareWithPooled(policy: AuditPolicy, result: AuditResult, rows: Poole
 
 // ---- The federated path: each member's vector, their sum, the decoded aggregates. -------------
 
-function federatedAudit(policy: AuditPolicy, rows: PooledRow[], members: number): AuditResult {
+function federatedAudit(policy: AuditPolicy, rows: PooledRow[], members: number): { aggregates: AuditAggregates; result: AuditResult } {
   const layout = buildAuditLayout(policy);
   const sum = new Array<number>(layout.length).fill(0);
   for (let m = 0; m < members; m++) {
@@ -187,7 +187,8 @@ function federatedAudit(policy: AuditPolicy, rows: PooledRow[], members: number)
     const v = memberAuditVector(mine, layout);
     v.forEach((x, i) => { sum[i] += x; });
   }
-  return computeAudit(decodeAuditAggregates(sum, layout), policy);
+  const aggregates = decodeAuditAggregates(sum, layout);
+  return { aggregates, result: computeAudit(aggregates, policy) };
 }
 
 // ---- Synthetic consortium. ------------------------------------------------------------------
@@ -229,7 +230,7 @@ const syntheticPolicy = parseAuditPolicy({
 
 describe('audit conformance: synthetic consortium (5 members, gender × age band, region control)', () => {
   const rows = syntheticRows();
-  const result = federatedAudit(syntheticPolicy, rows, 5);
+  const { aggregates, result } = federatedAudit(syntheticPolicy, rows, 5);
 
   it('every count-based metric equals the pooled textbook computation to 1e-12; AUC within 0.002 of exact', () => {
     const { counted, aucChecked } = compareWithPooled(syntheticPolicy, result, rows);
@@ -249,7 +250,23 @@ describe('audit conformance: synthetic consortium (5 members, gender × age band
   });
 
   it('is deterministic: the same sum gives the same result, bit for bit', () => {
-    expect(JSON.stringify(federatedAudit(syntheticPolicy, rows, 5))).toBe(JSON.stringify(result));
+    expect(JSON.stringify(federatedAudit(syntheticPolicy, rows, 5).result)).toBe(JSON.stringify(result));
+  });
+
+  it('recomputes identically from the released aggregates after a JSON round trip (what verify reads)', () => {
+    const released = JSON.parse(JSON.stringify(releaseAggregates(aggregates, syntheticPolicy)));
+    expect(JSON.stringify(computeAudit(released, syntheticPolicy))).toBe(JSON.stringify(result));
+  });
+
+  it('holds only finite numbers or null (canonical JSON has no NaN or Infinity)', () => {
+    const bad: string[] = [];
+    const walk = (v: unknown, path: string) => {
+      if (typeof v === 'number' && !Number.isFinite(v)) bad.push(path);
+      else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
+    };
+    walk(result, 'result');
+    expect(bad).toEqual([]);
   });
 });
 
@@ -276,8 +293,15 @@ function telcoRows(): PooledRow[] {
 
 describe('audit conformance: telco churn (6 members, gender × senior, contract control)', () => {
   const policy = telcoPolicy();
+
+  it('reads the example policy file', () => {
+    expect(policy.attributes.map((a) => a.name)).toEqual(['gender', 'senior']);
+    expect(policy.intersections).toEqual([['gender', 'senior']]);
+    expect(policy.control?.groups).toEqual(['Month-to-month', 'One year', 'Two year']);
+    expect(policyHash(policy)).toMatch(/^[0-9a-f]{64}$/);
+  });
   const rows = telcoRows();
-  const result = federatedAudit(policy, rows, 6);
+  const { result } = federatedAudit(policy, rows, 6);
 
   it('every count-based metric equals the pooled textbook computation to 1e-12; AUC within 0.002 of exact', () => {
     const { counted, aucChecked, worstAucGap } = compareWithPooled(policy, result, rows);

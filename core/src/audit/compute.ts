@@ -88,10 +88,10 @@ function thresholdMetrics(c: ConfusionCounts, z: number): GroupThresholdMetrics 
   return { threshold: c.threshold, selectionRate: m('selectionRate'), tpr: m('tpr'), fpr: m('fpr'), fnr: m('fnr'), ppv: m('ppv'), npv: m('npv'), accuracy: m('accuracy') };
 }
 
-function aucOf(tables: number[][]): number {
+function aucOf(tables: Int32Array[]): number {
   const [t] = tables;
   const B = t.length / 2;
-  return aucFromHistograms(t.slice(B), t.slice(0, B));
+  return aucFromHistograms(t.subarray(B), t.subarray(0, B));
 }
 
 function groupResult(c: CellAggregate, gid: string, label: string, policy: AuditPolicy, z: number): GroupResult {
@@ -146,7 +146,7 @@ const FAIRLEARN_NAMES = [
   ['equalized_odds_ratio', 'fairlearnRatio', 'the smaller of the TPR and FPR ratios'],
 ] as const;
 
-function toCounts(t: number[], threshold: number): ConfusionCounts {
+function toCounts(t: ArrayLike<number>, threshold: number): ConfusionCounts {
   return { threshold, tp: t[0], fp: t[1], tn: t[2], fn: t[3] };
 }
 

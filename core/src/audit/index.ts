@@ -5,3 +5,4 @@ export * from './layout.ts';
 export * from './intervals.ts';
 export * from './bootstrap.ts';
 export * from './compute.ts';
+export * from './mitigation.ts';
