@@ -11,14 +11,17 @@ import {
   type SegmentationRoundShape, type SegmentationSettings, type SegmentationWorkOrder, type TaskDefinition, type VectorLayout,
 } from '@consort/core';
 import type { JsonObject, Store, TaskRecord } from '../store/store.ts';
-import type { RoundReport, RunRoundsOptions, SumRoundClose, SumRoundResult } from '../round/round-runner.ts';
+import type { RoundReport } from '../round/round-types.ts';
+import type { SumRoundClose } from '../round/secure-sum-round.ts';
 import { segmentationOrder, taskDefinitionOf } from '../round/task-codec.ts';
 
-/** What this module needs of the round runner (kept narrow: it sequences, the runner runs rounds). */
+/** What this flow needs to run rounds (kept narrow: it sequences, the lifecycle runs rounds). */
 export interface SegmentationRounds {
-  runRound(task: TaskRecord, purpose: 'statistics', options?: RunRoundsOptions): Promise<RoundReport>;
-  runSecureSumRound(task: TaskRecord, purpose: SegmentationRoundPurpose, layoutFor: (members: number) => VectorLayout, payloadJson: string,
-    close: (sum: ModVector, members: number, survivors: string[]) => Promise<SumRoundClose>, options?: RunRoundsOptions): Promise<SumRoundResult>;
+  /** The statistics round fitting the features' means and spreads. */
+  statisticsRound(task: TaskRecord): Promise<RoundReport>;
+  /** One secure-sum round; `close` decodes the sum before the round closes. */
+  secureSumRound(task: TaskRecord, purpose: SegmentationRoundPurpose, layoutFor: (members: number) => VectorLayout, payloadJson: string,
+    close: (sum: ModVector, members: number, survivors: string[]) => Promise<SumRoundClose>): Promise<RoundReport>;
 }
 
 /** Candidate chains riding in the same refinement rounds, and refinement steps (as in the benchmark). */
@@ -33,7 +36,6 @@ interface Ctx {
   s: SegmentationSettings;
   features: SegmentationFeatures;
   dim: number;
-  options: RunRoundsOptions;
   report: (r: RoundReport) => void;
   used: Record<string, number>;
 }
@@ -62,7 +64,7 @@ class Stopped extends Error {}
  * The whole segmentation task. Returns every round's report; an aborted round ends the task
  * (its report says why), like a model task's aborted statistics round.
  */
-export async function runSegmentationTask(deps: { rounds: SegmentationRounds; store: Pick<Store, 'getTask'> }, task: TaskRecord, options: RunRoundsOptions,
+export async function runSegmentationTask(deps: { rounds: SegmentationRounds; store: Pick<Store, 'getTask'> }, task: TaskRecord,
   report: (r: RoundReport) => void): Promise<RoundReport[]> {
   const { rounds, store } = deps;
   const reports: RoundReport[] = [];
@@ -71,7 +73,7 @@ export async function runSegmentationTask(deps: { rounds: SegmentationRounds; st
   const s = def.segmentation;
   if (!s) throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} has no segmentation settings; create it with kind "segmentation"`);
   if (!task.pipeline) {
-    const stats = await rounds.runRound(task, 'statistics', { ...options, onReport: undefined });
+    const stats = await rounds.statisticsRound(task);
     collect(stats);
     if (stats.state !== 'published') return reports;
   }
@@ -81,7 +83,7 @@ export async function runSegmentationTask(deps: { rounds: SegmentationRounds; st
   const byName = new Map(pipeline.numeric.map((n) => [n.name, n]));
   const features = segmentationFeatures(s.features.map((f) => byName.get(f) ?? { name: f, mean: NaN, std: NaN }));
   const ctx: Ctx = {
-    rounds, task: fitted, def, s, features, dim: features.names.length, options: { ...options, onReport: undefined }, report: collect,
+    rounds, task: fitted, def, s, features, dim: features.names.length, report: collect,
     used: { statistics: task.pipeline ? 0 : 1, histogram: 0, candidates: 0, lloyd: 0, profile: 0 },
   };
   try {
@@ -102,13 +104,13 @@ async function sumRound<T>(ctx: Ctx, shape: SegmentationRoundShape, order: Parti
   model?: (value: T) => { weights: Float32Array; metrics: JsonObject }): Promise<T> {
   const payload: SegmentationWorkOrder = { ...segmentationOrder(ctx.def, shape.purpose), ...order, shape };
   let value: T | undefined;
-  const result = await ctx.rounds.runSecureSumRound(ctx.task, shape.purpose, (members) => segmentationRoundLayout(shape, members), JSON.stringify(payload),
+  const result = await ctx.rounds.secureSumRound(ctx.task, shape.purpose, (members) => segmentationRoundLayout(shape, members), JSON.stringify(payload),
     async (sum, members) => {
       value = decode(sum, members);
       return { detail: detail(value), model: model?.(value) };
-    }, ctx.options);
-  ctx.report(result.report);
-  if (result.report.state !== 'published' || value === undefined) throw new Stopped(result.report.reason);
+    });
+  ctx.report(result);
+  if (result.state !== 'published' || value === undefined) throw new Stopped(result.reason);
   ctx.used[counter] += 1;
   return value;
 }

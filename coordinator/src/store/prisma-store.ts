@@ -17,6 +17,7 @@ import type {
   ModelVersionRecord,
   RoundInput,
   RoundPatch,
+  RoundResultInput,
   RoundRecord,
   Store,
   StoreProvider,
@@ -489,6 +490,30 @@ export class PrismaStore implements Store {
 
   listAuditReports(taskId: string): Promise<AuditReportMeta[]> {
     return this.run('list audit reports', () => this.db.auditReport.findMany({ where: { taskId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: AUDIT_REPORT_META }));
+  }
+
+  closeRound(id: string, expectedState: string, patch: RoundPatch, result: RoundResultInput): Promise<{ round: RoundRecord; modelVersion?: ModelVersionMeta }> {
+    const version = result.modelVersion;
+    return this.tx(
+      `close round ${id}`,
+      async (tx) => {
+        // Results first, the round's move last: a CAS failure rolls every result back with it.
+        const mv = version ? toMeta(await tx.modelVersion.create({ data: modelVersionData(version, id), select: META_SELECT })) : undefined;
+        if (result.pipeline) {
+          const res = await tx.task.updateMany({ where: { id: result.pipeline.taskId }, data: { pipelineJson: json(result.pipeline.pipeline) } });
+          if (res.count === 0) throw new ConsortError('NOT_FOUND', `Task ${result.pipeline.taskId} does not exist; list the federation's tasks to find a valid id`, { taskId: result.pipeline.taskId });
+        }
+        if (result.evaluation) {
+          const { modelVersionId, evaluation } = result.evaluation;
+          const row = await tx.modelVersion.findUnique({ where: { id: modelVersionId }, select: { metricsJson: true } });
+          if (!row) throw new ConsortError('NOT_FOUND', `Model version ${modelVersionId} does not exist; list the task's model versions to find a valid id`, { modelVersionId });
+          await tx.modelVersion.update({ where: { id: modelVersionId }, data: { metricsJson: json({ ...parse<JsonObject>(row.metricsJson), evaluation }) } });
+        }
+        const round = await casRound(tx, id, expectedState, { ...roundData(patch), ...(mv ? { resultModelVersionId: mv.id } : {}) });
+        return { round, modelVersion: mv };
+      },
+      version ? `task ${version.taskId} already has model version ${version.version}; use the next version number` : undefined,
+    );
   }
 
   appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord> {

@@ -127,6 +127,16 @@ export interface RoundPatch {
   finishedAt?: Date | null;
 }
 
+/** What a round keeps when it closes, written in one transaction with the round's move (closeRound). */
+export interface RoundResultInput {
+  /** A training (or segmentation) round's new model version; resultModelVersionId is set to it. */
+  modelVersion?: ModelVersionInput;
+  /** A statistics round's fitted preprocessing, stored on its task. */
+  pipeline?: { taskId: string; pipeline: unknown };
+  /** An evaluation's held-out quality, stored under the model version's `metrics.evaluation`. */
+  evaluation?: { modelVersionId: string; evaluation: JsonObject };
+}
+
 /** Input of appendAuditEvent. */
 export interface AuditEventInput {
   actor: string;
@@ -271,6 +281,18 @@ export interface Store {
   getAuditReport(id: string): Promise<AuditReportRecord>;
   /** A task's audit reports without bodies, oldest first. */
   listAuditReports(taskId: string): Promise<AuditReportMeta[]>;
+
+  /**
+   * Moves the round (CAS as in updateRound) and stores everything in `result` in one
+   * transaction: a crash never leaves a closed round without its result, or a result without
+   * its closed round. NOT_FOUND when the task or model version named in `result` is unknown.
+   */
+  closeRound(
+    id: string,
+    expectedState: string,
+    patch: RoundPatch,
+    result: RoundResultInput,
+  ): Promise<{ round: RoundRecord; modelVersion?: ModelVersionMeta }>;
 
   appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord>;
   /** Events in append order, optionally filtered. */

@@ -1,0 +1,74 @@
+// Model training: statistics (once) -> training rounds until early stopping or the cap -> one evaluation round.
+import { EarlyStopping, maxRoundsOf } from '@consort/core';
+import { modelRoundPlan } from '../round/model-round.ts';
+import type { Purpose } from '../round/round-inputs.ts';
+import type { RoundReport } from '../round/round-types.ts';
+import { throwIfCancelled } from '../round/cancellation.ts';
+import { taskDefinitionOf } from '../round/task-codec.ts';
+import { weightsSha256 } from '../round/weights-sha256.ts';
+import type { TaskRecord } from '../store/store.ts';
+import type { Workflow, WorkflowContext } from './workflow.ts';
+
+/** One model round of the task through the lifecycle; its report goes to the caller. */
+export async function runModelRound(ctx: WorkflowContext, task: TaskRecord, purpose: Purpose): Promise<RoundReport> {
+  throwIfCancelled(ctx.options.signal);
+  const plan = await modelRoundPlan(ctx, task, purpose);
+  const { report } = await ctx.lifecycle.run(plan, ctx.options);
+  ctx.report(report);
+  return report;
+}
+
+/**
+ * Fits the preprocessing if needed, trains until the federated held-out loss stops improving
+ * (the task's early stopping) or `rounds` training rounds ran (default: the task's maxRounds),
+ * then evaluates the final model. After an early stop the final model is the one with the
+ * lowest held-out loss, stored again as the newest version so members and exports get it.
+ */
+export const trainingWorkflow: Workflow = {
+  kind: 'model',
+  async run(ctx) {
+    const { store } = ctx;
+    let task = ctx.task;
+    if (!task.pipeline) {
+      if ((await runModelRound(ctx, task, 'statistics')).state !== 'published') return;
+      task = await store.getTask(task.id);
+    }
+    const def = taskDefinitionOf(task);
+    const cap = ctx.args.rounds ?? maxRoundsOf(def);
+    const stopper = def.earlyStopping ? new EarlyStopping(def.earlyStopping) : undefined;
+    // The model version each observed loss belongs to: a training round evaluates the model it starts from.
+    let bestModel: { id: string; version: number } | undefined;
+    for (let i = 0; i < cap; i++) {
+      const startsFrom = stopper ? await store.latestModelVersion(task.id) : undefined;
+      const report = await runModelRound(ctx, task, 'train');
+      if (!stopper || report.state !== 'published' || !report.metrics || report.metrics.evalExamples === 0 || report.metrics.evalLoss === null) continue;
+      const verdict = stopper.observe(report.number, report.metrics.evalLoss);
+      if (stopper.best?.round === report.number && startsFrom) bestModel = { id: startsFrom.id, version: startsFrom.version };
+      if (verdict === 'stop') {
+        await audit(ctx, 'training.early_stopped', task.id, { afterRound: report.number, best: stopper.best, bestModelVersion: bestModel?.version ?? null });
+        ctx.logger.info({ task: task.id, best: stopper.best }, 'early stopping: held-out loss stopped improving');
+        if (bestModel) await republish(ctx, task.id, bestModel, stopper.best!);
+        break;
+      }
+    }
+    // The final model's held-out quality is measured by one more round that only evaluates.
+    await runModelRound(ctx, task, 'evaluate');
+  },
+};
+
+/** Stores the best model's weights as the task's newest version (the final model after an early stop). */
+async function republish(ctx: WorkflowContext, taskId: string, best: { id: string; version: number }, at: { round: number; loss: number }): Promise<void> {
+  const { store } = ctx;
+  const latest = await store.latestModelVersion(taskId);
+  if (!latest || latest.id === best.id) return;
+  const { weights, metrics } = await store.getModelVersion(best.id);
+  const mv = await store.createModelVersion({
+    taskId, version: latest.version + 1, weights, sha256: weightsSha256(weights),
+    metrics: { ...metrics, restoredFrom: { version: best.version, round: at.round, evalLoss: at.loss } },
+  });
+  await audit(ctx, 'model.restored_best', mv.id, { version: mv.version, from: best.version, round: at.round, evalLoss: at.loss });
+}
+
+export async function audit(ctx: Pick<WorkflowContext, 'store'>, kind: string, subjectId: string, detail: Record<string, unknown>): Promise<void> {
+  await ctx.store.appendAuditEvent({ actor: 'coordinator', kind, subjectType: kind.split('.')[0], subjectId, detail });
+}
