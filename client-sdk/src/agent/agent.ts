@@ -1,13 +1,14 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
 import { join } from 'node:path';
 import {
-  ConsortError, EXIT_CODES, describeError, featureStatsLength, formatError, type FeaturePipeline, type FeatureSchema, type ModulusBits, type SecAggParams, type SegmentationWorkOrder, type ModVector, type VectorLayout,
+  ConsortError, EXIT_CODES, auditSumLayout, describeError, featureStatsLength, formatError, type FeaturePipeline, type FeatureSchema, type ModulusBits, type SecAggParams, type SegmentationWorkOrder, type ModVector, type VectorLayout,
 } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import type { RoundClosed__Output } from '@consort/protos/types/RoundClosed';
 import { MemberClient } from './member-client.ts';
-import { roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput } from './local-work.ts';
+import { modelSpecOf, roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput } from './local-work.ts';
+import { auditOrderOf, auditVector } from '../audit/audit-work.ts';
 import type { MemberIdentity } from '../identity/member-identity.ts';
 import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
@@ -398,6 +399,23 @@ export class MemberAgent {
       upload: (header: Parameters<MemberClient['uploadInput']>[0], payload: Uint8Array) => this.client.uploadInput(header, payload),
       tamperPacked: this.opts.tamperPacked,
     };
+    const audit = auditOrderOf(open.payloadJson);
+    if (audit) {
+      // Audit rounds: the audited model scores the held-out rows; the vector's layout comes from the policy.
+      const layout = auditSumLayout(audit, s.invitedMembers);
+      this.log.info(`${roundName(this.rounds.get(open.roundId), open.roundId)} is a fairness audit under policy ${audit.policyHash}`, { member: this.memberId });
+      const packed = this.enqueue(() => this.declineOnError(open, async () => {
+        const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, open.splitSeed);
+        const model = await this.client.downloadModel(open.modelVersionId, open.modelSha256);
+        const inputs = { spec: modelSpecOf(open), weights: model.weights, pipeline: JSON.parse(open.pipelineJson) as FeaturePipeline, rows: data.test, file: data.file };
+        return { vector: await auditVector(audit, inputs, s.invitedMembers), clipped: 0 };
+      }));
+      packed.catch(() => undefined);
+      const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
+      this.secureRounds.set(open.roundId, round);
+      await round.advertise();
+      return;
+    }
     const order = segmentationOrderOf(open);
     if (order && order.purpose !== 'statistics') {
       // Segmentation rounds: the vector's layout comes from the work order, not the model.
@@ -537,11 +555,12 @@ export class MemberAgent {
 /** The segmentation work order of a round, if it is one (RoundOpen.payload_json). */
 function segmentationOrderOf(open: RoundOpen__Output): SegmentationWorkOrder | undefined {
   if (!open.payloadJson) return undefined;
-  const order = JSON.parse(open.payloadJson) as SegmentationWorkOrder;
+  const order = JSON.parse(open.payloadJson) as { kind?: unknown };
+  if (order.kind === 'audit') return undefined; // an audit round: checked like an evaluation, served by audit-work
   if (order.kind !== 'segmentation') {
     throw new ConsortError('INVALID_ARGUMENT', `round ${open.roundId} carries a "${String(order.kind)}" work order this agent does not know; update the agent`);
   }
-  return order;
+  return order as SegmentationWorkOrder;
 }
 
 /** "24h", "90s", "1h30m": for messages about the give-up time. */
