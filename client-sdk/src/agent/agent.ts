@@ -408,7 +408,9 @@ export class MemberAgent {
         const data = await this.dataset(open.taskId, ctx.schema, open.testFraction, open.splitSeed);
         const model = await this.client.downloadModel(open.modelVersionId, open.modelSha256);
         const inputs = { spec: modelSpecOf(open), weights: model.weights, pipeline: JSON.parse(open.pipelineJson) as FeaturePipeline, rows: data.test, file: data.file };
-        return { vector: await auditVector(audit, inputs, s.invitedMembers), clipped: 0 };
+        const vector = await auditVector(audit, inputs, s.invitedMembers);
+        this.opts.tamperPacked?.(vector, layout);
+        return { vector, clipped: 0 };
       }));
       packed.catch(() => undefined);
       const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });

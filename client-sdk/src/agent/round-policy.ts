@@ -64,7 +64,7 @@ function parseJson(text: string, field: string, open: RoundOpen__Output): unknow
 /** The task terms a RoundOpen announces. */
 export function taskTermsOf(open: RoundOpen__Output): TaskTerms {
   const f = open.features;
-  const payload = parseJson(open.payloadJson, 'payload_json', open) as { features?: unknown; profileLabels?: unknown } | null;
+  const payload = parseJson(open.payloadJson, 'payload_json', open) as { kind?: unknown; features?: unknown; profileLabels?: unknown } | null;
   const spec = open.model ? parseJson(open.model.optionsJson, 'model.options_json', open) : null;
   return {
     taskId: open.taskId,
@@ -79,7 +79,8 @@ export function taskTermsOf(open: RoundOpen__Output): TaskTerms {
     model: open.model ? { kind: open.model.kind, spec } : null,
     testFraction: open.testFraction,
     splitSeed: open.splitSeed,
-    segmentation: payload ? { features: payload.features ?? null, profileLabels: payload.profileLabels ?? null } : null,
+    // An audit round's work order (policy) is not a task term: the same task is audited under any policy.
+    segmentation: payload && payload.kind !== 'audit' ? { features: payload.features ?? null, profileLabels: payload.profileLabels ?? null } : null,
   };
 }
 
