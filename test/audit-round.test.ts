@@ -10,6 +10,7 @@ import {
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import { coreAuditMath, memberPseudonym, parseAuditReportFile, auditReportFileText, signedReportOf, verifyAuditReport } from '@consort/coordinator';
 import { sqliteDatabase } from './support/databases.ts';
+import { CLI, runCli } from './support/cli.ts';
 import { churnTask, startFixture, type Fixture } from './support/federation-fixture.ts';
 
 const MEMBERS = 5;
@@ -38,6 +39,7 @@ function onlyFirstMemberHasOldest(files: string[]): void {
 
 describe('audit round', () => {
   let fx: Fixture;
+  const db = sqliteDatabase();
   let vanish = false;
   const purposeOf = new Map<number, string>();
   /** Each surviving member's own audit vector, as it packed it before masking (test hook). */
@@ -45,7 +47,7 @@ describe('audit round', () => {
 
   beforeAll(async () => {
     fx = await startFixture({
-      databaseUrl: sqliteDatabase().url, members: MEMBERS, customers: 2500, seed: 31,
+      databaseUrl: db.url, members: MEMBERS, customers: 2500, seed: 31,
       hooks: (i) => ({
         onRoundOpen: (open: RoundOpen__Output) => {
           purposeOf.set(i, open.purpose);
@@ -135,6 +137,22 @@ describe('audit round', () => {
     expect(result.checks.filter((c) => c.group.includes('65+')).every((c) => c.verdict === 'inconclusive')).toBe(true);
     expect(result.checks.length).toBeGreaterThan(0);
     expect(['pass', 'fail', 'inconclusive']).toContain(result.verdict);
+
+    // The auditor's commands against the coordinator database: list (audited or not released), export, verify.
+    const list = await runCli(CLI.audit, ['list', '--task', task.id, '--database-url', db.url, '--json'], { cwd: fx.workDir });
+    expect(list.stderr).toBe('');
+    const listed = (JSON.parse(list.stdout) as { versions: Array<{ modelVersionId: string; released: boolean; report: { verdict: string } | null }> }).versions;
+    expect(listed.filter((x) => x.released).map((x) => x.modelVersionId)).toEqual([published.modelVersionId]);
+    expect(listed.find((x) => x.released)!.report!.verdict).toBe(record.verdict);
+    const unaudited = listed.find((x) => !x.released)!;
+    const missing = await runCli(CLI.audit, ['export', '--model-version', unaudited.modelVersionId, '--out', 'a.json', '--database-url', db.url], { cwd: fx.workDir });
+    expect(missing.code).toBe(6);
+    expect(missing.stderr).toMatch(/^AUDIT_MISSING: model version \S+ has no audit report; it is not released until its audit round has run/);
+    const exported = await runCli(CLI.audit, ['export', '--model-version', published.modelVersionId, '--out', 'audit.json', '--database-url', db.url], { cwd: fx.workDir });
+    expect(exported.code).toBe(0);
+    const verified = await runCli(CLI.audit, ['verify', 'audit.json', '--public-key', Buffer.from(fx.coordinator.coordinatorKey.publicKey).toString('base64')], { cwd: fx.workDir });
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
 
     // One report per version: a second audit of the same version is refused, nothing overwritten.
     await expect(fx.coordinator.rounds.runWorkflow('audit', task.id, { audit: { policy, signingKey: fx.coordinator.coordinatorKey } }, { waitForMembersMs: 20_000 }))

@@ -177,11 +177,11 @@ const METRIC_WORDS: Record<string, string> = {
   accuracy: 'share of customers the model classifies correctly',
 };
 
-function checkSentence(c: CheckResult, band: { lo: number; hi: number }): string {
+function checkSentence(c: CheckResult, band: { lo: number; hi: number }, level: number): string {
   const where = `${c.grouping}${c.stratum ? ` (within ${c.stratum})` : ''}`;
   const what = METRIC_WORDS[c.metric] ?? c.metric;
   if (c.ratio === null) return `For ${e(c.group)} in ${e(where)}, the ${e(what)} could not be compared with ${e(c.reference)}: ${e(c.reason)}.`;
-  return `For ${e(c.group)} in ${e(where)}, the ${e(what)} is ${fmt(c.ratio, 2)} times that of ${e(c.reference)} (accepted range ${band.lo}–${band.hi}${c.interval ? `; with 95 % confidence between ${fmt(c.interval[0], 2)} and ${fmt(c.interval[1], 2)}` : ''}).`;
+  return `For ${e(c.group)} in ${e(where)}, the ${e(what)} is ${fmt(c.ratio, 2)} times that of ${e(c.reference)} (accepted range ${band.lo}–${band.hi}${c.interval ? `; with ${Math.round(level * 100)} % confidence between ${fmt(c.interval[0], 2)} and ${fmt(c.interval[1], 2)}` : ''}).`;
 }
 
 /** A summary a non-statistician can read: what was audited, the outcome, the worst findings. */
@@ -203,8 +203,8 @@ It checks how the model treats customers grouped by <b>${e(attrs.join(', '))}</b
 on ${rows.toLocaleString('en')} held-out customers of ${r.members.count} member businesses. No member's customers left its premises: only sums over all members were revealed.</p>
 <p>Overall: ${badge(result.verdict)} — ${verdictWords[result.verdict]}. ${count('pass')} checks passed, ${count('fail')} failed, ${count('inconclusive')} were inconclusive.
 A ratio of 1 means a group is treated exactly like the reference group; the accepted range is ${band.lo} to ${band.hi}.</p>
-${failing.length ? `<p>Failed checks include:</p><ul>${failing.map((c) => `<li>${checkSentence(c, band)}</li>`).join('')}</ul>` : ''}
-${undecided.length ? `<p>Undecided checks include:</p><ul>${undecided.map((c) => `<li>${checkSentence(c, band)}</li>`).join('')}</ul>` : ''}`;
+${failing.length ? `<p>Failed checks include:</p><ul>${failing.map((c) => `<li>${checkSentence(c, band, policy.confidenceLevel ?? 0.95)}</li>`).join('')}</ul>` : ''}
+${undecided.length ? `<p>Undecided checks include:</p><ul>${undecided.map((c) => `<li>${checkSentence(c, band, policy.confidenceLevel ?? 0.95)}</li>`).join('')}</ul>` : ''}`;
 }
 
 function caveats(signed: SignedAuditReport, result: AuditResult, policy: AuditPolicy): string {

@@ -121,14 +121,18 @@ async function withStore<T>(o: DbFlags, fn: (store: Store) => Promise<T>): Promi
 }
 
 dbOptions(program.command('list')
-  .description('list a task\'s audit reports (reads the coordinator database)')
+  .description('list a task\'s model versions with their audit reports: a version without one is not released (reads the coordinator database)')
   .requiredOption('--task <id>', 'task id'))
   .action((o: DbFlags & { task: string }) => withStore(o, async (store) => {
-    const versions = new Map((await store.listModelVersions(o.task)).map((v) => [v.id, v.version]));
-    const list = await store.listAuditReports(o.task);
-    output(o.json, { reports: list }, () => (list.length === 0
-      ? [`no audit reports for task ${o.task} yet: every published model version gets one from its audit round`]
-      : list.map((r) => `${r.id}  v${versions.get(r.modelVersionId) ?? '?'}  ${r.verdict.padEnd(12)}  policy ${r.policyHash.slice(0, 12)}  ${r.createdAt.toISOString()}`)));
+    const reports = new Map((await store.listAuditReports(o.task)).map((r) => [r.modelVersionId, r]));
+    // Version 0 is the task's seeded initial model: never published, never audited.
+    const versions = (await store.listModelVersions(o.task)).filter((v) => v.version > 0);
+    const rows = versions.map((v) => ({ modelVersionId: v.id, version: v.version, released: reports.has(v.id), report: reports.get(v.id) ?? null }));
+    output(o.json, { task: o.task, versions: rows }, () => (rows.length === 0
+      ? [`task ${o.task} has no trained model version yet`]
+      : rows.map((r) => (r.report
+        ? `v${r.version}  ${r.modelVersionId}  audited: ${r.report.verdict.padEnd(12)}  policy ${r.report.policyHash.slice(0, 12)}  report ${r.report.id}  ${r.report.createdAt.toISOString()}`
+        : `v${r.version}  ${r.modelVersionId}  NOT AUDITED: not released until its audit round has run`))));
   }));
 
 dbOptions(program.command('export')
