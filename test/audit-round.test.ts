@@ -16,7 +16,7 @@ import { churnTask, startFixture, type Fixture } from './support/federation-fixt
 const MEMBERS = 5;
 const VANISHING = 4;
 
-const policy: AuditPolicy = parseAuditPolicy({
+const POLICY_INPUT = {
   attributes: [
     { name: 'gender', column: 'gender', groups: ['female', 'male', 'other'], reference: 'male' },
     { name: 'age', column: 'age_band', groups: ['18-24', '25-34', '35-44', '45-54', '55-64', '65+'] },
@@ -26,7 +26,8 @@ const policy: AuditPolicy = parseAuditPolicy({
   minCellCount: 10,
   minMembers: 3,
   bootstrap: { resamples: 100, seed: 3 },
-});
+};
+const policy: AuditPolicy = parseAuditPolicy(POLICY_INPUT);
 
 /**
  * Moves every "65+" customer of members 1..n to "55-64", and member 0's customers aged 35-64 to "65+":
@@ -153,6 +154,18 @@ describe('audit round', () => {
     const verified = await runCli(CLI.audit, ['verify', 'audit.json', '--public-key', Buffer.from(fx.coordinator.coordinatorKey.publicKey).toString('base64')], { cwd: fx.workDir });
     expect(verified.stderr).toBe('');
     expect(verified.code).toBe(0);
+
+    // The operator's command audits the earlier version over the admin API (the vanished member stays away).
+    const v1 = unaudited.modelVersionId;
+    writeFileSync(`${fx.workDir}/policy.json`, JSON.stringify(POLICY_INPUT));
+    const version1 = (await fx.coordinator.store.getModelVersionMeta(v1)).version;
+    const cli = await runCli(CLI.coordinator, ['audit', '--task', task.id, '--policy', 'policy.json', '--model-version', String(version1), '--intended-use', 'retention calls',
+      '--coordinator', fx.coordinator.adminAddress, '--token', fx.coordinator.adminToken], { cwd: fx.workDir });
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/^round \d+ audit published/m);
+    const second = (await fx.coordinator.store.getAuditReportForModelVersion(v1))!;
+    expect(JSON.parse(second.bodyJson)).toMatchObject({ task: { intendedUse: 'retention calls' }, model: { modelVersionId: v1 }, policyHash: policyHash(policy) });
 
     // One report per version: a second audit of the same version is refused, nothing overwritten.
     await expect(fx.coordinator.rounds.runWorkflow('audit', task.id, { audit: { policy, signingKey: fx.coordinator.coordinatorKey } }, { waitForMembersMs: 20_000 }))

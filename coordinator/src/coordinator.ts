@@ -106,7 +106,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const coordinatorKey = loadOrCreateCoordinatorKey(dataDir);
   const sealEvent = roundOpenSigner(coordinatorKey);
   serveMembers(grpcServer, { store, connections, rounds, logger, coordinatorKey, sealEvent });
-  serveAdmin(adminServer, { store, connections, rounds, logger, adminToken });
+  serveAdmin(adminServer, { store, connections, rounds, logger, adminToken, coordinatorKey });
   logger.info({ address: grpcServer.address, adminAddress: adminServer.address, database: store.provider, tls: Boolean(tls), coordinatorKey: keyFingerprint(coordinatorKey.publicKey) }, 'coordinator listening');
   if (!tls && options.insecure) {
     logger.warn('--insecure: serving plain TCP (tokens, signatures and models travel in clear); use only on a network you trust');

@@ -4,7 +4,8 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AdminServiceHandlers } from '@consort/protos';
 import type { RoundReport as RoundReportMessage } from '@consort/protos/types/RoundReport';
-import { ConsortError, type TaskDefinitionInput } from '@consort/core';
+import { ConsortError, parseAuditPolicyText, type TaskDefinitionInput } from '@consort/core';
+import type { RunRoundsRequest__Output } from '@consort/protos/types/RunRoundsRequest';
 import type { Store } from '../../store/store.ts';
 import type { MemberConnections } from '../../members/connections.ts';
 import { revokeMember } from '../../members/revocation.ts';
@@ -16,6 +17,8 @@ import { memberModelFile } from '../../models/member-model-file.ts';
 import { writeModelFile } from './model-file-stream.ts';
 import { taskDefinitionOf } from '../../round/task-codec.ts';
 import { PeerLimiter, peerHost } from './peer-limiter.ts';
+import type { CoordinatorKey } from '../../signing/coordinator-key.ts';
+import type { AuditWorkflowArgs } from '../../audit/audit-workflow.ts';
 
 /** Failed operator logins per peer address and minute before that address is refused for the rest of it. */
 export const OPERATOR_FAILURES_PER_MINUTE = 10;
@@ -28,6 +31,8 @@ export interface AdminServiceDeps {
   logger: Logger;
   /** Failed operator logins allowed per peer and minute (default OPERATOR_FAILURES_PER_MINUTE). */
   operatorFailuresPerMinute?: number;
+  /** Signs audit reports (RunRounds with an audit policy); without it audits are refused. */
+  coordinatorKey?: CoordinatorKey;
 }
 
 function digest(s: string): Buffer {
@@ -53,6 +58,20 @@ export function toRoundReportMessage(r: RoundReport): RoundReportMessage {
     metrics: r.metrics ? protoMetrics(r.metrics) : undefined,
     participants: r.participants,
     dropped: r.dropped.map(droppedText),
+  };
+}
+
+/** The audit workflow's arguments of a RunRounds request, when it carries a policy. */
+function auditArgsOf(req: RunRoundsRequest__Output, key: CoordinatorKey | undefined): AuditWorkflowArgs | undefined {
+  if (!req.auditPolicy) {
+    if (req.auditOnly) throw new ConsortError('INVALID_ARGUMENT', 'an audit needs its policy (--policy <file>)');
+    return undefined;
+  }
+  if (!key) throw new ConsortError('INVALID_ARGUMENT', 'this coordinator has no signing key for audit reports');
+  return {
+    policy: parseAuditPolicyText(req.auditPolicy),
+    signingKey: key,
+    declaration: { intendedUse: req.auditIntendedUse || undefined, dataWindow: req.auditDataWindow || undefined },
   };
 }
 
@@ -129,12 +148,21 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         authorize(call);
         // 0 (unset) means the task's own cap (maxRounds); early stopping usually ends sooner.
         const waitSeconds = call.request.waitForMembersSeconds || 30;
-        await rounds.runTask(call.request.taskId, call.request.rounds || undefined, {
+        const options = {
           waitForMembersMs: waitSeconds * 1000,
           signal: cancel.signal,
-          onReport: (r) => call.write(toRoundReportMessage(r)),
-          onWaiting: (online, needed) => call.write({ waiting: { online, needed, waitSeconds } }),
-        });
+          onReport: (r: RoundReport) => call.write(toRoundReportMessage(r)),
+          onWaiting: (online: number, needed: number) => call.write({ waiting: { online, needed, waitSeconds } }),
+        };
+        // The audit policy is parsed before any round: a bad policy costs no training.
+        const audit = auditArgsOf(call.request, deps.coordinatorKey);
+        if (!audit || !call.request.auditOnly) {
+          const reports = await rounds.runTask(call.request.taskId, call.request.rounds || undefined, options);
+          if (audit && !reports.some((r) => r.state === 'published' && r.modelVersionId && r.purpose === 'train')) {
+            throw new ConsortError('NO_MODEL_PUBLISHED', `task ${call.request.taskId}: no model was published, so there is nothing to audit`);
+          }
+        }
+        if (audit) await rounds.runWorkflow('audit', call.request.taskId, { audit, version: call.request.auditOnly && call.request.auditVersion ? call.request.auditVersion : undefined }, options);
         call.end();
       }).catch((err) => {
         if (cancel.signal.aborted) logger.info({ task: call.request.taskId }, 'run cancelled by the operator');

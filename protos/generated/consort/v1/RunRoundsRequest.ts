@@ -5,10 +5,20 @@ export interface RunRoundsRequest {
   'taskId'?: (string);
   'rounds'?: (number);
   'waitForMembersSeconds'?: (number);
+  'auditPolicy'?: (string);
+  'auditOnly'?: (boolean);
+  'auditVersion'?: (number);
+  'auditIntendedUse'?: (string);
+  'auditDataWindow'?: (string);
 }
 
 export interface RunRoundsRequest__Output {
   'taskId': (string);
   'rounds': (number);
   'waitForMembersSeconds': (number);
+  'auditPolicy': (string);
+  'auditOnly': (boolean);
+  'auditVersion': (number);
+  'auditIntendedUse': (string);
+  'auditDataWindow': (string);
 }
