@@ -2,26 +2,16 @@
 // model version, then the signed report stored with that version. Only the sum leaves the members.
 import {
   ConsortError, DEFAULT_MAX_EXAMPLES, auditLayoutOf, auditSumLayout, decodeAuditAggregates, policyHash, releaseAggregates, unpackVector,
-  type AuditAggregates, type AuditPolicy, type AuditWorkOrder,
+  type AuditAggregates, type AuditWorkOrder,
 } from '@consort/core';
 import { secureSumRoundPlan } from '../round/secure-sum-round.ts';
 import { throwIfCancelled } from '../round/cancellation.ts';
 import { taskDefinitionOf } from '../round/task-codec.ts';
-import type { CoordinatorKey } from '../signing/coordinator-key.ts';
 import type { Workflow } from '../workflows/workflow.ts';
 import { coreAuditMath } from './audit-math.ts';
-import { buildAuditReportBody, storeSignedAuditReport, type AuditDeclarationOptions } from './produce-audit-report.ts';
+import { buildAuditReportBody, storeSignedAuditReport } from './produce-audit-report.ts';
 
-/** What the operator fixes before an audit round. */
-export interface AuditWorkflowArgs {
-  /** The resolved policy; its hash is recorded (audit event) before the round opens. */
-  policy: AuditPolicy;
-  /** The coordinator's key that signs the report. */
-  signingKey: CoordinatorKey;
-  declaration?: AuditDeclarationOptions;
-  /** Mitigations applied before the audited version, marked in the report. */
-  mitigations?: unknown[];
-}
+export type { AuditWorkflowArgs } from './audit-workflow-args.ts';
 
 export const auditWorkflow: Workflow = {
   kind: 'audit',

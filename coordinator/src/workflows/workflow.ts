@@ -4,7 +4,7 @@ import type { RoundLifecycle } from '../round/lifecycle.ts';
 import type { RoundReport, RunRoundsOptions } from '../round/round-types.ts';
 import type { TaskStrategies } from '../round/task-strategies.ts';
 import type { Store, TaskRecord } from '../store/store.ts';
-import type { AuditWorkflowArgs } from '../audit/audit-workflow.ts';
+import type { AuditWorkflowArgs } from '../audit/audit-workflow-args.ts';
 
 /** What a workflow is handed: the task, the lifecycle to run rounds through, and where reports go. */
 export interface WorkflowContext {

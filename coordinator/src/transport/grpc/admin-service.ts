@@ -18,7 +18,7 @@ import { writeModelFile } from './model-file-stream.ts';
 import { taskDefinitionOf } from '../../round/task-codec.ts';
 import { PeerLimiter, peerHost } from './peer-limiter.ts';
 import type { CoordinatorKey } from '../../signing/coordinator-key.ts';
-import type { AuditWorkflowArgs } from '../../audit/audit-workflow.ts';
+import type { AuditWorkflowArgs } from '../../audit/audit-workflow-args.ts';
 
 /** Failed operator logins per peer address and minute before that address is refused for the rest of it. */
 export const OPERATOR_FAILURES_PER_MINUTE = 10;
