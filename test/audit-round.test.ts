@@ -171,4 +171,24 @@ describe('audit round', () => {
     await expect(fx.coordinator.rounds.runWorkflow('audit', task.id, { audit: { policy, signingKey: fx.coordinator.coordinatorKey } }, { waitForMembersMs: 20_000 }))
       .rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
   }, 300_000);
+
+  it('run --audit-policy trains, then audits the new version; a bad policy is refused before any round', async () => {
+    const task = await fx.admin.createTask(fx.federationId, churnTask({ name: 'run-and-audit', aggregation: 'secure', minMembers: 3, stageTimeoutSeconds: 6 }));
+    const conn = ['--coordinator', fx.coordinator.adminAddress, '--token', fx.coordinator.adminToken];
+    writeFileSync(`${fx.workDir}/bad-policy.yaml`, 'attributes: []\n');
+    const bad = await runCli(CLI.coordinator, ['run', '--task', task.id, '--rounds', '2', '--audit-policy', 'bad-policy.yaml', ...conn], { cwd: fx.workDir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^INVALID_ARGUMENT: .*attributes/);
+    expect(await fx.coordinator.store.listRounds(task.id)).toEqual([]);
+
+    writeFileSync(`${fx.workDir}/policy.json`, JSON.stringify(POLICY_INPUT));
+    const r = await runCli(CLI.coordinator, ['run', '--task', task.id, '--rounds', '2', '--audit-policy', 'policy.json', '--data-window', 'H1 2026', ...conn], { cwd: fx.workDir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^round \d+ audit published/m);
+    const latest = (await fx.coordinator.store.latestModelVersion(task.id))!;
+    const record = (await fx.coordinator.store.getAuditReportForModelVersion(latest.id))!;
+    expect(record.policyHash).toBe(policyHash(policy));
+    expect(JSON.parse(record.bodyJson)).toMatchObject({ task: { dataWindow: 'H1 2026' }, model: { version: latest.version } });
+  }, 300_000);
 });
