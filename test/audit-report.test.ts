@@ -80,6 +80,23 @@ describe('consort-audit verify', () => {
   }, 60_000);
 });
 
+describe('consort-audit mitigate', () => {
+  it('plans per-group thresholds from a verified report, and refuses an altered one', async () => {
+    const r = await runCli(CLI.audit, ['mitigate', reportFile, '--grouping', 'gender', '--metric', 'selectionRate', '--out', 'plan.json'], { cwd: dir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^per-group-thresholds plan for grouping gender written to plan\.json\n {2}caveat: .*protected attribute/);
+    const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as { kind: string; fromModelVersionId: string; plan: { target: { metric: string } } };
+    expect(plan).toMatchObject({ kind: 'per-group-thresholds', fromModelVersionId: 'mv7', plan: { target: { metric: 'selectionRate' } } });
+    const tampered = JSON.parse(readFileSync(reportFile, 'utf8')) as SignedAuditReport;
+    tampered.report.model.version = 8;
+    writeFileSync(join(dir, 'tampered-for-plan.json'), JSON.stringify(tampered));
+    const refused = await runCli(CLI.audit, ['mitigate', 'tampered-for-plan.json', '--grouping', 'gender', '--out', 'p2.json'], { cwd: dir });
+    expect(refused.code).toBe(5);
+    expect(refused.stderr).toMatch(/^AUDIT_SIGNATURE_INVALID:/);
+  }, 60_000);
+});
+
 describe.runIf(browserAvailable())('the audit page in a browser', () => {
   let browser: Browser;
   beforeAll(async () => { browser = await launchBrowser(); });

@@ -4,3 +4,4 @@ export * from './verify-audit-report.ts';
 export * from './audit-html.ts';
 export * from './audit-math.ts';
 export * from './produce-audit-report.ts';
+export * from './mitigation-plan.ts';

@@ -26,6 +26,8 @@ export interface AuditRequest {
   version?: number;
   intendedUse?: string;
   dataWindow?: string;
+  /** Mitigation plans applied before the audited version (consort-audit mitigate), marked in the report. */
+  mitigations?: unknown[];
 }
 
 export class AdminClient {
@@ -91,7 +93,7 @@ export class AdminClient {
     return new Promise((resolve, reject) => {
       const reports: RoundReport__Output[] = [];
       const a = more.audit;
-      const audit = a ? { auditPolicy: a.policy, auditOnly: a.only ?? false, auditVersion: a.version ?? 0, auditIntendedUse: a.intendedUse ?? '', auditDataWindow: a.dataWindow ?? '' } : {};
+      const audit = a ? { auditPolicy: a.policy, auditOnly: a.only ?? false, auditVersion: a.version ?? 0, auditIntendedUse: a.intendedUse ?? '', auditDataWindow: a.dataWindow ?? '', auditMitigationsJson: a.mitigations ? JSON.stringify(a.mitigations) : '' } : {};
       const stream = this.client.RunRounds({ taskId, rounds, waitForMembersSeconds, ...audit }, this.metadata);
       const cancel = () => stream.cancel();
       more.signal?.addEventListener('abort', cancel, { once: true });

@@ -8,14 +8,15 @@ import type { AuditRequest } from './admin-client.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
 import { operatorOptions, output, withAdmin, type Conn } from './operator-client.ts';
 
-export interface AuditFlags { auditPolicy?: string; intendedUse?: string; dataWindow?: string }
+export interface AuditFlags { auditPolicy?: string; intendedUse?: string; dataWindow?: string; mitigation?: string[] }
 
 /** Adds the audit options to a command (run, audit). */
 export function auditOptions(command: Command, policyFlag = '--audit-policy <file>'): Command {
   return command
     .option(policyFlag, 'fairness audit policy (YAML/JSON, docs/audits.md): the published version is audited and its signed report stored')
     .option('--intended-use <text>', 'what the model is for, stated in the audit report')
-    .option('--data-window <text>', 'the period the members\' held-out rows cover, stated in the audit report');
+    .option('--data-window <text>', 'the period the members\' held-out rows cover, stated in the audit report')
+    .option('--mitigation <plan...>', 'mitigation plans applied before this version (consort-audit mitigate), marked in the report');
 }
 
 /** The audit part of a RunRounds request; the policy is validated here first (a bad policy costs no round). */
@@ -23,7 +24,15 @@ export function auditRequestOf(o: AuditFlags, only = false, version = 0): AuditR
   if (!o.auditPolicy) return undefined;
   const policy = readFileSync(o.auditPolicy, 'utf8');
   parseAuditPolicyText(policy);
-  return { policy, only, version, intendedUse: o.intendedUse, dataWindow: o.dataWindow };
+  const mitigations = (o.mitigation ?? []).map((file) => {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+    } catch (err) {
+      if ((err as { code?: unknown }).code) throw err;
+      throw new ConsortError('INVALID_ARGUMENT', `${file} is not a mitigation plan (JSON written by consort-audit mitigate)`);
+    }
+  });
+  return { policy, only, version, intendedUse: o.intendedUse, dataWindow: o.dataWindow, mitigations: mitigations.length ? mitigations : undefined };
 }
 
 /** Adds `audit` to the coordinator CLI. */

@@ -11,6 +11,7 @@ import { auditReportFileText } from '../audit/audit-report.ts';
 import { renderAuditHtml, type AuditPageVerification } from '../audit/audit-html.ts';
 import { coreAuditMath } from '../audit/audit-math.ts';
 import { signedReportOf } from '../audit/produce-audit-report.ts';
+import { planMitigation } from '../audit/mitigation-plan.ts';
 import { parseAuditReportFile, verifyAuditReport, type VerifiedAuditReport } from '../audit/verify-audit-report.ts';
 import { COORDINATOR_KEY_FILE } from '../signing/coordinator-key.ts';
 import { output } from './operator-client.ts';
@@ -99,6 +100,23 @@ verifyOptions(program.command('show <report>')
       `audit page written to ${out} (open it in a browser; it makes no network request)`,
       `  verified: ${verification.detail}`,
     ]);
+  });
+
+verifyOptions(program.command('mitigate <report>')
+  .description('plan a mitigation from a verified report\'s released aggregates: per-group thresholds or reweighing (pass the plan to the next audit with --mitigation)'))
+  .requiredOption('--grouping <id>', 'grouping of the report to mitigate, e.g. gender')
+  .option('--reweighing', 'reweighing weights by group and label, instead of per-group thresholds')
+  .option('--metric <name>', 'per-group thresholds equalize "tpr" (equal opportunity) or "selectionRate" (demographic parity)', 'tpr')
+  .requiredOption('--out <file>', 'where to write the plan (JSON)')
+  .option('--json', 'print one JSON document on stdout')
+  .action((file: string, o: VerifyFlags & { grouping: string; reweighing?: boolean; metric: string; out: string }) => {
+    if (o.metric !== 'tpr' && o.metric !== 'selectionRate') throw new ConsortError('INVALID_ARGUMENT', `--metric must be tpr or selectionRate, got ${JSON.stringify(o.metric)}`);
+    // A plan from numbers nobody checked is worthless: the report is verified first.
+    verifyFile(file, o);
+    const signed = parseAuditReportFile(readFileSync(file, 'utf8'), file);
+    const record = planMitigation(signed, { grouping: o.grouping, kind: o.reweighing ? 'reweighing' : 'thresholds', metric: o.metric });
+    writeFileSync(o.out, `${JSON.stringify(record, null, 2)}\n`);
+    output(o.json, record, () => [`${record.kind} plan for grouping ${record.grouping} written to ${o.out}`, `  caveat: ${record.caveat}`]);
   });
 
 interface DbFlags { dataDir: string; databaseUrl?: string; json?: boolean }

@@ -72,7 +72,20 @@ function auditArgsOf(req: RunRoundsRequest__Output, key: CoordinatorKey | undefi
     policy: parseAuditPolicyText(req.auditPolicy),
     signingKey: key,
     declaration: { intendedUse: req.auditIntendedUse || undefined, dataWindow: req.auditDataWindow || undefined },
+    mitigations: mitigationsOf(req.auditMitigationsJson),
   };
+}
+
+function mitigationsOf(text: string): unknown[] | undefined {
+  if (!text) return undefined;
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    list = undefined;
+  }
+  if (!Array.isArray(list)) throw new ConsortError('INVALID_ARGUMENT', 'audit mitigations must be a JSON array of plans (consort-audit mitigate)');
+  return list;
 }
 
 export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandlers {

@@ -10,6 +10,7 @@ export interface RunRoundsRequest {
   'auditVersion'?: (number);
   'auditIntendedUse'?: (string);
   'auditDataWindow'?: (string);
+  'auditMitigationsJson'?: (string);
 }
 
 export interface RunRoundsRequest__Output {
@@ -21,4 +22,5 @@ export interface RunRoundsRequest__Output {
   'auditVersion': (number);
   'auditIntendedUse': (string);
   'auditDataWindow': (string);
+  'auditMitigationsJson': (string);
 }
