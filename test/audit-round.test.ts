@@ -8,7 +8,7 @@ import {
   type AuditAggregates, type AuditPolicy, type AuditResult, type AuditWorkOrder,
 } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
-import { coreAuditMath, memberPseudonym, parseAuditReportFile, auditReportFileText, signedReportOf, verifyAuditReport } from '@consort/coordinator';
+import { coreAuditMath, memberPseudonym, parseAuditReportFile, auditReportFileText, planMitigation, signedReportOf, verifyAuditReport } from '@consort/coordinator';
 import { sqliteDatabase } from './support/databases.ts';
 import { CLI, runCli } from './support/cli.ts';
 import { churnTask, startFixture, type Fixture } from './support/federation-fixture.ts';
@@ -182,13 +182,17 @@ describe('audit round', () => {
     expect(await fx.coordinator.store.listRounds(task.id)).toEqual([]);
 
     writeFileSync(`${fx.workDir}/policy.json`, JSON.stringify(POLICY_INPUT));
-    const r = await runCli(CLI.coordinator, ['run', '--task', task.id, '--rounds', '2', '--audit-policy', 'policy.json', '--data-window', 'H1 2026', ...conn], { cwd: fx.workDir });
+    // A mitigation planned from an earlier report, marked in the new one.
+    const earlier = (await fx.coordinator.store.listAuditReports((await fx.coordinator.store.listTasks(fx.federationId))[0].id))[0];
+    const plan = planMitigation(signedReportOf(await fx.coordinator.store.getAuditReport(earlier.id)), { grouping: 'gender', kind: 'thresholds' });
+    writeFileSync(`${fx.workDir}/plan.json`, JSON.stringify(plan));
+    const r = await runCli(CLI.coordinator, ['run', '--task', task.id, '--rounds', '2', '--audit-policy', 'policy.json', '--data-window', 'H1 2026', '--mitigation', 'plan.json', ...conn], { cwd: fx.workDir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^round \d+ audit published/m);
     const latest = (await fx.coordinator.store.latestModelVersion(task.id))!;
     const record = (await fx.coordinator.store.getAuditReportForModelVersion(latest.id))!;
     expect(record.policyHash).toBe(policyHash(policy));
-    expect(JSON.parse(record.bodyJson)).toMatchObject({ task: { dataWindow: 'H1 2026' }, model: { version: latest.version } });
+    expect(JSON.parse(record.bodyJson)).toMatchObject({ task: { dataWindow: 'H1 2026' }, model: { version: latest.version }, mitigations: [{ kind: 'per-group-thresholds', grouping: 'gender' }] });
   }, 300_000);
 });
