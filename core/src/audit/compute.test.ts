@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isConsortError } from '../errors/consort-error.ts';
 import { computeAudit } from './compute.ts';
 import { buildAuditLayout, decodeAuditAggregates, memberAuditVector, releaseAggregates } from './layout.ts';
-import { groupLabelCounts, groupThresholds, reweighingWeights } from './mitigation.ts';
+import { buildReweighingLayout, decodeGroupLabelCounts, groupLabelCounts, groupThresholds, memberGroupLabelVector, reweighingWeights, rowWeight } from './mitigation.ts';
 import { parseAuditPolicy } from './policy.ts';
 import type { AuditLayout, AuditPolicyInput, AuditRow } from './types.ts';
 
@@ -171,6 +171,19 @@ describe('mitigation', () => {
     }
     expect(plan.effectiveRows).toBeLessThanOrEqual(plan.rows);
     expect(plan.maxWeight).toBeGreaterThan(1);
+  });
+
+  it('the reweighing round gives the same counts as the audit aggregates, and weights per row', () => {
+    const policy = parseAuditPolicy(input);
+    const layout = buildReweighingLayout(policy, ['g']);
+    const sum = new Array<number>(layout.length).fill(0);
+    for (const rows of members) memberGroupLabelVector(rows, layout).forEach((x, i) => { sum[i] += x; });
+    const counts = decodeGroupLabelCounts(sum, layout);
+    expect(counts.map(({ key, negatives, positives }) => ({ key, negatives, positives }))).toEqual(groupLabelCounts(aggregates, 'g'));
+    expect(counts.map((c) => c.members)).toEqual([5, 5, 0]);
+    const plan = reweighingWeights(counts);
+    expect(rowWeight(plan, layout, { values: { g: 'B' }, label: 1 })).toBe(plan.weights[1].positive);
+    expect(rowWeight(plan, layout, { values: { g: 'Z' }, label: 1 })).toBe(1);
   });
 
   it('per-group thresholds narrow the selection-rate spread and report the accuracy trade-off', () => {
