@@ -6,3 +6,4 @@ export * from './intervals.ts';
 export * from './bootstrap.ts';
 export * from './compute.ts';
 export * from './mitigation.ts';
+export * from './roc.ts';
