@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { isConsortError } from '../errors/consort-error.ts';
 import { computeAudit } from './compute.ts';
-import { buildAuditLayout, decodeAuditAggregates, memberAuditVector, releaseAggregates } from './layout.ts';
+import { buildAuditLayout, decodeAuditAggregates, memberAuditVector, missingAuditColumns, releaseAggregates } from './layout.ts';
 import { buildReweighingLayout, decodeGroupLabelCounts, groupLabelCounts, groupThresholds, memberGroupLabelVector, reweighingWeights, rowWeight } from './mitigation.ts';
 import { parseAuditPolicy } from './policy.ts';
 import type { AuditLayout, AuditPolicyInput, AuditRow } from './types.ts';
@@ -123,6 +123,15 @@ describe('decoding the sum', () => {
     expect(rejected(good.map((x, i) => (i === s.confusion ? x + 1 : x)))).toBe(true);
     expect(rejected(good.map((x, i) => (i === s.members ? 2 : x)))).toBe(true);
     expect(decodeAuditAggregates(good, layout).groupings[0].cells[0].n).toBe(50);
+  });
+
+  it('refuses aggregates made under another policy, and names columns a member lacks', () => {
+    const agg = decodeAuditAggregates(good, layout);
+    const other = parseAuditPolicy({ ...input, thresholds: [0.4] });
+    expect(() => computeAudit(agg, other)).toThrow(/not made under this policy/);
+    expect(() => computeAudit(agg, parseAuditPolicy({ ...input, attributes: [{ name: 'g', groups: ['A', 'B'] }] }))).toThrow(/not made under this policy/);
+    expect(missingAuditColumns(layout, ['x', 'y'])).toEqual(['g']);
+    expect(missingAuditColumns(layout, ['g'])).toEqual([]);
   });
 
   it('records the member-parity distribution anonymously: counts per bin, no member names', () => {

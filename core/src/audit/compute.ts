@@ -2,7 +2,7 @@
 import { aucFromHistograms } from '../metrics/auc.ts';
 import { bootstrapIntervals, bootstrapSeed } from './bootstrap.ts';
 import { holmAdjust, katzLogInterval, katzLogSe, moverSum, newcombeInterval, normalCdf, wilsonInterval, zFor, type Interval } from './intervals.ts';
-import { releaseAggregates } from './layout.ts';
+import { checkAggregatesMatchPolicy, releaseAggregates } from './layout.ts';
 import type {
   AuditAggregates, AuditPolicy, AuditResult, CalibrationRow, CellAggregate, CheckMetric, CheckResult, ConfusionCounts,
   DisparityResult, GroupResult, GroupThresholdMetrics, GroupingResult, MetricValue, Verdict,
@@ -307,10 +307,12 @@ function groupingResult(g: AuditAggregates['groupings'][number], agg: AuditAggre
 
 /**
  * Every metric of the audit from the summed aggregates (full or as released: suppression is
- * applied first and is idempotent). Deterministic: bootstrap streams are seeded from the policy
+ * applied first and is idempotent). Aggregates made under another policy's layout are refused
+ * (AGGREGATE_REJECTED). Deterministic: bootstrap streams are seeded from the policy
  * seed and each interval's own label, so `verify` recomputes it bit for bit.
  */
 export function computeAudit(aggregates: AuditAggregates, policy: AuditPolicy): AuditResult {
+  checkAggregatesMatchPolicy(aggregates, policy);
   const agg = releaseAggregates(aggregates, policy);
   const z = zFor(policy.confidenceLevel);
   const pending: PendingCheck[] = [];

@@ -82,6 +82,29 @@ export function groupIndex(attribute: AuditAttribute, raw: string | number | nul
   return i;
 }
 
+/** Columns the audit reads that a member's data lacks (check before building the vector). */
+export function missingAuditColumns(layout: AuditLayout, columns: string[]): string[] {
+  const needed = [...layout.attributes.map((a) => a.column), ...(layout.control ? [layout.control.column] : [])];
+  return [...new Set(needed)].filter((c) => !columns.includes(c));
+}
+
+/**
+ * Refuses aggregates not made under this policy's layout (other thresholds, bins, groupings or
+ * groups): metrics computed from them would be meaningless.
+ */
+export function checkAggregatesMatchPolicy(aggregates: AuditAggregates, policy: AuditPolicy): void {
+  const layout = buildAuditLayout(policy, aggregates.model);
+  const shape = (ids: string[], cells: string[][][]) => JSON.stringify([ids, cells]);
+  const expected = shape(layout.groupings.map((g) => g.id), layout.groupings.map((g) => g.cells));
+  const actual = shape(aggregates.groupings.map((g) => g.id), aggregates.groupings.map((g) => g.cells.map((c) => c.key)));
+  const same = expected === actual
+    && JSON.stringify(aggregates.thresholds) === JSON.stringify(layout.thresholds)
+    && aggregates.histogramBins === layout.histogramBins
+    && aggregates.parity.bins.length === layout.parity.bins
+    && aggregates.parity.metric === layout.parity.metric;
+  if (!same) reject('the aggregates were not made under this policy (groupings, groups, thresholds or bins differ)', {});
+}
+
 function checkRow(row: AuditRow, i: number, layout: AuditLayout): void {
   if (layout.model.kind === 'binary') {
     if (typeof row.score !== 'number' || !(row.score >= 0 && row.score <= 1)) {
