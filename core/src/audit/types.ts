@@ -168,7 +168,7 @@ export interface CellAggregate {
   key: string[];
   /** Members with ≥ 1 row in the cell. */
   members: number;
-  /** Rows in the cell; null when withheld (fewer than minCellCount rows). */
+  /** Rows in the cell; null when the cell is withheld. */
   n: number | null;
   confusion: ConfusionCounts[] | null;
   histNeg: number[] | null;
@@ -178,7 +178,8 @@ export interface CellAggregate {
   suppressed: SuppressionReason | null;
 }
 
-export type SuppressionReason = 'below-min-cell-count' | 'below-min-members';
+/** Why a cell is withheld: too few rows, too few members, or to stop a withheld cell being derived by subtraction. */
+export type SuppressionReason = 'below-min-cell-count' | 'below-min-members' | 'complementary';
 
 /** The summed vector decoded into named tensors. */
 export interface AuditAggregates {
