@@ -105,6 +105,8 @@ describe('suppression', () => {
     expect(four.members).toBe(4);
     expect(computeAudit(four, policy).groupings[0].groups[0].suppressed).toBe('below-min-members');
     expect(computeAudit(four, { ...policy, minMembers: 4 }).groupings[0].groups[0].n).toBe(400);
+    expect(computeAudit(four, policy).parity).toMatchObject({ withheld: true, undefined: 0 });
+    expect(computeAudit(four, { ...policy, minMembers: 4 }).parity.withheld).toBeUndefined();
   });
 });
 

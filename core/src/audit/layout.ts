@@ -249,7 +249,11 @@ export function releaseAggregates(aggregates: AuditAggregates, policy: AuditPoli
       changed = true;
     }
   }
-  return { ...aggregates, groupings: aggregates.groupings.map((g, gi) => ({ ...g, cells: cells[gi] })) };
+  // With fewer than minMembers members the parity distribution would come close to naming them.
+  const parity = aggregates.members >= policy.minMembers || aggregates.parity.withheld
+    ? aggregates.parity
+    : { metric: aggregates.parity.metric, bins: aggregates.parity.bins.map(() => 0), undefined: 0, withheld: true };
+  return { ...aggregates, parity, groupings: aggregates.groupings.map((g, gi) => ({ ...g, cells: cells[gi] })) };
 }
 
 function withhold(c: CellAggregate, reason: SuppressionReason): CellAggregate {

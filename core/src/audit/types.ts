@@ -189,8 +189,8 @@ export interface AuditAggregates {
   thresholds: number[];
   histogramBins: number;
   groupings: Array<Omit<Grouping, 'cells'> & { cells: CellAggregate[] }>;
-  /** Anonymous distribution of the members' own AUC/accuracy: counts per bin on [0, 1], plus undefined. */
-  parity: { metric: ParityMetric; bins: number[]; undefined: number };
+  /** Anonymous distribution of the members' own AUC/accuracy: counts per bin on [0, 1], plus undefined; withheld (all 0) when fewer than minMembers members are in the sum. */
+  parity: { metric: ParityMetric; bins: number[]; undefined: number; withheld?: boolean };
 }
 
 /** A number with its interval and the convention it follows. */
