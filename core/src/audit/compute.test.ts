@@ -242,6 +242,9 @@ describe('the worked example of docs/audits.md', () => {
     expect(r4(d.aif360.B.average_odds_difference.value)).toBe(-0.125);
     expect(d.aif360.B.average_odds_difference.interval!.map(r4)).toEqual([-0.2606, 0.031]);
     expect(r.checks.map((c) => c.verdict)).toEqual(['inconclusive', 'inconclusive', 'inconclusive']);
+    // A: scores at bins 20 (50 negatives), 30 (10 positives), 60 (10 negatives), 80 (30 positives), 10 calibration rows:
+    // |0 − 0.205|·50 + |1 − 0.305|·10 + |0 − 0.605|·10 + |1 − 0.805|·30 = 10.25 + 6.95 + 6.05 + 5.85 = 29.1 → 0.291.
+    expect(A.ece).toBeCloseTo(0.291, 12);
   });
 
   it('with 100 times the rows: selection rate and TPR fail, FPR passes', () => {

@@ -239,6 +239,8 @@ export interface GroupResult {
   atThreshold: GroupThresholdMetrics[];
   auc: MetricValue;
   calibration: CalibrationRow[];
+  /** Expected calibration error over the calibration rows: Σ count·|observed − predicted| / n (null without rows). */
+  ece: number | null;
   /** Share of the group's rows in each segment (segmentation), with representation ratios. */
   segments: Array<{ segment: number; count: number; representationRatio: MetricValue }> | null;
 }
