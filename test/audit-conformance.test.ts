@@ -92,13 +92,14 @@ function exactPairwiseAuc(rows: PooledRow[]): number {
   return wins / (pos.length * neg.length);
 }
 
-interface Comparison { counted: number; aucChecked: number; worstAucGap: number }
+interface Comparison { counted: number; aucChecked: number; worstAucGap: number; withheld: number }
 
 /** Compares every count-based metric of `result` with the pooled computation; returns how many were compared. */
 function compareWithPooled(policy: AuditPolicy, result: AuditResult, rows: PooledRow[]): Comparison {
   let counted = 0;
   let aucChecked = 0;
   let worstAucGap = 0;
+  let withheld = 0;
   const close = (actual: number | null, expected: number, what: string) => {
     if (!Number.isFinite(expected)) {
       expect(actual, what).toBeNull();
@@ -116,9 +117,12 @@ function compareWithPooled(policy: AuditPolicy, result: AuditResult, rows: Poole
         const n = pooled?.c.n ?? 0;
         const members = pooled?.c.members.size ?? 0;
         expect(gr.members, `${g.id} ${gr.label} members`).toBe(members);
-        const shouldSuppress = n < policy.minCellCount || members < policy.minMembers;
-        expect(gr.suppressed !== null, `${g.id} ${gr.label} suppression`).toBe(shouldSuppress);
-        if (shouldSuppress) continue;
+        // Primary suppression from the pooled counts; any other withheld cell must say "complementary".
+        const primary = n > 0 && (n < policy.minCellCount || members < policy.minMembers);
+        if (primary) expect(gr.suppressed, `${g.id} ${gr.label} suppression`).toMatch(/^below-min-/);
+        else if (gr.suppressed !== null) expect(gr.suppressed, `${g.id} ${gr.label} suppression`).toBe('complementary');
+        if (gr.suppressed !== null) { withheld++; continue; }
+        if (n === 0) { expect(gr.n).toBe(0); continue; }
         const c = pooled!.c;
         expect(gr.n).toBe(c.n);
         if (t === 0) close(gr.baseRate.value, textbook.baseRate(c), `${g.id} ${gr.label} base rate`);
@@ -137,10 +141,11 @@ function compareWithPooled(policy: AuditPolicy, result: AuditResult, rows: Poole
         }
       }
       // Across groups, per stratum.
+      const released = new Set(g.groups.filter((x) => x.suppressed === null && x.n! > 0).map((x) => x.key.join('\u0001')));
       for (const d of g.disparities.filter((x) => x.threshold === threshold)) {
         const inStratum = [...cells.entries()]
           .filter(([k]) => d.stratum === null || k.split('\u0001').at(-1) === d.stratum)
-          .filter(([, v]) => v.c.n >= policy.minCellCount && v.c.members.size >= policy.minMembers)
+          .filter(([k]) => released.has(`${k}`))
           .map(([k, v]) => ({ label: k.split('\u0001').slice(0, g.attributes.length).join(' × '), c: v.c }));
         const rates = (f: (c: Confusion) => number) => inStratum.map((x) => f(x.c)).filter(Number.isFinite);
         const maxMin = (f: (c: Confusion) => number) => { const r = rates(f); return r.length < 2 ? NaN : Math.max(...r) - Math.min(...r); };
@@ -174,7 +179,7 @@ function compareWithPooled(policy: AuditPolicy, result: AuditResult, rows: Poole
       }
     });
   }
-  return { counted, aucChecked, worstAucGap };
+  return { counted, aucChecked, worstAucGap, withheld };
 }
 
 // ---- The federated path: each member's vector, their sum, the decoded aggregates. -------------
@@ -236,6 +241,26 @@ describe('audit conformance: synthetic consortium (5 members, gender × age band
     const { counted, aucChecked } = compareWithPooled(syntheticPolicy, result, rows);
     expect(counted).toBeGreaterThan(800);
     expect(aucChecked).toBeGreaterThan(20);
+  });
+
+  it('leaves no withheld cell derivable by subtraction: no total or margin has exactly one withheld cell', () => {
+    const byId = new Map(result.groupings.map((g) => [g.id, g]));
+    const withheld = (id: string, match: (key: string[]) => boolean) => byId.get(id)!.groups.filter((x) => match(x.key) && x.suppressed !== null).length;
+    // Totals of each attribute grouping and of each region stratum.
+    for (const g of result.groupings) {
+      const strata = g.controlled ? ['north', 'south'] : [null];
+      for (const s of strata) expect(withheld(g.id, (k) => s === null || k.at(-1) === s), `${g.id} ${s}`).not.toBe(1);
+    }
+    // Margins of the intersection: gender × age cells of one gender (with the gender cell), and of one age band.
+    for (const gender of ['F', 'M', 'X']) {
+      const cell = byId.get('gender')!.groups.find((x) => x.key[0] === gender)!;
+      expect(withheld('gender×age', (k) => k[0] === gender) + (cell.suppressed ? 1 : 0), `gender ${gender}`).not.toBe(1);
+    }
+    for (const band of syntheticPolicy.attributes[1].groups) {
+      const cell = byId.get('age')!.groups.find((x) => x.key[0] === band)!;
+      expect(withheld('gender×age', (k) => k[1] === band) + (cell.suppressed ? 1 : 0), `age ${band}`).not.toBe(1);
+    }
+    expect(result.groupings.flatMap((g) => g.groups).some((x) => x.suppressed === 'complementary')).toBe(true);
   });
 
   it('suppresses the group present at one member, and its checks are inconclusive, never pass', () => {

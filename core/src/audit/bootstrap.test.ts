@@ -23,7 +23,7 @@ describe('resampleCounts', () => {
 });
 
 describe('bootstrapIntervals', () => {
-  const stat = (t: number[][]) => [t[0][1] / (t[0][0] + t[0][1])];
+  const stat = (t: Int32Array[]) => [t[0][1] / (t[0][0] + t[0][1])];
   it('repeats exactly for a seed and differs for another', () => {
     const a = bootstrapIntervals([[700, 300]], stat, { resamples: 300, seed: 9, confidenceLevel: 0.95 });
     const b = bootstrapIntervals([[700, 300]], stat, { resamples: 300, seed: 9, confidenceLevel: 0.95 });

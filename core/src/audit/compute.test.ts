@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { isConsortError } from '../errors/consort-error.ts';
 import { computeAudit } from './compute.ts';
-import { buildAuditLayout, decodeAuditAggregates, memberAuditVector, releaseAggregates } from './layout.ts';
-import { groupLabelCounts, groupThresholds, reweighingWeights } from './mitigation.ts';
+import { buildAuditLayout, decodeAuditAggregates, memberAuditVector, missingAuditColumns, releaseAggregates } from './layout.ts';
+import { buildReweighingLayout, decodeGroupLabelCounts, groupLabelCounts, groupThresholds, memberGroupLabelVector, reweighingWeights, rowWeight } from './mitigation.ts';
 import { parseAuditPolicy } from './policy.ts';
 import type { AuditLayout, AuditPolicyInput, AuditRow } from './types.ts';
 
@@ -65,7 +65,7 @@ describe('verdicts', () => {
     const { result } = audit(members);
     const c = check(result, 'C');
     expect(c.verdict).toBe('inconclusive');
-    expect(result.groupings[0].groups.find((x) => x.label === 'C')!.n).toBeNull();
+    expect(result.groupings[0].groups.find((x) => x.label === 'C')!.n).toBe(0);
     expect(result.verdict).toBe('inconclusive');
   });
 
@@ -89,7 +89,7 @@ describe('suppression', () => {
     const { policy, aggregates, result } = audit(members);
     const [A, B, C] = result.groupings[0].groups;
     expect(A.suppressed).toBeNull();
-    expect(B).toMatchObject({ suppressed: 'below-min-members', members: 1, n: 300, atThreshold: [] });
+    expect(B).toMatchObject({ suppressed: 'below-min-members', members: 1, n: null, atThreshold: [] });
     expect(C).toMatchObject({ suppressed: 'below-min-cell-count', members: 5, n: null });
     const released = releaseAggregates(aggregates, policy);
     expect(released.groupings[0].cells[2]).toMatchObject({ histPos: null, histNeg: null, confusion: null, n: null });
@@ -105,6 +105,8 @@ describe('suppression', () => {
     expect(four.members).toBe(4);
     expect(computeAudit(four, policy).groupings[0].groups[0].suppressed).toBe('below-min-members');
     expect(computeAudit(four, { ...policy, minMembers: 4 }).groupings[0].groups[0].n).toBe(400);
+    expect(computeAudit(four, policy).parity).toMatchObject({ withheld: true, undefined: 0 });
+    expect(computeAudit(four, { ...policy, minMembers: 4 }).parity.withheld).toBeUndefined();
   });
 });
 
@@ -123,6 +125,15 @@ describe('decoding the sum', () => {
     expect(rejected(good.map((x, i) => (i === s.confusion ? x + 1 : x)))).toBe(true);
     expect(rejected(good.map((x, i) => (i === s.members ? 2 : x)))).toBe(true);
     expect(decodeAuditAggregates(good, layout).groupings[0].cells[0].n).toBe(50);
+  });
+
+  it('refuses aggregates made under another policy, and names columns a member lacks', () => {
+    const agg = decodeAuditAggregates(good, layout);
+    const other = parseAuditPolicy({ ...input, thresholds: [0.4] });
+    expect(() => computeAudit(agg, other)).toThrow(/not made under this policy/);
+    expect(() => computeAudit(agg, parseAuditPolicy({ ...input, attributes: [{ name: 'g', groups: ['A', 'B'] }] }))).toThrow(/not made under this policy/);
+    expect(missingAuditColumns(layout, ['x', 'y'])).toEqual(['g']);
+    expect(missingAuditColumns(layout, ['g'])).toEqual([]);
   });
 
   it('records the member-parity distribution anonymously: counts per bin, no member names', () => {
@@ -173,6 +184,19 @@ describe('mitigation', () => {
     expect(plan.maxWeight).toBeGreaterThan(1);
   });
 
+  it('the reweighing round gives the same counts as the audit aggregates, and weights per row', () => {
+    const policy = parseAuditPolicy(input);
+    const layout = buildReweighingLayout(policy, ['g']);
+    const sum = new Array<number>(layout.length).fill(0);
+    for (const rows of members) memberGroupLabelVector(rows, layout).forEach((x, i) => { sum[i] += x; });
+    const counts = decodeGroupLabelCounts(sum, layout);
+    expect(counts.map(({ key, negatives, positives }) => ({ key, negatives, positives }))).toEqual(groupLabelCounts(aggregates, 'g'));
+    expect(counts.map((c) => c.members)).toEqual([5, 5, 0]);
+    const plan = reweighingWeights(counts);
+    expect(rowWeight(plan, layout, { values: { g: 'B' }, label: 1 })).toBe(plan.weights[1].positive);
+    expect(rowWeight(plan, layout, { values: { g: 'Z' }, label: 1 })).toBe(1);
+  });
+
   it('per-group thresholds narrow the selection-rate spread and report the accuracy trade-off', () => {
     const plan = groupThresholds(aggregates, 'g', { metric: 'selectionRate' });
     expect(plan.overall.spreadAfter).toBeLessThan(plan.overall.spreadBefore);
@@ -218,6 +242,9 @@ describe('the worked example of docs/audits.md', () => {
     expect(r4(d.aif360.B.average_odds_difference.value)).toBe(-0.125);
     expect(d.aif360.B.average_odds_difference.interval!.map(r4)).toEqual([-0.2606, 0.031]);
     expect(r.checks.map((c) => c.verdict)).toEqual(['inconclusive', 'inconclusive', 'inconclusive']);
+    // A: scores at bins 20 (50 negatives), 30 (10 positives), 60 (10 negatives), 80 (30 positives), 10 calibration rows:
+    // |0 − 0.205|·50 + |1 − 0.305|·10 + |0 − 0.605|·10 + |1 − 0.805|·30 = 10.25 + 6.95 + 6.05 + 5.85 = 29.1 → 0.291.
+    expect(A.ece).toBeCloseTo(0.291, 12);
   });
 
   it('with 100 times the rows: selection rate and TPR fail, FPR passes', () => {

@@ -2,7 +2,7 @@
 import { aucFromHistograms } from '../metrics/auc.ts';
 import { bootstrapIntervals, bootstrapSeed } from './bootstrap.ts';
 import { holmAdjust, katzLogInterval, katzLogSe, moverSum, newcombeInterval, normalCdf, wilsonInterval, zFor, type Interval } from './intervals.ts';
-import { releaseAggregates } from './layout.ts';
+import { checkAggregatesMatchPolicy, releaseAggregates } from './layout.ts';
 import type {
   AuditAggregates, AuditPolicy, AuditResult, CalibrationRow, CellAggregate, CheckMetric, CheckResult, ConfusionCounts,
   DisparityResult, GroupResult, GroupThresholdMetrics, GroupingResult, MetricValue, Verdict,
@@ -16,7 +16,7 @@ export const CONVENTIONS = {
   aif360: 'AIF360: signed, group (unprivileged) minus or divided by the reference (privileged) group',
   aequitas: 'Aequitas: group metric ÷ reference group metric, fair when inside the band',
   auc: 'area under the ROC curve from the score histograms (pairs in one bin count half); reported when the group has minCellCount rows of each label',
-  calibration: 'per calibration bin: mean score (histogram bin centres) against the observed positive rate',
+  calibration: 'per calibration bin: mean score (histogram bin centres) against the observed positive rate; ECE = Σ count·|observed − predicted| / n',
   representation: 'share of the group among a segment\'s rows ÷ the group\'s share of all rows (released cells of the stratum)',
   check: 'Aequitas ratio against the band; pass when the ratio is shown inside the band (two one-sided tests), fail when shown outside, Holm-adjusted across all checks at 1 − confidenceLevel; otherwise inconclusive',
 } as const;
@@ -97,7 +97,7 @@ function aucOf(tables: Int32Array[]): number {
 function groupResult(c: CellAggregate, gid: string, label: string, policy: AuditPolicy, z: number): GroupResult {
   const base: GroupResult = {
     key: c.key, label, n: c.n, members: c.members, suppressed: c.suppressed, positives: null,
-    baseRate: { ...NONE, convention: CONVENTIONS.rate }, atThreshold: [], auc: { ...NONE, convention: CONVENTIONS.auc }, calibration: [], segments: null,
+    baseRate: { ...NONE, convention: CONVENTIONS.rate }, atThreshold: [], auc: { ...NONE, convention: CONVENTIONS.auc }, calibration: [], ece: null, segments: null,
   };
   if (c.suppressed || c.n === null) return base;
   if (c.histPos && c.histNeg && c.confusion) {
@@ -116,6 +116,7 @@ function groupResult(c: CellAggregate, gid: string, label: string, policy: Audit
       base.auc = { value: auc, interval, convention: CONVENTIONS.auc, method: 'bootstrap-percentile' };
     }
     base.calibration = calibration(c.histPos, c.histNeg, policy.calibrationBins);
+    if (c.n > 0) base.ece = base.calibration.reduce((a, r) => a + (r.count > 0 ? r.count * Math.abs(r.observed! - r.predicted!) : 0), 0) / c.n;
   }
   return base;
 }
@@ -307,10 +308,12 @@ function groupingResult(g: AuditAggregates['groupings'][number], agg: AuditAggre
 
 /**
  * Every metric of the audit from the summed aggregates (full or as released: suppression is
- * applied first and is idempotent). Deterministic: bootstrap streams are seeded from the policy
+ * applied first and is idempotent). Aggregates made under another policy's layout are refused
+ * (AGGREGATE_REJECTED). Deterministic: bootstrap streams are seeded from the policy
  * seed and each interval's own label, so `verify` recomputes it bit for bit.
  */
 export function computeAudit(aggregates: AuditAggregates, policy: AuditPolicy): AuditResult {
+  checkAggregatesMatchPolicy(aggregates, policy);
   const agg = releaseAggregates(aggregates, policy);
   const z = zFor(policy.confidenceLevel);
   const pending: PendingCheck[] = [];

@@ -7,3 +7,4 @@ export * from './bootstrap.ts';
 export * from './compute.ts';
 export * from './mitigation.ts';
 export * from './work-order.ts';
+export * from './roc.ts';

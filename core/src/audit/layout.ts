@@ -2,7 +2,7 @@
 import { ConsortError } from '../errors/consort-error.ts';
 import { exactAuc, scoreBin } from '../metrics/auc.ts';
 import type {
-  AuditAggregates, AuditAttribute, AuditLayout, AuditPolicy, AuditRow, CellAggregate, CellSlots, Grouping,
+  AuditAggregates, AuditAttribute, AuditLayout, AuditPolicy, AuditRow, CellAggregate, CellSlots, Grouping, SuppressionReason,
 } from './types.ts';
 
 /** What is audited: a scored binary model (default) or a segmentation model with k segments. */
@@ -80,6 +80,29 @@ export function groupIndex(attribute: AuditAttribute, raw: string | number | nul
   let i = 0;
   while (i < attribute.bands.length && x >= attribute.bands[i]) i++;
   return i;
+}
+
+/** Columns the audit reads that a member's data lacks (check before building the vector). */
+export function missingAuditColumns(layout: AuditLayout, columns: string[]): string[] {
+  const needed = [...layout.attributes.map((a) => a.column), ...(layout.control ? [layout.control.column] : [])];
+  return [...new Set(needed)].filter((c) => !columns.includes(c));
+}
+
+/**
+ * Refuses aggregates not made under this policy's layout (other thresholds, bins, groupings or
+ * groups): metrics computed from them would be meaningless.
+ */
+export function checkAggregatesMatchPolicy(aggregates: AuditAggregates, policy: AuditPolicy): void {
+  const layout = buildAuditLayout(policy, aggregates.model);
+  const shape = (ids: string[], cells: string[][][]) => JSON.stringify([ids, cells]);
+  const expected = shape(layout.groupings.map((g) => g.id), layout.groupings.map((g) => g.cells));
+  const actual = shape(aggregates.groupings.map((g) => g.id), aggregates.groupings.map((g) => g.cells.map((c) => c.key)));
+  const same = expected === actual
+    && JSON.stringify(aggregates.thresholds) === JSON.stringify(layout.thresholds)
+    && aggregates.histogramBins === layout.histogramBins
+    && aggregates.parity.bins.length === layout.parity.bins
+    && aggregates.parity.metric === layout.parity.metric;
+  if (!same) reject('the aggregates were not made under this policy (groupings, groups, thresholds or bins differ)', {});
 }
 
 function checkRow(row: AuditRow, i: number, layout: AuditLayout): void {
@@ -194,21 +217,95 @@ export function decodeAuditAggregates(sum: ArrayLike<number>, layout: AuditLayou
 }
 
 /**
- * The aggregates as released in a report: a cell with fewer than minCellCount rows, or rows from
- * fewer than minMembers members, keeps only its members count (and n when n itself is not
- * small) and loses its tensors. Idempotent, so metrics computed from either form are identical.
+ * The aggregates as released in a report. Primary suppression: a cell with rows but fewer than
+ * minCellCount of them, or rows from fewer than minMembers members, loses its tensors and its n
+ * (its members count stays). Empty cells hold nothing to protect and stay (n = 0).
+ * Complementary suppression: a withheld cell must not be derivable by subtraction, so in every
+ * additive relation between released cells (the cells of a grouping or control stratum add up to
+ * its total; the cells of an intersection or a controlled grouping add up to a cell of a coarser
+ * grouping) a lone withheld cell takes a second one with it: the smallest released child, the
+ * reference group last. Repeated until no relation has exactly one withheld cell. Idempotent,
+ * so metrics computed from the full sum and from the released form are identical.
  */
 export function releaseAggregates(aggregates: AuditAggregates, policy: AuditPolicy): AuditAggregates {
-  return {
-    ...aggregates,
-    groupings: aggregates.groupings.map((g) => ({
-      ...g,
-      cells: g.cells.map((c): CellAggregate => {
-        if (c.suppressed) return c;
-        const reason = c.n! < policy.minCellCount ? 'below-min-cell-count' : c.members < policy.minMembers ? 'below-min-members' : null;
-        if (!reason) return c;
-        return { key: c.key, members: c.members, n: reason === 'below-min-cell-count' ? null : c.n, confusion: null, histNeg: null, histPos: null, segments: null, suppressed: reason };
-      }),
-    })),
-  };
+  const cells = aggregates.groupings.map((g) => g.cells.map((c): CellAggregate => {
+    if (c.suppressed || c.n === 0) return c;
+    const reason = c.n! < policy.minCellCount ? 'below-min-cell-count' : c.members < policy.minMembers ? 'below-min-members' : null;
+    return reason ? withhold(c, reason) : c;
+  }));
+  const relations = additiveRelations(aggregates);
+  const references = aggregates.groupings.map((g) => g.attributes.map((n) => policy.attributes.find((a) => a.name === n)?.reference ?? null));
+  const isReference = (gi: number, ci: number) => references[gi].every((r, k) => r !== null && cells[gi][ci].key[k] === r);
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const { children, parent } of relations) {
+      const members = parent ? [...children, parent] : children;
+      if (members.filter(([gi, ci]) => cells[gi][ci].suppressed !== null).length !== 1) continue;
+      const open = children.filter(([gi, ci]) => cells[gi][ci].suppressed === null && cells[gi][ci].n! > 0);
+      open.sort((a, b) => Number(isReference(...a)) - Number(isReference(...b)) || cells[a[0]][a[1]].n! - cells[b[0]][b[1]].n!);
+      const pick = open[0] ?? (parent && cells[parent[0]][parent[1]].suppressed === null ? parent : undefined);
+      if (!pick) continue;
+      cells[pick[0]][pick[1]] = withhold(cells[pick[0]][pick[1]], 'complementary');
+      changed = true;
+    }
+  }
+  // With fewer than minMembers members the parity distribution would come close to naming them.
+  const parity = aggregates.members >= policy.minMembers || aggregates.parity.withheld
+    ? aggregates.parity
+    : { metric: aggregates.parity.metric, bins: aggregates.parity.bins.map(() => 0), undefined: 0, withheld: true };
+  return { ...aggregates, parity, groupings: aggregates.groupings.map((g, gi) => ({ ...g, cells: cells[gi] })) };
+}
+
+function withhold(c: CellAggregate, reason: SuppressionReason): CellAggregate {
+  return { key: c.key, members: c.members, n: null, confusion: null, histNeg: null, histPos: null, segments: null, suppressed: reason };
+}
+
+type CellRef = [number, number];
+
+/** Sets of cells whose tensors add up to a known total (no parent) or to a parent cell. */
+function additiveRelations(aggregates: AuditAggregates): Array<{ children: CellRef[]; parent: CellRef | null }> {
+  const relations: Array<{ children: CellRef[]; parent: CellRef | null }> = [];
+  const index = new Map<string, CellRef>();
+  const gkey = (attributes: string[], controlled: boolean) => `${attributes.join('\u0001')}|${controlled}`;
+  const byShape = new Map<string, number>();
+  aggregates.groupings.forEach((g, gi) => {
+    byShape.set(gkey(g.attributes, g.controlled), gi);
+    g.cells.forEach((c, ci) => index.set(`${gi}\u0000${c.key.join('\u0001')}`, [gi, ci]));
+  });
+  aggregates.groupings.forEach((g, gi) => {
+    // Totals: the grouping's cells (per control stratum) add up to a total known from other groupings.
+    const strata = new Map<string, CellRef[]>();
+    g.cells.forEach((c, ci) => {
+      const s = g.controlled ? c.key[c.key.length - 1] : '';
+      if (!strata.has(s)) strata.set(s, []);
+      strata.get(s)!.push([gi, ci]);
+    });
+    for (const children of strata.values()) relations.push({ children, parent: null });
+    // Parents: drop one attribute (or the control) and find the coarser grouping's cell.
+    const coarser: Array<{ keep: number[]; attributes: string[]; controlled: boolean }> = [];
+    const n = g.attributes.length;
+    if (g.controlled) coarser.push({ keep: Array.from({ length: n }, (_, k) => k), attributes: g.attributes, controlled: false });
+    if (n > 1) {
+      for (let drop = 0; drop < n; drop++) {
+        const keep = Array.from({ length: n }, (_, k) => k).filter((k) => k !== drop);
+        if (g.controlled) keep.push(n);
+        coarser.push({ keep, attributes: g.attributes.filter((_, k) => k !== drop), controlled: g.controlled });
+      }
+    }
+    for (const c of coarser) {
+      const pgi = byShape.get(gkey(c.attributes, c.controlled));
+      if (pgi === undefined) continue;
+      const groups = new Map<string, CellRef[]>();
+      g.cells.forEach((cell, ci) => {
+        const pk = c.keep.map((k) => cell.key[k]).join('\u0001');
+        if (!groups.has(pk)) groups.set(pk, []);
+        groups.get(pk)!.push([gi, ci]);
+      });
+      for (const [pk, children] of groups) {
+        const parent = index.get(`${pgi}\u0000${pk}`);
+        if (parent) relations.push({ children, parent });
+      }
+    }
+  });
+  return relations;
 }

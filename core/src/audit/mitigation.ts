@@ -1,6 +1,7 @@
 // Mitigation a member can apply: reweighing weights (Kamiran & Calders 2012) and per-group thresholds from the histograms.
 import { ConsortError } from '../errors/consort-error.ts';
-import type { AuditAggregates } from './types.ts';
+import { groupIndex } from './layout.ts';
+import type { AuditAggregates, AuditAttribute, AuditPolicy, AuditRow } from './types.ts';
 
 /** Rows of one group by true label: what one secure round of group × label counts reveals. */
 export interface GroupLabelCounts {
@@ -16,6 +17,66 @@ export function groupLabelCounts(aggregates: AuditAggregates, groupingId: string
   return g.cells
     .filter((c) => c.histPos !== null && c.histNeg !== null)
     .map((c) => ({ key: c.key, negatives: c.histNeg!.reduce((a, b) => a + b, 0), positives: c.histPos!.reduce((a, b) => a + b, 0) }));
+}
+
+/**
+ * The reweighing round's vector layout: for each cell of the chosen attributes (an attribute or
+ * an intersection) its negatives, positives and a contributing-member indicator. Much smaller
+ * than the audit vector when only reweighing is run.
+ */
+export interface ReweighingLayout {
+  attributes: AuditAttribute[];
+  cells: string[][];
+  length: number;
+}
+
+export function buildReweighingLayout(policy: AuditPolicy, attributeNames: string[]): ReweighingLayout {
+  const attributes = attributeNames.map((n) => {
+    const a = policy.attributes.find((x) => x.name === n);
+    if (!a) throw new ConsortError('INVALID_ARGUMENT', `reweighing: "${n}" is not a policy attribute (${policy.attributes.map((x) => x.name).join(', ')})`, { field: 'attributes' });
+    return a;
+  });
+  let cells: string[][] = [[]];
+  for (const a of attributes) cells = cells.flatMap((prefix) => a.groups.map((g) => [...prefix, g]));
+  return { attributes, cells, length: 3 * cells.length };
+}
+
+/** Cell index of a row in the reweighing layout, or -1 when a group value is missing or not audited. */
+export function reweighingCell(layout: ReweighingLayout, row: Pick<AuditRow, 'values'>): number {
+  let cell = 0;
+  for (const a of layout.attributes) {
+    const g = groupIndex(a, row.values[a.column]);
+    if (g < 0) return -1;
+    cell = cell * a.groups.length + g;
+  }
+  return cell;
+}
+
+/** A member's group × label counts (and contributing indicators) for the reweighing round's secure sum. */
+export function memberGroupLabelVector(rows: Array<Pick<AuditRow, 'values' | 'label'>>, layout: ReweighingLayout): number[] {
+  const v = new Array<number>(layout.length).fill(0);
+  rows.forEach((row, i) => {
+    if (row.label !== 0 && row.label !== 1) throw new ConsortError('DATA_INVALID', `reweighing row ${i}: label must be 0 or 1, got ${JSON.stringify(row.label)}`, { row: i, field: 'label' });
+    const c = reweighingCell(layout, row);
+    if (c < 0) return;
+    v[3 * c + row.label]++;
+    v[3 * c + 2] = 1;
+  });
+  return v;
+}
+
+/** The summed reweighing vector as group × label counts (with contributing members per cell). */
+export function decodeGroupLabelCounts(sum: ArrayLike<number>, layout: ReweighingLayout): Array<GroupLabelCounts & { members: number }> {
+  if (sum.length !== layout.length) throw new ConsortError('AGGREGATE_REJECTED', `reweighing sum: length ${sum.length}, the layout has ${layout.length}`, {});
+  return layout.cells.map((key, c) => ({ key, negatives: sum[3 * c], positives: sum[3 * c + 1], members: sum[3 * c + 2] }));
+}
+
+/** The weight of one training row under a plan (1 for a row outside every audited group). */
+export function rowWeight(plan: ReweighingPlan, layout: ReweighingLayout, row: Pick<AuditRow, 'values' | 'label'>): number {
+  const c = reweighingCell(layout, row);
+  if (c < 0) return 1;
+  const w = plan.weights[c];
+  return row.label === 1 ? w.positive : w.negative;
 }
 
 export interface ReweighingPlan {

@@ -168,7 +168,7 @@ export interface CellAggregate {
   key: string[];
   /** Members with ≥ 1 row in the cell. */
   members: number;
-  /** Rows in the cell; null when withheld (fewer than minCellCount rows). */
+  /** Rows in the cell; null when the cell is withheld. */
   n: number | null;
   confusion: ConfusionCounts[] | null;
   histNeg: number[] | null;
@@ -178,7 +178,8 @@ export interface CellAggregate {
   suppressed: SuppressionReason | null;
 }
 
-export type SuppressionReason = 'below-min-cell-count' | 'below-min-members';
+/** Why a cell is withheld: too few rows, too few members, or to stop a withheld cell being derived by subtraction. */
+export type SuppressionReason = 'below-min-cell-count' | 'below-min-members' | 'complementary';
 
 /** The summed vector decoded into named tensors. */
 export interface AuditAggregates {
@@ -188,8 +189,8 @@ export interface AuditAggregates {
   thresholds: number[];
   histogramBins: number;
   groupings: Array<Omit<Grouping, 'cells'> & { cells: CellAggregate[] }>;
-  /** Anonymous distribution of the members' own AUC/accuracy: counts per bin on [0, 1], plus undefined. */
-  parity: { metric: ParityMetric; bins: number[]; undefined: number };
+  /** Anonymous distribution of the members' own AUC/accuracy: counts per bin on [0, 1], plus undefined; withheld (all 0) when fewer than minMembers members are in the sum. */
+  parity: { metric: ParityMetric; bins: number[]; undefined: number; withheld?: boolean };
 }
 
 /** A number with its interval and the convention it follows. */
@@ -238,6 +239,8 @@ export interface GroupResult {
   atThreshold: GroupThresholdMetrics[];
   auc: MetricValue;
   calibration: CalibrationRow[];
+  /** Expected calibration error over the calibration rows: Σ count·|observed − predicted| / n (null without rows). */
+  ece: number | null;
   /** Share of the group's rows in each segment (segmentation), with representation ratios. */
   segments: Array<{ segment: number; count: number; representationRatio: MetricValue }> | null;
 }
