@@ -1,6 +1,6 @@
 // The audit report as a static page an auditor opens offline: verdicts, a plain-language summary,
 // the group table and charts as inline SVG (no script, no external request).
-import { keyFingerprint } from '@consort/core';
+import { keyFingerprint, rocFromHistograms } from '@consort/core';
 import type { AuditAggregates, AuditPolicy, AuditResult, CheckResult, GroupingResult, MetricValue, Verdict } from '@consort/core';
 import { escapeHtml } from '../reports/html.ts';
 import type { SignedAuditReport } from './audit-report.ts';
@@ -85,27 +85,11 @@ function unitChart(title: string, xLabel: string, yLabel: string, series: Array<
 <text x="12" y="${(h - pad.b) / 2}" font-size="11" transform="rotate(-90 12 ${(h - pad.b) / 2})" text-anchor="middle">${e(yLabel)}</text>${lines}</svg><figcaption>${e(title)}<br>${legend}</figcaption></figure>`;
 }
 
-/** ROC points of a cell from its released score histograms (threshold swept from the top bin down). */
-export function rocPoints(histNeg: number[], histPos: number[]): Array<[number, number]> {
-  const neg = histNeg.reduce((a, b) => a + b, 0);
-  const pos = histPos.reduce((a, b) => a + b, 0);
-  if (neg === 0 || pos === 0) return [];
-  const pts: Array<[number, number]> = [[0, 0]];
-  let fp = 0;
-  let tp = 0;
-  for (let b = histNeg.length - 1; b >= 0; b--) {
-    fp += histNeg[b];
-    tp += histPos[b];
-    pts.push([fp / neg, tp / pos]);
-  }
-  return pts;
-}
-
 function rocSection(result: AuditResult, aggregates: AuditAggregates): string {
   const charts = result.groupings.filter((g) => !g.controlled && g.attributes.length === 1).map((g) => {
     const agg = aggregates.groupings?.find((x) => x.id === g.id);
     const series = (agg?.cells ?? []).filter((c) => !c.suppressed && c.histNeg && c.histPos)
-      .map((c) => ({ name: c.key.join(' × '), points: rocPoints(c.histNeg!, c.histPos!) })).filter((s) => s.points.length > 0);
+      .map((c) => ({ name: c.key.join(' × '), points: rocFromHistograms(c.histPos!, c.histNeg!).map((p) => [p.fpr, p.tpr] as [number, number]) })).filter((s) => s.points.length > 0);
     return series.length ? unitChart(`ROC by ${g.id}`, 'false positive rate', 'true positive rate', series, true) : `<p class="note">ROC by ${e(g.id)}: no group has both labels unsuppressed.</p>`;
   });
   return charts.join('');
