@@ -71,7 +71,7 @@ describe.each(DATABASES)('federated rounds end to end on $name', ({ create }) =>
   it('keeps an audit trail of the round lifecycle', async () => {
     const events = await fx.coordinator.store.listAuditEvents({});
     const kinds = new Set(events.map((e) => e.kind));
-    for (const k of ['member.enrolled', 'task.created', 'round.created', 'round.published', 'model.stored', 'task.pipeline_fitted']) {
+    for (const k of ['member.enrolled', 'task.created', 'round.created', 'round.aggregated', 'round.published', 'model.stored', 'task.pipeline_fitted']) {
       expect(kinds.has(k), k).toBe(true);
     }
   });

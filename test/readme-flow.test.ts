@@ -89,6 +89,13 @@ describe('the README\'s real federation, followed step by step', () => {
     await until(() => existsSync(join(m1, '.consort-member', 'models', task.id, 'latest.json')));
     expect(JSON.parse(readFileSync(join(m1, '.consort-member', 'models', task.id, 'latest.json'), 'utf8')).sha256)
       .toBe(JSON.parse(readFileSync(join(operator, 'model.json'), 'utf8')).sha256);
+    // Drift check: the operator measures version 1 on the members' current data; no new version.
+    const evaluated = ok(await runCli(CLI.coordinator, ['evaluate', '--task', task.id, '--version', '1'], { cwd: operator, env: opEnv }), 'evaluate');
+    expect(evaluated.stdout).toMatch(/round \d+ evaluate published: 5 members, .*held-out loss \d/);
+    expect(evaluated.stdout).toMatch(/evaluated model \S+ on \d+ held-out rows of 5 members; stored with that version \(no new model\)/);
+    const missing = await runCli(CLI.coordinator, ['evaluate', '--task', task.id, '--version', '99'], { cwd: operator, env: opEnv });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/NOT_FOUND: task \S+ has no model version 99/);
     // Agents are still up (they serve until stopped) and log one text line per event.
     for (const a of agents) expect(a.child.exitCode).toBeNull();
     expect(agents[0].output.stdout).toMatch(/round \d+ \(train, secure\) aggregated: new model/);

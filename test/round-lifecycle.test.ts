@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { ConsortError } from '@consort/core';
 import type { ActiveRound } from '../coordinator/src/round/active-round.ts';
 import { modelRoundPlan } from '../coordinator/src/round/model-round.ts';
+import { RoundRunner } from '../coordinator/src/round/round-runner.ts';
+import type { MemberConnections } from '../coordinator/src/members/connections.ts';
 import { fakeFederation, fakeModelTask } from './support/fake-federation.ts';
 
 async function statisticsRound(fx: Awaited<ReturnType<typeof fakeFederation>>, signal?: AbortSignal) {
@@ -110,5 +112,19 @@ describe('round lifecycle', () => {
     await expect(fx.lifecycle.move(round, { type: 'publish' })).rejects.toMatchObject({ code: 'INVALID_TRANSITION' });
     expect((await fx.store.getRound(record.id)).state).toBe('open');
     expect(await fx.auditKinds(record.id)).toEqual([]);
+  });
+
+  it('recovery publishes a round closed with its result and aborts one caught mid-collection', async () => {
+    const fx = await fakeFederation({ task: fakeModelTask() });
+    const v0 = (await fx.store.latestModelVersion(fx.task.id))!;
+    const closed = await fx.store.createRound({ taskId: fx.task.id, number: 1, state: 'masked_input', deadlines: {}, baseModelVersionId: v0.id, participants: [] });
+    await fx.store.closeRound(closed.id, 'masked_input', { state: 'aggregated' }, { pipeline: { taskId: fx.task.id, pipeline: { kept: true } } });
+    const midway = await fx.store.createRound({ taskId: fx.task.id, number: 2, state: 'share_keys', deadlines: {}, baseModelVersionId: v0.id, participants: [] });
+    const connections = { on: () => connections, online: () => [], send: () => false } as unknown as MemberConnections<never>;
+    const runner = new RoundRunner({ store: fx.store, connections, logger: fx.logger });
+    expect(await runner.recoverInterruptedRounds()).toBe(2);
+    expect((await fx.store.getRound(closed.id)).state).toBe('published');
+    expect((await fx.fresh()).pipeline).toEqual({ kept: true });
+    expect(await fx.store.getRound(midway.id)).toMatchObject({ state: 'aborted', reason: expect.stringMatching(/^coordinator restarted mid-round/) });
   });
 });

@@ -1,4 +1,4 @@
-// Server strategies in real rounds: FedAvgM state saved with each model, client sampling,
+// Server strategies in real rounds: FedAvgM state saved as its own record with each model, client sampling,
 // a local learning-rate schedule, and early stopping on the federated held-out loss (with the best
 // model restored as the final one).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,13 +24,16 @@ describe('strategies end to end', () => {
     expect(train.map((r) => r.participants.length)).toEqual([3, 3, 3]);
     expect(reports[0].participants).toHaveLength(5);
     const versions = await fx.coordinator.store.listModelVersions(task.id);
-    const metrics = versions.slice(1).map((v) => v.metrics as { strategy: string; learningRate: number; strategyState?: Record<string, number[]> });
+    const metrics = versions.slice(1).map((v) => v.metrics as { strategy: string; learningRate: number });
     expect(metrics.map((m) => m.strategy)).toEqual(['fedavgm', 'fedavgm', 'fedavgm']);
     const rates = metrics.map((m) => m.learningRate);
     expect(rates[1] / rates[0]).toBeCloseTo(0.5, 6);
     expect(rates[2] / rates[1]).toBeCloseTo(0.5, 6);
-    const state = metrics[2].strategyState!;
-    const vector = Object.values(state).find((v) => Array.isArray(v)) as number[];
+    // The momentum is its own record, saved with the newest trained version (not in its metrics).
+    const saved = (await fx.coordinator.store.latestStrategyState(task.id))!;
+    expect(saved.modelVersionId).toBe(versions[3].id);
+    expect(versions[3].metrics).not.toHaveProperty('strategyState');
+    const vector = Object.values(saved.state).find((v) => Array.isArray(v)) as number[];
     expect(vector.length).toBe(versions[0].parameterCount);
     expect(vector.some((x) => x !== 0)).toBe(true);
   });

@@ -20,7 +20,7 @@ export function auditOptions(command: Command, policyFlag = '--audit-policy <fil
 }
 
 /** The audit part of a RunRounds request; the policy is validated here first (a bad policy costs no round). */
-export function auditRequestOf(o: AuditFlags, only = false, version = 0): AuditRequest | undefined {
+export function auditRequestOf(o: AuditFlags): AuditRequest | undefined {
   if (!o.auditPolicy) return undefined;
   const policy = readFileSync(o.auditPolicy, 'utf8');
   parseAuditPolicyText(policy);
@@ -32,7 +32,7 @@ export function auditRequestOf(o: AuditFlags, only = false, version = 0): AuditR
       throw new ConsortError('INVALID_ARGUMENT', `${file} is not a mitigation plan (JSON written by consort-audit mitigate)`);
     }
   });
-  return { policy, only, version, intendedUse: o.intendedUse, dataWindow: o.dataWindow, mitigations: mitigations.length ? mitigations : undefined };
+  return { policy, intendedUse: o.intendedUse, dataWindow: o.dataWindow, mitigations: mitigations.length ? mitigations : undefined };
 }
 
 /** Adds `audit` to the coordinator CLI. */
@@ -44,9 +44,9 @@ export function registerAuditCommand(program: Command): Command {
     .option('--wait <seconds>', 'wait for enough members', integerOption('--wait', 1, 86_400), 60)), '--policy <file>')
     .action((o: Conn & AuditFlags & { policy?: string; task: string; modelVersion?: number; wait: number }) => {
       if (!o.policy) throw new ConsortError('INVALID_ARGUMENT', 'give the audit policy: consort-coordinator audit --task <id> --policy <file> (see docs/audits.md)');
-      const audit = auditRequestOf({ ...o, auditPolicy: o.policy }, true, o.modelVersion ?? 0);
+      const audit = auditRequestOf({ ...o, auditPolicy: o.policy });
       return withAdmin(o, async (a) => {
-        const reports: RoundReport__Output[] = await a.runRounds(o.task, 0, o.wait, (r) => { if (!o.json) console.log(formatRoundLine(r)); }, { audit });
+        const reports: RoundReport__Output[] = await a.runRounds(o.task, 0, o.wait, (r) => { if (!o.json) console.log(formatRoundLine(r)); }, { audit, workflow: 'audit', modelVersion: o.modelVersion ?? 0 });
         const round = reports.at(-1);
         const ok = round?.state === 'published';
         output(o.json, { task: o.task, audited: ok, rounds: reports }, () => [ok

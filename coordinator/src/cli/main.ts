@@ -11,6 +11,7 @@ import { openStore, sqlitePathOf } from '../store/open-store.ts';
 import { renderRoundsReport } from '../reports/rounds-report.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
 import { noModelError } from '../reports/no-model.ts';
+import { registerEvaluateCommand } from './evaluate-command.ts';
 import { registerExportCommand } from './export-command.ts';
 import { registerRevokeCommand } from './revoke-command.ts';
 import { auditOptions, auditRequestOf, registerAuditCommand, type AuditFlags } from './audit-command.ts';
@@ -24,6 +25,8 @@ if (!process.env.GRPC_VERBOSITY) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
 
 const program = new Command().name('consort-coordinator').description('Consort federated-learning coordinator')
   .version(VERSION)
+  // Program options only before the command: `export-model --version 3` and `evaluate --version 3` are the command's.
+  .enablePositionalOptions()
   // Usage errors are printed once, as `INVALID_ARGUMENT: …`, by the handler at the end (exit 2).
   .exitOverride().configureOutput({ outputError: () => undefined });
 
@@ -188,6 +191,7 @@ program.command('report')
   });
 
 registerExportCommand(program);
+registerEvaluateCommand(program);
 registerRevokeCommand(program);
 registerAuditCommand(program);
 

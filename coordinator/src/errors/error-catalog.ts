@@ -40,6 +40,7 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   UNAVAILABLE: { grpc: status.UNAVAILABLE, http: 503, summary: 'The coordinator (or another server) could not be reached; check the address and that it runs.' },
   NO_MODEL_PUBLISHED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The run ended without publishing a model: every round was aborted or declined.' },
   ROUND_DECLINED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A member declined a round it cannot serve (its data does not fit the task); it says why.' },
+  EVALUATION_ABORTED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The evaluation round of a published model was aborted (too few members, declines); nothing was stored.' },
   IDENTITY_EXISTS: { grpc: status.ALREADY_EXISTS, http: 409, summary: 'A member identity already exists at that path; pass --force to replace it or choose another --identity.' },
   CANCELLED: { grpc: status.CANCELLED, http: 499, summary: 'The operator cancelled the run.' },
   TASK_MISMATCH: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'A round differs from the task the member pinned at its first round (aggregation, columns, model, minimum members…); the member refused it.' },

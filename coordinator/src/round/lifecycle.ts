@@ -25,10 +25,8 @@ export interface RoundPlan {
   base?: ModelVersionMeta;
   /** Extra wait, once enough members are online, for the other enrolled ones. */
   settleMs?: number;
-  /** Local training settings sent to members in round `number` (default: the task's). */
-  train?(number: number): TrainSettings;
-  /** Which of the online members take part (client sampling); default: all of them. */
-  select?(online: string[], number: number): string[];
+  /** The strategy's configure step for round `number`: which online members take part, and their local settings (default: all, the task's). */
+  configure?(number: number, online: string[]): { members: string[]; train?: TrainSettings };
   /** The collection request, once the round exists (its RoundOpen comes from task-codec). */
   request(round: ActiveRound, base: ModelVersionMeta): CollectRequest;
   /** Turns the sum into what the round stores and reports; nothing is stored until the round closes. */
@@ -83,14 +81,15 @@ export class RoundLifecycle {
     const base = plan.base ?? await store.latestModelVersion(task.id);
     if (!base) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version; create the task again`);
     const number = (await store.listRounds(task.id)).length + 1;
-    const participants = plan.select ? plan.select(online, number) : online;
+    const configured = plan.configure?.(number, online) ?? { members: online };
+    const participants = configured.members;
     const timeoutMs = def.stageTimeoutSeconds * 1000;
     const firstStage = collector.aggregation === 'secure' ? 'advertise_keys' : 'masked_input';
     const record = await store.createRound({
       taskId: task.id, number, state: 'open', deadlines: { [firstStage]: Date.now() + timeoutMs }, baseModelVersionId: base.id, participants,
     });
     const round: ActiveRound = {
-      id: record.id, number, state: 'open', purpose, train: plan.train?.(number) ?? def.train, minMembers: def.minMembers,
+      id: record.id, number, state: 'open', purpose, train: configured.train ?? def.train, minMembers: def.minMembers,
       participants: new Set(participants), dropped: new Map(),
     };
     const log = logger.child({ round: round.id, task: task.id, number, purpose, aggregation: collector.aggregation });

@@ -1,7 +1,7 @@
 // A model round's metrics from its summed totals: losses, AUC, regression errors, named warnings.
 import {
-  aucFromHistograms, binaryEvaluation, regressionEvaluation, roundWarnings, targetScaleOf, DEFAULT_WEIGHT_CLIP,
-  type FeaturePipeline, type FittedPipeline, type RoundSumTotals, type RoundWarning, type TaskDefinition,
+  roundWarnings, targetScaleOf, DEFAULT_WEIGHT_CLIP,
+  type FeaturePipeline, type FittedPipeline, type RoundStrategy, type RoundSumTotals, type RoundWarning, type TaskDefinition,
 } from '@consort/core';
 import type { Store, TaskRecord } from '../store/store.ts';
 import type { ActiveRound } from './active-round.ts';
@@ -9,28 +9,27 @@ import type { RoundMetricsSummary } from './round-types.ts';
 
 export type SurvivorTotals = RoundSumTotals & { survivors: string[] };
 
-/** The round's common metrics; `fitted` is the statistics round's preprocessing fit. */
+/** The round's common metrics; the held-out ones are the strategy's aggregateEvaluate; `fitted` is the statistics round's preprocessing fit. */
 export function summarizeModelRound(round: ActiveRound, task: TaskRecord, def: TaskDefinition, totals: SurvivorTotals,
-  fitted: FittedPipeline | undefined): RoundMetricsSummary {
+  fitted: FittedPipeline | undefined, strategy: RoundStrategy): RoundMetricsSummary {
   const regression = def.model.task === 'regression';
-  const evaluated = round.purpose !== 'statistics' && totals.evalExamples > 0;
   // Regression sums arrive in standardized target units; report them in the target's units.
   const target = targetScaleOf((task.pipeline ?? { task: def.model.task }) as Pick<FeaturePipeline, 'task' | 'target'>);
-  const reg = regression && evaluated ? regressionEvaluation({
-    squaredErrorSum: totals.evalLossSum, absErrorSum: totals.evalAbsErrSum, labelSum: totals.evalLabelSum,
-    labelSquareSum: totals.evalLabelSquareSum, count: totals.evalExamples,
-  }, target) : null;
+  const evaluation = strategy.aggregateEvaluate({
+    task: def.model.task, examples: round.purpose === 'statistics' ? 0 : totals.evalExamples, lossSum: totals.evalLossSum, absErrSum: totals.evalAbsErrSum,
+    labelSum: totals.evalLabelSum, labelSquareSum: totals.evalLabelSquareSum, histPos: totals.histPos, histNeg: totals.histNeg, target,
+  });
   const lossScale = regression ? target.std ** 2 : 1;
   return {
     purpose: round.purpose,
     participants: totals.survivors.length,
     numExamples: totals.totalExamples,
     trainLoss: round.purpose === 'train' && totals.totalExamples > 0 ? (totals.trainLossSum / totals.totalExamples) * lossScale : null,
-    evalLoss: evaluated ? (totals.evalLossSum / totals.evalExamples) * lossScale : null,
-    evalAuc: evaluated && !regression ? aucFromHistograms(Array.from(totals.histPos), Array.from(totals.histNeg)) : null,
+    evalLoss: evaluation.loss,
+    evalAuc: evaluation.auc,
     evalExamples: totals.evalExamples,
-    ...(evaluated && !regression ? { evalDetail: binaryEvaluation(totals.histPos, totals.histNeg) } : {}),
-    ...(reg ? { evalRmse: reg.rmse, evalMae: reg.mae, evalR2: reg.r2 } : {}),
+    ...(evaluation.detail ? { evalDetail: evaluation.detail } : {}),
+    ...(evaluation.rmse !== undefined ? { evalRmse: evaluation.rmse, evalMae: evaluation.mae, evalR2: evaluation.r2 } : {}),
     minMembers: def.minMembers,
     aggregation: round.secure ? 'secure' : 'plain',
     clipped: totals.clipped,

@@ -2,7 +2,7 @@
 // sum becomes the round's result (a new model version, the fitted preprocessing, or an evaluation).
 import type { Logger } from 'pino';
 import {
-  checkPublishableModel, checkRoundSum, fitPipeline, roundVectorLayout, sampleMembers, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
+  checkPublishableModel, checkRoundSum, fitPipeline, roundVectorLayout, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
   DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, type ModelSpec, type RoundVectorOptions, type StrategyState,
 } from '@consort/core';
 import type { ModelVersionMeta, Store, TaskRecord } from '../store/store.ts';
@@ -18,9 +18,6 @@ import { weightsSha256 } from './weights-sha256.ts';
 /** How long a statistics round waits, once enough members are online, for the other enrolled ones. */
 const STATISTICS_SETTLE_MS = 5_000;
 
-/** Server-optimizer state is saved with each model version up to this many numbers (JSON). */
-const MAX_PERSISTED_STATE_NUMBERS = 250_000;
-
 export interface ModelRoundDeps {
   store: Store;
   logger: Logger;
@@ -33,8 +30,7 @@ export interface ModelRoundDeps {
  */
 export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, purpose: Purpose, base?: ModelVersionMeta): Promise<RoundPlan> {
   const def = taskDefinitionOf(task);
-  const latest = await deps.store.latestModelVersion(task.id);
-  const strategy = deps.strategies.for(task.id, def, latest?.metrics.strategyState as StrategyState | undefined);
+  const strategy = deps.strategies.for(task.id, def, await savedStrategyState(deps.store, task.id));
   const vectorOptions = (b: ModelVersionMeta, members: number): RoundVectorOptions => ({
     purpose, task: def.model.task, parameterCount: b.parameterCount, statisticsLength: statisticsLength(def),
     members, maxExamples: DEFAULT_MAX_EXAMPLES, weightClip: DEFAULT_WEIGHT_CLIP, weightScaleBits: DEFAULT_WEIGHT_SCALE_BITS,
@@ -43,9 +39,11 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
     task, def, purpose, base,
     aggregation: def.aggregation,
     settleMs: purpose === 'statistics' ? STATISTICS_SETTLE_MS : 0,
-    train: purpose === 'train' ? (number) => strategy.configureTrain(number, def.train) : undefined,
-    select: purpose === 'train' && def.sampleFraction < 1
-      ? (online, number) => sampleMembers(online, def.sampleFraction, def.minMembers, def.seed, number) : undefined,
+    configure(number, online) {
+      if (purpose !== 'train') return strategy.configureEvaluate(number, online);
+      const { members, settings } = strategy.configureTrain(number, def.train, online);
+      return { members, train: settings };
+    },
     request(round, b) {
       const v = vectorOptions(b, round.participants.size);
       const timeoutMs = def.stageTimeoutSeconds * 1000;
@@ -68,7 +66,7 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
       });
       // The statistics round fits the preprocessing; what the fit noticed goes into its metrics.
       const fitted = purpose === 'statistics' ? fitPipeline(featureSchemaOf(def), def.vocabularies, totals.vector, def.model.task) : undefined;
-      const summary = summarizeModelRound(round, task, def, totals, fitted);
+      const summary = summarizeModelRound(round, task, def, totals, fitted, strategy);
       summary.warnings.push(...await modelRoundWarnings(deps.store, round, task.id, def, totals, summary));
       if (summary.warnings.length) deps.logger.warn({ round: round.id, warnings: summary.warnings }, 'round warnings');
       const close: RoundClose = { metrics: { ...summary }, result: {}, summary };
@@ -91,18 +89,27 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
         }, task.modelSpec as ModelSpec);
         checkPublishableModel(weights);
         const state = strategy.state();
-        const stateSize = Object.values(state).reduce<number>((n, x) => n + (Array.isArray(x) ? x.length : 1), 0);
+        // Saved as its own record with the version, so a restarted coordinator resumes the optimizer exactly.
+        if (Object.keys(state).length > 0) close.result.strategyState = state;
         close.result.modelVersion = {
           taskId: task.id, version: b.version + 1, roundId: round.id, weights, sha256: weightsSha256(weights),
           metrics: {
             trainLoss: summary.trainLoss, numExamples: summary.numExamples, participants: summary.participants, aggregation: summary.aggregation,
             clipped: summary.clipped, strategy: strategy.name, learningRate: round.train.learningRate,
-            // Saved with the model so a restarted coordinator resumes the optimizer exactly (bounded size).
-            ...(stateSize > 0 && stateSize <= MAX_PERSISTED_STATE_NUMBERS ? { strategyState: state } : {}),
           },
         };
       }
       return close;
     },
   };
+}
+
+/**
+ * The optimizer state a new strategy resumes from: the task's latest StrategyState record, or, for
+ * a database written before that record existed, the state kept in the latest version's metrics.
+ */
+async function savedStrategyState(store: Store, taskId: string): Promise<StrategyState | undefined> {
+  const saved = await store.latestStrategyState(taskId);
+  if (saved) return saved.state as StrategyState;
+  return (await store.latestModelVersion(taskId))?.metrics.strategyState as StrategyState | undefined;
 }

@@ -6,7 +6,7 @@ import type {
   AuditReportMeta,
   AuditReportRecord,
   AuditEventInput, AuditEventRecord, EnrollmentTokenRecord, FederationRecord, JsonObject, MemberRecord, ModelVersionInput, ModelVersionMeta,
-  ModelVersionRecord, RoundInput, RoundPatch, RoundRecord, RoundResultInput, Store, TaskInput, TaskRecord,
+  ModelVersionRecord, RoundInput, RoundPatch, RoundRecord, RoundResultInput, Store, StrategyStateRecord, TaskInput, TaskRecord,
 } from './store.ts';
 
 const notFound = (what: string, id: string) => new ConsortError('NOT_FOUND', `${what} ${id} does not exist`);
@@ -23,6 +23,7 @@ export class MemoryStore implements Store {
   private readonly rounds = new Map<string, RoundRecord>();
   private readonly audit: AuditEventRecord[] = [];
   private readonly auditReports = new Map<string, AuditReportRecord>();
+  private readonly strategyStates: StrategyStateRecord[] = [];
   /** Makes the next closeRound fail after its checks (a crash mid-close), to prove nothing half-stored stays. */
   failNextClose = false;
 
@@ -159,11 +160,13 @@ export class MemoryStore implements Store {
     const r = this.casTarget(id, expectedState);
     if (result.pipeline && !this.tasks.has(result.pipeline.taskId)) throw notFound('Task', result.pipeline.taskId);
     if (result.evaluation && !this.versions.has(result.evaluation.modelVersionId)) throw notFound('Model version', result.evaluation.modelVersionId);
+    if (result.strategyState && !result.modelVersion) throw new ConsortError('INVALID_ARGUMENT', 'optimizer state without a model version');
     if (this.failNextClose) {
       this.failNextClose = false;
       throw new ConsortError('STORE_FAILURE', 'simulated failure while closing the round');
     }
     const mv = result.modelVersion ? meta(await this.createModelVersion({ ...result.modelVersion, roundId: id })) : undefined;
+    if (mv && result.strategyState) this.strategyStates.push({ taskId: mv.taskId, modelVersionId: mv.id, state: copy(result.strategyState), createdAt: new Date() });
     if (result.pipeline) await this.updateTaskPipeline(result.pipeline.taskId, result.pipeline.pipeline);
     if (result.evaluation) await this.recordModelEvaluation(result.evaluation.modelVersionId, result.evaluation.evaluation);
     applyPatch(r, { ...patch, ...(mv ? { resultModelVersionId: mv.id } : {}) });
@@ -194,6 +197,10 @@ export class MemoryStore implements Store {
   async listAuditReports(taskId: string): Promise<AuditReportMeta[]> {
     return [...this.auditReports.values()].filter((r) => r.taskId === taskId)
       .map(({ bodyJson: _b, signature: _s, publicKey: _k, ...meta }) => meta);
+  }
+
+  async latestStrategyState(taskId: string): Promise<StrategyStateRecord | undefined> {
+    return copy(this.strategyStates.filter((s) => s.taskId === taskId).at(-1));
   }
 
   async appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord> {

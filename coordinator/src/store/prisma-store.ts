@@ -18,6 +18,7 @@ import type {
   RoundInput,
   RoundPatch,
   RoundResultInput,
+  StrategyStateRecord,
   RoundRecord,
   Store,
   StoreProvider,
@@ -499,6 +500,10 @@ export class PrismaStore implements Store {
       async (tx) => {
         // Results first, the round's move last: a CAS failure rolls every result back with it.
         const mv = version ? toMeta(await tx.modelVersion.create({ data: modelVersionData(version, id), select: META_SELECT })) : undefined;
+        if (result.strategyState) {
+          if (!mv) throw new ConsortError('INVALID_ARGUMENT', `round ${id} stores optimizer state without a model version; the state belongs to the version it produced`);
+          await tx.strategyState.create({ data: { taskId: mv.taskId, modelVersionId: mv.id, stateJson: json(result.strategyState) } });
+        }
         if (result.pipeline) {
           const res = await tx.task.updateMany({ where: { id: result.pipeline.taskId }, data: { pipelineJson: json(result.pipeline.pipeline) } });
           if (res.count === 0) throw new ConsortError('NOT_FOUND', `Task ${result.pipeline.taskId} does not exist; list the federation's tasks to find a valid id`, { taskId: result.pipeline.taskId });
@@ -514,6 +519,11 @@ export class PrismaStore implements Store {
       },
       version ? `task ${version.taskId} already has model version ${version.version}; use the next version number` : undefined,
     );
+  }
+
+  async latestStrategyState(taskId: string): Promise<StrategyStateRecord | undefined> {
+    const row = await this.run('read optimizer state', () => this.db.strategyState.findFirst({ where: { taskId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }));
+    return row ? { taskId: row.taskId, modelVersionId: row.modelVersionId, state: parse<JsonObject>(row.stateJson), createdAt: row.createdAt } : undefined;
   }
 
   appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord> {

@@ -72,7 +72,7 @@ export function storeContract(harness: StoreHarness): void {
       it('gives a fresh database its schema and records the migration', async () => {
         expect(store.provider).toBe(harness.provider);
         const rows = await harness.query(url, `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" ORDER BY "name"`);
-        expect(shipped()).toEqual(['0001_init', '0002_member_revocation', '0003_audit_reports']);
+        expect(shipped()).toEqual(['0001_init', '0002_member_revocation', '0003_strategy_state', '0004_audit_reports']);
         expect(rows.map((r) => r.name)).toEqual(shipped());
         expect(String(rows[0].checksum)).toMatch(/^[0-9a-f]{64}$/);
       });
@@ -483,6 +483,42 @@ export function storeContract(harness: StoreHarness): void {
         );
         expect(await store.getRound(r.id)).toEqual(r);
         expect((await store.listModelVersions(taskId)).some((m) => m.version === 4)).toBe(false);
+      });
+
+      it('closeRound stores a round\'s result (version, optimizer state of any size, evaluation, pipeline) with its move, or nothing', async () => {
+        const r = await store.createRound({ taskId, number: 7, state: 'unmask', deadlines: {}, baseModelVersionId: v1Id, participants: ['a'] });
+        // Above the 250k numbers that once made the state too big to keep inside a version's metrics.
+        const velocity = Array.from({ length: 300_000 }, (_, i) => i / 4);
+        const { round, modelVersion } = await store.closeRound(r.id, 'unmask', { state: 'aggregated', metrics: { purpose: 'train' } }, {
+          modelVersion: { taskId, version: 4, weights: new Float32Array([4, 4]), sha256: 'a4', metrics: { trainLoss: 0.3 } },
+          strategyState: { velocity, steps: 3 },
+          evaluation: { modelVersionId: v1Id, evaluation: { evalAuc: 0.71 } },
+          pipeline: { taskId, pipeline: { fittedBy: r.id } },
+        });
+        expect(round).toMatchObject({ state: 'aggregated', resultModelVersionId: modelVersion!.id, metrics: { purpose: 'train' } });
+        expect(modelVersion).toMatchObject({ version: 4, roundId: r.id });
+        const saved = (await store.latestStrategyState(taskId))!;
+        expect(saved.modelVersionId).toBe(modelVersion!.id);
+        expect(saved.state.steps).toBe(3);
+        expect(saved.state.velocity).toEqual(velocity);
+        expect((await store.getModelVersionMeta(modelVersion!.id)).metrics).toEqual({ trainLoss: 0.3 });
+        expect((await store.getModelVersionMeta(v1Id)).metrics.evaluation).toEqual({ evalAuc: 0.71 });
+        expect((await store.getTask(taskId)).pipeline).toEqual({ fittedBy: r.id });
+
+        // The round moved on: none of the result is kept.
+        const late = await store.createRound({ taskId, number: 8, state: 'open', deadlines: {}, baseModelVersionId: v1Id, participants: ['a'] });
+        await expectCode(store.closeRound(late.id, 'unmask', { state: 'aggregated' }, {
+          modelVersion: { taskId, version: 5, weights: new Float32Array([5]), sha256: 'a5', metrics: {} },
+          strategyState: { steps: 4 }, evaluation: { modelVersionId: v1Id, evaluation: { evalAuc: 0.1 } }, pipeline: { taskId, pipeline: { fittedBy: late.id } },
+        }), 'INVALID_TRANSITION');
+        expect(await store.getRound(late.id)).toEqual(late);
+        expect((await store.listModelVersions(taskId)).some((m) => m.version === 5)).toBe(false);
+        expect((await store.latestStrategyState(taskId))!.modelVersionId).toBe(modelVersion!.id);
+        expect((await store.getModelVersionMeta(v1Id)).metrics.evaluation).toEqual({ evalAuc: 0.71 });
+        expect((await store.getTask(taskId)).pipeline).toEqual({ fittedBy: r.id });
+        // Optimizer state belongs to the version it produced: refused without one.
+        await expectCode(store.closeRound(late.id, 'open', { state: 'aborted' }, { strategyState: { steps: 1 } }), 'INVALID_ARGUMENT');
+        expect(await store.latestStrategyState('no-such-task')).toBeUndefined();
       });
     });
 

@@ -135,6 +135,16 @@ export interface RoundResultInput {
   pipeline?: { taskId: string; pipeline: unknown };
   /** An evaluation's held-out quality, stored under the model version's `metrics.evaluation`. */
   evaluation?: { modelVersionId: string; evaluation: JsonObject };
+  /** The server optimizer's state after producing `modelVersion` (requires it), at any size. */
+  strategyState?: JsonObject;
+}
+
+/** A server optimizer's saved state, one per model version it produced. */
+export interface StrategyStateRecord {
+  taskId: string;
+  modelVersionId: string;
+  state: JsonObject;
+  createdAt: Date;
 }
 
 /** Input of appendAuditEvent. */
@@ -293,6 +303,9 @@ export interface Store {
     patch: RoundPatch,
     result: RoundResultInput,
   ): Promise<{ round: RoundRecord; modelVersion?: ModelVersionMeta }>;
+
+  /** The optimizer state saved with the task's newest model version that has one (undefined: none yet). */
+  latestStrategyState(taskId: string): Promise<StrategyStateRecord | undefined>;
 
   appendAuditEvent(event: AuditEventInput): Promise<AuditEventRecord>;
   /** Events in append order, optionally filtered. */

@@ -27,4 +27,12 @@ describe('weighted sum and FedAvg', () => {
     }
     expect(errors).toEqual(['UPDATE_SHAPE_MISMATCH:true', 'UPDATE_NOT_FINITE:true', 'UPDATE_NOT_FINITE:true']);
   });
+
+  it('FedAvg refuses a sum of another size or of no examples, as the server optimizers do', () => {
+    const fedavg = new FedAvg();
+    expect(() => fedavg.aggregateTrain(new Float32Array(3), { weightedSum: new Float64Array(4), totalExamples: 5, contributions: 2 }))
+      .toThrow(expect.objectContaining({ code: 'UPDATE_SHAPE_MISMATCH' }));
+    expect(() => fedavg.aggregateTrain(new Float32Array(3), { weightedSum: new Float64Array(3), totalExamples: 0, contributions: 0 }))
+      .toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
 });

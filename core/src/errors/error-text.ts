@@ -54,6 +54,7 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   UNAVAILABLE: 'connection',
   NO_MODEL_PUBLISHED: 'noModel',
   ROUND_DECLINED: 'noModel',
+  EVALUATION_ABORTED: 'noModel',
   IDENTITY_EXISTS: 'usage',
   CANCELLED: 'cancelled',
   TASK_MISMATCH: 'refused',

@@ -64,7 +64,7 @@ export function toRoundReportMessage(r: RoundReport): RoundReportMessage {
 /** The audit workflow's arguments of a RunRounds request, when it carries a policy. */
 function auditArgsOf(req: RunRoundsRequest__Output, key: CoordinatorKey | undefined): AuditWorkflowArgs | undefined {
   if (!req.auditPolicy) {
-    if (req.auditOnly) throw new ConsortError('INVALID_ARGUMENT', 'an audit needs its policy (--policy <file>)');
+    if (req.workflow === 'audit') throw new ConsortError('INVALID_ARGUMENT', 'an audit needs its policy (--policy <file>)');
     return undefined;
   }
   if (!key) throw new ConsortError('INVALID_ARGUMENT', 'this coordinator has no signing key for audit reports');
@@ -167,15 +167,24 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
           onReport: (r: RoundReport) => call.write(toRoundReportMessage(r)),
           onWaiting: (online: number, needed: number) => call.write({ waiting: { online, needed, waitSeconds } }),
         };
+        const { taskId, workflow, modelVersion } = call.request;
         // The audit policy is parsed before any round: a bad policy costs no training.
         const audit = auditArgsOf(call.request, deps.coordinatorKey);
-        if (!audit || !call.request.auditOnly) {
-          const reports = await rounds.runTask(call.request.taskId, call.request.rounds || undefined, options);
-          if (audit && !reports.some((r) => r.state === 'published' && r.modelVersionId && r.purpose === 'train')) {
-            throw new ConsortError('NO_MODEL_PUBLISHED', `task ${call.request.taskId}: no model was published, so there is nothing to audit`);
+        if (workflow === 'audit') {
+          // Only the audit, of model_version (0 = the latest).
+          await rounds.runWorkflow('audit', taskId, { audit, version: modelVersion || undefined }, options);
+        } else {
+          // No workflow named: the task's own (model training or segmentation).
+          const reports = workflow
+            ? await rounds.runWorkflow(workflow, taskId, { rounds: call.request.rounds || undefined, version: modelVersion || undefined }, options)
+            : await rounds.runTask(taskId, call.request.rounds || undefined, options);
+          if (audit) {
+            if (!reports.some((r) => r.state === 'published' && r.modelVersionId && r.purpose === 'train')) {
+              throw new ConsortError('NO_MODEL_PUBLISHED', `task ${taskId}: no model was published, so there is nothing to audit`);
+            }
+            await rounds.runWorkflow('audit', taskId, { audit }, options);
           }
         }
-        if (audit) await rounds.runWorkflow('audit', call.request.taskId, { audit, version: call.request.auditOnly && call.request.auditVersion ? call.request.auditVersion : undefined }, options);
         call.end();
       }).catch((err) => {
         if (cancel.signal.aborted) logger.info({ task: call.request.taskId }, 'run cancelled by the operator');

@@ -1,5 +1,5 @@
 // Server-side optimizers (FedOpt): the mean update is a pseudo-gradient for a server optimizer.
-import type { AggregateInput, TrainSettings } from '../strategy.ts';
+import { checkAggregateInput, type AggregateInput, type TrainSettings } from '../strategy.ts';
 import { ConsortError } from '../../errors/consort-error.ts';
 import {
   resolveAdaptiveOptions, resolveMomentumOptions, type AdaptiveOptions, type MomentumOptions,
@@ -12,13 +12,7 @@ import { checkStateKeys, readStateCount, readStateVector, type StatefulStrategy,
  * these optimizers work behind secure aggregation, unlike median or Krum.
  */
 export function pseudoGradient(global: Float32Array, input: AggregateInput): Float64Array {
-  if (input.weightedSum.length !== global.length) {
-    throw new ConsortError('UPDATE_SHAPE_MISMATCH', `aggregate has ${input.weightedSum.length} values, model has ${global.length}`,
-      { expected: global.length, got: input.weightedSum.length });
-  }
-  if (!(input.totalExamples > 0)) {
-    throw new ConsortError('INVALID_ARGUMENT', `totalExamples must be > 0 to average (got ${input.totalExamples})`, { option: 'totalExamples' });
-  }
+  checkAggregateInput(global, input);
   const delta = new Float64Array(global.length);
   for (let i = 0; i < delta.length; i++) delta[i] = input.weightedSum[i] / input.totalExamples - global[i];
   return delta;

@@ -5,9 +5,9 @@ export interface RunRoundsRequest {
   'taskId'?: (string);
   'rounds'?: (number);
   'waitForMembersSeconds'?: (number);
+  'workflow'?: (string);
+  'modelVersion'?: (number);
   'auditPolicy'?: (string);
-  'auditOnly'?: (boolean);
-  'auditVersion'?: (number);
   'auditIntendedUse'?: (string);
   'auditDataWindow'?: (string);
   'auditMitigationsJson'?: (string);
@@ -17,9 +17,9 @@ export interface RunRoundsRequest__Output {
   'taskId': (string);
   'rounds': (number);
   'waitForMembersSeconds': (number);
+  'workflow': (string);
+  'modelVersion': (number);
   'auditPolicy': (string);
-  'auditOnly': (boolean);
-  'auditVersion': (number);
   'auditIntendedUse': (string);
   'auditDataWindow': (string);
   'auditMitigationsJson': (string);
