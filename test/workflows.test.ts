@@ -17,9 +17,9 @@ async function run(fx: Fx, kind: string, args: WorkflowArgs = {}): Promise<Round
 }
 
 describe('workflow registry', () => {
-  it('knows model training, segmentation and evaluate, and names them when asked for another', () => {
-    expect(workflowKinds()).toEqual(['model', 'segmentation', 'evaluate']);
-    expect(() => workflowFor('audit')).toThrow('no workflow "audit"; known workflows: model, segmentation, evaluate');
+  it('knows model training, segmentation, evaluate and audit, and names them when asked for another', () => {
+    expect(workflowKinds()).toEqual(['model', 'segmentation', 'evaluate', 'audit']);
+    expect(() => workflowFor('drift')).toThrow('no workflow "drift"; known workflows: model, segmentation, evaluate, audit');
   });
 });
 

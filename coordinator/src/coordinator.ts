@@ -16,6 +16,7 @@ import { bindHttpServer, DEFAULT_HTTP_ADDRESS, parseHttpAddress, serveHttpApi, t
 import type { ApiDeps, AuditReportSource } from './http/api-deps.ts';
 import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 import { AuditCheckpointer, withAuditCheckpoints } from './ledger/checkpointer.ts';
+import { storedAuditReports } from './audit/stored-audit-reports.ts';
 
 /**
  * The coordinator's settings (each resolved with the environment and the defaults by
@@ -123,10 +124,10 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   const adminToken = resolveAdminToken(dataDir, settings.adminToken);
   const sealEvent = roundOpenSigner(coordinatorKey);
   serveMembers(grpcServer, { store, connections, rounds, logger, coordinatorKey, sealEvent });
-  serveAdmin(adminServer, { store, connections, rounds, logger, adminToken });
+  serveAdmin(adminServer, { store, connections, rounds, logger, adminToken, coordinatorKey });
   const runs = new TaskRuns(rounds);
   const http: HttpListener | undefined = httpServer
-    ? await serveHttpApi(httpServer, { store, connections, runs, logger, auditReports: options.auditReports, exportOnnx: options.exportOnnx })
+    ? await serveHttpApi(httpServer, { store, connections, runs, logger, auditReports: options.auditReports ?? storedAuditReports(store, coordinatorKey.publicKey), exportOnnx: options.exportOnnx })
     : undefined;
   logger.info({ address: grpcServer.address, adminAddress: adminServer.address, database: store.provider, tls: Boolean(tls), coordinatorKey: keyFingerprint(coordinatorKey.publicKey) }, 'coordinator listening');
   if (http) logger.info({ url: http.url }, 'HTTP API listening');

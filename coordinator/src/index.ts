@@ -28,3 +28,4 @@ export { verifyAuditLog, type LogVerification, type LogProblem, type LogProblemK
 export { verifyLogOf, tamperedError } from './ledger/verify-log-command.ts';
 export { AuditCheckpointer, withAuditCheckpoints, DEFAULT_CHECKPOINT_EVERY } from './ledger/checkpointer.ts';
 export { backupSqlite } from './store/backup.ts';
+export * from './audit/index.ts';

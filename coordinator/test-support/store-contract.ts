@@ -67,7 +67,7 @@ export function storeContract(harness: StoreHarness): void {
       it('gives a fresh database its schema and records the migration', async () => {
         expect(store.provider).toBe(harness.provider);
         const rows = await harness.query(url, `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" ORDER BY "name"`);
-        expect(shipped()).toEqual(['0001_init', '0002_member_revocation', '0003_task_definition', '0004_strategy_state', '0005_api_tokens', '0006_audit_chain_registry']);
+        expect(shipped()).toEqual(['0001_init', '0002_member_revocation', '0003_task_definition', '0004_strategy_state', '0005_api_tokens', '0006_audit_chain_registry', '0007_audit_reports']);
         expect(rows.map((r) => r.name)).toEqual(shipped());
         expect(String(rows[0].checksum)).toMatch(/^[0-9a-f]{64}$/);
       });
@@ -554,6 +554,31 @@ export function storeContract(harness: StoreHarness): void {
         // Optimizer state belongs to the version it produced: refused without one.
         await expectCode(store.closeRound(late.id, 'open', { state: 'aborted' }, { strategyState: { steps: 1 } }), 'INVALID_ARGUMENT');
         expect(await store.latestStrategyState('no-such-task')).toBeUndefined();
+      });
+    });
+
+    describe('audit reports', () => {
+      it('stores one signed report per model version, reads it back and lists without bodies', async () => {
+        const fed = await store.createFederation('audited shops');
+        const task = await store.createTask(taskInput(fed.id));
+        const v1 = await store.createModelVersion({ taskId: task.id, version: 1, weights: new Float32Array([1]), sha256: 'aa', metrics: {} });
+        const v2 = await store.createModelVersion({ taskId: task.id, version: 2, weights: new Float32Array([2]), sha256: 'bb', metrics: {} });
+        expect(await store.getAuditReportForModelVersion(v1.id)).toBeUndefined();
+        const input = { taskId: task.id, modelVersionId: v1.id, policyHash: 'p'.repeat(64), reportSha256: 'r'.repeat(64), verdict: 'fail', bodyJson: '{"a":"é","b":[1,2.5]}', signature: 'c2ln', publicKey: 'a2V5' };
+        const saved = await store.saveAuditReport(input);
+        expect(saved).toMatchObject(input);
+        expect(saved.createdAt).toBeInstanceOf(Date);
+        expect(await store.getAuditReportForModelVersion(v1.id)).toEqual(saved);
+        expect(await store.getAuditReport(saved.id)).toEqual(saved);
+        await expectCode(store.saveAuditReport(input), 'INVALID_ARGUMENT');
+        await expectCode(store.saveAuditReport({ ...input, modelVersionId: 'nope' }), 'NOT_FOUND');
+        await expectCode(store.getAuditReport('nope'), 'NOT_FOUND');
+        const second = await store.saveAuditReport({ ...input, modelVersionId: v2.id, verdict: 'pass' });
+        const list = await store.listAuditReports(task.id);
+        expect(list.map((r) => [r.modelVersionId, r.verdict])).toEqual([[v1.id, 'fail'], [v2.id, 'pass']]);
+        expect(list[1]).not.toHaveProperty('bodyJson');
+        expect(list[1].id).toBe(second.id);
+        expect(await store.listAuditReports('no-such-task')).toEqual([]);
       });
     });
 

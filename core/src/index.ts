@@ -24,3 +24,4 @@ export * from './task/task-keys.ts';
 export * from './cli/option-values.ts';
 export * from './transport/transport-policy.ts';
 export * from './privacy/index.ts';
+export * from './audit/index.ts';

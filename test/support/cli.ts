@@ -13,6 +13,7 @@ export const CLI = {
   federate: join(REPO_ROOT, 'simulations/src/cli/federate.ts'),
   demo: join(REPO_ROOT, 'simulations/src/cli/demo.ts'),
   generate: join(REPO_ROOT, 'simulations/src/cli/generate.ts'),
+  audit: join(REPO_ROOT, 'coordinator/src/cli/audit-main.ts'),
 } as const;
 
 // tsx's loader in this process (node --import), so signals reach the command itself.

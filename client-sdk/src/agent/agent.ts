@@ -1,7 +1,7 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
 import { join } from 'node:path';
 import {
-  ConsortError, EXIT_CODES, describeError, featureStatsLength, formatError, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
+  ConsortError, EXIT_CODES, auditSumLayout, describeError, featureStatsLength, formatError, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
 } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
@@ -9,6 +9,7 @@ import type { RoundClosed__Output } from '@consort/protos/types/RoundClosed';
 import { MemberClient } from './member-client.ts';
 import { roundContextOf, type LocalInput, type LocalRound, type LocalWork } from './local-work.ts';
 import { CsvLocalWork } from './csv-local-work.ts';
+import { auditOrderOf } from '../audit/audit-work.ts';
 import type { MemberIdentity } from '../identity/member-identity.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound } from '../secagg/secure-member-round.ts';
@@ -384,6 +385,23 @@ export class MemberAgent {
       upload: (header: Parameters<MemberClient['uploadInput']>[0], payload: Uint8Array) => this.client.uploadInput(header, payload),
       tamperPacked: this.localWork.alterPacked?.bind(this.localWork),
     };
+    const audit = auditOrderOf(open.payloadJson);
+    if (audit) {
+      // Audit rounds: the audited model scores the held-out rows; the vector's layout comes from the policy.
+      const layout = auditSumLayout(audit, s.invitedMembers);
+      this.log.info(`${roundName(this.rounds.get(open.roundId), open.roundId)} is a fairness audit under policy ${audit.policyHash}`, { member: this.memberId });
+      const packed = this.enqueue(() => this.declineOnError(open, async () => {
+        const model = async () => (await this.client.downloadModel(open.modelVersionId, open.modelSha256)).weights;
+        const vector = await this.localWork.auditVector(this.localRound(open), audit, model, s.invitedMembers);
+        this.localWork.alterPacked?.(vector, layout);
+        return { vector, clipped: 0 };
+      }));
+      packed.catch(() => undefined);
+      const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
+      this.secureRounds.set(open.roundId, round);
+      await round.advertise();
+      return;
+    }
     const order = segmentationOrderOf(open);
     if (order && order.purpose !== 'statistics') {
       // Segmentation rounds: the vector's layout comes from the work order, not the model.

@@ -1,10 +1,11 @@
 // The default local work of a member agent: the member's CSV export, TensorFlow.js training, segmentation sums.
-import { ConsortError, type FeaturePipeline, type FeatureSchema, type ModVector } from '@consort/core';
+import { ConsortError, type AuditWorkOrder, type FeaturePipeline, type FeatureSchema, type ModVector } from '@consort/core';
+import { auditVector } from '../audit/audit-work.ts';
 import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
 import { checkDataFile, checkPipeline, checkRows } from './data-check.ts';
 import {
-  roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type SegmentationRound,
+  modelSpecOf, roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type SegmentationRound,
 } from './local-work.ts';
 import { readSegmentationData, segmentationVector, type SegmentationData } from './segmentation-work.ts';
 
@@ -38,6 +39,15 @@ export class CsvLocalWork implements LocalWork {
   async start(): Promise<string> {
     await checkDataFile(this.dataFile);
     return (await selectBackend()).name;
+  }
+
+  /** The audit round's counts over the held-out rows of the task's split (the rows training never saw). */
+  async auditVector(round: LocalRound, order: AuditWorkOrder, model: () => Promise<Float32Array>, members: number): Promise<ModVector> {
+    const { open } = round;
+    const ctx = roundContextOf(open);
+    const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
+    const inputs = { spec: modelSpecOf(open), weights: await model(), pipeline: JSON.parse(open.pipelineJson) as FeaturePipeline, rows: data.test, file: data.file };
+    return auditVector(order, inputs, members);
   }
 
   /**

@@ -5,7 +5,7 @@ import {
   privatizeEvaluation, unclippedIndicator, updateNoiseMultiplier, vocabulariesOf,
   type FeaturePipeline, type FeatureSchema, type ModelSpec, type NormalSource, type PrivacyOptions, type ResolvedTask, type RoundContribution,
 } from '@consort/core';
-import type { ModVector, SegmentationWorkOrder, VectorLayout } from '@consort/core';
+import type { AuditWorkOrder, ModVector, SegmentationWorkOrder, VectorLayout } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import { roundTaskOf } from './round-policy.ts';
 import { evaluate, trainLocal } from '../train/trainer.ts';
@@ -190,6 +190,11 @@ export interface LocalWork {
   contribution(round: LocalRound, model: () => Promise<Float32Array>): Promise<LocalInput>;
   /** The packed sums of a secure segmentation round past its statistics round. */
   segmentationVector(round: SegmentationRound, members: number): Promise<ModVector>;
+  /**
+   * The packed counts of a fairness audit round: the audited model (`model` downloads it) scores
+   * the held-out rows, counted per group as `order`'s policy lays out (client-sdk/src/audit).
+   */
+  auditVector(round: LocalRound, order: AuditWorkOrder, model: () => Promise<Float32Array>, members: number): Promise<ModVector>;
   /**
    * Changes a secure round's packed vector in place before it is masked. Only adversarial
    * simulations set it (forged inputs the coordinator's sum checks must catch). Default: none.

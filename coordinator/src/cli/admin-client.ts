@@ -18,6 +18,15 @@ import type { ModelFileHeader__Output } from '@consort/protos/types/ModelFileHea
 import type { RevokedMember__Output } from '@consort/protos/types/RevokedMember';
 import { ConsortError, type TaskDefinitionInput } from '@consort/core';
 
+/** A fairness audit with a run (docs/audits.md): the policy file's text and what the report states. */
+export interface AuditRequest {
+  policy: string;
+  intendedUse?: string;
+  dataWindow?: string;
+  /** Mitigation plans applied before the audited version (consort-audit mitigate), marked in the report. */
+  mitigations?: unknown[];
+}
+
 export class AdminClient {
   private readonly client: AdminServiceClient;
   private readonly metadata: grpc.Metadata;
@@ -77,10 +86,12 @@ export class AdminClient {
    * then rejects with gRPC CANCELLED, which reads as the CANCELLED code).
    */
   runRounds(taskId: string, rounds: number, waitForMembersSeconds = 30, onReport?: (r: RoundReport__Output) => void,
-    more: { onWaiting?: (w: MembersWaiting__Output) => void; signal?: AbortSignal; workflow?: string; modelVersion?: number } = {}): Promise<RoundReport__Output[]> {
+    more: { onWaiting?: (w: MembersWaiting__Output) => void; signal?: AbortSignal; workflow?: string; modelVersion?: number; audit?: AuditRequest } = {}): Promise<RoundReport__Output[]> {
     return new Promise((resolve, reject) => {
       const reports: RoundReport__Output[] = [];
-      const stream = this.client.RunRounds({ taskId, rounds, waitForMembersSeconds, workflow: more.workflow ?? '', modelVersion: more.modelVersion ?? 0 }, this.metadata);
+      const a = more.audit;
+      const audit = a ? { auditPolicy: a.policy, auditIntendedUse: a.intendedUse ?? '', auditDataWindow: a.dataWindow ?? '', auditMitigationsJson: a.mitigations ? JSON.stringify(a.mitigations) : '' } : {};
+      const stream = this.client.RunRounds({ taskId, rounds, waitForMembersSeconds, workflow: more.workflow ?? '', modelVersion: more.modelVersion ?? 0, ...audit }, this.metadata);
       const cancel = () => stream.cancel();
       more.signal?.addEventListener('abort', cancel, { once: true });
       const done = () => more.signal?.removeEventListener('abort', cancel);

@@ -108,7 +108,10 @@ export class HttpAdminClient {
    * the run on the coordinator (the promise then rejects with CANCELLED).
    */
   async runRounds(taskId: string, rounds: number, waitForMembersSeconds = 30, onReport?: (r: RoundReport__Output) => void,
-    more: { onWaiting?: (w: MembersWaiting__Output) => void; signal?: AbortSignal; onEvent?: (e: StageEvent) => void; workflow?: string; modelVersion?: number } = {}): Promise<RoundReport__Output[]> {
+    more: { onWaiting?: (w: MembersWaiting__Output) => void; signal?: AbortSignal; onEvent?: (e: StageEvent) => void; workflow?: string; modelVersion?: number; audit?: unknown } = {}): Promise<RoundReport__Output[]> {
+    if (more.audit || more.workflow === 'audit') {
+      throw new ConsortError('INVALID_ARGUMENT', 'audit rounds are started over the operator port for now: run the same command without --api (consort-coordinator audit --task <id> --policy <file>)');
+    }
     await this.json('POST', `/api/v1/tasks/${enc(taskId)}/runs`, {
       waitSeconds: waitForMembersSeconds, ...(rounds ? { rounds } : {}),
       ...(more.workflow ? { workflow: more.workflow } : {}), ...(more.modelVersion ? { modelVersion: more.modelVersion } : {}),

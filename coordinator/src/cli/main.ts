@@ -19,6 +19,7 @@ import { registerApiCommands, watchLine } from './api-commands.ts';
 import { registerVerifyLogCommand } from '../ledger/verify-log-command.ts';
 import { registerBackupCommand, registerModelsCommand } from './models-command.ts';
 import { offlineDatabaseUrl } from './offline-database.ts';
+import { auditOptions, auditRequestOf, registerAuditCommand, type AuditFlags } from './audit-command.ts';
 import { readTaskFile } from './task-file.ts';
 import { createDevCa } from '../tls/dev-ca.ts';
 import { operatorOptions, output, withAdmin, type Conn } from './operator-client.ts';
@@ -130,11 +131,12 @@ operatorCommand('tasks', 'list a federation\'s tasks')
 /** A round that produced a new model (evaluation rounds only re-measure the one they started from). */
 const producedModel = (r: RoundReport__Output): boolean => r.state === 'published' && r.modelVersionId !== '' && r.purpose !== 'evaluate';
 
-operatorCommand('run', 'train a task until its held-out loss stops improving, printing each round')
+auditOptions(operatorCommand('run', 'train a task until its held-out loss stops improving, printing each round')
   .requiredOption('--task <id>', 'task id')
   .option('--rounds <n>', 'training rounds at most (default: the task\'s maxRounds, 200 unless set; early stopping usually ends sooner)', integerOption('--rounds', 1, 10_000))
-  .option('--wait <seconds>', 'wait for enough members before each round', integerOption('--wait', 1, 86_400), 60)
-  .action((o: Conn & { task: string; rounds?: number; wait: number }) => withAdmin(o, async (a) => {
+  .option('--wait <seconds>', 'wait for enough members before each round', integerOption('--wait', 1, 86_400), 60))
+  .action((o: Conn & AuditFlags & { task: string; rounds?: number; wait: number }) => withAdmin(o, async (a) => {
+    const audit = auditRequestOf(o);
     // Ctrl-C cancels the stream: the coordinator aborts the round in progress and stops the run.
     const cancel = new AbortController();
     const onSigint = () => cancel.abort();
@@ -142,7 +144,7 @@ operatorCommand('run', 'train a task until its held-out loss stops improving, pr
     let reports: RoundReport__Output[];
     try {
       reports = await a.runRounds(o.task, o.rounds ?? 0, o.wait, (r) => { if (!o.json) console.log(formatRoundLine(r)); }, {
-        signal: cancel.signal,
+        signal: cancel.signal, audit,
         onWaiting: (w) => console.error(`waiting for members: ${w.online}/${w.needed} connected (the round starts when ${w.needed} are, or after ${w.waitSeconds} s)`),
         // Over the HTTP API the live stage stream is shown as a progress line (terminals only).
         onEvent: (e) => { if (!o.json && e.event === 'round' && process.stderr.isTTY) process.stderr.write(`\r\x1b[K${watchLine(e) ?? ''}`); },
@@ -206,6 +208,7 @@ registerApiCommands(program);
 registerVerifyLogCommand(program);
 registerModelsCommand(program);
 registerBackupCommand(program);
+registerAuditCommand(program);
 
 program.parseAsync().catch((err: unknown) => {
   const f = commandFailure(err, { json: process.argv.includes('--json') });

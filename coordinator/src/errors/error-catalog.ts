@@ -55,6 +55,10 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   NO_AUDIT_REPORT: { grpc: status.NOT_FOUND, http: 404, summary: 'No audit report is stored for this model version (or audit reports are not stored by this coordinator).' },
   INTERNAL: { grpc: status.INTERNAL, http: 500, summary: 'An unexpected error; details are in the coordinator log.' },
   PRIVACY_BUDGET_EXHAUSTED: { grpc: status.FAILED_PRECONDITION, http: 409, summary: "The task's differential-privacy budget (ε, δ) would be exceeded: the task does not start, or training stops at the last model within budget (see docs/privacy.md)." },
+  AUDIT_SIGNATURE_INVALID: { grpc: status.UNAUTHENTICATED, http: 401, summary: "An audit report's Ed25519 signature does not verify over its canonical bytes, or it was signed by another key than the coordinator's: the report was altered or is not the coordinator's." },
+  AUDIT_POLICY_MISMATCH: { grpc: status.FAILED_PRECONDITION, http: 409, summary: "An audit report's policy does not hash to its recorded policy hash, or differs from the policy the auditor expects: the report is refused." },
+  AUDIT_RECOMPUTE_MISMATCH: { grpc: status.DATA_LOSS, http: 500, summary: "A metric recomputed from an audit report's released aggregates differs from the reported one (bit for bit); the report names the first field that differs." },
+  AUDIT_MISSING: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The model version has no stored audit report: a released model without its audit is not released (run the audit round first).' },
 };
 
 /** A gRPC error object: status code plus the ConsortError code in metadata-free `details`. */

@@ -22,8 +22,11 @@ export function droppedForStore(dropped: DroppedMember[]): string[] {
   return dropped.map((d) => `${droppedText(d)} (stage ${d.stage})`);
 }
 
-/** Model rounds (train, statistics, evaluate) and the secure-sum rounds of segmentation. */
-export type AnyPurpose = Purpose | SegmentationRoundPurpose;
+/** Model rounds (train, statistics, evaluate), the secure-sum rounds of segmentation and the audit round. */
+export type AnyPurpose = Purpose | SecureSumPurpose;
+
+/** Purposes of secure-sum rounds over a packed integer layout. */
+export type SecureSumPurpose = SegmentationRoundPurpose | 'audit';
 
 export interface RoundMetricsSummary {
   purpose: AnyPurpose;

@@ -1,6 +1,7 @@
-// The plan of one secure-sum round over any packed layout (segmentation): the same lifecycle,
+// The plan of one secure-sum round over any packed layout (segmentation, audit): the same lifecycle,
 // deadlines, dropout recovery and audit trail as a model round, with the caller decoding the sum.
-import { ConsortError, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES, type ModVector, type SegmentationRoundPurpose, type VectorLayout } from '@consort/core';
+import { ConsortError, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES, type ModVector, type VectorLayout } from '@consort/core';
+import type { SecureSumPurpose } from './round-types.ts';
 import type { JsonObject, TaskRecord } from '../store/store.ts';
 import type { RoundPlan } from './lifecycle.ts';
 import { roundOpenEvent, taskDefinitionOf, trainSettingsOf } from './task-codec.ts';
@@ -19,7 +20,7 @@ export interface SumRoundClose {
  * members compute from; `close` turns the sum into the round's stored detail (and optionally a
  * model version).
  */
-export function secureSumRoundPlan(task: TaskRecord, purpose: SegmentationRoundPurpose, layoutFor: (members: number) => VectorLayout, payloadJson: string,
+export function secureSumRoundPlan(task: TaskRecord, purpose: SecureSumPurpose, layoutFor: (members: number) => VectorLayout, payloadJson: string,
   close: (sum: ModVector, members: number, survivors: string[]) => Promise<SumRoundClose>): RoundPlan {
   const def = taskDefinitionOf(task);
   if (def.aggregation !== 'secure') {

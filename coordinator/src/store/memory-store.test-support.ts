@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { ConsortError } from '@consort/core';
 import { GENESIS_HASH, auditEntryHash } from '../ledger/chain.ts';
 import type {
-  ApiTokenInput, ApiTokenRecord, AuditCheckpointRecord, AuditEventFilter, AuditEventInput, AuditLogHead, AuditEventRecord, EnrollmentTokenRecord, FederationRecord, JsonObject, MemberRecord, ModelVersionInput, ModelVersionMeta,
+  ApiTokenInput, ApiTokenRecord, AuditCheckpointRecord, AuditEventFilter, AuditEventInput, AuditLogHead, AuditEventRecord, AuditReportInput, AuditReportMeta, AuditReportRecord,
+  EnrollmentTokenRecord, FederationRecord, JsonObject, MemberRecord, ModelVersionInput, ModelVersionMeta,
   ModelVersionRecord, RoundInput, RoundPatch, RoundRecord, RoundResultInput, Store, StrategyStateRecord, TaskInput, TaskRecord,
 } from './store.ts';
 
@@ -20,6 +21,7 @@ export class MemoryStore implements Store {
   private readonly versions = new Map<string, ModelVersionRecord>();
   private readonly rounds = new Map<string, RoundRecord>();
   private readonly audit: AuditEventRecord[] = [];
+  private readonly auditReports = new Map<string, AuditReportRecord>();
   private readonly strategyStates: StrategyStateRecord[] = [];
   private readonly apiTokens = new Map<string, ApiTokenRecord>();
   private readonly checkpoints: AuditCheckpointRecord[] = [];
@@ -173,6 +175,32 @@ export class MemoryStore implements Store {
     if (result.evaluation) await this.recordModelEvaluation(result.evaluation.modelVersionId, result.evaluation.evaluation);
     applyPatch(r, { ...patch, ...(mv ? { resultModelVersionId: mv.id } : {}) });
     return { round: copy(r), modelVersion: mv };
+  }
+
+  async saveAuditReport(input: AuditReportInput): Promise<AuditReportRecord> {
+    if (!this.versions.has(input.modelVersionId)) throw new ConsortError('NOT_FOUND', `Model version ${input.modelVersionId} does not exist`);
+    if ([...this.auditReports.values()].some((r) => r.modelVersionId === input.modelVersionId)) {
+      throw new ConsortError('INVALID_ARGUMENT', `model version ${input.modelVersionId} already has an audit report`);
+    }
+    const record: AuditReportRecord = { ...input, id: randomUUID(), createdAt: new Date() };
+    this.auditReports.set(record.id, record);
+    return { ...record };
+  }
+
+  async getAuditReportForModelVersion(modelVersionId: string): Promise<AuditReportRecord | undefined> {
+    const r = [...this.auditReports.values()].find((x) => x.modelVersionId === modelVersionId);
+    return r ? { ...r } : undefined;
+  }
+
+  async getAuditReport(id: string): Promise<AuditReportRecord> {
+    const r = this.auditReports.get(id);
+    if (!r) throw new ConsortError('NOT_FOUND', `Audit report ${id} does not exist`);
+    return { ...r };
+  }
+
+  async listAuditReports(taskId: string): Promise<AuditReportMeta[]> {
+    return [...this.auditReports.values()].filter((r) => r.taskId === taskId)
+      .map(({ bodyJson: _b, signature: _s, publicKey: _k, ...meta }) => meta);
   }
 
   async latestStrategyState(taskId: string): Promise<StrategyStateRecord | undefined> {

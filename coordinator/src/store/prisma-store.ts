@@ -9,6 +9,9 @@ import type {
   ApiTokenRecord,
   AuditCheckpointRecord,
   AuditEventFilter,
+  AuditReportInput,
+  AuditReportMeta,
+  AuditReportRecord,
   AuditEventInput,
   AuditEventRecord,
   AuditLogHead,
@@ -206,6 +209,8 @@ async function casRound(tx: Tx | Db, id: string, expectedState: string, data: Re
   }
   return toRound(moved);
 }
+
+const AUDIT_REPORT_META = { id: true, taskId: true, modelVersionId: true, policyHash: true, reportSha256: true, verdict: true, createdAt: true } as const;
 
 /** Store implementation shared by both providers. */
 export class PrismaStore implements Store {
@@ -486,6 +491,29 @@ export class PrismaStore implements Store {
       },
       `task ${modelVersion.taskId} already has model version ${modelVersion.version}; use the next version number`,
     );
+  }
+
+  saveAuditReport(input: AuditReportInput): Promise<AuditReportRecord> {
+    return this.run(
+      `store the audit report of model version ${input.modelVersionId}`,
+      () => this.db.auditReport.create({ data: { ...input } }),
+      `model version ${input.modelVersionId} already has an audit report (one per version: audit a new version instead)`,
+    );
+  }
+
+  async getAuditReportForModelVersion(modelVersionId: string): Promise<AuditReportRecord | undefined> {
+    const row = await this.run('read audit report', () => this.db.auditReport.findUnique({ where: { modelVersionId } }));
+    return row ?? undefined;
+  }
+
+  async getAuditReport(id: string): Promise<AuditReportRecord> {
+    const row = await this.run('read audit report', () => this.db.auditReport.findUnique({ where: { id } }));
+    if (!row) throw new ConsortError('NOT_FOUND', `Audit report ${id} does not exist; list the task's audit reports to find a valid id`, { auditReportId: id });
+    return row;
+  }
+
+  listAuditReports(taskId: string): Promise<AuditReportMeta[]> {
+    return this.run('list audit reports', () => this.db.auditReport.findMany({ where: { taskId }, orderBy: [{ createdAt: 'asc' }, { id: 'asc' }], select: AUDIT_REPORT_META }));
   }
 
   closeRound(id: string, expectedState: string, patch: RoundPatch, result: RoundResultInput): Promise<{ round: RoundRecord; modelVersion?: ModelVersionMeta }> {

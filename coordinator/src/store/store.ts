@@ -223,6 +223,41 @@ export interface ApiTokenRecord extends Omit<ApiTokenInput, 'tokenHash'> {
   revokedAt?: Date;
 }
 
+/** Input of saveAuditReport: the signed report as canonical text plus columns for listing. */
+export interface AuditReportInput {
+  taskId: string;
+  modelVersionId: string;
+  policyHash: string;
+  /** SHA-256 hex of bodyJson. */
+  reportSha256: string;
+  /** Overall verdict: pass | fail | inconclusive. */
+  verdict: string;
+  /** The report body's RFC 8785 canonical JSON, exactly the bytes signed. */
+  bodyJson: string;
+  /** Base64 Ed25519 signature over bodyJson. */
+  signature: string;
+  /** Base64 of the signing public key. */
+  publicKey: string;
+}
+
+/** A stored audit report without its body (cheap to list). */
+export interface AuditReportMeta {
+  id: string;
+  taskId: string;
+  modelVersionId: string;
+  policyHash: string;
+  reportSha256: string;
+  verdict: string;
+  createdAt: Date;
+}
+
+/** A stored audit report with its signed body. */
+export interface AuditReportRecord extends AuditReportMeta {
+  bodyJson: string;
+  signature: string;
+  publicKey: string;
+}
+
 /**
  * The coordinator's persistence layer. Every method is atomic; methods that check-then-write
  * (token consumption, round transitions) do so in one transaction.
@@ -307,6 +342,18 @@ export interface Store {
     modelVersion: ModelVersionInput,
     patch: RoundPatch,
   ): Promise<{ round: RoundRecord; modelVersion: ModelVersionMeta }>;
+
+  /**
+   * Stores the signed audit report of a model version (one per version: INVALID_ARGUMENT for a
+   * second; NOT_FOUND for an unknown version).
+   */
+  saveAuditReport(input: AuditReportInput): Promise<AuditReportRecord>;
+  /** The audit report of a model version, or undefined when it has none. */
+  getAuditReportForModelVersion(modelVersionId: string): Promise<AuditReportRecord | undefined>;
+  /** Throws NOT_FOUND when there is no such report. */
+  getAuditReport(id: string): Promise<AuditReportRecord>;
+  /** A task's audit reports without bodies, oldest first. */
+  listAuditReports(taskId: string): Promise<AuditReportMeta[]>;
 
   /**
    * Moves the round (CAS as in updateRound) and stores everything in `result` in one

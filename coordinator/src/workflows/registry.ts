@@ -4,11 +4,13 @@ import type { Workflow } from './workflow.ts';
 import { trainingWorkflow } from './training-workflow.ts';
 import { segmentationWorkflow } from './segmentation-workflow.ts';
 import { evaluatePublishedWorkflow } from './evaluate-published-workflow.ts';
+import { auditWorkflow } from '../audit/audit-workflow.ts';
 
 const WORKFLOWS: readonly Workflow[] = [
   trainingWorkflow,
   segmentationWorkflow,
   evaluatePublishedWorkflow,
+  auditWorkflow,
 ];
 
 /** Every registered workflow kind, for help text and errors. */

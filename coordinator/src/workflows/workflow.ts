@@ -4,6 +4,7 @@ import type { RoundLifecycle } from '../round/lifecycle.ts';
 import type { RoundReport, RunRoundsOptions } from '../round/round-types.ts';
 import type { TaskStrategies } from '../round/task-strategies.ts';
 import type { Store, TaskRecord } from '../store/store.ts';
+import type { AuditWorkflowArgs } from '../audit/audit-workflow-args.ts';
 
 /** What a workflow is handed: the task, the lifecycle to run rounds through, and where reports go. */
 export interface WorkflowContext {
@@ -25,6 +26,8 @@ export interface WorkflowArgs {
   rounds?: number;
   /** The published model version to work on (default: the latest). */
   version?: number;
+  /** The audit workflow's policy, declaration and signing key (coordinator/src/audit/audit-workflow.ts). */
+  audit?: AuditWorkflowArgs;
 }
 
 export interface Workflow {

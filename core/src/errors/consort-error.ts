@@ -48,6 +48,10 @@ export const ERROR_CODES = [
   'API_TOKEN_INVALID',
   'NO_AUDIT_REPORT',
   'LOG_TAMPERED',
+  'AUDIT_SIGNATURE_INVALID',
+  'AUDIT_POLICY_MISMATCH',
+  'AUDIT_RECOMPUTE_MISMATCH',
+  'AUDIT_MISSING',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -69,6 +69,10 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   PRIVACY_BUDGET_EXHAUSTED: 'refused',
   API_TOKEN_INVALID: 'refused',
   NO_AUDIT_REPORT: 'usage',
+  AUDIT_SIGNATURE_INVALID: 'refused',
+  AUDIT_POLICY_MISMATCH: 'refused',
+  AUDIT_RECOMPUTE_MISMATCH: 'refused',
+  AUDIT_MISSING: 'noModel',
 };
 
 /** One error as a person reads it. */

@@ -4,7 +4,8 @@ import { timingSafeEqual, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { AdminServiceHandlers } from '@consort/protos';
 import type { RoundReport as RoundReportMessage } from '@consort/protos/types/RoundReport';
-import { ConsortError } from '@consort/core';
+import { ConsortError, parseAuditPolicyText } from '@consort/core';
+import type { RunRoundsRequest__Output } from '@consort/protos/types/RunRoundsRequest';
 import type { Store } from '../../store/store.ts';
 import type { MemberConnections } from '../../members/connections.ts';
 import { revokeMember } from '../../members/revocation.ts';
@@ -16,6 +17,8 @@ import { memberModelFile } from '../../models/member-model-file.ts';
 import { writeModelFile } from './model-file-stream.ts';
 import { createFederation, federationSummaries, memberViews, taskRounds, taskSummaries } from '../../operator/operator-service.ts';
 import { PeerLimiter, peerHost } from './peer-limiter.ts';
+import type { CoordinatorKey } from '../../signing/coordinator-key.ts';
+import type { AuditWorkflowArgs } from '../../audit/audit-workflow-args.ts';
 
 /** Failed operator logins per peer address and minute before that address is refused for the rest of it. */
 export const OPERATOR_FAILURES_PER_MINUTE = 10;
@@ -28,6 +31,8 @@ export interface AdminServiceDeps {
   logger: Logger;
   /** Failed operator logins allowed per peer and minute (default OPERATOR_FAILURES_PER_MINUTE). */
   operatorFailuresPerMinute?: number;
+  /** Signs audit reports (RunRounds with an audit policy); without it audits are refused. */
+  coordinatorKey?: CoordinatorKey;
 }
 
 function digest(s: string): Buffer {
@@ -54,6 +59,33 @@ export function toRoundReportMessage(r: RoundReport): RoundReportMessage {
     participants: r.participants,
     dropped: r.dropped.map(droppedText),
   };
+}
+
+/** The audit workflow's arguments of a RunRounds request, when it carries a policy. */
+function auditArgsOf(req: RunRoundsRequest__Output, key: CoordinatorKey | undefined): AuditWorkflowArgs | undefined {
+  if (!req.auditPolicy) {
+    if (req.workflow === 'audit') throw new ConsortError('INVALID_ARGUMENT', 'an audit needs its policy (--policy <file>)');
+    return undefined;
+  }
+  if (!key) throw new ConsortError('INVALID_ARGUMENT', 'this coordinator has no signing key for audit reports');
+  return {
+    policy: parseAuditPolicyText(req.auditPolicy),
+    signingKey: key,
+    declaration: { intendedUse: req.auditIntendedUse || undefined, dataWindow: req.auditDataWindow || undefined },
+    mitigations: mitigationsOf(req.auditMitigationsJson),
+  };
+}
+
+function mitigationsOf(text: string): unknown[] | undefined {
+  if (!text) return undefined;
+  let list: unknown;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    list = undefined;
+  }
+  if (!Array.isArray(list)) throw new ConsortError('INVALID_ARGUMENT', 'audit mitigations must be a JSON array of plans (consort-audit mitigate)');
+  return list;
 }
 
 export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandlers {
@@ -140,11 +172,25 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
           onWaiting: (online: number, needed: number) => call.write({ waiting: { online, needed, waitSeconds } }),
         };
         const { taskId, workflow, modelVersion } = call.request;
+        // The audit policy is parsed before any round: a bad policy costs no training.
+        const audit = auditArgsOf(call.request, deps.coordinatorKey);
         const run = { taskId, rounds: call.request.rounds || null, waitSeconds, workflow: workflow || null };
         await store.appendAuditEvent({ actor: 'operator', kind: 'run.started', subjectType: 'task', subjectId: taskId, detail: run });
-        // No workflow named: the task's own (model training or segmentation).
-        if (workflow) await rounds.runWorkflow(workflow, taskId, { rounds: call.request.rounds || undefined, version: modelVersion || undefined }, options);
-        else await rounds.runTask(taskId, call.request.rounds || undefined, options);
+        if (workflow === 'audit') {
+          // Only the audit, of model_version (0 = the latest).
+          await rounds.runWorkflow('audit', taskId, { audit, version: modelVersion || undefined }, options);
+        } else {
+          // No workflow named: the task's own (model training or segmentation).
+          const published = workflow
+            ? await rounds.runWorkflow(workflow, taskId, { rounds: call.request.rounds || undefined, version: modelVersion || undefined }, options)
+            : await rounds.runTask(taskId, call.request.rounds || undefined, options);
+          if (audit) {
+            if (!published.some((r) => r.state === 'published' && r.modelVersionId && r.purpose === 'train')) {
+              throw new ConsortError('NO_MODEL_PUBLISHED', `task ${taskId}: no model was published, so there is nothing to audit`);
+            }
+            await rounds.runWorkflow('audit', taskId, { audit }, options);
+          }
+        }
         await store.appendAuditEvent({ actor: 'coordinator', kind: 'run.finished', subjectType: 'task', subjectId: taskId, detail: { rounds: reports, lastModelVersionId } });
         call.end();
       }).catch((err) => {

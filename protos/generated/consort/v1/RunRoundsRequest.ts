@@ -7,6 +7,10 @@ export interface RunRoundsRequest {
   'waitForMembersSeconds'?: (number);
   'workflow'?: (string);
   'modelVersion'?: (number);
+  'auditPolicy'?: (string);
+  'auditIntendedUse'?: (string);
+  'auditDataWindow'?: (string);
+  'auditMitigationsJson'?: (string);
 }
 
 export interface RunRoundsRequest__Output {
@@ -15,4 +19,8 @@ export interface RunRoundsRequest__Output {
   'waitForMembersSeconds': (number);
   'workflow': (string);
   'modelVersion': (number);
+  'auditPolicy': (string);
+  'auditIntendedUse': (string);
+  'auditDataWindow': (string);
+  'auditMitigationsJson': (string);
 }

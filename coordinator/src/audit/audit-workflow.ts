@@ -1,0 +1,52 @@
+// The audit round as a workflow: one secure-sum round of the members' audit vectors for a published
+// model version, then the signed report stored with that version. Only the sum leaves the members.
+import {
+  ConsortError, DEFAULT_MAX_EXAMPLES, auditLayoutOf, auditSumLayout, decodeAuditAggregates, policyHash, releaseAggregates, unpackVector,
+  type AuditAggregates, type AuditWorkOrder,
+} from '@consort/core';
+import { secureSumRoundPlan } from '../round/secure-sum-round.ts';
+import { throwIfCancelled } from '../round/cancellation.ts';
+import { taskDefinitionOf } from '../round/task-codec.ts';
+import type { Workflow } from '../workflows/workflow.ts';
+import { coreAuditMath } from './audit-math.ts';
+import { buildAuditReportBody, storeSignedAuditReport } from './produce-audit-report.ts';
+
+export type { AuditWorkflowArgs } from './audit-workflow-args.ts';
+
+export const auditWorkflow: Workflow = {
+  kind: 'audit',
+  async run(ctx) {
+    const { task, store } = ctx;
+    const args = ctx.args.audit;
+    if (!args) throw new ConsortError('INVALID_ARGUMENT', 'the audit workflow needs a policy and the coordinator key (args.audit)');
+    const def = taskDefinitionOf(task);
+    if (def.kind === 'segmentation') throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} is a segmentation task; this audit round scores binary models`);
+    if (!task.pipeline) throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} has no fitted preprocessing yet; run the task before auditing its models`);
+    const versions = await store.listModelVersions(task.id);
+    const wanted = ctx.args.version;
+    const base = wanted === undefined ? versions.at(-1) : versions.find((v) => v.version === wanted);
+    if (!base || base.version === 0) throw new ConsortError('NOT_FOUND', `task ${task.id} has no published model version ${wanted ?? ''} to audit; run the task first`);
+    const hash = policyHash(args.policy);
+    const order: AuditWorkOrder = { kind: 'audit', policy: args.policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES };
+    // Fixed before the round: the audit trail shows the policy hash before any member computed anything.
+    await store.appendAuditEvent({ actor: 'operator', kind: 'audit.policy_fixed', subjectType: 'modelVersion', subjectId: base.id, detail: { policyHash: hash, taskId: task.id } });
+    throwIfCancelled(ctx.options.signal);
+    let released: { aggregates: AuditAggregates; survivors: string[]; invited: string[] } | undefined;
+    const plan = secureSumRoundPlan(task, 'audit', (members) => auditSumLayout(order, members), JSON.stringify(order), async (sum, members, survivors) => {
+      const values = unpackVector(auditSumLayout(order, members), sum).audit;
+      // Decoding checks the sum's consistency (confusion totals against histograms, members per cell).
+      const aggregates = releaseAggregates(decodeAuditAggregates(Array.from(values), auditLayoutOf(order)), args.policy);
+      released = { aggregates, survivors, invited: [] };
+      return { detail: { policyHash: hash, members: aggregates.members } };
+    });
+    const { report } = await ctx.lifecycle.run({ ...plan, base }, ctx.options);
+    ctx.report(report);
+    if (report.state !== 'published' || !released) return;
+    const dropped = report.dropped.map((d) => d.memberId).filter((id) => !released!.survivors.includes(id));
+    const body = await buildAuditReportBody(store, {
+      modelVersionId: base.id, policy: args.policy, aggregates: released.aggregates, roundIds: [report.roundId],
+      contributors: released.survivors, dropped, protocol: 'secure-aggregation', minMembers: def.minMembers, mitigations: args.mitigations,
+    }, coreAuditMath, args.declaration);
+    await storeSignedAuditReport(store, args.signingKey, body);
+  },
+};

@@ -1,0 +1,334 @@
+// Audit metrics from the summed aggregates: per group, across groups (Fairlearn, AIF360, Aequitas), checks with verdicts.
+import { aucFromHistograms } from '../metrics/auc.ts';
+import { bootstrapIntervals, bootstrapSeed } from './bootstrap.ts';
+import { holmAdjust, katzLogInterval, katzLogSe, moverSum, newcombeInterval, normalCdf, wilsonInterval, zFor, type Interval } from './intervals.ts';
+import { checkAggregatesMatchPolicy, releaseAggregates } from './layout.ts';
+import type {
+  AuditAggregates, AuditPolicy, AuditResult, CalibrationRow, CellAggregate, CheckMetric, CheckResult, ConfusionCounts,
+  DisparityResult, GroupResult, GroupThresholdMetrics, GroupingResult, MetricValue, Verdict,
+} from './types.ts';
+
+/** What every reported number means (the report carries this table). */
+export const CONVENTIONS = {
+  rate: 'proportion of the group\'s rows; predicted positive means score ≥ threshold',
+  fairlearnDifference: 'Fairlearn: max − min over groups (unsigned, no reference group)',
+  fairlearnRatio: 'Fairlearn: min ÷ max over groups (no reference group)',
+  aif360: 'AIF360: signed, group (unprivileged) minus or divided by the reference (privileged) group',
+  aequitas: 'Aequitas: group metric ÷ reference group metric, fair when inside the band',
+  auc: 'area under the ROC curve from the score histograms (pairs in one bin count half); reported when the group has minCellCount rows of each label',
+  calibration: 'per calibration bin: mean score (histogram bin centres) against the observed positive rate; ECE = Σ count·|observed − predicted| / n',
+  representation: 'share of the group among a segment\'s rows ÷ the group\'s share of all rows (released cells of the stratum)',
+  check: 'Aequitas ratio against the band; pass when the ratio is shown inside the band (two one-sided tests), fail when shown outside, Holm-adjusted across all checks at 1 − confidenceLevel; otherwise inconclusive',
+} as const;
+
+/** Numerator and denominator of each rate from confusion counts (textbook definitions). */
+export const RATES: Record<CheckMetric | 'fdr' | 'for' | 'tnr', (c: ConfusionCounts) => [number, number]> = {
+  selectionRate: (c) => [c.tp + c.fp, c.tp + c.fp + c.tn + c.fn],
+  tpr: (c) => [c.tp, c.tp + c.fn],
+  fpr: (c) => [c.fp, c.fp + c.tn],
+  fnr: (c) => [c.fn, c.tp + c.fn],
+  ppv: (c) => [c.tp, c.tp + c.fp],
+  npv: (c) => [c.tn, c.tn + c.fn],
+  accuracy: (c) => [c.tp + c.tn, c.tp + c.fp + c.tn + c.fn],
+  fdr: (c) => [c.fp, c.tp + c.fp],
+  for: (c) => [c.fn, c.tn + c.fn],
+  tnr: (c) => [c.tn, c.fp + c.tn],
+};
+
+/** Aequitas disparity names and the rate each compares (ppr is handled apart: a share of all predicted positives). */
+const AEQUITAS: Array<[string, keyof typeof RATES]> = [
+  ['pprev_disparity', 'selectionRate'],
+  ['precision_disparity', 'ppv'],
+  ['fdr_disparity', 'fdr'],
+  ['for_disparity', 'for'],
+  ['fpr_disparity', 'fpr'],
+  ['fnr_disparity', 'fnr'],
+  ['tpr_disparity', 'tpr'],
+  ['tnr_disparity', 'tnr'],
+  ['npv_disparity', 'npv'],
+];
+
+const NONE: Omit<MetricValue, 'convention'> = { value: null, interval: null, method: 'none' };
+
+function ratio(a: number, b: number): number | null {
+  return b > 0 ? a / b : null;
+}
+
+function rateValue(x: number, n: number, z: number, convention: string): MetricValue {
+  return n > 0 ? { value: x / n, interval: wilsonInterval(x, n, z), convention, method: 'wilson' } : { ...NONE, convention };
+}
+
+function usable(c: CellAggregate): boolean {
+  return c.suppressed === null && c.n !== null && c.n > 0;
+}
+
+function groupLabel(key: string[]): string {
+  return key.join(' × ');
+}
+
+function calibration(histPos: number[], histNeg: number[], bins: number): CalibrationRow[] {
+  const B = histPos.length;
+  const per = B / bins;
+  return Array.from({ length: bins }, (_, k) => {
+    let count = 0;
+    let pos = 0;
+    let scoreSum = 0;
+    for (let i = k * per; i < (k + 1) * per; i++) {
+      const n = histPos[i] + histNeg[i];
+      count += n;
+      pos += histPos[i];
+      scoreSum += n * ((i + 0.5) / B);
+    }
+    return { lo: (k * per) / B, hi: ((k + 1) * per) / B, count, predicted: ratio(scoreSum, count), observed: ratio(pos, count) };
+  });
+}
+
+function thresholdMetrics(c: ConfusionCounts, z: number): GroupThresholdMetrics {
+  const m = (name: keyof typeof RATES) => { const [x, n] = RATES[name](c); return rateValue(x, n, z, CONVENTIONS.rate); };
+  return { threshold: c.threshold, selectionRate: m('selectionRate'), tpr: m('tpr'), fpr: m('fpr'), fnr: m('fnr'), ppv: m('ppv'), npv: m('npv'), accuracy: m('accuracy') };
+}
+
+function aucOf(tables: Int32Array[]): number {
+  const [t] = tables;
+  const B = t.length / 2;
+  return aucFromHistograms(t.subarray(B), t.subarray(0, B));
+}
+
+function groupResult(c: CellAggregate, gid: string, label: string, policy: AuditPolicy, z: number): GroupResult {
+  const base: GroupResult = {
+    key: c.key, label, n: c.n, members: c.members, suppressed: c.suppressed, positives: null,
+    baseRate: { ...NONE, convention: CONVENTIONS.rate }, atThreshold: [], auc: { ...NONE, convention: CONVENTIONS.auc }, calibration: [], ece: null, segments: null,
+  };
+  if (c.suppressed || c.n === null) return base;
+  if (c.histPos && c.histNeg && c.confusion) {
+    const positives = c.histPos.reduce((a, b) => a + b, 0);
+    base.positives = positives;
+    base.baseRate = rateValue(positives, c.n, z, CONVENTIONS.rate);
+    base.atThreshold = c.confusion.map((cc) => thresholdMetrics(cc, z));
+    const negatives = c.n - positives;
+    // AUC of a handful of positives or negatives is noise (one pair weighs more than the
+    // histogram's resolution): it needs minCellCount rows of each label.
+    const auc = positives >= policy.minCellCount && negatives >= policy.minCellCount ? aucFromHistograms(c.histPos, c.histNeg) : NaN;
+    if (Number.isFinite(auc)) {
+      const [interval] = bootstrapIntervals([[...c.histNeg, ...c.histPos]], (t) => [aucOf(t)], {
+        resamples: policy.bootstrap.resamples, seed: bootstrapSeed(policy.bootstrap.seed, `auc|${gid}|${c.key.join('\u0000')}`), confidenceLevel: policy.confidenceLevel,
+      });
+      base.auc = { value: auc, interval, convention: CONVENTIONS.auc, method: 'bootstrap-percentile' };
+    }
+    base.calibration = calibration(c.histPos, c.histNeg, policy.calibrationBins);
+    if (c.n > 0) base.ece = base.calibration.reduce((a, r) => a + (r.count > 0 ? r.count * Math.abs(r.observed! - r.predicted!) : 0), 0) / c.n;
+  }
+  return base;
+}
+
+/** Fairlearn's max − min and min ÷ max of the per-group rates (undefined rates left out). */
+function spread(values: Array<number | null>): { diff: number; ratio: number } {
+  const v = values.filter((x): x is number => x !== null && Number.isFinite(x));
+  if (v.length < 2) return { diff: NaN, ratio: NaN };
+  const max = Math.max(...v);
+  const min = Math.min(...v);
+  return { diff: max - min, ratio: max > 0 ? min / max : NaN };
+}
+
+function fairlearnStats(tables: ConfusionCounts[]): number[] {
+  const rate = (name: keyof typeof RATES) => tables.map((c) => { const [x, n] = RATES[name](c); return ratio(x, n); });
+  const sr = spread(rate('selectionRate'));
+  const tpr = spread(rate('tpr'));
+  const fpr = spread(rate('fpr'));
+  return [sr.diff, sr.ratio, tpr.diff, tpr.ratio, Math.max(tpr.diff, fpr.diff), Math.min(tpr.ratio, fpr.ratio)];
+}
+
+const FAIRLEARN_NAMES = [
+  ['demographic_parity_difference', 'fairlearnDifference', 'selection rate'],
+  ['demographic_parity_ratio', 'fairlearnRatio', 'selection rate'],
+  ['equal_opportunity_difference', 'fairlearnDifference', 'true positive rate'],
+  ['equal_opportunity_ratio', 'fairlearnRatio', 'true positive rate'],
+  ['equalized_odds_difference', 'fairlearnDifference', 'the larger of the TPR and FPR differences'],
+  ['equalized_odds_ratio', 'fairlearnRatio', 'the smaller of the TPR and FPR ratios'],
+] as const;
+
+function toCounts(t: ArrayLike<number>, threshold: number): ConfusionCounts {
+  return { threshold, tp: t[0], fp: t[1], tn: t[2], fn: t[3] };
+}
+
+/** The reference cell of a stratum: the policy's reference groups when every attribute names one, else the largest usable cell. */
+function referenceOf(cells: CellAggregate[], attributes: string[], policy: AuditPolicy): CellAggregate | null {
+  const refs = attributes.map((n) => policy.attributes.find((a) => a.name === n)!.reference);
+  if (refs.every((r) => r !== null)) {
+    return cells.find((c) => refs.every((r, i) => c.key[i] === r)) ?? null;
+  }
+  let best: CellAggregate | null = null;
+  for (const c of cells) if (usable(c) && (best === null || c.n! > best.n!)) best = c;
+  return best;
+}
+
+interface PendingCheck extends Omit<CheckResult, 'pFail' | 'pPass' | 'verdict'> {
+  rawFail: number | null;
+  rawPass: number | null;
+}
+
+function checkOf(
+  metric: CheckMetric, g: CellAggregate, ref: CellAggregate, t: number, ctx: { gid: string; stratum: string | null; label: string; refLabel: string; threshold: number },
+  policy: AuditPolicy, z: number,
+): PendingCheck {
+  const id = `${ctx.gid}|${ctx.stratum ?? ''}|${ctx.label}|${metric}|${ctx.threshold}`;
+  const head = { id, grouping: ctx.gid, stratum: ctx.stratum, group: ctx.label, reference: ctx.refLabel, metric, threshold: ctx.threshold };
+  const inconclusive = (reason: string): PendingCheck => ({ ...head, ratio: null, interval: null, rawFail: null, rawPass: null, reason });
+  if (!usable(g)) return inconclusive(g.suppressed ? `group suppressed (${g.suppressed})` : 'group has no rows');
+  if (!usable(ref)) return inconclusive(ref.suppressed ? `reference group suppressed (${ref.suppressed})` : 'reference group has no rows');
+  let [x1, n1] = RATES[metric](g.confusion![t]);
+  let [x2, n2] = RATES[metric](ref.confusion![t]);
+  if (n1 === 0 || n2 === 0) return inconclusive(`no rows in the ${metric} denominator of the ${n1 === 0 ? 'group' : 'reference'}`);
+  if (x2 === 0 && x1 === 0) return inconclusive(`${metric} is 0 in both groups: the ratio is undefined`);
+  const r = x1 / n1 / (x2 / n2);
+  let reason = 'Katz-log test of the ratio against the band';
+  if (x1 === 0 || x2 === 0) {
+    // Haldane–Anscombe: half a row added to each cell so the log ratio has a finite standard error.
+    x1 += 0.5; n1 += 1; x2 += 0.5; n2 += 1;
+    reason += ' (a zero count: 0.5 added to each cell for the test)';
+  }
+  const se = katzLogSe(x1, n1, x2, n2)!;
+  const L = Math.log(x1 / n1 / (x2 / n2));
+  const a = Math.log(policy.band.lo);
+  const b = Math.log(policy.band.hi);
+  const pAbove = 1 - normalCdf((L - b) / se);
+  const pBelow = normalCdf((L - a) / se);
+  const rawFail = Math.min(1, 2 * Math.min(pAbove, pBelow));
+  const rawPass = Math.max(1 - normalCdf((L - a) / se), 1 - normalCdf((b - L) / se));
+  const interval = katzLogInterval(x1, n1, x2, n2, z);
+  return { ...head, ratio: Number.isFinite(r) ? r : null, interval, rawFail, rawPass, reason };
+}
+
+function strataOf(g: AuditAggregates['groupings'][number]): Array<{ stratum: string | null; cells: CellAggregate[] }> {
+  if (!g.controlled) return [{ stratum: null, cells: g.cells }];
+  const order: string[] = [];
+  const by = new Map<string, CellAggregate[]>();
+  for (const c of g.cells) {
+    const s = c.key[c.key.length - 1];
+    if (!by.has(s)) { by.set(s, []); order.push(s); }
+    by.get(s)!.push(c);
+  }
+  return order.map((s) => ({ stratum: s, cells: by.get(s)! }));
+}
+
+function groupingResult(g: AuditAggregates['groupings'][number], agg: AuditAggregates, policy: AuditPolicy, z: number, pending: PendingCheck[]): GroupingResult {
+  const nAttr = g.attributes.length;
+  const groups: GroupResult[] = [];
+  const disparities: DisparityResult[] = [];
+  for (const { stratum, cells } of strataOf(g)) {
+    const label = (c: CellAggregate) => groupLabel(c.key.slice(0, nAttr));
+    const full = (c: CellAggregate) => (stratum === null ? label(c) : `${label(c)} | ${stratum}`);
+    const results = cells.map((c) => groupResult(c, g.id, full(c), policy, z));
+    // Segmentation: representation ratio of each group in each segment.
+    if (agg.model.kind === 'segmentation') {
+      const k = agg.model.segments;
+      const live = cells.filter(usable);
+      const N = live.reduce((a, c) => a + c.n!, 0);
+      const perSegment = Array.from({ length: k }, (_, s) => live.reduce((a, c) => a + c.segments![s], 0));
+      cells.forEach((c, i) => {
+        if (!usable(c)) return;
+        results[i].segments = c.segments!.map((count, s) => {
+          const share = ratio(count, perSegment[s]);
+          const overall = ratio(c.n!, N);
+          const value = share !== null && overall !== null && overall > 0 ? share / overall : null;
+          return { segment: s, count, representationRatio: { value, interval: null, convention: CONVENTIONS.representation, method: 'none' } };
+        });
+      });
+    }
+    groups.push(...results);
+    if (agg.model.kind !== 'binary') continue;
+    const live = cells.filter(usable);
+    const ref = referenceOf(cells, g.attributes, policy);
+    agg.thresholds.forEach((threshold, t) => {
+      const seed = bootstrapSeed(policy.bootstrap.seed, `fairlearn|${g.id}|${stratum ?? ''}|${threshold}`);
+      const point = fairlearnStats(live.map((c) => c.confusion![t]));
+      const tables = live.map((c) => { const cc = c.confusion![t]; return [cc.tp, cc.fp, cc.tn, cc.fn]; });
+      const intervals = live.length >= 2
+        ? bootstrapIntervals(tables, (drawn) => fairlearnStats(drawn.map((d) => toCounts(d, threshold))), { resamples: policy.bootstrap.resamples, seed, confidenceLevel: policy.confidenceLevel })
+        : FAIRLEARN_NAMES.map(() => null);
+      const fairlearn: Record<string, MetricValue> = {};
+      FAIRLEARN_NAMES.forEach(([name, conv, of], i) => {
+        fairlearn[name] = Number.isFinite(point[i])
+          ? { value: point[i], interval: intervals[i], convention: `${CONVENTIONS[conv]}, of ${of}`, method: intervals[i] ? 'bootstrap-percentile' : 'none' }
+          : { ...NONE, convention: `${CONVENTIONS[conv]}, of ${of}` };
+      });
+      const refLabel = ref ? label(ref) : '';
+      const aif360: Record<string, Record<string, MetricValue>> = {};
+      const aequitas: Record<string, Record<string, MetricValue>> = {};
+      const refUsable = ref !== null && usable(ref);
+      const totalPredicted = live.reduce((a, c) => a + c.confusion![t].tp + c.confusion![t].fp, 0);
+      for (const c of cells) {
+        if (c === ref) continue;
+        const gl = label(c);
+        for (const metric of policy.checks) {
+          pending.push(ref
+            ? checkOf(metric, c, ref, t, { gid: g.id, stratum, label: gl, refLabel, threshold }, policy, z)
+            : { id: `${g.id}|${stratum ?? ''}|${gl}|${metric}|${threshold}`, grouping: g.id, stratum, group: gl, reference: '', metric, threshold, ratio: null, interval: null, rawFail: null, rawPass: null, reason: 'no reference group with rows' });
+        }
+        if (!refUsable || !usable(c)) continue;
+        const cg = c.confusion![t];
+        const cr = ref.confusion![t];
+        const diff = (name: keyof typeof RATES): { value: number | null; interval: Interval | null } => {
+          const [x1, n1] = RATES[name](cg);
+          const [x2, n2] = RATES[name](cr);
+          return n1 > 0 && n2 > 0 ? { value: x1 / n1 - x2 / n2, interval: newcombeInterval(x1, n1, x2, n2, z) } : { value: null, interval: null };
+        };
+        const rat = (name: keyof typeof RATES): MetricValue => {
+          const [x1, n1] = RATES[name](cg);
+          const [x2, n2] = RATES[name](cr);
+          const value = n1 > 0 && n2 > 0 && x2 > 0 ? (x1 / n1) / (x2 / n2) : null;
+          const interval = value === null ? null : katzLogInterval(x1, n1, x2, n2, z);
+          return { value, interval, convention: '', method: interval ? 'katz-log' : 'none' };
+        };
+        const spd = diff('selectionRate');
+        const eod = diff('tpr');
+        const fprd = diff('fpr');
+        const aod = eod.value !== null && fprd.value !== null
+          ? { value: (eod.value + fprd.value) / 2, interval: eod.interval && fprd.interval ? moverSum([eod.value, fprd.value], [eod.interval, fprd.interval]).map((v) => v / 2) as Interval : null }
+          : { value: null, interval: null };
+        const di = rat('selectionRate');
+        aif360[gl] = {
+          statistical_parity_difference: { ...spd, convention: `${CONVENTIONS.aif360}: selection rate difference`, method: spd.interval ? 'newcombe-hybrid-score' : 'none' },
+          disparate_impact: { ...di, convention: `${CONVENTIONS.aif360}: selection rate ratio`, method: di.method },
+          equal_opportunity_difference: { ...eod, convention: `${CONVENTIONS.aif360}: true positive rate difference`, method: eod.interval ? 'newcombe-hybrid-score' : 'none' },
+          average_odds_difference: { ...aod, convention: `${CONVENTIONS.aif360}: mean of the FPR and TPR differences`, method: aod.interval ? 'mover-newcombe' : 'none' },
+        };
+        const aq: Record<string, MetricValue> = {};
+        const pprG = cg.tp + cg.fp;
+        const pprR = cr.tp + cr.fp;
+        aq.ppr_disparity = { value: totalPredicted > 0 && pprR > 0 ? pprG / pprR : null, interval: null, convention: `${CONVENTIONS.aequitas}: share of all predicted positives`, method: 'none' };
+        for (const [name, rate] of AEQUITAS) aq[name] = { ...rat(rate), convention: `${CONVENTIONS.aequitas}: ${rate}` };
+        aequitas[gl] = aq;
+      }
+      disparities.push({ threshold, stratum, reference: refLabel, fairlearn, aif360, aequitas });
+    });
+  }
+  return { id: g.id, attributes: g.attributes, controlled: g.controlled, groups, disparities };
+}
+
+/**
+ * Every metric of the audit from the summed aggregates (full or as released: suppression is
+ * applied first and is idempotent). Aggregates made under another policy's layout are refused
+ * (AGGREGATE_REJECTED). Deterministic: bootstrap streams are seeded from the policy
+ * seed and each interval's own label, so `verify` recomputes it bit for bit.
+ */
+export function computeAudit(aggregates: AuditAggregates, policy: AuditPolicy): AuditResult {
+  checkAggregatesMatchPolicy(aggregates, policy);
+  const agg = releaseAggregates(aggregates, policy);
+  const z = zFor(policy.confidenceLevel);
+  const pending: PendingCheck[] = [];
+  const groupings = agg.groupings.map((g) => groupingResult(g, agg, policy, z, pending));
+  const alpha = 1 - policy.confidenceLevel;
+  const adjFail = holmAdjust(pending.map((p) => p.rawFail));
+  const adjPass = holmAdjust(pending.map((p) => p.rawPass));
+  const checks: CheckResult[] = pending.map(({ rawFail: _f, rawPass: _p, ...p }, i) => {
+    let verdict: Verdict = 'inconclusive';
+    let reason = p.reason;
+    if (adjFail[i] !== null && adjFail[i]! <= alpha) verdict = 'fail';
+    else if (adjPass[i] !== null && adjPass[i]! <= alpha) verdict = 'pass';
+    else if (adjFail[i] !== null) reason += ': the interval overlaps the band edge';
+    return { ...p, pFail: adjFail[i], pPass: adjPass[i], verdict, reason };
+  });
+  const verdict: Verdict = checks.some((c) => c.verdict === 'fail') ? 'fail' : checks.length > 0 && checks.every((c) => c.verdict === 'pass') ? 'pass' : 'inconclusive';
+  return { members: agg.members, groupings, checks, verdict, parity: agg.parity, conventions: { ...CONVENTIONS } };
+}

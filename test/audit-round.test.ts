@@ -1,0 +1,198 @@
+// The audit round over real gRPC: members score their held-out rows with the published model, only
+// the secure sum of their audit vectors reaches the coordinator, and a signed report is stored with
+// the version. One member vanishes mid-round; one age band exists at one member only.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import {
+  auditLayoutOf, decodeAuditAggregates, parseAuditPolicy, policyHash, unpackVector,
+  type AuditAggregates, type AuditPolicy, type AuditResult, type AuditWorkOrder,
+} from '@consort/core';
+import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
+import { coreAuditMath, memberPseudonym, parseAuditReportFile, auditReportFileText, planMitigation, signedReportOf, verifyAuditReport } from '@consort/coordinator';
+import { sqliteDatabase } from './support/databases.ts';
+import { CLI, runCli } from './support/cli.ts';
+import { churnTask, startFixture, type Fixture } from './support/federation-fixture.ts';
+
+const MEMBERS = 5;
+const VANISHING = 4;
+
+const POLICY_INPUT = {
+  attributes: [
+    { name: 'gender', column: 'gender', groups: ['female', 'male', 'other'], reference: 'male' },
+    { name: 'age', column: 'age_band', groups: ['18-24', '25-34', '35-44', '45-54', '55-64', '65+'] },
+  ],
+  intersections: [['gender', 'age']],
+  histogramBins: 100,
+  minCellCount: 10,
+  minMembers: 3,
+  bootstrap: { resamples: 100, seed: 3 },
+};
+const policy: AuditPolicy = parseAuditPolicy(POLICY_INPUT);
+
+/**
+ * Moves every "65+" customer of members 1..n to "55-64", and member 0's customers aged 35-64 to "65+":
+ * the band is then present at member 0 only, with enough of its rows to pass the minimum cell count.
+ */
+function onlyFirstMemberHasOldest(files: string[]): void {
+  files.slice(1).forEach((f) => writeFileSync(f, readFileSync(f, 'utf8').replace(/,65\+,/g, ',55-64,')));
+  writeFileSync(files[0], readFileSync(files[0], 'utf8').replace(/,(55-64|45-54|35-44),/g, ',65+,'));
+}
+
+describe('audit round', () => {
+  let fx: Fixture;
+  const db = sqliteDatabase();
+  let vanish = false;
+  const purposeOf = new Map<number, string>();
+  /** Each surviving member's own audit vector, as it packed it before masking (test hook). */
+  const sent = new Map<number, number[]>();
+
+  beforeAll(async () => {
+    fx = await startFixture({
+      databaseUrl: db.url, members: MEMBERS, customers: 2500, seed: 31,
+      hooks: (i) => ({ misbehave: {
+        takesPart: (open: RoundOpen__Output) => {
+          purposeOf.set(i, open.purpose);
+          return true;
+        },
+        packed: (vector, layout) => {
+          if (purposeOf.get(i) !== 'audit') return;
+          if (vanish && i === VANISHING) {
+            // Keys and shares were exchanged: the member disappears before its masked input.
+            fx.agents[i].stop();
+            throw new Error('member vanished during the audit round (test)');
+          }
+          sent.set(i, Array.from(unpackVector(layout, vector).audit));
+        },
+      } }),
+    });
+    onlyFirstMemberHasOldest(fx.files);
+  }, 120_000);
+  afterAll(async () => { await fx?.close(); });
+
+  it('stores a signed report whose numbers are the survivors\' summed vectors, verifiable offline', async () => {
+    const task = await fx.admin.createTask(fx.federationId, churnTask({ name: 'audited', aggregation: 'secure', minMembers: 3, stageTimeoutSeconds: 6 }));
+    const trained = await fx.admin.runRounds(task.id, 2, 20);
+    const published = trained.filter((r) => r.state === 'published' && r.modelVersionId && r.purpose === 'train').at(-1)!;
+    expect(published).toBeDefined();
+
+    vanish = true;
+    const reports = await fx.coordinator.rounds.runWorkflow('audit', task.id, {
+      audit: {
+        policy, signingKey: fx.coordinator.coordinatorKey,
+        declaration: { intendedUse: 'rank customers for a retention call', dataWindow: 'synthetic, seed 31' },
+      },
+    }, { waitForMembersMs: 20_000 });
+    expect(reports).toHaveLength(1);
+    const round = reports[0];
+    expect(round.purpose).toBe('audit');
+    expect(round.state).toBe('published');
+    expect(round.dropped.map((d) => d.memberId)).toEqual([fx.agents[VANISHING].memberId]);
+
+    // Stored with the audited version, and the audit trail fixed the policy before the round.
+    const record = (await fx.coordinator.store.getAuditReportForModelVersion(published.modelVersionId))!;
+    expect(record).toBeDefined();
+    expect(record.policyHash).toBe(policyHash(policy));
+    const events = await fx.coordinator.store.listAuditEvents({ subjectId: published.modelVersionId });
+    const kinds = events.map((e) => e.kind).filter((k) => k.startsWith('audit.'));
+    expect(kinds).toEqual(['audit.policy_fixed', 'audit.reported']);
+
+    // The auditor's check: from the file alone, pinned to the coordinator's key and the policy.
+    const signed = parseAuditReportFile(auditReportFileText(signedReportOf(record)), 'audit.json');
+    const v = verifyAuditReport(signed, coreAuditMath, { trustedPublicKey: fx.coordinator.coordinatorKey.publicKey, expectedPolicyHash: policyHash(policy) });
+    expect(v.modelVersionId).toBe(published.modelVersionId);
+
+    const body = signed.report;
+    const members = await fx.coordinator.store.listMembers(fx.federationId);
+    const pseudonym = (i: number) => memberPseudonym(members.find((m) => m.id === fx.agents[i].memberId)!.identityPublicKey);
+    expect(body.members.count).toBe(MEMBERS - 1);
+    expect(body.members.pseudonyms).toEqual([0, 1, 2, 3].map(pseudonym).sort());
+    expect(body.privacy.droppedPseudonyms).toEqual([pseudonym(VANISHING)]);
+    expect(body.privacy.protocol).toBe('secure-aggregation');
+    expect(JSON.stringify(body)).not.toMatch(/Shop|member-0\d/i); // pseudonyms, never names
+    expect(body.model.sha256).toBe((await fx.coordinator.store.getModelVersionMeta(published.modelVersionId)).sha256);
+
+    // The secure sum equals the plain sum of the four survivors' vectors (the vanished one is not in it).
+    expect([...sent.keys()].sort()).toEqual([0, 1, 2, 3]);
+    const order: AuditWorkOrder = { kind: 'audit', policy, policyHash: policyHash(policy), maxRows: 1 };
+    const plainSum = [...sent.values()].reduce((acc, v) => acc.map((x, j) => x + v[j]));
+    const expected = decodeAuditAggregates(plainSum, auditLayoutOf(order));
+    const aggregates = body.aggregates as AuditAggregates;
+    expect(aggregates.members).toBe(4);
+    for (const [g, grouping] of aggregates.groupings.entries()) {
+      for (const [c, cell] of grouping.cells.entries()) {
+        const exp = expected.groupings[g].cells[c];
+        expect(cell.members).toBe(exp.members);
+        if (!cell.suppressed) {
+          expect(cell.n).toBe(exp.n);
+          expect(cell.confusion).toEqual(exp.confusion);
+          expect(cell.histPos).toEqual(exp.histPos);
+        }
+      }
+    }
+
+    // "65+" lives at member 0 only: its cells are withheld and none of its checks passes.
+    const result = body.result as AuditResult;
+    const oldest = result.groupings.find((g) => g.id === 'age')!.groups.find((g) => g.key[0] === '65+')!;
+    expect(oldest.members).toBe(1);
+    expect(oldest.suppressed).toBe('below-min-members');
+    expect(result.checks.filter((c) => c.group.includes('65+')).every((c) => c.verdict === 'inconclusive')).toBe(true);
+    expect(result.checks.length).toBeGreaterThan(0);
+    expect(['pass', 'fail', 'inconclusive']).toContain(result.verdict);
+
+    // The auditor's commands against the coordinator database: list (audited or not released), export, verify.
+    const list = await runCli(CLI.audit, ['list', '--task', task.id, '--database-url', db.url, '--json'], { cwd: fx.workDir });
+    expect(list.stderr).toBe('');
+    const listed = (JSON.parse(list.stdout) as { versions: Array<{ modelVersionId: string; released: boolean; report: { verdict: string } | null }> }).versions;
+    expect(listed.filter((x) => x.released).map((x) => x.modelVersionId)).toEqual([published.modelVersionId]);
+    expect(listed.find((x) => x.released)!.report!.verdict).toBe(record.verdict);
+    const unaudited = listed.find((x) => !x.released)!;
+    const missing = await runCli(CLI.audit, ['export', '--model-version', unaudited.modelVersionId, '--out', 'a.json', '--database-url', db.url], { cwd: fx.workDir });
+    expect(missing.code).toBe(6);
+    expect(missing.stderr).toMatch(/^AUDIT_MISSING: model version \S+ has no audit report; it is not released until its audit round has run/);
+    const exported = await runCli(CLI.audit, ['export', '--model-version', published.modelVersionId, '--out', 'audit.json', '--database-url', db.url], { cwd: fx.workDir });
+    expect(exported.code).toBe(0);
+    const verified = await runCli(CLI.audit, ['verify', 'audit.json', '--public-key', Buffer.from(fx.coordinator.coordinatorKey.publicKey).toString('base64')], { cwd: fx.workDir });
+    expect(verified.stderr).toBe('');
+    expect(verified.code).toBe(0);
+
+    // The operator's command audits the earlier version over the admin API (the vanished member stays away).
+    const v1 = unaudited.modelVersionId;
+    writeFileSync(`${fx.workDir}/policy.json`, JSON.stringify(POLICY_INPUT));
+    const version1 = (await fx.coordinator.store.getModelVersionMeta(v1)).version;
+    const cli = await runCli(CLI.coordinator, ['audit', '--task', task.id, '--policy', 'policy.json', '--model-version', String(version1), '--intended-use', 'retention calls',
+      '--coordinator', fx.coordinator.adminAddress, '--token', fx.coordinator.adminToken], { cwd: fx.workDir });
+    expect(cli.stderr).toBe('');
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(/^round \d+ audit published/m);
+    const second = (await fx.coordinator.store.getAuditReportForModelVersion(v1))!;
+    expect(JSON.parse(second.bodyJson)).toMatchObject({ task: { intendedUse: 'retention calls' }, model: { modelVersionId: v1 }, policyHash: policyHash(policy) });
+
+    // One report per version: a second audit of the same version is refused, nothing overwritten.
+    await expect(fx.coordinator.rounds.runWorkflow('audit', task.id, { audit: { policy, signingKey: fx.coordinator.coordinatorKey } }, { waitForMembersMs: 20_000 }))
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  }, 300_000);
+
+  it('run --audit-policy trains, then audits the new version; a bad policy is refused before any round', async () => {
+    const task = await fx.admin.createTask(fx.federationId, churnTask({ name: 'run-and-audit', aggregation: 'secure', minMembers: 3, stageTimeoutSeconds: 6 }));
+    const conn = ['--coordinator', fx.coordinator.adminAddress, '--token', fx.coordinator.adminToken];
+    writeFileSync(`${fx.workDir}/bad-policy.yaml`, 'attributes: []\n');
+    const bad = await runCli(CLI.coordinator, ['run', '--task', task.id, '--rounds', '2', '--audit-policy', 'bad-policy.yaml', ...conn], { cwd: fx.workDir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^INVALID_ARGUMENT: .*attributes/);
+    expect(await fx.coordinator.store.listRounds(task.id)).toEqual([]);
+
+    writeFileSync(`${fx.workDir}/policy.json`, JSON.stringify(POLICY_INPUT));
+    // A mitigation planned from an earlier report, marked in the new one.
+    const earlier = (await fx.coordinator.store.listAuditReports((await fx.coordinator.store.listTasks(fx.federationId))[0].id))[0];
+    const plan = planMitigation(signedReportOf(await fx.coordinator.store.getAuditReport(earlier.id)), { grouping: 'gender', kind: 'thresholds' });
+    writeFileSync(`${fx.workDir}/plan.json`, JSON.stringify(plan));
+    const r = await runCli(CLI.coordinator, ['run', '--task', task.id, '--rounds', '2', '--audit-policy', 'policy.json', '--data-window', 'H1 2026', '--mitigation', 'plan.json', ...conn], { cwd: fx.workDir });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^round \d+ audit published/m);
+    const latest = (await fx.coordinator.store.latestModelVersion(task.id))!;
+    const record = (await fx.coordinator.store.getAuditReportForModelVersion(latest.id))!;
+    expect(record.policyHash).toBe(policyHash(policy));
+    expect(JSON.parse(record.bodyJson)).toMatchObject({ task: { dataWindow: 'H1 2026' }, model: { version: latest.version }, mitigations: [{ kind: 'per-group-thresholds', grouping: 'gender' }] });
+  }, 300_000);
+});
