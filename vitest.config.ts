@@ -7,6 +7,8 @@ export default defineConfig({
     exclude: ['**/node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // Browser and end-to-end polls wait for pages and rounds: on 2 loaded cores 1 s (the default) is too tight.
+    expect: { poll: { timeout: 15_000 } },
     pool: 'forks',
     reporters: ['default', 'json'],
     outputFile: { json: '.reports/vitest.json' },

@@ -144,7 +144,8 @@ describe('coordinator restarts', () => {
         await page.locator('#login button[type=submit]').click();
         await page.locator('h1').first().waitFor();
         await page.goto(`${httpUrl}/dashboard/#/tasks/${task.id}`);
-        await expect.poll(() => page.locator('#rounds tbody tr').count()).toBe(listed.rounds.length);
+        // The page loads its data after login: allow for a loaded machine.
+        await expect.poll(() => page.locator('#rounds tbody tr').count(), { timeout: 20_000 }).toBe(listed.rounds.length);
         const rows = await Promise.all((await page.locator('#rounds tbody tr').all()).map((tr) => tr.locator('td').allTextContents()));
         const byNumber = new Map(rows.map((cells) => [Number(cells[0]), cells]));
         expect(byNumber.get(2)?.[2]).toBe('aborted');

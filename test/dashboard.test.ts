@@ -202,9 +202,9 @@ describe.runIf(haveBrowser)('web dashboard in a browser', () => {
       await page.setViewportSize({ width: 1280, height: 900 });
     }
     // The last round shown is the evaluation round; its stage timings cover each stage the coordinator
-    // recorded (aggregation and publication are one step: no event of its own for "aggregated").
+    // recorded, "aggregated" (the sum closed with its result) included.
     const stagesShown = await page.locator('#stage-timings tbody tr td:first-child').allTextContents();
-    expect(stagesShown).toEqual(['open', 'advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask', 'published']);
+    expect(stagesShown).toEqual(['open', 'advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask', 'aggregated', 'published']);
     // A round picked in the table shows its own stages: round 2 waited about 5 s for the silent member's keys.
     await page.locator('#rounds tbody tr').nth(1).locator('button.round-pick').click();
     await expect.poll(() => page.locator('#live-number').textContent()).toBe('2');

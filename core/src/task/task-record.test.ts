@@ -20,6 +20,14 @@ describe('task record', () => {
     });
   }
 
+  it('keeps the task\'s differential privacy through encode and decode (members pin it with the task)', () => {
+    const task = resolveTask({ name: 'dp', label: 'y', numeric: ['a'], aggregation: 'secure', privacy: { level: 'member', epsilon: 3, delta: 1e-5, noiseMultiplier: 1, clipNorm: 0.5 } });
+    expect(task.kind === 'model' && task.privacy).toBeTruthy();
+    const back = decodeTask(encodeTask(task));
+    expect(back).toEqual(task);
+    expect(taskSha256(encodeTask(back))).not.toBe(taskSha256(encodeTask(resolveTask({ name: 'dp', label: 'y', numeric: ['a'], aggregation: 'secure' }))));
+  });
+
   it('is canonical: key order does not change the text or the hash', () => {
     const a = resolveTask(inputs.binary);
     const b = resolveTask(Object.fromEntries(Object.entries(inputs.binary).reverse()));

@@ -34,6 +34,8 @@ export function taskInputOf(task: ResolvedTask): TaskDefinitionInput {
     categorical: Object.fromEntries(task.categorical.map((c) => [c, task.vocabularies[c]])),
     model: task.model, train: task.train, testFraction: task.testFraction, strategy: task.strategy, sampleFraction: task.sampleFraction,
     earlyStopping: task.earlyStopping ?? false, maxRounds: task.maxRounds,
+    // Privacy is part of what members pin: it travels (and is stored) with the task.
+    ...(task.privacy ? { privacy: task.privacy } : {}),
   };
 }
 
