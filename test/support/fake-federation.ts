@@ -14,7 +14,7 @@ import { RoundLifecycle } from '../../coordinator/src/round/lifecycle.ts';
 import { RoundInputs } from '../../coordinator/src/round/round-inputs.ts';
 import { featureSchemaOf, taskDefinitionOf } from '../../coordinator/src/round/task-codec.ts';
 import { TaskStrategies } from '../../coordinator/src/round/task-strategies.ts';
-import { MemoryStore } from '../../coordinator/src/store/memory-store.test-support.ts';
+import { MemoryStore } from '../../coordinator/test-support/memory-store.ts';
 import { createTask } from '../../coordinator/src/task/task-service.ts';
 import type { TaskRecord } from '../../coordinator/src/store/store.ts';
 

@@ -1,12 +1,12 @@
 // An in-memory Store for unit tests (not exported): the same contract as prisma-store, kept in maps.
 import { randomUUID } from 'node:crypto';
 import { ConsortError } from '@consort/core';
-import { GENESIS_HASH, auditEntryHash } from '../ledger/chain.ts';
+import { GENESIS_HASH, auditEntryHash } from '../src/ledger/chain.ts';
 import type {
   ApiTokenInput, ApiTokenRecord, AuditCheckpointRecord, AuditEventFilter, AuditEventInput, AuditLogHead, AuditEventRecord, AuditReportInput, AuditReportMeta, AuditReportRecord,
   EnrollmentTokenRecord, FederationRecord, JsonObject, MemberRecord, ModelVersionInput, ModelVersionMeta,
   ModelVersionRecord, RoundInput, RoundPatch, RoundRecord, RoundResultInput, Store, StrategyStateRecord, TaskInput, TaskRecord,
-} from './store.ts';
+} from '../src/store/store.ts';
 
 const notFound = (what: string, id: string) => new ConsortError('NOT_FOUND', `${what} ${id} does not exist`);
 const copy = <T>(x: T): T => structuredClone(x);
