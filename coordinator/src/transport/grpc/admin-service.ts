@@ -61,12 +61,12 @@ export function toRoundReportMessage(r: RoundReport): RoundReportMessage {
   };
 }
 
-/** The audit workflow's arguments of a RunRounds request, when it carries a policy. */
+/**
+ * The audit workflow's arguments of a RunRounds request, when it carries a policy (without one,
+ * an audit uses the task's own policy, and the workflow refuses a task that has none).
+ */
 function auditArgsOf(req: RunRoundsRequest__Output, key: CoordinatorKey | undefined): AuditWorkflowArgs | undefined {
-  if (!req.auditPolicy) {
-    if (req.workflow === 'audit') throw new ConsortError('INVALID_ARGUMENT', 'an audit needs its policy (--policy <file>)');
-    return undefined;
-  }
+  if (!req.auditPolicy) return undefined;
   if (!key) throw new ConsortError('INVALID_ARGUMENT', 'this coordinator has no signing key for audit reports');
   return {
     policy: parseAuditPolicyText(req.auditPolicy),
@@ -179,17 +179,12 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         if (workflow === 'audit') {
           // Only the audit, of model_version (0 = the latest).
           await rounds.runWorkflow('audit', taskId, { audit, version: modelVersion || undefined }, options);
+        } else if (workflow) {
+          if (audit) throw new ConsortError('INVALID_ARGUMENT', `an audit policy goes with a training run or an audit, not with workflow "${workflow}"`);
+          await rounds.runWorkflow(workflow, taskId, { rounds: call.request.rounds || undefined, version: modelVersion || undefined }, options);
         } else {
-          // No workflow named: the task's own (model training or segmentation).
-          const published = workflow
-            ? await rounds.runWorkflow(workflow, taskId, { rounds: call.request.rounds || undefined, version: modelVersion || undefined }, options)
-            : await rounds.runTask(taskId, call.request.rounds || undefined, options);
-          if (audit) {
-            if (!published.some((r) => r.state === 'published' && r.modelVersionId && r.purpose === 'train')) {
-              throw new ConsortError('NO_MODEL_PUBLISHED', `task ${taskId}: no model was published, so there is nothing to audit`);
-            }
-            await rounds.runWorkflow('audit', taskId, { audit }, options);
-          }
+          // The task's own workflow; a training run audits its final version (with this policy, or the task's own).
+          await rounds.runTask(taskId, call.request.rounds || undefined, options, audit);
         }
         await store.appendAuditEvent({ actor: 'coordinator', kind: 'run.finished', subjectType: 'task', subjectId: taskId, detail: { rounds: reports, lastModelVersionId } });
         call.end();
