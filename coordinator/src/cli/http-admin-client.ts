@@ -12,6 +12,7 @@ import type { MembersWaiting__Output } from '@consort/protos/types/MembersWaitin
 import { ConsortError, ERROR_CODES, type ErrorCode, type TaskDefinitionInput } from '@consort/core';
 import { toRoundReportMessage } from '../transport/grpc/admin-service.ts';
 import type { RoundReport } from '../round/round-runner.ts';
+import type { AuditRequest } from './admin-client.ts';
 
 /** A live event of the watch stream (see the HTTP API's rounds.watch). */
 export interface StageEvent {
@@ -108,13 +109,13 @@ export class HttpAdminClient {
    * the run on the coordinator (the promise then rejects with CANCELLED).
    */
   async runRounds(taskId: string, rounds: number, waitForMembersSeconds = 30, onReport?: (r: RoundReport__Output) => void,
-    more: { onWaiting?: (w: MembersWaiting__Output) => void; signal?: AbortSignal; onEvent?: (e: StageEvent) => void; workflow?: string; modelVersion?: number; audit?: unknown } = {}): Promise<RoundReport__Output[]> {
-    if (more.audit || more.workflow === 'audit') {
-      throw new ConsortError('INVALID_ARGUMENT', 'audit rounds are started over the operator port for now: run the same command without --api (consort-coordinator audit --task <id> --policy <file>)');
-    }
+    more: { onWaiting?: (w: MembersWaiting__Output) => void; signal?: AbortSignal; onEvent?: (e: StageEvent) => void; workflow?: string; modelVersion?: number; audit?: AuditRequest } = {}): Promise<RoundReport__Output[]> {
+    const a = more.audit;
+    // The policy travels as its text; the coordinator parses and hashes it before any round.
+    const audit = a ? { policy: a.policy, ...(a.intendedUse ? { intendedUse: a.intendedUse } : {}), ...(a.dataWindow ? { dataWindow: a.dataWindow } : {}), ...(a.mitigations ? { mitigations: a.mitigations } : {}) } : undefined;
     await this.json('POST', `/api/v1/tasks/${enc(taskId)}/runs`, {
       waitSeconds: waitForMembersSeconds, ...(rounds ? { rounds } : {}),
-      ...(more.workflow ? { workflow: more.workflow } : {}), ...(more.modelVersion ? { modelVersion: more.modelVersion } : {}),
+      ...(more.workflow ? { workflow: more.workflow } : {}), ...(more.modelVersion ? { modelVersion: more.modelVersion } : {}), ...(audit ? { audit } : {}),
     });
     const abort = () => { void this.json('POST', `/api/v1/tasks/${enc(taskId)}/run/abort`).catch(() => undefined); };
     more.signal?.addEventListener('abort', abort, { once: true });
