@@ -50,7 +50,7 @@ export async function roundRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
           type: 'object',
           description: 'a fairness audit (docs/audits.md): with workflow "audit", of modelVersion; with a training run, of its final version. Without policy: the task\'s own (audit.policy)',
           properties: {
-            policy: { type: ['object', 'string'], description: 'the audit policy, as an object or as YAML/JSON text; fixed and hashed before the round' },
+            policy: { anyOf: [{ type: 'object' }, { type: 'string' }], description: 'the audit policy, as an object or as YAML/JSON text; fixed and hashed before the round' },
             intendedUse: { type: 'string', minLength: 1, maxLength: 2000 },
             dataWindow: { type: 'string', minLength: 1, maxLength: 2000 },
             mitigations: { type: 'array', items: { type: 'object', additionalProperties: true }, description: 'mitigation plans applied before this version (consort-audit mitigate)' },
