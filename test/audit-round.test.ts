@@ -249,6 +249,19 @@ describe('audit round', () => {
     // The HTTP run's first version has no report (only a run's final version is audited).
     const older = (await fx.coordinator.store.listModelVersions(taskId)).find((v) => v.version > first.version && v.version < second.version)!;
     expect(await fx.coordinator.store.getAuditReportForModelVersion(older.id)).toBeUndefined();
+    // Not released: export-model refuses it (gRPC and HTTP API alike) unless told --unaudited.
+    const exportArgs = ['export-model', '--task', taskId, '--version', String(older.version), '--out', 'older.json'];
+    const refused = await runCli(CLI.coordinator, [...exportArgs, ...conn], { cwd: fx.workDir });
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toMatch(/^AUDIT_MISSING: version \d+ of task \S+ has no audit report and the task requires one/);
+    const refusedApi = await runCli(CLI.coordinator, [...exportArgs, '--api', fx.coordinator.httpUrl!, '--token', token], { cwd: fx.workDir });
+    expect(refusedApi.stderr).toMatch(/^AUDIT_MISSING: /);
+    const forced = await runCli(CLI.coordinator, [...exportArgs, '--unaudited', ...conn], { cwd: fx.workDir });
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/^warning: --unaudited/);
+    expect((await fx.coordinator.store.listAuditEvents({ subjectId: older.id })).find((e) => e.kind === 'model.exported')?.detail).toMatchObject({ unaudited: true });
+    const audited = await runCli(CLI.coordinator, ['export-model', '--task', taskId, '--out', 'latest.json', ...conn], { cwd: fx.workDir });
+    expect(audited.stderr).toBe('');
     const stricter = parseAuditPolicy({ ...POLICY_INPUT, minCellCount: 20 });
     const started = await api('POST', `/api/v1/tasks/${taskId}/runs`, { workflow: 'audit', modelVersion: older.version, waitSeconds: 20, audit: { policy: JSON.stringify({ ...POLICY_INPUT, minCellCount: 20 }), dataWindow: 'synthetic' } });
     expect(started.status).toBe(202);

@@ -88,6 +88,17 @@ function mitigationsOf(text: string): unknown[] | undefined {
   return list;
 }
 
+/**
+ * AUDIT_MISSING when the task requires audits (its definition has `audit`) and this version has
+ * no audit report: such a version is not released. Undefined otherwise.
+ */
+async function unauditedRelease(store: Store, taskId: string, modelVersionId: string, version: number): Promise<ConsortError | undefined> {
+  const task = await store.getTask(taskId);
+  if (task.definition.kind !== 'model' || !task.definition.audit) return undefined;
+  if (await store.getAuditReportForModelVersion(modelVersionId)) return undefined;
+  return new ConsortError('AUDIT_MISSING', `version ${version} of task ${taskId} has no audit report and the task requires one: it is not released (audit it with consort-coordinator audit --task ${taskId} --model-version ${version}, or export it anyway with --unaudited)`, { modelVersionId });
+}
+
 export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandlers {
   const { store, rounds, adminToken, logger } = deps;
 
@@ -201,7 +212,12 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         authorize(call);
         const r = call.request;
         const built = await memberModelFile(store, { taskId: r.taskId, version: r.version, modelVersionId: r.modelVersionId });
-        await store.appendAuditEvent({ actor: 'operator', kind: 'model.exported', subjectType: 'model', subjectId: built.file.modelVersionId, detail: { taskId: built.file.taskId, version: built.file.version, sha256: built.file.sha256 } });
+        const unaudited = await unauditedRelease(store, built.file.taskId, built.file.modelVersionId, built.file.version);
+        if (unaudited && !r.allowUnaudited) throw unaudited;
+        await store.appendAuditEvent({
+          actor: 'operator', kind: 'model.exported', subjectType: 'model', subjectId: built.file.modelVersionId,
+          detail: { taskId: built.file.taskId, version: built.file.version, sha256: built.file.sha256, ...(unaudited ? { unaudited: true } : {}) },
+        });
         await writeModelFile(call, built);
       }).catch((err) => call.emit('error', fail(err, 'ExportModel', call)));
     },
