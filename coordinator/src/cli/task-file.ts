@@ -28,14 +28,19 @@ function withAuditPolicyFile(input: TaskDefinitionInput, taskPath: string, sourc
     throw new ConsortError('INVALID_ARGUMENT', `${source}: task definition field "audit.policyFile": give the policy once, as audit.policy or audit.policyFile`, { field: 'audit.policyFile', file: source });
   }
   const file = resolve(dirname(taskPath), audit.policyFile);
-  let policy: unknown;
+  let text: string;
   try {
-    policy = parseYaml(readFileSync(file, 'utf8'));
+    text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ENOENT') {
       throw new ConsortError('FILE_UNREADABLE', `${source}: audit.policyFile ${file} does not exist (the path is relative to the task file)`, { file });
     }
-    if ((err as { code?: unknown }).code) throw err;
+    throw err;
+  }
+  let policy: unknown;
+  try {
+    policy = parseYaml(text);
+  } catch (err) {
     throw new ConsortError('INVALID_ARGUMENT', `${source}: audit policy file ${file} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { field: 'audit.policyFile', file });
   }
   const { policyFile: _read, ...rest } = audit;
