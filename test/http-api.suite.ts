@@ -385,6 +385,7 @@ export function httpApiSuite(db: { name: string; create: () => Promise<TestDatab
           [{ workflow: 'evaluate', audit: { policy } }, /not with workflow "evaluate"/],
           // The task pins no policy of its own, and none was given.
           [{ workflow: 'audit' }, /has no audit policy of its own/],
+          [{ audit: { intendedUse: 'retention' } }, /has no audit policy of its own/],
           [{ workflow: 'audit', audit: { polcy: policy } }, /./],
         ];
         for (const [payload, message] of refusals) {

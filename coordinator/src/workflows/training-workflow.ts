@@ -83,10 +83,11 @@ export const trainingWorkflow: Workflow = {
  * published nothing leaves nothing to audit: an error when the operator asked for the audit.
  */
 async function auditFinalVersion(ctx: WorkflowContext, task: TaskRecord, trained: boolean): Promise<void> {
-  const wanted = ctx.args.audit !== undefined || modelTaskOf(task).audit !== undefined;
+  // Audit args without a policy (a declaration only) add to the task's own audit; they start none.
+  const wanted = ctx.args.audit?.policy !== undefined || modelTaskOf(task).audit !== undefined;
   if (!wanted) return;
   if (!trained) {
-    if (ctx.args.audit) throw new ConsortError('NO_MODEL_PUBLISHED', `task ${task.id}: no model was published, so there is nothing to audit`);
+    if (ctx.args.audit?.policy) throw new ConsortError('NO_MODEL_PUBLISHED', `task ${task.id}: no model was published, so there is nothing to audit`);
     ctx.logger.warn({ task: task.id }, 'audit: this run published no model version, so none was audited');
     return;
   }

@@ -72,7 +72,7 @@ export async function roundRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     }
     const wantsAudit = workflow === 'audit' || audit !== undefined;
     if (wantsAudit && task.definition.kind !== 'model') throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} is a ${task.definition.kind} task; only a model task's versions are audited`);
-    if (workflow === 'audit' && !audit?.policy && !(task.definition.kind === 'model' && task.definition.audit)) {
+    if (wantsAudit && !audit?.policy && !(task.definition.kind === 'model' && task.definition.audit)) {
       throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} has no audit policy of its own; give one as audit.policy`);
     }
     const run = runs.start(request.params.taskId, {
