@@ -2,13 +2,13 @@
 // the secure sum of their audit vectors reaches the coordinator, and a signed report is stored with
 // the version. One member vanishes mid-round; one age band exists at one member only.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   auditLayoutOf, decodeAuditAggregates, parseAuditPolicy, policyHash, unpackVector,
   type AuditAggregates, type AuditPolicy, type AuditResult, type AuditWorkOrder,
 } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
-import { coreAuditMath, memberPseudonym, parseAuditReportFile, auditReportFileText, planMitigation, signedReportOf, verifyAuditReport } from '@consort/coordinator';
+import { coreAuditMath, issueApiToken, memberPseudonym, parseAuditReportFile, auditReportFileText, planMitigation, signedReportOf, verifyAuditReport } from '@consort/coordinator';
 import { sqliteDatabase } from './support/databases.ts';
 import { CLI, runCli } from './support/cli.ts';
 import { churnTask, startFixture, type Fixture } from './support/federation-fixture.ts';
@@ -194,5 +194,81 @@ describe('audit round', () => {
     const record = (await fx.coordinator.store.getAuditReportForModelVersion(latest.id))!;
     expect(record.policyHash).toBe(policyHash(policy));
     expect(JSON.parse(record.bodyJson)).toMatchObject({ task: { dataWindow: 'H1 2026' }, model: { version: latest.version }, mitigations: [{ kind: 'per-group-thresholds', grouping: 'gender' }] });
+  }, 300_000);
+  it('a task that declares its audit (policy file pinned at create-task) gets it on every run\'s final version: gRPC run, HTTP run, HTTP audit', async () => {
+    const conn = ['--coordinator', fx.coordinator.adminAddress, '--token', fx.coordinator.adminToken];
+    // The task file names its policy file, relative to the task file; create-task embeds and pins it.
+    mkdirSync(`${fx.workDir}/tasks`, { recursive: true });
+    writeFileSync(`${fx.workDir}/tasks/fairness.yaml`, JSON.stringify(POLICY_INPUT));
+    const def = churnTask({ name: 'auto-audited', aggregation: 'secure', minMembers: 3, stageTimeoutSeconds: 6 });
+    writeFileSync(`${fx.workDir}/tasks/auto.json`, JSON.stringify({ ...def, audit: { policyFile: 'fairness.yaml', intendedUse: 'retention calls' } }));
+    const created = await runCli(CLI.coordinator, ['create-task', '--federation', fx.federationId, '--file', 'tasks/auto.json', '--json', ...conn], { cwd: fx.workDir });
+    expect(created.stderr).toBe('');
+    const taskId = (JSON.parse(created.stdout) as { id: string }).id;
+    const stored = await fx.coordinator.store.getTask(taskId);
+    expect(stored.definition.kind === 'model' && stored.definition.audit?.policyHash).toBe(policyHash(policy));
+
+    // 1. A plain gRPC run (no audit flag): training, the evaluation, then the audit of the final version.
+    const reports = await fx.admin.runRounds(taskId, 1, 20);
+    expect(reports.map((r) => r.purpose)).toEqual(['statistics', 'train', 'evaluate', 'audit']);
+    expect(reports.at(-1)!.state).toBe('published');
+    const first = (await fx.coordinator.store.latestModelVersion(taskId))!;
+    const firstReport = (await fx.coordinator.store.getAuditReportForModelVersion(first.id))!;
+    expect(firstReport.policyHash).toBe(policyHash(policy));
+    expect(JSON.parse(firstReport.bodyJson)).toMatchObject({ task: { intendedUse: 'retention calls' }, model: { modelVersionId: first.id } });
+    const fixed = (await fx.coordinator.store.listAuditEvents({ subjectId: first.id })).find((e) => e.kind === 'audit.policy_fixed')!;
+    expect(fixed).toMatchObject({ actor: 'coordinator', detail: { policySource: 'task', policyHash: policyHash(policy) } });
+
+    // 2. A run started over the HTTP API audits its final version too.
+    const { token } = await issueApiToken(fx.coordinator.store, { name: 'ops', role: 'operator', issuedBy: 'test' });
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${fx.coordinator.httpUrl}${path}`, {
+        method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: res.status, body: await res.json() as Record<string, unknown> };
+    };
+    const finished = async () => {
+      for (;;) {
+        const { run } = (await api('GET', `/api/v1/tasks/${taskId}/run`)).body as { run: { finishedAt: string | null; state: string; error: string | null; reports: { purpose: string; state: string }[] } };
+        if (run.finishedAt) return run;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    };
+    expect((await api('POST', `/api/v1/tasks/${taskId}/runs`, { rounds: 2, waitSeconds: 20 })).status).toBe(202);
+    const httpRun = await finished();
+    expect(httpRun.error).toBeNull();
+    expect(httpRun.reports.map((r) => `${r.purpose} ${r.state}`)).toEqual(['train published', 'train published', 'evaluate published', 'audit published']);
+    const second = (await fx.coordinator.store.latestModelVersion(taskId))!;
+    expect(second.version).toBeGreaterThan(first.version);
+    expect((await fx.coordinator.store.getAuditReportForModelVersion(second.id))?.policyHash).toBe(policyHash(policy));
+
+    // 3. An audit over the HTTP API with the operator's own policy (refused first when the policy is bad, before any round).
+    const bad = await api('POST', `/api/v1/tasks/${taskId}/runs`, { workflow: 'audit', audit: { policy: { attributes: [] } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // The HTTP run's first version has no report (only a run's final version is audited).
+    const older = (await fx.coordinator.store.listModelVersions(taskId)).find((v) => v.version > first.version && v.version < second.version)!;
+    expect(await fx.coordinator.store.getAuditReportForModelVersion(older.id)).toBeUndefined();
+    // Not released: export-model refuses it (gRPC and HTTP API alike) unless told --unaudited.
+    const exportArgs = ['export-model', '--task', taskId, '--version', String(older.version), '--out', 'older.json'];
+    const refused = await runCli(CLI.coordinator, [...exportArgs, ...conn], { cwd: fx.workDir });
+    expect(refused.code).toBe(6);
+    expect(refused.stderr).toMatch(/^AUDIT_MISSING: version \d+ of task \S+ has no audit report and the task requires one/);
+    const refusedApi = await runCli(CLI.coordinator, [...exportArgs, '--api', fx.coordinator.httpUrl!, '--token', token], { cwd: fx.workDir });
+    expect(refusedApi.stderr).toMatch(/^AUDIT_MISSING: /);
+    const forced = await runCli(CLI.coordinator, [...exportArgs, '--unaudited', ...conn], { cwd: fx.workDir });
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/^warning: --unaudited/);
+    expect((await fx.coordinator.store.listAuditEvents({ subjectId: older.id })).find((e) => e.kind === 'model.exported')?.detail).toMatchObject({ unaudited: true });
+    const audited = await runCli(CLI.coordinator, ['export-model', '--task', taskId, '--out', 'latest.json', ...conn], { cwd: fx.workDir });
+    expect(audited.stderr).toBe('');
+    const stricter = parseAuditPolicy({ ...POLICY_INPUT, minCellCount: 20 });
+    const started = await api('POST', `/api/v1/tasks/${taskId}/runs`, { workflow: 'audit', modelVersion: older.version, waitSeconds: 20, audit: { policy: JSON.stringify({ ...POLICY_INPUT, minCellCount: 20 }), dataWindow: 'synthetic' } });
+    expect(started.status).toBe(202);
+    const auditRun = await finished();
+    expect(auditRun.reports.map((r) => `${r.purpose} ${r.state}`)).toEqual(['audit published']);
+    const third = (await fx.coordinator.store.getAuditReportForModelVersion(older.id))!;
+    expect(third.policyHash).toBe(policyHash(stricter));
+    expect(JSON.parse(third.bodyJson)).toMatchObject({ task: { dataWindow: 'synthetic', intendedUse: 'retention calls' } });
   }, 300_000);
 });

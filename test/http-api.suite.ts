@@ -373,6 +373,29 @@ export function httpApiSuite(db: { name: string; create: () => Promise<TestDatab
         const none = await call(w.tokens.operator, { method: 'POST', url: `/api/v1/tasks/${w.ids.task}/run/abort` });
         expect(none.statusCode).toBe(404);
       });
+
+      it('starts audits for operators only, refusing before any round what it cannot run', async () => {
+        const start = (token: string, payload: unknown) => call(token, { method: 'POST', url: `/api/v1/tasks/${w.ids.task}/runs`, payload });
+        const before = (await w.store.listRounds(w.ids.task)).length;
+        const policy = { attributes: [{ name: 'gender', groups: ['F', 'M'] }] };
+        expect((await start(w.tokens.auditor, { workflow: 'audit', audit: { policy } })).statusCode).toBe(403);
+        const refusals: Array<[unknown, RegExp]> = [
+          [{ workflow: 'audit', audit: { policy: { attributes: [] } } }, /audit policy field "attributes"/],
+          [{ workflow: 'audit', audit: { policy: 'attributes: [' } }, /not valid YAML/],
+          [{ workflow: 'evaluate', audit: { policy } }, /not with workflow "evaluate"/],
+          // The task pins no policy of its own, and none was given.
+          [{ workflow: 'audit' }, /has no audit policy of its own/],
+          [{ audit: { intendedUse: 'retention' } }, /has no audit policy of its own/],
+          [{ workflow: 'audit', audit: { polcy: policy } }, /./],
+        ];
+        for (const [payload, message] of refusals) {
+          const res = await start(w.tokens.operator, payload);
+          expect(res.statusCode).toBe(400);
+          expect(res.json()).toMatchObject({ code: 'INVALID_ARGUMENT' });
+          expect(res.json().message).toMatch(message);
+        }
+        expect((await w.store.listRounds(w.ids.task)).length).toBe(before);
+      });
     });
   });
 }

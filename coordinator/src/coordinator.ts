@@ -118,7 +118,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   // Also chains any events of a database upgraded from before the hash chain (see ledger/).
   await store.appendAuditEvent({ actor: 'coordinator', kind: 'coordinator.started', subjectType: 'coordinator', subjectId: keyFingerprint(coordinatorKey.publicKey), detail: { database: store.provider, tls: Boolean(tls) } });
   const connections = new MemberConnections<CoordinatorEvent>();
-  const rounds = new RoundRunner({ store, connections, logger });
+  const rounds = new RoundRunner({ store, connections, logger, signingKey: coordinatorKey });
   const recovered = await rounds.recoverInterruptedRounds();
   if (recovered) logger.warn({ recovered }, 'rounds interrupted by a previous coordinator process were closed');
   const adminToken = resolveAdminToken(dataDir, settings.adminToken);

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import nacl from 'tweetnacl';
 import {
-  SIGNED_ROUND_OPEN_FIELDS, encodeTask, modelSpecOf, parameterCount, resolveTask, signRoundOpen, taskSha256, type ConsortError, type TaskDefinitionInput,
+  SIGNED_ROUND_OPEN_FIELDS, encodeTask, modelSpecOf, taskInputOf, parameterCount, resolveTask, signRoundOpen, taskSha256, type ConsortError, type TaskDefinitionInput,
 } from '@consort/core';
 import { loadConsortProtocol } from '@consort/protos';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
@@ -122,6 +122,13 @@ describe('pinned task', () => {
       { vectorLength: '99', invitedMembers: 5, neighbours: 4, threshold: 3 });
     expect(taskTermsHash(checkRoundOpen(overTheWire(later), pinned, policy))).toBe(taskTermsHash(pinned));
     expect(describeTerms(pinned)).toMatch(/secure aggregation with at least 4 members per round.*protected gender/);
+  });
+
+  it('names the fairness audit policy pinned with the task (its hash), when the task has one', () => {
+    expect(describeTerms(pinned)).not.toMatch(/fairness audit/);
+    const audited = resolveTask({ ...TASK, audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'] }] } } });
+    if (audited.kind !== 'model' || !audited.audit) throw new Error('no audit');
+    expect(describeTerms({ ...pinned, task: taskInputOf(audited) })).toMatch(new RegExp(`; fairness audit policy ${audited.audit.policyHash.slice(0, 12)}$`));
   });
 
   it('refuses a round that changes what the member agreed to, naming each difference', () => {

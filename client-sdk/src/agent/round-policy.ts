@@ -97,7 +97,9 @@ export function describeTerms(terms: TaskTerms): string {
   }
   return `${members}; label ${t.label}; numeric ${list(t.numeric)}; categorical ${list(t.categorical)}; `
     + `protected ${list(t.protected)}${t.protectedInputs.length ? ` (also inputs: ${list(t.protectedInputs)})` : ''}; `
-    + `model ${t.model.kind} ${t.model.task}${t.model.hidden.length ? ` [${t.model.hidden.join(', ')}]` : ''}; test fraction ${t.testFraction}`;
+    + `model ${t.model.kind} ${t.model.task}${t.model.hidden.length ? ` [${t.model.hidden.join(', ')}]` : ''}; test fraction ${t.testFraction}`
+    // The audit policy is part of the pinned task: a member sees which one its held-out rows serve.
+    + (t.audit ? `; fairness audit policy ${t.audit.policyHash.slice(0, 12)}` : '');
 }
 
 function refuse(open: RoundOpen__Output, why: string, details: Record<string, unknown> = {}): ConsortError {

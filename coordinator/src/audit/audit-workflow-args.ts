@@ -3,12 +3,12 @@ import type { AuditPolicy } from '@consort/core';
 import type { CoordinatorKey } from '../signing/coordinator-key.ts';
 import type { AuditDeclarationOptions } from './produce-audit-report.ts';
 
-/** The audit workflow's arguments. */
+/** The audit workflow's arguments; what is left out comes from the task and the coordinator. */
 export interface AuditWorkflowArgs {
-  /** The resolved policy; its hash is recorded (audit event) before the round opens. */
-  policy: AuditPolicy;
-  /** The coordinator's key that signs the report. */
-  signingKey: CoordinatorKey;
+  /** The resolved policy (default: the task's own, `audit.policy`); its hash is recorded (audit event) before the round opens. */
+  policy?: AuditPolicy;
+  /** The key that signs the report (default: the coordinator's, handed to the round runner). */
+  signingKey?: CoordinatorKey;
   declaration?: AuditDeclarationOptions;
   /** Mitigations applied before the audited version, marked in the report. */
   mitigations?: unknown[];

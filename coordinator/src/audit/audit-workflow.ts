@@ -17,25 +17,37 @@ export const auditWorkflow: Workflow = {
   kind: 'audit',
   async run(ctx) {
     const { task, store } = ctx;
-    const args = ctx.args.audit;
-    if (!args) throw new ConsortError('INVALID_ARGUMENT', 'the audit workflow needs a policy and the coordinator key (args.audit)');
     const def = taskDefinitionOf(task);
     if (def.kind === 'segmentation') throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} is a segmentation task; this audit round scores binary models`);
+    const args = ctx.args.audit ?? {};
+    // The operator's policy wins; else the one pinned with the task when it was created.
+    const policy = args.policy ?? def.audit?.policy;
+    if (!policy) throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} has no audit policy of its own; give one (consort-coordinator audit --policy <file>, or audit.policy over the HTTP API)`);
+    const signingKey = args.signingKey ?? ctx.signingKey;
+    if (!signingKey) throw new ConsortError('INVALID_ARGUMENT', 'this coordinator has no signing key for audit reports');
+    const declaration = {
+      ...(def.audit?.intendedUse ? { intendedUse: def.audit.intendedUse } : {}), ...(def.audit?.dataWindow ? { dataWindow: def.audit.dataWindow } : {}),
+      ...Object.fromEntries(Object.entries(args.declaration ?? {}).filter(([, v]) => v !== undefined)),
+    };
     if (!task.pipeline) throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} has no fitted preprocessing yet; run the task before auditing its models`);
     const versions = await store.listModelVersions(task.id);
     const wanted = ctx.args.version;
     const base = wanted === undefined ? versions.at(-1) : versions.find((v) => v.version === wanted);
     if (!base || base.version === 0) throw new ConsortError('NOT_FOUND', `task ${task.id} has no published model version ${wanted ?? ''} to audit; run the task first`);
-    const hash = policyHash(args.policy);
-    const order: AuditWorkOrder = { kind: 'audit', policy: args.policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES };
+    const hash = policyHash(policy);
+    const order: AuditWorkOrder = { kind: 'audit', policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES };
     // Fixed before the round: the audit trail shows the policy hash before any member computed anything.
-    await store.appendAuditEvent({ actor: 'operator', kind: 'audit.policy_fixed', subjectType: 'modelVersion', subjectId: base.id, detail: { policyHash: hash, taskId: task.id } });
+    // Automatic audits (the task's policy) are the coordinator's doing; a policy given to this run is the operator's.
+    await store.appendAuditEvent({
+      actor: args.policy ? 'operator' : 'coordinator', kind: 'audit.policy_fixed', subjectType: 'modelVersion', subjectId: base.id,
+      detail: { policyHash: hash, taskId: task.id, policySource: args.policy ? 'run' : 'task' },
+    });
     throwIfCancelled(ctx.options.signal);
     let released: { aggregates: AuditAggregates; survivors: string[]; invited: string[] } | undefined;
     const plan = secureSumRoundPlan(task, 'audit', (members) => auditSumLayout(order, members), JSON.stringify(order), async (sum, members, survivors) => {
       const values = unpackVector(auditSumLayout(order, members), sum).audit;
       // Decoding checks the sum's consistency (confusion totals against histograms, members per cell).
-      const aggregates = releaseAggregates(decodeAuditAggregates(Array.from(values), auditLayoutOf(order)), args.policy);
+      const aggregates = releaseAggregates(decodeAuditAggregates(Array.from(values), auditLayoutOf(order)), policy);
       released = { aggregates, survivors, invited: [] };
       return { detail: { policyHash: hash, members: aggregates.members } };
     });
@@ -44,9 +56,9 @@ export const auditWorkflow: Workflow = {
     if (report.state !== 'published' || !released) return;
     const dropped = report.dropped.map((d) => d.memberId).filter((id) => !released!.survivors.includes(id));
     const body = await buildAuditReportBody(store, {
-      modelVersionId: base.id, policy: args.policy, aggregates: released.aggregates, roundIds: [report.roundId],
+      modelVersionId: base.id, policy, aggregates: released.aggregates, roundIds: [report.roundId],
       contributors: released.survivors, dropped, protocol: 'secure-aggregation', minMembers: def.minMembers, mitigations: args.mitigations,
-    }, coreAuditMath, args.declaration);
-    await storeSignedAuditReport(store, args.signingKey, body);
+    }, coreAuditMath, declaration);
+    await storeSignedAuditReport(store, signingKey, body);
   },
 };

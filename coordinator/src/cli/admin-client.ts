@@ -108,8 +108,8 @@ export class AdminClient {
    * The member model file of a published version of a task (version 0 = latest), as its exact
    * bytes; throws MODEL_INTEGRITY when the transfer does not match the header's length and hash.
    */
-  exportModel(taskId: string, version = 0): Promise<{ header: ModelFileHeader__Output; bytes: Buffer }> {
-    return receiveModelFile(this.client.ExportModel({ taskId, version, modelVersionId: '' }, this.metadata), (received, announced) =>
+  exportModel(taskId: string, version = 0, allowUnaudited = false): Promise<{ header: ModelFileHeader__Output; bytes: Buffer }> {
+    return receiveModelFile(this.client.ExportModel({ taskId, version, modelVersionId: '', allowUnaudited }, this.metadata), (received, announced) =>
       new ConsortError('MODEL_INTEGRITY', `the model file of task ${taskId} arrived incomplete or altered (${received} of ${announced} bytes); export it again`));
   }
 

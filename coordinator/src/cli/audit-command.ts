@@ -43,8 +43,8 @@ export function registerAuditCommand(program: Command): Command {
     .option('--model-version <n>', 'model version number to audit (default: the latest)', integerOption('--model-version', 1, 1_000_000))
     .option('--wait <seconds>', 'wait for enough members', integerOption('--wait', 1, 86_400), 60)), '--policy <file>')
     .action((o: Conn & AuditFlags & { policy?: string; task: string; modelVersion?: number; wait: number }) => {
-      if (!o.policy) throw new ConsortError('INVALID_ARGUMENT', 'give the audit policy: consort-coordinator audit --task <id> --policy <file> (see docs/audits.md)');
-      const audit = auditRequestOf({ ...o, auditPolicy: o.policy });
+      // Without --policy the task's own (audit.policy, pinned when it was created); the coordinator refuses a task without one.
+      const audit = o.policy ? auditRequestOf({ ...o, auditPolicy: o.policy }) : undefined;
       return withAdmin(o, async (a) => {
         const reports: RoundReport__Output[] = await a.runRounds(o.task, 0, o.wait, (r) => { if (!o.json) console.log(formatRoundLine(r)); }, { audit, workflow: 'audit', modelVersion: o.modelVersion ?? 0 });
         const round = reports.at(-1);

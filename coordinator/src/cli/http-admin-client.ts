@@ -12,6 +12,7 @@ import type { MembersWaiting__Output } from '@consort/protos/types/MembersWaitin
 import { ConsortError, ERROR_CODES, type ErrorCode, type TaskDefinitionInput } from '@consort/core';
 import { toRoundReportMessage } from '../transport/grpc/admin-service.ts';
 import type { RoundReport } from '../round/round-runner.ts';
+import type { AuditRequest } from './admin-client.ts';
 
 /** A live event of the watch stream (see the HTTP API's rounds.watch). */
 export interface StageEvent {
@@ -108,13 +109,13 @@ export class HttpAdminClient {
    * the run on the coordinator (the promise then rejects with CANCELLED).
    */
   async runRounds(taskId: string, rounds: number, waitForMembersSeconds = 30, onReport?: (r: RoundReport__Output) => void,
-    more: { onWaiting?: (w: MembersWaiting__Output) => void; signal?: AbortSignal; onEvent?: (e: StageEvent) => void; workflow?: string; modelVersion?: number; audit?: unknown } = {}): Promise<RoundReport__Output[]> {
-    if (more.audit || more.workflow === 'audit') {
-      throw new ConsortError('INVALID_ARGUMENT', 'audit rounds are started over the operator port for now: run the same command without --api (consort-coordinator audit --task <id> --policy <file>)');
-    }
+    more: { onWaiting?: (w: MembersWaiting__Output) => void; signal?: AbortSignal; onEvent?: (e: StageEvent) => void; workflow?: string; modelVersion?: number; audit?: AuditRequest } = {}): Promise<RoundReport__Output[]> {
+    const a = more.audit;
+    // The policy travels as its text; the coordinator parses and hashes it before any round.
+    const audit = a ? { policy: a.policy, ...(a.intendedUse ? { intendedUse: a.intendedUse } : {}), ...(a.dataWindow ? { dataWindow: a.dataWindow } : {}), ...(a.mitigations ? { mitigations: a.mitigations } : {}) } : undefined;
     await this.json('POST', `/api/v1/tasks/${enc(taskId)}/runs`, {
       waitSeconds: waitForMembersSeconds, ...(rounds ? { rounds } : {}),
-      ...(more.workflow ? { workflow: more.workflow } : {}), ...(more.modelVersion ? { modelVersion: more.modelVersion } : {}),
+      ...(more.workflow ? { workflow: more.workflow } : {}), ...(more.modelVersion ? { modelVersion: more.modelVersion } : {}), ...(audit ? { audit } : {}),
     });
     const abort = () => { void this.json('POST', `/api/v1/tasks/${enc(taskId)}/run/abort`).catch(() => undefined); };
     more.signal?.addEventListener('abort', abort, { once: true });
@@ -163,7 +164,7 @@ export class HttpAdminClient {
   }
 
   /** The member model file of a published version (0 = latest) as its exact bytes. */
-  async exportModel(taskId: string, version = 0): Promise<{ bytes: Buffer }> {
+  async exportModel(taskId: string, version = 0, allowUnaudited = false): Promise<{ bytes: Buffer }> {
     const { models } = await this.json<{ models: { id: string; version: number }[] }>('GET', `/api/v1/tasks/${enc(taskId)}/models`);
     const published = models.filter((m) => m.version > 0);
     const wanted = version ? published.find((m) => m.version === version) : published.at(-1);
@@ -172,8 +173,18 @@ export class HttpAdminClient {
         ? new ConsortError('NO_MODEL_PUBLISHED', `task ${taskId} has no published model version yet; run its rounds first (consort-coordinator run --task ${taskId})`)
         : new ConsortError('NOT_FOUND', `task ${taskId} has no published version ${version}; its published versions are 1 to ${published.at(-1)!.version} (0 = latest)`);
     }
+    if (!allowUnaudited) await this.refuseUnaudited(taskId, wanted);
     const res = await this.send('GET', `/api/v1/models/${enc(wanted.id)}/model-file`);
     return { bytes: await readBytes(res) };
+  }
+
+  /** AUDIT_MISSING (as the gRPC export) when the task requires audits and the version has no report. */
+  private async refuseUnaudited(taskId: string, v: { id: string; version: number }): Promise<void> {
+    const { definition } = await this.json<{ definition: { audit?: unknown } }>('GET', `/api/v1/tasks/${enc(taskId)}`);
+    if (!definition.audit) return;
+    const { reports } = await this.json<{ reports: { modelVersionId: string }[] }>('GET', '/api/v1/audits');
+    if (reports.some((r) => r.modelVersionId === v.id)) return;
+    throw new ConsortError('AUDIT_MISSING', `version ${v.version} of task ${taskId} has no audit report and the task requires one: it is not released (audit it with consort-coordinator audit --task ${taskId} --model-version ${v.version}, or export it anyway with --unaudited)`, { modelVersionId: v.id });
   }
 
   /** GET of any API path, parsed (show an audit report, the log…). */

@@ -21,7 +21,7 @@ export interface Conn { coordinator: string; token?: string; dataDir: string; js
 
 /** What operator commands call: the gRPC admin client or the HTTP API client, alike. */
 export type OperatorApi = Pick<AdminClient, 'createFederation' | 'createEnrollmentTokens' | 'createTask' | 'listMembers' | 'listFederations' | 'listTasks' | 'revokeMember' | 'listRounds' | 'close'>
-  & { exportModel(taskId: string, version?: number): Promise<{ bytes: Buffer }>; runRounds: HttpAdminClient['runRounds'] };
+  & { exportModel(taskId: string, version?: number, allowUnaudited?: boolean): Promise<{ bytes: Buffer }>; runRounds: HttpAdminClient['runRounds'] };
 
 /** The HTTP API client for `--api <url>` (or CONSORT_API) with `--token` (or CONSORT_API_TOKEN). */
 export function httpApi(o: Conn, url: string): HttpAdminClient {

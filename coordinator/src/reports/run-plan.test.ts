@@ -15,6 +15,11 @@ describe('runPlan', () => {
       .toBe('logistic binary model, secure aggregation: up to 50 training rounds (early stopping once the held-out loss has not improved for 3 rounds), then 1 evaluation round');
   });
 
+  it('ends with the audit round when the task pins an audit policy', () => {
+    const audited = resolveTaskDefinition({ name: 't', label: 'churned', numeric: ['x'], protected: ['gender'], earlyStopping: false, audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'] }] } } });
+    expect(runPlan(audited, 5)).toBe(`logistic binary model, secure aggregation: 1 statistics round, 5 training rounds, then 1 evaluation round and 1 fairness audit round (policy ${audited.audit!.policyHash.slice(0, 12)})`);
+  });
+
   it('gives a segmentation run its k range and real round budget, not the round count it was given', () => {
     const seg = resolveTask({ name: 's', kind: 'segmentation', segmentation: { features: ['a', 'b'], k: { min: 2, max: 6 } } });
     if (seg.kind !== 'segmentation') throw new Error('kind');

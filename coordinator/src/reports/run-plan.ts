@@ -12,5 +12,6 @@ export function runPlan(def: ResolvedTask, rounds: number, withStatistics = true
   const training = def.earlyStopping
     ? `up to ${rounds} training rounds (early stopping once the held-out loss has not improved for ${def.earlyStopping.patience ?? 10} rounds)`
     : `${rounds} training round${rounds === 1 ? '' : 's'}`;
-  return `${def.model.kind} ${def.model.task} model, ${def.aggregation} aggregation: ${withStatistics ? '1 statistics round, ' : ''}${training}, then 1 evaluation round`;
+  return `${def.model.kind} ${def.model.task} model, ${def.aggregation} aggregation: ${withStatistics ? '1 statistics round, ' : ''}${training}, then 1 evaluation round`
+    + (def.audit ? ` and 1 fairness audit round (policy ${def.audit.policyHash.slice(0, 12)})` : '');
 }

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import type { InputHeader__Output } from '@consort/protos/types/InputHeader';
 import type { StageSubmission__Output } from '@consort/protos/types/StageSubmission';
-import type { RoundState } from '@consort/core';
+import { ConsortError, type RoundState } from '@consort/core';
 import type { MemberConnections } from '../members/connections.ts';
 import type { Store, TaskRecord } from '../store/store.ts';
 import { workflowFor } from '../workflows/registry.ts';
@@ -19,6 +19,7 @@ import type { Purpose } from './round-inputs.ts';
 import type { RoundReport, RunRoundsOptions } from './round-types.ts';
 import { taskDefinitionOf } from './task-codec.ts';
 import { TaskStrategies } from './task-strategies.ts';
+import type { CoordinatorKey } from '../signing/coordinator-key.ts';
 
 export * from './round-types.ts';
 export { protoMetrics } from './lifecycle.ts';
@@ -29,6 +30,8 @@ export interface RoundRunnerOptions {
   store: Store;
   connections: MemberConnections<CoordinatorEvent>;
   logger: Logger;
+  /** Signs audit reports (a task's automatic audit, audits over the HTTP API); without it audits need a key of their own. */
+  signingKey?: CoordinatorKey;
 }
 
 const NON_TERMINAL: RoundState[] = ['open', 'advertise_keys', 'share_keys', 'masked_input', 'consistency_check', 'unmask', 'aggregated'];
@@ -71,10 +74,15 @@ export class RoundRunner {
     return open.length;
   }
 
-  /** Runs the task's own workflow (its kind: model training or segmentation); `rounds` caps training. */
-  async runTask(taskId: string, rounds?: number, options: RunRoundsOptions = {}): Promise<RoundReport[]> {
+  /**
+   * Runs the task's own workflow (its kind: model training or segmentation); `rounds` caps
+   * training, `audit` audits the run's final version (over the task's own audit policy).
+   */
+  async runTask(taskId: string, rounds?: number, options: RunRoundsOptions = {}, audit?: WorkflowArgs['audit']): Promise<RoundReport[]> {
     const task = await this.opts.store.getTask(taskId);
-    return this.runWorkflow(taskDefinitionOf(task).kind ?? 'model', task, { rounds }, options);
+    const kind = taskDefinitionOf(task).kind ?? 'model';
+    if (audit && kind !== 'model') throw new ConsortError('INVALID_ARGUMENT', `task ${taskId} is a ${kind} task; only a model task's versions are audited`);
+    return this.runWorkflow(kind, task, { rounds, ...(audit ? { audit } : {}) }, options);
   }
 
   /** Runs the workflow registered as `kind` on a task; returns every round's report in order. */
@@ -83,7 +91,7 @@ export class RoundRunner {
     const task = typeof taskOrId === 'string' ? await this.opts.store.getTask(taskOrId) : taskOrId;
     const reports: RoundReport[] = [];
     await workflow.run({
-      task, store: this.opts.store, logger: this.opts.logger, lifecycle: this.lifecycle, strategies: this.strategies, options, args,
+      task, store: this.opts.store, logger: this.opts.logger, lifecycle: this.lifecycle, strategies: this.strategies, options, args, signingKey: this.opts.signingKey,
       report: (r) => { reports.push(r); options.onReport?.(r); },
     });
     return reports;

@@ -1,6 +1,7 @@
 // Runs of tasks started over the HTTP API: at most one per task, each abortable, their outcome kept.
 import { ConsortError, describeError } from '@consort/core';
 import type { RoundReport, RoundRunner } from './round-runner.ts';
+import type { AuditWorkflowArgs } from '../audit/audit-workflow-args.ts';
 
 /** One run of a task (several rounds until early stopping or the round cap). */
 export interface TaskRun {
@@ -24,6 +25,8 @@ export interface StartRunOptions {
   version?: number;
   waitForMembersMs?: number;
   startedBy: string;
+  /** An audit's policy and declaration: of a training run's final version, or of `version` with workflow "audit" (signed with the runner's key). */
+  audit?: AuditWorkflowArgs;
 }
 
 /** The runs this coordinator process started; a restart forgets them (their rounds are aborted by recovery). */
@@ -48,8 +51,8 @@ export class TaskRuns {
     const { runWorkflow } = this.rounds;
     if (o.workflow && !runWorkflow) throw new ConsortError('INVALID_ARGUMENT', `this coordinator runs only tasks' own workflows, not "${o.workflow}"`);
     const done = (o.workflow && runWorkflow
-      ? runWorkflow.call(this.rounds, o.workflow, taskId, { rounds: o.rounds, version: o.version }, options)
-      : this.rounds.runTask(taskId, o.rounds, options)).then(
+      ? runWorkflow.call(this.rounds, o.workflow, taskId, { rounds: o.rounds, version: o.version, ...(o.audit ? { audit: o.audit } : {}) }, options)
+      : this.rounds.runTask(taskId, o.rounds, options, o.audit)).then(
       () => { run.state = cancel.signal.aborted ? 'aborted' : 'finished'; },
       (err: unknown) => {
         run.state = cancel.signal.aborted ? 'aborted' : 'failed';

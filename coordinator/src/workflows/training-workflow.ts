@@ -1,5 +1,5 @@
 // Model training: statistics (once) -> training rounds until early stopping or the cap -> one evaluation round.
-import { EarlyStopping, maxRoundsOf } from '@consort/core';
+import { ConsortError, EarlyStopping, maxRoundsOf } from '@consort/core';
 import { modelRoundPlan } from '../round/model-round.ts';
 import type { Purpose } from '../round/round-inputs.ts';
 import type { RoundReport } from '../round/round-types.ts';
@@ -9,6 +9,7 @@ import { weightsSha256 } from '../round/weights-sha256.ts';
 import type { TaskRecord } from '../store/store.ts';
 import type { Workflow, WorkflowContext } from './workflow.ts';
 import { checkPlannedRun, loadLedger, type RoundPrivacy } from '../privacy/privacy-budget.ts';
+import { auditWorkflow } from '../audit/audit-workflow.ts';
 
 /** One model round of the task through the lifecycle; its report goes to the caller. */
 export async function runModelRound(ctx: WorkflowContext, task: TaskRecord, purpose: Purpose, privacy?: RoundPrivacy): Promise<RoundReport> {
@@ -24,6 +25,7 @@ export async function runModelRound(ctx: WorkflowContext, task: TaskRecord, purp
  * (the task's early stopping) or `rounds` training rounds ran (default: the task's maxRounds),
  * then evaluates the final model. After an early stop the final model is the one with the
  * lowest held-out loss, stored again as the newest version so members and exports get it.
+ * When the task has an audit (or the run was given a policy), the final version is audited last.
  */
 export const trainingWorkflow: Workflow = {
   kind: 'model',
@@ -48,9 +50,11 @@ export const trainingWorkflow: Workflow = {
     const stopper = def.earlyStopping ? new EarlyStopping(def.earlyStopping) : undefined;
     // The model version each observed loss belongs to: a training round evaluates the model it starts from.
     let bestModel: { id: string; version: number } | undefined;
+    let trained = false;
     for (let i = 0; i < cap; i++) {
       const startsFrom = stopper ? await store.latestModelVersion(task.id) : undefined;
       const report = await runModelRound(ctx, task, 'train', privacy);
+      if (report.state === 'published' && report.modelVersionId) trained = true;
       if (privacy?.refused) {
         // Training stops at the last model within budget; the refused round told no member anything.
         await audit(ctx, 'training.privacy_budget_exhausted', task.id, { afterRound: report.number, spent: privacy.ledger.spent().customer.epsilon });
@@ -69,8 +73,27 @@ export const trainingWorkflow: Workflow = {
     }
     // The final model's held-out quality is measured by one more round that only evaluates.
     await runModelRound(ctx, task, 'evaluate', privacy && { ...privacy, refused: false });
+    await auditFinalVersion(ctx, task, trained);
   },
 };
+
+/**
+ * The run's final version (the newest: after an early stop, the best model stored again) gets its
+ * fairness audit when the task declares one or the operator gave this run a policy. A run that
+ * published nothing leaves nothing to audit: an error when the operator asked for the audit.
+ */
+async function auditFinalVersion(ctx: WorkflowContext, task: TaskRecord, trained: boolean): Promise<void> {
+  // Audit args without a policy (a declaration only) add to the task's own audit; they start none.
+  const wanted = ctx.args.audit?.policy !== undefined || modelTaskOf(task).audit !== undefined;
+  if (!wanted) return;
+  if (!trained) {
+    if (ctx.args.audit?.policy) throw new ConsortError('NO_MODEL_PUBLISHED', `task ${task.id}: no model was published, so there is nothing to audit`);
+    ctx.logger.warn({ task: task.id }, 'audit: this run published no model version, so none was audited');
+    return;
+  }
+  throwIfCancelled(ctx.options.signal);
+  await auditWorkflow.run({ ...ctx, task, args: { audit: ctx.args.audit } });
+}
 
 /** Stores the best model's weights as the task's newest version (the final model after an early stop). */
 async function republish(ctx: WorkflowContext, taskId: string, best: { id: string; version: number }, at: { round: number; loss: number }): Promise<void> {

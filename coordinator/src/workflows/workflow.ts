@@ -5,6 +5,7 @@ import type { RoundReport, RunRoundsOptions } from '../round/round-types.ts';
 import type { TaskStrategies } from '../round/task-strategies.ts';
 import type { Store, TaskRecord } from '../store/store.ts';
 import type { AuditWorkflowArgs } from '../audit/audit-workflow-args.ts';
+import type { CoordinatorKey } from '../signing/coordinator-key.ts';
 
 /** What a workflow is handed: the task, the lifecycle to run rounds through, and where reports go. */
 export interface WorkflowContext {
@@ -19,6 +20,8 @@ export interface WorkflowContext {
   report(report: RoundReport): void;
   /** Workflow arguments given by the operator (e.g. `rounds`, `version`). */
   args: WorkflowArgs;
+  /** The coordinator's key, which signs audit reports (absent in a runner built without one). */
+  signingKey?: CoordinatorKey;
 }
 
 export interface WorkflowArgs {
@@ -26,7 +29,10 @@ export interface WorkflowArgs {
   rounds?: number;
   /** The published model version to work on (default: the latest). */
   version?: number;
-  /** The audit workflow's policy, declaration and signing key (coordinator/src/audit/audit-workflow.ts). */
+  /**
+   * The audit workflow's policy, declaration and signing key (coordinator/src/audit/audit-workflow.ts);
+   * given to a training run, its final version is audited with them (over the task's own audit).
+   */
   audit?: AuditWorkflowArgs;
 }
 

@@ -1,7 +1,7 @@
 // Audit policy: defaults, field-named errors, hash stability and the example file.
 import { describe, expect, it } from 'vitest';
 import { isConsortError } from '../errors/consort-error.ts';
-import { parseAuditPolicy, parseAuditPolicyText, policyHash } from './policy.ts';
+import { auditPolicyInputOf, parseAuditPolicy, parseAuditPolicyText, policyHash } from './policy.ts';
 
 const minimal = { attributes: [{ name: 'gender', groups: ['F', 'M'] }] };
 
@@ -59,4 +59,15 @@ describe('parseAuditPolicy', () => {
     expect(policyHash(parseAuditPolicy({ ...minimal, minCellCount: 11 }))).not.toBe(a);
   });
 
+  it('writes a resolved policy back as input that resolves to the same policy and hash (a task pins it)', () => {
+    const full = parseAuditPolicy({
+      attributes: [{ name: 'gender', groups: ['F', 'M', 'X'], reference: 'M' }, { name: 'age', column: 'age_years', kind: 'banded', bands: [30, 60] }],
+      intersections: [['gender', 'age']], control: { column: 'contract', groups: ['monthly', 'yearly'] }, thresholds: [0.3, 0.5], histogramBins: 200,
+    });
+    for (const p of [full, parseAuditPolicy(minimal)]) {
+      const again = parseAuditPolicy(JSON.parse(JSON.stringify(auditPolicyInputOf(p))));
+      expect(again).toEqual(p);
+      expect(policyHash(again)).toBe(policyHash(p));
+    }
+  });
 });

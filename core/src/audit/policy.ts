@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { parse as parseYaml } from 'yaml';
 import { ConsortError } from '../errors/consort-error.ts';
-import { CHECK_METRICS, type AuditAttribute, type AuditPolicy, type CheckMetric, type ParityMetric } from './types.ts';
+import { CHECK_METRICS, type AuditAttribute, type AuditPolicy, type AuditPolicyInput, type CheckMetric, type ParityMetric } from './types.ts';
 
 /** Every default of the policy, in one place (docs/audits.md lists them). */
 export const AUDIT_POLICY_DEFAULTS: {
@@ -236,4 +236,24 @@ export function parseAuditPolicyText(text: string): AuditPolicy {
 /** SHA-256 hex of the resolved policy's RFC 8785 canonical JSON: fixed before the audit round runs. */
 export function policyHash(policy: AuditPolicy): string {
   return createHash('sha256').update(canonicalize(policy) ?? '').digest('hex');
+}
+
+/**
+ * The resolved policy written back as policy input (every default spelled out), so a task that
+ * pins its policy can be stored and sent as a task file: parseAuditPolicy(auditPolicyInputOf(p))
+ * deep-equals p, and so hashes the same.
+ */
+export function auditPolicyInputOf(policy: AuditPolicy): AuditPolicyInput {
+  return {
+    attributes: policy.attributes.map((a) => ({
+      name: a.name, column: a.column, kind: a.kind,
+      ...(a.kind === 'banded' ? { bands: a.bands, bandLabels: a.groups } : { groups: a.groups }),
+      ...(a.reference !== null ? { reference: a.reference } : {}),
+    })),
+    ...(policy.intersections.length ? { intersections: policy.intersections } : {}),
+    ...(policy.control ? { control: policy.control } : {}),
+    thresholds: policy.thresholds, histogramBins: policy.histogramBins, band: policy.band, confidenceLevel: policy.confidenceLevel,
+    minCellCount: policy.minCellCount, minMembers: policy.minMembers, bootstrap: policy.bootstrap, checks: policy.checks,
+    calibrationBins: policy.calibrationBins, memberParity: policy.memberParity,
+  };
 }

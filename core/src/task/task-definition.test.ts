@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { isConsortError } from '../errors/consort-error.ts';
 import { DEFAULT_DROPOUT_TOLERANCE } from '../secagg/params.ts';
+import { parseAuditPolicy, policyHash } from '../audit/policy.ts';
 import { resolveTask, resolveTaskDefinition, type TaskDefinitionInput } from './task-definition.ts';
 
 const base: TaskDefinitionInput = { name: 'churn', label: 'churned', numeric: ['recency_days'] };
@@ -168,5 +169,35 @@ describe('privacy settings in a task', () => {
       .toEqual({ targetQuantile: 0.5, learningRate: 0.2, countNoiseMultiplier: 10 });
     expect(() => resolveTaskDefinition({ ...base, privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, adaptiveClipping: { countNoiseMultiplier: 0.8 } } }))
       .toThrow(/privacy.adaptiveClipping.countNoiseMultiplier.*must exceed/);
+  });
+});
+
+describe('task audit (the policy pinned with the task)', () => {
+  const audited = { name: 'churn', label: 'churned', numeric: ['spend'], protected: ['gender'] };
+  const policy = { attributes: [{ name: 'gender', groups: ['F', 'M'] }] };
+  const fieldOf = (input: unknown): unknown => {
+    try {
+      resolveTask(input);
+    } catch (err) {
+      return (err as { details?: { field?: unknown } }).details?.field;
+    }
+    return undefined;
+  };
+
+  it('resolves and hashes the policy when the task is resolved', () => {
+    const t = resolveTask({ ...audited, audit: { policy, dataWindow: '2026 H1' } });
+    expect(t.kind === 'model' && t.audit).toMatchObject({ policyHash: policyHash(parseAuditPolicy(policy)), dataWindow: '2026 H1', policy: { minCellCount: 10 } });
+    expect(resolveTask(audited)).not.toHaveProperty('audit');
+  });
+
+  it('refuses a bad policy, a column not listed in protected, a bare policyFile, a regression or segmentation task', () => {
+    expect(fieldOf({ ...audited, audit: { policy: { attributes: [] } } })).toBe('audit.policy');
+    expect(fieldOf({ ...audited, protected: [], audit: { policy } })).toBe('audit.policy');
+    expect(fieldOf({ ...audited, audit: { policyFile: 'audit-policy.yaml' } })).toBe('audit.policyFile');
+    expect(fieldOf({ ...audited, audit: {} })).toBe('audit.policy');
+    expect(fieldOf({ ...audited, audit: { policy, intendedUse: '' } })).toBe('audit.intendedUse');
+    expect(fieldOf({ ...audited, audit: { policy, polcy: 1 } })).toBe('audit.polcy');
+    expect(fieldOf({ ...audited, model: { task: 'regression' }, audit: { policy } })).toBe('audit');
+    expect(fieldOf({ name: 's', kind: 'segmentation', protected: ['gender'], segmentation: { features: ['a'] }, audit: { policy } })).toBe('audit');
   });
 });

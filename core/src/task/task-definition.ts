@@ -9,6 +9,8 @@ import type { FeatureRoles } from '../segmentation/profiles.ts';
 import type { SegmentationRoundShape } from '../segmentation/rounds.ts';
 import { checkTaskKeys } from './task-keys.ts';
 import { resolvePrivacyOptions, type PrivacyOptions } from '../privacy/privacy-options.ts';
+import { parseAuditPolicy, policyHash } from '../audit/policy.ts';
+import type { AuditPolicy } from '../audit/types.ts';
 
 export type Aggregation = 'secure' | 'plain';
 
@@ -69,6 +71,33 @@ export interface SegmentationWorkOrder {
   include?: boolean[];
 }
 
+/**
+ * The task's fairness audit, run on the final version of every training run (docs/audits.md). The
+ * policy is fixed when the task is created: it is part of the task (and of the hash members pin).
+ */
+export interface TaskAuditInput {
+  /** The audit policy itself (docs/audits.md), as an object. */
+  policy?: unknown;
+  /**
+   * A policy file, relative to the task file: the task-file commands (create-task --file,
+   * federate) read it and embed it as `policy`; the resolver itself reads no file.
+   */
+  policyFile?: string;
+  /** What the model is for, stated in every report. */
+  intendedUse?: string;
+  /** The period the members' held-out rows cover, stated in every report. */
+  dataWindow?: string;
+}
+
+/** The task's audit with its policy resolved and hashed. */
+export interface TaskAudit {
+  policy: AuditPolicy;
+  /** SHA-256 of the policy's canonical JSON (core policyHash), recorded in every report. */
+  policyHash: string;
+  intendedUse?: string;
+  dataWindow?: string;
+}
+
 /** The operator's task file (JSON/YAML). Every field but name and the kind's own fields is optional. */
 export interface TaskDefinitionInput {
   name: string;
@@ -114,6 +143,8 @@ export interface TaskDefinitionInput {
   maxRounds?: number;
   /** Differential privacy with a budget (docs/privacy.md); resolved by resolvePrivacyOptions. */
   privacy?: unknown;
+  /** Audit every trained model's final version with this policy (model tasks, binary only). */
+  audit?: TaskAuditInput;
 }
 
 /** What every resolved task holds, whatever its kind. */
@@ -148,6 +179,8 @@ export interface ModelTask extends TaskCommon {
   maxRounds: number;
   /** Differential privacy; absent = none (and absent from tasks stored before it existed). */
   privacy?: PrivacyOptions;
+  /** The automatic fairness audit of each run's final version; absent = none. */
+  audit?: TaskAudit;
 }
 
 /** Federated k-means over members' behavioural columns: no target, no trained model. */
@@ -351,6 +384,7 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
   if (privacy?.level === 'member' && common.aggregation !== 'secure') {
     bad('privacy.level', 'member-level DP splits the noise across members and needs aggregation "secure" (with "plain" the coordinator would see each update with a fraction of the noise); use level "customer" for plain rounds');
   }
+  const audit = resolveTaskAudit(input.audit, task, common.protected);
   return {
     ...common,
     kind: 'model',
@@ -367,11 +401,44 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
     ...(earlyStopping ? { earlyStopping } : {}),
     maxRounds,
     ...(privacy ? { privacy } : {}),
+    ...(audit ? { audit } : {}),
   };
 }
 
+/**
+ * The task's audit: its policy checked, resolved and hashed now, so it is pinned with the task.
+ * Its protected attributes must be columns the task lists in `protected` (what members agree to
+ * read for audits).
+ */
+function resolveTaskAudit(input: TaskAuditInput | undefined, prediction: 'binary' | 'regression', protectedAttrs: string[]): TaskAudit | undefined {
+  if (input === undefined) return undefined;
+  if (!isPlainObject(input)) bad('audit', 'write { policy: { attributes: [...] } } or { policyFile: audit-policy.yaml } (docs/audits.md)');
+  if (prediction !== 'binary') bad('audit', 'the fairness audit scores binary models; a regression task cannot be audited this way');
+  if (input.policy === undefined) {
+    bad(input.policyFile === undefined ? 'audit.policy' : 'audit.policyFile', input.policyFile === undefined
+      ? 'give the audit policy (audit.policy, or audit.policyFile in a task file)'
+      : 'is read by the task-file commands (create-task --file, federate), which embed the parsed file as audit.policy; elsewhere send audit.policy itself');
+  }
+  let policy: AuditPolicy;
+  try {
+    policy = parseAuditPolicy(input.policy);
+  } catch (err) {
+    bad('audit.policy', (err as Error).message);
+  }
+  for (const a of policy.attributes) {
+    if (!protectedAttrs.includes(a.column)) bad('audit.policy', `attribute "${a.name}" reads column "${a.column}", which is not listed in protected; list it there (the columns members read for audits)`);
+  }
+  const text = (field: 'intendedUse' | 'dataWindow'): { [k: string]: string } => {
+    const v: unknown = input[field];
+    if (v === undefined) return {};
+    if (typeof v !== 'string' || v.trim() === '') bad(`audit.${field}`, 'write a short text, or leave it out');
+    return { [field]: v };
+  };
+  return { policy, policyHash: policyHash(policy), ...text('intendedUse'), ...text('dataWindow') };
+}
+
 /** Model-task settings a segmentation task does not read: refused rather than silently ignored. */
-const MODEL_ONLY_FIELDS = ['numeric', 'categorical', 'positiveLabel', 'model', 'train', 'testFraction', 'strategy', 'sampleFraction', 'earlyStopping', 'maxRounds', 'privacy'] as const;
+const MODEL_ONLY_FIELDS = ['numeric', 'categorical', 'positiveLabel', 'model', 'train', 'testFraction', 'strategy', 'sampleFraction', 'earlyStopping', 'maxRounds', 'privacy', 'audit'] as const;
 
 /**
  * A segmentation task: k-means settings, no target and no model. Its statistics round

@@ -7,6 +7,12 @@ const inputs: Record<string, TaskDefinitionInput> = {
   binary: { name: 'churn', label: 'churned', numeric: ['spend'], categorical: { plan: ['a', 'b'] }, protected: ['gender', 'age'], protectedInputs: ['age'] },
   regression: { name: 'spend', label: 'next_spend', numeric: ['spend'], model: { kind: 'mlp', task: 'regression', hidden: [8] }, earlyStopping: false, strategy: { name: 'fedadam' } },
   segmentation: { name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f', 'm'], k: 4, profileLabels: ['churned', 'spend'] } },
+  // Privacy and the pinned audit policy travel with the task (members apply DP from the task they receive).
+  private: { name: 'dp', label: 'churned', numeric: ['spend'], privacy: { level: 'customer', epsilon: 3, noiseMultiplier: 1.1, clipNorm: 1 } },
+  audited: {
+    name: 'audited', label: 'churned', numeric: ['spend'], protected: ['gender', 'age'],
+    audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'], reference: 'M' }, { name: 'age', kind: 'banded', bands: [30, 60] }], intersections: [['gender', 'age']] }, intendedUse: 'retention calls' },
+  },
   segmentationRange: { name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f'], k: { min: 3, max: 5 } } },
 };
 

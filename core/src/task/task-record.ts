@@ -4,6 +4,7 @@ import canonicalize from 'canonicalize';
 import { ConsortError } from '../errors/consort-error.ts';
 import { featureStatsLength, pipelineInputDim, type FeatureSchema } from '../features/pipeline.ts';
 import { validateModelSpec, type ModelSpec } from '../model/model-spec.ts';
+import { auditPolicyInputOf } from '../audit/policy.ts';
 import { resolveTask, type ModelTask, type ResolvedTask, type TaskDefinitionInput } from './task-definition.ts';
 
 /** Version of the stored/sent document; a decoder refuses a newer one it cannot read. */
@@ -36,6 +37,8 @@ export function taskInputOf(task: ResolvedTask): TaskDefinitionInput {
     earlyStopping: task.earlyStopping ?? false, maxRounds: task.maxRounds,
     // Privacy is part of what members pin: it travels (and is stored) with the task.
     ...(task.privacy ? { privacy: task.privacy } : {}),
+    // The hash is the policy's: resolving recomputes it.
+    ...(task.audit ? { audit: { policy: auditPolicyInputOf(task.audit.policy), intendedUse: task.audit.intendedUse, dataWindow: task.audit.dataWindow } } : {}),
   };
 }
 

@@ -25,6 +25,7 @@ export function formatRoundRow(r: RoundReport__Output): string {
     r.state === 'aborted' ? `ABORTED: ${r.reason}`
       : r.purpose === 'statistics' ? 'preprocessing fitted'
       : r.purpose === 'evaluate' ? 'final model evaluated'
+      : r.purpose === 'audit' ? 'fairness audit signed and stored'
       : r.purpose.startsWith('segmentation') ? (r.modelVersionId ? `segments released (${r.modelVersionId.slice(0, 8)})` : 'secure sums received')
       : `model stored (${r.modelVersionId.slice(0, 8)})`,
   ];

@@ -1,5 +1,7 @@
 // HTTP routes of rounds: start a run, its state, abort it, list and show rounds, watch live (SSE).
 import type { FastifyInstance } from 'fastify';
+import { ConsortError, parseAuditPolicy, parseAuditPolicyText } from '@consort/core';
+import type { AuditWorkflowArgs } from '../../audit/audit-workflow-args.ts';
 import { actorOf } from '../../accounts/api-tokens.ts';
 import { taskRounds } from '../../operator/operator-service.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -16,6 +18,19 @@ const ROUND = S.obj({
   metrics: { type: ['object', 'null'], additionalProperties: true },
 });
 
+interface AuditBody { policy?: Record<string, unknown> | string; intendedUse?: string; dataWindow?: string; mitigations?: unknown[] }
+
+/** The audit workflow's arguments of a run request (the coordinator's key signs: the runner holds it). */
+function auditArgsOf(a: AuditBody | undefined): AuditWorkflowArgs | undefined {
+  if (!a) return undefined;
+  const policy = a.policy === undefined ? undefined : typeof a.policy === 'string' ? parseAuditPolicyText(a.policy) : parseAuditPolicy(a.policy);
+  return {
+    ...(policy ? { policy } : {}),
+    declaration: { intendedUse: a.intendedUse, dataWindow: a.dataWindow },
+    ...(a.mitigations?.length ? { mitigations: a.mitigations } : {}),
+  };
+}
+
 /** Comment line sent when nothing happened for this long, so proxies keep the stream open. */
 const HEARTBEAT_MS = 15_000;
 
@@ -31,16 +46,38 @@ export async function roundRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
         waitSeconds: { type: 'integer', minimum: 1, maximum: 86_400, default: 60, description: 'wait for enough members before each round' },
         workflow: { type: 'string', minLength: 1, maxLength: 64, description: 'a workflow other than the task\'s own, e.g. "evaluate" (drift check); default: the task\'s kind' },
         modelVersion: { type: 'integer', minimum: 1, description: 'the published model version the workflow works on (default: the latest)' },
+        audit: {
+          type: 'object',
+          description: 'a fairness audit (docs/audits.md): with workflow "audit", of modelVersion; with a training run, of its final version. Without policy: the task\'s own (audit.policy)',
+          properties: {
+            policy: { anyOf: [{ type: 'object' }, { type: 'string' }], description: 'the audit policy, as an object or as YAML/JSON text; fixed and hashed before the round' },
+            intendedUse: { type: 'string', minLength: 1, maxLength: 2000 },
+            dataWindow: { type: 'string', minLength: 1, maxLength: 2000 },
+            mitigations: { type: 'array', items: { type: 'object', additionalProperties: true }, description: 'mitigation plans applied before this version (consort-audit mitigate)' },
+          },
+          additionalProperties: false,
+        },
       },
       additionalProperties: false,
     },
     response: { 202: RUN },
   }, async (request, reply) => {
-    await store.getTask(request.params.taskId);
+    const task = await store.getTask(request.params.taskId);
     const body = request.body ?? {};
+    const workflow = body.workflow as string | undefined;
+    const audit = auditArgsOf(body.audit as AuditBody | undefined);
+    // Refused here, before any round: a bad policy, an audit with another workflow, an audit with no policy anywhere.
+    if (audit && workflow !== undefined && workflow !== 'audit') {
+      throw new ConsortError('INVALID_ARGUMENT', `an audit goes with a training run or workflow "audit", not with workflow "${workflow}"`);
+    }
+    const wantsAudit = workflow === 'audit' || audit !== undefined;
+    if (wantsAudit && task.definition.kind !== 'model') throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} is a ${task.definition.kind} task; only a model task's versions are audited`);
+    if (wantsAudit && !audit?.policy && !(task.definition.kind === 'model' && task.definition.audit)) {
+      throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} has no audit policy of its own; give one as audit.policy`);
+    }
     const run = runs.start(request.params.taskId, {
       rounds: body.rounds as number | undefined, waitForMembersMs: Number(body.waitSeconds ?? 60) * 1000, startedBy: actorOf(request.account!),
-      workflow: body.workflow as string | undefined, version: body.modelVersion as number | undefined,
+      workflow, version: body.modelVersion as number | undefined, ...(audit ? { audit } : {}),
     });
     return reply.status(202).send(runSnapshot(run));
   });

@@ -61,12 +61,12 @@ export function toRoundReportMessage(r: RoundReport): RoundReportMessage {
   };
 }
 
-/** The audit workflow's arguments of a RunRounds request, when it carries a policy. */
+/**
+ * The audit workflow's arguments of a RunRounds request, when it carries a policy (without one,
+ * an audit uses the task's own policy, and the workflow refuses a task that has none).
+ */
 function auditArgsOf(req: RunRoundsRequest__Output, key: CoordinatorKey | undefined): AuditWorkflowArgs | undefined {
-  if (!req.auditPolicy) {
-    if (req.workflow === 'audit') throw new ConsortError('INVALID_ARGUMENT', 'an audit needs its policy (--policy <file>)');
-    return undefined;
-  }
+  if (!req.auditPolicy) return undefined;
   if (!key) throw new ConsortError('INVALID_ARGUMENT', 'this coordinator has no signing key for audit reports');
   return {
     policy: parseAuditPolicyText(req.auditPolicy),
@@ -86,6 +86,17 @@ function mitigationsOf(text: string): unknown[] | undefined {
   }
   if (!Array.isArray(list)) throw new ConsortError('INVALID_ARGUMENT', 'audit mitigations must be a JSON array of plans (consort-audit mitigate)');
   return list;
+}
+
+/**
+ * AUDIT_MISSING when the task requires audits (its definition has `audit`) and this version has
+ * no audit report: such a version is not released. Undefined otherwise.
+ */
+async function unauditedRelease(store: Store, taskId: string, modelVersionId: string, version: number): Promise<ConsortError | undefined> {
+  const task = await store.getTask(taskId);
+  if (task.definition.kind !== 'model' || !task.definition.audit) return undefined;
+  if (await store.getAuditReportForModelVersion(modelVersionId)) return undefined;
+  return new ConsortError('AUDIT_MISSING', `version ${version} of task ${taskId} has no audit report and the task requires one: it is not released (audit it with consort-coordinator audit --task ${taskId} --model-version ${version}, or export it anyway with --unaudited)`, { modelVersionId });
 }
 
 export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandlers {
@@ -179,17 +190,12 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         if (workflow === 'audit') {
           // Only the audit, of model_version (0 = the latest).
           await rounds.runWorkflow('audit', taskId, { audit, version: modelVersion || undefined }, options);
+        } else if (workflow) {
+          if (audit) throw new ConsortError('INVALID_ARGUMENT', `an audit policy goes with a training run or an audit, not with workflow "${workflow}"`);
+          await rounds.runWorkflow(workflow, taskId, { rounds: call.request.rounds || undefined, version: modelVersion || undefined }, options);
         } else {
-          // No workflow named: the task's own (model training or segmentation).
-          const published = workflow
-            ? await rounds.runWorkflow(workflow, taskId, { rounds: call.request.rounds || undefined, version: modelVersion || undefined }, options)
-            : await rounds.runTask(taskId, call.request.rounds || undefined, options);
-          if (audit) {
-            if (!published.some((r) => r.state === 'published' && r.modelVersionId && r.purpose === 'train')) {
-              throw new ConsortError('NO_MODEL_PUBLISHED', `task ${taskId}: no model was published, so there is nothing to audit`);
-            }
-            await rounds.runWorkflow('audit', taskId, { audit }, options);
-          }
+          // The task's own workflow; a training run audits its final version (with this policy, or the task's own).
+          await rounds.runTask(taskId, call.request.rounds || undefined, options, audit);
         }
         await store.appendAuditEvent({ actor: 'coordinator', kind: 'run.finished', subjectType: 'task', subjectId: taskId, detail: { rounds: reports, lastModelVersionId } });
         call.end();
@@ -206,7 +212,12 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         authorize(call);
         const r = call.request;
         const built = await memberModelFile(store, { taskId: r.taskId, version: r.version, modelVersionId: r.modelVersionId });
-        await store.appendAuditEvent({ actor: 'operator', kind: 'model.exported', subjectType: 'model', subjectId: built.file.modelVersionId, detail: { taskId: built.file.taskId, version: built.file.version, sha256: built.file.sha256 } });
+        const unaudited = await unauditedRelease(store, built.file.taskId, built.file.modelVersionId, built.file.version);
+        if (unaudited && !r.allowUnaudited) throw unaudited;
+        await store.appendAuditEvent({
+          actor: 'operator', kind: 'model.exported', subjectType: 'model', subjectId: built.file.modelVersionId,
+          detail: { taskId: built.file.taskId, version: built.file.version, sha256: built.file.sha256, ...(unaudited ? { unaudited: true } : {}) },
+        });
         await writeModelFile(call, built);
       }).catch((err) => call.emit('error', fail(err, 'ExportModel', call)));
     },

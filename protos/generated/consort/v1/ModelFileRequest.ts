@@ -5,10 +5,12 @@ export interface ModelFileRequest {
   'taskId'?: (string);
   'version'?: (number);
   'modelVersionId'?: (string);
+  'allowUnaudited'?: (boolean);
 }
 
 export interface ModelFileRequest__Output {
   'taskId': (string);
   'version': (number);
   'modelVersionId': (string);
+  'allowUnaudited': (boolean);
 }
