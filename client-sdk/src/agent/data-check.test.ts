@@ -63,6 +63,9 @@ describe('round checks and decline reasons', () => {
   });
 
   it('gives an unexpected error a generic reason, not its message', () => {
+    // Too few rows for a DP task's minRows: the decline names the task's floor, not the generic 2.
+    expect(declineReasonOf(new ConsortError('DATA_INVALID', 'x', { rows: 120, minRows: 140 })).reason)
+      .toBe('the data file: only 120 training rows; the task\'s customer-level privacy needs privacy.minRows = 140; the member\'s log has the details');
     expect(declineReasonOf(new Error('secret-123 in a stack'))).toEqual({ code: 'INTERNAL', reason: 'the agent could not prepare its part of the round; the member\'s log has the details' });
   });
 });

@@ -99,6 +99,7 @@ export function declineReasonOf(err: unknown, label?: string): DeclineReason {
   else if (Array.isArray(d.allowed)) what = 'a value is not one of the federation\'s categories';
   else if ('value' in d) what = d.column === label ? 'a label is not one the task accepts' : 'a value is not a number';
   else if (typeof d.column === 'string') what = 'the cell is empty or the column is missing';
+  else if (count(d.rows) && count(d.minRows)) what = `only ${count(d.rows)} training rows; the task's customer-level privacy needs privacy.minRows = ${count(d.minRows)}`;
   else if (count(d.rows)) what = `only ${count(d.rows)} usable rows; a member needs at least 2`;
   else what = 'the data does not fit the task';
   return { code, reason: `${where}: ${what}; ${tail}` };

@@ -59,7 +59,8 @@ export function registerApiCommands(program: Command): void {
       const api = httpApi(o, apiUrl(o, 'show-audit'));
       const r = await api.get<{ summary: { id: string; taskId: string; modelVersionId: string; verdict: string; createdAt: string }; report: unknown }>(`/api/v1/audits/${encodeURIComponent(o.report)}`);
       if (o.html) writeFileSync(o.html, await api.getText(`/api/v1/audits/${encodeURIComponent(o.report)}/html`), { mode: 0o600 });
-      output(o.json, r, () => [
+      // --json prints the signed document itself, so an auditor can save it and run `consort-audit verify` on it.
+      output(o.json, r.report, () => [
         `audit report ${r.summary.id}: ${r.summary.verdict} (task ${r.summary.taskId}, model ${r.summary.modelVersionId}, ${r.summary.createdAt})`,
         ...(o.html ? [`HTML page written to ${resolve(o.html)}`] : []),
       ]);
