@@ -6,6 +6,8 @@ import { decodeTask, encodeTask, featureSchemaOf, modelSpecOf, statisticsLengthO
 const inputs: Record<string, TaskDefinitionInput> = {
   binary: { name: 'churn', label: 'churned', numeric: ['spend'], categorical: { plan: ['a', 'b'] }, protected: ['gender', 'age'], protectedInputs: ['age'] },
   regression: { name: 'spend', label: 'next_spend', numeric: ['spend'], model: { kind: 'mlp', task: 'regression', hidden: [8] }, earlyStopping: false, strategy: { name: 'fedadam' } },
+  // Differential privacy travels in the encoded task: members apply (and pin) what they decode.
+  privacy: { name: 'dp', label: 'churned', numeric: ['spend'], aggregation: 'secure', privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1.1, clipNorm: 1, adaptiveClipping: { countNoiseMultiplier: 5 } } },
   segmentation: { name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f', 'm'], k: 4, profileLabels: ['churned', 'spend'] } },
   segmentationRange: { name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f'], k: { min: 3, max: 5 } } },
 };
@@ -17,6 +19,7 @@ describe('task record', () => {
       expect(decodeTask(encodeTask(task))).toEqual(task);
       expect(resolveTask(taskInputOf(task))).toEqual(task);
       expect(decodeTask(new TextEncoder().encode(encodeTask(task)))).toEqual(task);
+      if (input.privacy) expect(decodeTask(encodeTask(task))).toMatchObject({ privacy: { level: 'member', noiseMultiplier: 1.1 } });
     });
   }
 

@@ -34,6 +34,8 @@ export function taskInputOf(task: ResolvedTask): TaskDefinitionInput {
     categorical: Object.fromEntries(task.categorical.map((c) => [c, task.vocabularies[c]])),
     model: task.model, train: task.train, testFraction: task.testFraction, strategy: task.strategy, sampleFraction: task.sampleFraction,
     earlyStopping: task.earlyStopping ?? false, maxRounds: task.maxRounds,
+    // Differential privacy is part of the task members pin and apply: dropping it would leave them adding no noise.
+    ...(task.privacy ? { privacy: task.privacy } : {}),
   };
 }
 
