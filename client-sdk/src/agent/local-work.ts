@@ -2,7 +2,7 @@
 // feature statistics, local training plus evaluation, or evaluation alone.
 import {
   ConsortError, DP_EVAL_LOSS_CAP, addGaussianNoise, dpSgdSchedule, featureSchemaOf, memberNoiseStd, localFeatureStats, modelSpecOf as taskModelSpec, predictionOf,
-  privatizeEvaluation, unclippedIndicator, updateNoiseMultiplier, vocabulariesOf,
+  privateFeatureStats, privatizeEvaluation, unclippedIndicator, updateNoiseMultiplier, vocabulariesOf,
   type FeaturePipeline, type FeatureSchema, type ModelSpec, type NormalSource, type PrivacyOptions, type ResolvedTask, type RoundContribution,
 } from '@consort/core';
 import type { AuditWorkOrder, ModVector, SegmentationWorkOrder, VectorLayout } from '@consort/core';
@@ -98,6 +98,23 @@ export function modelSpecOf(open: RoundOpen__Output): ModelSpec {
 export function statisticsInput(ctx: RoundContext, data: LocalDataset): LocalInput {
   const values = localFeatureStats(ctx.schema, ctx.vocabularies, data.train, data.file, ctx.task);
   return { values, dtype: 'float64', numExamples: data.train.length, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
+}
+
+/**
+ * The statistics under differential privacy (task key privacy.statistics): values clipped to the
+ * task's bounds, this member's noise share added (sized, as for training, from the verified key
+ * set), and no row count (weight 1). core/src/privacy/statistics-release.ts.
+ */
+export async function privateStatisticsInput(open: RoundOpen__Output, ctx: RoundContext, data: LocalDataset,
+  means?: Omit<PrivacyMeans, 'invited'> & { invited?: number }, sharers?: Promise<number>): Promise<LocalInput> {
+  const statistics = ctx.privacy?.statistics;
+  if (!statistics) return statisticsInput(ctx, data);
+  // Checks every cell exactly as without DP first (a bad cell is refused, not clipped away).
+  localFeatureStats(ctx.schema, ctx.vocabularies, data.train, data.file, ctx.task);
+  const invited = means?.invited ?? await noiseSharersOf(open, sharers);
+  const normals = (means ?? cryptoPrivacyMeans(invited)).normals;
+  const values = privateFeatureStats(ctx.schema, ctx.vocabularies, data.train, data.file, ctx.task, { statistics, invited, normals });
+  return { values, dtype: 'float64', numExamples: 1, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
 }
 
 /**

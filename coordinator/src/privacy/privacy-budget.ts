@@ -1,7 +1,7 @@
 // The coordinator's side of a task's privacy budget: the ledger replayed from the audit log, the
 // refusal before a round that could pass the budget, and the charge of what a round released.
 import {
-  ConsortError, PrivacyLedger, evaluationCharge, trainingRoundCharges, type PrivacyCharge, type PrivacyOptions, type TaskDefinition,
+  ConsortError, PrivacyLedger, evaluationCharge, statisticsCharge, trainingRoundCharges, type PrivacyCharge, type PrivacyOptions, type TaskDefinition,
 } from '@consort/core';
 import type { Store } from '../store/store.ts';
 
@@ -54,8 +54,8 @@ export interface RoundReleaseFacts {
  * the survivors' shares.
  */
 export function roundCharges(def: TaskDefinition, privacy: PrivacyOptions, f: RoundReleaseFacts): PrivacyCharge[] {
-  if (f.purpose === 'statistics') return [];
   const shares = def.aggregation === 'secure' ? f : { ...f, invited: 1, survivors: 1 };
+  if (f.purpose === 'statistics') return statisticsCharge(privacy, f.round, shares.survivors, shares.invited);
   const evaluation = evaluationCharge(privacy, f.round, shares.survivors, shares.invited, f.modelVersion);
   if (f.purpose === 'evaluate') return evaluation;
   const memberSamplingRate = def.sampleFraction < 1 ? def.sampleFraction : 1;

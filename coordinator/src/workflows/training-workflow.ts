@@ -37,7 +37,7 @@ export const trainingWorkflow: Workflow = {
     if (privacy && startDef.privacy) {
       const planned = checkPlannedRun(startDef, startDef.privacy, privacy.ledger, ctx.args.rounds ?? maxRoundsOf(startDef));
       ctx.logger.info({ task: task.id, plannedEpsilon: planned, budget: startDef.privacy }, `privacy: planned ε=${planned.toFixed(3)} of ${startDef.privacy.epsilon} (δ=${startDef.privacy.delta})`);
-      ctx.logger.warn({ task: task.id }, 'privacy: the preprocessing statistics round releases exact feature sums (not yet noised; docs/privacy.md)');
+      if (!startDef.privacy.statistics) ctx.logger.warn({ task: task.id }, 'privacy: the preprocessing statistics round releases exact feature sums (set privacy.statistics to noise them; docs/privacy.md)');
     }
     if (!task.pipeline) {
       if ((await runModelRound(ctx, task, 'statistics')).state !== 'published') return;
