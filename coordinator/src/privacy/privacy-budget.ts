@@ -71,22 +71,24 @@ export function worstCaseCharges(def: TaskDefinition, privacy: PrivacyOptions, p
 }
 
 /**
- * Refuses (PRIVACY_BUDGET_EXHAUSTED) a task whose planned run cannot fit its budget: `rounds`
+ * Refuses (PRIVACY_BUDGET_EXHAUSTED) a task whose planned run cannot fit its budget: the noisy
+ * statistics round when the pipeline is still to be fitted (`withStatistics`), `rounds`
  * training rounds (each also evaluating the model it starts from) and the final evaluation,
  * every invited member surviving. Dropouts cost more (less noise in the sum), so training may
  * stop earlier than planned: checkRoundFits refuses each round at its worst case. Returns the
  * planned ε.
  */
-export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, rounds: number): number {
+export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, rounds: number, withStatistics = false): number {
   const full = (purpose: RoundReleaseFacts['purpose'], round: number) => roundCharges(def, privacy, { purpose, round, invited: 1, survivors: 1 });
   const perRound = full('train', 0);
-  const plan: PrivacyCharge[] = [];
+  // A run that still has to fit its pipeline also releases the (noisy) statistics first.
+  const plan: PrivacyCharge[] = withStatistics ? full('statistics', 0) : [];
   for (let r = 0; r < rounds; r++) plan.push(...perRound);
   plan.push(...full('evaluate', rounds));
   const planned = ledger.epsilonAfter(plan);
   if (planned > privacy.epsilon) {
     let fit = 0;
-    const probe: PrivacyCharge[] = [...full('evaluate', 0)];
+    const probe: PrivacyCharge[] = [...(withStatistics ? full('statistics', 0) : []), ...full('evaluate', 0)];
     while (fit < rounds && ledger.epsilonAfter([...probe, ...perRound]) <= privacy.epsilon) { probe.push(...perRound); fit++; }
     throw new ConsortError('PRIVACY_BUDGET_EXHAUSTED',
       `task "${def.name}" would spend ε=${planned.toFixed(3)} (δ=${privacy.delta}) in ${rounds} training rounds, beyond its budget ε=${privacy.epsilon}`
