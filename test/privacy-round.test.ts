@@ -19,9 +19,12 @@ describe('differential privacy end to end', () => {
       databaseUrl: db.url, members: 4, customers: 4000, seed: 31,
       hooks: () => ({
         logger: { info: () => {}, warn: (m: string) => console.log('AGENT', m) },
-        tamperInput: (input: LocalInput, open: RoundOpen__Output) => {
-          sent.push({ purpose: open.purpose, numExamples: input.numExamples, trainLossSum: input.trainLossSum });
-          return input;
+        // Records what each member sends (the agent option this replaced no longer exists).
+        misbehave: {
+          input: (input: LocalInput, open: RoundOpen__Output) => {
+            sent.push({ purpose: open.purpose, numExamples: input.numExamples, trainLossSum: input.trainLossSum });
+            return input;
+          },
         },
       }),
     });
@@ -45,7 +48,9 @@ describe('differential privacy end to end', () => {
     expect(reports[3].metrics!.privacyDelta).toBe(1e-5);
     expect(reports[3].metrics!.privacyBudgetEpsilon).toBe(15);
     // Members sent weight 1 and no training loss: row counts and losses are not released.
-    for (const s of sent.filter((x) => x.purpose === 'train')) expect(s).toMatchObject({ numExamples: 1, trainLossSum: 0 });
+    const trained = sent.filter((x) => x.purpose === 'train');
+    expect(trained.length).toBeGreaterThanOrEqual(6);
+    for (const s of trained) expect(s).toMatchObject({ numExamples: 1, trainLossSum: 0 });
     expect(reports[1].metrics!.trainLoss).toBeUndefined(); // not released, so not shown as 0
     const mv = await fx.coordinator.store.getModelVersion(reports[2].modelVersionId);
     expect((mv.metrics as { privacy?: { epsilon: number } }).privacy?.epsilon).toBeCloseTo(eps[2]!, 10);
@@ -81,6 +86,8 @@ describe('differential privacy end to end', () => {
     const first = (charged[0].detail as { charges: { kind: string; noiseMultiplier: number; samplingRate: number }[] }).charges;
     expect(first).toEqual([expect.objectContaining({ kind: 'statistics', noiseMultiplier: 1, samplingRate: 1, unit: 'customer' })]);
     expect(reports[1].metrics!.privacyEpsilon).toBeGreaterThan(reports[0].metrics!.privacyEpsilon!);
+    // Nor a row count in the noisy statistics round (the last four statistics inputs are this task's).
+    expect(sent.filter((x) => x.purpose === 'statistics').slice(-4).map((x) => x.numExamples)).toEqual([1, 1, 1, 1]);
     // The same split without noisy statistics (exact sums, values unclipped): the noisy fit stays close.
     const exactTask = await fx.admin.createTask(fx.federationId, churnTask({
       name: 'dp-statistics-exact', ...common, privacy: { level: 'customer', epsilon: 15, delta: 1e-5, noiseMultiplier: 1.5, clipNorm: 1, minRows: 100, releaseNoiseMultiplier: 2 },
