@@ -30,7 +30,7 @@ export interface FixtureOptions {
    * Extra agent options per member index, and how that member misbehaves (its local work, see
    * misbehaving-work.ts). Agents serve plain rounds (allowPlain) unless a hook says otherwise.
    */
-  hooks?: (index: number) => Partial<MemberAgentOptions> & { misbehave?: Misbehaviour };
+  hooks?: (index: number, dataFile: string) => Partial<MemberAgentOptions> & { misbehave?: Misbehaviour };
 }
 
 export async function startFixture(o: FixtureOptions): Promise<Fixture> {
@@ -47,7 +47,7 @@ export async function startFixture(o: FixtureOptions): Promise<Fixture> {
   const agents: MemberAgent[] = [];
   for (let i = 0; i < o.members; i++) {
     const identity = await enrollMember(coordinator.address, tokens[i], datasets[i].name);
-    const { misbehave, ...options } = o.hooks?.(i) ?? {};
+    const { misbehave, ...options } = o.hooks?.(i, files[i]) ?? {};
     const localWork = misbehave ? new MisbehavingWork(files[i], misbehave) : undefined;
     const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: files[i], localWork, allowPlain: true, ...options });
     await agent.start();

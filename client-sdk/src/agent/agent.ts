@@ -7,12 +7,13 @@ import type { CoordinatorEvent__Output } from '@consort/protos/types/Coordinator
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import type { RoundClosed__Output } from '@consort/protos/types/RoundClosed';
 import { MemberClient } from './member-client.ts';
-import { roundContextOf, type LocalInput, type LocalRound, type LocalWork } from './local-work.ts';
+import { roundContextOf, type LocalInput, type LocalRound, type LocalWork, type RoundContext } from './local-work.ts';
+import { NoiseSharers } from './noise-sharers.ts';
 import { CsvLocalWork } from './csv-local-work.ts';
 import { auditOrderOf } from '../audit/audit-work.ts';
 import type { MemberIdentity } from '../identity/member-identity.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
-import { SecureMemberRound } from '../secagg/secure-member-round.ts';
+import { SecureMemberRound, type ContributionRoundOptions } from '../secagg/secure-member-round.ts';
 import { segmentationLayoutOf } from './segmentation-work.ts';
 import { ModelArchive, type SavedModel } from './model-archive.ts';
 import { RoundAdmission } from './round-admission.ts';
@@ -99,6 +100,8 @@ export class MemberAgent {
   private finish!: (err?: Error) => void;
   private busy: Promise<void> = Promise.resolve();
   private readonly secureRounds = new Map<string, SecureMemberRound>();
+  /** Per secure model round: the member count its DP noise shares are sized for, once its key set is verified. */
+  private readonly noiseSharers = new Map<string, NoiseSharers>();
   private readonly pins: PeerPins;
   private readonly admission: RoundAdmission;
   readonly archive?: ModelArchive;
@@ -257,6 +260,7 @@ export class MemberAgent {
     }
     this.generation += 1;
     this.secureRounds.clear();
+    for (const [id, sharers] of this.noiseSharers) { sharers.abandon(why); this.noiseSharers.delete(id); }
   }
 
   /** The agent stops by itself: gave up reconnecting or was refused. */
@@ -300,13 +304,13 @@ export class MemberAgent {
           this.log.info(seen.info, { member: this.memberId });
           if (seen.warning) this.log.warn(seen.warning, { member: this.memberId });
         });
-      } else if (event.keySet && !this.admission.admitKeySet(event.keySet)) this.secureRounds.delete(stage.roundId);
+      } else if (event.keySet && !this.admission.admitKeySet(event.keySet)) this.forgetSecureRound(stage.roundId, 'its key set was refused');
       else if (event.keySet) this.guard(stage.roundId, () => round.onKeySet(event.keySet!));
       else if (event.routedShares) this.guard(stage.roundId, () => round.onRoutedShares(event.routedShares!));
       else if (event.consistencyRequest) this.guard(stage.roundId, () => round.onConsistencyRequest(event.consistencyRequest!));
       else this.guard(stage.roundId, () => round.onUnmaskRequest(event.unmaskRequest!));
     } else if (event.roundClosed) {
-      this.secureRounds.delete(event.roundClosed.roundId);
+      this.forgetSecureRound(event.roundClosed.roundId, 'the round closed');
       this.log.info(roundClosedLine(this.rounds.get(event.roundClosed.roundId), event.roundClosed), { member: this.memberId });
       this.rounds.delete(event.roundClosed.roundId);
       this.archive?.roundClosed(event.roundClosed);
@@ -317,9 +321,16 @@ export class MemberAgent {
   /** Runs one step of a round; a failure ends this member's part in it (the round goes on). */
   private guard(roundId: string, step: () => Promise<void>): void {
     step().catch((err: Error) => {
-      this.secureRounds.delete(roundId);
+      this.forgetSecureRound(roundId, 'it failed on this member');
       this.roundFailed(roundId, err);
     });
+  }
+
+  /** Ends this member's part in a secure round: local work still waiting for its key set stops. */
+  private forgetSecureRound(roundId: string, why: string): void {
+    this.secureRounds.delete(roundId);
+    this.noiseSharers.get(roundId)?.abandon(why);
+    this.noiseSharers.delete(roundId);
   }
 
   /** Logs a failed round once (a declined one was logged when declined; an abandoned one when the connection was lost). */
@@ -415,10 +426,34 @@ export class MemberAgent {
       return;
     }
     // Local work starts at once and runs while keys are exchanged; it is awaited at masked_input.
-    const contribution = this.enqueue(() => this.declineOnError(open, () => this.localContribution(open)));
+    // Its DP noise share waits for the verified key set (the announced count alone could be inflated).
+    const sharers = new NoiseSharers(s.invitedMembers);
+    this.noiseSharers.set(open.roundId, sharers);
+    const contribution = this.enqueue(() => this.declineOnError(open, () => this.localContribution(open, sharers.members)));
     contribution.catch(() => undefined);
-    const round = new SecureMemberRound({
-      ...link,
+    const onKeySetVerified = (keys: number) => {
+      const n = sharers.verified(keys);
+      if (ctx.privacy && n < s.invitedMembers) {
+        this.log.warn(`${roundName(this.rounds.get(open.roundId), open.roundId)} announced ${s.invitedMembers} members but its verified key set holds ${keys}: `
+          + `this member's noise share is sized for ${n}`, { member: this.memberId });
+      }
+    };
+    let round: SecureMemberRound;
+    try {
+      round = this.newContributionRound(open, ctx, link, contribution, onKeySetVerified);
+    } catch (err) {
+      this.forgetSecureRound(open.roundId, 'its parameters were refused');
+      throw err;
+    }
+    this.secureRounds.set(open.roundId, round);
+    await round.advertise();
+  }
+
+  private newContributionRound(open: RoundOpen__Output, ctx: RoundContext, link: Omit<ContributionRoundOptions, 'vector' | 'contribution'>,
+    contribution: Promise<LocalInput>, onKeySetVerified: (keys: number) => void): SecureMemberRound {
+    const s = open.secagg!;
+    return new SecureMemberRound({
+      ...link, onKeySetVerified,
       vector: {
         purpose: open.purpose as 'train' | 'statistics' | 'evaluate', task: ctx.task, parameterCount: Number(open.model?.parameterCount ?? 0),
         statisticsLength: featureStatsLength(ctx.schema, ctx.vocabularies, ctx.task), members: s.invitedMembers, maxExamples: s.maxExamples,
@@ -428,8 +463,6 @@ export class MemberAgent {
       },
       contribution,
     });
-    this.secureRounds.set(open.roundId, round);
-    await round.advertise();
   }
 
   private enqueue<T>(work: () => Promise<T>): Promise<T> {
@@ -439,8 +472,8 @@ export class MemberAgent {
   }
 
   /** The member's local work for a round: feature sums, or evaluation plus local training. */
-  private localContribution(open: RoundOpen__Output): Promise<LocalInput> {
-    return this.localWork.contribution(this.localRound(open), async () => (await this.client.downloadModel(open.modelVersionId, open.modelSha256)).weights);
+  private localContribution(open: RoundOpen__Output, noiseSharers?: Promise<number>): Promise<LocalInput> {
+    return this.localWork.contribution({ ...this.localRound(open), ...(noiseSharers ? { noiseSharers } : {}) }, async () => (await this.client.downloadModel(open.modelVersionId, open.modelSha256)).weights);
   }
 
   private async servePlainRound(open: RoundOpen__Output): Promise<void> {
@@ -482,6 +515,7 @@ export class MemberAgent {
     clearTimeout(this.silenceTimer);
     this.stream?.cancel();
     this.client.close();
+    for (const id of [...this.noiseSharers.keys()]) this.forgetSecureRound(id, 'the agent stopped');
   }
 }
 

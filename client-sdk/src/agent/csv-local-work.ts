@@ -5,7 +5,7 @@ import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
 import { checkDataFile, checkPipeline, checkRows } from './data-check.ts';
 import {
-  modelSpecOf, roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type SegmentationRound,
+  modelSpecOf, privateStatisticsInput, roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type PrivacyMeans, type SegmentationRound,
 } from './local-work.ts';
 import { readSegmentationData, segmentationVector, type SegmentationData } from './segmentation-work.ts';
 
@@ -84,8 +84,16 @@ export class CsvLocalWork implements LocalWork {
       return statisticsInput(ctx, { file: rows.file, train: rows.records, test: [] });
     }
     const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
-    if (open.purpose === 'statistics') return statisticsInput(ctx, data);
-    return trainingInput(open, await model(), data);
+    if (open.purpose === 'statistics') return ctx.privacy?.statistics ? privateStatisticsInput(open, ctx, data, this.privacyMeans(), round.noiseSharers) : statisticsInput(ctx, data);
+    return trainingInput(open, await model(), data, undefined, this.privacyMeans(), round.noiseSharers);
+  }
+
+  /**
+   * Where DP noise is drawn from; undefined (default) is the operating system's CSPRNG. The count
+   * of members the share is sized for is never taken from here but from the round's key set.
+   */
+  protected privacyMeans(): Omit<PrivacyMeans, 'invited'> | undefined {
+    return undefined;
   }
 
   /** The packed sums of a segmentation round, over rows standardized with the task's fitted pipeline. */

@@ -2,7 +2,7 @@
 // feature statistics, local training plus evaluation, or evaluation alone.
 import {
   ConsortError, DP_EVAL_LOSS_CAP, addGaussianNoise, dpSgdSchedule, featureSchemaOf, memberNoiseStd, localFeatureStats, modelSpecOf as taskModelSpec, predictionOf,
-  privatizeEvaluation, unclippedIndicator, updateNoiseMultiplier, vocabulariesOf,
+  privateFeatureStats, privatizeEvaluation, unclippedIndicator, updateNoiseMultiplier, vocabulariesOf,
   type FeaturePipeline, type FeatureSchema, type ModelSpec, type NormalSource, type PrivacyOptions, type ResolvedTask, type RoundContribution,
 } from '@consort/core';
 import type { AuditWorkOrder, ModVector, SegmentationWorkOrder, VectorLayout } from '@consort/core';
@@ -43,8 +43,8 @@ export interface RoundContext {
 
 /**
  * Where a member's DP randomness comes from and how many members share the noise. Production:
- * the CSPRNG (never the round's seed, which the coordinator picks). `invited` is the secure
- * round's member count; 1 in a plain round, where the coordinator sees each input alone.
+ * the CSPRNG (never the round's seed, which the coordinator picks). `invited` is the count the
+ * noise share is sized for: 1 in a plain round, where the coordinator sees each input alone.
  */
 export interface PrivacyMeans {
   invited: number;
@@ -54,6 +54,17 @@ export interface PrivacyMeans {
 
 export function cryptoPrivacyMeans(invited: number): PrivacyMeans {
   return { invited, normals: cryptoNormals(), uniform32: cryptoUint32Source() };
+}
+
+/**
+ * The member count a round's noise shares are sized for (agent/noise-sharers.ts): in a secure
+ * round the fewer of the announced count and the verified key set (`sharers`, which the agent
+ * resolves once it verified the key set); 1 in a plain round. Without `sharers` (local work
+ * driven outside the agent) the announced count is used.
+ */
+export async function noiseSharersOf(open: RoundOpen__Output, sharers?: Promise<number>): Promise<number> {
+  if (open.aggregation !== 'secure' || !open.secagg) return 1;
+  return sharers ? Math.min(await sharers, open.secagg.invitedMembers) : open.secagg.invitedMembers;
 }
 
 /** The columns, vocabularies and split a task asks of the member's rows. */
@@ -90,6 +101,23 @@ export function statisticsInput(ctx: RoundContext, data: LocalDataset): LocalInp
 }
 
 /**
+ * The statistics under differential privacy (task key privacy.statistics): values clipped to the
+ * task's bounds, this member's noise share added (sized, as for training, from the verified key
+ * set), and no row count (weight 1). core/src/privacy/statistics-release.ts.
+ */
+export async function privateStatisticsInput(open: RoundOpen__Output, ctx: RoundContext, data: LocalDataset,
+  means?: Omit<PrivacyMeans, 'invited'> & { invited?: number }, sharers?: Promise<number>): Promise<LocalInput> {
+  const statistics = ctx.privacy?.statistics;
+  if (!statistics) return statisticsInput(ctx, data);
+  // Checks every cell exactly as without DP first (a bad cell is refused, not clipped away).
+  localFeatureStats(ctx.schema, ctx.vocabularies, data.train, data.file, ctx.task);
+  const invited = means?.invited ?? await noiseSharersOf(open, sharers);
+  const normals = (means ?? cryptoPrivacyMeans(invited)).normals;
+  const values = privateFeatureStats(ctx.schema, ctx.vocabularies, data.train, data.file, ctx.task, { statistics, invited, normals });
+  return { values, dtype: 'float64', numExamples: 1, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
+}
+
+/**
  * Evaluates the incoming global model on the held-out rows (its quality, reported for the model
  * version the round started from), then trains locally from it. Under differential privacy
  * (docs/privacy.md): customer level trains with DP-SGD; member level clips the update and adds
@@ -98,60 +126,68 @@ export function statisticsInput(ctx: RoundContext, data: LocalDataset): LocalInp
  * sets no releaseNoiseMultiplier).
  */
 export async function trainingInput(open: RoundOpen__Output, global: Float32Array, data: LocalDataset,
-  onEpoch?: (epoch: number, loss: number) => void, means?: PrivacyMeans): Promise<LocalInput> {
+  onEpoch?: (epoch: number, loss: number) => void, means?: Omit<PrivacyMeans, 'invited'> & { invited?: number }, sharers?: Promise<number>): Promise<LocalInput> {
   const spec = modelSpecOf(open);
   const { privacy } = roundContextOf(open);
-  const dpMeans = privacy ? means ?? cryptoPrivacyMeans(open.aggregation === 'secure' && open.secagg ? open.secagg.invitedMembers : 1) : undefined;
   const pipeline = JSON.parse(open.pipelineJson) as FeaturePipeline;
   const test = toMatrix(pipeline, data.test, data.file);
   const rowLossCap = privacy ? DP_EVAL_LOSS_CAP[spec.task] : undefined;
   let ev = test.rows > 0
     ? await evaluate({ spec, weights: global, x: test.x, y: test.y, rowLossCap })
     : { lossSum: 0, absErrSum: 0, labelSum: 0, labelSquareSum: 0, count: 0, histPos: [], histNeg: [] };
-  if (privacy && dpMeans) {
+  const random = privacy ? means ?? cryptoPrivacyMeans(1) : undefined;
+  // The count noise shares are sized for is awaited only now that noise is due: the key set is
+  // verified while this member evaluates and trains (customer-level DP-SGD needs no count).
+  const shareCount = async () => means?.invited ?? noiseSharersOf(open, sharers);
+  /** The evaluation as released: under DP with this member's noise share (or nothing). */
+  const release = (invited: number) => {
+    if (!privacy || !random) return ev;
     const bins = spec.task === 'binary' ? ev.histPos.length : 0;
     const released = privacy.releaseNoiseMultiplier > 0
       ? privatizeEvaluation({ count: ev.count, lossSum: ev.lossSum, histPos: ev.histPos, histNeg: ev.histNeg },
-        { noiseMultiplier: privacy.releaseNoiseMultiplier, invited: dpMeans.invited, lossCap: rowLossCap!, normals: dpMeans.normals })
+        { noiseMultiplier: privacy.releaseNoiseMultiplier, invited, lossCap: rowLossCap!, normals: random.normals })
       : { count: 0, lossSum: 0, histPos: new Array<number>(bins).fill(0), histNeg: new Array<number>(bins).fill(0) };
     // Absolute errors and label sums have no noisy form yet: not released under DP.
-    ev = { ...released, absErrSum: 0, labelSum: 0, labelSquareSum: 0 };
-  }
-  // Regression labels and errors are in the target's standardized units (toMatrix encodes them so).
-  const labels = { evalLabelSum: ev.labelSum, evalLabelSquareSum: ev.labelSquareSum };
+    return { ...released, absErrSum: 0, labelSum: 0, labelSquareSum: 0 };
+  };
   if (open.purpose === 'evaluate') {
-    return { values: new Float32Array(0), dtype: 'float32', numExamples: privacy ? 1 : Math.max(1, ev.count), trainLossSum: 0, evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg, ...labels };
+    ev = release(privacy ? await shareCount() : 1);
+    // Regression labels and errors are in the target's standardized units (toMatrix encodes them so).
+    return { values: new Float32Array(0), dtype: 'float32', numExamples: privacy ? 1 : Math.max(1, ev.count), trainLossSum: 0, evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg, evalLabelSum: ev.labelSum, evalLabelSquareSum: ev.labelSquareSum };
   }
   const train = toMatrix(pipeline, data.train, data.file);
   const t = open.train!;
   if (privacy?.level === 'customer' && train.rows < privacy.minRows) {
     throw new ConsortError('DATA_INVALID', `this member has ${train.rows} training rows; the task's customer-level privacy needs at least privacy.minRows = ${privacy.minRows} (fewer rows would weaken every customer's guarantee)`, { rows: train.rows, minRows: privacy.minRows });
   }
-  const dp = privacy?.level === 'customer' && dpMeans
-    ? { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier, ...dpSgdSchedule(privacy, t), normals: dpMeans.normals, uniform32: dpMeans.uniform32 }
+  const dp = privacy?.level === 'customer' && random
+    ? { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier, ...dpSgdSchedule(privacy, t), normals: random.normals, uniform32: random.uniform32 }
     : undefined;
   const result = await trainLocal({
     spec, weights: global, x: train.x, y: train.y,
     epochs: t.localEpochs, batchSize: t.batchSize, learningRate: t.learningRate, proximalMu: t.proximalMu,
     seed: open.seed, onEpoch, ...(dp ? { dp } : {}),
   });
+  const invited = privacy ? await shareCount() : 1;
+  ev = release(invited);
   let weights = result.weights;
   let dpClipCount: number | undefined;
-  if (privacy?.level === 'member' && dpMeans) {
+  if (privacy?.level === 'member' && random) {
     const adaptive = privacy.adaptiveClipping;
     // Adaptive clipping: the round's bound comes with the round; σ is split between update and count (Andrew et al. 2021).
     const clipNorm = adaptive && t.dpClipNorm && t.dpClipNorm > 0 ? t.dpClipNorm : privacy.clipNorm;
     const noiseMultiplier = adaptive ? updateNoiseMultiplier(privacy.noiseMultiplier, adaptive.countNoiseMultiplier) : privacy.noiseMultiplier;
-    const u = privatizeUpdate({ global, local: result.weights, clipNorm, noiseMultiplier, invited: dpMeans.invited, normals: dpMeans.normals });
+    const u = privatizeUpdate({ global, local: result.weights, clipNorm, noiseMultiplier, invited, normals: random.normals });
     weights = u.weights;
     if (adaptive) {
-      dpClipCount = addGaussianNoise([unclippedIndicator(u.updateNorm, clipNorm)], memberNoiseStd(adaptive.countNoiseMultiplier, 1, dpMeans.invited), dpMeans.normals)[0];
+      dpClipCount = addGaussianNoise([unclippedIndicator(u.updateNorm, clipNorm)], memberNoiseStd(adaptive.countNoiseMultiplier, 1, invited), random.normals)[0];
     }
   }
   return {
     ...(dpClipCount !== undefined ? { dpClipCount } : {}),
     values: weights, dtype: 'float32', numExamples: privacy ? 1 : result.numExamples, trainLossSum: privacy ? 0 : result.lossSum,
-    evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg, ...labels,
+    evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg,
+    evalLabelSum: ev.labelSum, evalLabelSquareSum: ev.labelSquareSum,
   };
 }
 
@@ -159,6 +195,11 @@ export async function trainingInput(open: RoundOpen__Output, global: Float32Arra
 export interface LocalRound {
   open: RoundOpen__Output;
   segmentation?: SegmentationWorkOrder;
+  /**
+   * Secure rounds: the member count DP noise shares are sized for, resolved once the agent has
+   * verified the round's key set (rejected if the round ends first). Pass it to trainingInput.
+   */
+  noiseSharers?: Promise<number>;
 }
 
 /** A segmentation round (its work order decoded). */

@@ -26,6 +26,11 @@ interface SecureMemberRoundBase {
   upload(header: Omit<InputHeader, 'byteLength'>, payload: Uint8Array): Promise<unknown>;
   /** Changes the packed vector in place before it is masked (LocalWork.alterPacked: adversarial simulations only). */
   tamperPacked?: (vector: ModVector, layout: VectorLayout) => void;
+  /**
+   * Told the size of the round's key set once this member verified it (receiveKeySet): the count
+   * of members it can check itself, which differential privacy sizes noise shares from.
+   */
+  onKeySetVerified?: (members: number) => void;
 }
 
 /** A model round: the contribution is packed with the round-vector layout of `vector`. */
@@ -113,6 +118,7 @@ export class SecureMemberRound {
     const identities = new Map(m.keys.map((k) => [k.memberId, new Uint8Array(k.identityPublicKey)] as [string, Uint8Array]));
     this.o.pins.check(identities);
     this.session.receiveKeySet(keySet, identities);
+    this.o.onKeySetVerified?.(keySet.keys.length);
     // A neighbour with an unusable key is left out of this member's round (no shares, no masks).
     await this.sendComplaints();
     const shares = await this.session.shareKeys();

@@ -1,7 +1,7 @@
 // The coordinator's side of a task's privacy budget: the ledger replayed from the audit log, the
 // refusal before a round that could pass the budget, and the charge of what a round released.
 import {
-  ConsortError, PrivacyLedger, evaluationCharge, trainingRoundCharges, type PrivacyCharge, type PrivacyOptions, type TaskDefinition,
+  ConsortError, PrivacyLedger, evaluationCharge, statisticsCharge, trainingRoundCharges, type PrivacyCharge, type PrivacyOptions, type TaskDefinition,
 } from '@consort/core';
 import type { Store } from '../store/store.ts';
 
@@ -54,8 +54,8 @@ export interface RoundReleaseFacts {
  * the survivors' shares.
  */
 export function roundCharges(def: TaskDefinition, privacy: PrivacyOptions, f: RoundReleaseFacts): PrivacyCharge[] {
-  if (f.purpose === 'statistics') return [];
   const shares = def.aggregation === 'secure' ? f : { ...f, invited: 1, survivors: 1 };
+  if (f.purpose === 'statistics') return statisticsCharge(privacy, f.round, shares.survivors, shares.invited);
   const evaluation = evaluationCharge(privacy, f.round, shares.survivors, shares.invited, f.modelVersion);
   if (f.purpose === 'evaluate') return evaluation;
   const memberSamplingRate = def.sampleFraction < 1 ? def.sampleFraction : 1;
@@ -71,22 +71,24 @@ export function worstCaseCharges(def: TaskDefinition, privacy: PrivacyOptions, p
 }
 
 /**
- * Refuses (PRIVACY_BUDGET_EXHAUSTED) a task whose planned run cannot fit its budget: `rounds`
+ * Refuses (PRIVACY_BUDGET_EXHAUSTED) a task whose planned run cannot fit its budget: the noisy
+ * statistics round when the pipeline is still to be fitted (`withStatistics`), `rounds`
  * training rounds (each also evaluating the model it starts from) and the final evaluation,
  * every invited member surviving. Dropouts cost more (less noise in the sum), so training may
  * stop earlier than planned: checkRoundFits refuses each round at its worst case. Returns the
  * planned ε.
  */
-export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, rounds: number): number {
+export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, rounds: number, withStatistics = false): number {
   const full = (purpose: RoundReleaseFacts['purpose'], round: number) => roundCharges(def, privacy, { purpose, round, invited: 1, survivors: 1 });
   const perRound = full('train', 0);
-  const plan: PrivacyCharge[] = [];
+  // A run that still has to fit its pipeline also releases the (noisy) statistics first.
+  const plan: PrivacyCharge[] = withStatistics ? full('statistics', 0) : [];
   for (let r = 0; r < rounds; r++) plan.push(...perRound);
   plan.push(...full('evaluate', rounds));
   const planned = ledger.epsilonAfter(plan);
   if (planned > privacy.epsilon) {
     let fit = 0;
-    const probe: PrivacyCharge[] = [...full('evaluate', 0)];
+    const probe: PrivacyCharge[] = [...(withStatistics ? full('statistics', 0) : []), ...full('evaluate', 0)];
     while (fit < rounds && ledger.epsilonAfter([...probe, ...perRound]) <= privacy.epsilon) { probe.push(...perRound); fit++; }
     throw new ConsortError('PRIVACY_BUDGET_EXHAUSTED',
       `task "${def.name}" would spend ε=${planned.toFixed(3)} (δ=${privacy.delta}) in ${rounds} training rounds, beyond its budget ε=${privacy.epsilon}`

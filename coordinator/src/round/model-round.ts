@@ -2,7 +2,7 @@
 // sum becomes the round's result (a new model version, the fitted preprocessing, or an evaluation).
 import type { Logger } from 'pino';
 import {
-  ConsortError, checkPublishableModel, checkRoundSum, cleanNoisyEvaluation, nextClipNorm, fitPipeline, roundVectorLayout, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
+  ConsortError, checkPublishableModel, checkRoundSum, cleanNoisyEvaluation, nextClipNorm, fitNoisyPipeline, fitPipeline, roundVectorLayout, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
   DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, predictionOf, vocabulariesOf, type ModelSpec, type RoundVectorOptions, type StrategyState,
 } from '@consort/core';
 import type { ModelVersionMeta, Store, TaskRecord } from '../store/store.ts';
@@ -100,7 +100,10 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
       // Noisy evaluation sums read as counts (post-processing: no privacy cost).
       if (privacy && privacy.releaseNoiseMultiplier > 0 && purpose !== 'statistics') totals = { ...totals, ...cleanNoisyEvaluation(totals) };
       // The statistics round fits the preprocessing; what the fit noticed goes into its metrics.
-      const fitted = purpose === 'statistics' ? fitPipeline(featureSchemaOf(def), vocabulariesOf(def), totals.vector, prediction) : undefined;
+      // Under DP with noisy statistics the fit reads noisy sums (docs/privacy.md): clamped, variances floored.
+      const fitted = purpose !== 'statistics' ? undefined : privacy?.statistics
+        ? fitNoisyPipeline(featureSchemaOf(def), vocabulariesOf(def), totals.vector, prediction, privacy.statistics)
+        : fitPipeline(featureSchemaOf(def), vocabulariesOf(def), totals.vector, prediction);
       const summary = summarizeModelRound(round, task, def, totals, fitted, strategy);
       if (privacyStatus) summary.privacy = privacyStatus;
       // Under DP members release no training loss (it is not noised): not measured, not 0.

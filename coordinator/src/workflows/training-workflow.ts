@@ -37,12 +37,13 @@ export const trainingWorkflow: Workflow = {
     const privacy = startDef.privacy
       ? { ledger: await loadLedger(store, task.id, startDef.privacy), refused: false } satisfies RoundPrivacy : undefined;
     if (privacy && startDef.privacy) {
-      const planned = checkPlannedRun(startDef, startDef.privacy, privacy.ledger, ctx.args.rounds ?? maxRoundsOf(startDef));
+      const planned = checkPlannedRun(startDef, startDef.privacy, privacy.ledger, ctx.args.rounds ?? maxRoundsOf(startDef), !task.pipeline);
       ctx.logger.info({ task: task.id, plannedEpsilon: planned, budget: startDef.privacy }, `privacy: planned ε=${planned.toFixed(3)} of ${startDef.privacy.epsilon} (δ=${startDef.privacy.delta})`);
-      ctx.logger.warn({ task: task.id }, 'privacy: the preprocessing statistics round releases exact feature sums (not yet noised; docs/privacy.md)');
+      if (!startDef.privacy.statistics) ctx.logger.warn({ task: task.id }, 'privacy: the preprocessing statistics round releases exact feature sums (set privacy.statistics to noise them; docs/privacy.md)');
     }
     if (!task.pipeline) {
-      if ((await runModelRound(ctx, task, 'statistics')).state !== 'published') return;
+      // Charged in the run's own ledger (noisy statistics, privacy.statistics), so training sees the spend.
+      if ((await runModelRound(ctx, task, 'statistics', privacy)).state !== 'published') return;
       task = await store.getTask(task.id);
     }
     const def = modelTaskOf(task);

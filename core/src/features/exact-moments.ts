@@ -115,6 +115,13 @@ export interface ColumnMoments {
   squares: bigint;
 }
 
+/** Writes moments (e.g. with noise added to the sums) as [n, Σq limbs, Σq² limbs] at `offset`. */
+export function writeMoments(m: ColumnMoments, out: Float64Array, offset: number): void {
+  out[offset] = m.count;
+  writeLimbs(m.sum, SUM_LIMBS, out, offset + 1);
+  writeLimbs(m.squares, SQUARE_LIMBS, out, offset + 1 + SUM_LIMBS);
+}
+
 /** Reads one column's summed moments at `offset`; `what` names the column in errors. */
 export function readMoments(summed: ArrayLike<number>, offset: number, what: string): ColumnMoments {
   const count = summed[offset];

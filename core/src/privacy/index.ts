@@ -7,3 +7,4 @@ export * from './adaptive-clipping.ts';
 export * from './privacy-ledger.ts';
 export * from './privacy-options.ts';
 export * from './evaluation-release.ts';
+export * from './statistics-release.ts';

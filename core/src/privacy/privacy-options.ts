@@ -31,6 +31,19 @@ export interface PrivacyOptions {
    * evaluation-release.ts); each release is charged. 0 = members release no evaluation at all.
    */
   releaseNoiseMultiplier: number;
+  /**
+   * The preprocessing statistics released with noise (statistics-release.ts): each numeric column
+   * (and a regression label) clipped to its bounds, Gaussian noise with this multiplier on the
+   * counts and sums, charged in the same ledger. Absent: the statistics are released exactly.
+   */
+  statistics?: StatisticsPrivacy;
+}
+
+/** Task key `privacy.statistics`. */
+export interface StatisticsPrivacy {
+  noiseMultiplier: number;
+  /** [low, high] of each numeric column (and a regression label): values are clipped to it. */
+  bounds: Record<string, [number, number]>;
 }
 
 const DEFAULTS = { delta: 1e-5, minRows: 1000, releaseNoiseMultiplier: 0 } as const;
@@ -65,9 +78,24 @@ export function resolvePrivacyOptions(input: unknown): PrivacyOptions | undefine
     if (targetQuantile >= 1) throw bad('adaptiveClipping.targetQuantile', `must be below 1 (got ${targetQuantile})`);
     adaptiveClipping = { targetQuantile, learningRate: positive(a, 'learningRate', 0.2), countNoiseMultiplier: positive(a, 'countNoiseMultiplier') };
   }
+  let statistics: StatisticsPrivacy | undefined;
+  if (o.statistics !== undefined) {
+    if (typeof o.statistics !== 'object' || o.statistics === null || Array.isArray(o.statistics)) throw bad('statistics', 'must be a mapping');
+    const st = o.statistics as Record<string, unknown>;
+    const b = st.bounds;
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) throw bad('statistics.bounds', 'must map each numeric column to [low, high]');
+    const bounds: Record<string, [number, number]> = {};
+    for (const [column, v] of Object.entries(b as Record<string, unknown>)) {
+      if (!Array.isArray(v) || v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x)) || !((v[0] as number) < (v[1] as number))) {
+        throw bad(`statistics.bounds.${column}`, `must be [low, high] with low < high (got ${JSON.stringify(v)})`);
+      }
+      bounds[column] = [v[0] as number, v[1] as number];
+    }
+    statistics = { noiseMultiplier: positive(st, 'noiseMultiplier'), bounds };
+  }
   return {
     level: o.level, epsilon, delta, noiseMultiplier: positive(o, 'noiseMultiplier'), clipNorm: positive(o, 'clipNorm'),
-    minRows, releaseNoiseMultiplier, ...(adaptiveClipping ? { adaptiveClipping } : {}),
+    minRows, releaseNoiseMultiplier, ...(adaptiveClipping ? { adaptiveClipping } : {}), ...(statistics ? { statistics } : {}),
   };
 }
 

@@ -380,6 +380,14 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
   if (privacy?.adaptiveClipping && privacy.adaptiveClipping.countNoiseMultiplier <= privacy.noiseMultiplier) {
     bad('privacy.adaptiveClipping.countNoiseMultiplier', `must exceed privacy.noiseMultiplier (${privacy.noiseMultiplier}): σ is split between the update and the clip count (Andrew et al. 2021), e.g. members / 20`);
   }
+  // Noisy statistics clip every numeric column (and a regression label) to bounds the task names.
+  if (privacy?.statistics) {
+    const needed = task === 'regression' ? [...numeric, label] : numeric;
+    const missing = needed.filter((c) => !privacy.statistics!.bounds[c]);
+    if (missing.length) bad('privacy.statistics.bounds', `needs [low, high] for ${missing.join(', ')} (every numeric column${task === 'regression' ? ' and the label' : ''})`);
+    const extra = Object.keys(privacy.statistics.bounds).filter((c) => !needed.includes(c));
+    if (extra.length) bad('privacy.statistics.bounds', `names ${extra.join(', ')}, not numeric columns of the task`);
+  }
   // Member-level noise is split across members: only the masked sum carries all of it.
   if (privacy?.level === 'member' && common.aggregation !== 'secure') {
     bad('privacy.level', 'member-level DP splits the noise across members and needs aggregation "secure" (with "plain" the coordinator would see each update with a fraction of the noise); use level "customer" for plain rounds');
