@@ -1,7 +1,7 @@
 // A member's part in an audit round: score its held-out rows with the audited model and count them
 // into the audit vector (core's memberAuditVector); only the secure sum of these vectors leaves it.
 import {
-  ConsortError, auditLayoutOf, auditSumLayout, memberAuditVector, packVector, validateModelSpec,
+  ConsortError, auditLayoutOf, auditSumLayout, memberAuditVector, missingAuditColumns, packVector, validateModelSpec,
   type AuditRow, type AuditWorkOrder, type FeaturePipeline, type ModVector, type ModelSpec,
 } from '@consort/core';
 import { toMatrix } from '../data/csv-table.ts';
@@ -40,7 +40,14 @@ export async function auditVector(order: AuditWorkOrder, inputs: AuditInputs, me
   if (inputs.rows.length > order.maxRows) {
     throw new ConsortError('INVALID_ARGUMENT', `${inputs.file} has ${inputs.rows.length} held-out rows, more than the ${order.maxRows} one member may count in an audit`);
   }
-  const vector = memberAuditVector(await auditRows(inputs), auditLayoutOf(order));
-  const layout = auditSumLayout(order, members);
-  return packVector([{ name: 'audit', kind: 'integer', length: vector.length, maxAbs: order.maxRows, values: vector }], { members, modulusBits: layout.modulusBits }).vector;
+  const layout = auditLayoutOf(order);
+  // A policy naming columns this member's rows lack would count nobody: decline, naming them.
+  const missing = inputs.rows.length > 0 ? missingAuditColumns(layout, Object.keys(inputs.rows[0])) : [];
+  if (missing.length > 0) {
+    throw new ConsortError('DATA_INVALID', `the audit policy reads column${missing.length > 1 ? 's' : ''} ${missing.map((c) => `"${c}"`).join(', ')}, which ${inputs.file} does not have; `
+      + 'the policy must name the prepared columns (after mapping) that the task lists as protected', { file: inputs.file, columns: missing });
+  }
+  const vector = memberAuditVector(await auditRows(inputs), layout);
+  const sum = auditSumLayout(order, members);
+  return packVector([{ name: 'audit', kind: 'integer', length: vector.length, maxAbs: order.maxRows, values: vector }], { members, modulusBits: sum.modulusBits }).vector;
 }

@@ -234,7 +234,7 @@ table{border-collapse:collapse;margin:1rem 0;font-size:.85rem}td,th{border:1px s
 caption{text-align:left;font-weight:600;padding:4px 0}.ci{color:#666;font-size:.75rem}.na{color:#999;text-align:center}tr.suppressed{background:#fafafa}
 .badge{color:#fff;border-radius:4px;padding:1px 7px;font-size:.8rem;font-weight:600;text-transform:uppercase}.big .badge{font-size:1.2rem;padding:3px 12px}
 .note{color:#555;font-size:.9rem}figure{display:inline-block;margin:.5rem 1rem .5rem 0;vertical-align:top}figcaption{font-size:.85rem;color:#444}
-dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px;font-size:.9rem}dt{font-weight:600}dd{margin:0;word-break:break-all}td.reason{text-align:left;max-width:360px}
+dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px;font-size:.9rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}td.reason{text-align:left;max-width:360px}
 </style></head><body>
 <h1>Fairness audit: ${e(r.model.taskName)} v${r.model.version}</h1>
 <section id="verdict"><h2>Verdict</h2><p class="big">${badge(result.verdict)}</p>${verified}</section>

@@ -34,6 +34,12 @@ export const auditWorkflow: Workflow = {
     const wanted = ctx.args.version;
     const base = wanted === undefined ? versions.at(-1) : versions.find((v) => v.version === wanted);
     if (!base || base.version === 0) throw new ConsortError('NOT_FOUND', `task ${task.id} has no published model version ${wanted ?? ''} to audit; run the task first`);
+    // One report per version: refuse before any member works, not after the round.
+    const existing = await store.getAuditReportForModelVersion(base.id);
+    if (existing) {
+      throw new ConsortError('INVALID_ARGUMENT', `model version ${base.version} of task ${task.id} already has its audit report ${existing.id} (one per version, verdict ${existing.verdict}); `
+        + 'read it with consort-audit export, or audit a newer version');
+    }
     const hash = policyHash(policy);
     const order: AuditWorkOrder = { kind: 'audit', policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES };
     // Fixed before the round: the audit trail shows the policy hash before any member computed anything.
@@ -47,7 +53,9 @@ export const auditWorkflow: Workflow = {
     const plan = secureSumRoundPlan(task, 'audit', (members) => auditSumLayout(order, members), JSON.stringify(order), async (sum, members, survivors) => {
       const values = unpackVector(auditSumLayout(order, members), sum).audit;
       // Decoding checks the sum's consistency (confusion totals against histograms, members per cell).
-      const aggregates = releaseAggregates(decodeAuditAggregates(Array.from(values), auditLayoutOf(order)), policy);
+      const decoded = decodeAuditAggregates(Array.from(values), auditLayoutOf(order));
+      refuseEmptyAudit(decoded);
+      const aggregates = releaseAggregates(decoded, policy);
       released = { aggregates, survivors, invited: [] };
       return { detail: { policyHash: hash, members: aggregates.members } };
     });
@@ -62,3 +70,17 @@ export const auditWorkflow: Workflow = {
     await storeSignedAuditReport(store, signingKey, body);
   },
 };
+
+/**
+ * An attribute under which the sum counted no customer means the policy does not fit the members'
+ * data (column names or group values after mapping): a report over 0 rows would read as an audit.
+ */
+function refuseEmptyAudit(decoded: AuditAggregates): void {
+  for (const g of decoded.groupings.filter((x) => x.attributes.length === 1 && !x.controlled)) {
+    const rows = g.cells.reduce((n, c) => n + (c.n ?? 0), 0);
+    if (rows === 0) {
+      throw new ConsortError('AGGREGATE_REJECTED', `the audit counted no customer in any group of ${g.id}: the policy's columns or group values do not match `
+        + 'the members\' prepared data (use the column names and values after mapping, as the task\'s protected list); no report was stored');
+    }
+  }
+}
