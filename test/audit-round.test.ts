@@ -155,8 +155,15 @@ describe('audit round', () => {
     expect(verified.stderr).toBe('');
     expect(verified.code).toBe(0);
 
-    // The operator's command audits the earlier version over the admin API (the vanished member stays away).
+    // A policy whose group values match nobody's prepared data counts no customer: refused, nothing stored.
     const v1 = unaudited.modelVersionId;
+    const nobody = parseAuditPolicy({ ...POLICY_INPUT, attributes: [{ name: 'gender', column: 'gender', groups: ['F', 'M'] }], intersections: [] });
+    const empty = await fx.coordinator.rounds.runWorkflow('audit', task.id, { version: (await fx.coordinator.store.getModelVersionMeta(v1)).version, audit: { policy: nobody, signingKey: fx.coordinator.coordinatorKey } }, { waitForMembersMs: 20_000 });
+    expect(empty.map((r) => r.state)).toEqual(['aborted']);
+    expect(empty[0].reason).toMatch(/counted no customer in any group of gender: the policy's columns or group values do not match/);
+    expect(await fx.coordinator.store.getAuditReportForModelVersion(v1)).toBeUndefined();
+
+    // The operator's command audits the earlier version over the admin API (the vanished member stays away).
     writeFileSync(`${fx.workDir}/policy.json`, JSON.stringify(POLICY_INPUT));
     const version1 = (await fx.coordinator.store.getModelVersionMeta(v1)).version;
     const cli = await runCli(CLI.coordinator, ['audit', '--task', task.id, '--policy', 'policy.json', '--model-version', String(version1), '--intended-use', 'retention calls',
@@ -167,9 +174,11 @@ describe('audit round', () => {
     const second = (await fx.coordinator.store.getAuditReportForModelVersion(v1))!;
     expect(JSON.parse(second.bodyJson)).toMatchObject({ task: { intendedUse: 'retention calls' }, model: { modelVersionId: v1 }, policyHash: policyHash(policy) });
 
-    // One report per version: a second audit of the same version is refused, nothing overwritten.
+    // One report per version: a second audit of the same version is refused before any round, nothing overwritten.
+    const roundsBefore = (await fx.coordinator.store.listRounds(task.id)).length;
     await expect(fx.coordinator.rounds.runWorkflow('audit', task.id, { audit: { policy, signingKey: fx.coordinator.coordinatorKey } }, { waitForMembersMs: 20_000 }))
-      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      .rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/already has its audit report/) });
+    expect(await fx.coordinator.store.listRounds(task.id)).toHaveLength(roundsBefore);
   }, 300_000);
 
   it('run --audit-policy trains, then audits the new version; a bad policy is refused before any round', async () => {
