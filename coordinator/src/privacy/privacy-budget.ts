@@ -91,7 +91,7 @@ export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, le
     const probe: PrivacyCharge[] = [...(withStatistics ? full('statistics', 0) : []), ...full('evaluate', 0)];
     while (fit < rounds && ledger.epsilonAfter([...probe, ...perRound]) <= privacy.epsilon) { probe.push(...perRound); fit++; }
     throw new ConsortError('PRIVACY_BUDGET_EXHAUSTED',
-      `task "${def.name}" would spend ε=${planned.toFixed(3)} (δ=${privacy.delta}) in ${rounds} training rounds, beyond its budget ε=${privacy.epsilon}`
+      `task "${def.name}" would spend ε=${planned.toFixed(3)} (δ=${privacy.delta}) in ${rounds} training round${rounds === 1 ? "" : "s"}, beyond its budget ε=${privacy.epsilon}`
       + (ledger.charges.length ? ` (ε=${ledger.spent().customer.epsilon.toFixed(3)} already spent)` : '')
       + (fit > 0
         ? `; ${fit} rounds fit: lower maxRounds (or --rounds) to ${fit}, raise privacy.noiseMultiplier, or define the task with a larger budget`
