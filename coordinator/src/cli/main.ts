@@ -157,10 +157,17 @@ auditOptions(operatorCommand('run', 'train a task until its held-out loss stops 
       process.off('SIGINT', onSigint);
     }
     const models = reports.filter(producedModel);
+    // After an early stop the best round's model is stored again as the newest version; the final
+    // evaluation round measures that version, so it names the model members and exports get.
+    const evaluated = reports.filter((r) => r.state === 'published' && r.purpose === 'evaluate' && r.modelVersionId !== '').at(-1);
     const last = models.at(-1);
-    if (o.json) console.log(JSON.stringify({ task: o.task, modelVersionId: last?.modelVersionId ?? null, rounds: reports }, null, 2));
-    if (!last) throw noModelError(reports, 'check that the members\' agents are running (consort-coordinator members --federation <id>) and run again');
-    if (!o.json) console.log(`latest model ${last.modelVersionId} (round ${last.roundNumber})`);
+    const latest = evaluated && last && evaluated.modelVersionId !== last.modelVersionId ? evaluated : last;
+    if (o.json) console.log(JSON.stringify({ task: o.task, modelVersionId: latest?.modelVersionId ?? null, rounds: reports }, null, 2));
+    if (!last || !latest) throw noModelError(reports, 'check that the members\' agents are running (consort-coordinator members --federation <id>) and run again');
+    if (!o.json) {
+      console.log(latest === last ? `latest model ${last.modelVersionId} (round ${last.roundNumber})`
+        : `latest model ${latest.modelVersionId} (the best round's model, kept after early stopping; evaluated in round ${latest.roundNumber})`);
+    }
   }));
 
 operatorCommand('rounds', 'list a task\'s rounds')
