@@ -47,8 +47,11 @@ function groupTable(g: GroupingResult, threshold: number): string {
 function disparityChart(checks: CheckResult[], band: { lo: number; hi: number }): string {
   const shown = checks.filter((c) => c.ratio !== null && c.ratio > 0);
   const rowH = 18;
-  const pad = { l: 300, r: 70, t: 30, b: 30 };
-  const width = 820;
+  const labelOf = (c: CheckResult) => `${c.grouping}${c.stratum ? ` | ${c.stratum}` : ''}: ${c.group} vs ${c.reference} · ${c.metric} @ ${c.threshold}`;
+  // Room for the longest label (≈ 6.3 px a character at 11 px) and for "inconclusive" on the right.
+  const longest = Math.max(0, ...shown.map((c) => labelOf(c).length));
+  const pad = { l: Math.max(300, Math.ceil(longest * 6.3) + 16), r: 96, t: 30, b: 30 };
+  const width = pad.l + 480 + pad.r;
   const height = pad.t + pad.b + Math.max(1, shown.length) * rowH;
   const values = shown.flatMap((c) => [c.ratio!, ...(c.interval ?? [])]).filter((x) => x > 0 && Number.isFinite(x));
   const lo = Math.min(band.lo / 1.5, ...values);
@@ -58,11 +61,13 @@ function disparityChart(checks: CheckResult[], band: { lo: number; hi: number })
   const rows = shown.map((c, i) => {
     const y = pad.t + i * rowH + rowH / 2;
     const ci = c.interval && c.interval[0] > 0 ? `<line x1="${sx(c.interval[0]).toFixed(1)}" x2="${sx(c.interval[1]).toFixed(1)}" y1="${y}" y2="${y}" stroke="#444" stroke-width="1.5"/>` : '';
-    const label = `${c.grouping}${c.stratum ? ` | ${c.stratum}` : ''}: ${c.group} vs ${c.reference} · ${c.metric} @ ${c.threshold}`;
+    const label = labelOf(c);
     return `<g class="check" data-verdict="${c.verdict}"><text x="${pad.l - 6}" y="${y + 4}" font-size="11" text-anchor="end">${e(label)}</text>${ci}<circle cx="${sx(c.ratio!).toFixed(1)}" cy="${y}" r="4" fill="${VERDICT_COLOUR[c.verdict]}"><title>${e(label)}: ratio ${fmt(c.ratio)} (${c.verdict})</title></circle><text x="${width - pad.r + 6}" y="${y + 4}" font-size="11" fill="${VERDICT_COLOUR[c.verdict]}">${e(c.verdict)}</text></g>`;
   }).join('');
   const bandRect = `<rect class="band" x="${sx(band.lo).toFixed(1)}" y="${pad.t - 4}" width="${(sx(band.hi) - sx(band.lo)).toFixed(1)}" height="${height - pad.t - pad.b + 8}" fill="#1a7f37" fill-opacity="0.12"/>`;
-  const axis = [band.lo, 1, band.hi].map((x) => `<line x1="${sx(x).toFixed(1)}" x2="${sx(x).toFixed(1)}" y1="${pad.t - 6}" y2="${height - pad.b + 4}" stroke="#888" stroke-dasharray="${x === 1 ? '' : '3 3'}"/><text x="${sx(x).toFixed(1)}" y="${height - pad.b + 18}" font-size="11" text-anchor="middle">${x}</text>`).join('');
+  // The band's edges and 1, plus round ratios within the range, so long intervals can be read.
+  const ticks = [...new Set([0.25, 0.5, band.lo, 1, band.hi, 2, 4, 8].filter((x) => x === 1 || x === band.lo || x === band.hi || (x >= lo && x <= hi)))].sort((a, b) => a - b);
+  const axis = ticks.map((x) => `<line x1="${sx(x).toFixed(1)}" x2="${sx(x).toFixed(1)}" y1="${pad.t - 6}" y2="${height - pad.b + 4}" stroke="${x === band.lo || x === band.hi || x === 1 ? '#888' : '#ddd'}" stroke-dasharray="${x === 1 ? '' : '3 3'}"/><text x="${sx(x).toFixed(1)}" y="${height - pad.b + 18}" font-size="11" text-anchor="middle">${x}</text>`).join('');
   const title = `Disparity ratios against the reference, with the band ${band.lo}–${band.hi}`;
   return `<figure><svg role="img" aria-label="${e(title)}" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg"><rect width="${width}" height="${height}" fill="#fff"/>${bandRect}${axis}${rows}</svg><figcaption>${e(title)} (log scale; dot = ratio, line = interval; ${shown.length === 0 ? 'no check has a ratio' : `${shown.length} checks`})</figcaption></figure>`;
 }
