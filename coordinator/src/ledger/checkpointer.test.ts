@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCoordinator } from '../coordinator.ts';
 import { openStore } from '../store/open-store.ts';
 import { loadOrCreateCoordinatorKey } from '../signing/coordinator-key.ts';
-import { COORDINATOR_CLI, runCli } from '../cli/run-cli.fixture.ts';
+import { COORDINATOR_CLI, runCli } from '../../test-support/run-cli.ts';
 import { verifyAuditLog } from './verify-chain.ts';
 
 describe('coordinator audit log checkpoints', () => {

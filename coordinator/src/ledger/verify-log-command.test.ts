@@ -6,9 +6,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@libsql/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { COORDINATOR_CLI, runCli } from '../cli/run-cli.fixture.ts';
+import { COORDINATOR_CLI, runCli } from '../../test-support/run-cli.ts';
 
-const APPENDER = join(dirname(fileURLToPath(import.meta.url)), 'append-events.fixture.ts');
+const APPENDER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-support', 'append-events.ts');
 
 let work: string;
 let pristine: string;
@@ -75,6 +75,20 @@ describe('consort-coordinator verify-log', () => {
       expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, error: { code: 'LOG_TAMPERED' } });
     }, 60_000);
   }
+
+  it('public-key prints the key verify-log trusts, for auditors to keep apart; no key file is INVALID_ARGUMENT', async () => {
+    const dir = copyOf('public-key');
+    const shown = await runCli(COORDINATOR_CLI, ['public-key', '--data-dir', dir, '--json'], { cwd: work });
+    expect(shown.code).toBe(0);
+    const { publicKey, fingerprint } = JSON.parse(shown.stdout) as { publicKey: string; fingerprint: string };
+    expect(Buffer.from(publicKey, 'base64')).toHaveLength(32);
+    expect(fingerprint).toMatch(/^[0-9a-f]{4}(:[0-9a-f]{4}){7}$/);
+    const pinned = await verify(dir, '--public-key', publicKey);
+    expect(pinned.code).toBe(0);
+    const missing = await runCli(COORDINATOR_CLI, ['public-key', '--data-dir', join(work, 'nowhere')], { cwd: work });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^INVALID_ARGUMENT: no coordinator key/);
+  }, 60_000);
 
   it('refuses to check checkpoints without a trusted key, and a missing database, with what to do', async () => {
     const dir = copyOf('no-key');

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConsortError, describeError } from '@consort/core';
+import { ConsortError, keyFingerprint, describeError } from '@consort/core';
 import { openStore } from '../store/open-store.ts';
 import { offlineDatabaseUrl } from '../cli/offline-database.ts';
 import { COORDINATOR_KEY_FILE } from '../signing/coordinator-key.ts';
@@ -64,6 +64,22 @@ function summary(v: LogVerification): string[] {
 }
 
 /** Adds `verify-log` to the coordinator CLI. */
+/**
+ * Prints the coordinator's public key (base64) and its fingerprint: the copy auditors keep apart
+ * from the server and pass to `verify-log --public-key` and `consort-audit verify --public-key`.
+ */
+export function registerPublicKeyCommand(program: Command): Command {
+  return program.command('public-key')
+    .description('print the coordinator\'s Ed25519 public key (base64) and fingerprint, for auditors to keep and pass as --public-key')
+    .option('--data-dir <dir>', 'coordinator data folder (coordinator-key.json)', '.consort')
+    .option('--json', 'print one JSON document on stdout')
+    .action((o: { dataDir: string; json?: boolean }) => {
+      const key = trustedPublicKey({ dataDir: o.dataDir });
+      const out = { publicKey: Buffer.from(key).toString('base64'), fingerprint: keyFingerprint(key) };
+      console.log(o.json ? JSON.stringify(out, null, 2) : `${out.publicKey}\nfingerprint ${out.fingerprint}`);
+    });
+}
+
 export function registerVerifyLogCommand(program: Command): Command {
   return program.command('verify-log')
     .description('verify the tamper-evident audit log: every entry\'s hash and link, and the signed checkpoints (reads the database)')

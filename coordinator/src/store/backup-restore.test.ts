@@ -10,7 +10,7 @@ import { AuditCheckpointer, withAuditCheckpoints } from '../ledger/checkpointer.
 import { seedRegistry } from '../../test-support/registry-fixture.ts';
 import { listRegisteredModels, type RegistryEntry } from '../models/registry.ts';
 import { loadOrCreateCoordinatorKey } from '../signing/coordinator-key.ts';
-import { COORDINATOR_CLI, runCli } from '../cli/run-cli.fixture.ts';
+import { COORDINATOR_CLI, runCli } from '../../test-support/run-cli.ts';
 import { MIGRATIONS_DIR } from './migrate.ts';
 import { openStore } from './open-store.ts';
 import { postgresHarness, sqliteHarness } from '../../test-support/store-harness.ts';

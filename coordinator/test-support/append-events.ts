@@ -1,9 +1,9 @@
 // Test helper process: appends N audit events to a coordinator database (as one coordinator process would), then checkpoints.
-// Usage: node --import tsx append-events.fixture.ts <dataDir> <count> <label>
+// Usage: node --import tsx coordinator/test-support/append-events.ts <dataDir> <count> <label>
 import { join, resolve } from 'node:path';
-import { openStore } from '../store/open-store.ts';
-import { loadOrCreateCoordinatorKey } from '../signing/coordinator-key.ts';
-import { AuditCheckpointer, withAuditCheckpoints } from './checkpointer.ts';
+import { openStore } from '../src/store/open-store.ts';
+import { loadOrCreateCoordinatorKey } from '../src/signing/coordinator-key.ts';
+import { AuditCheckpointer, withAuditCheckpoints } from '../src/ledger/checkpointer.ts';
 
 const [dataDir, count, label] = process.argv.slice(2);
 const dir = resolve(dataDir);

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The coordinator's command line. */
-export const COORDINATOR_CLI = join(dirname(fileURLToPath(import.meta.url)), 'main.ts');
+export const COORDINATOR_CLI = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.ts');
 const TSX_LOADER = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
 
 /** Runs `node --import tsx script args…` in `cwd` (without DATABASE_URL) and collects its output. */
