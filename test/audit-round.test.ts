@@ -279,5 +279,9 @@ describe('audit round', () => {
     const third = (await fx.coordinator.store.getAuditReportForModelVersion(older.id))!;
     expect(third.policyHash).toBe(policyHash(stricter));
     expect(JSON.parse(third.bodyJson)).toMatchObject({ task: { dataWindow: 'synthetic', intendedUse: 'retention calls' } });
+
+    // The auditor's list names the task and the version number, not only ids.
+    const listed = (await api('GET', '/api/v1/audits')).body as { reports: { id: string; taskName?: string; modelVersion?: number }[] };
+    expect(listed.reports.find((r) => r.id === third.id)).toMatchObject({ taskName: expect.any(String), modelVersion: older.version });
   }, 300_000);
 });

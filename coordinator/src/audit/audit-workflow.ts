@@ -29,11 +29,15 @@ export const auditWorkflow: Workflow = {
       ...(def.audit?.intendedUse ? { intendedUse: def.audit.intendedUse } : {}), ...(def.audit?.dataWindow ? { dataWindow: def.audit.dataWindow } : {}),
       ...Object.fromEntries(Object.entries(args.declaration ?? {}).filter(([, v]) => v !== undefined)),
     };
-    if (!task.pipeline) throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} has no fitted preprocessing yet; run the task before auditing its models`);
+    // Nothing trained yet reads as it does for export-model: no model published (exit 6).
+    if (!task.pipeline) throw new ConsortError('NO_MODEL_PUBLISHED', `task ${task.id} has no published model version yet; run its rounds first (consort-coordinator run --task ${task.id}), then audit`, { taskId: task.id });
     const versions = await store.listModelVersions(task.id);
     const wanted = ctx.args.version;
     const base = wanted === undefined ? versions.at(-1) : versions.find((v) => v.version === wanted);
-    if (!base || base.version === 0) throw new ConsortError('NOT_FOUND', `task ${task.id} has no published model version ${wanted ?? ''} to audit; run the task first`);
+    if (!base || base.version === 0) {
+      if (wanted !== undefined) throw new ConsortError('NOT_FOUND', `task ${task.id} has no model version ${wanted}; list its versions (consort-coordinator models --task ${task.id})`);
+      throw new ConsortError('NO_MODEL_PUBLISHED', `task ${task.id} has no published model version yet; run its rounds first (consort-coordinator run --task ${task.id}), then audit`, { taskId: task.id });
+    }
     // One report per version: refuse before any member works, not after the round.
     const existing = await store.getAuditReportForModelVersion(base.id);
     if (existing) {

@@ -7,8 +7,9 @@ import { coreAuditMath } from './audit-math.ts';
 import { signedReportOf } from './produce-audit-report.ts';
 import { verifyAuditReport } from './verify-audit-report.ts';
 
-function summaryOf(m: AuditReportMeta): AuditReportSummary {
-  return { id: m.id, taskId: m.taskId, modelVersionId: m.modelVersionId, createdAt: m.createdAt, verdict: m.verdict };
+async function summaryOf(store: Store, m: AuditReportMeta): Promise<AuditReportSummary> {
+  const [task, version] = await Promise.all([store.getTask(m.taskId), store.getModelVersionMeta(m.modelVersionId)]);
+  return { id: m.id, taskId: m.taskId, taskName: task.name, modelVersionId: m.modelVersionId, modelVersion: version.version, createdAt: m.createdAt, verdict: m.verdict };
 }
 
 /**
@@ -21,7 +22,7 @@ export function storedAuditReports(store: Store, coordinatorPublicKey: Uint8Arra
     async list() {
       const out: AuditReportSummary[] = [];
       for (const f of await store.listFederations()) {
-        for (const t of await store.listTasks(f.id)) out.push(...(await store.listAuditReports(t.id)).map(summaryOf));
+        for (const t of await store.listTasks(f.id)) out.push(...await Promise.all((await store.listAuditReports(t.id)).map((m) => summaryOf(store, m))));
       }
       return out.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
     },
@@ -41,7 +42,7 @@ export function storedAuditReports(store: Store, coordinatorPublicKey: Uint8Arra
       } catch (err) {
         verification = { ok: false, detail: formatError(err) };
       }
-      return { summary: summaryOf(record), json: signed, html: renderAuditHtml(signed, verification) };
+      return { summary: await summaryOf(store, record), json: signed, html: renderAuditHtml(signed, verification) };
     },
   };
 }

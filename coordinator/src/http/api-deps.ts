@@ -9,7 +9,10 @@ import type { TaskRuns } from '../round/task-runs.ts';
 export interface AuditReportSummary {
   id: string;
   taskId: string;
+  taskName?: string;
   modelVersionId: string;
+  /** The audited version's number. */
+  modelVersion?: number;
   createdAt: Date;
   /** pass / fail / inconclusive */
   verdict: string;

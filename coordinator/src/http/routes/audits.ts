@@ -4,7 +4,9 @@ import { ConsortError } from '@consort/core';
 import type { ApiDeps, AuditReportSummary } from '../api-deps.ts';
 import { iso, route, S } from '../route.ts';
 
-const SUMMARY = S.obj({ id: S.str, taskId: S.str, modelVersionId: S.str, createdAt: S.date, verdict: S.str });
+// taskName and modelVersion (the version number) when the source knows them: people read those, not ids.
+const SUMMARY = S.obj({ id: S.str, taskId: S.str, taskName: S.str, modelVersionId: S.str, modelVersion: S.int, createdAt: S.date, verdict: S.str },
+  ['id', 'taskId', 'modelVersionId', 'createdAt', 'verdict']);
 const view = (s: AuditReportSummary) => ({ ...s, createdAt: iso(s.createdAt) });
 
 export async function auditRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {

@@ -9,7 +9,8 @@ export async function renderAudits(main, _params, { signal }) {
   fill(main, h('h1', {}, 'Audit reports'),
     h('p', { class: 'muted' }, 'Each report is signed canonical JSON (GET /api/v1/audits/<id>); verify it offline with the coordinator\'s public key.'),
     table('audits', ['Report', 'Task', 'Model version', 'Verdict', 'Created'], reports.map((r) => [
-      h('a', { href: `#/audits/${enc(r.id)}` }, shortId(r.id)), shortId(r.taskId), shortId(r.modelVersionId), badge(r.verdict), when(r.createdAt),
+      h('a', { href: `#/audits/${enc(r.id)}` }, shortId(r.id)), r.taskName ?? shortId(r.taskId),
+      r.modelVersion !== undefined ? `v${r.modelVersion}` : shortId(r.modelVersionId), badge(r.verdict), when(r.createdAt),
     ]), 'no audit report yet'));
 }
 
@@ -20,6 +21,7 @@ export async function renderAudit(main, [reportId], { signal }) {
   frame.srcdoc = html;
   fill(main, h('h1', {}, 'Audit report ', shortId(reportId)),
     h('p', {}, h('a', { href: '#/audits' }, '← Audit reports'), ' · verdict ', badge(summary.verdict), ' · created ', when(summary.createdAt),
+      ...(summary.taskName ? [' · ', summary.taskName, summary.modelVersion !== undefined ? ` v${summary.modelVersion}` : ''] : []),
       ' · HTML: ', h('code', {}, `/api/v1/audits/${reportId}/html`), ' · JSON: ', h('code', {}, `/api/v1/audits/${reportId}`)),
     frame);
 }
