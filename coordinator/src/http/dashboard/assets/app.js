@@ -111,12 +111,16 @@ async function route() {
     return fill(main, h('section', { class: 'failed' }, h('h2', {}, 'No such page'), h('p', {}, h('a', { href: '#/overview' }, 'Go to the overview'))));
   }
   const [match, view] = found;
-  fill(main, h('p', { class: 'muted' }, 'Loading…'));
+  // Each view draws into its own element: a view still loading when the visitor moves on can no
+  // longer overwrite the next page (its late draws land in an element no longer on the page).
+  const host = h('div', { class: 'view' });
+  fill(main, host);
+  fill(host, h('p', { class: 'muted' }, 'Loading…'));
   try {
-    await view(main, match.slice(1).map(decodeURIComponent), { account, signal: controller.signal, showError });
+    await view(host, match.slice(1).map(decodeURIComponent), { account, signal: controller.signal, showError });
   } catch (err) {
     if (controller.signal.aborted || err?.name === 'AbortError') return;
-    showError(main, err);
+    showError(host, err);
   }
 }
 
