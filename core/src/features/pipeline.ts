@@ -238,7 +238,7 @@ export function fitPipeline(schema: FeatureSchema, vocabularies: Record<string, 
     throw new ConsortError('INVALID_ARGUMENT', `feature statistics have ${summed.length} entries but the schema needs ${expected}`, { expected, got: summed.length });
   }
   const warnings: RoundWarning[] = [];
-  const scaleOf = (name: string, offset: number, role: string): { mean: number; std: number } => {
+  const scaleOf: ColumnScale = (name, offset, role) => {
     const m = meanAndStd(readMoments(summed, offset, `${role} "${name}"`));
     if (m === null) {
       warnings.push({ code: 'ZERO_VARIANCE_COLUMN', column: name, message: `${role} "${name}" has no values in any member's data: it cannot inform the model; check the mapping or drop it from the task` });
@@ -250,11 +250,24 @@ export function fitPipeline(schema: FeatureSchema, vocabularies: Record<string, 
     }
     return { mean: m.mean, std: m.std };
   };
+  return { pipeline: assemblePipeline(schema, vocabularies, summed, task, scaleOf), warnings };
+}
+
+/** How a fit reads one numeric column (or a regression label) at `offset` of the statistics vector. */
+export type ColumnScale = (name: string, offset: number, role: string) => { mean: number; std: number };
+
+/**
+ * The pipeline from a statistics vector in featureStatsLength's layout: numeric columns scaled by
+ * `scaleOf`, category shares from the counts (`countAt` reads one; default the summed value), the
+ * regression target last. The exact and the noisy fit differ only in how they read a column.
+ */
+export function assemblePipeline(schema: FeatureSchema, vocabularies: Record<string, string[]>, summed: ArrayLike<number>,
+  task: 'binary' | 'regression', scaleOf: ColumnScale, countAt: (index: number) => number = (i) => Number(summed[i])): FeaturePipeline {
   const numeric = schema.numeric.map((name, i) => ({ name, ...scaleOf(name, MOMENT_SLOTS * i, 'numeric column') }));
   let offset = MOMENT_SLOTS * schema.numeric.length;
   const categorical = schema.categorical.map((name) => {
     const vocabulary = [...vocabularyOf(vocabularies, name)];
-    const counts = Array.from({ length: vocabulary.length }, (_, j) => Number(summed[offset + j]));
+    const counts = Array.from({ length: vocabulary.length }, (_, j) => countAt(offset + j));
     offset += vocabulary.length;
     const present = counts.reduce((a, b) => a + b, 0);
     // Pooled shares give scoring a federation-wide reference value for each category column.
@@ -263,7 +276,7 @@ export function fitPipeline(schema: FeatureSchema, vocabularies: Record<string, 
   const p: FeaturePipeline = { numeric, categorical, label: schema.label, task };
   if (schema.positiveLabel && schema.positiveLabel.length > 0) p.positiveLabel = [...schema.positiveLabel];
   if (task === 'regression') p.target = scaleOf(schema.label, offset, 'regression label');
-  return { pipeline: p, warnings };
+  return p;
 }
 
 /** fitPipeline without its warnings (callers that only need the pipeline). */

@@ -2,7 +2,7 @@
 // to the task's bounds and adds its share of Gaussian noise to the counts and moment sums (before
 // masking, like DP-FedAvg); the coordinator fits the pipeline from the noisy totals.
 import { MOMENT_SLOTS, readMoments, writeMoments, type ColumnMoments } from '../features/exact-moments.ts';
-import { featureStatsLength, localFeatureStats, parseNumericCell, type FeatureSchema, type FittedPipeline, type FeaturePipeline } from '../features/pipeline.ts';
+import { assemblePipeline, featureStatsLength, localFeatureStats, parseNumericCell, type ColumnScale, type FeatureSchema, type FittedPipeline } from '../features/pipeline.ts';
 import type { RoundWarning } from '../metrics/warnings.ts';
 import { effectiveNoiseMultiplier, memberNoiseStd } from './distributed-noise.ts';
 import type { NormalSource } from './gaussian-noise.ts';
@@ -113,26 +113,15 @@ export function noisyMeanAndStd(m: ColumnMoments, bounds: [number, number]): { m
 export function fitNoisyPipeline(schema: FeatureSchema, vocabularies: Record<string, string[]>, summed: ArrayLike<number>,
   task: 'binary' | 'regression', statistics: StatisticsPrivacy): FittedPipeline {
   const warnings: RoundWarning[] = [];
-  const scaleOf = (name: string, offset: number, role: string) => {
+  const scaleOf: ColumnScale = (name, offset, role) => {
     const m = noisyMeanAndStd(readNoisy(summed, offset, `${role} "${name}"`), statistics.bounds[name]);
     if (m.floored) {
       warnings.push({ code: 'ZERO_VARIANCE_COLUMN', column: name, message: `${role} "${name}": its noisy variance is at or below the floor (0.1 % of its bounds' range); the standardization uses the floor` });
     }
     return { mean: m.mean, std: m.std };
   };
-  const numeric = schema.numeric.map((name, i) => ({ name, ...scaleOf(name, MOMENT_SLOTS * i, 'numeric column') }));
-  let offset = MOMENT_SLOTS * schema.numeric.length;
-  const categorical = schema.categorical.map((name) => {
-    const vocabulary = [...vocabularies[name]];
-    const counts = vocabulary.map((_, j) => Math.max(0, Number(summed[offset + j])));
-    offset += vocabulary.length;
-    const present = counts.reduce((a, b) => a + b, 0);
-    return present > 0 ? { name, vocabulary, shares: counts.map((c) => c / present) } : { name, vocabulary };
-  });
-  const p: FeaturePipeline = { numeric, categorical, label: schema.label, task };
-  if (schema.positiveLabel && schema.positiveLabel.length > 0) p.positiveLabel = [...schema.positiveLabel];
-  if (task === 'regression') p.target = scaleOf(schema.label, offset, 'regression label');
-  return { pipeline: p, warnings };
+  // Noisy category counts can fall below 0: read as 0.
+  return { pipeline: assemblePipeline(schema, vocabularies, summed, task, scaleOf, (k) => Math.max(0, Number(summed[k]))), warnings };
 }
 
 /**
