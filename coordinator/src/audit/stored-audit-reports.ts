@@ -7,9 +7,10 @@ import { coreAuditMath } from './audit-math.ts';
 import { signedReportOf } from './produce-audit-report.ts';
 import { verifyAuditReport } from './verify-audit-report.ts';
 
-async function summaryOf(store: Store, m: AuditReportMeta): Promise<AuditReportSummary> {
-  const [task, version] = await Promise.all([store.getTask(m.taskId), store.getModelVersionMeta(m.modelVersionId)]);
-  return { id: m.id, taskId: m.taskId, taskName: task.name, modelVersionId: m.modelVersionId, modelVersion: version.version, createdAt: m.createdAt, verdict: m.verdict };
+/** A report's summary; `taskName` when the caller already holds the task (the list walks tasks). */
+async function summaryOf(store: Store, m: AuditReportMeta, taskName?: string): Promise<AuditReportSummary> {
+  const [name, version] = await Promise.all([taskName ?? store.getTask(m.taskId).then((t) => t.name), store.getModelVersionMeta(m.modelVersionId)]);
+  return { id: m.id, taskId: m.taskId, taskName: name, modelVersionId: m.modelVersionId, modelVersion: version.version, createdAt: m.createdAt, verdict: m.verdict };
 }
 
 /**
@@ -22,7 +23,7 @@ export function storedAuditReports(store: Store, coordinatorPublicKey: Uint8Arra
     async list() {
       const out: AuditReportSummary[] = [];
       for (const f of await store.listFederations()) {
-        for (const t of await store.listTasks(f.id)) out.push(...await Promise.all((await store.listAuditReports(t.id)).map((m) => summaryOf(store, m))));
+        for (const t of await store.listTasks(f.id)) out.push(...await Promise.all((await store.listAuditReports(t.id)).map((m) => summaryOf(store, m, t.name))));
       }
       return out.sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
     },
