@@ -48,13 +48,21 @@ export class RoundEventTracker {
   private readonly finished = new Set<string>();
   private readonly closingEventSeen = new Set<string>();
   private lastRun = '';
+  /** Rounds the last poll saw closed whose closing audit event had not been read yet. */
+  private closing = 0;
 
   constructor(private readonly store: Store, private readonly taskId: string, private afterEventId = 0) {}
+
+  /** True once every closed round's last event has been sent: a stream that ends then misses none. */
+  get settled(): boolean {
+    return this.closing === 0;
+  }
 
   async poll(run: TaskRun | undefined): Promise<WatchEvent[]> {
     const out: WatchEvent[] = [];
     const rounds = await this.store.listRounds(this.taskId);
     const stageEvents: AuditEventRecord[] = [];
+    this.closing = 0;
     for (const r of rounds) {
       // A finished round's events were read once after it finished; they never change again.
       if (this.finished.has(r.id)) continue;
@@ -70,6 +78,7 @@ export class RoundEventTracker {
       // that event was read too (or, for rounds closed without one, a while after its last change).
       if (events.some((e) => e.kind === `round.${r.state}`)) this.closingEventSeen.add(r.id);
       if (TERMINAL.has(r.state) && (this.closingEventSeen.has(r.id) || Date.now() - r.updatedAt.getTime() > CLOSING_GRACE_MS)) this.finished.add(r.id);
+      else if (TERMINAL.has(r.state)) this.closing += 1;
     }
     const numberOf = new Map(rounds.map((r) => [r.id, r.number]));
     for (const e of stageEvents.sort((a, b) => a.id - b.id)) {

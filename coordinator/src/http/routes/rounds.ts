@@ -126,11 +126,14 @@ export async function roundRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     try {
       for (;;) {
         const run = runs.get(taskId);
+        // Whether the run had ended before this poll read the store: then the poll saw all it stored.
+        const endedBefore = !run || Boolean(run.finishedAt);
         const events = await tracker.poll(run);
         for (const e of events) res.write(sseFrame(e));
         if (events.length > 0) quietSince = Date.now();
         else if (Date.now() - quietSince > HEARTBEAT_MS) { res.write(': still watching\n\n'); quietSince = Date.now(); }
-        if (closed || !follow || (request.query.untilRunEnds && (!run || run.finishedAt))) break;
+        // End after a poll that began once the run had ended and found every closed round's last event.
+        if (closed || !follow || (request.query.untilRunEnds && endedBefore && tracker.settled)) break;
         await new Promise((r) => setTimeout(r, deps.watchPollMs ?? 500));
       }
     } catch (err) {
