@@ -20,9 +20,23 @@ function enterUsersFolder() {
   if (folder && isAbsolute(folder) && existsSync(folder)) process.chdir(folder);
 }
 
+/**
+ * A reader that closed the pipe (`verify-log | head`) ends the command quietly with status 0, as
+ * Unix tools do, instead of an EPIPE stack trace.
+ */
+function endQuietlyWhenTheReaderLeaves() {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err) => {
+      if (err && err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
+}
+
 /** Loads `entry` (a path from the repository root) as if node had started it. */
 export async function runTs(entry) {
   enterUsersFolder();
+  endQuietlyWhenTheReaderLeaves();
   const { register } = await import('tsx/esm/api');
   register();
   await import(pathToFileURL(join(root, entry)).href);

@@ -27,4 +27,18 @@ describe('MemberConnections', () => {
     c.detach('m1', second);
     expect([c.isOnline('m1'), events.at(-1)]).toEqual([false, 'offline m1']);
   });
+
+  it('knows when a member was last seen: now while connected, when its stream ended after it left', () => {
+    const c = new MemberConnections<string>();
+    const s = sink();
+    expect(c.lastSeen('m1')).toBeUndefined();
+    c.attach('m1', 'f1', 'cpu', s);
+    const now = new Date('2030-01-01T00:00:00Z');
+    expect(c.lastSeen('m1', now)).toBe(now);
+    const before = Date.now();
+    c.detach('m1', s);
+    const left = c.lastSeen('m1', now);
+    expect(left!.getTime()).toBeGreaterThanOrEqual(before);
+    expect(left!.getTime()).toBeLessThanOrEqual(Date.now());
+  });
 });

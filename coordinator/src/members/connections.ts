@@ -23,13 +23,20 @@ interface Connection<E> {
  */
 export class MemberConnections<E> extends EventEmitter<{ online: [string]; offline: [string] }> {
   private readonly connections = new Map<string, Connection<E>>();
+  /** When each member's stream last ended in this process (the store keeps only when it connected). */
+  private readonly leftAt = new Map<string, Date>();
+
+  private left(memberId: string): void {
+    this.leftAt.set(memberId, new Date());
+    this.emit('offline', memberId);
+  }
 
   attach(memberId: string, federationId: string, backend: string, sink: EventSink<E>): void {
     const previous = this.connections.get(memberId);
     if (previous) {
       this.connections.delete(memberId);
       previous.sink.end();
-      this.emit('offline', memberId);
+      this.left(memberId);
     }
     this.connections.set(memberId, { federationId, backend, sink, connectedAt: Date.now() });
     this.emit('online', memberId);
@@ -40,7 +47,7 @@ export class MemberConnections<E> extends EventEmitter<{ online: [string]; offli
     const current = this.connections.get(memberId);
     if (current?.sink !== sink) return;
     this.connections.delete(memberId);
-    this.emit('offline', memberId);
+    this.left(memberId);
   }
 
   /** Closes the member's stream with `reason` (e.g. MEMBER_REVOKED); true when it was connected. */
@@ -50,12 +57,17 @@ export class MemberConnections<E> extends EventEmitter<{ online: [string]; offli
     this.connections.delete(memberId);
     if (c.sink.fail) c.sink.fail(reason);
     else c.sink.end();
-    this.emit('offline', memberId);
+    this.left(memberId);
     return true;
   }
 
   isOnline(memberId: string): boolean {
     return this.connections.has(memberId);
+  }
+
+  /** Now for a connected member, when its stream ended for one that left since this process started, else undefined. */
+  lastSeen(memberId: string, now: Date = new Date()): Date | undefined {
+    return this.connections.has(memberId) ? now : this.leftAt.get(memberId);
   }
 
   backendOf(memberId: string): string | undefined {

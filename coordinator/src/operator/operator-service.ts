@@ -40,11 +40,22 @@ export interface MemberView {
   state: 'revoked' | 'online' | 'offline';
 }
 
-export function memberView(m: MemberRecord, connections: MemberConnections<unknown>): MemberView {
+/**
+ * A connected member is seen now (its stream carries heartbeats); one that left is seen when its
+ * stream ended. The store records only when a member connected, which alone would show a member
+ * online for hours as "last seen hours ago".
+ */
+function lastSeenOf(m: MemberRecord, connections: MemberConnections<unknown>, now: Date): Date | undefined {
+  const live = connections.lastSeen(m.id, now);
+  if (!live) return m.lastSeenAt;
+  return m.lastSeenAt && m.lastSeenAt > live ? m.lastSeenAt : live;
+}
+
+export function memberView(m: MemberRecord, connections: MemberConnections<unknown>, now: Date = new Date()): MemberView {
   const online = connections.isOnline(m.id);
   return {
     id: m.id, federationId: m.federationId, displayName: m.displayName, online, backend: connections.backendOf(m.id) ?? m.backend ?? '',
-    enrolledAt: m.enrolledAt, lastSeenAt: m.lastSeenAt, revokedAt: m.revokedAt,
+    enrolledAt: m.enrolledAt, lastSeenAt: lastSeenOf(m, connections, now), revokedAt: m.revokedAt,
     state: m.revokedAt ? 'revoked' : online ? 'online' : 'offline',
   };
 }
