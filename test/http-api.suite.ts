@@ -206,6 +206,12 @@ export function httpApiSuite(db: { name: string; create: () => Promise<TestDatab
         expect(events.some((e) => e.kind === 'api.auth_failed' && e.actor === 'anonymous' && e.subjectId === 'me')).toBe(true);
         expect(events.some((e) => e.kind === 'api.denied' && e.actor === 'auditor:alice' && e.subjectId === 'federations.create')).toBe(true);
         expect(events.some((e) => e.kind === 'api.request' && e.actor === 'operator:olga' && e.subjectId === 'me' && e.detail.status === 200)).toBe(true);
+        // A repeated identical read (a polling dashboard) is not written again within the window.
+        const meReads = async () => ((await call(w.tokens.auditor, { method: 'GET', url: '/api/v1/log?kind=api.request&limit=1000' })).json().events as { actor: string; subjectId: string }[])
+          .filter((e) => e.actor === 'operator:olga' && e.subjectId === 'me').length;
+        const before = await meReads();
+        await call(w.tokens.operator, { method: 'GET', url: '/api/v1/me' });
+        expect(await meReads()).toBe(before);
         const paged = await call(w.tokens.auditor, { method: 'GET', url: `/api/v1/log?limit=2&after=${events[0].id}` });
         expect(paged.json().events).toHaveLength(2);
         expect(paged.json().next).toBe(paged.json().events[1].id);

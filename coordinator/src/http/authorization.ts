@@ -6,6 +6,7 @@ import type { ApiTokenRecord, Store } from '../store/store.ts';
 import { actorOf, authenticateApiToken } from '../accounts/api-tokens.ts';
 import { PeerLimiter } from '../transport/grpc/peer-limiter.ts';
 import { POLICY, type RouteId } from './policy.ts';
+import { ReadRecordThrottle } from './read-record-throttle.ts';
 
 /** Failed authentications per address and minute before the address is refused for the rest of it. */
 export const API_AUTH_FAILURES_PER_MINUTE = 10;
@@ -44,6 +45,8 @@ export interface AuthorizationOptions {
   store: Store;
   authFailuresPerMinute?: number;
   now?: () => Date;
+  /** Successful identical reads are recorded once per this window (read-record-throttle.ts); default 10 min. */
+  readRecordWindowMs?: number;
 }
 
 /** Registers the hooks: authenticate, authorize, and record every answered request with its actor. */
@@ -51,6 +54,7 @@ export function registerAuthorization(app: FastifyInstance, o: AuthorizationOpti
   const { store } = o;
   const failures = new PeerLimiter(o.authFailuresPerMinute ?? API_AUTH_FAILURES_PER_MINUTE);
   const now = o.now ?? (() => new Date());
+  const reads = new ReadRecordThrottle(o.readRecordWindowMs);
 
   const refuse = async (request: FastifyRequest, routeId: string, err: ConsortError, actor: string): Promise<never> => {
     await store.appendAuditEvent({
@@ -95,13 +99,18 @@ export function registerAuthorization(app: FastifyInstance, o: AuthorizationOpti
     }
   });
 
-  // Every answered request of an account is in the audit log with its actor.
+  // Every answered request of an account is in the audit log with its actor; a repeated read (a
+  // polling dashboard) once per window, with the number of identical reads it stands for.
   app.addHook('onResponse', async (request, reply) => {
     const routeId = request.routeOptions.config?.routeId;
     if (!routeId || !request.account) return;
+    const actor = actorOf(request.account);
+    const url = request.url.split('?')[0];
+    const { record, skipped } = reads.decide({ actor, routeId, method: request.method, path: url, status: reply.statusCode, now: now().getTime() });
+    if (!record) return;
     await store.appendAuditEvent({
-      actor: actorOf(request.account), kind: 'api.request', subjectType: 'api', subjectId: routeId,
-      detail: { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ip: request.ip },
+      actor, kind: 'api.request', subjectType: 'api', subjectId: routeId,
+      detail: { method: request.method, url, status: reply.statusCode, ip: request.ip, ...(skipped > 0 ? { repeatsSincePrevious: skipped } : {}) },
     }).catch((err: unknown) => request.log.error({ err }, 'API request not recorded in the audit log'));
   });
 }
