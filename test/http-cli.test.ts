@@ -31,12 +31,6 @@ describe('operator CLI over the HTTP API', () => {
     dir = mkdtempSync(join(tmpdir(), 'consort-http-cli-'));
     coordinator = await startCoordinator({
       dataDir: join(dir, '.consort'), port: 0, logger: pino({ level: process.env.CONSORT_TEST_LOG ?? 'silent' }), adminToken: 'unused-grpc-token',
-      // The ONNX exporter lives in client-sdk; a composition root that may import it passes it in.
-      exportOnnx: async (file) => {
-        const out = join(dir, `export-${file.modelVersionId}.onnx`);
-        await exportModelFile(file as never, out);
-        return readFileSync(out);
-      },
     });
     env = { CONSORT_API: coordinator.httpUrl! };
   });
@@ -99,7 +93,9 @@ describe('operator CLI over the HTTP API', () => {
     const onnx = await fetch(`${coordinator.httpUrl}/api/v1/models/${file.modelVersionId}/onnx`, { headers: { authorization: `Bearer ${op.token}` } });
     expect(onnx.status).toBe(200);
     expect(onnx.headers.get('content-type')).toBe('application/octet-stream');
-    expect((await onnx.arrayBuffer()).byteLength).toBeGreaterThan(200);
+    // The same graph a member's `consort-agent export-onnx` writes from the model file, byte for byte.
+    await exportModelFile(join(dir, 'model.json'), join(dir, 'member.onnx'));
+    expect(Buffer.from(await onnx.arrayBuffer()).equals(readFileSync(join(dir, 'member.onnx')))).toBe(true);
 
     const audit = await cli(['show-audit', '--report', 'r-1', '--token', auditor.token]);
     expect(audit.code).toBe(2);

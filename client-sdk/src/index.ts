@@ -17,7 +17,6 @@ export * from './train/dp-fedavg.ts';
 export * from './train/secure-normals.ts';
 export * from './data/csv-table.ts';
 export * from './data/csv-head.ts';
-export * from './onnx/export-model.ts';
 export * from './onnx/scorer.ts';
 export { registerScoreCommand } from './cli/score-command.ts';
 export { registerPullCommand } from './cli/pull-command.ts';

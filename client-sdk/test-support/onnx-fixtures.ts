@@ -2,9 +2,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import {
-  SeededRandom, parameterCount, pipelineInputDim, type FeaturePipeline, type ModelSpec,
+  SeededRandom, parameterCount, pipelineInputDim, type FeaturePipeline, type ModelFile, type ModelSpec,
 } from '@consort/core';
-import type { ModelFile } from '../src/onnx/scorer.ts';
 
 /** A churn-like pipeline: four numeric columns on different scales and two categorical ones (with pooled shares, as fitted). */
 export function churnPipeline(task: 'binary' | 'regression' = 'binary'): FeaturePipeline {

@@ -13,7 +13,7 @@ import { RoundRunner } from './round/round-runner.ts';
 import { bindGrpcServer, serveAdmin, serveMembers } from './transport/grpc/server.ts';
 import { TaskRuns } from './round/task-runs.ts';
 import { bindHttpServer, DEFAULT_HTTP_ADDRESS, parseHttpAddress, serveHttpApi, type BoundHttpServer, type HttpListener } from './http/http-listener.ts';
-import type { ApiDeps, AuditReportSource } from './http/api-deps.ts';
+import type { AuditReportSource } from './http/api-deps.ts';
 import { loadOrCreateCoordinatorKey, roundOpenSigner, type CoordinatorKey } from './signing/coordinator-key.ts';
 import { AuditCheckpointer, withAuditCheckpoints } from './ledger/checkpointer.ts';
 import { storedAuditReports } from './audit/stored-audit-reports.ts';
@@ -31,8 +31,6 @@ export interface CoordinatorOptions extends CoordinatorSettingsInput {
   httpAddress?: string | false;
   /** Audit report storage for the HTTP API (absent: reports answer 404 NO_AUDIT_REPORT). */
   auditReports?: AuditReportSource;
-  /** Builds ONNX graphs for the HTTP API's model download (client-sdk's exporter, passed in by a caller that may import it). */
-  exportOnnx?: ApiDeps['exportOnnx'];
   /** TLS certificate chain and key (PEM files); default CONSORT_TLS_CERT / CONSORT_TLS_KEY, else plain TCP. */
   tls?: { certFile: string; keyFile: string };
   /** Audit log entries between two signed checkpoints (default 100; one is also made at close). */
@@ -127,7 +125,7 @@ export async function startCoordinator(options: CoordinatorOptions = {}): Promis
   serveAdmin(adminServer, { store, connections, rounds, logger, adminToken, coordinatorKey });
   const runs = new TaskRuns(rounds);
   const http: HttpListener | undefined = httpServer
-    ? await serveHttpApi(httpServer, { store, connections, runs, logger, auditReports: options.auditReports ?? storedAuditReports(store, coordinatorKey.publicKey), exportOnnx: options.exportOnnx })
+    ? await serveHttpApi(httpServer, { store, connections, runs, logger, auditReports: options.auditReports ?? storedAuditReports(store, coordinatorKey.publicKey) })
     : undefined;
   logger.info({ address: grpcServer.address, adminAddress: adminServer.address, database: store.provider, tls: Boolean(tls), coordinatorKey: keyFingerprint(coordinatorKey.publicKey) }, 'coordinator listening');
   if (http) logger.info({ url: http.url }, 'HTTP API listening');

@@ -25,3 +25,4 @@ export * from './cli/option-values.ts';
 export * from './transport/transport-policy.ts';
 export * from './privacy/index.ts';
 export * from './audit/index.ts';
+export * from './onnx/index.ts';

@@ -6,7 +6,7 @@ import {
 } from '@consort/core';
 import { selectBackend, type Backend } from '../train/backend.ts';
 import { predict } from '../train/trainer.ts';
-import { ONNX_IO, exportOnnx, onnxFeatureColumns, readOnnxMetadata } from './export-model.ts';
+import { ONNX_IO, exportOnnx, onnxFeatureColumns, readOnnxMetadata } from '@consort/core';
 import { churnPipeline, randomRecords, randomWeights, rawInputs, specFor } from '../../test-support/onnx-fixtures.ts';
 
 let backend: Backend;

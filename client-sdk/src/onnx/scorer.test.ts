@@ -10,7 +10,7 @@ import { readMemberCsv } from '../data/csv-table.ts';
 import {
   exportModelFile, formatReason, formatReasonValue, riskTier, scoreCsv, topContributions, type ScoreProgress,
 } from './scorer.ts';
-import { readOnnxMetadata } from './export-model.ts';
+import { readOnnxMetadata } from '@consort/core';
 import { churnPipeline, modelFile, randomWeights, specFor, writeMemberCsv } from '../../test-support/onnx-fixtures.ts';
 
 let dir: string;

@@ -5,35 +5,12 @@ import { once } from 'node:events';
 import { parse } from 'csv-parse';
 import * as ort from 'onnxruntime-node';
 import {
-  ConsortError, MODEL_FILE_FORMAT, checkModelFileFormat, parameterCount, verifyModelFileContent, parseNumericCell, validateModelSpec, verifyModelWeights,
-  type FeaturePipeline, type ModelFileKind, type ModelSpec,
+  ConsortError, ONNX_IO, modelGraphOfFile, onnxOfModelFile, parseNumericCell, readOnnxMetadata,
+  type FeaturePipeline, type ModelFile, type ModelSpec,
 } from '@consort/core';
 import { detectDelimiter, readHeaderLine } from '../data/csv-head.ts';
-import { ONNX_IO, exportOnnx, onnxFeatureColumns, readOnnxMetadata } from './export-model.ts';
 import { verifyOnnxDigest, writeOnnxWithDigest } from './onnx-digest.ts';
-import { exportSegmentModelFile, isSegmentationModelJson } from '../segmentation/model-file.ts';
 import { resolveScoreId, type ScoreId } from './score-id.ts';
-
-/**
- * A model file as read here: the member model file (core's MemberModelFile, docs/model-file.md),
- * or an older file without `format` (then `sha256` is optional).
- */
-export interface ModelFile {
-  format?: typeof MODEL_FILE_FORMAT;
-  kind?: ModelFileKind;
-  taskId?: string;
-  /** The task's name. */
-  task?: string;
-  createdAt?: string;
-  modelVersionId?: string;
-  version?: number;
-  /** sha256 (hex) of the weights as little-endian float32, as the coordinator computes it. */
-  sha256?: string;
-  spec: ModelSpec;
-  pipeline: FeaturePipeline;
-  metrics?: unknown;
-  weights: number[];
-}
 
 /** A model ready to score: the ONNX bytes plus what the scorer needs to feed and read it. */
 export interface LoadedModel {
@@ -58,33 +35,9 @@ export const DEFAULT_TIERS: RiskTiers = { high: 0.5, medium: 0.2 };
 /** Rows per InferenceSession.run: large enough to amortize the call, small enough to bound memory. */
 export const DEFAULT_SCORE_BATCH = 4096;
 
-/**
- * Checks a parsed model JSON and exports its ONNX graph. Throws INVALID_ARGUMENT naming `source`
- * for a missing field and MODEL_INTEGRITY when the weights do not match the recorded sha256.
- */
+/** A model file's graph ready to score (core's modelGraphOfFile checks it), with where it came from. */
 export function modelFromJson(json: ModelFile, source = 'model JSON'): LoadedModel {
-  for (const field of ['spec', 'pipeline', 'weights'] as const) {
-    if (json === null || typeof json !== 'object' || json[field] === undefined) {
-      throw new ConsortError('INVALID_ARGUMENT', `${source}: field "${field}" is missing; pass the model JSON the coordinator published (spec, pipeline, weights)`, { file: source, field });
-    }
-  }
-  checkModelFileFormat(json, source);
-  verifyModelFileContent(json, source);
-  if (json.kind === 'segmentation') {
-    throw new ConsortError('INVALID_ARGUMENT', `${source} is a segmentation model; assign segments with "consort-agent segment --model ${source}"`, { file: source });
-  }
-  if (!json.spec) throw new ConsortError('INVALID_ARGUMENT', `${source}: field "spec" is empty; pass the model JSON the coordinator published (spec, pipeline, weights)`, { file: source, field: 'spec' });
-  validateModelSpec(json.spec);
-  const weights = Float32Array.from(json.weights);
-  if (weights.length !== parameterCount(json.spec)) {
-    throw new ConsortError('INVALID_ARGUMENT', `${source}: ${weights.length} weights but the spec needs ${parameterCount(json.spec)}; the file is truncated or mixes two models`, { file: source });
-  }
-  // A versioned file always carries its hash; older files are checked when they do.
-  verifyModelWeights(weights, json.sha256, source, json.format !== undefined);
-  const onnx = exportOnnx(json.spec, json.pipeline, weights, {
-    task: json.task, modelVersionId: json.modelVersionId, version: json.version, sha256: json.sha256,
-  });
-  return { spec: json.spec, pipeline: json.pipeline, features: onnxFeatureColumns(json.pipeline), onnx, source };
+  return { ...modelGraphOfFile(json, source), source };
 }
 
 /**
@@ -128,10 +81,9 @@ function parseModelJson(bytes: Buffer, file: string): ModelFile {
 export async function exportModelFile(modelJson: string | ModelFile, outOnnxPath: string): Promise<{ bytes: number; features: string[]; sha256: string }> {
   const source = typeof modelJson === 'string' ? modelJson : 'model JSON';
   const json = typeof modelJson === 'string' ? parseModelJson(await readModelBytes(modelJson), modelJson) : modelJson;
-  if (isSegmentationModelJson(json)) return exportSegmentModelFile(json, source, outOnnxPath);
-  const model = modelFromJson(json, source);
-  const sha256 = await writeOnnxWithDigest(outOnnxPath, model.onnx);
-  return { bytes: model.onnx.byteLength, features: model.features, sha256 };
+  const { onnx, features } = onnxOfModelFile(json, source);
+  const sha256 = await writeOnnxWithDigest(outOnnxPath, onnx);
+  return { bytes: onnx.byteLength, features, sha256 };
 }
 
 /** Risk tier of a probability; `tiers` must satisfy 0 ≤ medium ≤ high ≤ 1 (see checkTiers). */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeError, weightsSha256Hex, modelFileContentSha256 } from '@consort/core';
 import { loadSegmentModel, segmentModelFromJson } from './model-file.ts';
-import { assignSegment } from './onnx-centroids.ts';
+import { assignSegment } from '@consort/core';
 import { exportModelFile } from '../onnx/scorer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'consort-segmodel-'));

@@ -1,7 +1,8 @@
 // Tests of the ONNX nearest-centroid export (agreement with the TypeScript assignment) and of local membership-change reports.
 import { describe, expect, it } from 'vitest';
 import { SeededRandom, segmentationFeatures } from '@consort/core';
-import { assignSegment, exportSegmentOnnx, readSegmentModel, SegmentScorer, type SegmentModel } from './onnx-centroids.ts';
+import { assignSegment, exportSegmentOnnx, readSegmentModel, type SegmentModel } from '@consort/core';
+import { SegmentScorer } from './onnx-centroids.ts';
 import { formatMembershipChanges, membershipChanges } from './membership-changes.ts';
 import { scoreSegmentsCsv } from './score-segments.ts';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,6 +1,5 @@
 // What the HTTP API's plugins are given: the same store, runner and registries the gRPC services use.
 import type { Logger } from 'pino';
-import type { MemberModelFile } from '@consort/core';
 import type { Store } from '../store/store.ts';
 import type { MemberConnections } from '../members/connections.ts';
 import type { TaskRuns } from '../round/task-runs.ts';
@@ -32,11 +31,6 @@ export interface ApiDeps {
   logger: Logger;
   /** Audit report storage; absent: every report answers 404 NO_AUDIT_REPORT. */
   auditReports?: AuditReportSource;
-  /**
-   * Builds the ONNX graph of a member model file. The builder lives in client-sdk, which the
-   * coordinator package may not import: the composition root that can passes it in.
-   */
-  exportOnnx?: (file: MemberModelFile) => Uint8Array | Promise<Uint8Array>;
   /** How often the live round stream looks at the store (default 500 ms). */
   watchPollMs?: number;
 }

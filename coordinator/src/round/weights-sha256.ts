@@ -1,6 +1,2 @@
-// The SHA-256 a model version is stored and verified under: float32 little-endian bytes.
-import { createHash } from 'node:crypto';
-
-export function weightsSha256(weights: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(weights.buffer, weights.byteOffset, weights.byteLength)).digest('hex');
-}
+// The SHA-256 a model version is stored and verified under (float32 little-endian bytes): core's, the one members check.
+export { weightsSha256Hex as weightsSha256 } from '@consort/core';

@@ -14,7 +14,8 @@ import {
   sessionCentroids, standardizeRows, startKMeans, unpackClusterCounts, unpackHistograms, unpackLloydSum, unpackProfileStats,
   unpackRoundSum, zeroVector, type Candidates, type FeatureRoles, type FeatureSchema, type KMeansSession, type ModVector, type RoundVectorOptions, type SegmentationFeatures,
 } from '@consort/core';
-import { assignSegment, exportSegmentOnnx, membershipChanges, SegmentScorer, type SegmentModel } from '@consort/client-sdk';
+import { assignSegment, exportSegmentOnnx, type SegmentModel } from '@consort/core';
+import { membershipChanges, SegmentScorer } from '@consort/client-sdk';
 import { generateConsortium, parseCsv } from '../generator/index.ts';
 import { machineLine, writeBenchmarkSection } from './benchmark-section.ts';
 

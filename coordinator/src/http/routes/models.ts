@@ -1,6 +1,6 @@
 // HTTP routes of model versions: list, compare metrics, download the member model file and the ONNX graph.
 import type { FastifyInstance } from 'fastify';
-import { ConsortError } from '@consort/core';
+import { ConsortError, onnxOfModelFile } from '@consort/core';
 import { memberModelFile } from '../../models/member-model-file.ts';
 import type { ModelVersionMeta } from '../../store/store.ts';
 import type { ApiDeps } from '../api-deps.ts';
@@ -71,10 +71,8 @@ export async function modelRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
     response: { 200: { type: 'string', format: 'binary', description: 'ONNX graph (pipeline + model), application/octet-stream' } },
   }, async (request, reply) => {
     const built = await memberModelFile(store, { modelVersionId: request.params.modelVersionId });
-    if (!deps.exportOnnx) {
-      throw new ConsortError('NOT_FOUND', 'this coordinator was started without the ONNX exporter; download the member model file (…/model-file) and convert it with consort-agent export-onnx');
-    }
-    const bytes = Buffer.from(await deps.exportOnnx(built.file));
+    // The same graph `consort-agent export-onnx` writes from the model file (core's exporter).
+    const bytes = Buffer.from(onnxOfModelFile(built.file, `model version ${built.file.modelVersionId}`).onnx);
     return reply.type('application/octet-stream').header('content-disposition', `attachment; filename="${built.file.task.replace(/[^\w.-]+/g, '_')}-v${built.file.version}.onnx"`).send(bytes);
   });
 }

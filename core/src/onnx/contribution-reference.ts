@@ -1,5 +1,5 @@
 // The federation's reference customer that reason codes are measured against, in the encoded (standardized, one-hot) space.
-import { pipelineInputDim, type FeaturePipeline } from '@consort/core';
+import { pipelineInputDim, type FeaturePipeline } from '../features/pipeline.ts';
 
 /** What a column's contribution is measured against. */
 export type ReferenceKind =

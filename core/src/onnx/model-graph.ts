@@ -1,7 +1,8 @@
 // ONNX export: the fitted feature pipeline and the model as one graph (opset 13 + ai.onnx.ml), with reason-code contributions.
-import {
-  ConsortError, pipelineInputDim, splitWeights, validateModelSpec, type FeaturePipeline, type ModelSpec,
-} from '@consort/core';
+import { ConsortError } from '../errors/consort-error.ts';
+import { pipelineInputDim, type FeaturePipeline } from '../features/pipeline.ts';
+import { parameterCount, splitWeights, validateModelSpec, type ModelSpec } from '../model/model-spec.ts';
+import { MODEL_FILE_FORMAT, checkModelFileFormat, verifyModelFileContent, verifyModelWeights, type ModelFileKind } from '../model/model-file.ts';
 import { contributionReference } from './contribution-reference.ts';
 import { DT, GraphBuilder, encodeOnnxModel, readOnnxProps, valueInfo } from './onnx-graph.ts';
 
@@ -214,7 +215,7 @@ export function exportOnnx(spec: ModelSpec, pipeline: FeaturePipeline, weights: 
     [ONNX_METADATA_KEYS.reference]: JSON.stringify(Object.fromEntries(columns.map((c, j) => [c, ref.kinds[j]]))),
   };
   return encodeOnnxModel(g, {
-    name: 'consort_model', docString: 'Consort feature pipeline + model; see client-sdk/src/onnx/export-model.ts',
+    name: 'consort_model', docString: 'Consort feature pipeline + model; see core/src/onnx/model-graph.ts',
     inputs, outputs, metadata, provenance, ml: true,
   });
 }
@@ -245,4 +246,65 @@ export function readOnnxMetadata(bytes: Uint8Array, source = 'ONNX model'): Onnx
     features: JSON.parse(props[ONNX_METADATA_KEYS.features]) as string[],
     props,
   };
+}
+
+/**
+ * A model file as read here: the member model file (core's MemberModelFile, docs/model-file.md),
+ * or an older file without `format` (then `sha256` is optional).
+ */
+export interface ModelFile {
+  format?: typeof MODEL_FILE_FORMAT;
+  kind?: ModelFileKind;
+  taskId?: string;
+  /** The task's name. */
+  task?: string;
+  createdAt?: string;
+  modelVersionId?: string;
+  version?: number;
+  /** sha256 (hex) of the weights as little-endian float32, as the coordinator computes it. */
+  sha256?: string;
+  spec: ModelSpec;
+  pipeline: FeaturePipeline;
+  metrics?: unknown;
+  weights: number[];
+}
+
+/** A model file's graph and what a scorer needs to feed and read it. */
+export interface ModelGraph {
+  spec: ModelSpec;
+  pipeline: FeaturePipeline;
+  /** Original feature columns, in the order of the graph's `contributions` output. */
+  features: string[];
+  onnx: Uint8Array;
+}
+
+/**
+ * Checks a parsed model JSON and exports its ONNX graph. Throws INVALID_ARGUMENT naming `source`
+ * for a missing field and MODEL_INTEGRITY when the weights do not match the recorded sha256.
+ */
+export function modelGraphOfFile(json: ModelFile, source = 'model JSON'): ModelGraph {
+  for (const field of ['spec', 'pipeline', 'weights'] as const) {
+    if (json === null || typeof json !== 'object' || json[field] === undefined) {
+      throw new ConsortError('INVALID_ARGUMENT', `${source}: field "${field}" is missing; pass the model JSON the coordinator published (spec, pipeline, weights)`, { file: source, field });
+    }
+  }
+  checkModelFileFormat(json, source);
+  verifyModelFileContent(json, source);
+  if (json.kind === 'segmentation') {
+    throw new ConsortError('INVALID_ARGUMENT', `${source} is a segmentation model; assign segments with "consort-agent segment --model ${source}"`, { file: source });
+  }
+  if (!json.spec) throw new ConsortError('INVALID_ARGUMENT', `${source}: field "spec" is empty; pass the model JSON the coordinator published (spec, pipeline, weights)`, { file: source, field: 'spec' });
+  validateModelSpec(json.spec);
+  // A version published before its task's preprocessing was fitted (no statistics round yet) has no graph to score with.
+  if (!json.pipeline) throw new ConsortError('INVALID_ARGUMENT', `${source} has no fitted preprocessing (its task's statistics round had not run); use a version trained after it`, { file: source, field: 'pipeline' });
+  const weights = Float32Array.from(json.weights);
+  if (weights.length !== parameterCount(json.spec)) {
+    throw new ConsortError('INVALID_ARGUMENT', `${source}: ${weights.length} weights but the spec needs ${parameterCount(json.spec)}; the file is truncated or mixes two models`, { file: source });
+  }
+  // A versioned file always carries its hash; older files are checked when they do.
+  verifyModelWeights(weights, json.sha256, source, json.format !== undefined);
+  const onnx = exportOnnx(json.spec, json.pipeline, weights, {
+    task: json.task, modelVersionId: json.modelVersionId, version: json.version, sha256: json.sha256,
+  });
+  return { spec: json.spec, pipeline: json.pipeline, features: onnxFeatureColumns(json.pipeline), onnx };
 }

@@ -1,6 +1,6 @@
 // The one ONNX graph builder: nodes, initializers and the model wrapper shared by the model and segmentation exports.
 import onnxProto from 'onnx-proto';
-import { ConsortError } from '@consort/core';
+import { ConsortError } from '../errors/consort-error.ts';
 
 const { onnx } = onnxProto;
 /** ONNX tensor element types (FLOAT, DOUBLE, INT64, STRING...). */
