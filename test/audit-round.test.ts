@@ -149,8 +149,10 @@ describe('audit round', () => {
     const missing = await runCli(CLI.audit, ['export', '--model-version', unaudited.modelVersionId, '--out', 'a.json', '--database-url', db.url], { cwd: fx.workDir });
     expect(missing.code).toBe(6);
     expect(missing.stderr).toMatch(/^AUDIT_MISSING: model version \S+ has no audit report; it is not released until its audit round has run/);
-    const exported = await runCli(CLI.audit, ['export', '--model-version', published.modelVersionId, '--out', 'audit.json', '--database-url', db.url], { cwd: fx.workDir });
-    expect(exported.code).toBe(0);
+    // By task and version number, as `list` shows them (no --version: the latest audited one).
+    const exported = await runCli(CLI.audit, ['export', '--task', task.id, '--out', 'audit.json', '--database-url', db.url, '--json'], { cwd: fx.workDir });
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(exported.stdout)).toMatchObject({ modelVersionId: published.modelVersionId });
     const verified = await runCli(CLI.audit, ['verify', 'audit.json', '--public-key', Buffer.from(fx.coordinator.coordinatorKey.publicKey).toString('base64')], { cwd: fx.workDir });
     expect(verified.stderr).toBe('');
     expect(verified.code).toBe(0);

@@ -1,8 +1,8 @@
 // `audit` (operator): run the fairness audit round on a published version of a task, and the
 // audit options of `run` (audit the new version right after training).
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { ConsortError, integerOption, parseAuditPolicyText } from '@consort/core';
+import { ConsortError, integerOption, modelVersionOption, parseAuditPolicyText } from '@consort/core';
 import type { RoundReport__Output } from '@consort/protos/types/RoundReport';
 import type { AuditRequest } from './admin-client.ts';
 import { formatRoundLine } from '../reports/round-line.ts';
@@ -40,17 +40,19 @@ export function registerAuditCommand(program: Command): Command {
   return auditOptions(operatorOptions(program.command('audit')
     .description('run the fairness audit round on a published model version and store its signed report (consort-audit list/export/verify read it)')
     .requiredOption('--task <id>', 'task id')
-    .option('--model-version <n>', 'model version number to audit (default: the latest)', integerOption('--model-version', 1, 1_000_000))
+    // --version as on export-model, evaluate and models; --model-version is its former name.
+    .option('--version <n>', 'model version to audit; 0 = the latest published', modelVersionOption, 0)
+    .addOption(new Option('--model-version <n>', 'former name of --version').argParser(integerOption('--model-version', 1, 1_000_000)).hideHelp())
     .option('--wait <seconds>', 'wait for enough members', integerOption('--wait', 1, 86_400), 60)), '--policy <file>')
-    .action((o: Conn & AuditFlags & { policy?: string; task: string; modelVersion?: number; wait: number }) => {
+    .action((o: Conn & AuditFlags & { policy?: string; task: string; version: number; modelVersion?: number; wait: number }) => {
       // Without --policy the task's own (audit.policy, pinned when it was created); the coordinator refuses a task without one.
       const audit = o.policy ? auditRequestOf({ ...o, auditPolicy: o.policy }) : undefined;
       return withAdmin(o, async (a) => {
-        const reports: RoundReport__Output[] = await a.runRounds(o.task, 0, o.wait, (r) => { if (!o.json) console.log(formatRoundLine(r)); }, { audit, workflow: 'audit', modelVersion: o.modelVersion ?? 0 });
+        const reports: RoundReport__Output[] = await a.runRounds(o.task, 0, o.wait, (r) => { if (!o.json) console.log(formatRoundLine(r)); }, { audit, workflow: 'audit', modelVersion: o.version || o.modelVersion || 0 });
         const round = reports.at(-1);
         const ok = round?.state === 'published';
         output(o.json, { task: o.task, audited: ok, rounds: reports }, () => [ok
-          ? `audit report stored for task ${o.task}; list it with consort-audit list --task ${o.task}, export it with consort-audit export --model-version <id> --out audit.json`
+          ? `audit report stored for task ${o.task}; list it with consort-audit list --task ${o.task}, export it with consort-audit export --task ${o.task} --version <n> --out audit.json`
           : `the audit round did not complete (${round?.reason ?? 'no round ran'}); no report was stored`]);
         if (!ok) process.exitCode = 6;
       });

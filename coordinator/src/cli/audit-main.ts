@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConsortError, commandFailure, formatError, parseAuditPolicyText, policyHash } from '@consort/core';
+import { ConsortError, commandFailure, formatError, modelVersionOption, parseAuditPolicyText, policyHash } from '@consort/core';
 import { openStore, sqlitePathOf } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import { auditReportFileText } from '../audit/audit-report.ts';
@@ -20,6 +20,8 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 const program = new Command().name('consort-audit').description('Verify, show and list Consort fairness audit reports')
   .version(VERSION)
+  // Program options only before the command: `export --version 3` is the command's.
+  .enablePositionalOptions()
   .exitOverride().configureOutput({ outputError: () => undefined });
 
 /** A trusted coordinator key from --public-key: base64 of 32 bytes, or a coordinator-key.json / file holding it. */
@@ -153,16 +155,36 @@ dbOptions(program.command('list')
         : `v${r.version}  ${r.modelVersionId}  NOT AUDITED: not released until its audit round has run`))));
   }));
 
+/** The model version `export` writes the report of: --model-version <id>, or --task with --version (0 = the latest audited). */
+async function exportedVersionId(store: Store, o: { task?: string; version: number; modelVersion?: string }): Promise<string> {
+  if (o.modelVersion && o.task) throw new ConsortError('INVALID_ARGUMENT', 'give either --model-version <id> or --task <id> [--version <n>], not both', { option: '--model-version' });
+  if (o.modelVersion) return o.modelVersion;
+  if (!o.task) throw new ConsortError('INVALID_ARGUMENT', 'say which version: --task <id> [--version <n>] (consort-audit list --task <id> shows them) or --model-version <id>', { option: '--task' });
+  const audited = new Set((await store.listAuditReports(o.task)).map((r) => r.modelVersionId));
+  const versions = (await store.listModelVersions(o.task)).filter((v) => v.version > 0);
+  if (o.version > 0) {
+    const v = versions.find((x) => x.version === o.version);
+    if (!v) throw new ConsortError('NOT_FOUND', `task ${o.task} has no version ${o.version} (it has ${versions.map((x) => x.version).join(', ') || 'none yet'})`, { option: '--version' });
+    return v.id;
+  }
+  const latest = versions.filter((v) => audited.has(v.id)).sort((a, b) => b.version - a.version)[0];
+  if (!latest) throw new ConsortError('AUDIT_MISSING', `task ${o.task} has no audited version yet; audit one with consort-coordinator audit --task ${o.task}`);
+  return latest.id;
+}
+
 dbOptions(program.command('export')
   .description('write the signed report file of a model version (reads the coordinator database)')
-  .requiredOption('--model-version <id>', 'model version id')
+  .option('--task <id>', 'task id, with --version')
+  .option('--version <n>', 'model version number of --task (as consort-audit list shows it); 0 = the latest audited', modelVersionOption, 0)
+  .option('--model-version <id>', 'or: the model version id')
   .requiredOption('--out <file>', 'report file to write (e.g. audit.json)'))
-  .action((o: DbFlags & { modelVersion: string; out: string }) => withStore(o, async (store) => {
-    const record = await store.getAuditReportForModelVersion(o.modelVersion);
-    if (!record) throw new ConsortError('AUDIT_MISSING', `model version ${o.modelVersion} has no audit report; it is not released until its audit round has run`);
+  .action((o: DbFlags & { task?: string; version: number; modelVersion?: string; out: string }) => withStore(o, async (store) => {
+    const modelVersionId = await exportedVersionId(store, o);
+    const record = await store.getAuditReportForModelVersion(modelVersionId);
+    if (!record) throw new ConsortError('AUDIT_MISSING', `model version ${modelVersionId} has no audit report; it is not released until its audit round has run`);
     writeFileSync(o.out, auditReportFileText(signedReportOf(record)));
-    output(o.json, { file: resolve(o.out), reportId: record.id, verdict: record.verdict, policyHash: record.policyHash }, () => [
-      `audit report of model version ${o.modelVersion} written to ${o.out} (verdict ${record.verdict}); check it with consort-audit verify ${o.out}`,
+    output(o.json, { file: resolve(o.out), reportId: record.id, modelVersionId, verdict: record.verdict, policyHash: record.policyHash }, () => [
+      `audit report of model version ${modelVersionId} written to ${o.out} (verdict ${record.verdict}); check it with consort-audit verify ${o.out}`,
     ]);
   }));
 

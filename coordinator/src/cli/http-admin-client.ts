@@ -184,7 +184,7 @@ export class HttpAdminClient {
     if (!definition.audit) return;
     const { reports } = await this.json<{ reports: { modelVersionId: string }[] }>('GET', '/api/v1/audits');
     if (reports.some((r) => r.modelVersionId === v.id)) return;
-    throw new ConsortError('AUDIT_MISSING', `version ${v.version} of task ${taskId} has no audit report and the task requires one: it is not released (audit it with consort-coordinator audit --task ${taskId} --model-version ${v.version}, or export it anyway with --unaudited)`, { modelVersionId: v.id });
+    throw new ConsortError('AUDIT_MISSING', `version ${v.version} of task ${taskId} has no audit report and the task requires one: it is not released (audit it with consort-coordinator audit --task ${taskId} --version ${v.version}, or export it anyway with --unaudited)`, { modelVersionId: v.id });
   }
 
   /** GET of any API path, parsed (show an audit report, the log…). */

@@ -96,7 +96,7 @@ async function unauditedRelease(store: Store, taskId: string, modelVersionId: st
   const task = await store.getTask(taskId);
   if (task.definition.kind !== 'model' || !task.definition.audit) return undefined;
   if (await store.getAuditReportForModelVersion(modelVersionId)) return undefined;
-  return new ConsortError('AUDIT_MISSING', `version ${version} of task ${taskId} has no audit report and the task requires one: it is not released (audit it with consort-coordinator audit --task ${taskId} --model-version ${version}, or export it anyway with --unaudited)`, { modelVersionId });
+  return new ConsortError('AUDIT_MISSING', `version ${version} of task ${taskId} has no audit report and the task requires one: it is not released (audit it with consort-coordinator audit --task ${taskId} --version ${version}, or export it anyway with --unaudited)`, { modelVersionId });
 }
 
 export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandlers {
