@@ -4,7 +4,7 @@
 // planned rounds cannot fit the budget.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SeededRandom, type TaskDefinitionInput } from '@consort/core';
-import { formatRoundLine } from '@consort/coordinator';
+import { formatRoundLine, renderRoundsReport } from '@consort/coordinator';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +101,9 @@ describe('segmentation under differential privacy end to end', () => {
     expect(stored.budgetEpsilon).toBe(10);
     expect((mv.metrics as { names: string[] }).names).toHaveLength(3);
 
+    const html = await renderRoundsReport(fx.coordinator.store, dpTask.id);
+    expect(html).toContain(`spent <b>ε = ${eps[eps.length - 1]!.toFixed(3)}</b> of the budget ε = 10`);
+
     // Utility: each noisy centroid is near one exact centroid (clusters are ~50 apart, std 4).
     const dp = await centroids(dpTask.id, last.modelVersionId);
     const dist = (a: number[], b: number[]) => Math.sqrt(a.reduce((s, x, j) => s + (x - b[j]) ** 2, 0));
@@ -113,6 +116,22 @@ describe('segmentation under differential privacy end to end', () => {
     // Every exact centroid is matched (no two noisy centroids collapsed onto one cluster).
     const matched = new Set(dp.map((c) => exact.findIndex((e) => dist(c, e) === Math.min(...exact.map((x) => dist(c, x))))));
     expect(matched.size).toBe(3);
+  }, 300_000);
+
+  it('stops k-means when the next iteration could pass the budget at its worst case, and still releases the segments', async () => {
+    // The full plan (every member surviving) costs ε = 7.143 and fits 7.2; at the worst case
+    // (3 of 4 members surviving) the last iterations do not, so k-means stops early.
+    const privacy = { epsilon: 7.2, noiseMultiplier: 3, clip: 4, statistics: { noiseMultiplier: 2, bounds } };
+    const t = await fx.admin.createTask(fx.federationId, task('segments-dp-tight', privacy));
+    const reports = await fx.admin.runRounds(t.id, 1, 20);
+    const last = reports[reports.length - 1];
+    expect(last.state, last.reason).toBe('published');
+    expect(last.modelVersionId).not.toBe('');
+    const lloyd = reports.filter((r) => r.purpose === 'segmentation-lloyd').length;
+    expect(lloyd).toBeLessThan(2 + 5);
+    const stopped = await fx.coordinator.store.listAuditEvents({ subjectId: t.id, kind: 'segmentation.privacy_budget_exhausted' });
+    expect(stopped).toHaveLength(1);
+    for (const r of reports) expect(r.metrics!.privacyEpsilon!).toBeLessThanOrEqual(7.2);
   }, 300_000);
 
   it('refuses a run whose planned rounds cannot fit the budget, naming how many Lloyd iterations would fit', async () => {
