@@ -22,20 +22,21 @@ const pipeline: FeaturePipeline = { numeric: [{ name: 'a', mean: 3, std: 2 }, { 
 const shape: SegmentationRoundShape = { purpose: 'segmentation-histogram', dim: 2, bins: 8, zClip: 3 };
 const order: SegmentationWorkOrder = { kind: 'segmentation', purpose: 'segmentation-histogram', features: ['a', 'b'], profileLabels: [], shape };
 
-function open(): RoundOpen__Output {
+function open(invitedMembers = 4): RoundOpen__Output {
   const text = encodeTask(task);
   return {
     roundId: 'r1', purpose: 'segmentation-histogram', aggregation: 'secure', task: Buffer.from(text), taskSha256: taskSha256(text),
-    secagg: { invitedMembers: 4 }, pipelineJson: JSON.stringify(pipeline),
+    secagg: { invitedMembers }, pipelineJson: JSON.stringify(pipeline),
   } as unknown as RoundOpen__Output;
 }
 
 const seeded = (seed: number) => { const r = new SeededRandom(seed); return new BoxMullerNormals(() => r.nextUint32()); };
 
 class SeededWork extends CsvLocalWork {
+  private draws = 0;
   protected override privacyMeans(): Omit<PrivacyMeans, 'invited'> {
-    const r = new SeededRandom(3);
-    return { normals: seeded(3), uniform32: () => r.nextUint32() };
+    const r = new SeededRandom(++this.draws);
+    return { normals: seeded(1000 + this.draws), uniform32: () => r.nextUint32() };
   }
 }
 
@@ -46,15 +47,21 @@ describe('segmentation rounds under differential privacy (member side)', () => {
     await expect(new SeededWork({ dataFile }).segmentationVector({ open: open(), segmentation: order, noiseSharers: never }, 4)).rejects.toThrow(/never verified/);
   });
 
-  it('adds noise sized from the verified count to the histogram counts', async () => {
+  it('sizes its histogram noise for the verified key set, not the coordinator\'s inflated count (6 announced, 4 verified)', async () => {
     const work = new SeededWork({ dataFile });
-    const layout = segmentationRoundLayout(shape, 4);
-    const noisy = unpackVector(layout, await work.segmentationVector({ open: open(), segmentation: order, noiseSharers: Promise.resolve(4) }, 4)).histograms;
+    const layout = segmentationRoundLayout(shape, 6);
     const data: SegmentationData = { file: dataFile, records: [], raw: Array.from({ length: 60 }, (_, i) => [i % 7, (i * 3) % 11]), labels: [] };
-    const exact = unpackVector(layout, segmentationVector(order, pipeline, data, 4)).histograms;
-    expect(noisy.reduce((a, x) => a + x, 0)).not.toBe(120);
-    expect(exact.reduce((a, x) => a + x, 0)).toBe(120);
-    expect(Array.from(noisy).every(Number.isInteger)).toBe(true);
+    const exact = unpackVector(layout, segmentationVector(order, pipeline, data, 6)).histograms;
+    const deviations: number[] = [];
+    for (let t = 0; t < 200; t++) {
+      const noisy = unpackVector(layout, await work.segmentationVector({ open: open(6), segmentation: order, noiseSharers: Promise.resolve(4) }, 6)).histograms;
+      noisy.forEach((v, i) => { expect(Number.isInteger(v)).toBe(true); deviations.push(v - exact[i]); });
+    }
+    const sd = Math.sqrt(deviations.reduce((a, x) => a + x * x, 0) / deviations.length);
+    // σ√dim/√4 = 1.414 (sized for 6 it would be 1.155); rounding adds variance 1/12. 3,200 draws: ±5 %.
+    const want = Math.sqrt((2 * Math.SQRT2 / 2) ** 2 + 1 / 12);
+    expect(sd / want).toBeGreaterThan(0.95);
+    expect(sd / want).toBeLessThan(1.05);
   });
 
   it('refuses a round that clips at another bound than the task\'s privacy.clip, and the profile round', () => {
