@@ -283,7 +283,12 @@ async function flow(ctx: Ctx): Promise<void> {
     };
   };
   const last = run.last;
-  if (ctx.dp && last) {
+  if (ctx.dp) {
+    if (!last) {
+      // The budget stopped k-means before its first iteration: there are no released sums to profile.
+      ctx.logger?.warn({ task: ctx.task.id }, 'privacy budget reached before any Lloyd iteration: no segments are released');
+      return;
+    }
     // Under DP the profile round is not run: segment sizes come from a (noisy) count gate on the
     // released centroids and feature means and spreads from the best run's last noisy Lloyd sums,
     // which the coordinator already holds (post-processing, no further cost). No label profiles.
