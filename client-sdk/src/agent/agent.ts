@@ -417,27 +417,25 @@ export class MemberAgent {
     if (order && order.purpose !== 'statistics') {
       // Segmentation rounds: the vector's layout comes from the work order, not the model.
       const layout = segmentationLayoutOf(order, s.invitedMembers);
+      // Under DP the member's noise share waits for the verified key set, as in training rounds.
+      const sharers = ctx.segmentationPrivacy ? this.noiseSharersFor(open) : undefined;
       const packed = this.enqueue(() => this.declineOnError(open, async () => (
-        { vector: await this.localWork.segmentationVector({ open, segmentation: order }, s.invitedMembers), clipped: 0 })));
+        { vector: await this.localWork.segmentationVector({ open, segmentation: order, ...(sharers ? { noiseSharers: sharers.members } : {}) }, s.invitedMembers), clipped: 0 })));
       packed.catch(() => undefined);
-      const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
+      const round = new SecureMemberRound({
+        ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed,
+        ...(sharers ? { onKeySetVerified: (keys: number) => this.keySetVerified(open, sharers, keys, true) } : {}),
+      });
       this.secureRounds.set(open.roundId, round);
       await round.advertise();
       return;
     }
     // Local work starts at once and runs while keys are exchanged; it is awaited at masked_input.
     // Its DP noise share waits for the verified key set (the announced count alone could be inflated).
-    const sharers = new NoiseSharers(s.invitedMembers);
-    this.noiseSharers.set(open.roundId, sharers);
+    const sharers = this.noiseSharersFor(open);
     const contribution = this.enqueue(() => this.declineOnError(open, () => this.localContribution(open, sharers.members)));
     contribution.catch(() => undefined);
-    const onKeySetVerified = (keys: number) => {
-      const n = sharers.verified(keys);
-      if (ctx.privacy && n < s.invitedMembers) {
-        this.log.warn(`${roundName(this.rounds.get(open.roundId), open.roundId)} announced ${s.invitedMembers} members but its verified key set holds ${keys}: `
-          + `this member's noise share is sized for ${n}`, { member: this.memberId });
-      }
-    };
+    const onKeySetVerified = (keys: number) => this.keySetVerified(open, sharers, keys, Boolean(ctx.privacy ?? ctx.segmentationPrivacy));
     let round: SecureMemberRound;
     try {
       round = this.newContributionRound(open, ctx, link, contribution, onKeySetVerified);
@@ -447,6 +445,22 @@ export class MemberAgent {
     }
     this.secureRounds.set(open.roundId, round);
     await round.advertise();
+  }
+
+  /** The round's noise-share count, settled once its key set is verified (or abandoned with the round). */
+  private noiseSharersFor(open: RoundOpen__Output): NoiseSharers {
+    const sharers = new NoiseSharers(open.secagg!.invitedMembers);
+    this.noiseSharers.set(open.roundId, sharers);
+    return sharers;
+  }
+
+  /** The key set is verified: noise shares are sized for min(announced, keys); a smaller count is logged under DP. */
+  private keySetVerified(open: RoundOpen__Output, sharers: NoiseSharers, keys: number, private_: boolean): void {
+    const n = sharers.verified(keys);
+    if (private_ && n < sharers.announced) {
+      this.log.warn(`${roundName(this.rounds.get(open.roundId), open.roundId)} announced ${sharers.announced} members but its verified key set holds ${keys}: `
+        + `this member's noise share is sized for ${n}`, { member: this.memberId });
+    }
   }
 
   private newContributionRound(open: RoundOpen__Output, ctx: RoundContext, link: Omit<ContributionRoundOptions, 'vector' | 'contribution'>,

@@ -5,7 +5,7 @@ import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
 import { checkDataFile, checkPipeline, checkRows } from './data-check.ts';
 import {
-  modelSpecOf, privateStatisticsInput, roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type PrivacyMeans, type SegmentationRound,
+  cryptoPrivacyMeans, modelSpecOf, noiseSharersOf, privateStatisticsInput, roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type PrivacyMeans, type SegmentationRound,
 } from './local-work.ts';
 import { readSegmentationData, segmentationVector, type SegmentationData } from './segmentation-work.ts';
 
@@ -81,7 +81,9 @@ export class CsvLocalWork implements LocalWork {
     if (segmentation) {
       // Segmentation fits its standardization on every row: there is no held-out evaluation.
       const rows = await this.segmentationRows({ ...round, segmentation });
-      return statisticsInput(ctx, { file: rows.file, train: rows.records, test: [] });
+      const all = { file: rows.file, train: rows.records, test: [] };
+      // Under DP the standardization's statistics are noised too (privacy.statistics is required there).
+      return ctx.segmentationPrivacy ? privateStatisticsInput(open, ctx, all, this.privacyMeans(), round.noiseSharers) : statisticsInput(ctx, all);
     }
     const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
     if (open.purpose === 'statistics') return ctx.privacy?.statistics ? privateStatisticsInput(open, ctx, data, this.privacyMeans(), round.noiseSharers) : statisticsInput(ctx, data);
@@ -100,7 +102,12 @@ export class CsvLocalWork implements LocalWork {
   async segmentationVector(round: SegmentationRound, members: number): Promise<ModVector> {
     const data = await this.segmentationRows(round);
     const pipeline = JSON.parse(round.open.pipelineJson) as FeaturePipeline;
-    return segmentationVector(round.segmentation, pipeline, data, members);
+    const privacy = roundContextOf(round.open).segmentationPrivacy;
+    if (!privacy) return segmentationVector(round.segmentation, pipeline, data, members);
+    // The noise share is sized from the verified key set (a rejected count: the round is not sent).
+    const invited = await noiseSharersOf(round.open, round.noiseSharers);
+    const normals = (this.privacyMeans() ?? cryptoPrivacyMeans(invited)).normals;
+    return segmentationVector(round.segmentation, pipeline, data, members, { privacy, invited, normals });
   }
 
   /** Loads, validates and splits the member's rows for a task (once per task). */

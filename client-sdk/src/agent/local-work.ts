@@ -3,7 +3,7 @@
 import {
   ConsortError, DP_EVAL_LOSS_CAP, addGaussianNoise, dpSgdSchedule, featureSchemaOf, memberNoiseStd, localFeatureStats, modelSpecOf as taskModelSpec, predictionOf,
   privateFeatureStats, privatizeEvaluation, unclippedIndicator, updateNoiseMultiplier, vocabulariesOf,
-  type FeaturePipeline, type FeatureSchema, type ModelSpec, type NormalSource, type PrivacyOptions, type ResolvedTask, type RoundContribution,
+  type FeaturePipeline, type FeatureSchema, type ModelSpec, type NormalSource, type PrivacyOptions, type ResolvedTask, type SegmentationPrivacy, type RoundContribution,
 } from '@consort/core';
 import type { AuditWorkOrder, ModVector, SegmentationWorkOrder, VectorLayout } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
@@ -39,6 +39,8 @@ export interface RoundContext {
   splitSeed: number;
   /** The task's differential privacy (part of the pinned task). */
   privacy?: PrivacyOptions;
+  /** A segmentation task's differential privacy (part of the pinned task): every round's sums noised. */
+  segmentationPrivacy?: SegmentationPrivacy;
 }
 
 /**
@@ -75,6 +77,7 @@ export function contextOfTask(definition: ResolvedTask): RoundContext {
     testFraction: definition.kind === 'model' ? definition.testFraction : 0,
     splitSeed: definition.seed,
     ...(definition.kind === 'model' && definition.privacy ? { privacy: definition.privacy } : {}),
+    ...(definition.kind === 'segmentation' && definition.privacy ? { segmentationPrivacy: definition.privacy } : {}),
   };
 }
 
@@ -107,7 +110,7 @@ export function statisticsInput(ctx: RoundContext, data: LocalDataset): LocalInp
  */
 export async function privateStatisticsInput(open: RoundOpen__Output, ctx: RoundContext, data: LocalDataset,
   means?: Omit<PrivacyMeans, 'invited'> & { invited?: number }, sharers?: Promise<number>): Promise<LocalInput> {
-  const statistics = ctx.privacy?.statistics;
+  const statistics = ctx.privacy?.statistics ?? ctx.segmentationPrivacy?.statistics;
   if (!statistics) return statisticsInput(ctx, data);
   // Checks every cell exactly as without DP first (a bad cell is refused, not clipped away).
   localFeatureStats(ctx.schema, ctx.vocabularies, data.train, data.file, ctx.task);

@@ -3,6 +3,9 @@
 import {
   ConsortError, PrivacyLedger, evaluationCharge, statisticsCharge, trainingRoundCharges, type PrivacyCharge, type PrivacyOptions, type TaskDefinition,
 } from '@consort/core';
+
+/** What the budget reads of a task's privacy, model or segmentation (the accountant needs no more). */
+export type BudgetTerms = Pick<PrivacyOptions, 'epsilon' | 'delta' | 'level'>;
 import type { Store } from '../store/store.ts';
 
 /** Audit event kind of one round's charges (append-only: the ledger is replayed from these). */
@@ -26,13 +29,13 @@ export interface RoundPrivacy {
 }
 
 /** The task's ledger, replayed from its `privacy.charged` audit events. */
-export async function loadLedger(store: Pick<Store, 'listAuditEvents'>, taskId: string, privacy: PrivacyOptions): Promise<PrivacyLedger> {
+export async function loadLedger(store: Pick<Store, 'listAuditEvents'>, taskId: string, privacy: BudgetTerms): Promise<PrivacyLedger> {
   const events = await store.listAuditEvents({ subjectId: taskId, kind: PRIVACY_CHARGED });
   const charges = events.flatMap((e) => (e.detail as { charges?: PrivacyCharge[] }).charges ?? []);
   return PrivacyLedger.fromCharges({ epsilon: privacy.epsilon, delta: privacy.delta }, charges);
 }
 
-export function statusOf(ledger: PrivacyLedger, privacy: PrivacyOptions): PrivacyStatus {
+export function statusOf(ledger: PrivacyLedger, privacy: BudgetTerms): PrivacyStatus {
   const spent = ledger.spent();
   return { epsilon: spent.customer.epsilon, memberEpsilon: spent.member.epsilon, delta: privacy.delta, budgetEpsilon: privacy.epsilon, level: privacy.level };
 }
@@ -103,12 +106,16 @@ export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, le
 
 /** Refuses a round that could take the task past its budget, before any member is told of it. */
 export function checkRoundFits(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, purpose: RoundReleaseFacts['purpose'], round: number, invited: number): void {
-  const worst = worstCaseCharges(def, privacy, purpose, round, invited);
+  checkChargesFit(def.name, privacy, ledger, purpose, worstCaseCharges(def, privacy, purpose, round, invited));
+}
+
+/** Refuses (PRIVACY_BUDGET_EXHAUSTED) a round whose worst-case charges could take the task past its budget. */
+export function checkChargesFit(taskName: string, privacy: BudgetTerms, ledger: PrivacyLedger, purpose: string, worst: PrivacyCharge[]): void {
   if (worst.length === 0) return;
   if (ledger.wouldExceed(worst)) {
     const now = ledger.spent().customer.epsilon;
     throw new ConsortError('PRIVACY_BUDGET_EXHAUSTED',
-      `task "${def.name}" has spent ε=${now.toFixed(3)} of its budget ε=${privacy.epsilon} (δ=${privacy.delta}); this ${purpose} round could bring it to ε=${ledger.epsilonAfter(worst).toFixed(3)}, so it was not opened. `
+      `task "${taskName}" has spent ε=${now.toFixed(3)} of its budget ε=${privacy.epsilon} (δ=${privacy.delta}); this ${purpose} round could bring it to ε=${ledger.epsilonAfter(worst).toFixed(3)}, so it was not opened. `
       + 'The last published model stands; define a new task to train further',
       { spentEpsilon: now, budgetEpsilon: privacy.epsilon });
   }
@@ -119,7 +126,7 @@ export function checkRoundFits(def: TaskDefinition, privacy: PrivacyOptions, led
  * known, whatever happens next: a released sum is spent budget even if the round is then rejected.
  */
 export async function chargeRound(store: Pick<Store, 'appendAuditEvent'>, taskId: string, ledger: PrivacyLedger, charges: PrivacyCharge[],
-  privacy: PrivacyOptions): Promise<PrivacyStatus> {
+  privacy: BudgetTerms): Promise<PrivacyStatus> {
   if (charges.length > 0) {
     ledger.recordReleased(charges);
     const status = statusOf(ledger, privacy);

@@ -107,7 +107,7 @@ function privacySection(rounds: { number: number; metrics?: unknown }[], vm: { v
   return `<h2>Differential privacy</h2>
 <p class="note">Level <b>${escapeHtml(last.level)}</b> · spent <b>ε = ${last.epsilon.toFixed(3)}</b> of the budget ε = ${last.budgetEpsilon} at δ = ${last.delta}
 (every noisy release of the task, for each customer)${last.level === 'member' ? ` · ε = ${last.memberEpsilon.toFixed(3)} for each member as a whole (training)` : ''}.
-Rényi-DP accounting of the sampled Gaussian mechanism; the preprocessing statistics round is not noised (docs/privacy.md).</p>
+Rényi-DP accounting of the sampled Gaussian mechanism; the preprocessing statistics round is noised and charged only when the task sets privacy.statistics (docs/privacy.md).</p>
 <table id="privacy"><tr><th>version</th><th>ε spent (customer)</th>${last.level === 'member' ? '<th>ε spent (member)</th>' : ''}</tr>
 ${rows}</table>`;
 }

@@ -8,7 +8,7 @@ import { segmentationPlan } from '../segmentation/segmentation-task.ts';
  * round count does not apply there). `withStatistics`: the task has no fitted statistics yet.
  */
 export function runPlan(def: ResolvedTask, rounds: number, withStatistics = true): string {
-  if (def.kind === 'segmentation') return segmentationPlan(def.segmentation, withStatistics);
+  if (def.kind === 'segmentation') return segmentationPlan(def.segmentation, withStatistics, def.privacy !== undefined);
   const training = def.earlyStopping
     ? `up to ${rounds} training rounds (early stopping once the held-out loss has not improved for ${def.earlyStopping.patience ?? 10} rounds)`
     : `${rounds} training round${rounds === 1 ? '' : 's'}`;

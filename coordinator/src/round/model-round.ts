@@ -3,7 +3,7 @@
 import type { Logger } from 'pino';
 import {
   ConsortError, checkPublishableModel, checkRoundSum, cleanNoisyEvaluation, nextClipNorm, fitNoisyPipeline, fitPipeline, roundVectorLayout, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
-  DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, predictionOf, vocabulariesOf, type ModelSpec, type RoundVectorOptions, type StrategyState,
+  DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, predictionOf, statisticsCharge, vocabulariesOf, type ModelSpec, type RoundVectorOptions, type StrategyState,
 } from '@consort/core';
 import type { ModelVersionMeta, Store, TaskRecord } from '../store/store.ts';
 import type { ActiveRound } from './active-round.ts';
@@ -14,7 +14,7 @@ import type { Purpose } from './round-inputs.ts';
 import { featureSchemaOf, roundOpenEvent, statisticsLength, taskDefinitionOf, trainSettingsOf } from './task-codec.ts';
 import type { TaskStrategies } from './task-strategies.ts';
 import { weightsSha256 } from './weights-sha256.ts';
-import { chargeRound, checkRoundFits, loadLedger, roundCharges, type RoundPrivacy } from '../privacy/privacy-budget.ts';
+import { chargeRound, checkChargesFit, checkRoundFits, loadLedger, roundCharges, type RoundPrivacy } from '../privacy/privacy-budget.ts';
 
 /** How long a statistics round waits, once enough members are online, for the other enrolled ones. */
 const STATISTICS_SETTLE_MS = 5_000;
@@ -37,8 +37,11 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
   const prediction = predictionOf(def);
   // Differential privacy: the task's ledger (replayed from the audit log unless the workflow holds it).
   const privacy = model?.privacy;
+  // A segmentation task's statistics round under DP: noised by the members, charged to the task's ledger.
+  const segmentationPrivacy = def.kind === 'segmentation' ? def.privacy : undefined;
+  const budget = privacy ?? segmentationPrivacy;
   const latest = await deps.store.latestModelVersion(task.id);
-  const dp = privacy ? privacyState ?? { ledger: await loadLedger(deps.store, task.id, privacy), refused: false } : undefined;
+  const dp = budget ? privacyState ?? { ledger: await loadLedger(deps.store, task.id, budget), refused: false } : undefined;
   // Adaptive clipping: this round's update bound, moved by the previous training round (kept with its model version).
   const adaptive = privacy?.level === 'member' && purpose === 'train' ? privacy.adaptiveClipping : undefined;
   const storedClip = (latest?.metrics as { privacy?: { clipNorm?: number } } | undefined)?.privacy?.clipNorm;
@@ -69,6 +72,15 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
           throw err;
         }
       }
+      if (segmentationPrivacy && dp) {
+        try {
+          checkChargesFit(task.name, segmentationPrivacy, dp.ledger, purpose,
+            statisticsCharge(segmentationPrivacy, round.number, Math.min(round.participants.size, def.minMembers), round.participants.size));
+        } catch (err) {
+          dp.refused = true;
+          throw err;
+        }
+      }
       const v = vectorOptions(b, round.participants.size);
       const timeoutMs = def.stageTimeoutSeconds * 1000;
       return {
@@ -87,7 +99,8 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
       // The sum is seen: its privacy cost is spent now, whatever the checks below decide.
       const privacyStatus = model && privacy && dp ? await chargeRound(deps.store, task.id, dp.ledger, roundCharges(model, privacy, {
         purpose, round: round.number, modelVersion: b?.version ?? 0, invited: round.participants.size, survivors: totals.survivors.length,
-      }), privacy) : undefined;
+      }), privacy) : segmentationPrivacy && dp ? await chargeRound(deps.store, task.id, dp.ledger,
+        statisticsCharge(segmentationPrivacy, round.number, totals.survivors.length, round.participants.size), segmentationPrivacy) : undefined;
       if (privacyStatus) {
         deps.logger.info({ round: round.id, privacy: privacyStatus }, `privacy spent: ε=${privacyStatus.epsilon.toFixed(3)} of ${privacyStatus.budgetEpsilon} (δ=${privacyStatus.delta})`);
       }
@@ -101,8 +114,9 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
       if (privacy && privacy.releaseNoiseMultiplier > 0 && purpose !== 'statistics') totals = { ...totals, ...cleanNoisyEvaluation(totals) };
       // The statistics round fits the preprocessing; what the fit noticed goes into its metrics.
       // Under DP with noisy statistics the fit reads noisy sums (docs/privacy.md): clamped, variances floored.
-      const fitted = purpose !== 'statistics' ? undefined : privacy?.statistics
-        ? fitNoisyPipeline(featureSchemaOf(def), vocabulariesOf(def), totals.vector, prediction, privacy.statistics)
+      const noisyStatistics = privacy?.statistics ?? segmentationPrivacy?.statistics;
+      const fitted = purpose !== 'statistics' ? undefined : noisyStatistics
+        ? fitNoisyPipeline(featureSchemaOf(def), vocabulariesOf(def), totals.vector, prediction, noisyStatistics)
         : fitPipeline(featureSchemaOf(def), vocabulariesOf(def), totals.vector, prediction);
       const summary = summarizeModelRound(round, task, def, totals, fitted, strategy);
       if (privacyStatus) summary.privacy = privacyStatus;

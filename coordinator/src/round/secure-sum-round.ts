@@ -1,7 +1,8 @@
 // The plan of one secure-sum round over any packed layout (segmentation, audit): the same lifecycle,
 // deadlines, dropout recovery and audit trail as a model round, with the caller decoding the sum.
 import { ConsortError, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES, type ModVector, type VectorLayout } from '@consort/core';
-import type { SecureSumPurpose } from './round-types.ts';
+import type { RoundMetricsSummary, SecureSumPurpose } from './round-types.ts';
+import type { PrivacyStatus } from '../privacy/privacy-budget.ts';
 import type { JsonObject, TaskRecord } from '../store/store.ts';
 import type { RoundPlan } from './lifecycle.ts';
 import { roundOpenEvent, taskDefinitionOf, trainSettingsOf } from './task-codec.ts';
@@ -13,6 +14,17 @@ export interface SumRoundClose {
   detail: JsonObject;
   /** A model version stored atomically with the round's close. */
   model?: { weights: Float32Array; metrics: JsonObject };
+  /** Under differential privacy: the task's spend after this round (reported like a model round's). */
+  privacy?: PrivacyStatus;
+}
+
+/** Who took part in a secure-sum round, as its close sees them. */
+export interface SumRoundFacts {
+  /** Members invited (the layout is sized for them). */
+  members: number;
+  survivors: string[];
+  /** The round's number in the task. */
+  number: number;
 }
 
 /**
@@ -21,7 +33,8 @@ export interface SumRoundClose {
  * model version).
  */
 export function secureSumRoundPlan(task: TaskRecord, purpose: SecureSumPurpose, layoutFor: (members: number) => VectorLayout, payloadJson: string,
-  close: (sum: ModVector, members: number, survivors: string[]) => Promise<SumRoundClose>): RoundPlan {
+  close: (sum: ModVector, members: number, survivors: string[], facts: SumRoundFacts) => Promise<SumRoundClose>,
+  admit?: (invited: number, number: number) => void): RoundPlan {
   const def = taskDefinitionOf(task);
   if (def.aggregation !== 'secure') {
     throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} uses plain aggregation; ${purpose} rounds run on secure aggregation only (set "aggregation": "secure")`);
@@ -29,6 +42,8 @@ export function secureSumRoundPlan(task: TaskRecord, purpose: SecureSumPurpose, 
   return {
     task, def, purpose, aggregation: 'secure',
     request(round, base) {
+      // Before any member hears of the round (differential privacy: its worst case must fit the budget).
+      admit?.(round.participants.size, round.number);
       const timeoutMs = def.stageTimeoutSeconds * 1000;
       return {
         open: roundOpenEvent(task, def, round.id, round.number, base, purpose, Date.now() + timeoutMs, trainSettingsOf(def), payloadJson),
@@ -38,15 +53,24 @@ export function secureSumRoundPlan(task: TaskRecord, purpose: SecureSumPurpose, 
     },
     async close(round, collected, base) {
       if (collected.aggregation !== 'secure') throw new ConsortError('INVALID_ARGUMENT', `${purpose} rounds sum masked inputs only`);
-      const closed = await close(collected.sum, round.participants.size, collected.survivors);
+      const closed = await close(collected.sum, round.participants.size, collected.survivors, { members: round.participants.size, survivors: collected.survivors, number: round.number });
       const model = closed.model;
       return {
-        metrics: { purpose, participants: collected.survivors.length, ...closed.detail },
+        metrics: { purpose, participants: collected.survivors.length, ...closed.detail, ...(closed.privacy ? { privacy: { ...closed.privacy } } : {}) },
         detail: closed.detail,
+        ...(closed.privacy ? { summary: sumRoundSummary(purpose, collected.survivors.length, def.minMembers, closed.privacy) } : {}),
         result: model ? {
           modelVersion: { taskId: task.id, version: (base?.version ?? 0) + 1, roundId: round.id, weights: model.weights, sha256: weightsSha256(model.weights), metrics: model.metrics },
         } : {},
       };
     },
+  };
+}
+
+/** The common metrics of a secure-sum round that spent privacy budget: nothing measured but its ε (printed on the round's line). */
+function sumRoundSummary(purpose: SecureSumPurpose, participants: number, minMembers: number, privacy: PrivacyStatus): RoundMetricsSummary {
+  return {
+    purpose, participants, numExamples: 0, trainLoss: null, evalLoss: null, evalAuc: null, evalExamples: 0, minMembers, aggregation: 'secure', clipped: 0,
+    warnings: [], privacy,
   };
 }

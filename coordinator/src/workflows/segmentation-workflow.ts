@@ -7,11 +7,11 @@ import type { Workflow, WorkflowContext } from './workflow.ts';
 /** Runs the segmentation flow's rounds through the lifecycle (reports go back through the flow). */
 function roundsOf(ctx: WorkflowContext): SegmentationRounds {
   return {
-    async statisticsRound(task) {
-      return (await ctx.lifecycle.run(await modelRoundPlan(ctx, task, 'statistics'), ctx.options)).report;
+    async statisticsRound(task, privacy) {
+      return (await ctx.lifecycle.run(await modelRoundPlan(ctx, task, 'statistics', undefined, privacy), ctx.options)).report;
     },
-    async secureSumRound(task, purpose, layoutFor, payloadJson, close) {
-      return (await ctx.lifecycle.run(secureSumRoundPlan(task, purpose, layoutFor, payloadJson, close), ctx.options)).report;
+    async secureSumRound(task, purpose, layoutFor, payloadJson, close, admit) {
+      return (await ctx.lifecycle.run(secureSumRoundPlan(task, purpose, layoutFor, payloadJson, close, admit), ctx.options)).report;
     },
   };
 }
@@ -19,6 +19,6 @@ function roundsOf(ctx: WorkflowContext): SegmentationRounds {
 export const segmentationWorkflow: Workflow = {
   kind: 'segmentation',
   async run(ctx) {
-    await runSegmentationTask({ rounds: roundsOf(ctx), store: ctx.store }, ctx.task, ctx.report);
+    await runSegmentationTask({ rounds: roundsOf(ctx), store: ctx.store, logger: ctx.logger }, ctx.task, ctx.report);
   },
 };

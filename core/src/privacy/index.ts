@@ -8,3 +8,4 @@ export * from './privacy-ledger.ts';
 export * from './privacy-options.ts';
 export * from './evaluation-release.ts';
 export * from './statistics-release.ts';
+export * from './segmentation-release.ts';

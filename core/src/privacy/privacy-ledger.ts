@@ -2,8 +2,9 @@
 import { ConsortError } from '../errors/consort-error.ts';
 import { DEFAULT_ORDERS, epsilonFromRdp, rdpCurve, type EpsilonDelta } from './rdp.ts';
 
-/** What a charge paid for. */
-export type ReleaseKind = 'train' | 'clip-count' | 'evaluate' | 'statistics' | 'segmentation' | 'audit';
+/** What a charge paid for (segmentation rounds by their purpose). */
+export type ReleaseKind = 'train' | 'clip-count' | 'evaluate' | 'statistics' | 'segmentation' | 'audit'
+  | 'segmentation-histogram' | 'segmentation-count-gate' | 'segmentation-lloyd' | 'segmentation-profile';
 
 /**
  * One noisy release, as the accountant sees it: `steps` compositions of the Poisson-subsampled

@@ -63,6 +63,7 @@ export function resolvePrivacyOptions(input: unknown): PrivacyOptions | undefine
   if (input === undefined || input === null) return undefined;
   if (typeof input !== 'object' || Array.isArray(input)) throw bad('', 'must be a mapping');
   const o = input as Record<string, unknown>;
+  if (o.clip !== undefined) throw bad('clip', 'bounds standardized values of a segmentation task; a model task bounds gradients or updates with privacy.clipNorm');
   if (o.level !== 'customer' && o.level !== 'member') throw bad('level', `must be "customer" or "member" (got ${JSON.stringify(o.level)})`);
   const epsilon = positive(o, 'epsilon');
   const delta = positive(o, 'delta', DEFAULTS.delta);

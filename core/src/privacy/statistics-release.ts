@@ -128,7 +128,7 @@ export function fitNoisyPipeline(schema: FeatureSchema, vocabularies: Record<str
  * The statistics round's charge: one Gaussian release of the whole vector (sensitivity Δ, noise
  * σΔ) over every customer (sampling rate 1), with σ·√(survivors/invited) when members dropped.
  */
-export function statisticsCharge(opts: PrivacyOptions, round: number, survivors: number, invited: number): PrivacyCharge[] {
+export function statisticsCharge(opts: Pick<PrivacyOptions, 'statistics'>, round: number, survivors: number, invited: number): PrivacyCharge[] {
   if (!opts.statistics) return [];
   return [{ round, kind: 'statistics', unit: 'customer', samplingRate: 1, noiseMultiplier: effectiveNoiseMultiplier(opts.statistics.noiseMultiplier, survivors, invited), steps: 1 }];
 }

@@ -104,6 +104,12 @@ export interface LocalStepOptions {
    * count of customers is ever revealed.
    */
   include?: ArrayLike<boolean>;
+  /**
+   * Caps one customer's Σ‖z − c‖² term (under differential privacy: 4·zClip²·dim, the farthest a
+   * clipped point can be from a centroid inside the box; the coordinator picks the centroids, so
+   * without a cap one customer's cost term would be unbounded). Default: no cap.
+   */
+  costCap?: number;
 }
 
 function checkRuns(runs: ReadonlyArray<ReadonlyArray<ArrayLike<number>>>, dim: number): number {
@@ -138,7 +144,7 @@ export function localLloydStepRuns(points: ReadonlyArray<ArrayLike<number>>, run
       const c = base + index;
       out.counts[c] += 1;
       if (!opts.include || opts.include[c]) {
-        out.clusterCost[c] += distance2;
+        out.clusterCost[c] += opts.costCap !== undefined && distance2 > opts.costCap ? opts.costCap : distance2;
         for (let j = 0; j < dim; j++) {
           out.sums[c * dim + j] += p[j];
           out.sumSquares[c * dim + j] += p[j] * p[j];

@@ -57,6 +57,10 @@ describe('task definition: training defaults', () => {
 });
 
 const seg: TaskDefinitionInput = { name: 'segments', kind: 'segmentation', segmentation: { features: ['recency', 'frequency'], profileLabels: ['churned'] } };
+const segDp: TaskDefinitionInput = {
+  name: 'segments-dp', kind: 'segmentation', segmentation: { features: ['recency', 'frequency'] },
+  privacy: { epsilon: 4, noiseMultiplier: 2, statistics: { noiseMultiplier: 2, bounds: { recency: [0, 400], frequency: [0, 50] } } },
+};
 
 function errorOf(input: unknown): { field?: unknown; message: string } {
   try {
@@ -141,6 +145,17 @@ describe('resolveTask: one resolver for every kind', () => {
     ['label', { ...seg, label: 'churned' }],
     ['model', { ...seg, model: { kind: 'logistic' } }],
     ['numeric', { ...seg, numeric: ['a'] }],
+    // Differential privacy of a segmentation task: only the keys that mean something there.
+    ['privacy.clipNorm', { ...segDp, privacy: { ...segDp.privacy as object, clipNorm: 1 } }],
+    ['privacy.minRows', { ...segDp, privacy: { ...segDp.privacy as object, minRows: 100 } }],
+    ['privacy.releaseNoiseMultiplier', { ...segDp, privacy: { ...segDp.privacy as object, releaseNoiseMultiplier: 2 } }],
+    ['privacy.adaptiveClipping', { ...segDp, privacy: { ...segDp.privacy as object, adaptiveClipping: { countNoiseMultiplier: 5 } } }],
+    ['privacy.level', { ...segDp, privacy: { ...segDp.privacy as object, level: 'member' } }],
+    ['privacy.clip', { ...segDp, privacy: { ...segDp.privacy as object, clip: 0 } }],
+    ['privacy.statistics', { ...segDp, privacy: { epsilon: 4, noiseMultiplier: 2 } }],
+    ['privacy.statistics.bounds', { ...segDp, privacy: { epsilon: 4, noiseMultiplier: 2, statistics: { noiseMultiplier: 2, bounds: { recency: [0, 400] } } } }],
+    ['privacy.noiseMultiplier', { ...segDp, privacy: { ...segDp.privacy as object, noiseMultiplier: 0 } }],
+    ['segmentation.profileLabels', { ...segDp, segmentation: { features: ['recency', 'frequency'], profileLabels: ['churned'] } }],
   ];
   for (const [field, input] of refusals) {
     it(`refuses a bad ${field}, naming the field`, () => {
@@ -149,6 +164,13 @@ describe('resolveTask: one resolver for every kind', () => {
       expect(err.message).toContain(`field "${field}"`);
     });
   }
+
+  it('resolves a segmentation task\'s privacy: customer level, clip ±8σ by default', () => {
+    const t = resolveTask(segDp);
+    if (t.kind !== 'segmentation') throw new Error('kind');
+    expect(t.privacy).toEqual({ level: 'customer', epsilon: 4, delta: 1e-5, noiseMultiplier: 2, clip: 8, statistics: { noiseMultiplier: 2, bounds: { recency: [0, 400], frequency: [0, 50] } } });
+    expect(errorOf({ ...segDp, privacy: { ...segDp.privacy as object, clipNorm: 1 } }).message).toMatch(/privacy.clip/);
+  });
 
   it('resolveTaskDefinition (model-only callers) refuses a segmentation task', () => {
     expect(() => resolveTaskDefinition(seg)).toThrow(/field "kind"/);
@@ -164,7 +186,7 @@ describe('privacy settings in a task', () => {
     expect(() => resolveTaskDefinition({ ...base, aggregation: 'plain', privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1 } }))
       .toThrow(/privacy.level.*secure/);
     expect(() => resolveTaskDefinition({ ...base, privacy: { level: 'customer', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, clip: 2 } }))
-      .toThrow(/"privacy.clip": unknown key/);
+      .toThrow(/"privacy.clip": bounds standardized values of a segmentation task/);
     expect(resolveTaskDefinition({ ...base, privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, adaptiveClipping: { countNoiseMultiplier: 10 } } }).privacy?.adaptiveClipping)
       .toEqual({ targetQuantile: 0.5, learningRate: 0.2, countNoiseMultiplier: 10 });
     expect(() => resolveTaskDefinition({ ...base, privacy: { level: 'member', epsilon: 4, noiseMultiplier: 1, clipNorm: 1, adaptiveClipping: { countNoiseMultiplier: 0.8 } } }))

@@ -9,6 +9,7 @@ import type { FeatureRoles } from '../segmentation/profiles.ts';
 import type { SegmentationRoundShape } from '../segmentation/rounds.ts';
 import { checkTaskKeys } from './task-keys.ts';
 import { resolvePrivacyOptions, type PrivacyOptions } from '../privacy/privacy-options.ts';
+import { resolveSegmentationPrivacy, type SegmentationPrivacy } from '../privacy/segmentation-release.ts';
 import { parseAuditPolicy, policyHash } from '../audit/policy.ts';
 import type { AuditPolicy } from '../audit/types.ts';
 
@@ -189,6 +190,8 @@ export interface SegmentationTask extends TaskCommon {
   /** Segmentation runs on secure aggregation only. */
   aggregation: 'secure';
   segmentation: SegmentationSettings;
+  /** Customer-level differential privacy of every segmentation round; absent = exact sums. */
+  privacy?: SegmentationPrivacy;
 }
 
 /** A task file resolved: every field checked and every default filled, one shape per kind. */
@@ -446,7 +449,7 @@ function resolveTaskAudit(input: TaskAuditInput | undefined, prediction: 'binary
 }
 
 /** Model-task settings a segmentation task does not read: refused rather than silently ignored. */
-const MODEL_ONLY_FIELDS = ['numeric', 'categorical', 'positiveLabel', 'model', 'train', 'testFraction', 'strategy', 'sampleFraction', 'earlyStopping', 'maxRounds', 'privacy', 'audit'] as const;
+const MODEL_ONLY_FIELDS = ['numeric', 'categorical', 'positiveLabel', 'model', 'train', 'testFraction', 'strategy', 'sampleFraction', 'earlyStopping', 'maxRounds', 'audit'] as const;
 
 /**
  * A segmentation task: k-means settings, no target and no model. Its statistics round
@@ -493,10 +496,14 @@ function resolveSegmentationTask(input: TaskDefinitionInput, common: TaskCommon)
   for (const [field, l] of [['churnLabel', churnLabel], ['valueLabel', valueLabel]] as const) {
     if (l !== undefined && !profileLabels.includes(l)) bad(`segmentation.${field}`, `"${l}" must be one of segmentation.profileLabels`);
   }
+  const privacy = resolveSegmentationPrivacy(input.privacy, features);
+  // Label sums have no bounds to noise them with: refused rather than released exactly.
+  if (privacy && profileLabels.length) bad('segmentation.profileLabels', 'are not released under differential privacy (their sums have no bounds); remove them, or remove privacy');
   return {
     ...common,
     kind: 'segmentation',
     aggregation: 'secure',
+    ...(privacy ? { privacy } : {}),
     segmentation: {
       features, ks, ...(fixedK !== undefined ? { fixedK } : {}), restarts, minClusterCount, roles, profileLabels,
       ...(churnLabel !== undefined ? { churnLabel } : {}), ...(valueLabel !== undefined ? { valueLabel } : {}), maxIterations,

@@ -19,6 +19,10 @@ const inputs: Record<string, TaskDefinitionInput> = {
     name: 'audited', label: 'churned', numeric: ['spend'], protected: ['gender', 'age'],
     audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'], reference: 'M' }, { name: 'age', kind: 'banded', bands: [30, 60] }], intersections: [['gender', 'age']] }, intendedUse: 'retention calls' },
   },
+  segmentationPrivate: {
+    name: 'seg-dp', kind: 'segmentation', segmentation: { features: ['r', 'f'], k: 3 },
+    privacy: { epsilon: 6, noiseMultiplier: 3, clip: 4, statistics: { noiseMultiplier: 2, bounds: { r: [0, 1], f: [0, 9] } } },
+  },
   segmentationRange: { name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f'], k: { min: 3, max: 5 } } },
 };
 
@@ -29,7 +33,7 @@ describe('task record', () => {
       expect(decodeTask(encodeTask(task))).toEqual(task);
       expect(resolveTask(taskInputOf(task))).toEqual(task);
       expect(decodeTask(new TextEncoder().encode(encodeTask(task)))).toEqual(task);
-      if (input.privacy !== undefined) expect(decodeTask(encodeTask(task))).toHaveProperty('privacy.level', (input.privacy as { level: string }).level);
+      if (input.privacy !== undefined) expect(decodeTask(encodeTask(task))).toHaveProperty('privacy.level', (input.privacy as { level?: string }).level ?? 'customer');
     });
   }
 

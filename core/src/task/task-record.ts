@@ -5,6 +5,7 @@ import { ConsortError } from '../errors/consort-error.ts';
 import { featureStatsLength, pipelineInputDim, type FeatureSchema } from '../features/pipeline.ts';
 import { validateModelSpec, type ModelSpec } from '../model/model-spec.ts';
 import { auditPolicyInputOf } from '../audit/policy.ts';
+import { segmentationPrivacyInput } from '../privacy/segmentation-release.ts';
 import { resolveTask, type ModelTask, type ResolvedTask, type TaskDefinitionInput } from './task-definition.ts';
 
 /** Version of the stored/sent document; a decoder refuses a newer one it cannot read. */
@@ -28,6 +29,7 @@ export function taskInputOf(task: ResolvedTask): TaskDefinitionInput {
         minClusterCount: s.minClusterCount, roles: s.roles, profileLabels: s.profileLabels, churnLabel: s.churnLabel, valueLabel: s.valueLabel,
         maxIterations: s.maxIterations,
       },
+      ...(task.privacy ? { privacy: segmentationPrivacyInput(task.privacy) } : {}),
     };
   }
   return {
