@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ConsortError, EXIT_CODES, describeError, formatError } from '@consort/core';
 import { MemberAgent, type AgentLogger } from '../agent/agent.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
+import { checkAuditFloors } from '../audit/audit-guard.ts';
 import { defaultModelsDir } from '../agent/model-archive.ts';
 import { coordinatorAddress, resolveTransport, transportOptions, type TransportFlags } from './transport-options.ts';
 
@@ -59,6 +60,8 @@ export function registerRunCommand(program: Command): void {
       };
       try {
         const giveUpAfterMs = parseDuration(o.giveUpAfter, '--give-up-after');
+        const auditFloors = { minCellCount: Number(o.auditMinCell), minMembers: Number(o.auditMinMembers) };
+        checkAuditFloors(auditFloors);
         const identity = loadIdentity(o.identity);
         const coordinator = coordinatorAddress(o.coordinator, identity.coordinator);
         const tlsCaFile = resolveTransport(coordinator, o, o.identity);
@@ -70,7 +73,7 @@ export function registerRunCommand(program: Command): void {
           coordinator, identity, dataFile: o.data, logger: log, giveUpAfterMs, tlsCaFile,
           // Pinned tasks and peers' identity keys live beside the identity, so they outlast restarts.
           dataDir: dirname(o.identity), allowPlain: o.allowPlain ?? false, minMembersFloor, modelsDir: defaultModelsDir(o.identity),
-          auditFloors: { minCellCount: Number(o.auditMinCell), minMembers: Number(o.auditMinMembers) },
+          auditFloors,
         });
         agent = running;
         // Ctrl-C is an interruption (130); SIGTERM is a supervisor's ordinary stop (0).
