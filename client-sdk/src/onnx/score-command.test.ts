@@ -128,6 +128,12 @@ describe('score CLI', () => {
       expect(json.decisions.act).toBe(acted.reduce((a, b) => a + b, 0));
       expect(json.decisions.plan.common).toEqual({ missing: 120, unknown: 120, suppressed: 120 });
       expect(json.decisions.plan.caveat).toMatch(/disparate treatment/);
+      // An exported graph carries its model version too: the same plan applies to it, with the same decisions.
+      const onnxFile = join(dir, 'groups.onnx');
+      await run(['export-onnx', '--model', model, '--out', onnxFile]);
+      const fromOnnx = join(dir, 'decided-onnx.csv');
+      await run(['score', '--model', onnxFile, '--data', data, '--out', fromOnnx, '--group-thresholds', planFile]);
+      expect(readFileSync(fromOnnx, 'utf8').trim().split('\n').slice(1).map((r) => r.split(',')[3])).toEqual(acted.map(String));
     });
 
     it('leaves the columns as they were without a flag, and --threshold decides at one threshold', async () => {
