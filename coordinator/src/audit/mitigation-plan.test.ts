@@ -104,6 +104,9 @@ describe('planMitigation', () => {
     try { verifyAuditReport(signAuditReport(b, key), coreAuditMath); } catch (e) { err = e; }
     expect(isConsortError(err, 'AUDIT_RECOMPUTE_MISMATCH')).toBe(true);
     expect((err as Error).message).toMatch(/\$\.report\.mitigations\[0\]\.measured\.overall\.spreadAfter/);
+    // Removing the measured effect (and re-signing) does not dodge the recomputation.
+    delete (b.mitigations[0] as { measured?: unknown }).measured;
+    expect(() => verifyAuditReport(signAuditReport(b, key), coreAuditMath)).toThrow(/mitigations\[0\]\.measured is missing/);
   });
 
   it('a plan made before plans carried attributes is recorded but measured as unreadable, deterministically', () => {

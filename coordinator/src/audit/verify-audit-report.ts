@@ -159,7 +159,14 @@ export function verifyAuditReport(signed: SignedAuditReport, math: AuditRecomput
   const mitigations = Array.isArray(report.mitigations) ? report.mitigations : [];
   let measuredValues = 0;
   mitigations.forEach((m, i) => {
-    if (typeof m !== 'object' || m === null || !('measured' in m)) return;
+    if (typeof m !== 'object' || m === null) return;
+    if (!('measured' in m)) {
+      // Plans that carry their attributes are only recorded by coordinators that measure them: a missing effect was removed.
+      if ((m as { kind?: unknown }).kind === 'per-group-thresholds' && 'attributes' in m) {
+        throw new ConsortError('AUDIT_RECOMPUTE_MISMATCH', `$.report.mitigations[${i}].measured is missing: a per-group thresholds plan is recorded with its effect measured on the report's aggregates`);
+      }
+      return;
+    }
     let again: unknown;
     try {
       again = JSON.parse(canonicalJson(math.measureMitigation(m, report.aggregates) ?? null)) as unknown;
