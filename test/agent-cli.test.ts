@@ -97,6 +97,16 @@ describe('consort-agent command line', () => {
     for (const r of [identity, emptyTask, ragged, empty, broken, model]) expect(r.stderr).not.toContain('[object Object]');
   }, 120_000);
 
+  it('run refuses audit floors below the minimums before anything else (exit 2), naming the flag', async () => {
+    const cwd = folder();
+    const cell = await runCli(CLI.agent, ['run', '--data', 'x.csv', '--audit-min-cell', '5'], { cwd });
+    expect(cell.stderr).toBe('INVALID_ARGUMENT: --audit-min-cell must be a whole number of at least 10 (got 5)\n');
+    expect(cell.code).toBe(2);
+    const members = await runCli(CLI.agent, ['run', '--data', 'x.csv', '--audit-min-members', 'two'], { cwd });
+    expect(members.stderr).toBe('INVALID_ARGUMENT: --audit-min-members must be a whole number of at least 3 (got NaN)\n');
+    expect(members.code).toBe(2);
+  });
+
   it('validate fails with DATA_INVALID (exit 3) when a rule fails, and prints --version', async () => {
     const cwd = folder();
     writeFileSync(join(cwd, 'mapping.yaml'), mapping(join(data, 'member-01.csv')));

@@ -11,6 +11,7 @@ import { policyHash, type AuditAggregates, type AuditResult } from '@consort/cor
 import { assembleAuditReportBody, auditReportFileText, coreAuditMath, renderAuditHtml, signAuditReport, type SignedAuditReport } from '@consort/coordinator';
 import { SYNTHETIC_POLICY_INPUT, syntheticAggregates, syntheticPolicy } from './support/audit-consortium.ts';
 import { CLI, runCli } from './support/cli.ts';
+import { churnPipeline, modelFile, randomRecords, randomWeights, specFor } from '../client-sdk/test-support/onnx-fixtures.ts';
 import { browserAvailable, launchBrowser } from './support/browser.ts';
 
 let dir: string;
@@ -94,6 +95,26 @@ describe('consort-audit mitigate', () => {
     const refused = await runCli(CLI.audit, ['mitigate', 'tampered-for-plan.json', '--grouping', 'gender', '--out', 'p2.json'], { cwd: dir });
     expect(refused.code).toBe(5);
     expect(refused.stderr).toMatch(/^AUDIT_SIGNATURE_INVALID:/);
+  }, 60_000);
+
+  it('a member scores with the plan mitigate wrote: a decision per row by its group; a plan of another version is refused (exit 2)', async () => {
+    const made = await runCli(CLI.audit, ['mitigate', reportFile, '--grouping', 'gender', '--out', 'tpr-plan.json'], { cwd: dir });
+    expect(made.code).toBe(0);
+    const p = churnPipeline();
+    const spec = specFor(p, 'logistic');
+    writeFileSync(join(dir, 'v7.json'), JSON.stringify({ ...modelFile(spec, p, randomWeights(spec, 4)), modelVersionId: 'mv7' }));
+    writeFileSync(join(dir, 'v8.json'), JSON.stringify({ ...modelFile(spec, p, randomWeights(spec, 4)), modelVersionId: 'mv8' }));
+    const records = randomRecords(p, 300, 9);
+    const cols = [...Object.keys(records[0]), 'gender'];
+    writeFileSync(join(dir, 'customers.csv'), `${[cols.join(','), ...records.map((r, i) => [...Object.values(r), ['F', 'M', ''][i % 3]].join(','))].join('\n')}\n`);
+    const scored = await runCli(CLI.agent, ['score', '--model', 'v7.json', '--data', 'customers.csv', '--out', 'scored.csv', '--group-thresholds', 'tpr-plan.json'], { cwd: dir });
+    expect(scored.stderr).toBe('');
+    expect(scored.code).toBe(0);
+    expect(scored.stdout).toMatch(/per-group thresholds on gender \(F \d+\/100 at [\d.]+, M \d+\/100 at [\d.]+\); common threshold 0\.5 for 100 rows with a blank group.*Caveat: .*protected attribute/);
+    expect(readFileSync(join(dir, 'scored.csv'), 'utf8').split('\n')[0]).toBe('customer_id,score,risk_tier,decision,reason_1,reason_2,reason_3');
+    const other = await runCli(CLI.agent, ['score', '--model', 'v8.json', '--data', 'customers.csv', '--out', 'scored.csv', '--group-thresholds', 'tpr-plan.json'], { cwd: dir });
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/^MITIGATION_PLAN_MISMATCH: the per-group thresholds were computed for model version mv7, but v8\.json is model version mv8/);
   }, 60_000);
 });
 

@@ -49,7 +49,8 @@ export async function startFixture(o: FixtureOptions): Promise<Fixture> {
     const identity = await enrollMember(coordinator.address, tokens[i], datasets[i].name);
     const { misbehave, ...options } = o.hooks?.(i, files[i]) ?? {};
     const localWork = misbehave ? new MisbehavingWork(files[i], misbehave) : undefined;
-    const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: files[i], localWork, allowPlain: true, ...options });
+    // Test consortia have 3 to 5 members: audits there release cells of 3 members (the agent's floor is 5 unless its operator lowers it).
+    const agent = new MemberAgent({ coordinator: coordinator.address, identity, dataFile: files[i], localWork, allowPlain: true, auditFloors: { minMembers: 3 }, ...options });
     await agent.start();
     agents.push(agent);
   }

@@ -11,6 +11,7 @@ import { roundContextOf, type LocalInput, type LocalRound, type LocalWork, type 
 import { NoiseSharers } from './noise-sharers.ts';
 import { CsvLocalWork } from './csv-local-work.ts';
 import { auditOrderOf } from '../audit/audit-work.ts';
+import { DEFAULT_AUDIT_FLOORS, type AuditFloors } from '../audit/audit-guard.ts';
 import type { MemberIdentity } from '../identity/member-identity.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound, type ContributionRoundOptions } from '../secagg/secure-member-round.ts';
@@ -54,6 +55,8 @@ export interface MemberAgentOptions {
   allowPlain?: boolean;
   /** Smallest minMembers accepted for a secure round (default and minimum 3). */
   minMembersFloor?: number;
+  /** Floors on an audit round's policy: smallest minCellCount (default and minimum 10) and minMembers (default 5, minimum 3). */
+  auditFloors?: Partial<AuditFloors>;
   /** Stop trying to reach the coordinator after this long without a connection; 0 = never (default 24 h). */
   giveUpAfterMs?: number;
   /** Reconnect delays: upper bound of the first one and the cap (defaults 1 s and 30 s; full jitter below them). */
@@ -120,6 +123,7 @@ export class MemberAgent {
     this.admission = new RoundAdmission({
       coordinatorPublicKey: opts.identity.coordinatorPublicKey, allowPlain: opts.allowPlain ?? false,
       minMembersFloor: opts.minMembersFloor ?? DEFAULT_MIN_MEMBERS_FLOOR,
+      auditFloors: { ...DEFAULT_AUDIT_FLOORS, ...opts.auditFloors },
     }, new TaskPins(opts.dataDir ? join(opts.dataDir, 'tasks') : undefined), this.log, () => this.memberId);
     this.backoff = new ReconnectBackoff({ baseMs: opts.reconnectBaseMs, capMs: opts.reconnectCapMs, giveUpAfterMs: opts.giveUpAfterMs });
     this.finished = new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@ import type { AdvertisedKeySet__Output } from '@consort/protos/types/AdvertisedK
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import { DEFAULT_MIN_MEMBERS_FLOOR, checkKeySetSize, checkRoundOpen, describeTerms, type MemberPolicy } from './round-policy.ts';
 import type { TaskPins } from './task-pin.ts';
+import { checkAuditFloors } from '../audit/audit-guard.ts';
 
 interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -23,6 +24,7 @@ export class RoundAdmission {
     if (!Number.isInteger(policy.minMembersFloor) || policy.minMembersFloor < DEFAULT_MIN_MEMBERS_FLOOR) {
       throw new ConsortError('INVALID_ARGUMENT', `the member's minimum-members floor must be an integer of at least ${DEFAULT_MIN_MEMBERS_FLOOR}, got ${String(policy.minMembersFloor)} (--min-members)`);
     }
+    if (policy.auditFloors) checkAuditFloors(policy.auditFloors);
   }
 
   /** True when the member may serve the round; false (and a logged reason) when it refuses. */

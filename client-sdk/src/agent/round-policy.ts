@@ -7,6 +7,7 @@ import {
   type ModulusBits, type ResolvedTask, type SecAggParams, type TaskDefinitionInput,
 } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
+import { DEFAULT_AUDIT_FLOORS, auditOrderOf, checkAuditOrder, type AuditFloors } from '../audit/audit-guard.ts';
 
 /** Local floor on minMembers when the member's operator sets none: below 3 a sum exposes a member. */
 export const DEFAULT_MIN_MEMBERS_FLOOR = 3;
@@ -19,6 +20,8 @@ export interface MemberPolicy {
   allowPlain: boolean;
   /** Smallest minMembers this member accepts for a secure round (at least 3). */
   minMembersFloor: number;
+  /** Floors on an audit round's policy (suppression); default DEFAULT_AUDIT_FLOORS. */
+  auditFloors?: AuditFloors;
 }
 
 /**
@@ -187,6 +190,14 @@ export function checkRoundOpen(open: RoundOpen__Output, pinned: TaskTerms | unde
   } else {
     throw refuse(open, `unknown aggregation "${open.aggregation}"`);
   }
+  // An audit round's policy is the coordinator's choice: checked against the pinned task and the member's floors.
+  let audit;
+  try {
+    audit = auditOrderOf(open.payloadJson);
+  } catch (err) {
+    throw refuse(open, `its work order cannot be read (${(err as Error).message})`);
+  }
+  if (audit) checkAuditOrder(open.roundId, audit, task, policy.auditFloors ?? DEFAULT_AUDIT_FLOORS);
   return terms;
 }
 

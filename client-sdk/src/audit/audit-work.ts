@@ -7,14 +7,7 @@ import {
 import { toMatrix } from '../data/csv-table.ts';
 import { predict } from '../train/trainer.ts';
 
-/** The audit work order of a RoundOpen payload, if it is one. */
-export function auditOrderOf(payloadJson: string): AuditWorkOrder | undefined {
-  if (!payloadJson) return undefined;
-  const order = JSON.parse(payloadJson) as Partial<AuditWorkOrder>;
-  if (order.kind !== 'audit') return undefined;
-  if (!order.policy || typeof order.maxRows !== 'number') throw new ConsortError('INVALID_ARGUMENT', 'the audit round carries an incomplete work order; coordinator and agent versions differ?');
-  return order as AuditWorkOrder;
-}
+export { auditOrderOf } from './audit-guard.ts';
 
 /** What the member needs to audit: the model, its preprocessing and the held-out rows. */
 export interface AuditInputs {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import { ConsortError, EXIT_CODES, describeError, formatError } from '@consort/core';
 import { MemberAgent, type AgentLogger } from '../agent/agent.ts';
 import { loadIdentity } from '../identity/member-identity.ts';
+import { checkAuditFloors } from '../audit/audit-guard.ts';
 import { defaultModelsDir } from '../agent/model-archive.ts';
 import { coordinatorAddress, resolveTransport, transportOptions, type TransportFlags } from './transport-options.ts';
 
@@ -14,6 +15,8 @@ interface RunFlags extends TransportFlags {
   giveUpAfter: string;
   allowPlain?: boolean;
   minMembers: string;
+  auditMinCell: string;
+  auditMinMembers: string;
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -43,7 +46,9 @@ export function registerRunCommand(program: Command): void {
     .option('--coordinator <address>', 'coordinator host:port (default: CONSORT_COORDINATOR, else the address saved at enrollment)')
     .option('--give-up-after <duration>', 'exit (code 4) after this long without reaching the coordinator, e.g. 30m or 24h; 0 = never', '24h')
     .option('--allow-plain', 'also serve plain-aggregation rounds, where the coordinator sees your update in clear (debugging only)')
-    .option('--min-members <n>', 'refuse secure rounds whose minimum members per round is below this (at least 3)', '3'))
+    .option('--min-members <n>', 'refuse secure rounds whose minimum members per round is below this (at least 3)', '3')
+    .option('--audit-min-cell <n>', 'refuse audit rounds whose policy releases cells of fewer rows than this (at least 10)', '10')
+    .option('--audit-min-members <n>', 'refuse audit rounds whose policy releases cells served by fewer members than this (at least 3)', '5'))
     .action(async (o: RunFlags) => {
       const log = textLogger();
       let agent: MemberAgent | undefined;
@@ -55,6 +60,8 @@ export function registerRunCommand(program: Command): void {
       };
       try {
         const giveUpAfterMs = parseDuration(o.giveUpAfter, '--give-up-after');
+        const auditFloors = { minCellCount: Number(o.auditMinCell), minMembers: Number(o.auditMinMembers) };
+        checkAuditFloors(auditFloors);
         const identity = loadIdentity(o.identity);
         const coordinator = coordinatorAddress(o.coordinator, identity.coordinator);
         const tlsCaFile = resolveTransport(coordinator, o, o.identity);
@@ -66,6 +73,7 @@ export function registerRunCommand(program: Command): void {
           coordinator, identity, dataFile: o.data, logger: log, giveUpAfterMs, tlsCaFile,
           // Pinned tasks and peers' identity keys live beside the identity, so they outlast restarts.
           dataDir: dirname(o.identity), allowPlain: o.allowPlain ?? false, minMembersFloor, modelsDir: defaultModelsDir(o.identity),
+          auditFloors,
         });
         agent = running;
         // Ctrl-C is an interruption (130); SIGTERM is a supervisor's ordinary stop (0).

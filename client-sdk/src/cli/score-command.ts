@@ -1,8 +1,9 @@
 // CLI commands `score` (local scoring of the member's CSV with the shared model) and `export-onnx`.
 import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { ConsortError } from '@consort/core';
-import { DEFAULT_TIERS, exportModelFile, scoreCsv, type ScoreProgress, type ScoreSummary } from '../onnx/scorer.ts';
+import { readFileSync } from 'node:fs';
+import { ConsortError, parseThresholdPlan, type ThresholdPlanRecord } from '@consort/core';
+import { DEFAULT_TIERS, exportModelFile, scoreCsv, type ScoreCsvOptions, type ScoreProgress, type ScoreSummary } from '../onnx/scorer.ts';
 import { loadMapping } from '../onboarding/mapping.ts';
 
 function cutPoint(value: string, flag: string): number {
@@ -30,7 +31,45 @@ interface ScoreFlags {
   high: number;
   medium: number;
   batchSize?: number;
+  threshold?: number;
+  groupThresholds?: string;
+  allowOtherVersion?: boolean;
   json?: boolean;
+}
+
+/** Reads a per-group thresholds plan file (consort-audit mitigate), refusing a malformed one by its field. */
+export function readThresholdPlan(file: string): ThresholdPlanRecord {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConsortError('INVALID_ARGUMENT', `cannot read the thresholds plan ${file}: ${(err as Error).message}; check the --group-thresholds path`, { file });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ConsortError('INVALID_ARGUMENT', `${file} is not JSON (${(err as Error).message}); give the plan consort-audit mitigate wrote`, { file });
+  }
+  return parseThresholdPlan(json, file);
+}
+
+function decisionOf(o: ScoreFlags): ScoreCsvOptions['decision'] {
+  if (o.groupThresholds && o.threshold !== undefined) throw new ConsortError('INVALID_ARGUMENT', 'give --threshold or --group-thresholds, not both (the plan holds its own common threshold)', { option: '--threshold' });
+  if (o.allowOtherVersion && !o.groupThresholds) throw new ConsortError('INVALID_ARGUMENT', '--allow-other-version only applies with --group-thresholds', { option: '--allow-other-version' });
+  if (o.groupThresholds) return { plan: readThresholdPlan(o.groupThresholds), allowOtherVersion: o.allowOtherVersion === true };
+  return o.threshold === undefined ? undefined : { threshold: o.threshold };
+}
+
+function decisionNote(s: ScoreSummary): string {
+  const d = s.decisions;
+  if (!d) return '';
+  if (!d.plan) return `; decision 1 for ${d.act} rows (score ≥ ${d.threshold})`;
+  const groups = Object.entries(d.plan.byGroup).map(([g, x]) => `${g} ${x.act}/${x.rows} at ${x.threshold}`).join(', ');
+  const c = d.plan.common;
+  return `; decision 1 for ${d.act} rows with per-group thresholds on ${d.plan.grouping} (${groups || 'no row in a planned group'}); `
+    + `common threshold ${d.plan.commonThreshold} for ${c.missing} rows with a blank group, ${c.unknown} outside the audited groups, ${c.suppressed} in groups the plan has no threshold for. `
+    + `Caveat: ${d.plan.caveat}`;
 }
 
 function idNote(s: ScoreSummary): string {
@@ -56,6 +95,9 @@ export function registerScoreCommand(program: Command): Command {
     .option('--high <p>', 'probability from which a customer is "high" risk', (v) => cutPoint(v, '--high'), DEFAULT_TIERS.high)
     .option('--medium <p>', 'probability from which a customer is "medium" risk', (v) => cutPoint(v, '--medium'), DEFAULT_TIERS.medium)
     .option('--batch-size <rows>', 'rows per inference call', batchSizeOf)
+    .option('--threshold <p>', 'add a decision column: 1 when the probability is at least p, else 0', (v) => cutPoint(v, '--threshold'))
+    .option('--group-thresholds <plan.json>', 'add a decision column with the per-group thresholds of a plan (consort-audit mitigate): each row\'s group from the plan\'s protected columns')
+    .option('--allow-other-version', 'apply a --group-thresholds plan made for another model version (warns)')
     .option('--json', 'print the summary as one JSON document on stdout')
     .action(async (o: ScoreFlags) => {
       const tty = process.stdout.isTTY === true && !o.json;
@@ -78,15 +120,16 @@ export function registerScoreCommand(program: Command): Command {
         const mappingId = o.mapping ? loadMapping(o.mapping).id ?? 'customer_id' : undefined;
         const s = await scoreCsv({
           modelFile: o.model, input: o.data, output: o.out, idColumn: o.id ?? o.idColumn, mappingId,
-          tiers: { high: o.high, medium: o.medium }, batchSize: o.batchSize, onProgress,
+          tiers: { high: o.high, medium: o.medium }, batchSize: o.batchSize, onProgress, decision: decisionOf(o),
         });
         if (bar && barStarted) bar.stop();
+        if (s.decisions?.plan?.otherVersion) console.error(`warning: ${s.decisions.plan.otherVersion}`);
         if (o.json) {
           console.log(JSON.stringify(s, null, 2));
           return;
         }
         const tiers = s.tiers ? `, tiers high ${s.tiers.high} / medium ${s.tiers.medium} / low ${s.tiers.low}` : '';
-        console.log(`scored ${s.rows} rows in ${s.seconds.toFixed(2)} s (${Math.round(s.rows / Math.max(s.seconds, 1e-3))} rows/s)${tiers}; wrote ${s.output} (${idNote(s)})`);
+        console.log(`scored ${s.rows} rows in ${s.seconds.toFixed(2)} s (${Math.round(s.rows / Math.max(s.seconds, 1e-3))} rows/s)${tiers}; wrote ${s.output} (${idNote(s)})${decisionNote(s)}`);
       } catch (err) {
         if (bar && barStarted) bar.stop();
         throw err;

@@ -5,8 +5,8 @@ import { once } from 'node:events';
 import { parse } from 'csv-parse';
 import * as ort from 'onnxruntime-node';
 import {
-  ConsortError, ONNX_IO, modelGraphOfFile, onnxOfModelFile, parseNumericCell, readOnnxMetadata,
-  type FeaturePipeline, type ModelFile, type ModelSpec,
+  ConsortError, ONNX_IO, modelGraphOfFile, onnxOfModelFile, parseNumericCell, readOnnxMetadata, thresholdDecision, thresholdLookup,
+  type FeaturePipeline, type GroupMiss, type ModelFile, type ModelSpec, type ThresholdPlanRecord,
 } from '@consort/core';
 import { detectDelimiter, readHeaderLine } from '../data/csv-head.ts';
 import { verifyOnnxDigest, writeOnnxWithDigest } from './onnx-digest.ts';
@@ -21,6 +21,8 @@ export interface LoadedModel {
   onnx: Uint8Array;
   /** Where the model came from, for messages. */
   source: string;
+  /** The model version id the file carries (model file field, or the .onnx provenance), if any. */
+  modelVersionId?: string;
 }
 
 /** Cut points of the risk tiers (binary tasks): high ≥ high, medium ≥ medium, else low. */
@@ -37,7 +39,7 @@ export const DEFAULT_SCORE_BATCH = 4096;
 
 /** A model file's graph ready to score (core's modelGraphOfFile checks it), with where it came from. */
 export function modelFromJson(json: ModelFile, source = 'model JSON'): LoadedModel {
-  return { ...modelGraphOfFile(json, source), source };
+  return { ...modelGraphOfFile(json, source), source, modelVersionId: json.modelVersionId };
 }
 
 /**
@@ -51,7 +53,7 @@ export async function loadModel(file: string): Promise<LoadedModel> {
   if (file.toLowerCase().endsWith('.onnx')) {
     await verifyOnnxDigest(file, bytes);
     const meta = readOnnxMetadata(bytes, file);
-    return { spec: meta.spec, pipeline: meta.pipeline, features: meta.features, onnx: new Uint8Array(bytes), source: file };
+    return { spec: meta.spec, pipeline: meta.pipeline, features: meta.features, onnx: new Uint8Array(bytes), source: file, modelVersionId: meta.props['consort.modelVersionId'] };
   }
   return modelFromJson(parseModelJson(bytes, file), file);
 }
@@ -165,6 +167,13 @@ export interface ScoreCsvOptions {
   /** Rows per inference call; default DEFAULT_SCORE_BATCH. */
   batchSize?: number;
   /**
+   * Adds a `decision` column (1 = act, 0 = not) after the score (binary tasks): per-group
+   * thresholds of a checked plan (`plan`, core parseThresholdPlan; the plan's model version is
+   * checked against the model's unless `allowOtherVersion`), or one threshold for every row.
+   * Without it the output columns are as before.
+   */
+  decision?: { threshold: number } | { plan: ThresholdPlanRecord; allowOtherVersion?: boolean };
+  /**
    * onnxruntime intra-op threads; default 1, 0 = onnxruntime's default (one per core). These
    * graphs are a few small matrix products per batch: more threads measured no faster here and
    * their spinning competes with whatever else runs on a member's machine.
@@ -194,6 +203,44 @@ export interface ScoreSummary {
   idFrom: 'option' | 'mapping' | 'prepared' | 'row';
   /** Output header, e.g. customer_id,score,risk_tier,reason_1,reason_2,reason_3. */
   columns: string[];
+  /** With a decision column: rows decided 1, and (per-group thresholds) the rows per group and those given the common threshold, by reason. */
+  decisions?: ScoreDecisions;
+}
+
+/** What the decision column amounts to. */
+export interface ScoreDecisions {
+  /** Rows with decision 1. */
+  act: number;
+  /** One threshold for every row, or the plan's per-group thresholds. */
+  threshold?: number;
+  plan?: {
+    fromModelVersionId: string;
+    grouping: string;
+    commonThreshold: number;
+    /** Rows placed in a group with its own threshold, by group (key joined with " × "). */
+    byGroup: Record<string, { rows: number; threshold: number; act: number }>;
+    /** Rows given the common threshold: blank group value, value outside the audited groups, group without a threshold in the plan (withheld in the report). */
+    common: Record<GroupMiss, number>;
+    /** Set when the plan was made for another model version and --allow-other-version was given. */
+    otherVersion?: string;
+    caveat: string;
+  };
+}
+
+/**
+ * Refuses a plan made for another model version than the one scored (MITIGATION_PLAN_MISMATCH),
+ * unless allowed: thresholds are bin edges of that version's score histograms and mean little on
+ * another's. Returns a warning text when allowed anyway.
+ */
+export function checkPlanVersion(plan: ThresholdPlanRecord, model: Pick<LoadedModel, 'modelVersionId' | 'source'>, allowOtherVersion: boolean): string | undefined {
+  if (plan.fromModelVersionId === model.modelVersionId) return undefined;
+  const scored = model.modelVersionId === undefined ? 'a model file that names no model version' : `model version ${model.modelVersionId}`;
+  const text = `the per-group thresholds were computed for model version ${plan.fromModelVersionId}, but ${model.source} is ${scored}`;
+  if (!allowOtherVersion) {
+    throw new ConsortError('MITIGATION_PLAN_MISMATCH', `${text}; plan again from this version's audit report (consort-audit mitigate), or pass --allow-other-version to apply them anyway`,
+      { planModelVersionId: plan.fromModelVersionId, modelVersionId: model.modelVersionId ?? null });
+  }
+  return `${text}; applied anyway (--allow-other-version): the thresholds were not measured on this version`;
 }
 
 function parseErrorToConsort(err: unknown, file: string): unknown {
@@ -210,6 +257,8 @@ interface Batch {
   numeric: Float64Array;
   categorical: string[];
   ids: string[];
+  /** Per row, the group columns' values (per-group thresholds only). */
+  groups: Array<Record<string, string>>;
   rows: number;
 }
 
@@ -239,6 +288,24 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
   const file = opts.input;
   const { pipeline, features } = model;
   const binary = model.spec.task === 'binary';
+  const decide = opts.decision;
+  if (decide && !binary) throw new ConsortError('INVALID_ARGUMENT', `${model.source} is a regression model: a decision column needs a probability (binary task)`, { file: model.source });
+  if (decide && 'threshold' in decide && !(decide.threshold >= 0 && decide.threshold <= 1)) {
+    throw new ConsortError('INVALID_ARGUMENT', `the decision threshold must be a probability between 0 and 1 (got ${decide.threshold})`, { option: '--threshold' });
+  }
+  const plan = decide && 'plan' in decide ? decide.plan : undefined;
+  const otherVersion = plan ? checkPlanVersion(plan, model, decide !== undefined && 'plan' in decide && decide.allowOtherVersion === true) : undefined;
+  const lookup = plan ? thresholdLookup(plan) : undefined;
+  const groupColumns = plan ? [...new Set(plan.attributes.map((a) => a.column))] : [];
+  const decisions: ScoreDecisions | undefined = !decide ? undefined : plan
+    ? {
+      act: 0,
+      plan: {
+        fromModelVersionId: plan.fromModelVersionId, grouping: plan.grouping, commonThreshold: plan.plan.commonThreshold,
+        byGroup: {}, common: { missing: 0, unknown: 0, suppressed: 0 }, ...(otherVersion ? { otherVersion } : {}), caveat: plan.caveat,
+      },
+    }
+    : { act: 0, threshold: (decide as { threshold: number }).threshold };
   const numNumeric = pipeline.numeric.length;
   const numCat = pipeline.categorical.length;
   const F = features.length;
@@ -278,7 +345,7 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
     if (outError) throw outError;
     if (!out.write(text)) await once(out, 'drain');
   };
-  const newBatch = (): Batch => ({ numeric: new Float64Array(batchSize * numNumeric), categorical: new Array<string>(batchSize * numCat), ids: new Array<string>(batchSize), rows: 0 });
+  const newBatch = (): Batch => ({ numeric: new Float64Array(batchSize * numNumeric), categorical: new Array<string>(batchSize * numCat), ids: new Array<string>(batchSize), groups: [], rows: 0 });
 
   const runBatch = async (b: Batch): Promise<void> => {
     const n = b.rows;
@@ -297,6 +364,7 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
         counts[tier]++;
         line += `,${tier}`;
       }
+      if (decisions) line += `,${decideRow(decisions, s, b.groups[i])}`;
       const top = topContributions(contrib, i * F, F, 3);
       for (let r = 0; r < 3; r++) {
         line += r < top.length ? `,${reasonCell(b, i, top[r], contrib[i * F + top[r]])}` : ',';
@@ -309,8 +377,28 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
     opts.onProgress?.({ rows, bytesRead: input.bytesRead, totalBytes });
   };
 
+  // The decision uses the audit's own rule (score bin ≥ threshold bin), so the rates the audit measured apply exactly.
+  const bins = plan?.plan.histogramBins ?? 0;
+  const decideRow = (d: ScoreDecisions, score: number, groupValues: Record<string, string> | undefined): 0 | 1 => {
+    let act: 0 | 1;
+    if (lookup && d.plan) {
+      const t = lookup(groupValues ?? {});
+      act = thresholdDecision(score, t.edge, bins);
+      if (t.miss) d.plan.common[t.miss]++;
+      else {
+        const name = t.group!.join(' × ');
+        const g = (d.plan.byGroup[name] ??= { rows: 0, threshold: t.threshold, act: 0 });
+        g.rows++;
+        g.act += act;
+      }
+    } else act = score >= d.threshold! ? 1 : 0;
+    d.act += act;
+    return act;
+  };
+
   let ok = false;
   try {
+    let picksGroup: number[] = [];
     let picksNumeric: number[] = [];
     let picksCat: number[] = [];
     let idIndex = 0;
@@ -331,9 +419,16 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
         }
         id = resolveScoreId({ file, header: names, features: required, label: pipeline.label, id: opts.idColumn, mappingId: opts.mappingId });
         idIndex = id.kind === 'column' ? id.index : -1;
+        const missingGroup = groupColumns.filter((c) => !names.includes(c));
+        if (missingGroup.length > 0) {
+          throw new ConsortError('DATA_INVALID',
+            `${file}, row 1 (header): the per-group thresholds place rows by column${missingGroup.length > 1 ? 's' : ''} ${missingGroup.map((m) => `"${m}"`).join(', ')}, which the file lacks; score the prepared file that has the protected columns`,
+            { file, row: 1, column: missingGroup[0], missing: missingGroup });
+        }
+        picksGroup = groupColumns.map((c) => names.indexOf(c));
         picksNumeric = pipeline.numeric.map((c) => names.indexOf(c.name));
         picksCat = pipeline.categorical.map((c) => names.indexOf(c.name));
-        columns.push(id.name, 'score', ...(binary ? ['risk_tier'] : []), 'reason_1', 'reason_2', 'reason_3');
+        columns.push(id.name, 'score', ...(binary ? ['risk_tier'] : []), ...(decisions ? ['decision'] : []), 'reason_1', 'reason_2', 'reason_3');
         await write(`${columns.map(csvCell).join(',')}\n`);
         continue;
       }
@@ -356,6 +451,7 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
         current.categorical[k * numCat + j] = s;
       }
       current.ids[k] = idIndex >= 0 ? csvCell(record[idIndex]) : String(row);
+      if (lookup) current.groups[k] = Object.fromEntries(groupColumns.map((c, j) => [c, record[picksGroup[j]]]));
       current.rows++;
       if (current.rows === batchSize) await runBatch(current);
     }
@@ -388,5 +484,6 @@ export async function scoreCsv(opts: ScoreCsvOptions): Promise<ScoreSummary> {
     idColumn: id?.name ?? '',
     idFrom: id === null ? 'option' : id.kind === 'row' ? 'row' : id.from,
     columns,
+    ...(decisions ? { decisions } : {}),
   };
 }

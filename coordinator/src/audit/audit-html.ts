@@ -1,7 +1,7 @@
 // The audit report as a static page an auditor opens offline: verdicts, a plain-language summary,
 // the group table and charts as inline SVG (no script, no external request).
 import { keyFingerprint, rocFromHistograms } from '@consort/core';
-import type { AuditAggregates, AuditPolicy, AuditResult, CheckResult, GroupingResult, MetricValue, Verdict } from '@consort/core';
+import type { AuditAggregates, AuditPolicy, AuditResult, CheckResult, GroupingResult, MeasuredThresholdEffect, MetricValue, Verdict } from '@consort/core';
 import { escapeHtml } from '../reports/html.ts';
 import type { SignedAuditReport } from './audit-report.ts';
 
@@ -211,6 +211,21 @@ function caveats(signed: SignedAuditReport, result: AuditResult, policy: AuditPo
   return `<ul>${out.map((c) => `<li>${e(c)}</li>`).join('')}</ul>`;
 }
 
+/** What per-group thresholds did on this version's own released histograms, in words and a table. */
+function measuredEffect(m: MeasuredThresholdEffect | undefined): string {
+  if (!m || typeof m !== 'object') return '<p>No measured effect is recorded for this plan (a report made before reports measured it).</p>';
+  if (m.unavailable || !m.overall || !Array.isArray(m.groups)) return `<p class="measured">Not measured on this version: ${e(m.unavailable ?? 'no released cell')}.</p>`;
+  const o = m.overall;
+  const metric = m.metric === 'tpr' ? 'true positive rate (equal opportunity)' : 'selection rate (demographic parity)';
+  const words = `Measured on this version's released score histograms (exact: the thresholds are histogram bin edges): with the common threshold ${m.commonThreshold} `
+    + `the ${metric} differs by ${fmt(o.spreadBefore)} between groups; with the plan's thresholds by ${fmt(o.spreadAfter)}. `
+    + `Accuracy goes from ${pct(o.accuracyBefore)} to ${pct(o.accuracyAfter)} and the share of customers acted on from ${pct(o.selectionRateBefore)} to ${pct(o.selectionRateAfter)} (${o.n} rows of released groups).`;
+  const rows = m.groups.map((g) => (g.before && g.after
+    ? `<tr><td>${e(g.key.join(' × '))}</td><td>${g.n}</td><td>${g.threshold}${g.inPlan ? '' : ' (common)'}</td><td>${pct(g.before.selectionRate)} → ${pct(g.after.selectionRate)}</td><td>${fmt(g.before.tpr)} → ${fmt(g.after.tpr)}</td><td>${fmt(g.before.fpr)} → ${fmt(g.after.fpr)}</td><td>${pct(g.before.accuracy)} → ${pct(g.after.accuracy)}</td></tr>`
+    : `<tr class="suppressed"><td>${e(g.key.join(' × '))}</td><td>${g.n ?? '&lt; min'}</td><td>${g.threshold}</td><td colspan="4" class="na">withheld${g.withheld ? ` (${e(g.withheld.replace(/-/g, ' '))})` : ''}</td></tr>`)).join('');
+  return `<p class="measured">${e(words)}</p><table class="measured-effect"><tr><th>group</th><th>rows</th><th>threshold</th><th>selection rate</th><th>TPR</th><th>FPR</th><th>accuracy</th></tr>${rows}</table>`;
+}
+
 /** The page of a signed audit report; `verification` states what verify found, when it ran. */
 export function renderAuditHtml(signed: SignedAuditReport, verification?: AuditPageVerification): string {
   const { result, aggregates, policy } = parts(signed);
@@ -225,8 +240,12 @@ export function renderAuditHtml(signed: SignedAuditReport, verification?: AuditP
   const checksTable = `<table id="check-table"><tr><th>verdict</th><th>grouping</th><th>group</th><th>reference</th><th>metric</th><th>threshold</th><th>ratio</th><th>interval</th><th>reason</th></tr>${(result.checks ?? []).map((c) => `<tr data-verdict="${c.verdict}"><td>${badge(c.verdict)}</td><td>${e(c.grouping)}${c.stratum ? ` | ${e(c.stratum)}` : ''}</td><td>${e(c.group)}</td><td>${e(c.reference)}</td><td>${e(c.metric)}</td><td>${c.threshold}</td><td>${fmt(c.ratio)}</td><td>${c.interval ? `[${fmt(c.interval[0])}, ${fmt(c.interval[1])}]` : '–'}</td><td class="reason">${e(c.reason)}</td></tr>`).join('')}</table>`;
   const conventions = Object.entries(result.conventions ?? {}).map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`).join('');
   const mitigationItems = r.mitigations.map((m) => {
-    const x = m as { kind?: unknown; grouping?: unknown; caveat?: unknown; fromReport?: unknown };
-    return `<li><b>${e(x.kind ?? 'mitigation')}</b>${x.grouping ? ` on ${e(x.grouping)}` : ''}${x.fromReport ? ` (planned from report ${e(String(x.fromReport).slice(0, 12))}…)` : ''}${x.caveat ? `: ${e(x.caveat)}` : ''}<pre>${e(JSON.stringify(m, null, 2))}</pre></li>`;
+    const x = m as { kind?: unknown; grouping?: unknown; caveat?: unknown; fromReport?: unknown; measured?: MeasuredThresholdEffect };
+    const effect = x.kind === 'per-group-thresholds'
+      ? `${measuredEffect(x.measured)}<p class="caveat">These thresholds use the protected attribute at decision time (disparate treatment): check that this is lawful for your use.</p>`
+      : '';
+    const plan = typeof m === 'object' && m !== null ? Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'measured')) : m;
+    return `<li><b>${e(x.kind ?? 'mitigation')}</b>${x.grouping ? ` on ${e(x.grouping)}` : ''}${x.fromReport ? ` (planned from report ${e(String(x.fromReport).slice(0, 12))}…)` : ''}${x.caveat ? `: ${e(x.caveat)}` : ''}${effect}<details><summary>the plan</summary><pre>${e(JSON.stringify(plan, null, 2))}</pre></details></li>`;
   }).join('');
   const mitigations = r.mitigations.length ? `<section id="mitigations"><h2>Mitigations applied</h2><ul>${mitigationItems}</ul></section>` : '';
   return `<!doctype html>

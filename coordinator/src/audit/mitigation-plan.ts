@@ -1,6 +1,9 @@
 // Mitigation plans derived from a verified report's released aggregates (core/src/audit/mitigation.ts),
 // as records the next audit report carries in `mitigations` with their trade-offs.
-import { ConsortError, groupLabelCounts, groupThresholds, reweighingWeights, type AuditAggregates } from '@consort/core';
+import {
+  ConsortError, groupLabelCounts, groupThresholds, measureThresholdPlan, reweighingWeights,
+  type AuditAggregates, type AuditAttribute, type AuditPolicy, type GroupThresholdPlan, type MeasuredThresholdEffect,
+} from '@consort/core';
 import { reportSha256, type SignedAuditReport } from './audit-report.ts';
 
 /** A mitigation as the next report records it. */
@@ -14,7 +17,34 @@ export interface MitigationRecord {
   plan: unknown;
   /** What a member must know before applying it. */
   caveat: string;
+  /** Per-group thresholds: the grouping's attributes (columns, bands, groups), so that a member can place its rows (consort-agent score --group-thresholds). */
+  attributes?: AuditAttribute[];
+  /**
+   * Per-group thresholds, in the report that marks the plan: its effect measured on that report's
+   * own released histograms (core measureThresholdPlan); verify recomputes it.
+   */
+  measured?: MeasuredThresholdEffect;
 }
+
+/**
+ * The measured effect of a mitigation record on a report's released aggregates: for per-group
+ * thresholds, core's measureThresholdPlan; undefined for any other record. A record the operator
+ * handed in is not trusted to be well formed: a plan that cannot be read is measured as
+ * unavailable, deterministically, so that verify recomputes the same.
+ */
+export function measuredEffectOf(record: unknown, aggregates: AuditAggregates): MeasuredThresholdEffect | undefined {
+  const r = record as Partial<MitigationRecord> | null;
+  if (typeof r !== 'object' || r === null || r.kind !== 'per-group-thresholds') return undefined;
+  const plan = r.plan as GroupThresholdPlan | undefined;
+  const readable = typeof r.grouping === 'string' && typeof plan === 'object' && plan !== null && Array.isArray(plan.groups)
+    && plan.groups.every((g) => typeof g === 'object' && g !== null && Array.isArray(g.key) && typeof g.threshold === 'number')
+    && typeof plan.commonThreshold === 'number' && (plan.target?.metric === 'tpr' || plan.target?.metric === 'selectionRate');
+  if (!readable) {
+    return { grouping: String(r.grouping), metric: 'tpr', commonThreshold: 0, groups: [], overall: null, unavailable: 'the plan is not a per-group thresholds plan this coordinator can read (made by an older consort-audit?)' };
+  }
+  return measureThresholdPlan(aggregates, { grouping: r.grouping!, plan });
+}
+
 
 /** Plans a mitigation from a (verified) report: per-group thresholds toward equal TPR or selection rate, or reweighing weights. */
 export function planMitigation(signed: SignedAuditReport, o: { grouping: string; kind: 'thresholds' | 'reweighing'; metric?: 'tpr' | 'selectionRate' }): MitigationRecord {
@@ -29,5 +59,8 @@ export function planMitigation(signed: SignedAuditReport, o: { grouping: string;
     };
   }
   const plan = groupThresholds(aggregates, o.grouping, { metric: o.metric ?? 'tpr' });
-  return { ...base, kind: 'per-group-thresholds', plan, caveat: plan.caveat };
+  const policy = signed.report.policy as AuditPolicy;
+  const names = aggregates.groupings.find((g) => g.id === o.grouping)!.attributes;
+  const attributes = names.map((n) => policy.attributes.find((a) => a.name === n)!);
+  return { ...base, kind: 'per-group-thresholds', attributes, plan, caveat: plan.caveat };
 }

@@ -105,7 +105,10 @@ export function assembleAuditReportBody(
     policyHash: math.policyHash(policy),
     aggregates,
     result,
-    mitigations: outcome.mitigations ?? [],
+    mitigations: outcome.mitigations ? JSON.parse(canonicalJson(outcome.mitigations.map((m) => {
+      const measured = math.measureMitigation(m, aggregates);
+      return measured === undefined ? m : { ...(m as object), measured };
+    }))) as unknown[] : [],
   };
 }
 

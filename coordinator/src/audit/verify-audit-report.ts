@@ -10,6 +10,8 @@ export interface AuditRecompute {
   policyHash(policy: unknown): string;
   /** The audit result computed from the released aggregates under the policy (deterministic). */
   recompute(policy: unknown, aggregates: unknown): unknown;
+  /** The measured effect of a mitigation record on the aggregates (per-group thresholds), undefined for records without one. */
+  measureMitigation(record: unknown, aggregates: unknown): unknown;
 }
 
 /** What the auditor may pin beyond the file itself. */
@@ -153,11 +155,36 @@ export function verifyAuditReport(signed: SignedAuditReport, math: AuditRecomput
       `${diff.path} is ${diff.reported} in the report but ${diff.recomputed} when recomputed from the released aggregates; the report's numbers do not follow from its aggregates`,
       { ...diff });
   }
+  // A per-group thresholds plan carries its effect measured on these aggregates: recomputed like the result.
+  const mitigations = Array.isArray(report.mitigations) ? report.mitigations : [];
+  let measuredValues = 0;
+  mitigations.forEach((m, i) => {
+    if (typeof m !== 'object' || m === null) return;
+    if (!('measured' in m)) {
+      // Plans that carry their attributes are only recorded by coordinators that measure them: a missing effect was removed.
+      if ((m as { kind?: unknown }).kind === 'per-group-thresholds' && 'attributes' in m) {
+        throw new ConsortError('AUDIT_RECOMPUTE_MISMATCH', `$.report.mitigations[${i}].measured is missing: a per-group thresholds plan is recorded with its effect measured on the report's aggregates`);
+      }
+      return;
+    }
+    let again: unknown;
+    try {
+      again = JSON.parse(canonicalJson(math.measureMitigation(m, report.aggregates) ?? null)) as unknown;
+    } catch (err) {
+      throw new ConsortError('AUDIT_RECOMPUTE_MISMATCH', `the measured effect of mitigation ${i} cannot be recomputed from the report's aggregates (${(err as Error).message})`);
+    }
+    const d = firstDifference((m as { measured: unknown }).measured, again, `$.report.mitigations[${i}].measured`);
+    if (d) {
+      throw new ConsortError('AUDIT_RECOMPUTE_MISMATCH',
+        `${d.path} is ${d.reported} in the report but ${d.recomputed} when recomputed from the released aggregates; the mitigation's measured effect does not follow from them`, { ...d });
+    }
+    measuredValues += countLeaves(again);
+  });
   return {
     reportSha256: reportSha256(report),
     publicKeyFingerprint: keyFingerprint(publicKey),
     policyHash: hash,
     modelVersionId: report.model.modelVersionId,
-    recomputedValues: countLeaves(recomputedJson),
+    recomputedValues: countLeaves(recomputedJson) + measuredValues,
   };
 }

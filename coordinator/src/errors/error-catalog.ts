@@ -58,6 +58,7 @@ export const ERROR_CATALOG: Record<ErrorCode, CatalogEntry> = {
   AUDIT_SIGNATURE_INVALID: { grpc: status.UNAUTHENTICATED, http: 401, summary: "An audit report's Ed25519 signature does not verify over its canonical bytes, or it was signed by another key than the coordinator's: the report was altered or is not the coordinator's." },
   AUDIT_POLICY_MISMATCH: { grpc: status.FAILED_PRECONDITION, http: 409, summary: "An audit report's policy does not hash to its recorded policy hash, or differs from the policy the auditor expects: the report is refused." },
   AUDIT_RECOMPUTE_MISMATCH: { grpc: status.DATA_LOSS, http: 500, summary: "A metric recomputed from an audit report's released aggregates differs from the reported one (bit for bit); the report names the first field that differs." },
+  MITIGATION_PLAN_MISMATCH: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The mitigation plan was computed for another model version than the one given: plan again from this version\'s audit report.' },
   AUDIT_MISSING: { grpc: status.FAILED_PRECONDITION, http: 409, summary: 'The model version has no stored audit report: a released model without its audit is not released (run the audit round first).' },
 };
 

@@ -8,3 +8,4 @@ export * from './compute.ts';
 export * from './mitigation.ts';
 export * from './work-order.ts';
 export * from './roc.ts';
+export * from './group-thresholds.ts';

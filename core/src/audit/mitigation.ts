@@ -132,7 +132,8 @@ export interface OperatingPoint {
   accuracy: number | null;
 }
 
-function operatingPoint(histPos: number[], histNeg: number[], k: number): OperatingPoint & { tp: number; fp: number; n: number; pos: number } {
+/** Rates (and raw counts) of one group's histograms when rows in bin k and above are selected: exact, thresholds being bin edges. */
+export function operatingPoint(histPos: number[], histNeg: number[], k: number): OperatingPoint & { tp: number; fp: number; n: number; pos: number } {
   const B = histPos.length;
   let tp = 0;
   let fp = 0;
@@ -149,6 +150,9 @@ function operatingPoint(histPos: number[], histNeg: number[], k: number): Operat
 }
 
 export interface GroupThresholdPlan {
+  /** The common threshold every group had before (a bin edge), and the histograms' bin count (thresholds are k / histogramBins). */
+  commonThreshold: number;
+  histogramBins: number;
   target: { metric: 'tpr' | 'selectionRate'; value: number };
   groups: Array<{ key: string[]; threshold: number; before: OperatingPoint; after: OperatingPoint }>;
   /** Trade-offs over all rows of the grouping: accuracy and selection rate before and after, and the targeted metric's max − min. */
@@ -197,6 +201,8 @@ export function groupThresholds(
   const spread = (xs: Array<number | null>) => { const v = xs.filter((x): x is number => x !== null); return v.length ? Math.max(...v) - Math.min(...v) : 0; };
   const negA = nA - posA;
   return {
+    commonThreshold: base / B,
+    histogramBins: B,
     target: { metric: options.metric, value: target },
     groups,
     overall: {

@@ -52,6 +52,7 @@ export const ERROR_CODES = [
   'AUDIT_POLICY_MISMATCH',
   'AUDIT_RECOMPUTE_MISMATCH',
   'AUDIT_MISSING',
+  'MITIGATION_PLAN_MISMATCH',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

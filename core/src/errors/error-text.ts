@@ -73,6 +73,7 @@ const CATEGORY_OF: Record<ErrorCode, ExitCategory> = {
   AUDIT_POLICY_MISMATCH: 'refused',
   AUDIT_RECOMPUTE_MISMATCH: 'refused',
   AUDIT_MISSING: 'noModel',
+  MITIGATION_PLAN_MISMATCH: 'usage',
 };
 
 /** One error as a person reads it. */
