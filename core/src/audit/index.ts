@@ -7,4 +7,5 @@ export * from './bootstrap.ts';
 export * from './compute.ts';
 export * from './mitigation.ts';
 export * from './work-order.ts';
+export * from './dp-release.ts';
 export * from './roc.ts';

@@ -37,7 +37,7 @@ export const TASK_KEYS: KeyTree = {
   privacy: {
     level: 'value', epsilon: 'value', delta: 'value', noiseMultiplier: 'value', clipNorm: 'value', minRows: 'value',
     releaseNoiseMultiplier: 'value', adaptiveClipping: { targetQuantile: 'value', learningRate: 'value', countNoiseMultiplier: 'value' },
-    statistics: { noiseMultiplier: 'value', bounds: 'value' },
+    statistics: { noiseMultiplier: 'value', bounds: 'value' }, auditNoiseMultiplier: 'value',
   },
   /** The automatic fairness audit; the policy's own keys are checked by the policy parser (core/src/audit/policy.ts). */
   audit: { policy: 'value', policyFile: 'value', intendedUse: 'value', dataWindow: 'value' },
