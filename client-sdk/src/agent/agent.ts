@@ -401,14 +401,19 @@ export class MemberAgent {
       // Audit rounds: the audited model scores the held-out rows; the vector's layout comes from the policy.
       const layout = auditSumLayout(audit, s.invitedMembers);
       this.log.info(`${roundName(this.rounds.get(open.roundId), open.roundId)} is a fairness audit under policy ${audit.policyHash}`, { member: this.memberId });
+      // A DP task's noise share is sized from the verified key set, as for training (noise-sharers.ts).
+      const sharers = new NoiseSharers(s.invitedMembers);
+      this.noiseSharers.set(open.roundId, sharers);
       const packed = this.enqueue(() => this.declineOnError(open, async () => {
         const model = async () => (await this.client.downloadModel(open.modelVersionId, open.modelSha256)).weights;
-        const vector = await this.localWork.auditVector(this.localRound(open), audit, model, s.invitedMembers);
+        const vector = await this.localWork.auditVector({ ...this.localRound(open), noiseSharers: sharers.members }, audit, model, s.invitedMembers);
         this.localWork.alterPacked?.(vector, layout);
         return { vector, clipped: 0 };
       }));
       packed.catch(() => undefined);
-      const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
+      const round = new SecureMemberRound({
+        ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed, onKeySetVerified: (keys) => this.keySetVerified(open, ctx, sharers, keys),
+      });
       this.secureRounds.set(open.roundId, round);
       await round.advertise();
       return;
@@ -431,13 +436,7 @@ export class MemberAgent {
     this.noiseSharers.set(open.roundId, sharers);
     const contribution = this.enqueue(() => this.declineOnError(open, () => this.localContribution(open, sharers.members)));
     contribution.catch(() => undefined);
-    const onKeySetVerified = (keys: number) => {
-      const n = sharers.verified(keys);
-      if (ctx.privacy && n < s.invitedMembers) {
-        this.log.warn(`${roundName(this.rounds.get(open.roundId), open.roundId)} announced ${s.invitedMembers} members but its verified key set holds ${keys}: `
-          + `this member's noise share is sized for ${n}`, { member: this.memberId });
-      }
-    };
+    const onKeySetVerified = (keys: number) => this.keySetVerified(open, ctx, sharers, keys);
     let round: SecureMemberRound;
     try {
       round = this.newContributionRound(open, ctx, link, contribution, onKeySetVerified);
@@ -447,6 +446,15 @@ export class MemberAgent {
     }
     this.secureRounds.set(open.roundId, round);
     await round.advertise();
+  }
+
+  /** Sizes the round's noise shares from its verified key set, and says so when that is fewer members than announced. */
+  private keySetVerified(open: RoundOpen__Output, ctx: RoundContext, sharers: NoiseSharers, keys: number): void {
+    const n = sharers.verified(keys);
+    if (ctx.privacy && n < sharers.announced) {
+      this.log.warn(`${roundName(this.rounds.get(open.roundId), open.roundId)} announced ${sharers.announced} members but its verified key set holds ${keys}: `
+        + `this member's noise share is sized for ${n}`, { member: this.memberId });
+    }
   }
 
   private newContributionRound(open: RoundOpen__Output, ctx: RoundContext, link: Omit<ContributionRoundOptions, 'vector' | 'contribution'>,
