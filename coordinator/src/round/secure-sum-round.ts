@@ -21,7 +21,7 @@ export interface SumRoundClose {
  * model version).
  */
 export function secureSumRoundPlan(task: TaskRecord, purpose: SecureSumPurpose, layoutFor: (members: number) => VectorLayout, payloadJson: string,
-  close: (sum: ModVector, members: number, survivors: string[]) => Promise<SumRoundClose>): RoundPlan {
+  close: (sum: ModVector, members: number, survivors: string[], roundNumber: number) => Promise<SumRoundClose>): RoundPlan {
   const def = taskDefinitionOf(task);
   if (def.aggregation !== 'secure') {
     throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} uses plain aggregation; ${purpose} rounds run on secure aggregation only (set "aggregation": "secure")`);
@@ -38,7 +38,7 @@ export function secureSumRoundPlan(task: TaskRecord, purpose: SecureSumPurpose, 
     },
     async close(round, collected, base) {
       if (collected.aggregation !== 'secure') throw new ConsortError('INVALID_ARGUMENT', `${purpose} rounds sum masked inputs only`);
-      const closed = await close(collected.sum, round.participants.size, collected.survivors);
+      const closed = await close(collected.sum, round.participants.size, collected.survivors, round.number);
       const model = closed.model;
       return {
         metrics: { purpose, participants: collected.survivors.length, ...closed.detail },

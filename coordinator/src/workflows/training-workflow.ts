@@ -37,7 +37,9 @@ export const trainingWorkflow: Workflow = {
     const privacy = startDef.privacy
       ? { ledger: await loadLedger(store, task.id, startDef.privacy), refused: false } satisfies RoundPrivacy : undefined;
     if (privacy && startDef.privacy) {
-      const planned = checkPlannedRun(startDef, startDef.privacy, privacy.ledger, ctx.args.rounds ?? maxRoundsOf(startDef), !task.pipeline);
+      // The automatic audit of the run's final version is part of the plan (docs/privacy.md).
+      const withAudit = ctx.args.audit?.policy !== undefined || startDef.audit !== undefined;
+      const planned = checkPlannedRun(startDef, startDef.privacy, privacy.ledger, ctx.args.rounds ?? maxRoundsOf(startDef), { withStatistics: !task.pipeline, withAudit });
       ctx.logger.info({ task: task.id, plannedEpsilon: planned, budget: startDef.privacy }, `privacy: planned ε=${planned.toFixed(3)} of ${startDef.privacy.epsilon} (δ=${startDef.privacy.delta})`);
       if (!startDef.privacy.statistics) ctx.logger.warn({ task: task.id }, 'privacy: the preprocessing statistics round releases exact feature sums (set privacy.statistics to noise them; docs/privacy.md)');
     }
