@@ -7,7 +7,7 @@ import { syntheticAggregates, syntheticPolicy } from '../../../test/support/audi
 import { auditReportFileText, canonicalJson, signAuditReport, type AuditReportBody, type SignedAuditReport } from './audit-report.ts';
 import { coreAuditMath } from './audit-math.ts';
 import { assembleAuditReportBody } from './produce-audit-report.ts';
-import { auditPrivacySection } from './audit-privacy.ts';
+import { auditPrivacySection, type AuditDifferentialPrivacy } from './audit-privacy.ts';
 import { firstDifference, parseAuditReportFile, verifyAuditReport } from './verify-audit-report.ts';
 
 const key = (() => { const kp = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(3)); return { publicKey: kp.publicKey, secretKey: kp.secretKey }; })();
@@ -193,9 +193,10 @@ describe('the differential-privacy section of a report', () => {
 
   it('catches a re-signed report that understates ε, shrinks σ·Δ, drops a charge or hides who dropped out', () => {
     if (!dp.applied) throw new Error('expected a DP section');
-    const tampered = (change: (d: typeof dp) => void) => {
+    type Applied = Extract<AuditDifferentialPrivacy, { applied: true }>;
+    const tampered = (change: (d: Applied) => void) => {
       const b = dpBody();
-      const d = structuredClone(dp);
+      const d = structuredClone(dp) as Applied;
       change(d);
       b.privacy.differentialPrivacy = d;
       return codeOf(() => verifyAuditReport(signAuditReport(b, key), coreAuditMath));
