@@ -13,7 +13,7 @@ import {
 import { sqliteDatabase } from './support/databases.ts';
 import { churnTask, startFixture, type Fixture } from './support/federation-fixture.ts';
 
-const policy: AuditPolicy = parseAuditPolicy({
+const POLICY_INPUT = {
   attributes: [
     { name: 'gender', column: 'gender', groups: ['female', 'male', 'other'], reference: 'male' },
     { name: 'age', column: 'age_band', groups: ['18-24', '25-34', '35-44', '45-54', '55-64', '65+'] },
@@ -22,7 +22,8 @@ const policy: AuditPolicy = parseAuditPolicy({
   minCellCount: 10,
   minMembers: 3,
   bootstrap: { resamples: 100, seed: 3 },
-});
+};
+const policy: AuditPolicy = parseAuditPolicy(POLICY_INPUT);
 const PRIVACY = { level: 'customer', delta: 1e-5, noiseMultiplier: 1.5, clipNorm: 1, minRows: 100 } as const;
 const TRAIN = { aggregation: 'secure' as const, minMembers: 3, seed: 5, earlyStopping: false as const, stageTimeoutSeconds: 8, train: { localEpochs: 1, batchSize: 32, learningRate: 0.2 } };
 
@@ -115,4 +116,11 @@ describe('audit of a DP task', () => {
     const policyEvents = await fx.coordinator.store.listAuditEvents({ subjectId: published.modelVersionId, kind: 'audit.policy_fixed' });
     expect(policyEvents).toHaveLength(0);
   }, 240_000);
+
+  it('a run of a task with audit: plans the audit of its final version: refused before any round when training fits but the audit does not', async () => {
+    const task = await fx.admin.createTask(fx.federationId, churnTask({ name: 'dp-plan-audit', ...TRAIN, maxRounds: 1, audit: { policy: POLICY_INPUT }, privacy: { ...PRIVACY, epsilon: 3.1 } }));
+    const err = await fx.admin.runRounds(task.id, 0, 20).then(() => undefined, (e: { details?: string }) => e);
+    expect(err?.details).toMatch(/^PRIVACY_BUDGET_EXHAUSTED: task "dp-plan-audit" would spend ε=3\.19\d* .* in 1 training round and the audit of the final version, beyond its budget ε=3\.1/);
+    expect(await fx.coordinator.store.listRounds(task.id)).toHaveLength(0);
+  }, 60_000);
 });
