@@ -49,7 +49,10 @@ export class CsvLocalWork implements LocalWork {
     const noise = auditNoiseOfTask(order, ctx.privacy);
     const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
     const inputs = { spec: modelSpecOf(open), weights: await model(), pipeline: JSON.parse(open.pipelineJson) as FeaturePipeline, rows: data.test, file: data.file };
-    const share = async () => cryptoPrivacyMeans(await noiseSharersOf(open, round.noiseSharers));
+    const share = async () => {
+      const invited = await noiseSharersOf(open, round.noiseSharers);
+      return { ...(this.privacyMeans() ?? cryptoPrivacyMeans(invited)), invited };
+    };
     return auditVector(order, inputs, members, noise ? { noise, share } : undefined);
   }
 
