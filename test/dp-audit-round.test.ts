@@ -87,6 +87,7 @@ describe('audit of a DP task', () => {
 
     const v = verifyAuditReport(signed, coreAuditMath, { trustedPublicKey: fx.coordinator.coordinatorKey.publicKey, expectedPolicyHash: policyHash(policy) });
     expect(v.modelVersionId).toBe(published.modelVersionId);
+    expect(v.privacy).toContain(`${dp.taskAfterAudit.epsilon.toFixed(3)} for the task after it (budget 15): recomputed from the ${charges.length} charges`);
     const html = renderAuditHtml(signed);
     expect(html).toContain('<h2>Differential privacy</h2>');
     expect(html).toContain('What ε means');

@@ -30,6 +30,8 @@ export interface VerifiedAuditReport {
   modelVersionId: string;
   /** Number of JSON leaves of the result recomputed and found equal. */
   recomputedValues: number;
+  /** The report's differential privacy in one line (its ε recomputed from the charges it lists), or that there is none. */
+  privacy: string;
 }
 
 /** Parses a report file's text; a file that is not a signed report is INVALID_ARGUMENT. */
@@ -155,8 +157,9 @@ export function verifyAuditReport(signed: SignedAuditReport, math: AuditRecomput
       `${diff.path} is ${diff.reported} in the report but ${diff.recomputed} when recomputed from the released aggregates; the report's numbers do not follow from its aggregates`,
       { ...diff });
   }
-  verifyDifferentialPrivacy(report);
+  const privacy = verifyDifferentialPrivacy(report);
   return {
+    privacy,
     reportSha256: reportSha256(report),
     publicKeyFingerprint: keyFingerprint(publicKey),
     policyHash: hash,
@@ -171,16 +174,16 @@ export function verifyAuditReport(signed: SignedAuditReport, math: AuditRecomput
  * actually in the sum from the surviving members, every ε replayed from the charges, and the last
  * charge must be the audit's own. A report without DP must say so in the standard words.
  */
-export function verifyDifferentialPrivacy(report: AuditReportBody): void {
+export function verifyDifferentialPrivacy(report: AuditReportBody): string {
   const dp = report.privacy.differentialPrivacy;
-  if (dp === undefined) return; // a report made before the section existed
+  if (dp === undefined) return 'the report predates its differential-privacy section';
   const mismatch = (path: string, reported: string, recomputed: string): never => {
     throw new ConsortError('AUDIT_RECOMPUTE_MISMATCH', `${path} is ${reported} in the report but ${recomputed} when recomputed; the report's privacy statement does not follow from its own facts`,
       { path, reported, recomputed });
   };
   if (!dp.applied) {
     if (dp.statement !== NO_DP_STATEMENT) mismatch('$.report.privacy.differentialPrivacy.statement', JSON.stringify(dp.statement), JSON.stringify(NO_DP_STATEMENT));
-    return;
+    return NO_DP_STATEMENT;
   }
   let rebuilt: unknown;
   try {
@@ -194,4 +197,6 @@ export function verifyDifferentialPrivacy(report: AuditReportBody): void {
   if (!last || last.kind !== 'audit' || last.samplingRate !== 1 || last.steps !== 1 || last.noiseMultiplier !== dp.audit.chargedNoiseMultiplier) {
     mismatch('$.report.privacy.differentialPrivacy.charges[-1]', last ? canonicalJson(last) : '(absent)', `the audit's charge (kind audit, rate 1, one step, multiplier ${dp.audit.chargedNoiseMultiplier})`);
   }
+  return `differential privacy (${dp.level} level, δ ${dp.delta}): ε ${dp.modelVersion.epsilon.toFixed(3)} for model version ${dp.modelVersion.version}, `
+    + `${dp.audit.epsilon.toFixed(3)} for this audit alone, ${dp.taskAfterAudit.epsilon.toFixed(3)} for the task after it (budget ${dp.budgetEpsilon}): recomputed from the ${dp.charges.length} charges the report lists`;
 }
