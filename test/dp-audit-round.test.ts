@@ -102,6 +102,17 @@ describe('audit of a DP task', () => {
     expect(() => verifyAuditReport(signAuditReport(resigned, fx.coordinator.coordinatorKey), coreAuditMath)).toThrow(/privacy.differentialPrivacy.modelVersion.epsilon/);
   }, 240_000);
 
+  it('a noisy sum that counted nobody (policy values match no member\'s data) is refused, and its charge stands', async () => {
+    const task = await fx.admin.createTask(fx.federationId, churnTask({ name: 'dp-nobody', ...TRAIN, privacy: { ...PRIVACY, epsilon: 15 } }));
+    await fx.admin.runRounds(task.id, 1, 20);
+    const nobody = parseAuditPolicy({ ...POLICY_INPUT, attributes: [{ name: 'gender', column: 'gender', groups: ['F', 'M'] }] });
+    const [round] = await fx.coordinator.rounds.runWorkflow('audit', task.id, { audit: { policy: nobody, signingKey: fx.coordinator.coordinatorKey } }, { waitForMembersMs: 20_000 });
+    expect(round.state).toBe('aborted');
+    expect(round.reason).toMatch(/counted no customer in any group of gender/);
+    const events = await fx.coordinator.store.listAuditEvents({ subjectId: task.id, kind: 'privacy.charged' });
+    expect((events.at(-1)!.detail as { charges: PrivacyCharge[] }).charges).toEqual([expect.objectContaining({ kind: 'audit', round: round.number })]);
+  }, 240_000);
+
   it('refuses an audit that could pass the budget before its round; the version stays unaudited', async () => {
     // One training round costs ε ≈ 3.00; the audit's worst case (3 of 4 members, σ_a = 4) would bring it to 3.25.
     const task = await fx.admin.createTask(fx.federationId, churnTask({ name: 'dp-no-room', ...TRAIN, privacy: { ...PRIVACY, epsilon: 3.1 } }));

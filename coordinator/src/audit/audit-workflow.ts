@@ -84,7 +84,7 @@ export const auditWorkflow: Workflow = {
       // Decoding checks the sum's consistency (confusion totals against histograms — exact sums only —, members per cell);
       // noisy counts are read as at least 0 before suppression, which then works on them (post-processing).
       const decoded = noise ? decodeNoisyAuditAggregates(Array.from(values), auditLayoutOf(order), noise) : decodeAuditAggregates(Array.from(values), auditLayoutOf(order));
-      refuseEmptyAudit(decoded);
+      refuseEmptyAudit(decoded, noise !== undefined);
       const aggregates = releaseAggregates(decoded, policy);
       released = { aggregates, survivors, invited: members };
       return { detail: { policyHash: hash, members: aggregates.members } };
@@ -106,9 +106,10 @@ export const auditWorkflow: Workflow = {
  * An attribute under which the sum counted no customer means the policy does not fit the members'
  * data (column names or group values after mapping): a report over 0 rows would read as an audit.
  */
-function refuseEmptyAudit(decoded: AuditAggregates): void {
+function refuseEmptyAudit(decoded: AuditAggregates, noisy: boolean): void {
   for (const g of decoded.groupings.filter((x) => x.attributes.length === 1 && !x.controlled)) {
-    const rows = g.cells.reduce((n, c) => n + (c.n ?? 0), 0);
+    // Noisy counts are rarely all 0 even with no row: the exact member indicators say whether any member counted a row.
+    const rows = g.cells.reduce((n, c) => n + (noisy ? c.members : c.n ?? 0), 0);
     if (rows === 0) {
       throw new ConsortError('AGGREGATE_REJECTED', `the audit counted no customer in any group of ${g.id}: the policy's columns or group values do not match `
         + 'the members\' prepared data (use the column names and values after mapping, as the task\'s protected list); no report was stored');
