@@ -219,11 +219,12 @@ function privacySection(signed: SignedAuditReport): string {
   if (!dp.applied) return `<section id="differential-privacy"><h2>Differential privacy</h2><p>${e(dp.statement[0].toUpperCase() + dp.statement.slice(1))}.</p></section>`;
   const eps = (x: number) => x.toFixed(3);
   return `<section id="differential-privacy"><h2>Differential privacy</h2>
-<p>The counts behind this report carry random noise, so that they are almost the same with or without any one customer (${e(dp.level)}-level differential privacy, δ = ${dp.delta}).</p>
+<p>The counts behind this report carry random noise, so that they are almost the same with or without any one customer (customer-level differential privacy, δ = ${dp.delta}; the task's training is protected at ${e(dp.level)} level).</p>
 <table><tr><th>release</th><th>ε</th></tr>
 <tr><td>the model version ${dp.modelVersion.version} (training and every release charged before it)</td><td>${eps(dp.modelVersion.epsilon)}</td></tr>
 <tr><td>this audit alone</td><td>${eps(dp.audit.epsilon)}</td></tr>
-<tr><td>the task after this audit (of its budget ε = ${dp.budgetEpsilon})</td><td>${eps(dp.taskAfterAudit.epsilon)}</td></tr></table>
+<tr><td>the task after this audit (of its budget ε = ${dp.budgetEpsilon})</td><td>${eps(dp.taskAfterAudit.epsilon)}</td></tr>
+${dp.level === 'member' ? `<tr><td>each member as a whole (training only; the audit protects customers)</td><td>${eps(dp.taskAfterAudit.memberEpsilon)}</td></tr>` : ''}</table>
 <p><b>What ε means.</b> Whatever anyone does with these numbers, the chance of any conclusion about one customer changes by at most a factor e<sup>ε</sup> (e<sup>${eps(dp.taskAfterAudit.epsilon)}</sup> ≈ ${Math.exp(dp.taskAfterAudit.epsilon).toFixed(1)} here) whether that customer's rows were used or not, except with probability δ. Smaller is more private; releases add up, which is why the task's ε grows with each one.</p>
 <p>Noise: σ = ${dp.audit.noiseMultiplier} times the sensitivity Δ = ${dp.audit.sensitivity.toFixed(3)} of one customer's row, i.e. about ±${dp.audit.noiseStdPerCount.toFixed(1)} (one standard deviation) on every count; ${dp.audit.survivors} of ${dp.audit.invited} invited members added their share, so the sum carries σ = ${dp.audit.chargedNoiseMultiplier.toFixed(3)}, which is what was charged. Score histograms are merged into ${dp.audit.histogramGroups} groups per label.</p>
 <ul>${dp.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul></section>`;
