@@ -33,13 +33,23 @@ describe('audit of a DP task', () => {
   const purposeOf = new Map<number, string>();
   /** Each member's audit vector as it packed it (noise share included), before masking. */
   const sent = new Map<number, number[]>();
+  let clearMarker = false;
 
   beforeAll(async () => {
     fx = await startFixture({
       databaseUrl: db.url, members: 4, customers: 2500, seed: 41,
       hooks: (i) => ({ misbehave: {
         takesPart: (open: RoundOpen__Output) => { purposeOf.set(i, open.purpose); return true; },
-        packed: (vector, layout) => { if (purposeOf.get(i) === 'audit') sent.set(i, Array.from(unpackVector(layout, vector).audit)); },
+        packed: (vector, layout) => {
+          if (purposeOf.get(i) !== 'audit') return;
+          sent.set(i, Array.from(unpackVector(layout, vector).audit));
+          const marker = layout.segments.find((x) => x.name === 'noised');
+          if (clearMarker && i === 1 && marker) {
+            // This member sends its counts without saying it added noise (as an agent without DP audits would).
+            const words = vector.bits === 32 ? [marker.offset] : [2 * marker.offset, 2 * marker.offset + 1];
+            for (const w of words) vector.words[w] = 0;
+          }
+        },
       } }),
     });
   }, 120_000);
@@ -111,6 +121,23 @@ describe('audit of a DP task', () => {
     expect(round.reason).toMatch(/counted no customer in any group of gender/);
     const events = await fx.coordinator.store.listAuditEvents({ subjectId: task.id, kind: 'privacy.charged' });
     expect((events.at(-1)!.detail as { charges: PrivacyCharge[] }).charges).toEqual([expect.objectContaining({ kind: 'audit', round: round.number })]);
+  }, 240_000);
+
+  it('refuses a sum in which a member did not say it added its noise share (no report; the charge stands)', async () => {
+    const task = await fx.admin.createTask(fx.federationId, churnTask({ name: 'dp-unmarked', ...TRAIN, privacy: { ...PRIVACY, epsilon: 15 } }));
+    const trained = await fx.admin.runRounds(task.id, 1, 20);
+    const published = trained.filter((r) => r.state === 'published' && r.purpose === 'train').at(-1)!;
+    clearMarker = true;
+    try {
+      const [round] = await fx.coordinator.rounds.runWorkflow('audit', task.id, { audit: { policy, signingKey: fx.coordinator.coordinatorKey } }, { waitForMembersMs: 20_000 });
+      expect(round.state).toBe('aborted');
+      expect(round.reason).toMatch(/3 of the 4 members in the sum say they added their noise share/);
+    } finally {
+      clearMarker = false;
+    }
+    expect(await fx.coordinator.store.getAuditReportForModelVersion(published.modelVersionId)).toBeUndefined();
+    const events = await fx.coordinator.store.listAuditEvents({ subjectId: task.id, kind: 'privacy.charged' });
+    expect((events.at(-1)!.detail as { charges: PrivacyCharge[] }).charges[0].kind).toBe('audit');
   }, 240_000);
 
   it('refuses an audit that could pass the budget before its round; the version stays unaudited', async () => {

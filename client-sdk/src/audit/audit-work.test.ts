@@ -1,7 +1,7 @@
 // The member's audit step refuses a policy its rows cannot answer, naming the columns, and a work
 // order whose DP noise is not the one its pinned task fixes (a hostile coordinator lowering it).
 import { describe, expect, it } from 'vitest';
-import { auditNoiseFor, isConsortError, parseAuditPolicy, policyHash, resolvePrivacyOptions, type AuditWorkOrder, type FeaturePipeline } from '@consort/core';
+import { auditNoiseFor, auditSumLayout, isConsortError, parseAuditPolicy, policyHash, resolvePrivacyOptions, type AuditWorkOrder, type FeaturePipeline } from '@consort/core';
 import { auditNoiseOfTask, auditVector } from './audit-work.ts';
 
 const policy = parseAuditPolicy({ attributes: [{ name: 'gender', column: 'gender', groups: ['Female', 'Male'] }, { name: 'senior', column: 'SeniorCitizen', groups: ['0', '1'] }] });
@@ -29,5 +29,7 @@ describe('audit work', () => {
     expect(refused({ ...order, noise: { ...noise, sensitivity: noise.sensitivity / 10 } }, privacy)).toBe('ROUND_POLICY_REFUSED');
     expect(refused({ ...order, noise: { ...noise, headroom: 1 } }, privacy)).toBe('ROUND_POLICY_REFUSED');
     expect(refused({ ...order, noise }, undefined)).toBe('ROUND_POLICY_REFUSED');
+    // The DP vector is one entry longer (the "noised" marker): an agent that knows no audit noise refuses the round's layout.
+    expect(auditSumLayout({ ...order, noise }, 5).length).toBe(auditSumLayout(order, 5).length + 1);
   });
 });

@@ -1,7 +1,7 @@
 // A member's part in an audit round: score its held-out rows with the audited model and count them
 // into the audit vector (core's memberAuditVector); only the secure sum of these vectors leaves it.
 import {
-  ConsortError, auditLayoutOf, auditMaxAbs, auditNoiseFor, auditNoiseMultiplierOf, auditSumLayout, dpMemberAuditVector, memberAuditVector, missingAuditColumns,
+  ConsortError, auditLayoutOf, auditNoiseFor, auditSumSegments, auditNoiseMultiplierOf, auditSumLayout, dpMemberAuditVector, memberAuditVector, missingAuditColumns,
   packVector, privatizeAuditVector, validateModelSpec,
   type AuditNoise, type AuditNoiseShare, type AuditRow, type AuditWorkOrder, type FeaturePipeline, type ModVector, type ModelSpec, type PrivacyOptions,
 } from '@consort/core';
@@ -76,5 +76,7 @@ export async function auditVector(order: AuditWorkOrder, inputs: AuditInputs, me
     ? privatizeAuditVector(dpMemberAuditVector(rows, layout, noise.noise.histogramGroups), layout, noise.noise, await noise.share())
     : memberAuditVector(rows, layout);
   const sum = auditSumLayout(order, members);
-  return packVector([{ name: 'audit', kind: 'integer', length: vector.length, maxAbs: auditMaxAbs(order), values: vector }], { members, modulusBits: sum.modulusBits }).vector;
+  // Under DP the `noised` marker says this member added its share (auditSumSegments).
+  const values: Record<string, number[]> = { audit: vector, noised: [1] };
+  return packVector(auditSumSegments(order).map((spec) => ({ ...spec, values: values[spec.name] })), { members, modulusBits: sum.modulusBits }).vector;
 }

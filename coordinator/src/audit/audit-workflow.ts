@@ -68,7 +68,8 @@ export const auditWorkflow: Workflow = {
     let released: { aggregates: AuditAggregates; survivors: string[]; invited: number } | undefined;
     let differentialPrivacy: AuditDifferentialPrivacy | undefined;
     const plan = secureSumRoundPlan(task, 'audit', (members) => auditSumLayout(order, members), JSON.stringify(order), async (sum, members, survivors, roundNumber) => {
-      const values = unpackVector(auditSumLayout(order, members), sum).audit;
+      const unpacked = unpackVector(auditSumLayout(order, members), sum);
+      const values = unpacked.audit;
       if (privacy && ledger && noise) {
         // The sum is seen: the audit is spent budget now, whatever the checks below decide.
         const status = await chargeRound(store, task.id, ledger, auditCharge(noise.noiseMultiplier, roundNumber, survivors.length, members, base.version), privacy);
@@ -80,6 +81,11 @@ export const auditWorkflow: Workflow = {
           invited: members, survivors: survivors.length, version: base.version, charges: [...ledger.charges],
           versionCharges: versionChargeCount(budget, ledger.charges, typeof recorded === 'number' ? recorded : undefined),
         });
+      }
+      // Every survivor says it added its noise share: a sum holding a member that did not is refused.
+      if (noise && unpacked.noised[0] !== survivors.length) {
+        throw new ConsortError('AGGREGATE_REJECTED', `audit aggregate: ${unpacked.noised[0]} of the ${survivors.length} members in the sum say they added their noise share; `
+          + 'the counts cannot be released as differentially private (an agent of another version?); no report was stored');
       }
       // Decoding checks the sum's consistency (confusion totals against histograms — exact sums only —, members per cell);
       // noisy counts are read as at least 0 before suppression, which then works on them (post-processing).

@@ -1,6 +1,6 @@
 // The audit round's work order (RoundOpen.payload_json, signed with the round): the policy and the
 // packed layout of the one integer vector each member sends to the secure sum.
-import { planLayout, type VectorLayout } from '../secagg/quantize.ts';
+import { planLayout, type SegmentSpec, type VectorLayout } from '../secagg/quantize.ts';
 import { buildAuditLayout } from './layout.ts';
 import type { AuditNoise } from './dp-release.ts';
 import type { AuditLayout, AuditPolicy } from './types.ts';
@@ -25,9 +25,23 @@ export function auditLayoutOf(order: AuditWorkOrder): AuditLayout {
   return buildAuditLayout(order.policy);
 }
 
-/** The secure-sum layout: one integer segment as long as the audit vector (noise headroom included), sized for `members`. */
+/**
+ * The secure-sum segments: one integer segment as long as the audit vector (noise headroom
+ * included) and, under DP, a one-entry `noised` segment in which each member puts 1 to say it added
+ * its noise share. An agent that knows no audit noise derives a shorter vector and refuses the
+ * round (it would otherwise send exact counts into a sum charged as noisy); the coordinator checks
+ * that the marker sums to the survivors.
+ */
+export function auditSumSegments(order: AuditWorkOrder): SegmentSpec[] {
+  return [
+    { name: 'audit', kind: 'integer', length: auditLayoutOf(order).length, maxAbs: auditMaxAbs(order) },
+    ...(order.noise ? [{ name: 'noised', kind: 'integer' as const, length: 1, maxAbs: 1 }] : []),
+  ];
+}
+
+/** The secure-sum layout of an audit round (auditSumSegments), sized for `members`. */
 export function auditSumLayout(order: AuditWorkOrder, members: number): VectorLayout {
-  return planLayout([{ name: 'audit', kind: 'integer', length: auditLayoutOf(order).length, maxAbs: auditMaxAbs(order) }], { members });
+  return planLayout(auditSumSegments(order), { members });
 }
 
 /** Largest |entry| one member may send: its row count, plus the noise share's headroom under DP. */
