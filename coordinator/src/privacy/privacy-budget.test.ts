@@ -1,6 +1,6 @@
 // The coordinator's budget: planned-run refusal, per-round worst case, charges replayed from the audit log.
 import { describe, expect, it } from 'vitest';
-import { auditCharge, isConsortError, resolveTaskDefinition, type TaskDefinition } from '@consort/core';
+import { PrivacyLedger, auditCharge, isConsortError, resolveTaskDefinition, type TaskDefinition } from '@consort/core';
 import type { AuditEventInput, AuditEventRecord } from '../store/store.ts';
 import { chargeRound, checkAuditFits, checkPlannedRun, checkRoundFits, loadLedger, roundCharges, worstCaseCharges } from './privacy-budget.ts';
 
@@ -87,6 +87,28 @@ describe('privacy budget on the coordinator', () => {
     expect((err as Error).message).toContain('and the audit of the final version');
     const roomy = task({ level: 'member', epsilon: 6, noiseMultiplier: 6, clipNorm: 1 });
     expect(checkPlannedRun(roomy, roomy.privacy!, ledger, 1, { withAudit: true })).toBeGreaterThan(checkPlannedRun(roomy, roomy.privacy!, ledger, 1));
+  });
+
+  it('a run that ends with an audit stops training while the audit\'s worst case still fits', async () => {
+    const def = task({ level: 'member', epsilon: 3, noiseMultiplier: 8, clipNorm: 1, auditNoiseMultiplier: 3 });
+    const log = auditLog();
+    const ledger = await loadLedger(log, 't', def.privacy!);
+    const trainUntilRefused = (reserveAudit: boolean) => {
+      let rounds = 0;
+      const l = PrivacyLedger.fromCharges(ledger.budget, ledger.charges);
+      while (!refusal(() => checkRoundFits(def, def.privacy!, l, 'train', rounds + 1, 10, reserveAudit)) && rounds < 1000) {
+        l.recordReleased(roundCharges(def, def.privacy!, { purpose: 'train', round: ++rounds, invited: 10, survivors: 7 }));
+      }
+      return { rounds, ledger: l };
+    };
+    const plain = trainUntilRefused(false);
+    const reserved = trainUntilRefused(true);
+    expect(reserved.rounds).toBeLessThan(plain.rounds);
+    expect(reserved.rounds).toBeGreaterThan(0);
+    // What training left is enough for the audit's worst case at 10 invited; without the reserve it is not.
+    expect(refusal(() => checkAuditFits(def, def.privacy!, reserved.ledger, 10, 1))).toBeUndefined();
+    expect(isConsortError(refusal(() => checkAuditFits(def, def.privacy!, plain.ledger, 10, 1)), 'PRIVACY_BUDGET_EXHAUSTED')).toBe(true);
+    expect((refusal(() => checkRoundFits(def, def.privacy!, reserved.ledger, 'train', 99, 10, true)) as Error).message).toContain('with the final version\'s audit it must leave room for');
   });
 
   it('refuses an audit whose worst case (only minMembers of the invited survive) could pass the budget; the version stays unaudited', async () => {

@@ -23,6 +23,8 @@ export interface PrivacyStatus {
 export interface RoundPrivacy {
   ledger: PrivacyLedger;
   refused: boolean;
+  /** The run ends with the audit of its final version: each training round leaves room for the audit's worst case. */
+  reserveAudit?: boolean;
 }
 
 /** The task's ledger, replayed from its `privacy.charged` audit events. */
@@ -114,14 +116,22 @@ export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, le
   return planned;
 }
 
-/** Refuses a round that could take the task past its budget, before any member is told of it. */
-export function checkRoundFits(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, purpose: RoundReleaseFacts['purpose'], round: number, invited: number): void {
+/**
+ * Refuses a round that could take the task past its budget, before any member is told of it. With
+ * `reserveAudit` (a training or evaluation round of a run that ends with an audit) the round must also leave room
+ * for the audit's worst case at the same member count, so dropouts stop training rather than leave
+ * the final version unaudited.
+ */
+export function checkRoundFits(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, purpose: RoundReleaseFacts['purpose'], round: number, invited: number,
+  reserveAudit = false): void {
   const worst = worstCaseCharges(def, privacy, purpose, round, invited);
   if (worst.length === 0) return;
-  if (ledger.wouldExceed(worst)) {
+  const reserve = reserveAudit && purpose !== 'statistics' ? auditCharge(auditNoiseMultiplierOf(privacy), round, Math.min(invited, def.minMembers), invited) : [];
+  if (ledger.wouldExceed([...worst, ...reserve])) {
     const now = ledger.spent().customer.epsilon;
     throw new ConsortError('PRIVACY_BUDGET_EXHAUSTED',
-      `task "${def.name}" has spent ε=${now.toFixed(3)} of its budget ε=${privacy.epsilon} (δ=${privacy.delta}); this ${purpose} round could bring it to ε=${ledger.epsilonAfter(worst).toFixed(3)}, so it was not opened. `
+      `task "${def.name}" has spent ε=${now.toFixed(3)} of its budget ε=${privacy.epsilon} (δ=${privacy.delta}); this ${purpose} round could bring it to ε=${ledger.epsilonAfter(worst).toFixed(3)}`
+      + `${reserve.length ? ` (ε=${ledger.epsilonAfter([...worst, ...reserve]).toFixed(3)} with the final version's audit it must leave room for)` : ''}, so it was not opened. `
       + 'The last published model stands; define a new task to train further',
       { spentEpsilon: now, budgetEpsilon: privacy.epsilon });
   }
