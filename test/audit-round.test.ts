@@ -108,6 +108,8 @@ describe('audit round', () => {
     expect(body.members.pseudonyms).toEqual([0, 1, 2, 3].map(pseudonym).sort());
     expect(body.privacy.droppedPseudonyms).toEqual([pseudonym(VANISHING)]);
     expect(body.privacy.protocol).toBe('secure-aggregation');
+    // A task without privacy: says so instead of an ε.
+    expect(body.privacy.differentialPrivacy).toEqual({ applied: false, statement: 'no differential privacy: released exactly, protected by secure aggregation and suppression only' });
     expect(JSON.stringify(body)).not.toMatch(/Shop|member-0\d/i); // pseudonyms, never names
     expect(body.model.sha256).toBe((await fx.coordinator.store.getModelVersionMeta(published.modelVersionId)).sha256);
 

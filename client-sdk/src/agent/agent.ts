@@ -405,14 +405,18 @@ export class MemberAgent {
       // Audit rounds: the audited model scores the held-out rows; the vector's layout comes from the policy.
       const layout = auditSumLayout(audit, s.invitedMembers);
       this.log.info(`${roundName(this.rounds.get(open.roundId), open.roundId)} is a fairness audit under policy ${audit.policyHash}`, { member: this.memberId });
+      // A DP task's noise share is sized from the verified key set, as for training (noise-sharers.ts).
+      const sharers = this.noiseSharersFor(open);
       const packed = this.enqueue(() => this.declineOnError(open, async () => {
         const model = async () => (await this.client.downloadModel(open.modelVersionId, open.modelSha256)).weights;
-        const vector = await this.localWork.auditVector(this.localRound(open), audit, model, s.invitedMembers);
+        const vector = await this.localWork.auditVector({ ...this.localRound(open), noiseSharers: sharers.members }, audit, model, s.invitedMembers);
         this.localWork.alterPacked?.(vector, layout);
         return { vector, clipped: 0 };
       }));
       packed.catch(() => undefined);
-      const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
+      const round = new SecureMemberRound({
+        ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed, onKeySetVerified: (keys) => this.keySetVerified(open, sharers, keys, Boolean(ctx.privacy)),
+      });
       this.secureRounds.set(open.roundId, round);
       await round.advertise();
       return;

@@ -1,6 +1,6 @@
 // The default local work of a member agent: the member's CSV export, TensorFlow.js training, segmentation sums.
 import { ConsortError, type AuditWorkOrder, type FeaturePipeline, type FeatureSchema, type ModVector } from '@consort/core';
-import { auditVector } from '../audit/audit-work.ts';
+import { auditNoiseOfTask, auditVector } from '../audit/audit-work.ts';
 import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
 import { checkDataFile, checkPipeline, checkRows } from './data-check.ts';
@@ -45,9 +45,15 @@ export class CsvLocalWork implements LocalWork {
   async auditVector(round: LocalRound, order: AuditWorkOrder, model: () => Promise<Float32Array>, members: number): Promise<ModVector> {
     const { open } = round;
     const ctx = roundContextOf(open);
+    // The noise comes from the pinned task, checked against the work order before any row is read.
+    const noise = auditNoiseOfTask(order, ctx.privacy);
     const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
     const inputs = { spec: modelSpecOf(open), weights: await model(), pipeline: JSON.parse(open.pipelineJson) as FeaturePipeline, rows: data.test, file: data.file };
-    return auditVector(order, inputs, members);
+    const share = async () => {
+      const invited = await noiseSharersOf(open, round.noiseSharers);
+      return { ...(this.privacyMeans() ?? cryptoPrivacyMeans(invited)), invited };
+    };
+    return auditVector(order, inputs, members, noise ? { noise, share } : undefined);
   }
 
   /**

@@ -136,6 +136,7 @@ function heatMaps(result: AuditResult, threshold: number): string {
 }
 
 function parityChart(parity: AuditResult['parity']): string {
+  if (parity?.withheld) return '<p>Withheld: too few members to show it without coming close to naming them, or not released under differential privacy.</p>';
   const bins = parity?.bins ?? [];
   const total = bins.reduce((a, b) => a + b, 0) + (parity?.undefined ?? 0);
   const w = 560;
@@ -226,6 +227,24 @@ function measuredEffect(m: MeasuredThresholdEffect | undefined): string {
   return `<p class="measured">${e(words)}</p><table class="measured-effect"><tr><th>group</th><th>rows</th><th>threshold</th><th>selection rate</th><th>TPR</th><th>FPR</th><th>accuracy</th></tr>${rows}</table>`;
 }
 
+/** The differential-privacy section: the ε numbers and, in plain words, what ε means. */
+function privacySection(signed: SignedAuditReport): string {
+  const dp = signed.report.privacy.differentialPrivacy;
+  if (!dp) return '<section id="differential-privacy"><h2>Differential privacy</h2><p>This report was made before reports stated their differential privacy.</p></section>';
+  if (!dp.applied) return `<section id="differential-privacy"><h2>Differential privacy</h2><p>${e(dp.statement[0].toUpperCase() + dp.statement.slice(1))}.</p></section>`;
+  const eps = (x: number) => x.toFixed(3);
+  return `<section id="differential-privacy"><h2>Differential privacy</h2>
+<p>The counts behind this report carry random noise, so that they are almost the same with or without any one customer (customer-level differential privacy, δ = ${dp.delta}; the task's training is protected at ${e(dp.level)} level).</p>
+<table><tr><th>release</th><th>ε</th></tr>
+<tr><td>the model version ${dp.modelVersion.version} (training and every release charged before it)</td><td>${eps(dp.modelVersion.epsilon)}</td></tr>
+<tr><td>this audit alone</td><td>${eps(dp.audit.epsilon)}</td></tr>
+<tr><td>the task after this audit (of its budget ε = ${dp.budgetEpsilon})</td><td>${eps(dp.taskAfterAudit.epsilon)}</td></tr>
+${dp.level === 'member' ? `<tr><td>each member as a whole (training only; the audit protects customers)</td><td>${eps(dp.taskAfterAudit.memberEpsilon)}</td></tr>` : ''}</table>
+<p><b>What ε means.</b> Whatever anyone does with these numbers, the chance of any conclusion about one customer changes by at most a factor e<sup>ε</sup> (e<sup>${eps(dp.taskAfterAudit.epsilon)}</sup> ≈ ${Math.exp(dp.taskAfterAudit.epsilon).toFixed(1)} here) whether that customer's rows were used or not, except with probability δ. Smaller is more private; releases add up, which is why the task's ε grows with each one.</p>
+<p>Noise: σ = ${dp.audit.noiseMultiplier} times the sensitivity Δ = ${dp.audit.sensitivity.toFixed(3)} of one customer's row, i.e. about ±${dp.audit.noiseStdPerCount.toFixed(1)} (one standard deviation) on every count; ${dp.audit.survivors} of ${dp.audit.invited} invited members added their share, so the sum carries σ = ${dp.audit.chargedNoiseMultiplier.toFixed(3)}, which is what was charged. Score histograms are merged into ${dp.audit.histogramGroups} groups per label.</p>
+<ul>${dp.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul></section>`;
+}
+
 /** The page of a signed audit report; `verification` states what verify found, when it ran. */
 export function renderAuditHtml(signed: SignedAuditReport, verification?: AuditPageVerification): string {
   const { result, aggregates, policy } = parts(signed);
@@ -277,6 +296,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px;font-size:.9
 <section id="heatmap"><h2>Intersections</h2>${heatMaps(result, thresholds[0])}</section>
 <section id="parity"><h2>How well the model serves each member</h2>${parityChart(result.parity)}</section>
 ${mitigations}
+${privacySection(signed)}
 <section id="caveats"><h2>Caveats</h2>${caveats(signed, result, policy)}</section>
 <section id="conventions"><h2>Conventions</h2><table>${conventions}</table></section>
 </body></html>

@@ -5,6 +5,7 @@ import canonicalize from 'canonicalize';
 import nacl from 'tweetnacl';
 import { ConsortError } from '@consort/core';
 import type { CoordinatorKey } from '../signing/coordinator-key.ts';
+import type { AuditDifferentialPrivacy } from './audit-privacy.ts';
 
 /** Format tag of the report; bumped when a field changes meaning. */
 export const AUDIT_REPORT_FORMAT = 'consort-audit-report/1';
@@ -48,6 +49,12 @@ export interface AuditPrivacy {
   roundIds: string[];
   /** Members invited that dropped out of the audit round (pseudonyms). */
   droppedPseudonyms: string[];
+  /**
+   * Differential privacy of the released counts: the audit's noise and charge and the (ε, δ) of the
+   * model version and of the task after the audit (audit-privacy.ts), or the statement that there
+   * is none. Absent only in reports made before it existed.
+   */
+  differentialPrivacy?: AuditDifferentialPrivacy;
 }
 
 /** The signed content of an audit report: everything an auditor reads and recomputes. */

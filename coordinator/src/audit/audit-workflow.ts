@@ -1,9 +1,12 @@
 // The audit round as a workflow: one secure-sum round of the members' audit vectors for a published
 // model version, then the signed report stored with that version. Only the sum leaves the members.
 import {
-  ConsortError, DEFAULT_MAX_EXAMPLES, auditLayoutOf, auditSumLayout, decodeAuditAggregates, policyHash, releaseAggregates, unpackVector,
+  ConsortError, DEFAULT_MAX_EXAMPLES, auditCharge, auditLayoutOf, auditNoiseFor, auditNoiseMultiplierOf, auditSumLayout, decodeAuditAggregates,
+  decodeNoisyAuditAggregates, policyHash, releaseAggregates, unpackVector,
   type AuditAggregates, type AuditWorkOrder,
 } from '@consort/core';
+import { chargeRound, checkAuditFits, loadLedger } from '../privacy/privacy-budget.ts';
+import { auditPrivacySection, versionChargeCount, type AuditDifferentialPrivacy } from './audit-privacy.ts';
 import { secureSumRoundPlan } from '../round/secure-sum-round.ts';
 import { throwIfCancelled } from '../round/cancellation.ts';
 import { taskDefinitionOf } from '../round/task-codec.ts';
@@ -45,7 +48,16 @@ export const auditWorkflow: Workflow = {
         + 'read it with consort-audit export, or audit a newer version');
     }
     const hash = policyHash(policy);
-    const order: AuditWorkOrder = { kind: 'audit', policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES };
+    // A DP task's counts are noisy and the audit is charged to its budget; refused before the round when it cannot fit.
+    const privacy = def.privacy;
+    const noise = privacy ? auditNoiseFor(policy, auditNoiseMultiplierOf(privacy)) : undefined;
+    const ledger = privacy ? await loadLedger(store, task.id, privacy) : undefined;
+    if (privacy && ledger) {
+      // At most every enrolled member is invited; the worst case has only minMembers of them surviving.
+      const enrolled = (await store.listMembers(task.federationId)).filter((m) => !m.revokedAt).length;
+      checkAuditFits(def, privacy, ledger, Math.max(enrolled, def.minMembers), base.version);
+    }
+    const order: AuditWorkOrder = { kind: 'audit', policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES, ...(noise ? { noise } : {}) };
     // Fixed before the round: the audit trail shows the policy hash before any member computed anything.
     // Automatic audits (the task's policy) are the coordinator's doing; a policy given to this run is the operator's.
     await store.appendAuditEvent({
@@ -53,14 +65,34 @@ export const auditWorkflow: Workflow = {
       detail: { policyHash: hash, taskId: task.id, policySource: args.policy ? 'run' : 'task' },
     });
     throwIfCancelled(ctx.options.signal);
-    let released: { aggregates: AuditAggregates; survivors: string[]; invited: string[] } | undefined;
-    const plan = secureSumRoundPlan(task, 'audit', (members) => auditSumLayout(order, members), JSON.stringify(order), async (sum, members, survivors) => {
-      const values = unpackVector(auditSumLayout(order, members), sum).audit;
-      // Decoding checks the sum's consistency (confusion totals against histograms, members per cell).
-      const decoded = decodeAuditAggregates(Array.from(values), auditLayoutOf(order));
-      refuseEmptyAudit(decoded);
+    let released: { aggregates: AuditAggregates; survivors: string[]; invited: number } | undefined;
+    let differentialPrivacy: AuditDifferentialPrivacy | undefined;
+    const plan = secureSumRoundPlan(task, 'audit', (members) => auditSumLayout(order, members), JSON.stringify(order), async (sum, members, survivors, { number: roundNumber }) => {
+      const unpacked = unpackVector(auditSumLayout(order, members), sum);
+      const values = unpacked.audit;
+      if (privacy && ledger && noise) {
+        // The sum is seen: the audit is spent budget now, whatever the checks below decide.
+        const status = await chargeRound(store, task.id, ledger, auditCharge(noise.noiseMultiplier, roundNumber, survivors.length, members, base.version), privacy);
+        ctx.logger.info({ task: task.id, privacy: status }, `privacy spent: ε=${status.epsilon.toFixed(3)} of ${status.budgetEpsilon} (δ=${status.delta}) after the audit of version ${base.version}`);
+        const recorded = (base.metrics as { privacy?: { epsilon?: unknown } }).privacy?.epsilon;
+        const budget = { epsilon: privacy.epsilon, delta: privacy.delta };
+        differentialPrivacy = auditPrivacySection({
+          level: privacy.level, delta: privacy.delta, budgetEpsilon: privacy.epsilon, noiseMultiplier: noise.noiseMultiplier, policy,
+          invited: members, survivors: survivors.length, version: base.version, charges: [...ledger.charges],
+          versionCharges: versionChargeCount(budget, ledger.charges, typeof recorded === 'number' ? recorded : undefined),
+        });
+      }
+      // Every survivor says it added its noise share: a sum holding a member that did not is refused.
+      if (noise && unpacked.noised[0] !== survivors.length) {
+        throw new ConsortError('AGGREGATE_REJECTED', `audit aggregate: ${unpacked.noised[0]} of the ${survivors.length} members in the sum say they added their noise share; `
+          + 'the counts cannot be released as differentially private (an agent of another version?); no report was stored');
+      }
+      // Decoding checks the sum's consistency (confusion totals against histograms — exact sums only —, members per cell);
+      // noisy counts are read as at least 0 before suppression, which then works on them (post-processing).
+      const decoded = noise ? decodeNoisyAuditAggregates(Array.from(values), auditLayoutOf(order), noise) : decodeAuditAggregates(Array.from(values), auditLayoutOf(order));
+      refuseEmptyAudit(decoded, noise !== undefined);
       const aggregates = releaseAggregates(decoded, policy);
-      released = { aggregates, survivors, invited: [] };
+      released = { aggregates, survivors, invited: members };
       return { detail: { policyHash: hash, members: aggregates.members } };
     });
     const { report } = await ctx.lifecycle.run({ ...plan, base }, ctx.options);
@@ -70,6 +102,7 @@ export const auditWorkflow: Workflow = {
     const body = await buildAuditReportBody(store, {
       modelVersionId: base.id, policy, aggregates: released.aggregates, roundIds: [report.roundId],
       contributors: released.survivors, dropped, protocol: 'secure-aggregation', minMembers: def.minMembers, mitigations: args.mitigations,
+      ...(differentialPrivacy ? { differentialPrivacy } : {}),
     }, coreAuditMath, declaration);
     await storeSignedAuditReport(store, signingKey, body);
   },
@@ -79,9 +112,10 @@ export const auditWorkflow: Workflow = {
  * An attribute under which the sum counted no customer means the policy does not fit the members'
  * data (column names or group values after mapping): a report over 0 rows would read as an audit.
  */
-function refuseEmptyAudit(decoded: AuditAggregates): void {
+function refuseEmptyAudit(decoded: AuditAggregates, noisy: boolean): void {
   for (const g of decoded.groupings.filter((x) => x.attributes.length === 1 && !x.controlled)) {
-    const rows = g.cells.reduce((n, c) => n + (c.n ?? 0), 0);
+    // Noisy counts are rarely all 0 even with no row: the exact member indicators say whether any member counted a row.
+    const rows = g.cells.reduce((n, c) => n + (noisy ? c.members : c.n ?? 0), 0);
     if (rows === 0) {
       throw new ConsortError('AGGREGATE_REJECTED', `the audit counted no customer in any group of ${g.id}: the policy's columns or group values do not match `
         + 'the members\' prepared data (use the column names and values after mapping, as the task\'s protected list); no report was stored');

@@ -3,6 +3,7 @@ export * from './audit-report.ts';
 export * from './verify-audit-report.ts';
 export * from './audit-html.ts';
 export * from './audit-math.ts';
+export * from './audit-privacy.ts';
 export * from './produce-audit-report.ts';
 export * from './mitigation-plan.ts';
 export * from './stored-audit-reports.ts';

@@ -8,6 +8,7 @@ import {
   type AuditedModel, type AuditedTask, type AuditReportBody, type SignedAuditReport,
 } from './audit-report.ts';
 import type { AuditRecompute } from './verify-audit-report.ts';
+import { NO_DP_STATEMENT, type AuditDifferentialPrivacy } from './audit-privacy.ts';
 
 /** What the operator declares about the audited task (anything left out is derived from the task or said to be undeclared). */
 export interface AuditDeclarationOptions {
@@ -37,6 +38,8 @@ export interface AuditRoundOutcome {
   minMembers: number;
   /** Mitigations applied before this version (marked in the report). */
   mitigations?: unknown[];
+  /** The DP section of a task with `privacy:` (audit-privacy.ts); absent: the counts were released exactly. */
+  differentialPrivacy?: AuditDifferentialPrivacy;
 }
 
 function labelDefinitionOf(task: TaskRecord): string {
@@ -57,8 +60,16 @@ export function auditedTask(task: TaskRecord, declared: AuditDeclarationOptions 
 }
 
 /** Plain statements of everything the coordinator learned in the audit round. */
-export function revealedQuantities(policy: AuditPolicy, aggregates: AuditAggregates): string[] {
+export function revealedQuantities(policy: AuditPolicy, aggregates: AuditAggregates, dp?: AuditDifferentialPrivacy): string[] {
   const segments = aggregates.model.kind === 'segmentation' ? `, rows per segment (${aggregates.model.segments} segments)` : '';
+  if (dp?.applied) {
+    return [
+      `the sum over members of one integer vector: per cell of each grouping, the number of members with rows in it (exact), and with Gaussian noise of std ${dp.audit.noiseStdPerCount.toFixed(2)} (σ ${dp.audit.noiseMultiplier} × Δ ${dp.audit.sensitivity.toFixed(3)}) TP/FP/TN/FN at each threshold (${policy.thresholds.join(', ')}) and score histograms by true label merged into ${dp.audit.histogramGroups} groups${segments}`,
+      `cells whose noisy row count is below ${policy.minCellCount}, or with rows from fewer than ${policy.minMembers} members, are withheld from the report`,
+      'no member-parity distribution (not released under differential privacy)',
+      'no row, no score and no per-member vector left any member',
+    ];
+  }
   return [
     `the sum over members of one integer vector: per cell of each grouping, the number of members with rows in it, the row count, TP/FP/TN/FN at each threshold (${policy.thresholds.join(', ')}) and score histograms by true label (${policy.histogramBins} bins)${segments}`,
     `cells with fewer than ${policy.minCellCount} rows or ${policy.minMembers} members are withheld from the report`,
@@ -97,9 +108,10 @@ export function assembleAuditReportBody(
     privacy: {
       protocol: outcome.protocol,
       minMembers: outcome.minMembers,
-      revealed: revealedQuantities(policy, aggregates),
+      revealed: revealedQuantities(policy, aggregates, outcome.differentialPrivacy),
       roundIds: outcome.roundIds,
       droppedPseudonyms: [...context.dropped].sort(),
+      differentialPrivacy: outcome.differentialPrivacy ?? { applied: false, statement: NO_DP_STATEMENT },
     },
     policy,
     policyHash: math.policyHash(policy),

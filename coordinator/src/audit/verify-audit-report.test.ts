@@ -7,6 +7,7 @@ import { syntheticAggregates, syntheticPolicy } from '../../../test/support/audi
 import { auditReportFileText, canonicalJson, signAuditReport, type AuditReportBody, type SignedAuditReport } from './audit-report.ts';
 import { coreAuditMath } from './audit-math.ts';
 import { assembleAuditReportBody } from './produce-audit-report.ts';
+import { auditPrivacySection, type AuditDifferentialPrivacy } from './audit-privacy.ts';
 import { firstDifference, parseAuditReportFile, verifyAuditReport } from './verify-audit-report.ts';
 
 const key = (() => { const kp = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(3)); return { publicKey: kp.publicKey, secretKey: kp.secretKey }; })();
@@ -163,5 +164,52 @@ describe('verifyAuditReport', () => {
     expect(firstDifference({ a: [1, 2] }, { a: [1, 3] })?.path).toBe('$.a[1]');
     expect(firstDifference({ a: 1 }, { a: 1, b: 2 })?.path).toBe('$.b');
     expect(firstDifference({ 'x y': 0.1 }, { 'x y': 0.1 + 2 ** -55 })?.path).toBe('$["x y"]');
+  });
+});
+
+describe('the differential-privacy section of a report', () => {
+  const charges = [
+    { round: 1, kind: 'statistics' as const, unit: 'customer' as const, samplingRate: 1, noiseMultiplier: 3, steps: 1 },
+    { round: 2, modelVersion: 0, kind: 'train' as const, unit: 'customer' as const, samplingRate: 0.05, noiseMultiplier: 1.1, steps: 20 },
+    { round: 3, modelVersion: 1, kind: 'evaluate' as const, unit: 'customer' as const, samplingRate: 1, noiseMultiplier: 8, steps: 1 },
+  ];
+  const audit = { round: 4, modelVersion: 1, kind: 'audit' as const, unit: 'customer' as const, samplingRate: 1, noiseMultiplier: 4 * Math.sqrt(5 / 6), steps: 1 };
+  const dp = auditPrivacySection({
+    level: 'customer', delta: 1e-5, budgetEpsilon: 8, noiseMultiplier: 4, policy, invited: 6, survivors: 5, version: 1,
+    charges: [...charges, audit], versionCharges: 2,
+  });
+  const dpBody = (): AuditReportBody => { const b = body(); b.privacy.differentialPrivacy = dp; return b; };
+
+  it('states σ, Δ, the audit\'s ε and the ε of the version and of the task after the audit; verify recomputes them', () => {
+    if (!dp.applied) throw new Error('expected a DP section');
+    expect(dp.audit.chargedNoiseMultiplier).toBeCloseTo(4 * Math.sqrt(5 / 6), 12);
+    expect(dp.audit.epsilon).toBeGreaterThan(0);
+    expect(dp.modelVersion.epsilon).toBeLessThan(dp.taskAfterAudit.epsilon);
+    expect(dp.taskAfterAudit.epsilon).toBeLessThan(dp.modelVersion.epsilon + dp.audit.epsilon + 1e-9);
+    expect(codeOf(() => verifyAuditReport(signAuditReport(dpBody(), key), coreAuditMath))).toBe('none');
+    // A report without DP says so, in the standard words.
+    expect(signed.report.privacy.differentialPrivacy).toEqual({ applied: false, statement: 'no differential privacy: released exactly, protected by secure aggregation and suppression only' });
+  });
+
+  it('catches a re-signed report that understates ε, shrinks σ·Δ, drops a charge or hides who dropped out', () => {
+    if (!dp.applied) throw new Error('expected a DP section');
+    type Applied = Extract<AuditDifferentialPrivacy, { applied: true }>;
+    const tampered = (change: (d: Applied) => void) => {
+      const b = dpBody();
+      const d = structuredClone(dp) as Applied;
+      change(d);
+      b.privacy.differentialPrivacy = d;
+      return codeOf(() => verifyAuditReport(signAuditReport(b, key), coreAuditMath));
+    };
+    expect(tampered((d) => { d.taskAfterAudit.epsilon = 1; })).toBe('AUDIT_RECOMPUTE_MISMATCH');
+    expect(tampered((d) => { d.modelVersion.epsilon /= 2; })).toBe('AUDIT_RECOMPUTE_MISMATCH');
+    expect(tampered((d) => { d.audit.sensitivity = 1; })).toBe('AUDIT_RECOMPUTE_MISMATCH');
+    expect(tampered((d) => { d.charges.splice(1, 1); })).toBe('AUDIT_RECOMPUTE_MISMATCH');
+    // Claiming the full noise although a member dropped: the audit's charge no longer matches.
+    expect(tampered((d) => { d.audit.invited = 5; })).toBe('AUDIT_RECOMPUTE_MISMATCH');
+    expect(tampered((d) => { d.charges[d.charges.length - 1].kind = 'evaluate'; })).toBe('AUDIT_RECOMPUTE_MISMATCH');
+    const b = body();
+    b.privacy.differentialPrivacy = { applied: false, statement: 'differential privacy ε = 0.1' as never };
+    expect(codeOf(() => verifyAuditReport(signAuditReport(b, key), coreAuditMath))).toBe('AUDIT_RECOMPUTE_MISMATCH');
   });
 });

@@ -2,7 +2,9 @@
 // and every metric recomputed from the released aggregates, compared bit for bit.
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { ConsortError, keyFingerprint } from '@consort/core';
-import { AUDIT_REPORT_FORMAT, canonicalBytes, canonicalJson, reportSha256, type SignedAuditReport } from './audit-report.ts';
+import { AUDIT_REPORT_FORMAT, canonicalBytes, canonicalJson, reportSha256, type AuditReportBody, type SignedAuditReport } from './audit-report.ts';
+import { NO_DP_STATEMENT, auditPrivacySection, factsOfSection } from './audit-privacy.ts';
+import type { AuditPolicy } from '@consort/core';
 
 /** The pure audit math verify needs (core/src/audit): hashing the policy and recomputing the result. */
 export interface AuditRecompute {
@@ -30,6 +32,8 @@ export interface VerifiedAuditReport {
   modelVersionId: string;
   /** Number of JSON leaves of the result recomputed and found equal. */
   recomputedValues: number;
+  /** The report's differential privacy in one line (its ε recomputed from the charges it lists), or that there is none. */
+  privacy: string;
 }
 
 /** Parses a report file's text; a file that is not a signed report is INVALID_ARGUMENT. */
@@ -180,11 +184,46 @@ export function verifyAuditReport(signed: SignedAuditReport, math: AuditRecomput
     }
     measuredValues += countLeaves(again);
   });
+  const privacy = verifyDifferentialPrivacy(report);
   return {
+    privacy,
     reportSha256: reportSha256(report),
     publicKeyFingerprint: keyFingerprint(publicKey),
     policyHash: hash,
     modelVersionId: report.model.modelVersionId,
     recomputedValues: countLeaves(recomputedJson) + measuredValues,
   };
+}
+
+/**
+ * Recomputes the report's differential-privacy section from its own facts (σ_a, δ, the budget, the
+ * invited count, the task's charges) with the builder that made it: Δ from the policy, the noise
+ * actually in the sum from the surviving members, every ε replayed from the charges, and the last
+ * charge must be the audit's own. A report without DP must say so in the standard words.
+ */
+export function verifyDifferentialPrivacy(report: AuditReportBody): string {
+  const dp = report.privacy.differentialPrivacy;
+  if (dp === undefined) return 'the report predates its differential-privacy section';
+  const mismatch = (path: string, reported: string, recomputed: string): never => {
+    throw new ConsortError('AUDIT_RECOMPUTE_MISMATCH', `${path} is ${reported} in the report but ${recomputed} when recomputed; the report's privacy statement does not follow from its own facts`,
+      { path, reported, recomputed });
+  };
+  if (!dp.applied) {
+    if (dp.statement !== NO_DP_STATEMENT) mismatch('$.report.privacy.differentialPrivacy.statement', JSON.stringify(dp.statement), JSON.stringify(NO_DP_STATEMENT));
+    return NO_DP_STATEMENT;
+  }
+  let rebuilt: unknown;
+  try {
+    rebuilt = JSON.parse(canonicalJson(auditPrivacySection(factsOfSection(dp, report.policy as AuditPolicy, report.members.count))));
+  } catch (err) {
+    throw new ConsortError('AUDIT_RECOMPUTE_MISMATCH', `the report's privacy section cannot be recomputed (${(err as Error).message})`);
+  }
+  const diff = firstDifference(dp, rebuilt, '$.report.privacy.differentialPrivacy');
+  if (diff) mismatch(diff.path, diff.reported, diff.recomputed);
+  const last = dp.charges.at(-1);
+  if (!last || last.kind !== 'audit' || last.samplingRate !== 1 || last.steps !== 1 || last.noiseMultiplier !== dp.audit.chargedNoiseMultiplier) {
+    mismatch('$.report.privacy.differentialPrivacy.charges[-1]', last ? canonicalJson(last) : '(absent)', `the audit's charge (kind audit, rate 1, one step, multiplier ${dp.audit.chargedNoiseMultiplier})`);
+  }
+  return `differential privacy (${dp.level} level, δ ${dp.delta}): ε ${dp.modelVersion.epsilon.toFixed(3)} for model version ${dp.modelVersion.version}, `
+    + `${dp.audit.epsilon.toFixed(3)} for this audit alone, ${dp.taskAfterAudit.epsilon.toFixed(3)} for the task after it (budget ${dp.budgetEpsilon}): recomputed from the ${dp.charges.length} charges the report lists`;
 }

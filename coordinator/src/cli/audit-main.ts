@@ -72,6 +72,7 @@ verifyOptions(program.command('verify <report>')
       `verified ${file}: signature by coordinator key ${v.publicKeyFingerprint}`,
       `  policy ${v.policyHash}`,
       `  ${v.recomputedValues} values recomputed from the released aggregates: all equal, bit for bit`,
+      `  ${v.privacy}`,
       `  model version ${v.modelVersionId}, report sha256 ${v.reportSha256}`,
     ]);
   });

@@ -1,7 +1,7 @@
 // The coordinator's side of a task's privacy budget: the ledger replayed from the audit log, the
 // refusal before a round that could pass the budget, and the charge of what a round released.
 import {
-  ConsortError, PrivacyLedger, evaluationCharge, statisticsCharge, trainingRoundCharges, type PrivacyCharge, type PrivacyOptions, type TaskDefinition,
+  ConsortError, PrivacyLedger, auditCharge, auditNoiseMultiplierOf, evaluationCharge, statisticsCharge, trainingRoundCharges, type PrivacyCharge, type PrivacyOptions, type TaskDefinition,
 } from '@consort/core';
 
 /** What the budget reads of a task's privacy, model or segmentation (the accountant needs no more). */
@@ -26,6 +26,8 @@ export interface PrivacyStatus {
 export interface RoundPrivacy {
   ledger: PrivacyLedger;
   refused: boolean;
+  /** The run ends with the audit of its final version: each training round leaves room for the audit's worst case. */
+  reserveAudit?: boolean;
 }
 
 /** The task's ledger, replayed from its `privacy.charged` audit events. */
@@ -73,28 +75,41 @@ export function worstCaseCharges(def: TaskDefinition, privacy: PrivacyOptions, p
   return roundCharges(def, privacy, { purpose, round, invited, survivors: Math.min(invited, def.minMembers) });
 }
 
+/** What a planned run releases besides its training rounds. */
+export interface PlannedRunExtras {
+  /** The pipeline is still to be fitted: the (noisy) statistics round comes first. */
+  withStatistics?: boolean;
+  /** The run's final version gets its fairness audit (the task has `audit:` or the run a policy). */
+  withAudit?: boolean;
+}
+
 /**
  * Refuses (PRIVACY_BUDGET_EXHAUSTED) a task whose planned run cannot fit its budget: the noisy
- * statistics round when the pipeline is still to be fitted (`withStatistics`), `rounds`
- * training rounds (each also evaluating the model it starts from) and the final evaluation,
- * every invited member surviving. Dropouts cost more (less noise in the sum), so training may
- * stop earlier than planned: checkRoundFits refuses each round at its worst case. Returns the
- * planned ε.
+ * statistics round when the pipeline is still to be fitted, `rounds` training rounds (each also
+ * evaluating the model it starts from), the final evaluation and, with `withAudit`, the audit of
+ * the final version, every invited member surviving. Dropouts cost more (less noise in the sum),
+ * so training may stop earlier than planned (checkRoundFits refuses each round at its worst case)
+ * and the audit may then be refused (checkAuditFits). Returns the planned ε.
  */
-export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, rounds: number, withStatistics = false): number {
+export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, rounds: number, extras: PlannedRunExtras = {}): number {
   const full = (purpose: RoundReleaseFacts['purpose'], round: number) => roundCharges(def, privacy, { purpose, round, invited: 1, survivors: 1 });
   const perRound = full('train', 0);
-  // A run that still has to fit its pipeline also releases the (noisy) statistics first.
-  const plan: PrivacyCharge[] = withStatistics ? full('statistics', 0) : [];
+  // A run that still has to fit its pipeline also releases the (noisy) statistics first; an audited run ends with the audit.
+  const fixed: PrivacyCharge[] = [
+    ...(extras.withStatistics ? full('statistics', 0) : []),
+    ...(extras.withAudit ? auditCharge(auditNoiseMultiplierOf(privacy), rounds + 1, 1, 1) : []),
+  ];
+  const plan: PrivacyCharge[] = [...fixed];
   for (let r = 0; r < rounds; r++) plan.push(...perRound);
   plan.push(...full('evaluate', rounds));
   const planned = ledger.epsilonAfter(plan);
   if (planned > privacy.epsilon) {
     let fit = 0;
-    const probe: PrivacyCharge[] = [...(withStatistics ? full('statistics', 0) : []), ...full('evaluate', 0)];
+    const probe: PrivacyCharge[] = [...fixed, ...full('evaluate', 0)];
     while (fit < rounds && ledger.epsilonAfter([...probe, ...perRound]) <= privacy.epsilon) { probe.push(...perRound); fit++; }
     throw new ConsortError('PRIVACY_BUDGET_EXHAUSTED',
-      `task "${def.name}" would spend ε=${planned.toFixed(3)} (δ=${privacy.delta}) in ${rounds} training round${rounds === 1 ? "" : "s"}, beyond its budget ε=${privacy.epsilon}`
+      `task "${def.name}" would spend ε=${planned.toFixed(3)} (δ=${privacy.delta}) in ${rounds} training round${rounds === 1 ? "" : "s"}`
+      + `${extras.withAudit ? ' and the audit of the final version' : ''}, beyond its budget ε=${privacy.epsilon}`
       + (ledger.charges.length ? ` (ε=${ledger.spent().customer.epsilon.toFixed(3)} already spent)` : '')
       + (fit > 0
         ? `; ${fit} rounds fit: lower maxRounds (or --rounds) to ${fit}, raise privacy.noiseMultiplier, or define the task with a larger budget`
@@ -104,21 +119,47 @@ export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, le
   return planned;
 }
 
-/** Refuses a round that could take the task past its budget, before any member is told of it. */
-export function checkRoundFits(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, purpose: RoundReleaseFacts['purpose'], round: number, invited: number): void {
-  checkChargesFit(def.name, privacy, ledger, purpose, worstCaseCharges(def, privacy, purpose, round, invited));
+/**
+ * Refuses a round that could take the task past its budget, before any member is told of it. With
+ * `reserveAudit` (a training or evaluation round of a run that ends with an audit) the round must also leave room
+ * for the audit's worst case at the same member count, so dropouts stop training rather than leave
+ * the final version unaudited.
+ */
+export function checkRoundFits(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, purpose: RoundReleaseFacts['purpose'], round: number, invited: number,
+  reserveAudit = false): void {
+  const worst = worstCaseCharges(def, privacy, purpose, round, invited);
+  const reserve = reserveAudit && worst.length > 0 && purpose !== 'statistics' ? auditCharge(auditNoiseMultiplierOf(privacy), round, Math.min(invited, def.minMembers), invited) : [];
+  checkChargesFit(def.name, privacy, ledger, purpose, worst, reserve);
 }
 
-/** Refuses (PRIVACY_BUDGET_EXHAUSTED) a round whose worst-case charges could take the task past its budget. */
-export function checkChargesFit(taskName: string, privacy: BudgetTerms, ledger: PrivacyLedger, purpose: string, worst: PrivacyCharge[]): void {
+/** Refuses (PRIVACY_BUDGET_EXHAUSTED) a round whose worst-case charges (plus what it must leave room for) could take the task past its budget. */
+export function checkChargesFit(taskName: string, privacy: BudgetTerms, ledger: PrivacyLedger, purpose: string, worst: PrivacyCharge[], reserve: PrivacyCharge[] = []): void {
   if (worst.length === 0) return;
-  if (ledger.wouldExceed(worst)) {
+  if (ledger.wouldExceed([...worst, ...reserve])) {
     const now = ledger.spent().customer.epsilon;
     throw new ConsortError('PRIVACY_BUDGET_EXHAUSTED',
-      `task "${taskName}" has spent ε=${now.toFixed(3)} of its budget ε=${privacy.epsilon} (δ=${privacy.delta}); this ${purpose} round could bring it to ε=${ledger.epsilonAfter(worst).toFixed(3)}, so it was not opened. `
+      `task "${taskName}" has spent ε=${now.toFixed(3)} of its budget ε=${privacy.epsilon} (δ=${privacy.delta}); this ${purpose} round could bring it to ε=${ledger.epsilonAfter(worst).toFixed(3)}`
+      + `${reserve.length ? ` (ε=${ledger.epsilonAfter([...worst, ...reserve]).toFixed(3)} with the final version's audit it must leave room for)` : ''}, so it was not opened. `
       + 'The last published model stands; define a new task to train further',
       { spentEpsilon: now, budgetEpsilon: privacy.epsilon });
   }
+}
+
+/**
+ * Refuses (PRIVACY_BUDGET_EXHAUSTED) an audit of a DP task whose worst case — only minMembers of
+ * `invited` members survive, so the least noise in the sum — could take the task past its budget.
+ * Called before the audit round is created: no member hears of it and the version stays unaudited.
+ */
+export function checkAuditFits(def: TaskDefinition, privacy: PrivacyOptions, ledger: PrivacyLedger, invited: number, modelVersion: number): void {
+  const worst = auditCharge(auditNoiseMultiplierOf(privacy), 0, Math.min(invited, def.minMembers), invited, modelVersion);
+  if (!ledger.wouldExceed(worst)) return;
+  const now = ledger.spent().customer.epsilon;
+  throw new ConsortError('PRIVACY_BUDGET_EXHAUSTED',
+    `task "${def.name}" has spent ε=${now.toFixed(3)} of its budget ε=${privacy.epsilon} (δ=${privacy.delta}); the audit of model version ${modelVersion} `
+    + `(privacy.auditNoiseMultiplier ${auditNoiseMultiplierOf(privacy)}, ${invited} members, as few as ${Math.min(invited, def.minMembers)} surviving) could bring it to ε=${ledger.epsilonAfter(worst).toFixed(3)}, so no audit round was opened and model version ${modelVersion} stays unaudited. `
+    + 'The task\'s privacy settings are pinned; to get an audited model, define a new task with a larger budget (privacy.epsilon), a larger privacy.auditNoiseMultiplier or fewer training rounds '
+    + '(a run of a task with audit: keeps the audit in its plan), and train it',
+    { spentEpsilon: now, wouldBe: ledger.epsilonAfter(worst), budgetEpsilon: privacy.epsilon, modelVersion });
 }
 
 /**

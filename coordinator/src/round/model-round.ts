@@ -66,7 +66,7 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
       if (model && privacy && dp) {
         try {
           // Before any member hears of the round: its worst case must fit the budget.
-          checkRoundFits(model, privacy, dp.ledger, purpose, round.number, round.participants.size);
+          checkRoundFits(model, privacy, dp.ledger, purpose, round.number, round.participants.size, dp.reserveAudit);
         } catch (err) {
           dp.refused = true;
           throw err;

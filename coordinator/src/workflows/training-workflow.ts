@@ -34,10 +34,12 @@ export const trainingWorkflow: Workflow = {
     let task = ctx.task;
     // Differential privacy: refuse to start a run whose planned rounds cannot fit the budget.
     const startDef = modelTaskOf(task);
+    // The automatic audit of the run's final version is part of the plan, and each training round leaves room for it (docs/privacy.md).
+    const withAudit = ctx.args.audit?.policy !== undefined || startDef.audit !== undefined;
     const privacy = startDef.privacy
-      ? { ledger: await loadLedger(store, task.id, startDef.privacy), refused: false } satisfies RoundPrivacy : undefined;
+      ? { ledger: await loadLedger(store, task.id, startDef.privacy), refused: false, reserveAudit: withAudit } satisfies RoundPrivacy : undefined;
     if (privacy && startDef.privacy) {
-      const planned = checkPlannedRun(startDef, startDef.privacy, privacy.ledger, ctx.args.rounds ?? maxRoundsOf(startDef), !task.pipeline);
+      const planned = checkPlannedRun(startDef, startDef.privacy, privacy.ledger, ctx.args.rounds ?? maxRoundsOf(startDef), { withStatistics: !task.pipeline, withAudit });
       ctx.logger.info({ task: task.id, plannedEpsilon: planned, budget: startDef.privacy }, `privacy: planned ε=${planned.toFixed(3)} of ${startDef.privacy.epsilon} (δ=${startDef.privacy.delta})`);
       if (!startDef.privacy.statistics) ctx.logger.warn({ task: task.id }, 'privacy: the preprocessing statistics round releases exact feature sums (set privacy.statistics to noise them; docs/privacy.md)');
     }

@@ -7,5 +7,6 @@ export * from './bootstrap.ts';
 export * from './compute.ts';
 export * from './mitigation.ts';
 export * from './work-order.ts';
+export * from './dp-release.ts';
 export * from './roc.ts';
 export * from './group-thresholds.ts';

@@ -179,8 +179,10 @@ function reject(message: string, details: Record<string, unknown>): never {
 /**
  * The summed vector decoded into named tensors, with consistency checks a malformed sum fails
  * (confusion totals equal to the histogram totals, members per cell ≤ members in the sum).
+ * `exactConfusion: false` leaves out the first check, for noisy sums (dp-release.ts).
  */
-export function decodeAuditAggregates(sum: ArrayLike<number>, layout: AuditLayout): AuditAggregates {
+export function decodeAuditAggregates(sum: ArrayLike<number>, layout: AuditLayout, o: { exactConfusion?: boolean } = {}): AuditAggregates {
+  const exactConfusion = o.exactConfusion ?? true;
   if (sum.length !== layout.length) reject(`length ${sum.length}, the layout has ${layout.length}`, { length: sum.length });
   for (let i = 0; i < sum.length; i++) if (!(Number.isSafeInteger(sum[i]) && sum[i] >= 0)) reject(`element ${i} is ${sum[i]}, not a non-negative integer`, { index: i });
   const members = sum[0];
@@ -201,7 +203,7 @@ export function decodeAuditAggregates(sum: ArrayLike<number>, layout: AuditLayou
         const confusion = layout.thresholds.map((threshold, t) => {
           const o = s.confusion + 4 * t;
           const c = { threshold, tp: sum[o], fp: sum[o + 1], tn: sum[o + 2], fn: sum[o + 3] };
-          if (c.tp + c.fn !== pos || c.fp + c.tn !== neg) reject(`cell ${g.id} ${key.join(',')}: confusion counts at ${threshold} do not match its histogram`, { grouping: g.id });
+          if (exactConfusion && (c.tp + c.fn !== pos || c.fp + c.tn !== neg)) reject(`cell ${g.id} ${key.join(',')}: confusion counts at ${threshold} do not match its histogram`, { grouping: g.id });
           return c;
         });
         return { key, members: cellMembers, n: pos + neg, confusion, histNeg, histPos, segments: null, suppressed: null };

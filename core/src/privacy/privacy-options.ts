@@ -37,6 +37,24 @@ export interface PrivacyOptions {
    * counts and sums, charged in the same ledger. Absent: the statistics are released exactly.
    */
   statistics?: StatisticsPrivacy;
+  /**
+   * Noise multiplier σ_a of the fairness audit's cell counts (core/src/audit/dp-release.ts): each
+   * count carries noise of std σ_a·Δ, and each audit is charged as one Gaussian release with σ_a.
+   * Resolved to DEFAULT_AUDIT_NOISE_MULTIPLIER; absent only in tasks stored before the key existed
+   * (read with auditNoiseMultiplierOf).
+   */
+  auditNoiseMultiplier?: number;
+}
+
+/**
+ * Default σ_a: one audit alone costs ε ≈ 1.0 at δ = 1e-5, and with the default policy (2
+ * attributes, their intersection, one threshold: Δ = √6) each count carries noise of std ≈ 9.8.
+ */
+export const DEFAULT_AUDIT_NOISE_MULTIPLIER = 4;
+
+/** The audit noise multiplier of a task's privacy (the default for tasks stored before the key existed). */
+export function auditNoiseMultiplierOf(opts: PrivacyOptions): number {
+  return opts.auditNoiseMultiplier ?? DEFAULT_AUDIT_NOISE_MULTIPLIER;
 }
 
 /** Task key `privacy.statistics`. */
@@ -96,7 +114,7 @@ export function resolvePrivacyOptions(input: unknown): PrivacyOptions | undefine
   }
   return {
     level: o.level, epsilon, delta, noiseMultiplier: positive(o, 'noiseMultiplier'), clipNorm: positive(o, 'clipNorm'),
-    minRows, releaseNoiseMultiplier, ...(adaptiveClipping ? { adaptiveClipping } : {}), ...(statistics ? { statistics } : {}),
+    minRows, releaseNoiseMultiplier, auditNoiseMultiplier: positive(o, 'auditNoiseMultiplier', DEFAULT_AUDIT_NOISE_MULTIPLIER), ...(adaptiveClipping ? { adaptiveClipping } : {}), ...(statistics ? { statistics } : {}),
   };
 }
 

@@ -37,7 +37,7 @@ export const TASK_KEYS: KeyTree = {
   privacy: {
     level: 'value', epsilon: 'value', delta: 'value', noiseMultiplier: 'value', clipNorm: 'value', minRows: 'value',
     releaseNoiseMultiplier: 'value', adaptiveClipping: { targetQuantile: 'value', learningRate: 'value', countNoiseMultiplier: 'value' },
-    statistics: { noiseMultiplier: 'value', bounds: 'value' },
+    statistics: { noiseMultiplier: 'value', bounds: 'value' }, auditNoiseMultiplier: 'value',
     /** Segmentation tasks: the ± bound of standardized values. */
     clip: 'value',
   },

@@ -7,7 +7,7 @@ const inputs: Record<string, TaskDefinitionInput> = {
   binary: { name: 'churn', label: 'churned', numeric: ['spend'], categorical: { plan: ['a', 'b'] }, protected: ['gender', 'age'], protectedInputs: ['age'] },
   regression: { name: 'spend', label: 'next_spend', numeric: ['spend'], model: { kind: 'mlp', task: 'regression', hidden: [8] }, earlyStopping: false, strategy: { name: 'fedadam' } },
   // A DP task's privacy section must survive the store (it was once dropped by taskInputOf).
-  privacyCustomer: { name: 'churn-dp', label: 'churned', numeric: ['spend'], privacy: { level: 'customer', epsilon: 4, noiseMultiplier: 1.1, clipNorm: 1, minRows: 100, releaseNoiseMultiplier: 8 } },
+  privacyCustomer: { name: 'churn-dp', label: 'churned', numeric: ['spend'], privacy: { level: 'customer', epsilon: 4, noiseMultiplier: 1.1, clipNorm: 1, minRows: 100, releaseNoiseMultiplier: 8, auditNoiseMultiplier: 6 } },
   privacyMemberAdaptive: {
     name: 'churn-dp', label: 'churned', numeric: ['spend'],
     privacy: { level: 'member', epsilon: 8, noiseMultiplier: 1, clipNorm: 2, adaptiveClipping: { targetQuantile: 0.5, learningRate: 0.2, countNoiseMultiplier: 5 } },
@@ -34,6 +34,10 @@ describe('task record', () => {
       expect(resolveTask(taskInputOf(task))).toEqual(task);
       expect(decodeTask(new TextEncoder().encode(encodeTask(task)))).toEqual(task);
       if (input.privacy !== undefined) expect(decodeTask(encodeTask(task))).toHaveProperty('privacy.level', (input.privacy as { level?: string }).level ?? 'customer');
+      // The audit's noise is part of what members pin: given or defaulted, it survives the store.
+      if (input.privacy !== undefined) {
+        expect(decodeTask(encodeTask(task))).toHaveProperty('privacy.auditNoiseMultiplier', (input.privacy as { auditNoiseMultiplier?: number }).auditNoiseMultiplier ?? 4);
+      }
     });
   }
 
