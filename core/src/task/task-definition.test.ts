@@ -190,7 +190,7 @@ describe('task audit (the policy pinned with the task)', () => {
     expect(resolveTask(audited)).not.toHaveProperty('audit');
   });
 
-  it('refuses a bad policy, a column not listed in protected, a bare policyFile, a regression or segmentation task', () => {
+  it('refuses a bad policy, a column not listed in protected, a bare policyFile, a regression task', () => {
     expect(fieldOf({ ...audited, audit: { policy: { attributes: [] } } })).toBe('audit.policy');
     expect(fieldOf({ ...audited, protected: [], audit: { policy } })).toBe('audit.policy');
     expect(fieldOf({ ...audited, audit: { policyFile: 'audit-policy.yaml' } })).toBe('audit.policyFile');
@@ -198,6 +198,17 @@ describe('task audit (the policy pinned with the task)', () => {
     expect(fieldOf({ ...audited, audit: { policy, intendedUse: '' } })).toBe('audit.intendedUse');
     expect(fieldOf({ ...audited, audit: { policy, polcy: 1 } })).toBe('audit.polcy');
     expect(fieldOf({ ...audited, model: { task: 'regression' }, audit: { policy } })).toBe('audit');
-    expect(fieldOf({ name: 's', kind: 'segmentation', protected: ['gender'], segmentation: { features: ['a'] }, audit: { policy } })).toBe('audit');
+  });
+
+  it('audits a segmentation task with a policy on its protected columns, refusing score-only settings', () => {
+    const seg = { name: 's', kind: 'segmentation', protected: ['gender'], segmentation: { features: ['a'] } };
+    const t = resolveTask({ ...seg, audit: { policy, intendedUse: 'targeted offers' } });
+    expect(t.kind === 'segmentation' && t.audit).toMatchObject({ policyHash: policyHash(parseAuditPolicy(policy)), intendedUse: 'targeted offers' });
+    expect(fieldOf({ ...seg, protected: [], audit: { policy } })).toBe('audit.policy');
+    for (const key of ['thresholds', 'histogramBins', 'checks', 'calibrationBins', 'memberParity']) {
+      expect(fieldOf({ ...seg, audit: { policy: { ...policy, [key]: key === 'checks' ? ['tpr'] : key === 'thresholds' ? [0.3] : key === 'memberParity' ? { bins: 10 } : 100 } } })).toBe('audit.policy');
+    }
+    // The band, minimums and confidence level do apply to segments.
+    expect(resolveTask({ ...seg, audit: { policy: { ...policy, band: { lo: 0.7, hi: 1.4 }, minCellCount: 20 } } })).toHaveProperty('audit.policy.band', { lo: 0.7, hi: 1.4 });
   });
 });

@@ -19,6 +19,10 @@ const inputs: Record<string, TaskDefinitionInput> = {
     name: 'audited', label: 'churned', numeric: ['spend'], protected: ['gender', 'age'],
     audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'], reference: 'M' }, { name: 'age', kind: 'banded', bands: [30, 60] }], intersections: [['gender', 'age']] }, intendedUse: 'retention calls' },
   },
+  segmentationAudited: {
+    name: 'seg', kind: 'segmentation', protected: ['gender', 'age'], segmentation: { features: ['r', 'f'], k: 3 },
+    audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'] }, { name: 'age', kind: 'banded', bands: [30, 65] }], intersections: [['gender', 'age']], band: { lo: 0.75, hi: 1.3 } }, dataWindow: '2026' },
+  },
   segmentationRange: { name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f'], k: { min: 3, max: 5 } } },
 };
 
