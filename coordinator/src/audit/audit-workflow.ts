@@ -7,6 +7,7 @@ import {
 import { secureSumRoundPlan } from '../round/secure-sum-round.ts';
 import { throwIfCancelled } from '../round/cancellation.ts';
 import { taskDefinitionOf } from '../round/task-codec.ts';
+import type { JsonObject } from '../store/store.ts';
 import type { Workflow } from '../workflows/workflow.ts';
 import { coreAuditMath } from './audit-math.ts';
 import { buildAuditReportBody, storeSignedAuditReport } from './produce-audit-report.ts';
@@ -18,7 +19,6 @@ export const auditWorkflow: Workflow = {
   async run(ctx) {
     const { task, store } = ctx;
     const def = taskDefinitionOf(task);
-    if (def.kind === 'segmentation') throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} is a segmentation task; this audit round scores binary models`);
     const args = ctx.args.audit ?? {};
     // The operator's policy wins; else the one pinned with the task when it was created.
     const policy = args.policy ?? def.audit?.policy;
@@ -45,7 +45,10 @@ export const auditWorkflow: Workflow = {
         + 'read it with consort-audit export, or audit a newer version');
     }
     const hash = policyHash(policy);
-    const order: AuditWorkOrder = { kind: 'audit', policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES };
+    const order: AuditWorkOrder = {
+      kind: 'audit', policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES,
+      ...(def.kind === 'segmentation' ? segmentationOrderOf((await store.getModelVersionMeta(base.id)).metrics, task.id, base.version) : {}),
+    };
     // Fixed before the round: the audit trail shows the policy hash before any member computed anything.
     // Automatic audits (the task's policy) are the coordinator's doing; a policy given to this run is the operator's.
     await store.appendAuditEvent({
@@ -74,6 +77,21 @@ export const auditWorkflow: Workflow = {
     await storeSignedAuditReport(store, signingKey, body);
   },
 };
+
+/**
+ * What members need to assign segments with a released segmentation version: k (the layout's
+ * segment counts), the features in centroid order and the standardization's clip. The version's
+ * metrics hold them (segmentation-task.ts writes them with the centroids).
+ */
+function segmentationOrderOf(metrics: JsonObject, taskId: string, version: number): Pick<AuditWorkOrder, 'model' | 'segmentation'> {
+  const m = metrics as { kind?: unknown; k?: unknown; features?: unknown; standardization?: { zClip?: unknown } };
+  const features = Array.isArray(m.features) && m.features.every((f) => typeof f === 'string') ? m.features as string[] : undefined;
+  const zClip = m.standardization?.zClip;
+  if (m.kind !== 'segmentation' || !Number.isInteger(m.k) || (m.k as number) < 1 || !features || typeof zClip !== 'number') {
+    throw new ConsortError('INVALID_ARGUMENT', `model version ${version} of task ${taskId} is not a complete segmentation model (its metrics lack k, features or standardization); run the segmentation again, then audit`);
+  }
+  return { model: { kind: 'segmentation', segments: m.k as number }, segmentation: { features, zClip } };
+}
 
 /**
  * An attribute under which the sum counted no customer means the policy does not fit the members'

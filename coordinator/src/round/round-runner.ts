@@ -76,12 +76,11 @@ export class RoundRunner {
 
   /**
    * Runs the task's own workflow (its kind: model training or segmentation); `rounds` caps
-   * training, `audit` audits the run's final version (over the task's own audit policy).
+   * training, `audit` audits the run's final version or published segmentation (over the task's own audit policy).
    */
   async runTask(taskId: string, rounds?: number, options: RunRoundsOptions = {}, audit?: WorkflowArgs['audit']): Promise<RoundReport[]> {
     const task = await this.opts.store.getTask(taskId);
     const kind = taskDefinitionOf(task).kind ?? 'model';
-    if (audit && kind !== 'model') throw new ConsortError('INVALID_ARGUMENT', `task ${taskId} is a ${kind} task; only a model task's versions are audited`);
     return this.runWorkflow(kind, task, { rounds, ...(audit ? { audit } : {}) }, options);
   }
 
