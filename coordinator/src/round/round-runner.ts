@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import type { InputHeader__Output } from '@consort/protos/types/InputHeader';
 import type { StageSubmission__Output } from '@consort/protos/types/StageSubmission';
-import { ConsortError, type RoundState } from '@consort/core';
+import { type RoundState } from '@consort/core';
 import type { MemberConnections } from '../members/connections.ts';
 import type { Store, TaskRecord } from '../store/store.ts';
 import { workflowFor } from '../workflows/registry.ts';
