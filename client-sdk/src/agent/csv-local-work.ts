@@ -1,6 +1,7 @@
 // The default local work of a member agent: the member's CSV export, TensorFlow.js training, segmentation sums.
 import { ConsortError, type AuditWorkOrder, type FeaturePipeline, type FeatureSchema, type ModVector } from '@consort/core';
 import { auditVector } from '../audit/audit-work.ts';
+import { readSegmentationAuditRows, segmentationAuditVector } from '../audit/segmentation-audit.ts';
 import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
 import { checkDataFile, checkPipeline, checkRows } from './data-check.ts';
@@ -44,6 +45,12 @@ export class CsvLocalWork implements LocalWork {
   /** The audit round's counts over the held-out rows of the task's split (the rows training never saw). */
   async auditVector(round: LocalRound, order: AuditWorkOrder, model: () => Promise<Float32Array>, members: number): Promise<ModVector> {
     const { open } = round;
+    if (order.model?.kind === 'segmentation') {
+      // A segmentation version: every row of the file the segmentation rounds read, assigned with the version's centroids.
+      const { rows, columns } = await readSegmentationAuditRows(this.dataFile, order);
+      const pipeline = JSON.parse(open.pipelineJson) as FeaturePipeline;
+      return segmentationAuditVector(order, { weights: await model(), pipeline, rows, columns, file: this.dataFile }, members);
+    }
     const ctx = roundContextOf(open);
     const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
     const inputs = { spec: modelSpecOf(open), weights: await model(), pipeline: JSON.parse(open.pipelineJson) as FeaturePipeline, rows: data.test, file: data.file };
