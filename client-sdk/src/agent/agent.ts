@@ -1,7 +1,7 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
 import { join } from 'node:path';
 import {
-  ConsortError, EXIT_CODES, auditSumLayout, describeError, featureStatsLength, formatError, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
+  ConsortError, EXIT_CODES, auditSumLayout, describeError, featureStatsLength, formatError, type ModulusBits, type SecAggParams, type SegmentationWorkOrder, type AuditWorkOrder,
 } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
@@ -396,7 +396,7 @@ export class MemberAgent {
       upload: (header: Parameters<MemberClient['uploadInput']>[0], payload: Uint8Array) => this.client.uploadInput(header, payload),
       tamperPacked: this.localWork.alterPacked?.bind(this.localWork),
     };
-    const audit = auditOrderOf(open.payloadJson);
+    const audit = pinnedAuditOrder(auditOrderOf(open.payloadJson), open);
     if (audit) {
       // Audit rounds: the audited model scores the held-out rows; the vector's layout comes from the policy.
       const layout = auditSumLayout(audit, s.invitedMembers);
@@ -527,10 +527,23 @@ function segmentationOrderOf(open: RoundOpen__Output): SegmentationWorkOrder | u
   const task = roundTaskOf(open);
   if (task.kind !== 'segmentation') return undefined;
   const order = (open.payloadJson ? JSON.parse(open.payloadJson) : { kind: 'segmentation', purpose: 'statistics' }) as SegmentationWorkOrder;
+  // The audit of a segmentation version is an audit round (auditOrderOf), not a k-means step.
+  if ((order.kind as string) === 'audit') return undefined;
   if (order.kind !== 'segmentation') {
     throw new ConsortError('INVALID_ARGUMENT', `round ${open.roundId} carries a "${String(order.kind)}" work order this agent does not know; update the agent`);
   }
   return { ...order, features: task.segmentation.features, profileLabels: task.segmentation.profileLabels };
+}
+
+/**
+ * An audit order with a segmentation version's columns taken from the pinned task (never from the
+ * work order, as for the k-means rounds): a coordinator cannot make the audit read other columns.
+ */
+function pinnedAuditOrder(order: AuditWorkOrder | undefined, open: RoundOpen__Output): AuditWorkOrder | undefined {
+  if (!order || order.model?.kind !== 'segmentation') return order;
+  const task = roundTaskOf(open);
+  if (task.kind !== 'segmentation') throw new ConsortError('INVALID_ARGUMENT', `round ${open.roundId} audits a segmentation model, but its task is a ${task.kind} task; the coordinator's work order is inconsistent`);
+  return { ...order, segmentation: { features: task.segmentation.features, zClip: order.segmentation?.zClip ?? NaN } };
 }
 
 /** The task's label, for a decline message (none for segmentation, or when the task cannot be read). */

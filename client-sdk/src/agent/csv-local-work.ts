@@ -1,6 +1,6 @@
 // The default local work of a member agent: the member's CSV export, TensorFlow.js training, segmentation sums.
 import { ConsortError, type AuditWorkOrder, type FeaturePipeline, type FeatureSchema, type ModVector } from '@consort/core';
-import { auditVector } from '../audit/audit-work.ts';
+import { auditOrderOf, auditVector } from '../audit/audit-work.ts';
 import { readSegmentationAuditRows, segmentationAuditVector } from '../audit/segmentation-audit.ts';
 import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
@@ -66,6 +66,12 @@ export class CsvLocalWork implements LocalWork {
     const { open, segmentation } = round;
     if (segmentation) {
       await this.segmentationRows({ ...round, segmentation });
+      return;
+    }
+    const audit = auditOrderOf(open.payloadJson);
+    if (audit?.model?.kind === 'segmentation') {
+      // A segmentation version's audit reads the segmentation file (features and audited columns), not a model task's split.
+      await readSegmentationAuditRows(this.dataFile, audit);
       return;
     }
     const ctx = roundContextOf(open);
