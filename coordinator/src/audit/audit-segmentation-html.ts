@@ -104,13 +104,16 @@ export function segmentationSummary(signed: SignedAuditReport, result: AuditResu
     fail: 'some group is confidently over- or under-represented in some segment compared with its share of all customers',
     inconclusive: 'no group is shown outside the accepted range, but at least one group × segment could not be decided (too few customers, or the data cannot tell)',
   };
-  const worst = checks.filter((c) => c.verdict === 'fail').sort((a, b) => Math.abs(Math.log(b.ratio ?? 1)) - Math.abs(Math.log(a.ratio ?? 1))).slice(0, 4);
+  // Failed checks first, then the other assessed ones, each by how far the ratio is from 1.
+  const far = (c: CheckResult) => (c.ratio !== null && c.ratio > 0 ? Math.abs(Math.log(c.ratio)) : c.ratio === 0 ? Infinity : -1);
+  const worst = checks.filter((c) => c.ratio !== null)
+    .sort((a, b) => Number(b.verdict === 'fail') - Number(a.verdict === 'fail') || far(b) - far(a)).slice(0, 4);
   return `<p>This report audits segmentation <b>${e(r.model.taskName)}</b> version ${r.model.version} (${k} segments: ${e(names.join(', '))}), used for: ${e(r.task.intendedUse)}.
 It checks whether customers grouped by <b>${e((policy.attributes ?? []).map((a) => a.name).join(', '))}</b>${policy.intersections?.length ? ` and their combinations (${e(policy.intersections.map((t) => t.join(' × ')).join(', '))})` : ''}
 land in each segment in the same proportion as they make up all customers, on ${rows.toLocaleString('en')} customers of ${r.members.count} member businesses, each assigned its segment by the audited version. Only sums over all members were revealed.</p>
 <p>Overall: ${badge(result.verdict)} — ${words[result.verdict]}. ${count('pass')} group × segment checks passed, ${count('fail')} failed, ${count('inconclusive')} were inconclusive.
 A ratio of 1 means a group makes up the same share of the segment as of all customers; the accepted range is ${band.lo} to ${band.hi}.</p>
-${worst.length ? `<p>The largest departures:</p><ul>${worst.map((c) => `<li>${representationSentence(c, result, names, band, level)}</li>`).join('')}</ul>` : ''}`;
+${worst.length ? `<p>The largest departures from the population's shares:</p><ul>${worst.map((c) => `<li>${representationSentence(c, result, names, band, level)}</li>`).join('')}</ul>` : ''}`;
 }
 
 /** The segmentation sections: heat maps per grouping and stratum, and the table of checks. */

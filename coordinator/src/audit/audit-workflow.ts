@@ -1,8 +1,8 @@
 // The audit round as a workflow: one secure-sum round of the members' audit vectors for a published
 // model version, then the signed report stored with that version. Only the sum leaves the members.
 import {
-  ConsortError, DEFAULT_MAX_EXAMPLES, auditLayoutOf, auditSumLayout, decodeAuditAggregates, policyHash, releaseAggregates, unpackVector,
-  type AuditAggregates, type AuditWorkOrder,
+  ConsortError, DEFAULT_MAX_EXAMPLES, SCORE_ONLY_POLICY_KEYS, auditLayoutOf, auditPolicyInputOf, parseAuditPolicy, auditSumLayout, decodeAuditAggregates, policyHash, releaseAggregates, unpackVector,
+  type AuditAggregates, type AuditPolicy, type AuditWorkOrder,
 } from '@consort/core';
 import { secureSumRoundPlan } from '../round/secure-sum-round.ts';
 import { throwIfCancelled } from '../round/cancellation.ts';
@@ -23,6 +23,7 @@ export const auditWorkflow: Workflow = {
     // The operator's policy wins; else the one pinned with the task when it was created.
     const policy = args.policy ?? def.audit?.policy;
     if (!policy) throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} has no audit policy of its own; give one (consort-coordinator audit --policy <file>, or audit.policy over the HTTP API)`);
+    if (def.kind === 'segmentation') refuseScoreSettings(policy, task.id);
     const signingKey = args.signingKey ?? ctx.signingKey;
     if (!signingKey) throw new ConsortError('INVALID_ARGUMENT', 'this coordinator has no signing key for audit reports');
     const declaration = {
@@ -77,6 +78,20 @@ export const auditWorkflow: Workflow = {
     await storeSignedAuditReport(store, signingKey, body);
   },
 };
+
+/**
+ * A segmentation model has no score: a policy whose thresholds, histogram, checks, calibration or
+ * member parity differ from the defaults would read as if they had been applied (the task
+ * definition refuses them the same way).
+ */
+function refuseScoreSettings(policy: AuditPolicy, taskId: string): void {
+  const input = auditPolicyInputOf(policy) as unknown as Record<string, unknown>;
+  const defaults = parseAuditPolicy(Object.fromEntries(Object.entries(input).filter(([k]) => !(SCORE_ONLY_POLICY_KEYS as readonly string[]).includes(k)))) as unknown as Record<string, unknown>;
+  const set = SCORE_ONLY_POLICY_KEYS.filter((k) => JSON.stringify((policy as unknown as Record<string, unknown>)[k]) !== JSON.stringify(defaults[k]));
+  if (set.length) {
+    throw new ConsortError('INVALID_ARGUMENT', `task ${taskId} is a segmentation task: the policy's ${set.join(', ')} apply to scored models only; remove ${set.length > 1 ? 'them' : 'it'} from the policy file`, { field: set[0] });
+  }
+}
 
 /**
  * What members need to assign segments with a released segmentation version: k (the layout's
