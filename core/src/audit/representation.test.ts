@@ -116,3 +116,21 @@ describe('segmentation audit: representation ratios', () => {
     expect(r.checks.every((c) => c.verdict === 'inconclusive' && /suppressed/.test(c.reason))).toBe(true);
   });
 });
+
+describe('segmentation audit: the worked example of docs/audits.md', () => {
+  it('gives the documented numbers and verdicts', () => {
+    const p = parseAuditPolicy({ attributes: [{ name: 'age', kind: 'banded', bands: [65], bandLabels: ['<65', '65+'] }], minCellCount: 10, minMembers: 1 });
+    const layout = buildAuditLayout(p, { kind: 'segmentation', segments: 2 });
+    const rows = (n: number, segment: number, age: number): AuditRow[] => Array.from({ length: n }, () => ({ segment, values: { age } }));
+    // 1000 customers; segment 0 ("lapsed big spenders") 200 of them, 60 aged 65+; 120 aged 65+ in all.
+    const all = [...rows(60, 0, 70), ...rows(140, 0, 40), ...rows(60, 1, 70), ...rows(740, 1, 40)];
+    const r = computeAudit(decodeAuditAggregates(memberAuditVector(all, layout), layout), p);
+    const rounded = r.checks.map((c) => [c.group, c.segment, c.ratio!.toFixed(4), c.interval!.map((x) => x.toFixed(4)).join('–'), c.verdict]);
+    expect(rounded).toEqual([
+      ['<65', 0, '0.7955', '0.7244–0.8735', 'inconclusive'],
+      ['<65', 1, '1.0511', '1.0198–1.0834', 'pass'],
+      ['65+', 0, '2.5000', '1.9081–3.2754', 'fail'],
+      ['65+', 1, '0.6250', '0.4650–0.8400', 'inconclusive'],
+    ]);
+  });
+});
