@@ -1,7 +1,7 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
 import { join } from 'node:path';
 import {
-  ConsortError, EXIT_CODES, auditSumLayout, describeError, featureStatsLength, formatError, type ModulusBits, type SecAggParams, type SegmentationWorkOrder, type AuditWorkOrder,
+  ConsortError, EXIT_CODES, auditSumLayout, describeError, featureStatsLength, formatError, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
 } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
@@ -11,6 +11,7 @@ import { roundContextOf, type LocalInput, type LocalRound, type LocalWork, type 
 import { NoiseSharers } from './noise-sharers.ts';
 import { CsvLocalWork } from './csv-local-work.ts';
 import { auditOrderOf } from '../audit/audit-work.ts';
+import { pinSegmentationAudit } from '../audit/segmentation-audit.ts';
 import type { MemberIdentity } from '../identity/member-identity.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound, type ContributionRoundOptions } from '../secagg/secure-member-round.ts';
@@ -396,7 +397,7 @@ export class MemberAgent {
       upload: (header: Parameters<MemberClient['uploadInput']>[0], payload: Uint8Array) => this.client.uploadInput(header, payload),
       tamperPacked: this.localWork.alterPacked?.bind(this.localWork),
     };
-    const audit = pinnedAuditOrder(auditOrderOf(open.payloadJson), open);
+    const audit = pinSegmentationAudit(auditOrderOf(open.payloadJson), roundTaskOf(open), open.roundId);
     if (audit) {
       // Audit rounds: the audited model scores the held-out rows; the vector's layout comes from the policy.
       const layout = auditSumLayout(audit, s.invitedMembers);
@@ -533,17 +534,6 @@ function segmentationOrderOf(open: RoundOpen__Output): SegmentationWorkOrder | u
     throw new ConsortError('INVALID_ARGUMENT', `round ${open.roundId} carries a "${String(order.kind)}" work order this agent does not know; update the agent`);
   }
   return { ...order, features: task.segmentation.features, profileLabels: task.segmentation.profileLabels };
-}
-
-/**
- * An audit order with a segmentation version's columns taken from the pinned task (never from the
- * work order, as for the k-means rounds): a coordinator cannot make the audit read other columns.
- */
-function pinnedAuditOrder(order: AuditWorkOrder | undefined, open: RoundOpen__Output): AuditWorkOrder | undefined {
-  if (!order || order.model?.kind !== 'segmentation') return order;
-  const task = roundTaskOf(open);
-  if (task.kind !== 'segmentation') throw new ConsortError('INVALID_ARGUMENT', `round ${open.roundId} audits a segmentation model, but its task is a ${task.kind} task; the coordinator's work order is inconsistent`);
-  return { ...order, segmentation: { features: task.segmentation.features, zClip: order.segmentation?.zClip ?? NaN } };
 }
 
 /** The task's label, for a decline message (none for segmentation, or when the task cannot be read). */

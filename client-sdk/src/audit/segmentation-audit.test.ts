@@ -1,8 +1,8 @@
 // Member side of a segmentation audit: segments assigned as scoring assigns them, counts in the audit layout, refusals.
 import { describe, expect, it } from 'vitest';
-import { auditLayoutOf, parseAuditPolicy, policyHash, unpackVector, auditSumLayout, type AuditWorkOrder, type FeaturePipeline } from '@consort/core';
+import { auditLayoutOf, parseAuditPolicy, policyHash, resolveTask, unpackVector, auditSumLayout, type AuditWorkOrder, type FeaturePipeline } from '@consort/core';
 import { assignSegment } from '../segmentation/onnx-centroids.ts';
-import { segmentModelOf, segmentationAuditRows, segmentationAuditVector } from './segmentation-audit.ts';
+import { pinSegmentationAudit, segmentModelOf, segmentationAuditRows, segmentationAuditVector } from './segmentation-audit.ts';
 
 const policy = parseAuditPolicy({ attributes: [{ name: 'gender', groups: ['F', 'M'] }], minMembers: 1, minCellCount: 1 });
 const order: AuditWorkOrder = {
@@ -42,5 +42,16 @@ describe('segmentation audit (member)', () => {
     expect(() => segmentModelOf({ ...order, model: undefined }, weights, pipeline)).toThrow(/names no segmentation model/);
     expect(() => segmentModelOf({ ...order, segmentation: { features: ['spend', 'age'], zClip: 3 } }, weights, pipeline)).toThrow(/no column "age"/);
     expect(() => segmentationAuditVector(order, { weights, pipeline, rows, columns: ['spend', 'visits'], file: 'm.csv' }, 3)).toThrow(/"gender"/);
+  });
+
+  it('takes the features from the pinned task, not from a hostile work order, and refuses a kind that does not match the task', () => {
+    const seg = resolveTask({ name: 's', kind: 'segmentation', protected: ['gender'], segmentation: { features: ['spend', 'visits'] } });
+    const model = resolveTask({ name: 'm', label: 'churned', numeric: ['spend'], protected: ['gender'] });
+    // A coordinator asking the audit to segment on the protected column itself.
+    const hostile = { ...order, segmentation: { features: ['gender', 'spend'], zClip: 3 } };
+    expect(pinSegmentationAudit(hostile, seg, 'r1')!.segmentation).toEqual({ features: ['spend', 'visits'], zClip: 3 });
+    expect(() => pinSegmentationAudit(order, model, 'r1')).toThrow(/audits a segmentation model, but its task is a model task/);
+    expect(() => pinSegmentationAudit({ ...order, model: undefined }, seg, 'r1')).toThrow(/audits a scored model, but its task is a segmentation task/);
+    expect(pinSegmentationAudit(undefined, seg, 'r1')).toBeUndefined();
   });
 });

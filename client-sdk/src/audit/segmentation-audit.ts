@@ -3,7 +3,7 @@
 // centroids (assignSegment, the function scoring agrees with) and count them into the audit vector.
 import {
   ConsortError, auditLayoutOf, auditSumLayout, memberAuditVector, missingAuditColumns, packVector, segmentationFeatures,
-  type AuditRow, type AuditWorkOrder, type FeaturePipeline, type ModVector,
+  type AuditRow, type AuditWorkOrder, type FeaturePipeline, type ModVector, type ResolvedTask,
 } from '@consort/core';
 import { readMemberCsv } from '../data/csv-table.ts';
 import { assignSegment, type SegmentModel } from '../segmentation/onnx-centroids.ts';
@@ -18,6 +18,20 @@ export interface SegmentationAuditInputs {
   /** The file's columns (to name audit columns it lacks). */
   columns: string[];
   file: string;
+}
+
+/**
+ * An audit order with a segmentation version's columns taken from the pinned task, never from the
+ * work order (as for the k-means rounds): a coordinator cannot make the audit read other columns.
+ * A segmentation audit on a task that is not a segmentation task is refused.
+ */
+export function pinSegmentationAudit(order: AuditWorkOrder | undefined, task: ResolvedTask, roundId: string): AuditWorkOrder | undefined {
+  if (!order || order.model?.kind !== 'segmentation') {
+    if (order && task.kind === 'segmentation') throw new ConsortError('INVALID_ARGUMENT', `round ${roundId} audits a scored model, but its task is a segmentation task; the coordinator's work order is inconsistent`);
+    return order;
+  }
+  if (task.kind !== 'segmentation') throw new ConsortError('INVALID_ARGUMENT', `round ${roundId} audits a segmentation model, but its task is a ${task.kind} task; the coordinator's work order is inconsistent`);
+  return { ...order, segmentation: { features: task.segmentation.features, zClip: order.segmentation?.zClip ?? NaN } };
 }
 
 /** The segment model the work order and the version's weights describe (names are not needed to count). */
