@@ -253,7 +253,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px;font-size:.9
 <dt>intended use</dt><dd>${e(r.task.intendedUse)}</dd><dt>label</dt><dd>${e(r.task.labelDefinition)}</dd><dt>data window</dt><dd>${e(r.task.dataWindow)}</dd>
 <dt>members</dt><dd>${r.members.count} (pseudonyms ${e(r.members.pseudonyms.join(', '))})</dd>
 <dt>privacy</dt><dd>${e(r.privacy.protocol)}, at least ${r.privacy.minMembers} members per round; revealed: ${e(r.privacy.revealed.join('; '))}</dd>
-<dt>policy</dt><dd>SHA-256 ${e(r.policyHash)}; thresholds ${e(thresholds.join(', '))}; band ${policy.band?.lo}–${policy.band?.hi}; confidence ${policy.confidenceLevel}; min cell ${policy.minCellCount} rows, ${policy.minMembers} members</dd>
+<dt>policy</dt><dd>SHA-256 ${e(r.policyHash)}; ${segmentation ? 'segment representation' : `thresholds ${e(thresholds.join(', '))}`}; band ${policy.band?.lo}–${policy.band?.hi}; confidence ${policy.confidenceLevel}; min cell ${policy.minCellCount} rows, ${policy.minMembers} members</dd>
 <dt>signed by</dt><dd>coordinator key ${e(fingerprint)} (Ed25519) at ${e(r.createdAt)}</dd></dl></section>
 ${segmentation ? segmentationSections(signed, result, policy) : `<section id="groups"><h2>Groups</h2><p class="note">Each rate with its ${Math.round((policy.confidenceLevel ?? 0.95) * 100)} % interval in brackets; hover a number for its convention.</p>${result.groupings.flatMap((g) => thresholds.map((t) => groupTable(g, t))).join('')}</section>
 <section id="disparities"><h2>Disparities and checks</h2>${disparityChart(result.checks ?? [], policy.band ?? { lo: 0.8, hi: 1.25 })}${checksTable}</section>

@@ -17,10 +17,17 @@ export const CONVENTIONS = {
   aequitas: 'Aequitas: group metric ÷ reference group metric, fair when inside the band',
   auc: 'area under the ROC curve from the score histograms (pairs in one bin count half); reported when the group has minCellCount rows of each label',
   calibration: 'per calibration bin: mean score (histogram bin centres) against the observed positive rate; ECE = Σ count·|observed − predicted| / n',
-  representation: 'share of the group among a segment\'s rows ÷ the group\'s share of all rows (released cells of the stratum); 1 = represented as in the whole population',
+  representation: 'share of the group among a segment\'s rows ÷ the group\'s share of all rows (released cells of the stratum)',
+  check: 'Aequitas ratio against the band; pass when the ratio is shown inside the band (two one-sided tests), fail when shown outside, Holm-adjusted across all checks at 1 − confidenceLevel; otherwise inconclusive',
+} as const;
+
+/**
+ * What a segmentation audit's representation numbers mean (added to its report's conventions only,
+ * so binary reports recompute exactly as before).
+ */
+export const SEGMENTATION_CONVENTIONS = {
   representationInterval: 'Katz-log interval of the ratio of the two proportions (group rows in the segment ÷ segment rows, group rows ÷ all rows) treated as independent binomials; as the segment\'s rows are part of all rows the two are positively correlated, so the interval is wider than exact (conservative)',
   representationCheck: 'per group × segment: pass when the representation ratio is shown inside the band, fail when shown outside (Katz-log tests, Holm-adjusted with every other check at 1 − confidenceLevel); inconclusive when the group\'s cell is withheld, the segment has fewer than minCellCount released rows, or the interval overlaps a band edge. Thresholds, histograms, calibration and member parity of the policy do not apply to a segmentation model',
-  check: 'Aequitas ratio against the band; pass when the ratio is shown inside the band (two one-sided tests), fail when shown outside, Holm-adjusted across all checks at 1 − confidenceLevel; otherwise inconclusive',
 } as const;
 
 /** Numerator and denominator of each rate from confusion counts (textbook definitions). */
@@ -365,5 +372,6 @@ export function computeAudit(aggregates: AuditAggregates, policy: AuditPolicy): 
     return { ...p, pFail: adjFail[i], pPass: adjPass[i], verdict, reason };
   });
   const verdict: Verdict = checks.some((c) => c.verdict === 'fail') ? 'fail' : checks.length > 0 && checks.every((c) => c.verdict === 'pass') ? 'pass' : 'inconclusive';
-  return { members: agg.members, groupings, checks, verdict, parity: agg.parity, conventions: { ...CONVENTIONS } };
+  const conventions = agg.model.kind === 'segmentation' ? { ...CONVENTIONS, ...SEGMENTATION_CONVENTIONS } : { ...CONVENTIONS };
+  return { members: agg.members, groupings, checks, verdict, parity: agg.parity, conventions };
 }
