@@ -12,6 +12,7 @@ import { NoiseSharers } from './noise-sharers.ts';
 import { CsvLocalWork } from './csv-local-work.ts';
 import { auditOrderOf } from '../audit/audit-work.ts';
 import { DEFAULT_AUDIT_FLOORS, type AuditFloors } from '../audit/audit-guard.ts';
+import { pinSegmentationAudit } from '../audit/segmentation-audit.ts';
 import type { MemberIdentity } from '../identity/member-identity.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound, type ContributionRoundOptions } from '../secagg/secure-member-round.ts';
@@ -400,7 +401,7 @@ export class MemberAgent {
       upload: (header: Parameters<MemberClient['uploadInput']>[0], payload: Uint8Array) => this.client.uploadInput(header, payload),
       tamperPacked: this.localWork.alterPacked?.bind(this.localWork),
     };
-    const audit = auditOrderOf(open.payloadJson);
+    const audit = pinSegmentationAudit(auditOrderOf(open.payloadJson), roundTaskOf(open), open.roundId);
     if (audit) {
       // Audit rounds: the audited model scores the held-out rows; the vector's layout comes from the policy.
       const layout = auditSumLayout(audit, s.invitedMembers);
@@ -549,6 +550,8 @@ function segmentationOrderOf(open: RoundOpen__Output): SegmentationWorkOrder | u
   const task = roundTaskOf(open);
   if (task.kind !== 'segmentation') return undefined;
   const order = (open.payloadJson ? JSON.parse(open.payloadJson) : { kind: 'segmentation', purpose: 'statistics' }) as SegmentationWorkOrder;
+  // The audit of a segmentation version is an audit round (auditOrderOf), not a k-means step.
+  if ((order.kind as string) === 'audit') return undefined;
   if (order.kind !== 'segmentation') {
     throw new ConsortError('INVALID_ARGUMENT', `round ${open.roundId} carries a "${String(order.kind)}" work order this agent does not know; update the agent`);
   }

@@ -1,6 +1,7 @@
 // The default local work of a member agent: the member's CSV export, TensorFlow.js training, segmentation sums.
 import { ConsortError, type AuditWorkOrder, type FeaturePipeline, type FeatureSchema, type ModVector } from '@consort/core';
-import { auditNoiseOfTask, auditVector } from '../audit/audit-work.ts';
+import { auditNoiseOfTask, auditOrderOf, auditVector } from '../audit/audit-work.ts';
+import { readSegmentationAuditRows, segmentationAuditVector } from '../audit/segmentation-audit.ts';
 import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
 import { checkDataFile, checkPipeline, checkRows } from './data-check.ts';
@@ -44,6 +45,12 @@ export class CsvLocalWork implements LocalWork {
   /** The audit round's counts over the held-out rows of the task's split (the rows training never saw). */
   async auditVector(round: LocalRound, order: AuditWorkOrder, model: () => Promise<Float32Array>, members: number): Promise<ModVector> {
     const { open } = round;
+    if (order.model?.kind === 'segmentation') {
+      // A segmentation version: every row of the file the segmentation rounds read, assigned with the version's centroids.
+      const { rows, columns } = await readSegmentationAuditRows(this.dataFile, order);
+      const pipeline = JSON.parse(open.pipelineJson) as FeaturePipeline;
+      return segmentationAuditVector(order, { weights: await model(), pipeline, rows, columns, file: this.dataFile }, members);
+    }
     const ctx = roundContextOf(open);
     // The noise comes from the pinned task, checked against the work order before any row is read.
     const noise = auditNoiseOfTask(order, ctx.privacy);
@@ -65,6 +72,12 @@ export class CsvLocalWork implements LocalWork {
     const { open, segmentation } = round;
     if (segmentation) {
       await this.segmentationRows({ ...round, segmentation });
+      return;
+    }
+    const audit = auditOrderOf(open.payloadJson);
+    if (audit?.model?.kind === 'segmentation') {
+      // A segmentation version's audit reads the segmentation file (features and audited columns), not a model task's split.
+      await readSegmentationAuditRows(this.dataFile, audit);
       return;
     }
     const ctx = roundContextOf(open);

@@ -4,6 +4,7 @@ import { keyFingerprint, rocFromHistograms } from '@consort/core';
 import type { AuditAggregates, AuditPolicy, AuditResult, CheckResult, GroupingResult, MeasuredThresholdEffect, MetricValue, Verdict } from '@consort/core';
 import { escapeHtml } from '../reports/html.ts';
 import type { SignedAuditReport } from './audit-report.ts';
+import { segmentationSections, segmentationSummary } from './audit-segmentation-html.ts';
 
 /** What the page says about the file's own checks (verify's outcome), when known. */
 export interface AuditPageVerification {
@@ -208,7 +209,9 @@ function caveats(signed: SignedAuditReport, result: AuditResult, policy: AuditPo
   if (r.privacy.droppedPseudonyms.length) out.push(`${r.privacy.droppedPseudonyms.length} invited members dropped out of the audit round (${r.privacy.droppedPseudonyms.join(', ')}); their customers are not in these numbers.`);
   const thresholds = r.mitigations.filter((m) => (m as { kind?: unknown }).kind === 'per-group-thresholds');
   if (thresholds.length) out.push('Per-group decision thresholds are in use: they use the protected attribute at decision time, which some jurisdictions restrict (disparate treatment). Check this is lawful for your use.');
-  out.push('The audit covers the held-out rows of the members who took part, in the data window stated above: it says nothing about customers outside it. Histogram-based AUC and calibration are approximations from score bins.');
+  out.push((r.aggregates as AuditAggregates | null)?.model?.kind === 'segmentation'
+    ? 'The audit covers the customers of the members who took part, in the data window stated above, each assigned its segment by the audited version: it says nothing about customers outside it. Representation is not a verdict on the segment\'s use: a segment where a group is over-represented may still be used fairly, or not.'
+    : 'The audit covers the held-out rows of the members who took part, in the data window stated above: it says nothing about customers outside it. Histogram-based AUC and calibration are approximations from score bins.');
   return `<ul>${out.map((c) => `<li>${e(c)}</li>`).join('')}</ul>`;
 }
 
@@ -249,6 +252,7 @@ ${dp.level === 'member' ? `<tr><td>each member as a whole (training only; the au
 export function renderAuditHtml(signed: SignedAuditReport, verification?: AuditPageVerification): string {
   const { result, aggregates, policy } = parts(signed);
   const r = signed.report;
+  const segmentation = aggregates.model?.kind === 'segmentation';
   const thresholds = policy.thresholds ?? [0.5];
   const first = result.groupings.find((g) => !g.controlled) ?? result.groupings[0];
   const rows = first ? first.groups.reduce((a, g) => a + (g.n ?? 0), 0) : 0;
@@ -281,20 +285,20 @@ dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px;font-size:.9
 </style></head><body>
 <h1>Fairness audit: ${e(r.model.taskName)} v${r.model.version}</h1>
 <section id="verdict"><h2>Verdict</h2><p class="big">${badge(result.verdict)}</p>${verified}</section>
-<section id="summary"><h2>In plain words</h2>${plainSummary(signed, result, policy, rows)}</section>
+<section id="summary"><h2>In plain words</h2>${segmentation ? segmentationSummary(signed, result, policy, rows) : plainSummary(signed, result, policy, rows)}</section>
 <section id="about"><h2>What was audited</h2><dl>
 <dt>model</dt><dd>task ${e(r.model.taskName)} (${e(r.model.taskId)}), ${e(r.model.kind)}, version ${r.model.version} (${e(r.model.modelVersionId)}), weights SHA-256 ${e(r.model.sha256)}</dd>
 <dt>intended use</dt><dd>${e(r.task.intendedUse)}</dd><dt>label</dt><dd>${e(r.task.labelDefinition)}</dd><dt>data window</dt><dd>${e(r.task.dataWindow)}</dd>
 <dt>members</dt><dd>${r.members.count} (pseudonyms ${e(r.members.pseudonyms.join(', '))})</dd>
 <dt>privacy</dt><dd>${e(r.privacy.protocol)}, at least ${r.privacy.minMembers} members per round; revealed: ${e(r.privacy.revealed.join('; '))}</dd>
-<dt>policy</dt><dd>SHA-256 ${e(r.policyHash)}; thresholds ${e(thresholds.join(', '))}; band ${policy.band?.lo}–${policy.band?.hi}; confidence ${policy.confidenceLevel}; min cell ${policy.minCellCount} rows, ${policy.minMembers} members</dd>
+<dt>policy</dt><dd>SHA-256 ${e(r.policyHash)}; ${segmentation ? 'segment representation' : `thresholds ${e(thresholds.join(', '))}`}; band ${policy.band?.lo}–${policy.band?.hi}; confidence ${policy.confidenceLevel}; min cell ${policy.minCellCount} rows, ${policy.minMembers} members</dd>
 <dt>signed by</dt><dd>coordinator key ${e(fingerprint)} (Ed25519) at ${e(r.createdAt)}</dd></dl></section>
-<section id="groups"><h2>Groups</h2><p class="note">Each rate with its ${Math.round((policy.confidenceLevel ?? 0.95) * 100)} % interval in brackets; hover a number for its convention.</p>${result.groupings.flatMap((g) => thresholds.map((t) => groupTable(g, t))).join('')}</section>
+${segmentation ? segmentationSections(signed, result, policy) : `<section id="groups"><h2>Groups</h2><p class="note">Each rate with its ${Math.round((policy.confidenceLevel ?? 0.95) * 100)} % interval in brackets; hover a number for its convention.</p>${result.groupings.flatMap((g) => thresholds.map((t) => groupTable(g, t))).join('')}</section>
 <section id="disparities"><h2>Disparities and checks</h2>${disparityChart(result.checks ?? [], policy.band ?? { lo: 0.8, hi: 1.25 })}${checksTable}</section>
 <section id="roc"><h2>ROC by group</h2>${rocSection(result, aggregates)}</section>
 <section id="calibration"><h2>Calibration by group</h2>${calibrationSection(result)}</section>
 <section id="heatmap"><h2>Intersections</h2>${heatMaps(result, thresholds[0])}</section>
-<section id="parity"><h2>How well the model serves each member</h2>${parityChart(result.parity)}</section>
+<section id="parity"><h2>How well the model serves each member</h2>${parityChart(result.parity)}</section>`}
 ${mitigations}
 ${privacySection(signed)}
 <section id="caveats"><h2>Caveats</h2>${caveats(signed, result, policy)}</section>

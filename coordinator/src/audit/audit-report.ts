@@ -20,6 +20,8 @@ export interface AuditedModel {
   version: number;
   /** SHA-256 hex of the model's float32 little-endian weights (as stored with the version). */
   sha256: string;
+  /** Segmentation models: the version's segment names, by segment index (what members' scoring calls them). */
+  segmentNames?: string[];
 }
 
 /** What the model is for and what its label means, as the operator declared it. */

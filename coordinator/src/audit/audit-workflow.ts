@@ -1,15 +1,16 @@
 // The audit round as a workflow: one secure-sum round of the members' audit vectors for a published
 // model version, then the signed report stored with that version. Only the sum leaves the members.
 import {
-  ConsortError, DEFAULT_MAX_EXAMPLES, auditCharge, auditLayoutOf, auditNoiseFor, auditNoiseMultiplierOf, auditSumLayout, decodeAuditAggregates,
-  decodeNoisyAuditAggregates, policyHash, releaseAggregates, unpackVector,
-  type AuditAggregates, type AuditWorkOrder,
+  ConsortError, DEFAULT_MAX_EXAMPLES, SCORE_ONLY_POLICY_KEYS, auditCharge, auditLayoutOf, auditNoiseFor, auditNoiseMultiplierOf, auditPolicyInputOf, auditSumLayout,
+  decodeAuditAggregates, decodeNoisyAuditAggregates, parseAuditPolicy, policyHash, releaseAggregates, unpackVector,
+  type AuditAggregates, type AuditPolicy, type AuditWorkOrder,
 } from '@consort/core';
 import { chargeRound, checkAuditFits, loadLedger } from '../privacy/privacy-budget.ts';
 import { auditPrivacySection, versionChargeCount, type AuditDifferentialPrivacy } from './audit-privacy.ts';
 import { secureSumRoundPlan } from '../round/secure-sum-round.ts';
 import { throwIfCancelled } from '../round/cancellation.ts';
 import { taskDefinitionOf } from '../round/task-codec.ts';
+import type { JsonObject } from '../store/store.ts';
 import type { Workflow } from '../workflows/workflow.ts';
 import { coreAuditMath } from './audit-math.ts';
 import { buildAuditReportBody, storeSignedAuditReport } from './produce-audit-report.ts';
@@ -21,11 +22,11 @@ export const auditWorkflow: Workflow = {
   async run(ctx) {
     const { task, store } = ctx;
     const def = taskDefinitionOf(task);
-    if (def.kind === 'segmentation') throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} is a segmentation task; this audit round scores binary models`);
     const args = ctx.args.audit ?? {};
     // The operator's policy wins; else the one pinned with the task when it was created.
     const policy = args.policy ?? def.audit?.policy;
     if (!policy) throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} has no audit policy of its own; give one (consort-coordinator audit --policy <file>, or audit.policy over the HTTP API)`);
+    if (def.kind === 'segmentation') refuseScoreSettings(policy, task.id);
     const signingKey = args.signingKey ?? ctx.signingKey;
     if (!signingKey) throw new ConsortError('INVALID_ARGUMENT', 'this coordinator has no signing key for audit reports');
     const declaration = {
@@ -49,15 +50,23 @@ export const auditWorkflow: Workflow = {
     }
     const hash = policyHash(policy);
     // A DP task's counts are noisy and the audit is charged to its budget; refused before the round when it cannot fit.
-    const privacy = def.privacy;
+    // A segmentation task under DP has no noisy audit release: refused (the task definition refuses audit: with privacy: too).
+    if (def.kind === 'segmentation' && def.privacy) {
+      throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} is a segmentation task under differential privacy: its group × segment counts have no noisy release, so it cannot be audited (the counts would be exact)`, { taskId: task.id });
+    }
+    const modelDef = def.kind === 'segmentation' ? undefined : def;
+    const privacy = modelDef?.privacy;
     const noise = privacy ? auditNoiseFor(policy, auditNoiseMultiplierOf(privacy)) : undefined;
     const ledger = privacy ? await loadLedger(store, task.id, privacy) : undefined;
-    if (privacy && ledger) {
+    if (modelDef && privacy && ledger) {
       // At most every enrolled member is invited; the worst case has only minMembers of them surviving.
       const enrolled = (await store.listMembers(task.federationId)).filter((m) => !m.revokedAt).length;
-      checkAuditFits(def, privacy, ledger, Math.max(enrolled, def.minMembers), base.version);
+      checkAuditFits(modelDef, privacy, ledger, Math.max(enrolled, def.minMembers), base.version);
     }
-    const order: AuditWorkOrder = { kind: 'audit', policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES, ...(noise ? { noise } : {}) };
+    const order: AuditWorkOrder = {
+      kind: 'audit', policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES, ...(noise ? { noise } : {}),
+      ...(def.kind === 'segmentation' ? segmentationOrderOf((await store.getModelVersionMeta(base.id)).metrics, task.id, base.version) : {}),
+    };
     // Fixed before the round: the audit trail shows the policy hash before any member computed anything.
     // Automatic audits (the task's policy) are the coordinator's doing; a policy given to this run is the operator's.
     await store.appendAuditEvent({
@@ -107,6 +116,35 @@ export const auditWorkflow: Workflow = {
     await storeSignedAuditReport(store, signingKey, body);
   },
 };
+
+/**
+ * A segmentation model has no score: a policy whose thresholds, histogram, checks, calibration or
+ * member parity differ from the defaults would read as if they had been applied (the task
+ * definition refuses them the same way).
+ */
+function refuseScoreSettings(policy: AuditPolicy, taskId: string): void {
+  const input = auditPolicyInputOf(policy) as unknown as Record<string, unknown>;
+  const defaults = parseAuditPolicy(Object.fromEntries(Object.entries(input).filter(([k]) => !(SCORE_ONLY_POLICY_KEYS as readonly string[]).includes(k)))) as unknown as Record<string, unknown>;
+  const set = SCORE_ONLY_POLICY_KEYS.filter((k) => JSON.stringify((policy as unknown as Record<string, unknown>)[k]) !== JSON.stringify(defaults[k]));
+  if (set.length) {
+    throw new ConsortError('INVALID_ARGUMENT', `task ${taskId} is a segmentation task: the policy's ${set.join(', ')} apply to scored models only; remove ${set.length > 1 ? 'them' : 'it'} from the policy file`, { field: set[0] });
+  }
+}
+
+/**
+ * What members need to assign segments with a released segmentation version: k (the layout's
+ * segment counts), the features in centroid order and the standardization's clip. The version's
+ * metrics hold them (segmentation-task.ts writes them with the centroids).
+ */
+function segmentationOrderOf(metrics: JsonObject, taskId: string, version: number): Pick<AuditWorkOrder, 'model' | 'segmentation'> {
+  const m = metrics as { kind?: unknown; k?: unknown; features?: unknown; standardization?: { zClip?: unknown } };
+  const features = Array.isArray(m.features) && m.features.every((f) => typeof f === 'string') ? m.features as string[] : undefined;
+  const zClip = m.standardization?.zClip;
+  if (m.kind !== 'segmentation' || !Number.isInteger(m.k) || (m.k as number) < 1 || !features || typeof zClip !== 'number') {
+    throw new ConsortError('INVALID_ARGUMENT', `model version ${version} of task ${taskId} is not a complete segmentation model (its metrics lack k, features or standardization); run the segmentation again, then audit`);
+  }
+  return { model: { kind: 'segmentation', segments: m.k as number }, segmentation: { features, zClip } };
+}
 
 /**
  * An attribute under which the sum counted no customer means the policy does not fit the members'

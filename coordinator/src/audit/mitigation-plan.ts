@@ -49,6 +49,9 @@ export function measuredEffectOf(record: unknown, aggregates: AuditAggregates): 
 /** Plans a mitigation from a (verified) report: per-group thresholds toward equal TPR or selection rate, or reweighing weights. */
 export function planMitigation(signed: SignedAuditReport, o: { grouping: string; kind: 'thresholds' | 'reweighing'; metric?: 'tpr' | 'selectionRate' }): MitigationRecord {
   const aggregates = signed.report.aggregates as AuditAggregates;
+  if (aggregates.model?.kind === 'segmentation') {
+    throw new ConsortError('INVALID_ARGUMENT', 'the report audits a segmentation model: thresholds and reweighing act on scores and labels; re-run the segmentation (other features, k) and audit its new version instead');
+  }
   const base = { fromReport: reportSha256(signed.report), fromModelVersionId: signed.report.model.modelVersionId, grouping: o.grouping };
   if (o.kind === 'reweighing') {
     const counts = groupLabelCounts(aggregates, o.grouping);

@@ -61,19 +61,24 @@ export function auditedTask(task: TaskRecord, declared: AuditDeclarationOptions 
 
 /** Plain statements of everything the coordinator learned in the audit round. */
 export function revealedQuantities(policy: AuditPolicy, aggregates: AuditAggregates, dp?: AuditDifferentialPrivacy): string[] {
-  const segments = aggregates.model.kind === 'segmentation' ? `, rows per segment (${aggregates.model.segments} segments)` : '';
   if (dp?.applied) {
     return [
-      `the sum over members of one integer vector: per cell of each grouping, the number of members with rows in it (exact), and with Gaussian noise of std ${dp.audit.noiseStdPerCount.toFixed(2)} (σ ${dp.audit.noiseMultiplier} × Δ ${dp.audit.sensitivity.toFixed(3)}) TP/FP/TN/FN at each threshold (${policy.thresholds.join(', ')}) and score histograms by true label merged into ${dp.audit.histogramGroups} groups${segments}`,
+      `the sum over members of one integer vector: per cell of each grouping, the number of members with rows in it (exact), and with Gaussian noise of std ${dp.audit.noiseStdPerCount.toFixed(2)} (σ ${dp.audit.noiseMultiplier} × Δ ${dp.audit.sensitivity.toFixed(3)}) TP/FP/TN/FN at each threshold (${policy.thresholds.join(', ')}) and score histograms by true label merged into ${dp.audit.histogramGroups} groups`,
       `cells whose noisy row count is below ${policy.minCellCount}, or with rows from fewer than ${policy.minMembers} members, are withheld from the report`,
       'no member-parity distribution (not released under differential privacy)',
       'no row, no score and no per-member vector left any member',
     ];
   }
+  const counted = aggregates.model.kind === 'segmentation'
+    ? `the number of members with rows in it and its rows per segment (${aggregates.model.segments} segments, each row assigned with the audited version's centroids)`
+    : `the number of members with rows in it, the row count, TP/FP/TN/FN at each threshold (${policy.thresholds.join(', ')}) and score histograms by true label (${policy.histogramBins} bins)`;
+  const parity = aggregates.model.kind === 'segmentation'
+    ? 'the number of members in the sum (a segmentation model has no per-member quality, so the member-parity distribution is empty)'
+    : `the number of members per bin of their own ${policy.memberParity.metric} (${policy.memberParity.bins} bins): a distribution that names no member`;
   return [
-    `the sum over members of one integer vector: per cell of each grouping, the number of members with rows in it, the row count, TP/FP/TN/FN at each threshold (${policy.thresholds.join(', ')}) and score histograms by true label (${policy.histogramBins} bins)${segments}`,
+    `the sum over members of one integer vector: per cell of each grouping, ${counted}`,
     `cells with fewer than ${policy.minCellCount} rows or ${policy.minMembers} members are withheld from the report`,
-    `the number of members per bin of their own ${policy.memberParity.metric} (${policy.memberParity.bins} bins): a distribution that names no member`,
+    parity,
     'no row, no score and no per-member vector left any member',
   ];
 }
@@ -140,11 +145,21 @@ export async function buildAuditReportBody(
     return m ? memberPseudonym(m.identityPublicKey) : `unknown:${id.slice(0, 6)}`;
   });
   return assembleAuditReportBody({
-    model: { taskId: task.id, taskName: task.name, kind: task.definition.kind, modelVersionId: mv.id, version: mv.version, sha256: mv.sha256 },
+    model: {
+      taskId: task.id, taskName: task.name, kind: task.definition.kind, modelVersionId: mv.id, version: mv.version, sha256: mv.sha256,
+      ...(task.definition.kind === 'segmentation' ? { segmentNames: segmentNamesOf(mv.metrics, outcome.aggregates) } : {}),
+    },
     task: auditedTask(task, declared),
     contributors: pseudonymsOf(outcome.contributors),
     dropped: pseudonymsOf(outcome.dropped),
   }, outcome, math, now);
+}
+
+/** The segment names of a segmentation version (its metrics), one per segment of the audit; "segment i" where one is missing. */
+function segmentNamesOf(metrics: Record<string, unknown>, aggregates: AuditAggregates): string[] {
+  const k = aggregates.model.kind === 'segmentation' ? aggregates.model.segments : 0;
+  const names = Array.isArray(metrics.names) ? metrics.names : [];
+  return Array.from({ length: k }, (_, i) => (typeof names[i] === 'string' && names[i] ? names[i] as string : `segment ${i}`));
 }
 
 /** Signs a body and stores it with its model version (one report per version). */

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { CoordinatorEvent } from '@consort/protos/types/CoordinatorEvent';
 import type { InputHeader__Output } from '@consort/protos/types/InputHeader';
 import type { StageSubmission__Output } from '@consort/protos/types/StageSubmission';
-import { ConsortError, type RoundState } from '@consort/core';
+import { type RoundState } from '@consort/core';
 import type { MemberConnections } from '../members/connections.ts';
 import type { Store, TaskRecord } from '../store/store.ts';
 import { workflowFor } from '../workflows/registry.ts';
@@ -76,12 +76,11 @@ export class RoundRunner {
 
   /**
    * Runs the task's own workflow (its kind: model training or segmentation); `rounds` caps
-   * training, `audit` audits the run's final version (over the task's own audit policy).
+   * training, `audit` audits the run's final version or published segmentation (over the task's own audit policy).
    */
   async runTask(taskId: string, rounds?: number, options: RunRoundsOptions = {}, audit?: WorkflowArgs['audit']): Promise<RoundReport[]> {
     const task = await this.opts.store.getTask(taskId);
     const kind = taskDefinitionOf(task).kind ?? 'model';
-    if (audit && kind !== 'model') throw new ConsortError('INVALID_ARGUMENT', `task ${taskId} is a ${kind} task; only a model task's versions are audited`);
     return this.runWorkflow(kind, task, { rounds, ...(audit ? { audit } : {}) }, options);
   }
 

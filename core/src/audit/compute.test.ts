@@ -149,17 +149,22 @@ describe('segmentation models', () => {
     const policy = parseAuditPolicy({ ...input, minMembers: 1, minCellCount: 1 });
     const layout = buildAuditLayout(policy, { kind: 'segmentation', segments: 2 });
     const rows: AuditRow[] = [
-      ...Array.from({ length: 30 }, () => ({ segment: 0, values: { g: 'A' } })),
-      ...Array.from({ length: 10 }, () => ({ segment: 1, values: { g: 'A' } })),
-      ...Array.from({ length: 20 }, () => ({ segment: 1, values: { g: 'B' } })),
+      ...Array.from({ length: 300 }, () => ({ segment: 0, values: { g: 'A' } })),
+      ...Array.from({ length: 100 }, () => ({ segment: 1, values: { g: 'A' } })),
+      ...Array.from({ length: 200 }, () => ({ segment: 1, values: { g: 'B' } })),
     ];
     const result = computeAudit(decodeAuditAggregates(memberAuditVector(rows, layout), layout), policy);
     const [A, B] = result.groupings[0].groups;
-    // A: 40 of 60 rows overall (2/3); 30 of 30 in segment 0 → 1.5; 10 of 30 in segment 1 → 0.5.
+    // A: 400 of 600 rows overall (2/3); 300 of 300 in segment 0 → 1.5; 100 of 300 in segment 1 → 0.5.
     expect(A.segments!.map((s) => s.representationRatio.value)).toEqual([1.5, 0.5]);
-    // B: 20 of 60 overall (1/3); 0 of 30 in segment 0; 20 of 30 in segment 1 → 2.
+    // B: 200 of 600 overall (1/3); 0 of 300 in segment 0; 200 of 300 in segment 1 → 2.
     expect(B.segments!.map((s) => s.representationRatio.value)).toEqual([0, 2]);
-    expect(result.checks).toEqual([]);
+    // One representation check per group × segment; C has no rows, so its checks are inconclusive.
+    expect(result.checks.map((c) => [c.group, c.segment, c.verdict])).toEqual([
+      ['A', 0, 'fail'], ['A', 1, 'fail'], ['B', 0, 'fail'], ['B', 1, 'fail'], ['C', 0, 'inconclusive'], ['C', 1, 'inconclusive'],
+    ]);
+    expect(result.checks.every((c) => c.metric === 'representation' && c.threshold === null)).toBe(true);
+    expect(result.verdict).toBe('fail');
   });
 });
 

@@ -21,6 +21,15 @@ export const CONVENTIONS = {
   check: 'Aequitas ratio against the band; pass when the ratio is shown inside the band (two one-sided tests), fail when shown outside, Holm-adjusted across all checks at 1 − confidenceLevel; otherwise inconclusive',
 } as const;
 
+/**
+ * What a segmentation audit's representation numbers mean (added to its report's conventions only,
+ * so binary reports recompute exactly as before).
+ */
+export const SEGMENTATION_CONVENTIONS = {
+  representationInterval: 'Katz-log interval of the ratio of the two proportions (group rows in the segment ÷ segment rows, group rows ÷ all rows) treated as independent binomials; as the segment\'s rows are part of all rows the two are positively correlated, so the interval is wider than exact (conservative)',
+  representationCheck: 'per group × segment: pass when the representation ratio is shown inside the band, fail when shown outside (Katz-log tests, Holm-adjusted with every other check at 1 − confidenceLevel); inconclusive when the group\'s cell is withheld, the segment has fewer than minCellCount released rows, or the interval overlaps a band edge. Thresholds, histograms, calibration and member parity of the policy do not apply to a segmentation model',
+} as const;
+
 /** Numerator and denominator of each rate from confusion counts (textbook definitions). */
 export const RATES: Record<CheckMetric | 'fdr' | 'for' | 'tnr', (c: ConfusionCounts) => [number, number]> = {
   selectionRate: (c) => [c.tp + c.fp, c.tp + c.fp + c.tn + c.fn],
@@ -176,10 +185,19 @@ function checkOf(
   const inconclusive = (reason: string): PendingCheck => ({ ...head, ratio: null, interval: null, rawFail: null, rawPass: null, reason });
   if (!usable(g)) return inconclusive(g.suppressed ? `group suppressed (${g.suppressed})` : 'group has no rows');
   if (!usable(ref)) return inconclusive(ref.suppressed ? `reference group suppressed (${ref.suppressed})` : 'reference group has no rows');
-  let [x1, n1] = RATES[metric](g.confusion![t]);
-  let [x2, n2] = RATES[metric](ref.confusion![t]);
+  const [x1, n1] = RATES[metric](g.confusion![t]);
+  const [x2, n2] = RATES[metric](ref.confusion![t]);
   if (n1 === 0 || n2 === 0) return inconclusive(`no rows in the ${metric} denominator of the ${n1 === 0 ? 'group' : 'reference'}`);
   if (x2 === 0 && x1 === 0) return inconclusive(`${metric} is 0 in both groups: the ratio is undefined`);
+  return { ...head, ...bandTest(x1, n1, x2, n2, policy, z) };
+}
+
+/**
+ * The ratio (x1/n1) ÷ (x2/n2) tested against the band: Katz-log interval and the two one-sided
+ * p-values (outside the band, inside it) that Holm adjusts across all checks. Needs n1, n2 > 0
+ * and x1 + x2 > 0.
+ */
+function bandTest(x1: number, n1: number, x2: number, n2: number, policy: AuditPolicy, z: number): Pick<PendingCheck, 'ratio' | 'interval' | 'rawFail' | 'rawPass' | 'reason'> {
   const r = x1 / n1 / (x2 / n2);
   let reason = 'Katz-log test of the ratio against the band';
   if (x1 === 0 || x2 === 0) {
@@ -196,7 +214,45 @@ function checkOf(
   const rawFail = Math.min(1, 2 * Math.min(pAbove, pBelow));
   const rawPass = Math.max(1 - normalCdf((L - a) / se), 1 - normalCdf((b - L) / se));
   const interval = katzLogInterval(x1, n1, x2, n2, z);
-  return { ...head, ratio: Number.isFinite(r) ? r : null, interval, rawFail, rawPass, reason };
+  return { ratio: Number.isFinite(r) ? r : null, interval, rawFail, rawPass, reason };
+}
+
+/**
+ * Representation of each group of a stratum in each segment: (count in the segment ÷ segment rows)
+ * ÷ (group rows ÷ all rows), over the released cells of the stratum. Every group × segment is a
+ * check against the band; a withheld group or a segment with fewer than minCellCount released
+ * rows is inconclusive.
+ */
+function representation(
+  cells: CellAggregate[], results: GroupResult[], k: number, ctx: { gid: string; stratum: string | null }, policy: AuditPolicy, z: number, pending: PendingCheck[],
+): void {
+  const live = cells.filter(usable);
+  const N = live.reduce((a, c) => a + c.n!, 0);
+  const perSegment = Array.from({ length: k }, (_, s) => live.reduce((a, c) => a + c.segments![s], 0));
+  cells.forEach((c, i) => {
+    const label = results[i].label;
+    const rows: NonNullable<GroupResult['segments']> = [];
+    for (let s = 0; s < k; s++) {
+      const id = `${ctx.gid}|${ctx.stratum ?? ''}|${label}|representation|${s}`;
+      const head = { id, grouping: ctx.gid, stratum: ctx.stratum, group: label, reference: 'all rows', metric: 'representation' as const, threshold: null, segment: s };
+      const inconclusive = (reason: string): PendingCheck => ({ ...head, ratio: null, interval: null, rawFail: null, rawPass: null, reason });
+      if (!usable(c)) {
+        pending.push(inconclusive(c.suppressed ? `group suppressed (${c.suppressed})` : 'group has no rows'));
+        continue;
+      }
+      const count = c.segments![s];
+      const test = perSegment[s] > 0 ? bandTest(count, perSegment[s], c.n!, N, policy, z) : null;
+      rows.push({ segment: s, count, representationRatio: test
+        ? { value: test.ratio, interval: test.interval, convention: CONVENTIONS.representation, method: 'katz-log' }
+        : { ...NONE, convention: CONVENTIONS.representation } });
+      if (!test || perSegment[s] < policy.minCellCount) {
+        pending.push(inconclusive(`segment ${s} has ${perSegment[s]} released rows here, fewer than minCellCount (${policy.minCellCount})`));
+      } else {
+        pending.push({ ...head, ...test });
+      }
+    }
+    if (usable(c)) results[i].segments = rows;
+  });
 }
 
 function strataOf(g: AuditAggregates['groupings'][number]): Array<{ stratum: string | null; cells: CellAggregate[] }> {
@@ -219,22 +275,8 @@ function groupingResult(g: AuditAggregates['groupings'][number], agg: AuditAggre
     const label = (c: CellAggregate) => groupLabel(c.key.slice(0, nAttr));
     const full = (c: CellAggregate) => (stratum === null ? label(c) : `${label(c)} | ${stratum}`);
     const results = cells.map((c) => groupResult(c, g.id, full(c), policy, z));
-    // Segmentation: representation ratio of each group in each segment.
-    if (agg.model.kind === 'segmentation') {
-      const k = agg.model.segments;
-      const live = cells.filter(usable);
-      const N = live.reduce((a, c) => a + c.n!, 0);
-      const perSegment = Array.from({ length: k }, (_, s) => live.reduce((a, c) => a + c.segments![s], 0));
-      cells.forEach((c, i) => {
-        if (!usable(c)) return;
-        results[i].segments = c.segments!.map((count, s) => {
-          const share = ratio(count, perSegment[s]);
-          const overall = ratio(c.n!, N);
-          const value = share !== null && overall !== null && overall > 0 ? share / overall : null;
-          return { segment: s, count, representationRatio: { value, interval: null, convention: CONVENTIONS.representation, method: 'none' } };
-        });
-      });
-    }
+    // Segmentation: representation ratio of each group in each segment, with its interval and check.
+    if (agg.model.kind === 'segmentation') representation(cells, results, agg.model.segments, { gid: g.id, stratum }, policy, z, pending);
     groups.push(...results);
     if (agg.model.kind !== 'binary') continue;
     const live = cells.filter(usable);
@@ -330,5 +372,6 @@ export function computeAudit(aggregates: AuditAggregates, policy: AuditPolicy): 
     return { ...p, pFail: adjFail[i], pPass: adjPass[i], verdict, reason };
   });
   const verdict: Verdict = checks.some((c) => c.verdict === 'fail') ? 'fail' : checks.length > 0 && checks.every((c) => c.verdict === 'pass') ? 'pass' : 'inconclusive';
-  return { members: agg.members, groupings, checks, verdict, parity: agg.parity, conventions: { ...CONVENTIONS } };
+  const conventions = agg.model.kind === 'segmentation' ? { ...CONVENTIONS, ...SEGMENTATION_CONVENTIONS } : { ...CONVENTIONS };
+  return { members: agg.members, groupings, checks, verdict, parity: agg.parity, conventions };
 }

@@ -263,9 +263,14 @@ export interface CheckResult {
   grouping: string;
   stratum: string | null;
   group: string;
+  /** The reference group (binary checks), or "all rows" (a segmentation representation check). */
   reference: string;
-  metric: CheckMetric;
-  threshold: number;
+  /** A rate compared with the reference group, or 'representation': the group's share of a segment against its share of all rows. */
+  metric: CheckMetric | 'representation';
+  /** Decision threshold (binary checks); null for a representation check. */
+  threshold: number | null;
+  /** Segment index of a representation check (segmentation models only). */
+  segment?: number;
   ratio: number | null;
   interval: [number, number] | null;
   /** Holm-adjusted p-value that the ratio is outside the band (fail side) and inside it (pass side). */

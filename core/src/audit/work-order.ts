@@ -1,7 +1,7 @@
 // The audit round's work order (RoundOpen.payload_json, signed with the round): the policy and the
 // packed layout of the one integer vector each member sends to the secure sum.
 import { planLayout, type SegmentSpec, type VectorLayout } from '../secagg/quantize.ts';
-import { buildAuditLayout } from './layout.ts';
+import { buildAuditLayout, type AuditModelKind } from './layout.ts';
 import type { AuditNoise } from './dp-release.ts';
 import type { AuditLayout, AuditPolicy } from './types.ts';
 
@@ -18,11 +18,19 @@ export interface AuditWorkOrder {
    * Each member derives it from its pinned task and refuses a round whose work order differs.
    */
   noise?: AuditNoise;
+  /** What is audited: a scored binary model (absent: binary, as before) or a segmentation model with k segments. */
+  model?: AuditModelKind;
+  /**
+   * Segmentation models: the task's segmentation features (in centroid order) and the clip of
+   * their standardization; members standardize with the task's fitted pipeline and assign each
+   * row to its nearest centroid of the audited version, as scoring does.
+   */
+  segmentation?: { features: string[]; zClip: number };
 }
 
 /** The audit vector's layout (cells, histograms, parity) for a work order. */
 export function auditLayoutOf(order: AuditWorkOrder): AuditLayout {
-  return buildAuditLayout(order.policy);
+  return buildAuditLayout(order.policy, order.model ?? { kind: 'binary' });
 }
 
 /**

@@ -156,6 +156,8 @@ describe('resolveTask: one resolver for every kind', () => {
     ['privacy.statistics.bounds', { ...segDp, privacy: { epsilon: 4, noiseMultiplier: 2, statistics: { noiseMultiplier: 2, bounds: { recency: [0, 400] } } } }],
     ['privacy.noiseMultiplier', { ...segDp, privacy: { ...segDp.privacy as object, noiseMultiplier: 0 } }],
     ['segmentation.profileLabels', { ...segDp, segmentation: { features: ['recency', 'frequency'], profileLabels: ['churned'] } }],
+    // A segmentation audit's group × segment counts have no noisy release: not with privacy.
+    ['audit', { ...segDp, protected: ['gender'], audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'] }] } } }],
   ];
   for (const [field, input] of refusals) {
     it(`refuses a bad ${field}, naming the field`, () => {
@@ -212,7 +214,7 @@ describe('task audit (the policy pinned with the task)', () => {
     expect(resolveTask(audited)).not.toHaveProperty('audit');
   });
 
-  it('refuses a bad policy, a column not listed in protected, a bare policyFile, a regression or segmentation task', () => {
+  it('refuses a bad policy, a column not listed in protected, a bare policyFile, a regression task', () => {
     expect(fieldOf({ ...audited, audit: { policy: { attributes: [] } } })).toBe('audit.policy');
     expect(fieldOf({ ...audited, protected: [], audit: { policy } })).toBe('audit.policy');
     expect(fieldOf({ ...audited, audit: { policyFile: 'audit-policy.yaml' } })).toBe('audit.policyFile');
@@ -220,6 +222,17 @@ describe('task audit (the policy pinned with the task)', () => {
     expect(fieldOf({ ...audited, audit: { policy, intendedUse: '' } })).toBe('audit.intendedUse');
     expect(fieldOf({ ...audited, audit: { policy, polcy: 1 } })).toBe('audit.polcy');
     expect(fieldOf({ ...audited, model: { task: 'regression' }, audit: { policy } })).toBe('audit');
-    expect(fieldOf({ name: 's', kind: 'segmentation', protected: ['gender'], segmentation: { features: ['a'] }, audit: { policy } })).toBe('audit');
+  });
+
+  it('audits a segmentation task with a policy on its protected columns, refusing score-only settings', () => {
+    const seg = { name: 's', kind: 'segmentation', protected: ['gender'], segmentation: { features: ['a'] } };
+    const t = resolveTask({ ...seg, audit: { policy, intendedUse: 'targeted offers' } });
+    expect(t.kind === 'segmentation' && t.audit).toMatchObject({ policyHash: policyHash(parseAuditPolicy(policy)), intendedUse: 'targeted offers' });
+    expect(fieldOf({ ...seg, protected: [], audit: { policy } })).toBe('audit.policy');
+    for (const key of ['thresholds', 'histogramBins', 'checks', 'calibrationBins', 'memberParity']) {
+      expect(fieldOf({ ...seg, audit: { policy: { ...policy, [key]: key === 'checks' ? ['tpr'] : key === 'thresholds' ? [0.3] : key === 'memberParity' ? { bins: 10 } : 100 } } })).toBe('audit.policy');
+    }
+    // The band, minimums and confidence level do apply to segments.
+    expect(resolveTask({ ...seg, audit: { policy: { ...policy, band: { lo: 0.7, hi: 1.4 }, minCellCount: 20 } } })).toHaveProperty('audit.policy.band', { lo: 0.7, hi: 1.4 });
   });
 });

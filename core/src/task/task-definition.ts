@@ -192,6 +192,8 @@ export interface SegmentationTask extends TaskCommon {
   segmentation: SegmentationSettings;
   /** Customer-level differential privacy of every segmentation round; absent = exact sums. */
   privacy?: SegmentationPrivacy;
+  /** The automatic fairness audit (representation of groups in segments) of each published version; absent = none. */
+  audit?: TaskAudit;
 }
 
 /** A task file resolved: every field checked and every default filled, one shape per kind. */
@@ -421,10 +423,17 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
  * Its protected attributes must be columns the task lists in `protected` (what members agree to
  * read for audits).
  */
-function resolveTaskAudit(input: TaskAuditInput | undefined, prediction: 'binary' | 'regression', protectedAttrs: string[]): TaskAudit | undefined {
+function resolveTaskAudit(input: TaskAuditInput | undefined, prediction: 'binary' | 'regression' | 'segmentation', protectedAttrs: string[]): TaskAudit | undefined {
   if (input === undefined) return undefined;
   if (!isPlainObject(input)) bad('audit', 'write { policy: { attributes: [...] } } or { policyFile: audit-policy.yaml } (docs/audits.md)');
-  if (prediction !== 'binary') bad('audit', 'the fairness audit scores binary models; a regression task cannot be audited this way');
+  if (prediction === 'regression') bad('audit', 'the fairness audit scores binary models and segments; a regression task cannot be audited this way');
+  if (prediction === 'segmentation' && isPlainObject(input.policy)) {
+    // Score settings would read as if they were applied: refused rather than silently ignored.
+    const scoreOnly = SCORE_ONLY_POLICY_KEYS.filter((k) => (input.policy as Record<string, unknown>)[k] !== undefined);
+    if (scoreOnly.length) {
+      bad('audit.policy', `${scoreOnly.join(', ')} ${scoreOnly.length > 1 ? 'are settings' : 'is a setting'} of score audits; a segmentation model has no score (its audit compares each group's share of every segment with its share of all customers): remove ${scoreOnly.length > 1 ? 'them' : 'it'}`);
+    }
+  }
   if (input.policy === undefined) {
     bad(input.policyFile === undefined ? 'audit.policy' : 'audit.policyFile', input.policyFile === undefined
       ? 'give the audit policy (audit.policy, or audit.policyFile in a task file)'
@@ -448,8 +457,11 @@ function resolveTaskAudit(input: TaskAuditInput | undefined, prediction: 'binary
   return { policy, policyHash: policyHash(policy), ...text('intendedUse'), ...text('dataWindow') };
 }
 
+/** Audit policy keys that only mean something for a scored model: refused in a segmentation task's policy. */
+export const SCORE_ONLY_POLICY_KEYS = ['thresholds', 'histogramBins', 'checks', 'calibrationBins', 'memberParity'] as const;
+
 /** Model-task settings a segmentation task does not read: refused rather than silently ignored. */
-const MODEL_ONLY_FIELDS = ['numeric', 'categorical', 'positiveLabel', 'model', 'train', 'testFraction', 'strategy', 'sampleFraction', 'earlyStopping', 'maxRounds', 'audit'] as const;
+const MODEL_ONLY_FIELDS = ['numeric', 'categorical', 'positiveLabel', 'model', 'train', 'testFraction', 'strategy', 'sampleFraction', 'earlyStopping', 'maxRounds'] as const;
 
 /**
  * A segmentation task: k-means settings, no target and no model. Its statistics round
@@ -499,11 +511,15 @@ function resolveSegmentationTask(input: TaskDefinitionInput, common: TaskCommon)
   const privacy = resolveSegmentationPrivacy(input.privacy, features);
   // Label sums have no bounds to noise them with: refused rather than released exactly.
   if (privacy && profileLabels.length) bad('segmentation.profileLabels', 'are not released under differential privacy (their sums have no bounds); remove them, or remove privacy');
+  const audit = resolveTaskAudit(input.audit, 'segmentation', common.protected);
+  // The audit's segment counts have no noisy release (an audit of a model task does): refused rather than released exactly.
+  if (privacy && audit) bad('audit', 'a segmentation task under differential privacy cannot be audited yet: its group × segment counts would be released without noise; remove audit, or remove privacy');
   return {
     ...common,
     kind: 'segmentation',
     aggregation: 'secure',
     ...(privacy ? { privacy } : {}),
+    ...(audit ? { audit } : {}),
     segmentation: {
       features, ks, ...(fixedK !== undefined ? { fixedK } : {}), restarts, minClusterCount, roles, profileLabels,
       ...(churnLabel !== undefined ? { churnLabel } : {}), ...(valueLabel !== undefined ? { valueLabel } : {}), maxIterations,

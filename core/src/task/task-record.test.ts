@@ -23,6 +23,10 @@ const inputs: Record<string, TaskDefinitionInput> = {
     name: 'seg-dp', kind: 'segmentation', segmentation: { features: ['r', 'f'], k: 3 },
     privacy: { epsilon: 6, noiseMultiplier: 3, clip: 4, statistics: { noiseMultiplier: 2, bounds: { r: [0, 1], f: [0, 9] } } },
   },
+  segmentationAudited: {
+    name: 'seg', kind: 'segmentation', protected: ['gender', 'age'], segmentation: { features: ['r', 'f'], k: 3 },
+    audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'] }, { name: 'age', kind: 'banded', bands: [30, 65] }], intersections: [['gender', 'age']], band: { lo: 0.75, hi: 1.3 } }, dataWindow: '2026' },
+  },
   segmentationRange: { name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f'], k: { min: 3, max: 5 } } },
 };
 

@@ -6,7 +6,7 @@ import { featureStatsLength, pipelineInputDim, type FeatureSchema } from '../fea
 import { validateModelSpec, type ModelSpec } from '../model/model-spec.ts';
 import { auditPolicyInputOf } from '../audit/policy.ts';
 import { segmentationPrivacyInput } from '../privacy/segmentation-release.ts';
-import { resolveTask, type ModelTask, type ResolvedTask, type TaskDefinitionInput } from './task-definition.ts';
+import { SCORE_ONLY_POLICY_KEYS, resolveTask, type ModelTask, type ResolvedTask, type TaskDefinitionInput } from './task-definition.ts';
 
 /** Version of the stored/sent document; a decoder refuses a newer one it cannot read. */
 export const TASK_SCHEMA_VERSION = 1;
@@ -30,6 +30,8 @@ export function taskInputOf(task: ResolvedTask): TaskDefinitionInput {
         maxIterations: s.maxIterations,
       },
       ...(task.privacy ? { privacy: segmentationPrivacyInput(task.privacy) } : {}),
+      // A segmentation policy holds the score settings' defaults only (the resolver refuses others): left out, they resolve the same.
+      ...(task.audit ? { audit: auditInputOf(task.audit, SCORE_ONLY_POLICY_KEYS) } : {}),
     };
   }
   return {
@@ -40,8 +42,14 @@ export function taskInputOf(task: ResolvedTask): TaskDefinitionInput {
     // Privacy is part of what members pin: it travels (and is stored) with the task.
     ...(task.privacy ? { privacy: task.privacy } : {}),
     // The hash is the policy's: resolving recomputes it.
-    ...(task.audit ? { audit: { policy: auditPolicyInputOf(task.audit.policy), intendedUse: task.audit.intendedUse, dataWindow: task.audit.dataWindow } } : {}),
+    ...(task.audit ? { audit: auditInputOf(task.audit) } : {}),
   };
+}
+
+/** A resolved audit as task-file input (the hash is the policy's: resolving recomputes it). */
+function auditInputOf(audit: NonNullable<ResolvedTask['audit']>, omit: readonly string[] = []): NonNullable<TaskDefinitionInput['audit']> {
+  const policy = Object.fromEntries(Object.entries(auditPolicyInputOf(audit.policy)).filter(([k]) => !omit.includes(k)));
+  return { policy, intendedUse: audit.intendedUse, dataWindow: audit.dataWindow };
 }
 
 /** The canonical JSON text of a task (RFC 8785: sorted keys, no spaces): equal tasks give equal text. */

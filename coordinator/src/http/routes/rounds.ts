@@ -71,8 +71,7 @@ export async function roundRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
       throw new ConsortError('INVALID_ARGUMENT', `an audit goes with a training run or workflow "audit", not with workflow "${workflow}"`);
     }
     const wantsAudit = workflow === 'audit' || audit !== undefined;
-    if (wantsAudit && task.definition.kind !== 'model') throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} is a ${task.definition.kind} task; only a model task's versions are audited`);
-    if (wantsAudit && !audit?.policy && !(task.definition.kind === 'model' && task.definition.audit)) {
+    if (wantsAudit && !audit?.policy && !task.definition.audit) {
       throw new ConsortError('INVALID_ARGUMENT', `task ${task.id} has no audit policy of its own; give one as audit.policy`);
     }
     const run = runs.start(request.params.taskId, {
