@@ -19,6 +19,12 @@ const inputs: Record<string, TaskDefinitionInput> = {
     name: 'audited', label: 'churned', numeric: ['spend'], protected: ['gender', 'age'],
     audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'], reference: 'M' }, { name: 'age', kind: 'banded', bands: [30, 60] }], intersections: [['gender', 'age']] }, intendedUse: 'retention calls' },
   },
+  // Reweighing is a pinned task term: members take part in its counting round only because the task asks.
+  reweighed: {
+    name: 'reweighed', label: 'churned', numeric: ['spend'], protected: ['gender', 'age'],
+    audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'] }, { name: 'age', kind: 'banded', bands: [30, 60] }] } },
+    mitigation: { reweighing: { attributes: ['gender', 'age'] } },
+  },
   segmentationRange: { name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f'], k: { min: 3, max: 5 } } },
 };
 

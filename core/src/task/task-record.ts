@@ -39,6 +39,7 @@ export function taskInputOf(task: ResolvedTask): TaskDefinitionInput {
     ...(task.privacy ? { privacy: task.privacy } : {}),
     // The hash is the policy's: resolving recomputes it.
     ...(task.audit ? { audit: { policy: auditPolicyInputOf(task.audit.policy), intendedUse: task.audit.intendedUse, dataWindow: task.audit.dataWindow } } : {}),
+    ...(task.mitigation ? { mitigation: task.mitigation } : {}),
   };
 }
 
