@@ -1,7 +1,7 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
 import { join } from 'node:path';
 import {
-  ConsortError, EXIT_CODES, auditSumLayout, describeError, featureStatsLength, formatError, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
+  ConsortError, EXIT_CODES, auditSumLayout, pinnedReweighingLayout, reweighingSumLayout, describeError, featureStatsLength, formatError, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
 } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
@@ -15,6 +15,7 @@ import type { MemberIdentity } from '../identity/member-identity.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound, type ContributionRoundOptions } from '../secagg/secure-member-round.ts';
 import { segmentationLayoutOf } from './segmentation-work.ts';
+import { reweighingOrderOf } from './reweighing-work.ts';
 import { ModelArchive, type SavedModel } from './model-archive.ts';
 import { RoundAdmission } from './round-admission.ts';
 import { DEFAULT_MIN_MEMBERS_FLOOR, roundTaskOf } from './round-policy.ts';
@@ -404,6 +405,23 @@ export class MemberAgent {
       const packed = this.enqueue(() => this.declineOnError(open, async () => {
         const model = async () => (await this.client.downloadModel(open.modelVersionId, open.modelSha256)).weights;
         const vector = await this.localWork.auditVector(this.localRound(open), audit, model, s.invitedMembers);
+        this.localWork.alterPacked?.(vector, layout);
+        return { vector, clipped: 0 };
+      }));
+      packed.catch(() => undefined);
+      const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
+      this.secureRounds.set(open.roundId, round);
+      await round.advertise();
+      return;
+    }
+    const reweighing = await this.declineOnError(open, async () => reweighingOrderOf(open.payloadJson));
+    if (reweighing) {
+      // Reweighing rounds: group × label counts of the training rows, laid out from the pinned task
+      // (a task that did not ask for reweighing is declined before any row is counted).
+      const layout = await this.declineOnError(open, async () => reweighingSumLayout(pinnedReweighingLayout(roundTaskOf(open), reweighing.attributes), reweighing.maxRows, s.invitedMembers));
+      this.log.info(`${roundName(this.rounds.get(open.roundId), open.roundId)} counts training rows by group × label (reweighing over ${reweighing.attributes.join(' × ')})`, { member: this.memberId });
+      const packed = this.enqueue(() => this.declineOnError(open, async () => {
+        const vector = await this.localWork.reweighingVector(this.localRound(open), reweighing, s.invitedMembers);
         this.localWork.alterPacked?.(vector, layout);
         return { vector, clipped: 0 };
       }));

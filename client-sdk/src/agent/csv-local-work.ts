@@ -1,8 +1,9 @@
 // The default local work of a member agent: the member's CSV export, TensorFlow.js training, segmentation sums.
-import { ConsortError, type AuditWorkOrder, type FeaturePipeline, type FeatureSchema, type ModVector } from '@consort/core';
+import { ConsortError, type AuditWorkOrder, type ReweighingWorkOrder, type FeaturePipeline, type FeatureSchema, type ModVector } from '@consort/core';
 import { auditVector } from '../audit/audit-work.ts';
 import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
+import { reweighingVector } from './reweighing-work.ts';
 import { checkDataFile, checkPipeline, checkRows } from './data-check.ts';
 import {
   modelSpecOf, privateStatisticsInput, roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type PrivacyMeans, type SegmentationRound,
@@ -48,6 +49,14 @@ export class CsvLocalWork implements LocalWork {
     const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
     const inputs = { spec: modelSpecOf(open), weights: await model(), pipeline: JSON.parse(open.pipelineJson) as FeaturePipeline, rows: data.test, file: data.file };
     return auditVector(order, inputs, members);
+  }
+
+  /** The reweighing round's group × label counts over the training rows of the task's split. */
+  async reweighingVector(round: LocalRound, order: ReweighingWorkOrder, members: number): Promise<ModVector> {
+    const { open } = round;
+    const ctx = roundContextOf(open);
+    const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
+    return reweighingVector(ctx.definition, order, data.train, data.file, members);
   }
 
   /**

@@ -226,6 +226,7 @@ describe('task mitigation (reweighing, pinned with the task)', () => {
     expect(failure({ ...audited, mitigation: { reweighing: { attributes: ['age'] } } })).toMatchObject({ field: 'mitigation.reweighing.attributes', message: expect.stringMatching(/"age" is not an attribute of audit.policy \(gender, senior\)/) });
     expect(failure({ ...audited, mitigation: { reweighing: { attributes: ['gender', 'gender'] } } })?.field).toBe('mitigation.reweighing.attributes');
     expect(failure({ ...audited, mitigation: { reweighing: { attributes: [] } } })?.field).toBe('mitigation.reweighing.attributes');
+    expect(failure({ ...audited, aggregation: 'plain', mitigation: { reweighing: { attributes: ['gender'] } } })?.message).toMatch(/needs aggregation "secure"/);
     expect(failure({ ...audited, mitigation: { reweighing: { atributes: ['gender'] } } })?.field).toBe('mitigation.reweighing.atributes');
     expect(failure({ ...audited, mitigation: { reweighing: { attributes: ['gender'] } }, privacy: { level: 'customer', epsilon: 3, noiseMultiplier: 1.1, clipNorm: 1 } }))
       .toMatchObject({ field: 'mitigation.reweighing', message: expect.stringMatching(/not available with privacy/) });

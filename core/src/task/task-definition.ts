@@ -409,7 +409,7 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
     bad('privacy.level', 'member-level DP splits the noise across members and needs aggregation "secure" (with "plain" the coordinator would see each update with a fraction of the noise); use level "customer" for plain rounds');
   }
   const audit = resolveTaskAudit(input.audit, task, common.protected);
-  const mitigation = resolveTaskMitigation(input.mitigation, audit, privacy);
+  const mitigation = resolveTaskMitigation(input.mitigation, audit, privacy, common.aggregation);
   return {
     ...common,
     kind: 'model',
@@ -437,7 +437,7 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
  * differential privacy: the group × label counts would be a release without noise, and weights
  * above 1 would raise DP-SGD's per-customer sensitivity.
  */
-function resolveTaskMitigation(input: TaskMitigationInput | undefined, audit: TaskAudit | undefined, privacy: PrivacyOptions | undefined): TaskMitigation | undefined {
+function resolveTaskMitigation(input: TaskMitigationInput | undefined, audit: TaskAudit | undefined, privacy: PrivacyOptions | undefined, aggregation: Aggregation): TaskMitigation | undefined {
   if (input === undefined) return undefined;
   if (!isPlainObject(input)) bad('mitigation', 'write { reweighing: { attributes: [gender] } } (docs/audits.md)');
   if (input.reweighing === undefined) return undefined;
@@ -450,6 +450,7 @@ function resolveTaskMitigation(input: TaskMitigationInput | undefined, audit: Ta
     if (!audit.policy.attributes.some((x) => x.name === a)) bad('mitigation.reweighing.attributes', `"${a}" is not an attribute of audit.policy (${audit.policy.attributes.map((x) => x.name).join(', ')})`);
   }
   if (new Set(attributes).size !== attributes.length) bad('mitigation.reweighing.attributes', 'an attribute is listed twice');
+  if (aggregation !== 'secure') bad('mitigation.reweighing', 'needs aggregation "secure": the group × label counts are summed in a secure round, never sent in clear');
   if (privacy) {
     bad('mitigation.reweighing', 'is not available with privacy yet: its group × label counts would be released without noise, and row weights above 1 would raise DP-SGD\'s per-customer sensitivity; remove one of the two');
   }
