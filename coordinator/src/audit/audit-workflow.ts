@@ -10,6 +10,8 @@ import { taskDefinitionOf } from '../round/task-codec.ts';
 import type { Workflow } from '../workflows/workflow.ts';
 import { coreAuditMath } from './audit-math.ts';
 import { buildAuditReportBody, storeSignedAuditReport } from './produce-audit-report.ts';
+import { reweighingMitigation } from './reweighing-run.ts';
+import type { JsonObject } from '../store/store.ts';
 
 export type { AuditWorkflowArgs } from './audit-workflow-args.ts';
 
@@ -69,11 +71,17 @@ export const auditWorkflow: Workflow = {
     const dropped = report.dropped.map((d) => d.memberId).filter((id) => !released!.survivors.includes(id));
     const body = await buildAuditReportBody(store, {
       modelVersionId: base.id, policy, aggregates: released.aggregates, roundIds: [report.roundId],
-      contributors: released.survivors, dropped, protocol: 'secure-aggregation', minMembers: def.minMembers, mitigations: args.mitigations,
+      contributors: released.survivors, dropped, protocol: 'secure-aggregation', minMembers: def.minMembers, mitigations: mitigationsOf(base.metrics, args.mitigations),
     }, coreAuditMath, declaration);
     await storeSignedAuditReport(store, signingKey, body);
   },
 };
+
+/** The report's mitigations: the operator's plans, and reweighing when members trained the version with it. */
+function mitigationsOf(metrics: JsonObject, given: unknown[] | undefined): unknown[] | undefined {
+  const applied = reweighingMitigation(metrics);
+  return applied ? [...(given ?? []), applied] : given;
+}
 
 /**
  * An attribute under which the sum counted no customer means the policy does not fit the members'
