@@ -3,7 +3,7 @@ import { ConsortError, type AuditWorkOrder, type ReweighingWorkOrder, type Featu
 import { auditVector } from '../audit/audit-work.ts';
 import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
-import { reweighingVector } from './reweighing-work.ts';
+import { ReweighingMemory, reweighingVector } from './reweighing-work.ts';
 import { checkDataFile, checkPipeline, checkRows } from './data-check.ts';
 import {
   modelSpecOf, privateStatisticsInput, roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type PrivacyMeans, type SegmentationRound,
@@ -31,6 +31,8 @@ export class CsvLocalWork implements LocalWork {
   private readonly datasets = new Map<string, Promise<LocalDataset>>();
   private readonly segmentationData = new Map<string, Promise<SegmentationData>>();
   private readonly checkedTasks = new Set<string>();
+  /** The reweighing rounds this member counted in, and the counts it accepted or refused for each. */
+  private readonly reweighing = new ReweighingMemory();
 
   constructor(private readonly opts: CsvLocalWorkOptions) {
     this.dataFile = opts.dataFile;
@@ -56,7 +58,9 @@ export class CsvLocalWork implements LocalWork {
     const { open } = round;
     const ctx = roundContextOf(open);
     const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
-    return reweighingVector(ctx.definition, order, data.train, data.file, members);
+    const vector = reweighingVector(ctx.definition, order, data.train, data.file, members);
+    this.reweighing.countedIn(open.roundId);
+    return vector;
   }
 
   /**
@@ -94,7 +98,7 @@ export class CsvLocalWork implements LocalWork {
     }
     const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
     if (open.purpose === 'statistics') return ctx.privacy?.statistics ? privateStatisticsInput(open, ctx, data, this.privacyMeans(), round.noiseSharers) : statisticsInput(ctx, data);
-    return trainingInput(open, await model(), data, undefined, this.privacyMeans(), round.noiseSharers);
+    return trainingInput(open, await model(), data, undefined, this.privacyMeans(), round.noiseSharers, this.reweighing);
   }
 
   /**

@@ -12,7 +12,7 @@ import { evaluate, trainLocal } from '../train/trainer.ts';
 import { privatizeUpdate } from '../train/dp-fedavg.ts';
 import { cryptoNormals, cryptoUint32Source } from '../train/secure-normals.ts';
 import { toMatrix } from '../data/csv-table.ts';
-import { trainingWeights } from './reweighing-work.ts';
+import { ReweighingMemory, trainingWeights } from './reweighing-work.ts';
 
 /** A member's rows for one task, already split into train and held-out test rows. */
 export interface LocalDataset {
@@ -124,10 +124,12 @@ export async function privateStatisticsInput(open: RoundOpen__Output, ctx: Round
  * (docs/privacy.md): customer level trains with DP-SGD; member level clips the update and adds
  * this member's noise share; either way the member reports weight 1 (its row count is not
  * released), no training loss, and an evaluation with its noise share (or none, when the task
- * sets no releaseNoiseMultiplier).
+ * sets no releaseNoiseMultiplier). A reweighed task trains with the weights this member derives
+ * from the round's released counts (`reweighing` remembers the counting rounds it took part in).
  */
 export async function trainingInput(open: RoundOpen__Output, global: Float32Array, data: LocalDataset,
-  onEpoch?: (epoch: number, loss: number) => void, means?: Omit<PrivacyMeans, 'invited'> & { invited?: number }, sharers?: Promise<number>): Promise<LocalInput> {
+  onEpoch?: (epoch: number, loss: number) => void, means?: Omit<PrivacyMeans, 'invited'> & { invited?: number }, sharers?: Promise<number>,
+  reweighing: ReweighingMemory = new ReweighingMemory()): Promise<LocalInput> {
   const spec = modelSpecOf(open);
   const { privacy } = roundContextOf(open);
   const pipeline = JSON.parse(open.pipelineJson) as FeaturePipeline;
@@ -162,7 +164,7 @@ export async function trainingInput(open: RoundOpen__Output, global: Float32Arra
     throw new ConsortError('DATA_INVALID', `this member has ${train.rows} training rows; the task's customer-level privacy needs at least privacy.minRows = ${privacy.minRows} (fewer rows would weaken every customer's guarantee)`, { rows: train.rows, minRows: privacy.minRows });
   }
   // Reweighing (the pinned task's mitigation): weights this member derives from the round's released counts.
-  const reweighed = trainingWeights(open, roundTaskOf(open), data.train);
+  const reweighed = trainingWeights(open, roundTaskOf(open), data.train, reweighing);
   const dp = privacy?.level === 'customer' && random
     ? { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier, ...dpSgdSchedule(privacy, t), normals: random.normals, uniform32: random.uniform32 }
     : undefined;

@@ -36,6 +36,7 @@ function labelledRows(task: ResolvedTask, records: Record<string, string>[]): Ar
  * attributes) is refused before any row is counted.
  */
 export function reweighingVector(task: ResolvedTask, order: ReweighingWorkOrder, train: Record<string, string>[], file: string, members: number): ModVector {
+  // Checked before anything is read: a task that did not ask gets nothing.
   const layout = pinnedReweighingLayout(task, order.attributes);
   if (train.length > order.maxRows) {
     throw new ConsortError('INVALID_ARGUMENT', `${file} has ${train.length} training rows, more than the ${order.maxRows} one member may count in a reweighing round`);
@@ -46,12 +47,50 @@ export function reweighingVector(task: ResolvedTask, order: ReweighingWorkOrder,
 }
 
 /**
+ * What a member remembers of reweighing: the counting rounds it contributed to, and the counts it
+ * first saw for each. Each check of released counts against this member's own counts answers one
+ * yes/no question; pinning the first counts per counting round (and refusing counts that name a
+ * round this member did not count in) keeps a coordinator from asking it again with other counts,
+ * so probing a member's cell counts costs a whole new counting round per bit.
+ */
+export class ReweighingMemory {
+  private readonly counted = new Set<string>();
+  private readonly seen = new Map<string, { cells: string; refused?: ConsortError }>();
+
+  /** This member sent its counts in reweighing round `roundId`. */
+  countedIn(roundId: string): void {
+    this.counted.add(roundId);
+  }
+
+  /** Checks `counts` once per counting round: the same counts again get the same answer, other counts are refused. */
+  check(counts: ReweighingCounts, verify: () => void): void {
+    if (!this.counted.has(counts.roundId)) {
+      throw new ConsortError('ROUND_POLICY_REFUSED', `the reweighing counts name round ${counts.roundId}, in which this member did not count its rows; refused (a restarted agent takes part again from the next run)`, { field: 'reweighing' });
+    }
+    const cells = JSON.stringify(counts.cells);
+    const first = this.seen.get(counts.roundId);
+    if (first && first.cells !== cells) {
+      throw new ConsortError('ROUND_POLICY_REFUSED', `the reweighing counts of round ${counts.roundId} differ from those this member was first sent for it; refused`, { field: 'reweighing' });
+    }
+    if (first?.refused) throw first.refused;
+    if (first) return;
+    try {
+      verify();
+      this.seen.set(counts.roundId, { cells });
+    } catch (err) {
+      this.seen.set(counts.roundId, { cells, refused: err as ConsortError });
+      throw err;
+    }
+  }
+}
+
+/**
  * The row weights of a training round of a reweighed task, derived here from the released counts
  * the round carries (checked against this member's own counts), or undefined for a task that does
  * not reweigh. A reweighed task's round without counts, or counts for a task that did not ask, is
  * refused: members train as the task they pinned says.
  */
-export function trainingWeights(open: RoundOpen__Output, task: ResolvedTask, train: Record<string, string>[]): { weights: Float32Array; scheme: ReweighingScheme } | undefined {
+export function trainingWeights(open: RoundOpen__Output, task: ResolvedTask, train: Record<string, string>[], memory: ReweighingMemory): { weights: Float32Array; scheme: ReweighingScheme } | undefined {
   const doc = parsePayload(open.payloadJson);
   const counts = doc?.kind === 'reweighing-counts' ? doc as ReweighingCounts : undefined;
   const asked = reweighingOf(task);
@@ -63,7 +102,7 @@ export function trainingWeights(open: RoundOpen__Output, task: ResolvedTask, tra
   const layout = pinnedReweighingLayout(task, counts.attributes);
   const rows = labelledRows(task, train);
   const own = memberGroupLabelVector(rows, layout);
-  const cells = checkReweighingCounts(counts, layout, asked.policy, own, open.secagg?.invitedMembers ?? 1);
-  const scheme = reweighingScheme(cells, layout);
+  memory.check(counts, () => checkReweighingCounts(counts, layout, asked.policy, own, open.secagg?.invitedMembers ?? 1));
+  const scheme = reweighingScheme(counts.cells, layout);
   return { weights: rowWeights(scheme, rows), scheme };
 }
