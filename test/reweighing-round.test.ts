@@ -8,6 +8,7 @@ import {
   SeededRandom, buildReweighingLayout, parseAuditPolicy, reweighingSumLayout, unpackVector, type AuditResult, type TaskDefinitionInput,
 } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
+import { coreAuditMath, renderAuditHtml, signedReportOf, verifyAuditReport } from '@consort/coordinator';
 import { secureSumRoundPlan } from '../coordinator/src/round/secure-sum-round.ts';
 import type { RoundLifecycle } from '../coordinator/src/round/lifecycle.ts';
 import { sqliteDatabase } from './support/databases.ts';
@@ -72,9 +73,12 @@ describe('reweighing applied by members', () => {
     const reports = await fx.admin.runRounds(task.id, 6, 30);
     const record = (await fx.coordinator.store.listAuditReports(task.id))[0];
     expect(record).toBeDefined();
-    const body = JSON.parse((await fx.coordinator.store.getAuditReport(record.id)).bodyJson) as { result: AuditResult; mitigations: Array<Record<string, unknown>> };
+    const signed = signedReportOf(await fx.coordinator.store.getAuditReport(record.id));
+    // The auditor's recompute still holds with the mitigation record in the signed body.
+    verifyAuditReport(signed, coreAuditMath, { trustedPublicKey: fx.coordinator.coordinatorKey.publicKey });
+    const body = signed.report as unknown as { result: AuditResult; mitigations: Array<Record<string, unknown>> };
     const dp = body.result.groupings.find((g) => g.id === 'gender')!.disparities[0].fairlearn.demographic_parity_difference.value!;
-    return { task, reports, body, dp };
+    return { task, reports, body, dp, html: renderAuditHtml(signed) };
   }
 
   it('lowers the demographic-parity difference of the released model against the same run without reweighing', async () => {
@@ -105,6 +109,7 @@ describe('reweighing applied by members', () => {
     expect(weights[1].positive).toBeGreaterThan(1);
     expect(weights[0].positive).toBeLessThan(1);
     expect(mark.effectiveSampleSize as number).toBeLessThan(mark.rows as number);
+    expect(fair.html).toMatch(/<section id="mitigations">[\s\S]*<b>reweighing<\/b> on gender applied by members in local training \(effective sample size \d+ of \d+ rows, largest weight \d+\.\d\d\)/);
 
     // Measured (data seeds 700+m, 4 × 500 rows, 6 rounds): 0.340 without reweighing, 0.117 with it.
     console.log(`demographic parity difference on held-out rows: without reweighing ${plain.dp.toFixed(3)}, with ${fair.dp.toFixed(3)}`);
