@@ -1,7 +1,7 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
 import { join } from 'node:path';
 import {
-  ConsortError, EXIT_CODES, auditSumLayout, pinnedReweighingLayout, reweighingSumLayout, describeError, featureStatsLength, formatError, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
+  ConsortError, EXIT_CODES, auditSumLayout, pinnedReweighingLayout, reweighingSumLayout, describeError, featureStatsLength, formatError, type ModVector, type ModulusBits, type SecAggParams, type SegmentationWorkOrder, type VectorLayout,
 } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
@@ -400,18 +400,9 @@ export class MemberAgent {
     const audit = auditOrderOf(open.payloadJson);
     if (audit) {
       // Audit rounds: the audited model scores the held-out rows; the vector's layout comes from the policy.
-      const layout = auditSumLayout(audit, s.invitedMembers);
       this.log.info(`${roundName(this.rounds.get(open.roundId), open.roundId)} is a fairness audit under policy ${audit.policyHash}`, { member: this.memberId });
-      const packed = this.enqueue(() => this.declineOnError(open, async () => {
-        const model = async () => (await this.client.downloadModel(open.modelVersionId, open.modelSha256)).weights;
-        const vector = await this.localWork.auditVector(this.localRound(open), audit, model, s.invitedMembers);
-        this.localWork.alterPacked?.(vector, layout);
-        return { vector, clipped: 0 };
-      }));
-      packed.catch(() => undefined);
-      const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
-      this.secureRounds.set(open.roundId, round);
-      await round.advertise();
+      const model = async () => (await this.client.downloadModel(open.modelVersionId, open.modelSha256)).weights;
+      await this.startPackedRound(open, link, auditSumLayout(audit, s.invitedMembers), () => this.localWork.auditVector(this.localRound(open), audit, model, s.invitedMembers), true);
       return;
     }
     const reweighing = await this.declineOnError(open, async () => reweighingOrderOf(open.payloadJson));
@@ -420,27 +411,13 @@ export class MemberAgent {
       // (a task that did not ask for reweighing is declined before any row is counted).
       const layout = await this.declineOnError(open, async () => reweighingSumLayout(pinnedReweighingLayout(roundTaskOf(open), reweighing.attributes), reweighing.maxRows, s.invitedMembers));
       this.log.info(`${roundName(this.rounds.get(open.roundId), open.roundId)} counts training rows by group × label (reweighing over ${reweighing.attributes.join(' × ')})`, { member: this.memberId });
-      const packed = this.enqueue(() => this.declineOnError(open, async () => {
-        const vector = await this.localWork.reweighingVector(this.localRound(open), reweighing, s.invitedMembers);
-        this.localWork.alterPacked?.(vector, layout);
-        return { vector, clipped: 0 };
-      }));
-      packed.catch(() => undefined);
-      const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
-      this.secureRounds.set(open.roundId, round);
-      await round.advertise();
+      await this.startPackedRound(open, link, layout, () => this.localWork.reweighingVector(this.localRound(open), reweighing, s.invitedMembers), true);
       return;
     }
     const order = segmentationOrderOf(open);
     if (order && order.purpose !== 'statistics') {
       // Segmentation rounds: the vector's layout comes from the work order, not the model.
-      const layout = segmentationLayoutOf(order, s.invitedMembers);
-      const packed = this.enqueue(() => this.declineOnError(open, async () => (
-        { vector: await this.localWork.segmentationVector({ open, segmentation: order }, s.invitedMembers), clipped: 0 })));
-      packed.catch(() => undefined);
-      const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
-      this.secureRounds.set(open.roundId, round);
-      await round.advertise();
+      await this.startPackedRound(open, link, segmentationLayoutOf(order, s.invitedMembers), () => this.localWork.segmentationVector({ open, segmentation: order }, s.invitedMembers), false);
       return;
     }
     // Local work starts at once and runs while keys are exchanged; it is awaited at masked_input.
@@ -463,6 +440,24 @@ export class MemberAgent {
       this.forgetSecureRound(open.roundId, 'its parameters were refused');
       throw err;
     }
+    this.secureRounds.set(open.roundId, round);
+    await round.advertise();
+  }
+
+  /**
+   * A secure round over a packed integer vector (audit, reweighing, segmentation): the vector is
+   * computed in turn with other local work while keys are exchanged; `alter` lets an adversarial
+   * simulation change it before masking.
+   */
+  private async startPackedRound(open: RoundOpen__Output, link: Omit<ContributionRoundOptions, 'vector' | 'contribution'>, layout: VectorLayout,
+    compute: () => Promise<ModVector>, alter: boolean): Promise<void> {
+    const packed = this.enqueue(() => this.declineOnError(open, async () => {
+      const vector = await compute();
+      if (alter) this.localWork.alterPacked?.(vector, layout);
+      return { vector, clipped: 0 };
+    }));
+    packed.catch(() => undefined);
+    const round = new SecureMemberRound({ ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed });
     this.secureRounds.set(open.roundId, round);
     await round.advertise();
   }
