@@ -1,7 +1,7 @@
 // The member agent: stays connected, answers each round with its local work, reconnects.
 import { join } from 'node:path';
 import {
-  ConsortError, EXIT_CODES, auditSumLayout, describeError, featureStatsLength, formatError, type ModulusBits, type SecAggParams, type SegmentationWorkOrder,
+  ConsortError, EXIT_CODES, auditSumLayout, pinnedReweighingLayout, reweighingSumLayout, describeError, featureStatsLength, formatError, type ModVector, type ModulusBits, type SecAggParams, type SegmentationWorkOrder, type VectorLayout,
 } from '@consort/core';
 import type { CoordinatorEvent__Output } from '@consort/protos/types/CoordinatorEvent';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
@@ -17,6 +17,7 @@ import type { MemberIdentity } from '../identity/member-identity.ts';
 import { PeerPins } from '../secagg/peer-pins.ts';
 import { SecureMemberRound, type ContributionRoundOptions } from '../secagg/secure-member-round.ts';
 import { segmentationLayoutOf } from './segmentation-work.ts';
+import { reweighingOrderOf } from './reweighing-work.ts';
 import { ModelArchive, type SavedModel } from './model-archive.ts';
 import { RoundAdmission } from './round-admission.ts';
 import { DEFAULT_MIN_MEMBERS_FLOOR, roundTaskOf } from './round-policy.ts';
@@ -404,39 +405,29 @@ export class MemberAgent {
     const audit = pinSegmentationAudit(auditOrderOf(open.payloadJson), roundTaskOf(open), open.roundId);
     if (audit) {
       // Audit rounds: the audited model scores the held-out rows; the vector's layout comes from the policy.
-      const layout = auditSumLayout(audit, s.invitedMembers);
       this.log.info(`${roundName(this.rounds.get(open.roundId), open.roundId)} is a fairness audit under policy ${audit.policyHash}`, { member: this.memberId });
+      const model = async () => (await this.client.downloadModel(open.modelVersionId, open.modelSha256)).weights;
       // A DP task's noise share is sized from the verified key set, as for training (noise-sharers.ts).
-      const sharers = this.noiseSharersFor(open);
-      const packed = this.enqueue(() => this.declineOnError(open, async () => {
-        const model = async () => (await this.client.downloadModel(open.modelVersionId, open.modelSha256)).weights;
-        const vector = await this.localWork.auditVector({ ...this.localRound(open), noiseSharers: sharers.members }, audit, model, s.invitedMembers);
-        this.localWork.alterPacked?.(vector, layout);
-        return { vector, clipped: 0 };
-      }));
-      packed.catch(() => undefined);
-      const round = new SecureMemberRound({
-        ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed, onKeySetVerified: (keys) => this.keySetVerified(open, sharers, keys, Boolean(ctx.privacy)),
-      });
-      this.secureRounds.set(open.roundId, round);
-      await round.advertise();
+      await this.startPackedRound(open, link, auditSumLayout(audit, s.invitedMembers),
+        (noiseSharers) => this.localWork.auditVector({ ...this.localRound(open), noiseSharers: noiseSharers! }, audit, model, s.invitedMembers), true, { private: Boolean(ctx.privacy) });
+      return;
+    }
+    const reweighing = await this.declineOnError(open, async () => reweighingOrderOf(open.payloadJson));
+    if (reweighing) {
+      // Reweighing rounds: group × label counts of the training rows, laid out from the pinned task
+      // (a task that did not ask for reweighing is declined before any row is counted).
+      const layout = await this.declineOnError(open, async () => reweighingSumLayout(pinnedReweighingLayout(roundTaskOf(open), reweighing.attributes), reweighing.maxRows, s.invitedMembers));
+      this.log.info(`${roundName(this.rounds.get(open.roundId), open.roundId)} counts training rows by group × label (reweighing over ${reweighing.attributes.join(' × ')})`, { member: this.memberId });
+      await this.startPackedRound(open, link, layout, () => this.localWork.reweighingVector(this.localRound(open), reweighing, s.invitedMembers), true);
       return;
     }
     const order = segmentationOrderOf(open);
     if (order && order.purpose !== 'statistics') {
       // Segmentation rounds: the vector's layout comes from the work order, not the model.
-      const layout = segmentationLayoutOf(order, s.invitedMembers);
       // Under DP the member's noise share waits for the verified key set, as in training rounds.
-      const sharers = ctx.segmentationPrivacy ? this.noiseSharersFor(open) : undefined;
-      const packed = this.enqueue(() => this.declineOnError(open, async () => (
-        { vector: await this.localWork.segmentationVector({ open, segmentation: order, ...(sharers ? { noiseSharers: sharers.members } : {}) }, s.invitedMembers), clipped: 0 })));
-      packed.catch(() => undefined);
-      const round = new SecureMemberRound({
-        ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed,
-        ...(sharers ? { onKeySetVerified: (keys: number) => this.keySetVerified(open, sharers, keys, true) } : {}),
-      });
-      this.secureRounds.set(open.roundId, round);
-      await round.advertise();
+      await this.startPackedRound(open, link, segmentationLayoutOf(order, s.invitedMembers),
+        (noiseSharers) => this.localWork.segmentationVector({ open, segmentation: order, ...(noiseSharers ? { noiseSharers } : {}) }, s.invitedMembers), false,
+        ctx.segmentationPrivacy ? { private: true } : undefined);
       return;
     }
     // Local work starts at once and runs while keys are exchanged; it is awaited at masked_input.
@@ -470,6 +461,29 @@ export class MemberAgent {
       this.log.warn(`${roundName(this.rounds.get(open.roundId), open.roundId)} announced ${sharers.announced} members but its verified key set holds ${keys}: `
         + `this member's noise share is sized for ${n}`, { member: this.memberId });
     }
+  }
+
+  /**
+   * A secure round over a packed integer vector (audit, reweighing, segmentation): the vector is
+   * computed in turn with other local work while keys are exchanged; `alter` lets an adversarial
+   * simulation change it before masking. With `noise`, the vector's noise share is sized once the
+   * key set is verified (noise-sharers.ts) and `compute` receives that count.
+   */
+  private async startPackedRound(open: RoundOpen__Output, link: Omit<ContributionRoundOptions, 'vector' | 'contribution'>, layout: VectorLayout,
+    compute: (noiseSharers?: Promise<number>) => Promise<ModVector>, alter: boolean, noise?: { private: boolean }): Promise<void> {
+    const sharers = noise ? this.noiseSharersFor(open) : undefined;
+    const packed = this.enqueue(() => this.declineOnError(open, async () => {
+      const vector = await compute(sharers?.members);
+      if (alter) this.localWork.alterPacked?.(vector, layout);
+      return { vector, clipped: 0 };
+    }));
+    packed.catch(() => undefined);
+    const round = new SecureMemberRound({
+      ...link, layout: { length: layout.length, modulusBits: layout.modulusBits }, packed,
+      ...(sharers ? { onKeySetVerified: (keys: number) => this.keySetVerified(open, sharers, keys, noise!.private) } : {}),
+    });
+    this.secureRounds.set(open.roundId, round);
+    await round.advertise();
   }
 
   private newContributionRound(open: RoundOpen__Output, ctx: RoundContext, link: Omit<ContributionRoundOptions, 'vector' | 'contribution'>,

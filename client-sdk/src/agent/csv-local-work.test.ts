@@ -45,6 +45,7 @@ describe('MemberAgent local work', () => {
       start: async () => 'none', check: async () => undefined,
       contribution: async () => { throw new Error('not used'); }, segmentationVector: async () => { throw new Error('not used'); },
       auditVector: () => Promise.reject(new Error('no audit rounds in this test')),
+      reweighingVector: () => Promise.reject(new Error('no reweighing rounds in this test')),
     };
     const plugged = new MemberAgent({ coordinator: '127.0.0.1:1', identity, localWork: own });
     expect(plugged.localWork).toBe(own);

@@ -1,9 +1,10 @@
 // The default local work of a member agent: the member's CSV export, TensorFlow.js training, segmentation sums.
-import { ConsortError, type AuditWorkOrder, type FeaturePipeline, type FeatureSchema, type ModVector } from '@consort/core';
+import { ConsortError, type AuditWorkOrder, type ReweighingWorkOrder, type FeaturePipeline, type FeatureSchema, type ModVector } from '@consort/core';
 import { auditNoiseOfTask, auditOrderOf, auditVector } from '../audit/audit-work.ts';
 import { readSegmentationAuditRows, segmentationAuditVector } from '../audit/segmentation-audit.ts';
 import { readMemberCsv, stratifiedSplit } from '../data/csv-table.ts';
 import { selectBackend } from '../train/backend.ts';
+import { ReweighingMemory, reweighingVector } from './reweighing-work.ts';
 import { checkDataFile, checkPipeline, checkRows } from './data-check.ts';
 import {
   cryptoPrivacyMeans, modelSpecOf, noiseSharersOf, privateStatisticsInput, roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type PrivacyMeans, type SegmentationRound,
@@ -31,6 +32,8 @@ export class CsvLocalWork implements LocalWork {
   private readonly datasets = new Map<string, Promise<LocalDataset>>();
   private readonly segmentationData = new Map<string, Promise<SegmentationData>>();
   private readonly checkedTasks = new Set<string>();
+  /** The reweighing rounds this member counted in, and the counts it accepted or refused for each. */
+  private readonly reweighing = new ReweighingMemory();
 
   constructor(private readonly opts: CsvLocalWorkOptions) {
     this.dataFile = opts.dataFile;
@@ -61,6 +64,16 @@ export class CsvLocalWork implements LocalWork {
       return { ...(this.privacyMeans() ?? cryptoPrivacyMeans(invited)), invited };
     };
     return auditVector(order, inputs, members, noise ? { noise, share } : undefined);
+  }
+
+  /** The reweighing round's group × label counts over the training rows of the task's split. */
+  async reweighingVector(round: LocalRound, order: ReweighingWorkOrder, members: number): Promise<ModVector> {
+    const { open } = round;
+    const ctx = roundContextOf(open);
+    const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
+    const vector = reweighingVector(ctx.definition, order, data.train, data.file, members);
+    this.reweighing.countedIn(open.roundId);
+    return vector;
   }
 
   /**
@@ -106,7 +119,7 @@ export class CsvLocalWork implements LocalWork {
     }
     const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
     if (open.purpose === 'statistics') return ctx.privacy?.statistics ? privateStatisticsInput(open, ctx, data, this.privacyMeans(), round.noiseSharers) : statisticsInput(ctx, data);
-    return trainingInput(open, await model(), data, undefined, this.privacyMeans(), round.noiseSharers);
+    return trainingInput(open, await model(), data, undefined, this.privacyMeans(), round.noiseSharers, this.reweighing);
   }
 
   /**

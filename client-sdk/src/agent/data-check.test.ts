@@ -68,4 +68,9 @@ describe('round checks and decline reasons', () => {
       .toBe('the data file: only 120 training rows; the task\'s customer-level privacy needs privacy.minRows = 140; the member\'s log has the details');
     expect(declineReasonOf(new Error('secret-123 in a stack'))).toEqual({ code: 'INTERNAL', reason: 'the agent could not prepare its part of the round; the member\'s log has the details' });
   });
+
+  it('passes a refusal of the round\'s terms on in full (it is about the coordinator\'s request, not the data)', () => {
+    const refusal = new ConsortError('ROUND_POLICY_REFUSED', 'the round asks for group × label counts (reweighing), but task "t" as pinned sets no mitigation.reweighing; refused');
+    expect(declineReasonOf(refusal)).toEqual({ code: 'ROUND_POLICY_REFUSED', reason: refusal.message });
+  });
 });

@@ -80,8 +80,11 @@ const count = (v: unknown): string | undefined => (typeof v === 'number' && Numb
  * `label`: the task's label column (its bad values are named as labels).
  */
 export function declineReasonOf(err: unknown, label?: string): DeclineReason {
-  const { code } = describeError(err);
+  const { code, message } = describeError(err);
   const tail = 'the member\'s log has the details';
+  // A refusal of the round's terms (e.g. reweighing counts a pinned task never asked for) is about the
+  // coordinator's request, never about this member's data: the operator reads it in full, as with admission refusals.
+  if (code === 'ROUND_POLICY_REFUSED') return { code, reason: message };
   if (code !== 'DATA_INVALID' && code !== 'FILE_UNREADABLE') return { code, reason: `the agent could not prepare its part of the round; ${tail}` };
   const d: Record<string, unknown> = err instanceof ConsortError ? err.details : {};
   const where = [

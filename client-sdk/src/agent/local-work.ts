@@ -5,13 +5,14 @@ import {
   privateFeatureStats, privatizeEvaluation, unclippedIndicator, updateNoiseMultiplier, vocabulariesOf,
   type FeaturePipeline, type FeatureSchema, type ModelSpec, type NormalSource, type PrivacyOptions, type ResolvedTask, type SegmentationPrivacy, type RoundContribution,
 } from '@consort/core';
-import type { AuditWorkOrder, ModVector, SegmentationWorkOrder, VectorLayout } from '@consort/core';
+import type { AuditWorkOrder, ModVector, ReweighingWorkOrder, SegmentationWorkOrder, VectorLayout } from '@consort/core';
 import type { RoundOpen__Output } from '@consort/protos/types/RoundOpen';
 import { roundTaskOf } from './round-policy.ts';
 import { evaluate, trainLocal } from '../train/trainer.ts';
 import { privatizeUpdate } from '../train/dp-fedavg.ts';
 import { cryptoNormals, cryptoUint32Source } from '../train/secure-normals.ts';
 import { toMatrix } from '../data/csv-table.ts';
+import { ReweighingMemory, trainingWeights } from './reweighing-work.ts';
 
 /** A member's rows for one task, already split into train and held-out test rows. */
 export interface LocalDataset {
@@ -126,10 +127,12 @@ export async function privateStatisticsInput(open: RoundOpen__Output, ctx: Round
  * (docs/privacy.md): customer level trains with DP-SGD; member level clips the update and adds
  * this member's noise share; either way the member reports weight 1 (its row count is not
  * released), no training loss, and an evaluation with its noise share (or none, when the task
- * sets no releaseNoiseMultiplier).
+ * sets no releaseNoiseMultiplier). A reweighed task trains with the weights this member derives
+ * from the round's released counts (`reweighing` remembers the counting rounds it took part in).
  */
 export async function trainingInput(open: RoundOpen__Output, global: Float32Array, data: LocalDataset,
-  onEpoch?: (epoch: number, loss: number) => void, means?: Omit<PrivacyMeans, 'invited'> & { invited?: number }, sharers?: Promise<number>): Promise<LocalInput> {
+  onEpoch?: (epoch: number, loss: number) => void, means?: Omit<PrivacyMeans, 'invited'> & { invited?: number }, sharers?: Promise<number>,
+  reweighing: ReweighingMemory = new ReweighingMemory()): Promise<LocalInput> {
   const spec = modelSpecOf(open);
   const { privacy } = roundContextOf(open);
   const pipeline = JSON.parse(open.pipelineJson) as FeaturePipeline;
@@ -163,13 +166,15 @@ export async function trainingInput(open: RoundOpen__Output, global: Float32Arra
   if (privacy?.level === 'customer' && train.rows < privacy.minRows) {
     throw new ConsortError('DATA_INVALID', `this member has ${train.rows} training rows; the task's customer-level privacy needs at least privacy.minRows = ${privacy.minRows} (fewer rows would weaken every customer's guarantee)`, { rows: train.rows, minRows: privacy.minRows });
   }
+  // Reweighing (the pinned task's mitigation): weights this member derives from the round's released counts.
+  const reweighed = trainingWeights(open, roundTaskOf(open), data.train, reweighing);
   const dp = privacy?.level === 'customer' && random
     ? { clipNorm: privacy.clipNorm, noiseMultiplier: privacy.noiseMultiplier, ...dpSgdSchedule(privacy, t), normals: random.normals, uniform32: random.uniform32 }
     : undefined;
   const result = await trainLocal({
     spec, weights: global, x: train.x, y: train.y,
     epochs: t.localEpochs, batchSize: t.batchSize, learningRate: t.learningRate, proximalMu: t.proximalMu,
-    seed: open.seed, onEpoch, ...(dp ? { dp } : {}),
+    seed: open.seed, onEpoch, ...(dp ? { dp } : {}), ...(reweighed ? { sampleWeights: reweighed.weights } : {}),
   });
   const invited = privacy ? await shareCount() : 1;
   ev = release(invited);
@@ -188,7 +193,9 @@ export async function trainingInput(open: RoundOpen__Output, global: Float32Arra
   }
   return {
     ...(dpClipCount !== undefined ? { dpClipCount } : {}),
-    values: weights, dtype: 'float32', numExamples: privacy ? 1 : result.numExamples, trainLossSum: privacy ? 0 : result.lossSum,
+    // Reweighed: the member's FedAvg weight is its rows' total weight (rounded), so the federation fits Σ w·loss over all rows.
+    values: weights, dtype: 'float32', numExamples: privacy ? 1 : result.weighted ? Math.max(1, Math.round(result.weighted.weightSum)) : result.numExamples,
+    trainLossSum: privacy ? 0 : result.weighted ? result.weighted.lossSum : result.lossSum,
     evalLossSum: ev.lossSum, evalAbsErrSum: ev.absErrSum, evalExamples: ev.count, evalHistPos: ev.histPos, evalHistNeg: ev.histNeg,
     evalLabelSum: ev.labelSum, evalLabelSquareSum: ev.labelSquareSum,
   };
@@ -239,6 +246,11 @@ export interface LocalWork {
    * the held-out rows, counted per group as `order`'s policy lays out (client-sdk/src/audit).
    */
   auditVector(round: LocalRound, order: AuditWorkOrder, model: () => Promise<Float32Array>, members: number): Promise<ModVector>;
+  /**
+   * The packed group × label counts of a reweighing round over the member's training rows
+   * (reweighing-work.ts), laid out from the pinned task: refused when it does not ask for reweighing.
+   */
+  reweighingVector(round: LocalRound, order: ReweighingWorkOrder, members: number): Promise<ModVector>;
   /**
    * Changes a secure round's packed vector in place before it is masked. Only adversarial
    * simulations set it (forged inputs the coordinator's sum checks must catch). Default: none.

@@ -132,4 +132,39 @@ describe.each(['wasm', 'cpu'])('trainer on %s', (name) => {
     await expect(evaluate({ spec: logistic, weights: initialWeights(logistic, 1), x: new Float32Array(7), y: new Float32Array(1), backend }))
       .rejects.toThrow(/not a multiple of the model's inputDim 6/);
   });
+
+  it('sample weights: weight 2 on a row is that row twice (full-batch step, 1e-6); weights shift the fit toward heavy rows', async () => {
+    const { x, y } = synthetic(40, 6, 11);
+    const w0 = initialWeights(logistic, 3);
+    const weights = Float32Array.from({ length: 40 }, (_, i) => (i % 5 === 0 ? 2 : 1));
+    // The duplicated data set: every weight-2 row appears twice.
+    const dupRows = [...Array(40).keys()].flatMap((i) => (weights[i] === 2 ? [i, i] : [i]));
+    const dx = new Float32Array(dupRows.length * 6);
+    dupRows.forEach((r, k) => dx.set(x.subarray(r * 6, r * 6 + 6), k * 6));
+    const dy = Float32Array.from(dupRows, (r) => y[r]);
+    const one = { spec: logistic, weights: w0, epochs: 1, learningRate: 0.5, proximalMu: 0, seed: 1, backend };
+    const weighted = await trainLocal({ ...one, x, y, batchSize: 40, sampleWeights: weights });
+    const duplicated = await trainLocal({ ...one, x: dx, y: dy, batchSize: dupRows.length });
+    const plain = await trainLocal({ ...one, x, y, batchSize: 40 });
+    for (let i = 0; i < w0.length; i++) expect(weighted.weights[i]).toBeCloseTo(duplicated.weights[i], 6);
+    expect(distance(weighted.weights, plain.weights)).toBeGreaterThan(1e-3);
+    expect(weighted.weighted!.weightSum).toBe(48);
+    expect(weighted.weighted!.lossSum).toBeCloseTo(duplicated.lossSum, 4);
+    // All weight on the positives: the fitted model scores every row higher than without weights.
+    const toPos = Float32Array.from(y, (v) => (v === 1 ? 10 : 0.1));
+    const many = { ...one, x, y, epochs: 20, batchSize: 8 };
+    const up = await predict(logistic, (await trainLocal({ ...many, sampleWeights: toPos })).weights, x, backend);
+    const flat = await predict(logistic, (await trainLocal(many)).weights, x, backend);
+    expect(up.reduce((a, b) => a + b, 0)).toBeGreaterThan(flat.reduce((a, b) => a + b, 0) + 0.1 * 40);
+  });
+
+  it('refuses sample weights that are negative, non-finite, of the wrong count, or with DP-SGD', async () => {
+    const { x, y } = synthetic(4, 6, 12);
+    const base = { spec: logistic, weights: initialWeights(logistic, 1), x, y, epochs: 1, batchSize: 4, learningRate: 0.1, proximalMu: 0, seed: 1, backend };
+    await expect(trainLocal({ ...base, sampleWeights: Float32Array.of(1, 1, -1, 1) })).rejects.toThrow(/row 2 is -1; weights must be finite and ≥ 0/);
+    await expect(trainLocal({ ...base, sampleWeights: Float32Array.of(1, NaN, 1, 1) })).rejects.toThrow(/row 1 is NaN/);
+    await expect(trainLocal({ ...base, sampleWeights: Float32Array.of(1, 1) })).rejects.toThrow(/2 sample weights for 4 training rows/);
+    const dp = { clipNorm: 1, noiseMultiplier: 1, samplingRate: 0.5, steps: 1, normals: () => 0, uniform32: () => 0 } as unknown as NonNullable<Parameters<typeof trainLocal>[0]['dp']>;
+    await expect(trainLocal({ ...base, sampleWeights: Float32Array.of(1, 1, 1, 1), dp })).rejects.toThrow(/cannot be combined with DP-SGD/);
+  });
 });

@@ -33,6 +33,13 @@ export interface TrainOptions {
    * `dp.steps` Poisson-sampled steps instead of `epochs` shuffled epochs.
    */
   dp?: DpSgdOptions;
+  /**
+   * Per-row sample weights (reweighing, docs/audits.md): each batch's data loss is the weighted
+   * mean Σ w_i·loss_i / Σ w_i, so weight 2 on a row is the row twice, and the step size stays the
+   * task's learning rate whatever the weights' scale. Not with `dp` (weights above 1 would raise
+   * a customer's sensitivity). Default: every row 1.
+   */
+  sampleWeights?: Float32Array;
 }
 
 /** Result of local training. */
@@ -45,6 +52,8 @@ export interface TrainResult {
    * mix the weights of different batches.
    */
   lossSum: number;
+  /** With sample weights: Σ w_i over the rows and Σ w_i·loss_i of the final weights (else absent). */
+  weighted?: { weightSum: number; lossSum: number };
   /** DP-SGD only: examples whose gradient was clipped, and examples sampled, over all steps. */
   dp?: { clippedExamples: number; sampledExamples: number };
 }
@@ -91,11 +100,21 @@ function checkWeights(spec: ModelSpec, weights: Float32Array): void {
   if (weights.length !== n) throw new ConsortError('INVALID_ARGUMENT', `weights have ${weights.length} entries but the model spec needs ${n}`);
 }
 
-/** Mean data loss of logits z against labels y, both [rows, 1]. */
-function dataLoss(tf: Backend['tf'], task: ModelSpec['task'], z: tfjs.Tensor, y: tfjs.Tensor): tfjs.Scalar {
-  if (task === 'regression') return tf.mean(tf.squaredDifference(z, y));
+/** Mean data loss of logits z against labels y, both [rows, 1]; with row weights w [rows, 1], the weighted mean Σ w·loss / Σ w. */
+function dataLoss(tf: Backend['tf'], task: ModelSpec['task'], z: tfjs.Tensor, y: tfjs.Tensor, w?: tfjs.Tensor): tfjs.Scalar {
   // Stable cross-entropy from logits: max(z,0) − z·y + log(1 + e^−|z|).
-  return tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))));
+  const perRow = task === 'regression' ? tf.squaredDifference(z, y) : tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))));
+  if (!w) return tf.mean(perRow);
+  // A batch of weight-0 rows only has loss 0 (nothing to learn from it), not 0/0.
+  return tf.div(tf.sum(tf.mul(perRow, w)), tf.maximum(tf.sum(w), 1e-12));
+}
+
+function checkSampleWeights(w: Float32Array, rows: number, dp: boolean): void {
+  if (dp) throw new ConsortError('INVALID_ARGUMENT', 'sample weights (reweighing) cannot be combined with DP-SGD: a weight above 1 would raise each customer\'s sensitivity');
+  if (w.length !== rows) throw new ConsortError('INVALID_ARGUMENT', `${w.length} sample weights for ${rows} training rows`);
+  for (let i = 0; i < w.length; i++) {
+    if (!(Number.isFinite(w[i]) && w[i] >= 0)) throw new ConsortError('INVALID_ARGUMENT', `sample weight of row ${i} is ${w[i]}; weights must be finite and ≥ 0`);
+  }
 }
 
 /**
@@ -112,7 +131,8 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
   if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new ConsortError('INVALID_ARGUMENT', `batchSize must be an integer ≥ 1 (got ${opts.batchSize})`);
   if (!(opts.learningRate > 0)) throw new ConsortError('INVALID_ARGUMENT', `learningRate must be > 0 (got ${opts.learningRate})`);
   if (!(opts.proximalMu >= 0)) throw new ConsortError('INVALID_ARGUMENT', `proximalMu must be ≥ 0 (got ${opts.proximalMu})`);
-  if (rows === 0) return { weights: opts.weights.slice(), numExamples: 0, lossSum: 0 };
+  if (opts.sampleWeights) checkSampleWeights(opts.sampleWeights, rows, opts.dp !== undefined);
+  if (rows === 0) return { weights: opts.weights.slice(), numExamples: 0, lossSum: 0, ...(opts.sampleWeights ? { weighted: { weightSum: 0, lossSum: 0 } } : {}) };
 
   const { tf } = opts.backend ?? await selectBackend();
   const model = new TfModel(tf, spec, opts.weights);
@@ -122,6 +142,7 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
   const optimizer = tf.train.sgd(opts.learningRate);
   const xAll = tf.tensor2d(opts.x, [rows, spec.inputDim]);
   const yAll = tf.tensor2d(opts.y, [rows, 1]);
+  const wAll = opts.sampleWeights ? tf.tensor2d(opts.sampleWeights, [rows, 1]) : undefined;
   const rng = new SeededRandom(opts.seed);
   try {
     const dp = opts.dp
@@ -131,6 +152,7 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
       const perm = tf.tensor1d(Int32Array.from(rng.permutation(rows)), 'int32');
       const xs = tf.gather(xAll, perm);
       const ys = tf.gather(yAll, perm);
+      const ws = wAll ? tf.gather(wAll, perm) : undefined;
       perm.dispose();
       let epochSum: tfjs.Scalar = tf.scalar(0);
       for (let start = 0; start < rows; start += opts.batchSize) {
@@ -139,9 +161,10 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
         const batchLoss = tf.tidy(() => {
           const xb = tf.slice(xs, [start, 0], [size, spec.inputDim]) as tfjs.Tensor2D;
           const yb = tf.slice(ys, [start, 0], [size, 1]);
+          const wb = ws ? tf.slice(ws, [start, 0], [size, 1]) : undefined;
           let kept: tfjs.Scalar | undefined;
           optimizer.minimize(() => {
-            const data = dataLoss(tf, spec.task, model.logits(xb, dropoutSeed), yb);
+            const data = dataLoss(tf, spec.task, model.logits(xb, dropoutSeed), yb, wb);
             // Kept apart from the cost: minimize() disposes the cost, which may be `data` itself.
             kept = tf.keep(tf.mul(data, size) as tfjs.Scalar);
             let total: tfjs.Scalar = data;
@@ -162,6 +185,7 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
       }
       xs.dispose();
       ys.dispose();
+      ws?.dispose();
       if (opts.onEpoch) opts.onEpoch(epoch, (await epochSum.data())[0] / rows);
       epochSum.dispose();
     }
@@ -171,17 +195,17 @@ export async function trainLocal(opts: TrainOptions): Promise<TrainResult> {
         throw new ConsortError('INVALID_ARGUMENT', `local training diverged (non-finite weights); lower the task's learningRate (now ${opts.learningRate}) or check the feature scaling`);
       }
     }
-    const { lossSum } = await evaluateWith(tf, model, xAll, yAll, rows, false);
-    return { weights, numExamples: rows, lossSum, ...(dp ? { dp } : {}) };
+    const { lossSum, weighted } = await evaluateWith(tf, model, xAll, yAll, rows, false, Infinity, opts.sampleWeights);
+    return { weights, numExamples: rows, lossSum, ...(weighted ? { weighted } : {}), ...(dp ? { dp } : {}) };
   } finally {
     model.dispose();
     optimizer.dispose();
-    tf.dispose([xAll, yAll, ...globals]);
+    tf.dispose([xAll, yAll, ...(wAll ? [wAll] : []), ...globals]);
   }
 }
 
 async function evaluateWith(tf: Backend['tf'], model: TfModel, x: tfjs.Tensor2D, y: tfjs.Tensor2D, rows: number,
-  withHistograms: boolean, rowLossCap = Infinity): Promise<EvaluateResult & { logits: Float32Array }> {
+  withHistograms: boolean, rowLossCap = Infinity, rowWeights?: Float32Array): Promise<EvaluateResult & { logits: Float32Array; weighted?: TrainResult['weighted'] }> {
   const logits = new Float32Array(rows);
   for (let start = 0; start < rows; start += EVAL_CHUNK) {
     const size = Math.min(EVAL_CHUNK, rows - start);
@@ -195,11 +219,16 @@ async function evaluateWith(tf: Backend['tf'], model: TfModel, x: tfjs.Tensor2D,
   let absErrSum = 0;
   let labelSum = 0;
   let labelSquareSum = 0;
+  const weighted = rowWeights ? { weightSum: 0, lossSum: 0 } : undefined;
+  const rowLoss = (i: number, loss: number) => {
+    if (weighted) { weighted.weightSum += rowWeights![i]; weighted.lossSum += rowWeights![i] * loss; }
+    return loss;
+  };
   if (model.spec.task === 'binary') {
-    for (let i = 0; i < rows; i++) lossSum += Math.min(rowLossCap, logLossFromLogit(logits[i], labels[i]));
+    for (let i = 0; i < rows; i++) lossSum += rowLoss(i, Math.min(rowLossCap, logLossFromLogit(logits[i], labels[i])));
   } else {
     for (let i = 0; i < rows; i++) {
-      lossSum += Math.min(rowLossCap, (logits[i] - labels[i]) ** 2);
+      lossSum += rowLoss(i, Math.min(rowLossCap, (logits[i] - labels[i]) ** 2));
       absErrSum += Math.abs(logits[i] - labels[i]);
       labelSum += labels[i];
       labelSquareSum += labels[i] ** 2;
@@ -212,7 +241,7 @@ async function evaluateWith(tf: Backend['tf'], model: TfModel, x: tfjs.Tensor2D,
     for (let i = 0; i < rows; i++) scores[i] = 1 / (1 + Math.exp(-logits[i]));
     ({ histPos, histNeg } = scoreHistograms(scores, labels, SCORE_BINS));
   }
-  return { lossSum, absErrSum, labelSum, labelSquareSum, count: rows, histPos, histNeg, logits };
+  return { lossSum, absErrSum, labelSum, labelSquareSum, count: rows, histPos, histNeg, logits, ...(weighted ? { weighted } : {}) };
 }
 
 /**

@@ -263,12 +263,13 @@ export function renderAuditHtml(signed: SignedAuditReport, verification?: AuditP
   const checksTable = `<table id="check-table"><tr><th>verdict</th><th>grouping</th><th>group</th><th>reference</th><th>metric</th><th>threshold</th><th>ratio</th><th>interval</th><th>reason</th></tr>${(result.checks ?? []).map((c) => `<tr data-verdict="${c.verdict}"><td>${badge(c.verdict)}</td><td>${e(c.grouping)}${c.stratum ? ` | ${e(c.stratum)}` : ''}</td><td>${e(c.group)}</td><td>${e(c.reference)}</td><td>${e(c.metric)}</td><td>${c.threshold}</td><td>${fmt(c.ratio)}</td><td>${c.interval ? `[${fmt(c.interval[0])}, ${fmt(c.interval[1])}]` : '–'}</td><td class="reason">${e(c.reason)}</td></tr>`).join('')}</table>`;
   const conventions = Object.entries(result.conventions ?? {}).map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`).join('');
   const mitigationItems = r.mitigations.map((m) => {
-    const x = m as { kind?: unknown; grouping?: unknown; caveat?: unknown; fromReport?: unknown; measured?: MeasuredThresholdEffect };
+    const x = m as { kind?: unknown; grouping?: unknown; caveat?: unknown; fromReport?: unknown; measured?: MeasuredThresholdEffect; applied?: unknown; effectiveSampleSize?: unknown; rows?: unknown; maxWeight?: unknown };
     const effect = x.kind === 'per-group-thresholds'
       ? `${measuredEffect(x.measured)}<p class="caveat">These thresholds use the protected attribute at decision time (disparate treatment): check that this is lawful for your use.</p>`
       : '';
+    const applied = `${x.applied ? ` applied ${e(x.applied)}` : ''}${typeof x.effectiveSampleSize === 'number' ? ` (effective sample size ${e(Math.round(x.effectiveSampleSize))} of ${e(x.rows)} rows, largest weight ${e(Number(x.maxWeight).toFixed(2))})` : ''}`;
     const plan = typeof m === 'object' && m !== null ? Object.fromEntries(Object.entries(m).filter(([k]) => k !== 'measured')) : m;
-    return `<li><b>${e(x.kind ?? 'mitigation')}</b>${x.grouping ? ` on ${e(x.grouping)}` : ''}${x.fromReport ? ` (planned from report ${e(String(x.fromReport).slice(0, 12))}…)` : ''}${x.caveat ? `: ${e(x.caveat)}` : ''}${effect}<details><summary>the plan</summary><pre>${e(JSON.stringify(plan, null, 2))}</pre></details></li>`;
+    return `<li><b>${e(x.kind ?? 'mitigation')}</b>${x.grouping ? ` on ${e(x.grouping)}` : ''}${applied}${x.fromReport ? ` (planned from report ${e(String(x.fromReport).slice(0, 12))}…)` : ''}${x.caveat ? `: ${e(x.caveat)}` : ''}${effect}<details><summary>the plan</summary><pre>${e(JSON.stringify(plan, null, 2))}</pre></details></li>`;
   }).join('');
   const mitigations = r.mitigations.length ? `<section id="mitigations"><h2>Mitigations applied</h2><ul>${mitigationItems}</ul></section>` : '';
   return `<!doctype html>

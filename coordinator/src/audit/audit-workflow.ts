@@ -14,6 +14,7 @@ import type { JsonObject } from '../store/store.ts';
 import type { Workflow } from '../workflows/workflow.ts';
 import { coreAuditMath } from './audit-math.ts';
 import { buildAuditReportBody, storeSignedAuditReport } from './produce-audit-report.ts';
+import { reweighingMitigation } from './reweighing-run.ts';
 
 export type { AuditWorkflowArgs } from './audit-workflow-args.ts';
 
@@ -110,12 +111,18 @@ export const auditWorkflow: Workflow = {
     const dropped = report.dropped.map((d) => d.memberId).filter((id) => !released!.survivors.includes(id));
     const body = await buildAuditReportBody(store, {
       modelVersionId: base.id, policy, aggregates: released.aggregates, roundIds: [report.roundId],
-      contributors: released.survivors, dropped, protocol: 'secure-aggregation', minMembers: def.minMembers, mitigations: args.mitigations,
+      contributors: released.survivors, dropped, protocol: 'secure-aggregation', minMembers: def.minMembers, mitigations: mitigationsOf(base.metrics, args.mitigations),
       ...(differentialPrivacy ? { differentialPrivacy } : {}),
     }, coreAuditMath, declaration);
     await storeSignedAuditReport(store, signingKey, body);
   },
 };
+
+/** The report's mitigations: the operator's plans, and reweighing when members trained the version with it. */
+function mitigationsOf(metrics: JsonObject, given: unknown[] | undefined): unknown[] | undefined {
+  const applied = reweighingMitigation(metrics);
+  return applied ? [...(given ?? []), applied] : given;
+}
 
 /**
  * A segmentation model has no score: a policy whose thresholds, histogram, checks, calibration or

@@ -5,7 +5,7 @@ import {
   ConsortError, checkPublishableModel, checkRoundSum, cleanNoisyEvaluation, nextClipNorm, fitNoisyPipeline, fitPipeline, roundVectorLayout, unpackRoundSum, DEFAULT_DROPOUT_TOLERANCE, DEFAULT_MAX_EXAMPLES,
   DEFAULT_WEIGHT_CLIP, DEFAULT_WEIGHT_SCALE_BITS, predictionOf, statisticsCharge, vocabulariesOf, type ModelSpec, type RoundVectorOptions, type StrategyState,
 } from '@consort/core';
-import type { ModelVersionMeta, Store, TaskRecord } from '../store/store.ts';
+import type { JsonObject, ModelVersionMeta, Store, TaskRecord } from '../store/store.ts';
 import type { ActiveRound } from './active-round.ts';
 import type { Collected } from './collector.ts';
 import type { RoundClose, RoundPlan } from './lifecycle.ts';
@@ -25,12 +25,20 @@ export interface ModelRoundDeps {
   strategies: TaskStrategies;
 }
 
+/** What a training run adds to its training rounds (reweighing: the released counts, and what the version records). */
+export interface TrainRoundExtras {
+  /** RoundOpen.payload_json of training rounds. */
+  payloadJson?: string;
+  /** Merged into each trained version's metrics. */
+  metrics?: JsonObject;
+}
+
 /**
  * One model round of `task`. Client sampling applies to training; statistics and evaluation
  * ask every member. `base` pins the model the round starts from (default: the latest version).
  */
 export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, purpose: Purpose, base?: ModelVersionMeta,
-  privacyState?: RoundPrivacy): Promise<RoundPlan> {
+  privacyState?: RoundPrivacy, extras?: TrainRoundExtras): Promise<RoundPlan> {
   // A model task's rounds, or the statistics round of a segmentation task (its standardization).
   const def = taskDefinitionOf(task);
   const model = def.kind === 'model' ? def : undefined;
@@ -84,7 +92,8 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
       const v = vectorOptions(b, round.participants.size);
       const timeoutMs = def.stageTimeoutSeconds * 1000;
       return {
-        open: roundOpenEvent(task, def, round.id, round.number, b, purpose, Date.now() + timeoutMs, round.train),
+        open: roundOpenEvent(task, def, round.id, round.number, b, purpose, Date.now() + timeoutMs, round.train,
+          ...(purpose === 'train' && extras?.payloadJson ? [extras.payloadJson] : [])),
         timeoutMs, minMembers: def.minMembers, dropoutTolerance: def.dropoutTolerance ?? DEFAULT_DROPOUT_TOLERANCE,
         plainLength: purpose === 'train' ? b?.parameterCount ?? 0 : purpose === 'statistics' ? v.statisticsLength : 0,
         layout: roundVectorLayout(v), quantization: { scaleBits: v.weightScaleBits, clip: v.weightClip, maxExamples: v.maxExamples },
@@ -150,7 +159,7 @@ export async function modelRoundPlan(deps: ModelRoundDeps, task: TaskRecord, pur
           taskId: task.id, version: b.version + 1, roundId: round.id, weights, sha256: weightsSha256(weights),
           metrics: {
             trainLoss: summary.trainLoss, numExamples: summary.numExamples, participants: summary.participants, aggregation: summary.aggregation,
-            clipped: summary.clipped, strategy: strategy.name, learningRate: round.train.learningRate,
+            clipped: summary.clipped, strategy: strategy.name, learningRate: round.train.learningRate, ...extras?.metrics,
             ...(privacyStatus ? {
               privacy: {
                 ...privacyStatus,

@@ -25,8 +25,8 @@ export function droppedForStore(dropped: DroppedMember[]): string[] {
 /** Model rounds (train, statistics, evaluate), the secure-sum rounds of segmentation and the audit round. */
 export type AnyPurpose = Purpose | SecureSumPurpose;
 
-/** Purposes of secure-sum rounds over a packed integer layout. */
-export type SecureSumPurpose = SegmentationRoundPurpose | 'audit';
+/** Purposes of secure-sum rounds over a packed integer layout (reweighing: group × label counts before training). */
+export type SecureSumPurpose = SegmentationRoundPurpose | 'audit' | 'reweighing';
 
 export interface RoundMetricsSummary {
   purpose: AnyPurpose;

@@ -1,6 +1,7 @@
 // Model training: statistics (once) -> training rounds until early stopping or the cap -> one evaluation round.
 import { ConsortError, EarlyStopping, maxRoundsOf } from '@consort/core';
-import { modelRoundPlan } from '../round/model-round.ts';
+import { modelRoundPlan, type TrainRoundExtras } from '../round/model-round.ts';
+import { runReweighingRound } from '../audit/reweighing-run.ts';
 import type { Purpose } from '../round/round-inputs.ts';
 import type { RoundReport } from '../round/round-types.ts';
 import { throwIfCancelled } from '../round/cancellation.ts';
@@ -12,9 +13,9 @@ import { checkPlannedRun, loadLedger, type RoundPrivacy } from '../privacy/priva
 import { auditWorkflow } from '../audit/audit-workflow.ts';
 
 /** One model round of the task through the lifecycle; its report goes to the caller. */
-export async function runModelRound(ctx: WorkflowContext, task: TaskRecord, purpose: Purpose, privacy?: RoundPrivacy): Promise<RoundReport> {
+export async function runModelRound(ctx: WorkflowContext, task: TaskRecord, purpose: Purpose, privacy?: RoundPrivacy, extras?: TrainRoundExtras): Promise<RoundReport> {
   throwIfCancelled(ctx.options.signal);
-  const plan = await modelRoundPlan(ctx, task, purpose, undefined, privacy);
+  const plan = await modelRoundPlan(ctx, task, purpose, undefined, privacy, extras);
   const { report } = await ctx.lifecycle.run(plan, ctx.options);
   ctx.report(report);
   return report;
@@ -26,6 +27,8 @@ export async function runModelRound(ctx: WorkflowContext, task: TaskRecord, purp
  * then evaluates the final model. After an early stop the final model is the one with the
  * lowest held-out loss, stored again as the newest version so members and exports get it.
  * When the task has an audit (or the run was given a policy), the final version is audited last.
+ * A task with mitigation.reweighing counts its training rows by group × label once, before the
+ * first training round, and every training round carries the released counts.
  */
 export const trainingWorkflow: Workflow = {
   kind: 'model',
@@ -49,6 +52,13 @@ export const trainingWorkflow: Workflow = {
       task = await store.getTask(task.id);
     }
     const def = modelTaskOf(task);
+    // Reweighing (mitigation.reweighing): one secure round of group × label counts before the first training round.
+    throwIfCancelled(ctx.options.signal);
+    const reweighing = await runReweighingRound(ctx, task);
+    if (reweighing === 'aborted') {
+      ctx.logger.warn({ task: task.id }, 'reweighing: the counting round did not publish; nothing was trained (members of a reweighed task train only with the counts)');
+      return;
+    }
     const cap = ctx.args.rounds ?? maxRoundsOf(def);
     const stopper = def.earlyStopping ? new EarlyStopping(def.earlyStopping) : undefined;
     // The model version each observed loss belongs to: a training round evaluates the model it starts from.
@@ -56,7 +66,7 @@ export const trainingWorkflow: Workflow = {
     let trained = false;
     for (let i = 0; i < cap; i++) {
       const startsFrom = stopper ? await store.latestModelVersion(task.id) : undefined;
-      const report = await runModelRound(ctx, task, 'train', privacy);
+      const report = await runModelRound(ctx, task, 'train', privacy, reweighing);
       if (report.state === 'published' && report.modelVersionId) trained = true;
       if (privacy?.refused) {
         // Training stops at the last model within budget; the refused round told no member anything.

@@ -6,6 +6,7 @@ export * from './intervals.ts';
 export * from './bootstrap.ts';
 export * from './compute.ts';
 export * from './mitigation.ts';
+export * from './reweighing-round.ts';
 export * from './work-order.ts';
 export * from './dp-release.ts';
 export * from './roc.ts';

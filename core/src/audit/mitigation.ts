@@ -72,7 +72,7 @@ export function decodeGroupLabelCounts(sum: ArrayLike<number>, layout: Reweighin
 }
 
 /** The weight of one training row under a plan (1 for a row outside every audited group). */
-export function rowWeight(plan: ReweighingPlan, layout: ReweighingLayout, row: Pick<AuditRow, 'values' | 'label'>): number {
+export function rowWeight(plan: Pick<ReweighingPlan, 'weights'>, layout: ReweighingLayout, row: Pick<AuditRow, 'values' | 'label'>): number {
   const c = reweighingCell(layout, row);
   if (c < 0) return 1;
   const w = plan.weights[c];

@@ -236,3 +236,34 @@ describe('task audit (the policy pinned with the task)', () => {
     expect(resolveTask({ ...seg, audit: { policy: { ...policy, band: { lo: 0.7, hi: 1.4 }, minCellCount: 20 } } })).toHaveProperty('audit.policy.band', { lo: 0.7, hi: 1.4 });
   });
 });
+
+describe('task mitigation (reweighing, pinned with the task)', () => {
+  const policy = { attributes: [{ name: 'gender', groups: ['F', 'M'] }, { name: 'senior', column: 'age', kind: 'banded', bands: [65] }] };
+  const audited = { name: 'churn', label: 'churned', numeric: ['spend'], protected: ['gender', 'age'], audit: { policy } };
+  const failure = (input: unknown): { field?: unknown; message: string } | undefined => {
+    try {
+      resolveTask(input);
+    } catch (err) {
+      return { field: (err as { details?: { field?: unknown } }).details?.field, message: (err as Error).message };
+    }
+    return undefined;
+  };
+
+  it('resolves the attributes named from the audit policy', () => {
+    const t = resolveTask({ ...audited, mitigation: { reweighing: { attributes: ['gender', 'senior'] } } });
+    expect(t.kind === 'model' && t.mitigation).toEqual({ reweighing: { attributes: ['gender', 'senior'] } });
+    expect(resolveTask(audited)).not.toHaveProperty('mitigation');
+  });
+
+  it('refuses reweighing without an audit policy, an unknown or repeated attribute, an empty list, and with privacy', () => {
+    const { audit: _audit, ...unaudited } = audited;
+    expect(failure({ ...unaudited, mitigation: { reweighing: { attributes: ['gender'] } } })).toMatchObject({ field: 'mitigation.reweighing', message: expect.stringMatching(/needs the task's audit policy/) });
+    expect(failure({ ...audited, mitigation: { reweighing: { attributes: ['age'] } } })).toMatchObject({ field: 'mitigation.reweighing.attributes', message: expect.stringMatching(/"age" is not an attribute of audit.policy \(gender, senior\)/) });
+    expect(failure({ ...audited, mitigation: { reweighing: { attributes: ['gender', 'gender'] } } })?.field).toBe('mitigation.reweighing.attributes');
+    expect(failure({ ...audited, mitigation: { reweighing: { attributes: [] } } })?.field).toBe('mitigation.reweighing.attributes');
+    expect(failure({ ...audited, aggregation: 'plain', mitigation: { reweighing: { attributes: ['gender'] } } })?.message).toMatch(/needs aggregation "secure"/);
+    expect(failure({ ...audited, mitigation: { reweighing: { atributes: ['gender'] } } })?.field).toBe('mitigation.reweighing.atributes');
+    expect(failure({ ...audited, mitigation: { reweighing: { attributes: ['gender'] } }, privacy: { level: 'customer', epsilon: 3, noiseMultiplier: 1.1, clipNorm: 1 } }))
+      .toMatchObject({ field: 'mitigation.reweighing', message: expect.stringMatching(/not available with privacy/) });
+  });
+});

@@ -99,6 +99,18 @@ export interface TaskAudit {
   dataWindow?: string;
 }
 
+/** Mitigations members apply while training (docs/audits.md, "Mitigation"). */
+export interface TaskMitigationInput {
+  /** Reweighing by group × label (Kamiran & Calders 2012) over these audit-policy attributes (crossed). */
+  reweighing?: { attributes?: string[] };
+}
+
+/** The task's mitigations, checked against its audit policy. */
+export interface TaskMitigation {
+  /** Audit-policy attribute names whose cells (their cross product) are reweighed. */
+  reweighing?: { attributes: string[] };
+}
+
 /** The operator's task file (JSON/YAML). Every field but name and the kind's own fields is optional. */
 export interface TaskDefinitionInput {
   name: string;
@@ -146,6 +158,8 @@ export interface TaskDefinitionInput {
   privacy?: unknown;
   /** Audit every trained model's final version with this policy (model tasks, binary only). */
   audit?: TaskAuditInput;
+  /** Mitigations members apply in local training (binary model tasks with an audit policy). */
+  mitigation?: TaskMitigationInput;
 }
 
 /** What every resolved task holds, whatever its kind. */
@@ -182,6 +196,8 @@ export interface ModelTask extends TaskCommon {
   privacy?: PrivacyOptions;
   /** The automatic fairness audit of each run's final version; absent = none. */
   audit?: TaskAudit;
+  /** Mitigations members apply while training; absent = none. */
+  mitigation?: TaskMitigation;
 }
 
 /** Federated k-means over members' behavioural columns: no target, no trained model. */
@@ -398,6 +414,7 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
     bad('privacy.level', 'member-level DP splits the noise across members and needs aggregation "secure" (with "plain" the coordinator would see each update with a fraction of the noise); use level "customer" for plain rounds');
   }
   const audit = resolveTaskAudit(input.audit, task, common.protected);
+  const mitigation = resolveTaskMitigation(input.mitigation, audit, privacy, common.aggregation);
   return {
     ...common,
     kind: 'model',
@@ -415,7 +432,34 @@ function resolveModelTask(input: TaskDefinitionInput, common: TaskCommon): Model
     maxRounds,
     ...(privacy ? { privacy } : {}),
     ...(audit ? { audit } : {}),
+    ...(mitigation ? { mitigation } : {}),
   };
+}
+
+/**
+ * The task's mitigations. Reweighing needs the audit policy (its attributes and groups lay out
+ * the counting round, its minMembers and minCellCount suppress small cells) and is refused with
+ * differential privacy: the group × label counts would be a release without noise, and weights
+ * above 1 would raise DP-SGD's per-customer sensitivity.
+ */
+function resolveTaskMitigation(input: TaskMitigationInput | undefined, audit: TaskAudit | undefined, privacy: PrivacyOptions | undefined, aggregation: Aggregation): TaskMitigation | undefined {
+  if (input === undefined) return undefined;
+  if (!isPlainObject(input)) bad('mitigation', 'write { reweighing: { attributes: [gender] } } (docs/audits.md)');
+  if (input.reweighing === undefined) return undefined;
+  const r = input.reweighing;
+  if (!isPlainObject(r)) bad('mitigation.reweighing', 'write { attributes: [names of audit.policy attributes] }');
+  if (!audit) bad('mitigation.reweighing', 'needs the task\'s audit policy (audit.policy): its attributes and groups define the cells to reweigh; add audit.policy or remove mitigation.reweighing');
+  const attributes = names('mitigation.reweighing.attributes', r.attributes);
+  if (attributes.length === 0) bad('mitigation.reweighing.attributes', `name at least one audit.policy attribute (${audit.policy.attributes.map((a) => a.name).join(', ')})`);
+  for (const a of attributes) {
+    if (!audit.policy.attributes.some((x) => x.name === a)) bad('mitigation.reweighing.attributes', `"${a}" is not an attribute of audit.policy (${audit.policy.attributes.map((x) => x.name).join(', ')})`);
+  }
+  if (new Set(attributes).size !== attributes.length) bad('mitigation.reweighing.attributes', 'an attribute is listed twice');
+  if (aggregation !== 'secure') bad('mitigation.reweighing', 'needs aggregation "secure": the group × label counts are summed in a secure round, never sent in clear');
+  if (privacy) {
+    bad('mitigation.reweighing', 'is not available with privacy yet: its group × label counts would be released without noise, and row weights above 1 would raise DP-SGD\'s per-customer sensitivity; remove one of the two');
+  }
+  return { reweighing: { attributes } };
 }
 
 /**
@@ -461,7 +505,7 @@ function resolveTaskAudit(input: TaskAuditInput | undefined, prediction: 'binary
 export const SCORE_ONLY_POLICY_KEYS = ['thresholds', 'histogramBins', 'checks', 'calibrationBins', 'memberParity'] as const;
 
 /** Model-task settings a segmentation task does not read: refused rather than silently ignored. */
-const MODEL_ONLY_FIELDS = ['numeric', 'categorical', 'positiveLabel', 'model', 'train', 'testFraction', 'strategy', 'sampleFraction', 'earlyStopping', 'maxRounds'] as const;
+const MODEL_ONLY_FIELDS = ['numeric', 'categorical', 'positiveLabel', 'model', 'train', 'testFraction', 'strategy', 'sampleFraction', 'earlyStopping', 'maxRounds', 'mitigation'] as const;
 
 /**
  * A segmentation task: k-means settings, no target and no model. Its statistics round

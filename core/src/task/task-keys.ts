@@ -43,6 +43,8 @@ export const TASK_KEYS: KeyTree = {
   },
   /** The automatic fairness audit; the policy's own keys are checked by the policy parser (core/src/audit/policy.ts). */
   audit: { policy: 'value', policyFile: 'value', intendedUse: 'value', dataWindow: 'value' },
+  /** Mitigations members apply in local training (docs/audits.md). */
+  mitigation: { reweighing: { attributes: 'value' } },
   segmentation: {
     features: 'value',
     k: { min: 'value', max: 'value' },

@@ -27,6 +27,12 @@ const inputs: Record<string, TaskDefinitionInput> = {
     name: 'seg', kind: 'segmentation', protected: ['gender', 'age'], segmentation: { features: ['r', 'f'], k: 3 },
     audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'] }, { name: 'age', kind: 'banded', bands: [30, 65] }], intersections: [['gender', 'age']], band: { lo: 0.75, hi: 1.3 } }, dataWindow: '2026' },
   },
+  // Reweighing is a pinned task term: members take part in its counting round only because the task asks.
+  reweighed: {
+    name: 'reweighed', label: 'churned', numeric: ['spend'], protected: ['gender', 'age'],
+    audit: { policy: { attributes: [{ name: 'gender', groups: ['F', 'M'] }, { name: 'age', kind: 'banded', bands: [30, 60] }] } },
+    mitigation: { reweighing: { attributes: ['gender', 'age'] } },
+  },
   segmentationRange: { name: 'seg', kind: 'segmentation', segmentation: { features: ['r', 'f'], k: { min: 3, max: 5 } } },
 };
 

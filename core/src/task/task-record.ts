@@ -43,6 +43,7 @@ export function taskInputOf(task: ResolvedTask): TaskDefinitionInput {
     ...(task.privacy ? { privacy: task.privacy } : {}),
     // The hash is the policy's: resolving recomputes it.
     ...(task.audit ? { audit: auditInputOf(task.audit) } : {}),
+    ...(task.mitigation ? { mitigation: task.mitigation } : {}),
   };
 }
 
