@@ -362,7 +362,7 @@ export function httpApiSuite(db: { name: string; create: () => Promise<TestDatab
         const rounds = events.filter((e) => e.event === 'round' && e.data.number === number);
         expect(rounds.at(-1)?.data).toMatchObject({ state: 'published', participants: 3, survivors: 2 });
         const stages = events.filter((e) => e.event === 'stage' && e.data.number === number).map((e) => e.data.kind);
-        expect(stages).toEqual(['round.created', 'round.advertise_keys', 'round.share_keys', 'round.masked_input', 'round.published']);
+        expect(stages, JSON.stringify(events)).toEqual(['round.created', 'round.advertise_keys', 'round.share_keys', 'round.masked_input', 'round.published']);
         expect(events.at(-1)).toMatchObject({ event: 'run', data: { state: 'finished', rounds: 1 } });
         // The stream of the older, finished round was sent too (round 1, aborted).
         expect(events.some((e) => e.event === 'round' && e.data.number === 1 && e.data.state === 'aborted')).toBe(true);

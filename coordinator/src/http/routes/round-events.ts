@@ -46,7 +46,8 @@ export function runWithReports(run: TaskRun): Record<string, unknown> {
 export class RoundEventTracker {
   private readonly sentRounds = new Map<string, string>();
   private readonly finished = new Set<string>();
-  private readonly closingEventSeen = new Set<string>();
+  /** Stage event kinds read so far, per round. */
+  private readonly seenKinds = new Map<string, Set<string>>();
   private lastRun = '';
   /** Rounds the last poll saw closed whose closing audit event had not been read yet. */
   private closing = 0;
@@ -75,9 +76,13 @@ export class RoundEventTracker {
         out.push({ event: 'round', data: snapshot });
       }
       // The runner stores the state first and its audit event just after: a round is done once
-      // that event was read too (or, for rounds closed without one, a while after its last change).
-      if (events.some((e) => e.kind === `round.${r.state}`)) this.closingEventSeen.add(r.id);
-      if (TERMINAL.has(r.state) && (this.closingEventSeen.has(r.id) || Date.now() - r.updatedAt.getTime() > CLOSING_GRACE_MS)) this.finished.add(r.id);
+      // the event of its terminal state was read too (or, for rounds closed without one, a while
+      // after its last change). Only that state's event counts: an earlier stage's event read
+      // before the round closed does not (that marked a round done before its closing event was read).
+      const kinds = this.seenKinds.get(r.id) ?? new Set<string>();
+      for (const e of events) kinds.add(e.kind);
+      this.seenKinds.set(r.id, kinds);
+      if (TERMINAL.has(r.state) && (kinds.has(`round.${r.state}`) || Date.now() - r.updatedAt.getTime() > CLOSING_GRACE_MS)) this.finished.add(r.id);
       else if (TERMINAL.has(r.state)) this.closing += 1;
     }
     const numberOf = new Map(rounds.map((r) => [r.id, r.number]));

@@ -131,13 +131,8 @@ export async function roundRoutes(app: FastifyInstance, deps: ApiDeps): Promise<
         for (const e of events) res.write(sseFrame(e));
         if (events.length > 0) quietSince = Date.now();
         else if (Date.now() - quietSince > HEARTBEAT_MS) { res.write(': still watching\n\n'); quietSince = Date.now(); }
-        // End after a poll that began once the run had ended and found every closed round's last event,
-        // and one more read of the store: an event committed just as that poll read it is not lost.
-        if (request.query.untilRunEnds && endedBefore && tracker.settled && !closed) {
-          for (const e of await tracker.poll(runs.get(taskId))) res.write(sseFrame(e));
-          break;
-        }
-        if (closed || !follow) break;
+        // End after a poll that began once the run had ended and found every closed round's last event.
+        if (closed || !follow || (request.query.untilRunEnds && endedBefore && tracker.settled)) break;
         await new Promise((r) => setTimeout(r, deps.watchPollMs ?? 500));
       }
     } catch (err) {
