@@ -192,6 +192,15 @@ describe('audit round', () => {
     const bad = await runCli(CLI.coordinator, ['run', '--task', task.id, '--rounds', '2', '--audit-policy', 'bad-policy.yaml', ...conn], { cwd: fx.workDir });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^INVALID_ARGUMENT: .*attributes/);
+    // A declaration or a plan without a policy, for a task without one of its own, is refused too (not dropped);
+    // an unreadable plan file is named.
+    const undescribed = await runCli(CLI.coordinator, ['run', '--task', task.id, '--rounds', '2', '--intended-use', 'credit decisions', ...conn], { cwd: fx.workDir });
+    expect(undescribed.code).toBe(2);
+    expect(undescribed.stderr).toMatch(/^INVALID_ARGUMENT: task \S+ has no audit policy of its own, so --intended-use, --data-window and --mitigation have no audit to describe/);
+    writeFileSync(`${fx.workDir}/policy.json`, JSON.stringify(POLICY_INPUT));
+    const missingPlan = await runCli(CLI.coordinator, ['run', '--task', task.id, '--rounds', '2', '--audit-policy', 'policy.json', '--mitigation', 'no-such-plan.json', ...conn], { cwd: fx.workDir });
+    expect(missingPlan.code).toBe(2);
+    expect(missingPlan.stderr).toMatch(/^INVALID_ARGUMENT: cannot read mitigation plan no-such-plan\.json/);
     expect(await fx.coordinator.store.listRounds(task.id)).toEqual([]);
 
     writeFileSync(`${fx.workDir}/policy.json`, JSON.stringify(POLICY_INPUT));
@@ -287,5 +296,13 @@ describe('audit round', () => {
     // The auditor's list names the task and the version number, not only ids.
     const listed = (await api('GET', '/api/v1/audits')).body as { reports: { id: string; taskName?: string; modelVersion?: number }[] };
     expect(listed.reports.find((r) => r.id === third.id)).toMatchObject({ taskName: expect.any(String), modelVersion: older.version });
+
+    // 4. A CLI run with a declaration but no policy flag: the task's own policy, the run's declaration.
+    const declared = await runCli(CLI.coordinator, ['run', '--task', taskId, '--rounds', '1', '--intended-use', 'churn outreach', '--data-window', 'Q3 2026', ...conn], { cwd: fx.workDir });
+    expect(declared.stderr).toBe('');
+    expect(declared.code).toBe(0);
+    const fourth = (await fx.coordinator.store.getAuditReportForModelVersion((await fx.coordinator.store.latestModelVersion(taskId))!.id))!;
+    expect(fourth.policyHash).toBe(policyHash(policy));
+    expect(JSON.parse(fourth.bodyJson)).toMatchObject({ task: { intendedUse: 'churn outreach', dataWindow: 'Q3 2026' } });
   }, 300_000);
 });

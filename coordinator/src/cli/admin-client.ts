@@ -20,7 +20,8 @@ import { ConsortError, type TaskDefinitionInput } from '@consort/core';
 
 /** A fairness audit with a run (docs/audits.md): the policy file's text and what the report states. */
 export interface AuditRequest {
-  policy: string;
+  /** Policy text; absent: the task's own (audit.policy). */
+  policy?: string;
   intendedUse?: string;
   dataWindow?: string;
   /** Mitigation plans applied before the audited version (consort-audit mitigate), marked in the report. */
@@ -90,7 +91,7 @@ export class AdminClient {
     return new Promise((resolve, reject) => {
       const reports: RoundReport__Output[] = [];
       const a = more.audit;
-      const audit = a ? { auditPolicy: a.policy, auditIntendedUse: a.intendedUse ?? '', auditDataWindow: a.dataWindow ?? '', auditMitigationsJson: a.mitigations ? JSON.stringify(a.mitigations) : '' } : {};
+      const audit = a ? { auditPolicy: a.policy ?? '', auditIntendedUse: a.intendedUse ?? '', auditDataWindow: a.dataWindow ?? '', auditMitigationsJson: a.mitigations ? JSON.stringify(a.mitigations) : '' } : {};
       const stream = this.client.RunRounds({ taskId, rounds, waitForMembersSeconds, workflow: more.workflow ?? '', modelVersion: more.modelVersion ?? 0, ...audit }, this.metadata);
       const cancel = () => stream.cancel();
       more.signal?.addEventListener('abort', cancel, { once: true });

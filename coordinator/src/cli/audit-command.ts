@@ -19,17 +19,26 @@ export function auditOptions(command: Command, policyFlag = '--audit-policy <fil
     .option('--mitigation <plan...>', 'mitigation plans applied before this version (consort-audit mitigate), marked in the report');
 }
 
-/** The audit part of a RunRounds request; the policy is validated here first (a bad policy costs no round). */
+/**
+ * The audit part of a RunRounds request; the policy is validated here first (a bad policy costs no
+ * round). Without a policy flag the declaration and mitigations still travel: they describe the
+ * audit under the task's own policy (the coordinator refuses them for a task without one).
+ */
 export function auditRequestOf(o: AuditFlags): AuditRequest | undefined {
-  if (!o.auditPolicy) return undefined;
-  const policy = readFileSync(o.auditPolicy, 'utf8');
-  parseAuditPolicyText(policy);
+  if (!o.auditPolicy && o.intendedUse === undefined && o.dataWindow === undefined && !o.mitigation?.length) return undefined;
+  const policy = o.auditPolicy ? readFileSync(o.auditPolicy, 'utf8') : undefined;
+  if (policy !== undefined) parseAuditPolicyText(policy);
   const mitigations = (o.mitigation ?? []).map((file) => {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(file, 'utf8')) as unknown;
+      text = readFileSync(file, 'utf8');
     } catch (err) {
-      if ((err as { code?: unknown }).code) throw err;
-      throw new ConsortError('INVALID_ARGUMENT', `${file} is not a mitigation plan (JSON written by consort-audit mitigate)`);
+      throw new ConsortError('INVALID_ARGUMENT', `cannot read mitigation plan ${file} (${(err as Error).message}); pass the JSON file consort-audit mitigate wrote`, { file, option: '--mitigation' });
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new ConsortError('INVALID_ARGUMENT', `${file} is not a mitigation plan (JSON written by consort-audit mitigate)`, { file, option: '--mitigation' });
     }
   });
   return { policy, intendedUse: o.intendedUse, dataWindow: o.dataWindow, mitigations: mitigations.length ? mitigations : undefined };
@@ -46,7 +55,7 @@ export function registerAuditCommand(program: Command): Command {
     .option('--wait <seconds>', 'wait for enough members', integerOption('--wait', 1, 86_400), 60)), '--policy <file>')
     .action((o: Conn & AuditFlags & { policy?: string; task: string; version: number; modelVersion?: number; wait: number }) => {
       // Without --policy the task's own (audit.policy, pinned when it was created); the coordinator refuses a task without one.
-      const audit = o.policy ? auditRequestOf({ ...o, auditPolicy: o.policy }) : undefined;
+      const audit = auditRequestOf({ ...o, auditPolicy: o.policy });
       return withAdmin(o, async (a) => {
         const reports: RoundReport__Output[] = await a.runRounds(o.task, 0, o.wait, (r) => { if (!o.json) console.log(formatRoundLine(r)); }, { audit, workflow: 'audit', modelVersion: o.version || o.modelVersion || 0 });
         const round = reports.at(-1);

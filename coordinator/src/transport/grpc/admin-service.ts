@@ -62,14 +62,15 @@ export function toRoundReportMessage(r: RoundReport): RoundReportMessage {
 }
 
 /**
- * The audit workflow's arguments of a RunRounds request, when it carries a policy (without one,
- * an audit uses the task's own policy, and the workflow refuses a task that has none).
+ * The audit workflow's arguments of a RunRounds request, when it carries a policy, a declaration or
+ * mitigations (without a policy, the audit uses the task's own, and the workflow refuses a task
+ * that has none).
  */
 function auditArgsOf(req: RunRoundsRequest__Output, key: CoordinatorKey | undefined): AuditWorkflowArgs | undefined {
-  if (!req.auditPolicy) return undefined;
+  if (!req.auditPolicy && !req.auditIntendedUse && !req.auditDataWindow && !req.auditMitigationsJson) return undefined;
   if (!key) throw new ConsortError('INVALID_ARGUMENT', 'this coordinator has no signing key for audit reports');
   return {
-    policy: parseAuditPolicyText(req.auditPolicy),
+    ...(req.auditPolicy ? { policy: parseAuditPolicyText(req.auditPolicy) } : {}),
     signingKey: key,
     declaration: { intendedUse: req.auditIntendedUse || undefined, dataWindow: req.auditDataWindow || undefined },
     mitigations: mitigationsOf(req.auditMitigationsJson),
@@ -185,6 +186,10 @@ export function adminServiceHandlers(deps: AdminServiceDeps): AdminServiceHandle
         const { taskId, workflow, modelVersion } = call.request;
         // The audit policy is parsed before any round: a bad policy costs no training.
         const audit = auditArgsOf(call.request, deps.coordinatorKey);
+        // A declaration or mitigations without a policy describe the task's own audit: refused, before any round, for a task without one.
+        if (audit && !audit.policy && !(await store.getTask(taskId)).definition.audit) {
+          throw new ConsortError('INVALID_ARGUMENT', `task ${taskId} has no audit policy of its own, so --intended-use, --data-window and --mitigation have no audit to describe; give the policy (--audit-policy, or --policy for audit)`);
+        }
         const run = { taskId, rounds: call.request.rounds || null, waitSeconds, workflow: workflow || null };
         await store.appendAuditEvent({ actor: 'operator', kind: 'run.started', subjectType: 'task', subjectId: taskId, detail: run });
         if (workflow === 'audit') {
