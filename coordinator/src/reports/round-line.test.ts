@@ -47,4 +47,8 @@ describe('formatRoundLine', () => {
     expect(metricCell(null)).toBe('—');
     expect(metricCell(0.5, 2)).toBe('0.50');
   });
+  it('leaves the model columns out of rounds that sum counts (audit, reweighing, segmentation), keeping ε', () => {
+    const line = formatRoundLine(report({ purpose: 'segmentation-lloyd', modelVersionId: '' }, { trainLoss: undefined, evalAuc: undefined, evalExamples: 0, privacyEpsilon: 1.5, privacyBudgetEpsilon: 8, privacyDelta: 1e-5 }));
+    expect(line).toBe('round 2 segmentation-lloyd published: 3 members, privacy ε 1.500 of 8 (δ 0.00001)');
+  });
 });

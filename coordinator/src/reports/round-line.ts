@@ -21,13 +21,18 @@ export function formatWarningLines(warnings: readonly Pick<RoundWarning__Output,
  * followed by one line per warning and per dropped member. A statistics round shows "—" for the
  * losses and AUC it never measured; held-out metrics belong to the model the round started from.
  */
+/** Round purposes of model training, whose lines carry the model's losses and AUC ("—" when not measured). */
+const MODEL_PURPOSES = new Set(['train', 'evaluate', 'statistics']);
+
 export function formatRoundLine(r: RoundReport__Output): string {
   const m = r.metrics;
+  // Audit, reweighing and segmentation rounds sum counts: a loss or AUC column would only ever say "—".
+  const quality = m && MODEL_PURPOSES.has(r.purpose);
   const trained = r.purpose === 'train';
   const evaluated = (r.purpose === 'train' || r.purpose === 'evaluate') && m !== null && m !== undefined && m.evalExamples > 0;
   const stages = m ? formatStageSeconds(m.stageSeconds) : undefined;
   const head = `round ${r.roundNumber} ${r.purpose} ${r.state}${r.reason ? ` (${r.reason})` : ''}: ${r.participants.length - r.dropped.length} members`
-    + (m ? `, train loss ${trained ? metricCell(m.trainLoss) : NOT_MEASURED}, held-out loss ${evaluated ? metricCell(m.evalLoss) : NOT_MEASURED}, AUC ${evaluated ? metricCell(m.evalAuc) : NOT_MEASURED}` : '')
+    + (quality ? `, train loss ${trained ? metricCell(m.trainLoss) : NOT_MEASURED}, held-out loss ${evaluated ? metricCell(m.evalLoss) : NOT_MEASURED}, AUC ${evaluated ? metricCell(m.evalAuc) : NOT_MEASURED}` : '')
     + (r.modelVersionId ? `, model ${r.modelVersionId}` : '')
     + (m && typeof m.privacyEpsilon === 'number' ? `, privacy ε ${m.privacyEpsilon.toFixed(3)} of ${m.privacyBudgetEpsilon ?? '?'} (δ ${m.privacyDelta ?? '?'})` : '')
     + (stages ? `; stages (s): ${stages}` : '')
