@@ -55,7 +55,7 @@ describe('score CLI', () => {
     let err: unknown;
     try { await run(['score', '--model', model, '--data', data, '--out', out]); } catch (e) { err = e; }
     expect(isConsortError(err, 'INVALID_ARGUMENT')).toBe(true);
-    expect((err as Error).message).toMatch(/score does not guess.*pass --id with one of "Kundennummer".*--id row/);
+    expect((err as Error).message).toMatch(/score does not guess.*--id row to number the rows, or --id with the column that identifies customers \(not a model input: "Kundennummer"\)/);
     const byRow = await run(['score', '--model', model, '--data', data, '--out', out, '--id', 'row']);
     expect(byRow.at(-1)).toMatch(/\(rows numbered by spreadsheet row, header = row 1\)$/);
     expect(readFileSync(out, 'utf8').split('\n').slice(0, 3).map((l) => l.split(',')[0])).toEqual(['row', '2', '3']);

@@ -43,9 +43,10 @@ function listed(columns: string[]): string {
 
 function candidatesHint(r: ScoreIdRequest): string {
   const c = idCandidates(r.header, r.features, r.label);
-  return c.length > 0
-    ? `pass --id with one of ${listed(c)} (columns that are not model inputs), or --id row to number the rows`
-    : 'every column of the file is a model input or the label; pass --id row to number the rows';
+  if (c.length === 0) return 'every column of the file is a model input or the label; pass --id row to number the rows';
+  // Without an id-like name the other columns are usually attributes (age, marital status), not identifiers.
+  if (!ID_LIKE.test(c[0])) return `no column's name looks like a customer identifier: pass --id row to number the rows, or --id with the column that identifies customers (not a model input: ${listed(c)})`;
+  return `pass --id with one of ${listed(c)} (columns that are not model inputs), or --id row to number the rows`;
 }
 
 /**

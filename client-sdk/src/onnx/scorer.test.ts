@@ -3,15 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeRow, isConsortError, pipelineInputDim, type FeaturePipeline } from '@consort/core';
+import { encodeRow, isConsortError, pipelineInputDim, readOnnxMetadata, type FeaturePipeline } from '@consort/core';
 import { selectBackend } from '../train/backend.ts';
 import { predict } from '../train/trainer.ts';
 import { readMemberCsv } from '../data/csv-table.ts';
 import {
   exportModelFile, formatReason, formatReasonValue, riskTier, scoreCsv, topContributions, type ScoreProgress,
 } from './scorer.ts';
-import { readOnnxMetadata } from '@consort/core';
 import { churnPipeline, modelFile, randomWeights, specFor, writeMemberCsv } from '../../test-support/onnx-fixtures.ts';
+import { resolveScoreId } from './score-id.ts';
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'consort-score-')); });
@@ -216,6 +216,11 @@ describe('scoreCsv', () => {
       let err: unknown;
       try { await scoreCsv({ modelFile: model, input, output: join(dir, 'x.csv') }); } catch (e) { err = e; }
       expect((err as Error).message).not.toMatch(/"recency_days"/);
+    });
+
+    it('leads with --id row when no remaining column looks like an identifier', () => {
+      const err = (() => { try { resolveScoreId({ file: 'f.csv', header: ['age', 'marital', 'tenure'], features: ['tenure'] }); } catch (e) { return e as Error; } return undefined; })();
+      expect(err?.message).toMatch(/no column's name looks like a customer identifier: pass --id row to number the rows, or --id with the column that identifies customers \(not a model input: "age", "marital"\)/);
     });
 
     it('an --id that is not in the file names the candidates', async () => {
