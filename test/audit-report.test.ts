@@ -86,7 +86,7 @@ describe('consort-audit mitigate', () => {
     const r = await runCli(CLI.audit, ['mitigate', reportFile, '--grouping', 'gender', '--metric', 'selectionRate', '--out', 'plan.json'], { cwd: dir });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^per-group-thresholds plan for grouping gender written to plan\.json\n {2}caveat: .*protected attribute/);
+    expect(r.stdout).toMatch(/^per-group-thresholds plan for grouping gender written to plan\.json\n {2}selectionRate spread across groups \d\.\d{3} → \d\.\d{3} \(target \d\.\d{3}\); accuracy [\d.]+ % → [\d.]+ %; selected [\d.]+ % → [\d.]+ % \(on the report's rows\)\n {2}thresholds: F [\d.]+, M [\d.]+\n {2}caveat: .*protected attribute/);
     const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as { kind: string; fromModelVersionId: string; plan: { target: { metric: string } } };
     expect(plan).toMatchObject({ kind: 'per-group-thresholds', fromModelVersionId: 'mv7', plan: { target: { metric: 'selectionRate' } } });
     const tampered = JSON.parse(readFileSync(reportFile, 'utf8')) as SignedAuditReport;

@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConsortError, commandFailure, formatError, modelVersionOption, parseAuditPolicyText, policyHash } from '@consort/core';
+import { ConsortError, commandFailure, formatError, modelVersionOption, parseAuditPolicyText, policyHash, type GroupThresholdPlan, type ReweighingPlan } from '@consort/core';
 import { openStore, sqlitePathOf } from '../store/open-store.ts';
 import type { Store } from '../store/store.ts';
 import { auditReportFileText } from '../audit/audit-report.ts';
@@ -119,8 +119,25 @@ verifyOptions(program.command('mitigate <report>')
     const signed = parseAuditReportFile(readFileSync(file, 'utf8'), file);
     const record = planMitigation(signed, { grouping: o.grouping, kind: o.reweighing ? 'reweighing' : 'thresholds', metric: o.metric });
     writeFileSync(o.out, `${JSON.stringify(record, null, 2)}\n`);
-    output(o.json, record, () => [`${record.kind} plan for grouping ${record.grouping} written to ${o.out}`, `  caveat: ${record.caveat}`]);
+    output(o.json, record, () => [`${record.kind} plan for grouping ${record.grouping} written to ${o.out}`, ...tradeOffLines(record.plan), `  caveat: ${record.caveat}`]);
   });
+
+/** The plan's trade-offs in a few terminal lines (the JSON carries the full plan). */
+function tradeOffLines(plan: unknown): string[] {
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+  const p = plan as Partial<GroupThresholdPlan & ReweighingPlan>;
+  if (p.overall && p.groups && p.target) {
+    const o = p.overall;
+    return [
+      `  ${p.target.metric} spread across groups ${o.spreadBefore.toFixed(3)} → ${o.spreadAfter.toFixed(3)} (target ${p.target.value.toFixed(3)}); accuracy ${pct(o.accuracyBefore)} → ${pct(o.accuracyAfter)}; selected ${pct(o.selectionRateBefore)} → ${pct(o.selectionRateAfter)} (on the report's rows)`,
+      `  thresholds: ${p.groups.map((g) => `${g.key.join(' × ')} ${g.threshold}`).join(', ')}`,
+    ];
+  }
+  if (typeof p.effectiveRows === 'number' && typeof p.rows === 'number' && typeof p.maxWeight === 'number') {
+    return [`  effective sample size ${Math.round(p.effectiveRows)} of ${p.rows} rows; largest weight ${p.maxWeight.toFixed(2)}`];
+  }
+  return [];
+}
 
 interface DbFlags { dataDir: string; databaseUrl?: string; json?: boolean }
 const dbOptions = (c: Command): Command => c
