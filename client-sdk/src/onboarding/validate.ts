@@ -1,7 +1,9 @@
 // Member-side validation of mapped data against the federation's task: rules -> findings with severity, column and example rows.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import {
-  DEFAULT_NEGATIVE_LABELS, parseNumericCell, resolveTaskDefinition, type TaskDefinition,
+  DEFAULT_NEGATIVE_LABELS, embedAuditPolicyFile, parseNumericCell, parseTaskText, resolveTaskDefinition,
+  type PolicyFileRead, type TaskDefinition,
 } from '@consort/core';
 import { SeededRandom } from '@consort/core';
 import type { OnboardingMapping } from './mapping.ts';
@@ -81,8 +83,23 @@ export interface LoadedTask {
  */
 export function loadTaskFile(path: string): LoadedTask {
   const source = `task file ${path}`;
-  const task = resolveTaskDefinition(readFileSync(path, 'utf8'), source);
+  // audit.policyFile is read relative to the task file, as the coordinator's task-file commands do.
+  const doc = embedAuditPolicyFile(parseTaskText(readFileSync(path, 'utf8'), source), source, policyFileReader(path));
+  const task = resolveTaskDefinition(doc, source);
   return { task, protectedInputs: task.protectedInputs };
+}
+
+/** Reads an `audit.policyFile` relative to the task file at `taskPath` (text undefined when missing). */
+function policyFileReader(taskPath: string): (policyFile: string) => PolicyFileRead {
+  return (policyFile) => {
+    const file = resolve(dirname(taskPath), policyFile);
+    try {
+      return { file, text: readFileSync(file, 'utf8') };
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ENOENT') return { file, text: undefined };
+      throw err;
+    }
+  };
 }
 
 const SAMPLE = 50_000;

@@ -275,6 +275,41 @@ export function parseTaskText(text: string, source = 'task file'): Record<string
   return doc;
 }
 
+/** What a task-file reader found at an `audit.policyFile` path: the resolved path and its text (undefined when the file does not exist). */
+export interface PolicyFileRead {
+  file: string;
+  text: string | undefined;
+}
+
+/**
+ * A task file's `audit.policyFile`, read through `readPolicy` (the caller's file I/O, which
+ * resolves the path relative to the task file) and embedded as `audit.policy`, so the policy
+ * is fixed (and hashed) with the task. The one rule for every task-file reader: the
+ * coordinator's create-task --file and federate, and the member's validate and prepare.
+ */
+export function embedAuditPolicyFile(input: Record<string, unknown>, source: string, readPolicy: (policyFile: string) => PolicyFileRead): Record<string, unknown> {
+  const audit = input.audit;
+  if (!isPlainObject(audit) || audit.policyFile === undefined) return input;
+  if (typeof audit.policyFile !== 'string' || audit.policyFile.trim() === '') {
+    throw new ConsortError('INVALID_ARGUMENT', `${source}: task definition field "audit.policyFile": name the policy file (relative to the task file)`, { field: 'audit.policyFile', file: source });
+  }
+  if (audit.policy !== undefined) {
+    throw new ConsortError('INVALID_ARGUMENT', `${source}: task definition field "audit.policyFile": give the policy once, as audit.policy or audit.policyFile`, { field: 'audit.policyFile', file: source });
+  }
+  const { file, text } = readPolicy(audit.policyFile);
+  if (text === undefined) {
+    throw new ConsortError('FILE_UNREADABLE', `${source}: audit.policyFile ${file} does not exist (the path is relative to the task file)`, { file });
+  }
+  let policy: unknown;
+  try {
+    policy = parseYaml(text);
+  } catch (err) {
+    throw new ConsortError('INVALID_ARGUMENT', `${source}: audit policy file ${file} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { field: 'audit.policyFile', file });
+  }
+  const { policyFile: _read, ...rest } = audit;
+  return { ...input, audit: { ...rest, policy } };
+}
+
 /**
  * The one task resolver, used by the coordinator (create-task, federate) and by the member
  * (validate, prepare): task-file text or a parsed object in, a typed task with every default
