@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   DEFAULT_NEGATIVE_LABELS, embedAuditPolicyFile, parseNumericCell, parseTaskText, resolveTaskDefinition,
-  type PolicyFileRead, type TaskDefinition,
+  type TaskDefinition,
 } from '@consort/core';
 import { SeededRandom } from '@consort/core';
 import type { OnboardingMapping } from './mapping.ts';
@@ -84,22 +84,9 @@ export interface LoadedTask {
 export function loadTaskFile(path: string): LoadedTask {
   const source = `task file ${path}`;
   // audit.policyFile is read relative to the task file, as the coordinator's task-file commands do.
-  const doc = embedAuditPolicyFile(parseTaskText(readFileSync(path, 'utf8'), source), source, policyFileReader(path));
+  const doc = embedAuditPolicyFile(parseTaskText(readFileSync(path, 'utf8'), source), source, { locate: (f) => resolve(dirname(path), f), read: (f) => readFileSync(f, 'utf8') });
   const task = resolveTaskDefinition(doc, source);
   return { task, protectedInputs: task.protectedInputs };
-}
-
-/** Reads an `audit.policyFile` relative to the task file at `taskPath` (text undefined when missing). */
-function policyFileReader(taskPath: string): (policyFile: string) => PolicyFileRead {
-  return (policyFile) => {
-    const file = resolve(dirname(taskPath), policyFile);
-    try {
-      return { file, text: readFileSync(file, 'utf8') };
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'ENOENT') return { file, text: undefined };
-      throw err;
-    }
-  };
 }
 
 const SAMPLE = 50_000;

@@ -1,7 +1,7 @@
 // Reads a task definition file (YAML or JSON) for create-task and federate; core's resolver checks it.
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { embedAuditPolicyFile, parseTaskText, resolveTask, type PolicyFileRead, type ResolvedTask, type TaskDefinitionInput } from '@consort/core';
+import { embedAuditPolicyFile, parseTaskText, resolveTask, type ResolvedTask, type TaskDefinitionInput } from '@consort/core';
 
 /**
  * The file's settings as written (what create-task sends) and the task they resolve to. Refused
@@ -13,19 +13,6 @@ export function readTaskFile(path: string): { input: TaskDefinitionInput; task: 
   // A missing file surfaces as ENOENT, which the CLI prints as FILE_UNREADABLE with the path.
   const text = readFileSync(path, 'utf8');
   const source = `task file ${path}`;
-  const input = embedAuditPolicyFile(parseTaskText(text, source), source, policyFileReader(path)) as unknown as TaskDefinitionInput;
+  const input = embedAuditPolicyFile(parseTaskText(text, source), source, { locate: (f) => resolve(dirname(path), f), read: (f) => readFileSync(f, 'utf8') }) as unknown as TaskDefinitionInput;
   return { input, task: resolveTask(input, source) };
-}
-
-/** Reads an `audit.policyFile` relative to the task file at `taskPath` (text undefined when missing). */
-function policyFileReader(taskPath: string): (policyFile: string) => PolicyFileRead {
-  return (policyFile) => {
-    const file = resolve(dirname(taskPath), policyFile);
-    try {
-      return { file, text: readFileSync(file, 'utf8') };
-    } catch (err) {
-      if ((err as { code?: unknown }).code === 'ENOENT') return { file, text: undefined };
-      throw err;
-    }
-  };
 }

@@ -275,19 +275,20 @@ export function parseTaskText(text: string, source = 'task file'): Record<string
   return doc;
 }
 
-/** What a task-file reader found at an `audit.policyFile` path: the resolved path and its text (undefined when the file does not exist). */
-export interface PolicyFileRead {
-  file: string;
-  text: string | undefined;
+/** The caller's file I/O for an `audit.policyFile` (core has none): where the path points, and the file's text (throwing as node:fs does). */
+export interface PolicyFileAccess {
+  /** The path of the policy file, resolved relative to the task file. */
+  locate(policyFile: string): string;
+  read(file: string): string;
 }
 
 /**
  * A task file's `audit.policyFile`, read through `readPolicy` (the caller's file I/O, which
- * resolves the path relative to the task file) and embedded as `audit.policy`, so the policy
+ * locates the path relative to the task file and reads it) and embedded as `audit.policy`, so the policy
  * is fixed (and hashed) with the task. The one rule for every task-file reader: the
  * coordinator's create-task --file and federate, and the member's validate and prepare.
  */
-export function embedAuditPolicyFile(input: Record<string, unknown>, source: string, readPolicy: (policyFile: string) => PolicyFileRead): Record<string, unknown> {
+export function embedAuditPolicyFile(input: Record<string, unknown>, source: string, access: PolicyFileAccess): Record<string, unknown> {
   const audit = input.audit;
   if (!isPlainObject(audit) || audit.policyFile === undefined) return input;
   if (typeof audit.policyFile !== 'string' || audit.policyFile.trim() === '') {
@@ -296,9 +297,15 @@ export function embedAuditPolicyFile(input: Record<string, unknown>, source: str
   if (audit.policy !== undefined) {
     throw new ConsortError('INVALID_ARGUMENT', `${source}: task definition field "audit.policyFile": give the policy once, as audit.policy or audit.policyFile`, { field: 'audit.policyFile', file: source });
   }
-  const { file, text } = readPolicy(audit.policyFile);
-  if (text === undefined) {
-    throw new ConsortError('FILE_UNREADABLE', `${source}: audit.policyFile ${file} does not exist (the path is relative to the task file)`, { file });
+  const file = access.locate(audit.policyFile);
+  let text: string;
+  try {
+    text = access.read(file);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT') {
+      throw new ConsortError('FILE_UNREADABLE', `${source}: audit.policyFile ${file} does not exist (the path is relative to the task file)`, { file });
+    }
+    throw err;
   }
   let policy: unknown;
   try {
