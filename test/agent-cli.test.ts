@@ -1,6 +1,6 @@
 // consort-agent as a member runs it: separate processes, the exact stderr line and exit code.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -120,5 +120,28 @@ describe('consort-agent command line', () => {
     expect(strict.stderr).toBe(`DATA_INVALID: validation found ${report.errors} error(s), listed in the report; fix your export or mapping file and run validate again\n`);
     expect(strict.code).toBe(3);
     expect(version).toEqual({ code: 0, stdout: '0.1.0\n', stderr: '' });
+  }, 120_000);
+
+  it('validate and prepare read the operator\'s task file with audit.policyFile, relative to the task file', async () => {
+    const cwd = folder();
+    writeFileSync(join(cwd, 'mapping.yaml'), mapping(join(data, 'member-01.csv')));
+    mkdirSync(join(cwd, 'tasks'));
+    const churn = readFileSync(join(REPO_ROOT, 'examples', 'churn-task.yaml'), 'utf8');
+    writeFileSync(join(cwd, 'tasks', 'task-audit.yaml'), `${churn}\naudit:\n  policyFile: churn-audit-policy.yaml\n`);
+    copyFileSync(join(REPO_ROOT, 'examples', 'churn-audit-policy.yaml'), join(cwd, 'tasks', 'churn-audit-policy.yaml'));
+    writeFileSync(join(cwd, 'tasks', 'task-missing.yaml'), `${churn}\naudit:\n  policyFile: nowhere.yaml\n`);
+    const [validated, prepared, missing] = await Promise.all([
+      runCli(CLI.agent, ['validate', '--mapping', 'mapping.yaml', '--task', 'tasks/task-audit.yaml', '--json'], { cwd }),
+      runCli(CLI.agent, ['prepare', '--mapping', 'mapping.yaml', '--task', 'tasks/task-audit.yaml', '--out', 'features.csv'], { cwd }),
+      runCli(CLI.agent, ['validate', '--mapping', 'mapping.yaml', '--task', 'tasks/task-missing.yaml'], { cwd }),
+    ]);
+    expect(validated.stderr).not.toContain('INVALID_ARGUMENT');
+    expect([0, 3]).toContain(validated.code);
+    expect((JSON.parse(validated.stdout) as { errors: number }).errors).toBeGreaterThanOrEqual(0);
+    expect(prepared.stderr).not.toContain('INVALID_ARGUMENT');
+    expect(prepared.code).toBe(0);
+    expect(existsSync(join(cwd, 'features.csv'))).toBe(true);
+    expect(missing.stderr).toBe(`FILE_UNREADABLE: task file tasks/task-missing.yaml: audit.policyFile ${join(cwd, 'tasks', 'nowhere.yaml')} does not exist (the path is relative to the task file)\n`);
+    expect(missing.code).toBe(3);
   }, 120_000);
 });

@@ -36,10 +36,11 @@ describe('member guard on audit policies', () => {
   }, 120_000);
   afterAll(async () => { await fx?.close(); });
 
-  async function audit(taskId: string, policy: AuditPolicy) {
+  /** memberPolicyCheck false plays a hostile coordinator: the real one refuses these policies before any round opens. */
+  async function audit(taskId: string, policy: AuditPolicy, memberPolicyCheck = false) {
     packed.length = 0;
     for (const l of logs) l.length = 0;
-    return fx.coordinator.rounds.runWorkflow('audit', taskId, { audit: { policy, signingKey: fx.coordinator.coordinatorKey } }, { waitForMembersMs: 20_000 });
+    return fx.coordinator.rounds.runWorkflow('audit', taskId, { audit: { policy, signingKey: fx.coordinator.coordinatorKey, memberPolicyCheck } }, { waitForMembersMs: 20_000 });
   }
 
   it('a policy on an unprotected column or with one-row cells gets no vector; a sound one is served', async () => {
@@ -47,6 +48,15 @@ describe('member guard on audit policies', () => {
     const trained = await fx.admin.runRounds(task.id, 1, 20);
     const published = trained.find((r) => r.state === 'published' && r.modelVersionId)!;
     expect(published).toBeDefined();
+
+    // The honest coordinator refuses a policy members would decline before any round opens: no member hears of it.
+    const rounds = (await fx.coordinator.store.listRounds(task.id)).length;
+    const refused = await audit(task.id, parseAuditPolicy({ ...GOOD, attributes: [{ name: 'region', column: 'region', groups: ['north', 'south'] }] }), true)
+      .then(() => undefined, (e: unknown) => e as Error);
+    expect(refused?.message).toMatch(/refused before any round opened: members would decline it \(ROUND_POLICY_REFUSED\), because its audit policy reads column "region"/);
+    expect((await fx.coordinator.store.listRounds(task.id)).length).toBe(rounds);
+    expect(packed).toEqual([]);
+    for (const l of logs) expect(l.join('\n')).not.toMatch(/ROUND_POLICY_REFUSED/);
 
     // region is a model input, not a protected attribute: members never agreed to audit counts by it.
     const stray = await audit(task.id, parseAuditPolicy({ ...GOOD, attributes: [{ name: 'region', column: 'region', groups: ['north', 'south'] }] }))

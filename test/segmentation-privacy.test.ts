@@ -139,7 +139,7 @@ describe('segmentation under differential privacy end to end', () => {
     const privacy = { epsilon: 8, noiseMultiplier: 3, clip: 4, statistics: { noiseMultiplier: 2, bounds } };
     const big = await fx.admin.createTask(fx.federationId, { ...task('segments-dp-too-long', privacy), segmentation: { features: FEATURES, k: 3, restarts: 1, maxIterations: 30 } });
     const err = await fx.admin.runRounds(big.id, 1, 20).then(() => undefined, (e: { details?: string }) => e);
-    expect(err?.details).toMatch(/^PRIVACY_BUDGET_EXHAUSTED: segmentation task "segments-dp-too-long" would spend up to ε=.* \(δ=0.00001\) in 67 rounds \(30 Lloyd iterations\), beyond its budget ε=8; \d+ Lloyd iterations? fit: set segmentation.maxIterations to \d+/);
+    expect(err?.details).toMatch(/^PRIVACY_BUDGET_EXHAUSTED: segmentation task "segments-dp-too-long" would spend up to ε=.* \(δ=0.00001\) in 67 rounds \(30 Lloyd iterations\), beyond its budget ε=8; \d+ Lloyd iterations? fit\. These settings are pinned with the task: define a new task with segmentation.maxIterations \d+/);
     expect(await fx.coordinator.store.listRounds(big.id)).toHaveLength(0);
     const tiny = await fx.admin.createTask(fx.federationId, task('segments-dp-tiny', { ...privacy, epsilon: 0.5 }));
     const none = await fx.admin.runRounds(tiny.id, 1, 20).then(() => undefined, (e: { details?: string }) => e);

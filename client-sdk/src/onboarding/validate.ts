@@ -1,7 +1,9 @@
 // Member-side validation of mapped data against the federation's task: rules -> findings with severity, column and example rows.
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import {
-  DEFAULT_NEGATIVE_LABELS, parseNumericCell, resolveTaskDefinition, type TaskDefinition,
+  DEFAULT_NEGATIVE_LABELS, embedAuditPolicyFile, parseNumericCell, parseTaskText, resolveTaskDefinition,
+  type TaskDefinition,
 } from '@consort/core';
 import { SeededRandom } from '@consort/core';
 import type { OnboardingMapping } from './mapping.ts';
@@ -81,7 +83,9 @@ export interface LoadedTask {
  */
 export function loadTaskFile(path: string): LoadedTask {
   const source = `task file ${path}`;
-  const task = resolveTaskDefinition(readFileSync(path, 'utf8'), source);
+  // audit.policyFile is read relative to the task file, as the coordinator's task-file commands do.
+  const doc = embedAuditPolicyFile(parseTaskText(readFileSync(path, 'utf8'), source), source, { locate: (f) => resolve(dirname(path), f), read: (f) => readFileSync(f, 'utf8') });
+  const task = resolveTaskDefinition(doc, source);
   return { task, protectedInputs: task.protectedInputs };
 }
 

@@ -12,4 +12,10 @@ export interface AuditWorkflowArgs {
   declaration?: AuditDeclarationOptions;
   /** Mitigations applied before the audited version, marked in the report. */
   mitigations?: unknown[];
+  /**
+   * false skips the check that members' default floors and caps accept the policy (refused before
+   * the round opens otherwise). Only for tests that play a hostile coordinator to test members;
+   * no CLI flag or HTTP field sets it.
+   */
+  memberPolicyCheck?: boolean;
 }

@@ -13,6 +13,7 @@ import { taskDefinitionOf } from '../round/task-codec.ts';
 import type { JsonObject } from '../store/store.ts';
 import type { Workflow } from '../workflows/workflow.ts';
 import { coreAuditMath } from './audit-math.ts';
+import { refuseAuditMembersWouldDecline } from './member-acceptance.ts';
 import { buildAuditReportBody, storeSignedAuditReport } from './produce-audit-report.ts';
 import { reweighingMitigation } from './reweighing-run.ts';
 
@@ -68,6 +69,9 @@ export const auditWorkflow: Workflow = {
       kind: 'audit', policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES, ...(noise ? { noise } : {}),
       ...(def.kind === 'segmentation' ? segmentationOrderOf((await store.getModelVersionMeta(base.id)).metrics, task.id, base.version) : {}),
     };
+    // Members decline a policy past their default floors or caps (or on columns they never agreed to):
+    // refused here, before any member hears of the round, rather than a round every member declines.
+    if (args.memberPolicyCheck !== false) refuseAuditMembersWouldDecline(task.id, def, policy, hash, order.maxRows);
     // Fixed before the round: the audit trail shows the policy hash before any member computed anything.
     // Automatic audits (the task's policy) are the coordinator's doing; a policy given to this run is the operator's.
     await store.appendAuditEvent({

@@ -38,7 +38,9 @@ describe('privacy budget on the coordinator', () => {
     const fit = (err as { details: { roundsThatFit: number } }).details.roundsThatFit;
     expect(fit).toBeGreaterThan(0);
     expect(fit).toBeLessThan(200);
-    expect((err as Error).message).toContain(`${fit} rounds fit`);
+    expect((err as Error).message).toContain(`${fit} rounds fit: lower maxRounds (or --rounds) to ${fit} for this run`);
+    expect((err as Error).message).toContain('define a new task with a larger privacy.noiseMultiplier');
+    expect((err as Error).message).not.toContain('raise privacy');
     expect(checkPlannedRun(def, def.privacy!, ledger, fit)).toBeLessThanOrEqual(2);
   });
 

@@ -112,8 +112,8 @@ export function checkPlannedRun(def: TaskDefinition, privacy: PrivacyOptions, le
       + `${extras.withAudit ? ' and the audit of the final version' : ''}, beyond its budget ε=${privacy.epsilon}`
       + (ledger.charges.length ? ` (ε=${ledger.spent().customer.epsilon.toFixed(3)} already spent)` : '')
       + (fit > 0
-        ? `; ${fit} rounds fit: lower maxRounds (or --rounds) to ${fit}, raise privacy.noiseMultiplier, or define the task with a larger budget`
-        : '; not even one round fits: raise privacy.noiseMultiplier (or releaseNoiseMultiplier), or define the task with a larger budget'),
+        ? `; ${fit} rounds fit: lower maxRounds (or --rounds) to ${fit} for this run; the privacy settings are pinned with the task, so for more rounds define a new task with a larger privacy.noiseMultiplier or a larger budget (privacy.epsilon)`
+        : '; not even one round fits. The privacy settings are pinned with the task: define a new task with a larger privacy.noiseMultiplier (or releaseNoiseMultiplier) or a larger budget (privacy.epsilon)'),
       { plannedEpsilon: planned, budgetEpsilon: privacy.epsilon, roundsThatFit: fit });
   }
   return planned;

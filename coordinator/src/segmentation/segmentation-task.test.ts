@@ -25,6 +25,9 @@ describe('private segmentation plan', () => {
     try { checkPlannedSegmentation(def, privacy, ledger, true); } catch (err) { message = (err as Error).message; }
     const fit = Number(/; (\d+) Lloyd iterations? fit/.exec(message)?.[1]);
     expect(fit).toBeGreaterThan(0);
+    // maxIterations and the noise are pinned with the task: the advice is a new task, never "set" or "raise" them.
+    expect(message).toContain(`define a new task with segmentation.maxIterations ${fit}`);
+    expect(message).not.toMatch(/raise privacy|set segmentation/);
     expect(ledger.epsilonAfter(plannedSegmentationCharges(privacy, fit, true))).toBeLessThanOrEqual(8);
     expect(ledger.epsilonAfter(plannedSegmentationCharges(privacy, fit + 1, true))).toBeGreaterThan(8);
     expect(checkPlannedSegmentation({ ...def, segmentation: { ...def.segmentation, maxIterations: fit } }, privacy, ledger, true)).toBeLessThanOrEqual(8);

@@ -106,8 +106,8 @@ export function checkPlannedSegmentation(def: SegmentationTask, privacy: Segment
     + `(${max} Lloyd iterations), beyond its budget ε=${privacy.epsilon}`
     + (ledger.charges.length ? ` (ε=${ledger.spent().customer.epsilon.toFixed(3)} already spent)` : '')
     + (fit >= 1
-      ? `; ${fit} Lloyd iteration${fit === 1 ? '' : 's'} fit: set segmentation.maxIterations to ${fit}, raise privacy.noiseMultiplier, or define the task with a larger budget`
-      : '; not even one Lloyd iteration fits: raise privacy.noiseMultiplier (and privacy.statistics.noiseMultiplier), or define the task with a larger budget'),
+      ? `; ${fit} Lloyd iteration${fit === 1 ? '' : 's'} fit. These settings are pinned with the task: define a new task with segmentation.maxIterations ${fit}, a larger privacy.noiseMultiplier or a larger budget (privacy.epsilon)`
+      : '; not even one Lloyd iteration fits. These settings are pinned with the task: define a new task with a larger privacy.noiseMultiplier (and privacy.statistics.noiseMultiplier) or a larger budget (privacy.epsilon)'),
     { plannedEpsilon: planned, budgetEpsilon: privacy.epsilon, iterationsThatFit: Math.max(0, fit) });
 }
 

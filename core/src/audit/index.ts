@@ -11,3 +11,4 @@ export * from './work-order.ts';
 export * from './dp-release.ts';
 export * from './roc.ts';
 export * from './group-thresholds.ts';
+export * from './audit-limits.ts';

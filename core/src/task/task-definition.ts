@@ -275,6 +275,48 @@ export function parseTaskText(text: string, source = 'task file'): Record<string
   return doc;
 }
 
+/** The caller's file I/O for an `audit.policyFile` (core has none): where the path points, and the file's text (throwing as node:fs does). */
+export interface PolicyFileAccess {
+  /** The path of the policy file, resolved relative to the task file. */
+  locate(policyFile: string): string;
+  read(file: string): string;
+}
+
+/**
+ * A task file's `audit.policyFile`, read through `readPolicy` (the caller's file I/O, which
+ * locates the path relative to the task file and reads it) and embedded as `audit.policy`, so the policy
+ * is fixed (and hashed) with the task. The one rule for every task-file reader: the
+ * coordinator's create-task --file and federate, and the member's validate and prepare.
+ */
+export function embedAuditPolicyFile(input: Record<string, unknown>, source: string, access: PolicyFileAccess): Record<string, unknown> {
+  const audit = input.audit;
+  if (!isPlainObject(audit) || audit.policyFile === undefined) return input;
+  if (typeof audit.policyFile !== 'string' || audit.policyFile.trim() === '') {
+    throw new ConsortError('INVALID_ARGUMENT', `${source}: task definition field "audit.policyFile": name the policy file (relative to the task file)`, { field: 'audit.policyFile', file: source });
+  }
+  if (audit.policy !== undefined) {
+    throw new ConsortError('INVALID_ARGUMENT', `${source}: task definition field "audit.policyFile": give the policy once, as audit.policy or audit.policyFile`, { field: 'audit.policyFile', file: source });
+  }
+  const file = access.locate(audit.policyFile);
+  let text: string;
+  try {
+    text = access.read(file);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ENOENT') {
+      throw new ConsortError('FILE_UNREADABLE', `${source}: audit.policyFile ${file} does not exist (the path is relative to the task file)`, { file });
+    }
+    throw err;
+  }
+  let policy: unknown;
+  try {
+    policy = parseYaml(text);
+  } catch (err) {
+    throw new ConsortError('INVALID_ARGUMENT', `${source}: audit policy file ${file} is not valid YAML or JSON: ${(err as Error).message.split('\n')[0]}`, { field: 'audit.policyFile', file });
+  }
+  const { policyFile: _read, ...rest } = audit;
+  return { ...input, audit: { ...rest, policy } };
+}
+
 /**
  * The one task resolver, used by the coordinator (create-task, federate) and by the member
  * (validate, prepare): task-file text or a parsed object in, a typed task with every default
