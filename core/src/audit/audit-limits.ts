@@ -59,8 +59,20 @@ export function auditPolicyObjection(p: AuditPolicy, hash: string, maxRows: numb
       return { why: `its audit policy stratifies by column "${p.control.column}", which is not a column of the task`, details: { column: p.control.column } };
     }
   }
-  const taskAudit = task.kind === 'model' ? task.audit : undefined;
-  const pinned = taskAudit && taskAudit.policyHash !== hash ? taskAudit.policy : undefined;
+  const pinned = task.audit && task.audit.policyHash !== hash ? task.audit.policy : undefined;
+  // Two audits of the same rows with other band edges can be subtracted to count the customers
+  // between the edges, below any cell floor: an ad-hoc policy keeps the task's own bands for its columns.
+  for (const a of pinned ? p.attributes : []) {
+    const own = pinned!.attributes.find((t) => t.column === a.column);
+    if (own && (own.kind === 'banded' || a.kind === 'banded') && (own.kind !== a.kind || own.bands.join(',') !== a.bands.join(','))) {
+      const shown = (x: typeof a) => (x.kind === 'banded' ? `bands at ${x.bands.join(', ')}` : 'categories');
+      return {
+        why: `its audit policy groups column "${a.column}" by ${shown(a)}, the task's own audit policy by ${shown(own)}; audits with other band edges `
+          + 'on the same rows can be subtracted to count the customers between the edges, so a member keeps the task\'s groups for its columns',
+        details: { column: a.column, bands: a.bands, taskBands: own.bands },
+      };
+    }
+  }
   const cellFloor = Math.max(floors.minCellCount, pinned?.minCellCount ?? 0);
   const memberFloor = Math.max(floors.minMembers, pinned?.minMembers ?? 0);
   const whose = (own: number, task: number | undefined) => (task !== undefined && task > own ? 'the task\'s own audit policy' : 'this member\'s floor');
