@@ -248,6 +248,13 @@ ${dp.level === 'member' ? `<tr><td>each member as a whole (training only; the au
 <ul>${dp.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul></section>`;
 }
 
+/** One line on multiple testing: the shown intervals are per check, the verdicts Holm-adjusted over all of them. */
+function multipleTestingCaveat(checks: CheckResult[], level: number): string {
+  const tested = checks.filter((c) => c.pFail !== null).length;
+  if (tested < 2) return '';
+  return `<p class="note caveat">Each interval shown is a ${Math.round(level * 100)} % interval for that check on its own; verdicts are adjusted (Holm) for running ${tested} checks at once, so a check whose interval lies clear of (or inside) the band can still be inconclusive.</p>`;
+}
+
 /** The page of a signed audit report; `verification` states what verify found, when it ran. */
 export function renderAuditHtml(signed: SignedAuditReport, verification?: AuditPageVerification): string {
   const { result, aggregates, policy } = parts(signed);
@@ -260,6 +267,7 @@ export function renderAuditHtml(signed: SignedAuditReport, verification?: AuditP
   const verified = verification
     ? `<p class="verify ${verification.ok ? 'ok' : 'bad'}">${verification.ok ? badge('pass', 'verified') : badge('fail', 'NOT verified')} ${e(verification.detail)}</p>`
     : '<p class="verify">Not verified here: run <code>consort-audit verify</code> on the report file.</p>';
+  const unverified = verification !== undefined && !verification.ok;
   const checksTable = `<table id="check-table"><tr><th>verdict</th><th>grouping</th><th>group</th><th>reference</th><th>metric</th><th>threshold</th><th>ratio</th><th>interval</th><th>reason</th></tr>${(result.checks ?? []).map((c) => `<tr data-verdict="${c.verdict}"><td>${badge(c.verdict)}</td><td>${e(c.grouping)}${c.stratum ? ` | ${e(c.stratum)}` : ''}</td><td>${e(c.group)}</td><td>${e(c.reference)}</td><td>${e(c.metric)}</td><td>${c.threshold}</td><td>${fmt(c.ratio)}</td><td>${c.interval ? `[${fmt(c.interval[0])}, ${fmt(c.interval[1])}]` : '–'}</td><td class="reason">${e(c.reason)}</td></tr>`).join('')}</table>`;
   const conventions = Object.entries(result.conventions ?? {}).map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`).join('');
   const mitigationItems = r.mitigations.map((m) => {
@@ -285,8 +293,8 @@ caption{text-align:left;font-weight:600;padding:4px 0}.ci{color:#666;font-size:.
 dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px;font-size:.9rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}td.reason{text-align:left;max-width:360px}
 </style></head><body>
 <h1>Fairness audit: ${e(r.model.taskName)} v${r.model.version}</h1>
-<section id="verdict"><h2>Verdict</h2><p class="big">${badge(result.verdict)}</p>${verified}</section>
-<section id="summary"><h2>In plain words</h2>${segmentation ? segmentationSummary(signed, result, policy, rows) : plainSummary(signed, result, policy, rows)}</section>
+<section id="verdict"><h2>Verdict</h2><p class="big">${unverified ? badge('fail', 'UNVERIFIED — do not rely on this report') : badge(result.verdict)}</p>${verified}${multipleTestingCaveat(result.checks ?? [], policy.confidenceLevel ?? 0.95)}</section>
+<section id="summary"><h2>In plain words</h2>${unverified ? '<p class="unverified"><b>This report did not verify: its content may have been altered. Do not rely on the verdict or any number below.</b></p>' : ''}${segmentation ? segmentationSummary(signed, result, policy, rows) : plainSummary(signed, result, policy, rows)}</section>
 <section id="about"><h2>What was audited</h2><dl>
 <dt>model</dt><dd>task ${e(r.model.taskName)} (${e(r.model.taskId)}), ${e(r.model.kind)}, version ${r.model.version} (${e(r.model.modelVersionId)}), weights SHA-256 ${e(r.model.sha256)}</dd>
 <dt>intended use</dt><dd>${e(r.task.intendedUse)}</dd><dt>label</dt><dd>${e(r.task.labelDefinition)}</dd><dt>data window</dt><dd>${e(r.task.dataWindow)}</dd>

@@ -348,6 +348,25 @@ function groupingResult(g: AuditAggregates['groupings'][number], agg: AuditAggre
   return { id: g.id, attributes: g.attributes, controlled: g.controlled, groups, disparities };
 }
 
+const pText = (p: number): string => p.toPrecision(2);
+
+/**
+ * Why a tested check is inconclusive, in words that match the unadjusted interval the page shows:
+ * a check clear of (or inside) the band on its own but not after the Holm adjustment says so with
+ * both p-values; otherwise the interval really overlaps a band edge (text unchanged since v1).
+ */
+function inconclusiveWhy(p: PendingCheck, adjFail: number, adjPass: number | null, alpha: number, tested: number): string {
+  const level = `${Math.round((1 - alpha) * 1000) / 10} %`;
+  const holm = `Holm adjustment over ${tested} checks`;
+  if (p.rawFail !== null && p.rawFail <= alpha) {
+    return `: outside the band at ${level} on its own (p = ${pText(p.rawFail)}), but not after the ${holm} (adjusted p = ${pText(adjFail)})`;
+  }
+  if (p.rawPass !== null && p.rawPass <= alpha && adjPass !== null) {
+    return `: inside the band at ${level} on its own (p = ${pText(p.rawPass)}), but not after the ${holm} (adjusted p = ${pText(adjPass)})`;
+  }
+  return ': the interval overlaps the band edge';
+}
+
 /**
  * Every metric of the audit from the summed aggregates (full or as released: suppression is
  * applied first and is idempotent). Aggregates made under another policy's layout are refused
@@ -363,12 +382,13 @@ export function computeAudit(aggregates: AuditAggregates, policy: AuditPolicy): 
   const alpha = 1 - policy.confidenceLevel;
   const adjFail = holmAdjust(pending.map((p) => p.rawFail));
   const adjPass = holmAdjust(pending.map((p) => p.rawPass));
+  const tested = adjFail.filter((p) => p !== null).length;
   const checks: CheckResult[] = pending.map(({ rawFail: _f, rawPass: _p, ...p }, i) => {
     let verdict: Verdict = 'inconclusive';
     let reason = p.reason;
     if (adjFail[i] !== null && adjFail[i]! <= alpha) verdict = 'fail';
     else if (adjPass[i] !== null && adjPass[i]! <= alpha) verdict = 'pass';
-    else if (adjFail[i] !== null) reason += ': the interval overlaps the band edge';
+    else if (adjFail[i] !== null) reason += inconclusiveWhy(pending[i], adjFail[i]!, adjPass[i], alpha, tested);
     return { ...p, pFail: adjFail[i], pPass: adjPass[i], verdict, reason };
   });
   const verdict: Verdict = checks.some((c) => c.verdict === 'fail') ? 'fail' : checks.length > 0 && checks.every((c) => c.verdict === 'pass') ? 'pass' : 'inconclusive';
