@@ -93,6 +93,23 @@ describe('verdicts', () => {
   });
 });
 
+describe('differential privacy noise', () => {
+  it('a check whose counts are below 3 noise stds is inconclusive, whatever the sampling test says', () => {
+    // A at 0.3, B far outside the band at 0.6: a clear fail without noise.
+    const members = Array.from({ length: 5 }, (_, m) => [...groupRows('A', 400, 0.3, m), ...groupRows('B', 400, 0.6, m)]);
+    const { policy, aggregates, result } = audit(members, { attributes: [{ name: 'g', groups: ['A', 'B'], reference: 'A' }] });
+    expect(check(result, 'B').verdict).toBe('fail');
+    const least = Math.min(...aggregates.groupings[0].cells.flatMap((c) => { const k = c.confusion![0]; return [k.tp, k.fp, k.tn, k.fn, c.n!]; }));
+    expect(least).toBeGreaterThan(100);
+    // Just above the least count ÷ 3: still decided; just below: inconclusive, naming the rule.
+    expect(check(computeAudit(aggregates, policy, least / 3 - 0.01), 'B').verdict).toBe('fail');
+    const noisy = check(computeAudit(aggregates, policy, least / 3 + 0.01), 'B');
+    expect(noisy.verdict).toBe('inconclusive');
+    expect(noisy.reason).toContain('below 3 × the differential-privacy noise std per count');
+    expect(noisy.pFail).toBeNull();
+  });
+});
+
 describe('suppression', () => {
   it('withholds cells below minCellCount and below minMembers, and metrics are the same from the released form', () => {
     const members = Array.from({ length: 5 }, (_, m) => [
