@@ -1,7 +1,7 @@
 // The audit page says what its numbers can bear: calibration bins too small to draw, a page that failed verification.
 import { describe, expect, it } from 'vitest';
 import nacl from 'tweetnacl';
-import { syntheticAggregates, syntheticPolicy } from '../../../test/support/audit-consortium.ts';
+import { syntheticAggregates, syntheticPolicy, syntheticReportContext } from '../../../test/support/audit-consortium.ts';
 import { signAuditReport } from './audit-report.ts';
 import { coreAuditMath } from './audit-math.ts';
 import { renderAuditHtml } from './audit-html.ts';
@@ -10,11 +10,7 @@ import { assembleAuditReportBody } from './produce-audit-report.ts';
 const kp = nacl.sign.keyPair();
 const policy = syntheticPolicy();
 const { aggregates } = syntheticAggregates(policy, 5);
-const context = {
-  model: { taskId: 't', taskName: 'churn', kind: 'model', modelVersionId: 'mv1', version: 1, sha256: 'ab'.repeat(32) },
-  task: { intendedUse: 'retention', labelDefinition: 'churned', dataWindow: 'H1' },
-  contributors: ['a1', 'a2', 'a3', 'a4', 'a5'], dropped: [],
-};
+const context = syntheticReportContext;
 const signed = signAuditReport(assembleAuditReportBody(context, { policy, aggregates, roundIds: ['r'], protocol: 'secure-aggregation', minMembers: 3, mitigations: [] }, coreAuditMath), { publicKey: kp.publicKey, secretKey: kp.secretKey });
 const section = (html: string, id: string) => html.slice(html.indexOf(`<section id="${id}">`), html.indexOf('</section>', html.indexOf(`<section id="${id}">`)));
 
