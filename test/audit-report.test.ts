@@ -180,6 +180,13 @@ describe.runIf(browserAvailable())('the audit page in a browser', () => {
     expect(r.stderr).toMatch(/^AUDIT_SIGNATURE_INVALID:/);
     const html = readFileSync(join(dir, 'tampered.html'), 'utf8');
     expect(html).toContain('NOT verified');
-    expect(renderAuditHtml(signed)).toContain('Not verified here');
+    // The verdict badge is replaced, not merely accompanied: no green verdict on an altered report.
+    const verdictSection = html.slice(html.indexOf('<section id="verdict">'), html.indexOf('<section id="summary">'));
+    expect(verdictSection).toContain('UNVERIFIED — do not rely on this report');
+    expect(verdictSection).not.toMatch(/class="badge pass"/);
+    expect(html).toContain('This report did not verify');
+    const unchecked = renderAuditHtml(signed);
+    expect(unchecked).toContain('Not verified here');
+    expect(unchecked).not.toContain('UNVERIFIED');
   }, 60_000);
 });

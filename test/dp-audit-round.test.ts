@@ -101,6 +101,10 @@ describe('audit of a DP task', () => {
     const html = renderAuditHtml(signed);
     expect(html).toContain('<h2>Differential privacy</h2>');
     expect(html).toContain('What ε means');
+    // Noisy row counts are labelled approximate, and the noise caveat sits beside the verdict.
+    expect(html).toMatch(/on about [\d,]+00 \(noisy count\) held-out customers/);
+    const verdict = html.slice(html.indexOf('<section id="verdict">'), html.indexOf('<section id="summary">'));
+    expect(verdict).toContain(`std about ${dp.audit.noiseStdPerCount.toFixed(1)} per count`);
     expect(html).toContain(dp.taskAfterAudit.epsilon.toFixed(3));
 
     // Tampering: a count changed (signature), or re-signed with a smaller ε (recomputation).

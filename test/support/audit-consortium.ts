@@ -56,3 +56,10 @@ export function syntheticAggregates(policy: AuditPolicy, members: number, rowsPe
   const sum = sumVectors(memberVectors(layout, members, rowsPerMember, seed));
   return { layout, aggregates: releaseAggregates(decodeAuditAggregates(sum, layout), policy) };
 }
+
+/** The model, task and member pseudonyms of a report over the synthetic consortium (unit tests of reports and pages). */
+export const syntheticReportContext = {
+  model: { taskId: 't', taskName: 'churn', kind: 'model', modelVersionId: 'mv1', version: 1, sha256: 'ab'.repeat(32) },
+  task: { intendedUse: 'retention', labelDefinition: 'churned', dataWindow: 'H1' },
+  contributors: ['a1', 'a2', 'a3', 'a4', 'a5'], dropped: [] as string[],
+};

@@ -101,13 +101,23 @@ function rocSection(result: AuditResult, aggregates: AuditAggregates): string {
   return charts.join('');
 }
 
-function calibrationSection(result: AuditResult): string {
-  return result.groupings.filter((g) => !g.controlled && g.attributes.length === 1).map((g) => {
+function calibrationSection(result: AuditResult, minCellCount: number): string {
+  let dropped = 0;
+  const charts = result.groupings.filter((g) => !g.controlled && g.attributes.length === 1).map((g) => {
     const series = g.groups.filter((r) => !r.suppressed && r.calibration.length > 0)
-      .map((r) => ({ name: r.label, points: r.calibration.filter((b) => b.predicted !== null && b.observed !== null).map((b) => [b.predicted!, b.observed!] as [number, number]) }))
+      .map((r) => ({
+        name: r.label,
+        points: r.calibration.filter((b) => {
+          if (b.predicted === null || b.observed === null) return false;
+          if (b.count < minCellCount) { dropped += 1; return false; }
+          return true;
+        }).map((b) => [b.predicted!, b.observed!] as [number, number]),
+      }))
       .filter((s) => s.points.length > 0);
-    return series.length ? unitChart(`Calibration by ${g.id}`, 'mean predicted score', 'observed positive rate', series, true) : `<p class="note">Calibration by ${e(g.id)}: no group unsuppressed.</p>`;
+    return series.length ? unitChart(`Calibration by ${g.id}`, 'mean predicted score', 'observed positive rate', series, true) : `<p class="note">Calibration by ${e(g.id)}: no group unsuppressed with a bin of at least ${minCellCount} rows.</p>`;
   }).join('');
+  const note = `<p class="note calibration-note">Score bins with fewer than ${minCellCount} rows (the policy's minimum cell count) are not drawn: their observed rate swings to 0 or 1 on a handful of rows.${dropped ? ` ${dropped} such bin${dropped === 1 ? ' was' : 's were'} left out here.` : ''}</p>`;
+  return note + charts;
 }
 
 /** One heat map per two-attribute intersection: selection rate per cell, suppressed cells hatched. */
@@ -191,7 +201,7 @@ function plainSummary(signed: SignedAuditReport, result: AuditResult, policy: Au
   const undecided = checks.filter((c) => c.verdict === 'inconclusive').slice(0, 2);
   return `<p>This report audits model <b>${e(r.model.taskName)}</b> version ${r.model.version}, used for: ${e(r.task.intendedUse)}.
 It checks how the model treats customers grouped by <b>${e(attrs.join(', '))}</b>${policy.intersections?.length ? ` and their combinations (${e(policy.intersections.map((t) => t.join(' × ')).join(', '))})` : ''},
-on ${rows.toLocaleString('en')} held-out customers of ${r.members.count} member businesses. No member's customers left its premises: only sums over all members were revealed.</p>
+on ${rowsText(signed, rows)} held-out customers of ${r.members.count} member businesses. No member's customers left its premises: only sums over all members were revealed.</p>
 <p>Overall: ${badge(result.verdict)} — ${verdictWords[result.verdict]}. ${count('pass')} checks passed, ${count('fail')} failed, ${count('inconclusive')} were inconclusive.
 A ratio of 1 means a group is treated exactly like the reference group; the accepted range is ${band.lo} to ${band.hi}.</p>
 ${failing.length ? `<p>Failed checks include:</p><ul>${failing.map((c) => `<li>${checkSentence(c, band, policy.confidenceLevel ?? 0.95)}</li>`).join('')}</ul>` : ''}
@@ -248,6 +258,31 @@ ${dp.level === 'member' ? `<tr><td>each member as a whole (training only; the au
 <ul>${dp.notes.map((n) => `<li>${e(n)}</li>`).join('')}</ul></section>`;
 }
 
+/** The noise std on each released count when the audit's counts are noised (differential privacy), else null. */
+function dpNoiseStd(signed: SignedAuditReport): number | null {
+  const dp = signed.report.privacy.differentialPrivacy;
+  return dp?.applied ? dp.audit.noiseStdPerCount : null;
+}
+
+/** The row count of the summary: exact, or, from noisy counts, rounded to the hundred and said to be approximate. */
+function rowsText(signed: SignedAuditReport, rows: number): string {
+  if (dpNoiseStd(signed) === null) return rows.toLocaleString('en');
+  return `about ${(Math.round(rows / 100) * 100).toLocaleString('en')} (noisy count)`;
+}
+
+/** Next to the verdict of a DP audit: the intervals do not include the noise. */
+function dpCaveat(signed: SignedAuditReport): string {
+  const std = dpNoiseStd(signed);
+  return std === null ? '' : `<p class="note caveat dp-caveat">The counts carry differential-privacy noise (std about ${std.toFixed(1)} per count); the intervals and checks ignore this noise, so small groups are less certain than shown.</p>`;
+}
+
+/** One line on multiple testing: the shown intervals are per check, the verdicts Holm-adjusted over all of them. */
+function multipleTestingCaveat(checks: CheckResult[], level: number): string {
+  const tested = checks.filter((c) => c.pFail !== null).length;
+  if (tested < 2) return '';
+  return `<p class="note caveat">Each interval shown is a ${Math.round(level * 100)} % interval for that check on its own; verdicts are adjusted (Holm) for running ${tested} checks at once, so a check whose interval lies clear of (or inside) the band can still be inconclusive.</p>`;
+}
+
 /** The page of a signed audit report; `verification` states what verify found, when it ran. */
 export function renderAuditHtml(signed: SignedAuditReport, verification?: AuditPageVerification): string {
   const { result, aggregates, policy } = parts(signed);
@@ -260,6 +295,7 @@ export function renderAuditHtml(signed: SignedAuditReport, verification?: AuditP
   const verified = verification
     ? `<p class="verify ${verification.ok ? 'ok' : 'bad'}">${verification.ok ? badge('pass', 'verified') : badge('fail', 'NOT verified')} ${e(verification.detail)}</p>`
     : '<p class="verify">Not verified here: run <code>consort-audit verify</code> on the report file.</p>';
+  const unverified = verification !== undefined && !verification.ok;
   const checksTable = `<table id="check-table"><tr><th>verdict</th><th>grouping</th><th>group</th><th>reference</th><th>metric</th><th>threshold</th><th>ratio</th><th>interval</th><th>reason</th></tr>${(result.checks ?? []).map((c) => `<tr data-verdict="${c.verdict}"><td>${badge(c.verdict)}</td><td>${e(c.grouping)}${c.stratum ? ` | ${e(c.stratum)}` : ''}</td><td>${e(c.group)}</td><td>${e(c.reference)}</td><td>${e(c.metric)}</td><td>${c.threshold}</td><td>${fmt(c.ratio)}</td><td>${c.interval ? `[${fmt(c.interval[0])}, ${fmt(c.interval[1])}]` : '–'}</td><td class="reason">${e(c.reason)}</td></tr>`).join('')}</table>`;
   const conventions = Object.entries(result.conventions ?? {}).map(([k, v]) => `<tr><td>${e(k)}</td><td>${e(v)}</td></tr>`).join('');
   const mitigationItems = r.mitigations.map((m) => {
@@ -285,8 +321,8 @@ caption{text-align:left;font-weight:600;padding:4px 0}.ci{color:#666;font-size:.
 dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px;font-size:.9rem}dt{font-weight:600}dd{margin:0;overflow-wrap:anywhere}td.reason{text-align:left;max-width:360px}
 </style></head><body>
 <h1>Fairness audit: ${e(r.model.taskName)} v${r.model.version}</h1>
-<section id="verdict"><h2>Verdict</h2><p class="big">${badge(result.verdict)}</p>${verified}</section>
-<section id="summary"><h2>In plain words</h2>${segmentation ? segmentationSummary(signed, result, policy, rows) : plainSummary(signed, result, policy, rows)}</section>
+<section id="verdict"><h2>Verdict</h2><p class="big">${unverified ? badge('fail', 'UNVERIFIED — do not rely on this report') : badge(result.verdict)}</p>${verified}${multipleTestingCaveat(result.checks ?? [], policy.confidenceLevel ?? 0.95)}${dpCaveat(signed)}</section>
+<section id="summary"><h2>In plain words</h2>${unverified ? '<p class="unverified"><b>This report did not verify: its content may have been altered. Do not rely on the verdict or any number below.</b></p>' : ''}${segmentation ? segmentationSummary(signed, result, policy, rows) : plainSummary(signed, result, policy, rows)}</section>
 <section id="about"><h2>What was audited</h2><dl>
 <dt>model</dt><dd>task ${e(r.model.taskName)} (${e(r.model.taskId)}), ${e(r.model.kind)}, version ${r.model.version} (${e(r.model.modelVersionId)}), weights SHA-256 ${e(r.model.sha256)}</dd>
 <dt>intended use</dt><dd>${e(r.task.intendedUse)}</dd><dt>label</dt><dd>${e(r.task.labelDefinition)}</dd><dt>data window</dt><dd>${e(r.task.dataWindow)}</dd>
@@ -297,7 +333,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px;font-size:.9
 ${segmentation ? segmentationSections(signed, result, policy) : `<section id="groups"><h2>Groups</h2><p class="note">Each rate with its ${Math.round((policy.confidenceLevel ?? 0.95) * 100)} % interval in brackets; hover a number for its convention.</p>${result.groupings.flatMap((g) => thresholds.map((t) => groupTable(g, t))).join('')}</section>
 <section id="disparities"><h2>Disparities and checks</h2>${disparityChart(result.checks ?? [], policy.band ?? { lo: 0.8, hi: 1.25 })}${checksTable}</section>
 <section id="roc"><h2>ROC by group</h2>${rocSection(result, aggregates)}</section>
-<section id="calibration"><h2>Calibration by group</h2>${calibrationSection(result)}</section>
+<section id="calibration"><h2>Calibration by group</h2>${calibrationSection(result, policy.minCellCount ?? 0)}</section>
 <section id="heatmap"><h2>Intersections</h2>${heatMaps(result, thresholds[0])}</section>
 <section id="parity"><h2>How well the model serves each member</h2>${parityChart(result.parity)}</section>`}
 ${mitigations}

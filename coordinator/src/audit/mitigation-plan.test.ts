@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import nacl from 'tweetnacl';
 import { parseThresholdPlan, thresholdDecision, thresholdLookup, isConsortError, type AuditAggregates, type MeasuredThresholdEffect } from '@consort/core';
-import { syntheticAggregates, syntheticPolicy, syntheticRows } from '../../../test/support/audit-consortium.ts';
+import { syntheticAggregates, syntheticPolicy, syntheticReportContext, syntheticRows } from '../../../test/support/audit-consortium.ts';
 import { signAuditReport, type AuditReportBody } from './audit-report.ts';
 import { coreAuditMath } from './audit-math.ts';
 import { renderAuditHtml } from './audit-html.ts';
@@ -14,11 +14,7 @@ const kp = nacl.sign.keyPair();
 const key = { publicKey: kp.publicKey, secretKey: kp.secretKey };
 const policy = syntheticPolicy();
 const { aggregates } = syntheticAggregates(policy, 5);
-const context = {
-  model: { taskId: 't', taskName: 'churn', kind: 'model', modelVersionId: 'mv1', version: 1, sha256: 'ab'.repeat(32) },
-  task: { intendedUse: 'retention', labelDefinition: 'churned', dataWindow: 'H1' },
-  contributors: ['a1', 'a2', 'a3', 'a4', 'a5'], dropped: [],
-};
+const context = syntheticReportContext;
 const body = (mitigations: unknown[] = [], released: AuditAggregates = aggregates): AuditReportBody =>
   assembleAuditReportBody(context, { policy, aggregates: released, roundIds: ['r'], protocol: 'secure-aggregation', minMembers: 3, mitigations }, coreAuditMath);
 

@@ -7,7 +7,7 @@ import {
   AUDIT_REPORT_FORMAT, canonicalJson, memberPseudonym, reportSha256, signAuditReport,
   type AuditedModel, type AuditedTask, type AuditReportBody, type SignedAuditReport,
 } from './audit-report.ts';
-import type { AuditRecompute } from './verify-audit-report.ts';
+import { dpNoiseStdOf, type AuditRecompute } from './verify-audit-report.ts';
 import { NO_DP_STATEMENT, type AuditDifferentialPrivacy } from './audit-privacy.ts';
 
 /** What the operator declares about the audited task (anything left out is derived from the task or said to be undeclared). */
@@ -103,7 +103,7 @@ export function assembleAuditReportBody(
   // Through canonical JSON: what is signed is exactly what a file holds and verify reads back.
   const policy = JSON.parse(canonicalJson(outcome.policy)) as AuditPolicy;
   const aggregates = JSON.parse(canonicalJson(outcome.aggregates)) as AuditAggregates;
-  const result = JSON.parse(canonicalJson(math.recompute(policy, aggregates))) as AuditResult;
+  const result = JSON.parse(canonicalJson(math.recompute(policy, aggregates, dpNoiseStdOf({ differentialPrivacy: outcome.differentialPrivacy })))) as AuditResult;
   return {
     format: AUDIT_REPORT_FORMAT,
     createdAt: now.toISOString(),

@@ -14,13 +14,13 @@ const key = (() => { const kp = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fi
 const policy = syntheticPolicy();
 const { aggregates } = syntheticAggregates(policy, 5);
 
-function body(): AuditReportBody {
+function body(differentialPrivacy?: AuditDifferentialPrivacy): AuditReportBody {
   return assembleAuditReportBody({
     model: { taskId: 't1', taskName: 'churn', kind: 'model', modelVersionId: 'mv1', version: 3, sha256: 'ab'.repeat(32) },
     task: { intendedUse: 'retention offers', labelDefinition: 'column "churned"; positive when "Yes"', dataWindow: '2026-01-01/2026-06-30' },
     contributors: ['aaaaaaaaaaa1', 'aaaaaaaaaaa2', 'aaaaaaaaaaa3', 'aaaaaaaaaaa4', 'aaaaaaaaaaa5'],
     dropped: [],
-  }, { policy, aggregates, roundIds: ['r9'], protocol: 'secure-aggregation', minMembers: 3 }, coreAuditMath, new Date('2026-12-07T12:00:00Z'));
+  }, { policy, aggregates, roundIds: ['r9'], protocol: 'secure-aggregation', minMembers: 3, ...(differentialPrivacy ? { differentialPrivacy } : {}) }, coreAuditMath, new Date('2026-12-07T12:00:00Z'));
 }
 const signed = signAuditReport(body(), key);
 
@@ -178,7 +178,17 @@ describe('the differential-privacy section of a report', () => {
     level: 'customer', delta: 1e-5, budgetEpsilon: 8, noiseMultiplier: 4, policy, invited: 6, survivors: 5, version: 1,
     charges: [...charges, audit], versionCharges: 2,
   });
-  const dpBody = (): AuditReportBody => { const b = body(); b.privacy.differentialPrivacy = dp; return b; };
+  const dpBody = (): AuditReportBody => body(dp);
+
+  it('checks resting on counts below 3 noise stds are inconclusive, and a DP report whose result ignores that rule is caught', () => {
+    if (!dp.applied) throw new Error('expected a DP section');
+    const noisy = (dpBody().result as AuditResult).checks.filter((c) => c.reason.includes('differential-privacy noise std'));
+    expect(noisy.length).toBeGreaterThan(0);
+    expect(noisy.every((c) => c.verdict === 'inconclusive')).toBe(true);
+    const ignoring = body();
+    ignoring.privacy.differentialPrivacy = dp;
+    expect(codeOf(() => verifyAuditReport(signAuditReport(ignoring, key), coreAuditMath))).toBe('AUDIT_RECOMPUTE_MISMATCH');
+  });
 
   it('states σ, Δ, the audit\'s ε and the ε of the version and of the task after the audit; verify recomputes them', () => {
     if (!dp.applied) throw new Error('expected a DP section');

@@ -11,7 +11,8 @@ export interface AuditRecompute {
   /** SHA-256 hex of the policy's RFC 8785 canonical JSON (throws on an invalid policy). */
   policyHash(policy: unknown): string;
   /** The audit result computed from the released aggregates under the policy (deterministic). */
-  recompute(policy: unknown, aggregates: unknown): unknown;
+  /** `noiseStdPerCount`: from the report's DP section when its counts are noised (checks on counts comparable to it are inconclusive). */
+  recompute(policy: unknown, aggregates: unknown, noiseStdPerCount?: number): unknown;
   /** The measured effect of a mitigation record on the aggregates (per-group thresholds), undefined for records without one. */
   measureMitigation(record: unknown, aggregates: unknown): unknown;
 }
@@ -147,7 +148,7 @@ export function verifyAuditReport(signed: SignedAuditReport, math: AuditRecomput
   }
   let recomputed: unknown;
   try {
-    recomputed = math.recompute(report.policy, report.aggregates);
+    recomputed = math.recompute(report.policy, report.aggregates, dpNoiseStdOf(report.privacy));
   } catch (err) {
     throw new ConsortError('AUDIT_RECOMPUTE_MISMATCH', `the metrics cannot be recomputed from the report's aggregates (${(err as Error).message})`);
   }
@@ -226,4 +227,11 @@ export function verifyDifferentialPrivacy(report: AuditReportBody): string {
   }
   return `differential privacy (${dp.level} level, δ ${dp.delta}): ε ${dp.modelVersion.epsilon.toFixed(3)} for model version ${dp.modelVersion.version}, `
     + `${dp.audit.epsilon.toFixed(3)} for this audit alone, ${dp.taskAfterAudit.epsilon.toFixed(3)} for the task after it (budget ${dp.budgetEpsilon}): recomputed from the ${dp.charges.length} charges the report lists`;
+}
+
+/** The noise std per count a DP report's section states (signed, and rebuilt by the privacy check), else undefined. */
+export function dpNoiseStdOf(privacy: unknown): number | undefined {
+  const dp = (privacy as { differentialPrivacy?: { applied?: unknown; audit?: { noiseStdPerCount?: unknown } } } | undefined)?.differentialPrivacy;
+  const std = dp?.applied === true ? dp.audit?.noiseStdPerCount : undefined;
+  return typeof std === 'number' && Number.isFinite(std) ? std : undefined;
 }

@@ -77,6 +77,37 @@ describe('verdicts', () => {
     // Raw p-values are the same for G0 in both; the adjusted one grows with the number of checks.
     expect(check(many, 'G0').pPass!).toBeGreaterThan(check(one, 'G0').pPass!);
   });
+
+  it('a check decided on its own but not after Holm says so, with both p-values, instead of "overlaps the band edge"', () => {
+    const attrs = ['A', 'X', ...Array.from({ length: 12 }, (_, i) => `G${i}`)];
+    const members = Array.from({ length: 5 }, (_, m) => attrs.flatMap((g) => groupRows(g, 1000, g === 'X' ? 0.4 : 0.3, m)));
+    const one = audit(members, { attributes: [{ name: 'g', groups: ['A', 'X'], reference: 'A' }] }).result;
+    const many = audit(members, { attributes: [{ name: 'g', groups: attrs, reference: 'A' }] }).result;
+    expect(check(one, 'X').verdict).toBe('fail');
+    const x = check(many, 'X');
+    expect(x.verdict).toBe('inconclusive');
+    expect(x.interval![0]).toBeGreaterThan(1.25); // the shown interval is clear of the band
+    expect(x.reason).not.toContain('overlaps the band edge');
+    expect(x.reason).toMatch(/outside the band at 95 % on its own \(p = [0-9.e-]+\), but not after the Holm adjustment over 13 checks \(adjusted p = [0-9.e-]+\)/);
+    expect(x.reason).toContain(`adjusted p = ${x.pFail!.toPrecision(2)}`);
+  });
+});
+
+describe('differential privacy noise', () => {
+  it('a check whose counts are below 3 noise stds is inconclusive, whatever the sampling test says', () => {
+    // A at 0.3, B far outside the band at 0.6: a clear fail without noise.
+    const members = Array.from({ length: 5 }, (_, m) => [...groupRows('A', 400, 0.3, m), ...groupRows('B', 400, 0.6, m)]);
+    const { policy, aggregates, result } = audit(members, { attributes: [{ name: 'g', groups: ['A', 'B'], reference: 'A' }] });
+    expect(check(result, 'B').verdict).toBe('fail');
+    const least = Math.min(...aggregates.groupings[0].cells.flatMap((c) => { const k = c.confusion![0]; return [k.tp, k.fp, k.tn, k.fn, c.n!]; }));
+    expect(least).toBeGreaterThan(100);
+    // Just above the least count ÷ 3: still decided; just below: inconclusive, naming the rule.
+    expect(check(computeAudit(aggregates, policy, least / 3 - 0.01), 'B').verdict).toBe('fail');
+    const noisy = check(computeAudit(aggregates, policy, least / 3 + 0.01), 'B');
+    expect(noisy.verdict).toBe('inconclusive');
+    expect(noisy.reason).toContain('below 3 × the differential-privacy noise std per count');
+    expect(noisy.pFail).toBeNull();
+  });
 });
 
 describe('suppression', () => {

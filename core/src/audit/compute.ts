@@ -171,6 +171,9 @@ function referenceOf(cells: CellAggregate[], attributes: string[], policy: Audit
   return best;
 }
 
+/** Under DP, a check whose TP/FP/TN/FN or group n (either group) is below this many noise stds is inconclusive. */
+export const DP_NOISE_FACTOR = 3;
+
 interface PendingCheck extends Omit<CheckResult, 'pFail' | 'pPass' | 'verdict'> {
   rawFail: number | null;
   rawPass: number | null;
@@ -178,7 +181,7 @@ interface PendingCheck extends Omit<CheckResult, 'pFail' | 'pPass' | 'verdict'> 
 
 function checkOf(
   metric: CheckMetric, g: CellAggregate, ref: CellAggregate, t: number, ctx: { gid: string; stratum: string | null; label: string; refLabel: string; threshold: number },
-  policy: AuditPolicy, z: number,
+  policy: AuditPolicy, z: number, noiseStd?: number,
 ): PendingCheck {
   const id = `${ctx.gid}|${ctx.stratum ?? ''}|${ctx.label}|${metric}|${ctx.threshold}`;
   const head = { id, grouping: ctx.gid, stratum: ctx.stratum, group: ctx.label, reference: ctx.refLabel, metric, threshold: ctx.threshold };
@@ -189,6 +192,13 @@ function checkOf(
   const [x2, n2] = RATES[metric](ref.confusion![t]);
   if (n1 === 0 || n2 === 0) return inconclusive(`no rows in the ${metric} denominator of the ${n1 === 0 ? 'group' : 'reference'}`);
   if (x2 === 0 && x1 === 0) return inconclusive(`${metric} is 0 in both groups: the ratio is undefined`);
+  if (noiseStd !== undefined && noiseStd > 0) {
+    const counts = [g, ref].flatMap((c) => { const k = c.confusion![t]; return [k.tp, k.fp, k.tn, k.fn, c.n!]; });
+    const least = Math.min(...counts);
+    if (least < DP_NOISE_FACTOR * noiseStd) {
+      return inconclusive(`a count it rests on (${least}) is below ${DP_NOISE_FACTOR} × the differential-privacy noise std per count (${(DP_NOISE_FACTOR * noiseStd).toFixed(1)}): the noise could decide it`);
+    }
+  }
   return { ...head, ...bandTest(x1, n1, x2, n2, policy, z) };
 }
 
@@ -267,7 +277,7 @@ function strataOf(g: AuditAggregates['groupings'][number]): Array<{ stratum: str
   return order.map((s) => ({ stratum: s, cells: by.get(s)! }));
 }
 
-function groupingResult(g: AuditAggregates['groupings'][number], agg: AuditAggregates, policy: AuditPolicy, z: number, pending: PendingCheck[]): GroupingResult {
+function groupingResult(g: AuditAggregates['groupings'][number], agg: AuditAggregates, policy: AuditPolicy, z: number, pending: PendingCheck[], noiseStd?: number): GroupingResult {
   const nAttr = g.attributes.length;
   const groups: GroupResult[] = [];
   const disparities: DisparityResult[] = [];
@@ -304,7 +314,7 @@ function groupingResult(g: AuditAggregates['groupings'][number], agg: AuditAggre
         const gl = label(c);
         for (const metric of policy.checks) {
           pending.push(ref
-            ? checkOf(metric, c, ref, t, { gid: g.id, stratum, label: gl, refLabel, threshold }, policy, z)
+            ? checkOf(metric, c, ref, t, { gid: g.id, stratum, label: gl, refLabel, threshold }, policy, z, noiseStd)
             : { id: `${g.id}|${stratum ?? ''}|${gl}|${metric}|${threshold}`, grouping: g.id, stratum, group: gl, reference: '', metric, threshold, ratio: null, interval: null, rawFail: null, rawPass: null, reason: 'no reference group with rows' });
         }
         if (!refUsable || !usable(c)) continue;
@@ -348,27 +358,49 @@ function groupingResult(g: AuditAggregates['groupings'][number], agg: AuditAggre
   return { id: g.id, attributes: g.attributes, controlled: g.controlled, groups, disparities };
 }
 
+const pText = (p: number): string => p.toPrecision(2);
+
+/**
+ * Why a tested check is inconclusive, in words that match the unadjusted interval the page shows:
+ * a check clear of (or inside) the band on its own but not after the Holm adjustment says so with
+ * both p-values; otherwise the interval really overlaps a band edge (text unchanged since v1).
+ */
+function inconclusiveWhy(p: PendingCheck, adjFail: number, adjPass: number | null, alpha: number, tested: number): string {
+  const level = `${Math.round((1 - alpha) * 1000) / 10} %`;
+  const holm = `Holm adjustment over ${tested} checks`;
+  if (p.rawFail !== null && p.rawFail <= alpha) {
+    return `: outside the band at ${level} on its own (p = ${pText(p.rawFail)}), but not after the ${holm} (adjusted p = ${pText(adjFail)})`;
+  }
+  if (p.rawPass !== null && p.rawPass <= alpha && adjPass !== null) {
+    return `: inside the band at ${level} on its own (p = ${pText(p.rawPass)}), but not after the ${holm} (adjusted p = ${pText(adjPass)})`;
+  }
+  return ': the interval overlaps the band edge';
+}
+
 /**
  * Every metric of the audit from the summed aggregates (full or as released: suppression is
  * applied first and is idempotent). Aggregates made under another policy's layout are refused
  * (AGGREGATE_REJECTED). Deterministic: bootstrap streams are seeded from the policy
- * seed and each interval's own label, so `verify` recomputes it bit for bit.
+ * seed and each interval's own label, so `verify` recomputes it bit for bit. `noiseStdPerCount`
+ * (the report's DP section, when its counts are noised) makes checks resting on counts below
+ * DP_NOISE_FACTOR noise stds inconclusive.
  */
-export function computeAudit(aggregates: AuditAggregates, policy: AuditPolicy): AuditResult {
+export function computeAudit(aggregates: AuditAggregates, policy: AuditPolicy, noiseStdPerCount?: number): AuditResult {
   checkAggregatesMatchPolicy(aggregates, policy);
   const agg = releaseAggregates(aggregates, policy);
   const z = zFor(policy.confidenceLevel);
   const pending: PendingCheck[] = [];
-  const groupings = agg.groupings.map((g) => groupingResult(g, agg, policy, z, pending));
+  const groupings = agg.groupings.map((g) => groupingResult(g, agg, policy, z, pending, noiseStdPerCount));
   const alpha = 1 - policy.confidenceLevel;
   const adjFail = holmAdjust(pending.map((p) => p.rawFail));
   const adjPass = holmAdjust(pending.map((p) => p.rawPass));
+  const tested = adjFail.filter((p) => p !== null).length;
   const checks: CheckResult[] = pending.map(({ rawFail: _f, rawPass: _p, ...p }, i) => {
     let verdict: Verdict = 'inconclusive';
     let reason = p.reason;
     if (adjFail[i] !== null && adjFail[i]! <= alpha) verdict = 'fail';
     else if (adjPass[i] !== null && adjPass[i]! <= alpha) verdict = 'pass';
-    else if (adjFail[i] !== null) reason += ': the interval overlaps the band edge';
+    else if (adjFail[i] !== null) reason += inconclusiveWhy(pending[i], adjFail[i]!, adjPass[i], alpha, tested);
     return { ...p, pFail: adjFail[i], pPass: adjPass[i], verdict, reason };
   });
   const verdict: Verdict = checks.some((c) => c.verdict === 'fail') ? 'fail' : checks.length > 0 && checks.every((c) => c.verdict === 'pass') ? 'pass' : 'inconclusive';
