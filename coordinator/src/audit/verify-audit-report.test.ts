@@ -8,7 +8,7 @@ import { auditReportFileText, canonicalJson, signAuditReport, type AuditReportBo
 import { coreAuditMath } from './audit-math.ts';
 import { assembleAuditReportBody } from './produce-audit-report.ts';
 import { auditPrivacySection, type AuditDifferentialPrivacy } from './audit-privacy.ts';
-import { firstDifference, parseAuditReportFile, verifyAuditReport } from './verify-audit-report.ts';
+import { acceptEarlierReasonWording, firstDifference, parseAuditReportFile, verifyAuditReport } from './verify-audit-report.ts';
 
 const key = (() => { const kp = nacl.sign.keyPair.fromSeed(new Uint8Array(32).fill(3)); return { publicKey: kp.publicKey, secretKey: kp.secretKey }; })();
 const policy = syntheticPolicy();
@@ -221,5 +221,22 @@ describe('the differential-privacy section of a report', () => {
     const b = body();
     b.privacy.differentialPrivacy = { applied: false, statement: 'differential privacy ε = 0.1' as never };
     expect(codeOf(() => verifyAuditReport(signAuditReport(b, key), coreAuditMath))).toBe('AUDIT_RECOMPUTE_MISMATCH');
+  });
+});
+
+describe('reports signed before Holm-aware reasons', () => {
+  const holm = 'Katz-log test of the ratio against the band: outside the band at 95 % on its own (p = 0.0043), but not after the Holm adjustment over 45 checks (adjusted p = 0.19)';
+  const earlier = 'Katz-log test of the ratio against the band: the interval overlaps the band edge';
+  const reasonAfter = (reported: string, recomputed: string) =>
+    (acceptEarlierReasonWording({ checks: [{ reason: reported, verdict: 'inconclusive' }] }, { checks: [{ reason: recomputed, verdict: 'inconclusive' }] }) as { checks: Array<{ reason: string }> }).checks[0].reason;
+
+  it('keep verifying: the earlier wording stands for the Holm-only explanation of the same test', () => {
+    expect(reasonAfter(earlier, holm)).toBe(earlier);
+  });
+
+  it('only that wording: another method, another text or a real overlap is compared as it is', () => {
+    expect(reasonAfter(earlier.replace('Katz-log', 'Newcombe'), holm)).toBe(holm);
+    expect(reasonAfter('Katz-log test of the ratio against the band: clearly fine', holm)).toBe(holm);
+    expect(reasonAfter(holm, earlier)).toBe(earlier);
   });
 });

@@ -153,7 +153,7 @@ export function verifyAuditReport(signed: SignedAuditReport, math: AuditRecomput
     throw new ConsortError('AUDIT_RECOMPUTE_MISMATCH', `the metrics cannot be recomputed from the report's aggregates (${(err as Error).message})`);
   }
   // Through JSON so that the comparison sees what a file would hold (no undefined, no -0 surprises).
-  const recomputedJson = JSON.parse(canonicalJson(recomputed)) as unknown;
+  const recomputedJson = acceptEarlierReasonWording(report.result, JSON.parse(canonicalJson(recomputed)) as unknown);
   const diff = firstDifference(report.result, recomputedJson, '$.report.result');
   if (diff) {
     throw new ConsortError('AUDIT_RECOMPUTE_MISMATCH',
@@ -235,3 +235,26 @@ export function dpNoiseStdOf(privacy: unknown): number | undefined {
   const std = dp?.applied === true ? dp.audit?.noiseStdPerCount : undefined;
   return typeof std === 'number' && Number.isFinite(std) ? std : undefined;
 }
+
+/** The words reports signed before the Holm-aware reasons used for every inconclusive tested check. */
+const EARLIER_INCONCLUSIVE_REASON = /: the interval overlaps the band edge$/;
+const HOLM_ONLY_REASON = /: (outside|inside) the band at [\d.]+ % on its own \(p = [^)]*\), but not after the Holm adjustment over \d+ checks \(adjusted p = [^)]*\)$/;
+
+/**
+ * A report signed before inconclusive reasons named the Holm adjustment says "the interval overlaps
+ * the band edge" where the recomputation now explains the adjustment. Only that wording is taken
+ * from the report, and only with the same method prefix and every number of the check equal (the
+ * comparison that follows checks them): a signed report stays verifiable after an upgrade.
+ */
+export function acceptEarlierReasonWording(reported: unknown, recomputed: unknown): unknown {
+  const was = (reported as { checks?: Array<{ reason?: unknown }> } | null)?.checks;
+  const now = (recomputed as { checks?: Array<{ reason?: unknown }> } | null)?.checks;
+  if (!Array.isArray(was) || !Array.isArray(now) || was.length !== now.length) return recomputed;
+  now.forEach((c, i) => {
+    const old = was[i]?.reason;
+    if (typeof old !== 'string' || typeof c.reason !== 'string' || !EARLIER_INCONCLUSIVE_REASON.test(old) || !HOLM_ONLY_REASON.test(c.reason)) return;
+    if (old.replace(EARLIER_INCONCLUSIVE_REASON, '') === c.reason.replace(HOLM_ONLY_REASON, '')) c.reason = old;
+  });
+  return recomputed;
+}
+
