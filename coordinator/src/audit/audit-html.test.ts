@@ -43,6 +43,9 @@ describe('renderAuditHtml', () => {
     expect(section(bad, 'verdict')).toContain('UNVERIFIED — do not rely on this report');
     expect(section(bad, 'verdict').match(/class="badge /g)).toHaveLength(2); // UNVERIFIED and the NOT verified line, no verdict badge
     expect(section(bad, 'summary')).toContain('This report did not verify');
+    // Nor a verdict badge in the summary: the claimed verdict is named as a claim.
+    expect(section(bad, 'summary')).toMatch(/Overall, as the unverified report claims: (pass|fail|inconclusive)/);
+    expect(section(bad, 'summary')).not.toMatch(/class="badge (pass|fail|inconclusive)"/);
     const good = renderAuditHtml(signed, { ok: true, detail: 'ok' });
     expect(good).not.toContain('UNVERIFIED');
     expect(section(good, 'verdict')).toContain(`class="badge ${(signed.report.result as { verdict: string }).verdict}"`);

@@ -186,7 +186,7 @@ function checkSentence(c: CheckResult, band: { lo: number; hi: number }, level: 
 }
 
 /** A summary a non-statistician can read: what was audited, the outcome, the worst findings. */
-function plainSummary(signed: SignedAuditReport, result: AuditResult, policy: AuditPolicy, rows: number): string {
+function plainSummary(signed: SignedAuditReport, result: AuditResult, policy: AuditPolicy, rows: number, unverified = false): string {
   const r = signed.report;
   const checks = result.checks ?? [];
   const count = (v: Verdict) => checks.filter((c) => c.verdict === v).length;
@@ -202,7 +202,7 @@ function plainSummary(signed: SignedAuditReport, result: AuditResult, policy: Au
   return `<p>This report audits model <b>${e(r.model.taskName)}</b> version ${r.model.version}, used for: ${e(r.task.intendedUse)}.
 It checks how the model treats customers grouped by <b>${e(attrs.join(', '))}</b>${policy.intersections?.length ? ` and their combinations (${e(policy.intersections.map((t) => t.join(' × ')).join(', '))})` : ''},
 on ${rowsText(signed, rows)} held-out customers of ${r.members.count} member businesses. No member's customers left its premises: only sums over all members were revealed.</p>
-<p>Overall: ${badge(result.verdict)} — ${verdictWords[result.verdict]}. ${count('pass')} checks passed, ${count('fail')} failed, ${count('inconclusive')} were inconclusive.
+<p>${unverified ? `Overall, as the unverified report claims: ${e(result.verdict)}` : `Overall: ${badge(result.verdict)}`} — ${verdictWords[result.verdict]}. ${count('pass')} checks passed, ${count('fail')} failed, ${count('inconclusive')} were inconclusive.
 A ratio of 1 means a group is treated exactly like the reference group; the accepted range is ${band.lo} to ${band.hi}.</p>
 ${failing.length ? `<p>Failed checks include:</p><ul>${failing.map((c) => `<li>${checkSentence(c, band, policy.confidenceLevel ?? 0.95)}</li>`).join('')}</ul>` : ''}
 ${undecided.length ? `<p>Undecided checks include:</p><ul>${undecided.map((c) => `<li>${checkSentence(c, band, policy.confidenceLevel ?? 0.95)}</li>`).join('')}</ul>` : ''}`;
@@ -322,7 +322,7 @@ dl{display:grid;grid-template-columns:max-content auto;gap:2px 16px;font-size:.9
 </style></head><body>
 <h1>Fairness audit: ${e(r.model.taskName)} v${r.model.version}</h1>
 <section id="verdict"><h2>Verdict</h2><p class="big">${unverified ? badge('fail', 'UNVERIFIED — do not rely on this report') : badge(result.verdict)}</p>${verified}${multipleTestingCaveat(result.checks ?? [], policy.confidenceLevel ?? 0.95)}${dpCaveat(signed)}</section>
-<section id="summary"><h2>In plain words</h2>${unverified ? '<p class="unverified"><b>This report did not verify: its content may have been altered. Do not rely on the verdict or any number below.</b></p>' : ''}${segmentation ? segmentationSummary(signed, result, policy, rows) : plainSummary(signed, result, policy, rows)}</section>
+<section id="summary"><h2>In plain words</h2>${unverified ? '<p class="unverified"><b>This report did not verify: its content may have been altered. Do not rely on the verdict or any number below.</b></p>' : ''}${segmentation ? segmentationSummary(signed, result, policy, rows) : plainSummary(signed, result, policy, rows, unverified)}</section>
 <section id="about"><h2>What was audited</h2><dl>
 <dt>model</dt><dd>task ${e(r.model.taskName)} (${e(r.model.taskId)}), ${e(r.model.kind)}, version ${r.model.version} (${e(r.model.modelVersionId)}), weights SHA-256 ${e(r.model.sha256)}</dd>
 <dt>intended use</dt><dd>${e(r.task.intendedUse)}</dd><dt>label</dt><dd>${e(r.task.labelDefinition)}</dd><dt>data window</dt><dd>${e(r.task.dataWindow)}</dd>
