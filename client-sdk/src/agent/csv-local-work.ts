@@ -7,7 +7,7 @@ import { selectBackend } from '../train/backend.ts';
 import { ReweighingMemory, reweighingVector } from './reweighing-work.ts';
 import { checkDataFile, checkPipeline, checkRows } from './data-check.ts';
 import {
-  cryptoPrivacyMeans, modelSpecOf, noiseSharersOf, privateStatisticsInput, roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type PrivacyMeans, type SegmentationRound,
+  modelSpecOf, noiseShareMeans, privateStatisticsInput, roundContextOf, statisticsInput, trainingInput, type LocalDataset, type LocalInput, type LocalRound, type LocalWork, type PrivacyMeans, type SegmentationRound,
 } from './local-work.ts';
 import { readSegmentationData, segmentationVector, type SegmentationData } from './segmentation-work.ts';
 
@@ -59,10 +59,7 @@ export class CsvLocalWork implements LocalWork {
     const noise = auditNoiseOfTask(order, ctx.privacy);
     const data = await this.dataset(open.taskId, ctx.schema, ctx.testFraction, ctx.splitSeed);
     const inputs = { spec: modelSpecOf(open), weights: await model(), pipeline: JSON.parse(open.pipelineJson) as FeaturePipeline, rows: data.test, file: data.file };
-    const share = async () => {
-      const invited = await noiseSharersOf(open, round.noiseSharers);
-      return { ...(this.privacyMeans() ?? cryptoPrivacyMeans(invited)), invited };
-    };
+    const share = () => noiseShareMeans(open, this.privacyMeans(), round.noiseSharers);
     return auditVector(order, inputs, members, noise ? { noise, share } : undefined);
   }
 
@@ -137,8 +134,7 @@ export class CsvLocalWork implements LocalWork {
     const privacy = roundContextOf(round.open).segmentationPrivacy;
     if (!privacy) return segmentationVector(round.segmentation, pipeline, data, members);
     // The noise share is sized from the verified key set (a rejected count: the round is not sent).
-    const invited = await noiseSharersOf(round.open, round.noiseSharers);
-    const normals = (this.privacyMeans() ?? cryptoPrivacyMeans(invited)).normals;
+    const { invited, normals } = await noiseShareMeans(round.open, this.privacyMeans(), round.noiseSharers);
     return segmentationVector(round.segmentation, pipeline, data, members, { privacy, invited, normals });
   }
 

@@ -60,6 +60,15 @@ export function cryptoPrivacyMeans(invited: number): PrivacyMeans {
 }
 
 /**
+ * This member's noise share in a round: the given randomness (tests, simulations) or the CSPRNG,
+ * and the member count it is sized for (given, else noiseSharersOf).
+ */
+export async function noiseShareMeans(open: RoundOpen__Output, means?: Omit<PrivacyMeans, 'invited'> & { invited?: number }, sharers?: Promise<number>): Promise<PrivacyMeans> {
+  const invited = means?.invited ?? await noiseSharersOf(open, sharers);
+  return { ...(means ?? cryptoPrivacyMeans(invited)), invited };
+}
+
+/**
  * The member count a round's noise shares are sized for (agent/noise-sharers.ts): in a secure
  * round the fewer of the announced count and the verified key set (`sharers`, which the agent
  * resolves once it verified the key set); 1 in a plain round. Without `sharers` (local work
@@ -115,8 +124,7 @@ export async function privateStatisticsInput(open: RoundOpen__Output, ctx: Round
   if (!statistics) return statisticsInput(ctx, data);
   // Checks every cell exactly as without DP first (a bad cell is refused, not clipped away).
   localFeatureStats(ctx.schema, ctx.vocabularies, data.train, data.file, ctx.task);
-  const invited = means?.invited ?? await noiseSharersOf(open, sharers);
-  const normals = (means ?? cryptoPrivacyMeans(invited)).normals;
+  const { invited, normals } = await noiseShareMeans(open, means, sharers);
   const values = privateFeatureStats(ctx.schema, ctx.vocabularies, data.train, data.file, ctx.task, { statistics, invited, normals });
   return { values, dtype: 'float64', numExamples: 1, trainLossSum: 0, evalLossSum: 0, evalAbsErrSum: 0, evalExamples: 0, evalHistPos: [], evalHistNeg: [] };
 }
