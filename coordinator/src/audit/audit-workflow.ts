@@ -67,7 +67,7 @@ export const auditWorkflow: Workflow = {
     }
     const order: AuditWorkOrder = {
       kind: 'audit', policy, policyHash: hash, maxRows: DEFAULT_MAX_EXAMPLES, ...(noise ? { noise } : {}),
-      ...(def.kind === 'segmentation' ? segmentationOrderOf((await store.getModelVersionMeta(base.id)).metrics, task.id, base.version) : {}),
+      ...(def.kind === 'segmentation' ? segmentationOrderOf(base.metrics, task.id, base.version) : {}),
     };
     // Members decline a policy past their default floors or caps (or on columns they never agreed to):
     // refused here, before any member hears of the round, rather than a round every member declines.
